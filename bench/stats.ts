@@ -1,0 +1,10 @@
+/** Percentile by nearest rank; the benchmark reports p50 and p99 with it. */
+export function percentile(values: readonly number[], p: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank] as number;
+}
+
+export const round = (value: number | null, digits = 2): number | null =>
+  value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits;

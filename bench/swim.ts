@@ -1,0 +1,24 @@
+import '../node/polyfill.js';
+import { swimConfig } from '../protocol/swim/index.js';
+import { detection, falseDeadUnderLoss } from './swim-sim.js';
+
+/**
+ * `npm run bench:swim`: SWIM figures as JSON. Shoal's LAN preset runs beside the same
+ * preset without suspicion verifiers (memberlist's rule: confirmations only from
+ * members that happen to probe the suspect), in one run on one machine.
+ * Pass --quick to skip N = 10,000.
+ */
+const quick = process.argv.includes('--quick');
+const sizes = quick ? [1000] : [1000, 10_000];
+const lan = swimConfig.lan();
+const memberlistRules = { ...lan, suspicionVerifiers: 0 };
+
+const figures = {
+  machine: { cores: (await import('node:os')).cpus().length, node: process.version, date: new Date().toISOString().slice(0, 10) },
+  simulated: sizes.flatMap((n) => [
+    detection(n, lan, 'shoal lan', 0.01, 10, 5 * 60_000),
+    detection(n, memberlistRules, 'lan without verifiers (memberlist rule)', 0.01, 10, 5 * 60_000),
+  ]),
+  falseDeadAt10PercentLoss: sizes.map((n) => falseDeadUnderLoss(n, 0.1, 10 * 60_000)),
+};
+console.log(JSON.stringify(figures, null, 2));

@@ -1,0 +1,46 @@
+/** The protocol's formulas as pure functions, named after the papers. */
+
+const log10Size = (members: number): number => Math.log10(Math.max(members, 1));
+
+/**
+ * Lifeguard's dynamic suspicion timeout. Min is alpha * log10(N) probe periods, max is
+ * beta * min; each independent confirmation moves the timeout from max toward min
+ * logarithmically, reaching min at `expected` confirmations.
+ */
+export function suspicionTimeoutMs(p: {
+  members: number;
+  probeIntervalMs: number;
+  alpha: number;
+  beta: number;
+  confirmations: number;
+  expected: number;
+}): number {
+  const min = Math.floor(Math.max(1, p.alpha * log10Size(p.members)) * p.probeIntervalMs);
+  const max = p.beta * min;
+  if (p.expected < 1) return min;
+  const frac = Math.log(p.confirmations + 1) / Math.log(p.expected + 1);
+  return Math.max(min, Math.floor(max - (max - min) * frac));
+}
+
+/** Confirmations that bring a suspicion to its minimum: memberlist's SuspicionMult - 2, none in tiny clusters. */
+export function expectedConfirmations(alpha: number, members: number): number {
+  const k = alpha - 2;
+  return members - 2 < k ? 0 : Math.max(0, k);
+}
+
+/** lambda * ceil(log10(N + 1)): enough sends for an epidemic to reach every member w.h.p. */
+export function retransmitLimit(lambda: number, members: number): number {
+  return lambda * Math.ceil(Math.log10(members + 1));
+}
+
+/** memberlist's pushPullScale: past 32 members, one more interval per doubling, so sync traffic stays flat. */
+export function pushPullIntervalMs(baseMs: number, members: number): number {
+  if (members <= 32) return baseMs;
+  const multiplier = Math.ceil(Math.log2(members) - Math.log2(32)) + 1;
+  return baseMs * multiplier;
+}
+
+/** Lifeguard's local health: a node with score s waits (s + 1) times longer before judging others. */
+export function scaleByHealth(timeoutMs: number, healthScore: number): number {
+  return timeoutMs * (healthScore + 1);
+}

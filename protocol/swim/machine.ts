@@ -1,0 +1,308 @@
+import type { Random } from '../random.js';
+import type { SwimConfig } from './config.js';
+import { MemberDirectory } from './directory.js';
+import type { Effect, Timer } from './effects.js';
+import { pushPullIntervalMs, retransmitLimit, scaleByHealth } from './formulas.js';
+import type { Incarnation, MemberId, MemberRecord, MemberView } from './member.js';
+import { Membership } from './membership.js';
+import type { SwimMessage, Update } from './messages.js';
+
+export interface SwimMachineOptions {
+  config: SwimConfig;
+  self: MemberRecord;
+  random: Random;
+  /** A restarted node starts above its previous life's incarnation (node/ passes wall-clock seconds). */
+  incarnation?: Incarnation;
+  /** Shared by the simulator's nodes; a real node has its own. */
+  directory?: MemberDirectory;
+}
+
+interface Probe {
+  seq: number;
+  target: number;
+  acked: boolean;
+  nacks: number;
+  expectedNacks: number;
+}
+
+interface Relay {
+  requester: MemberId;
+  seq: number;
+}
+
+/**
+ * SWIM with Lifeguard, as a pure state machine: inputs are messages, timers and the
+ * current time; outputs are effects. Nothing here reads a clock or touches a socket.
+ *
+ * @example
+ * const swim = new SwimMachine({ config: swimConfig.lan(), self, random: createRandom(seed) });
+ * run(swim.start());
+ * run(swim.join([seedId]));
+ * onMessage((from, message) => run(swim.handleMessage(from, message, now())));
+ */
+export class SwimMachine {
+  private readonly config: SwimConfig;
+  private readonly random: Random;
+  private readonly membership: Membership;
+  private out: Effect[] = [];
+  private seq = 0;
+  private probe: Probe | undefined;
+  private readonly relays = new Map<number, Relay>();
+  private gossipArmed = false;
+
+  constructor(options: SwimMachineOptions) {
+    this.config = options.config;
+    this.random = options.random;
+    this.membership = new Membership(
+      options.config,
+      options.directory ?? new MemberDirectory(),
+      options.random,
+      options.self,
+      options.incarnation ?? 0,
+      this.out,
+    );
+  }
+
+  get id(): MemberId {
+    return this.membership.selfId;
+  }
+
+  /** Arms the periodic timers, each at a random phase so a fleet started together does not probe in lockstep. */
+  start(): Effect[] {
+    this.arm({ kind: 'probe' }, this.random.int(this.config.probeIntervalMs));
+    this.arm({ kind: 'push-pull' }, this.random.int(pushPullIntervalMs(this.config.pushPullIntervalMs, this.membership.size)));
+    this.arm({ kind: 'reconnect' }, this.random.int(this.config.reconnectIntervalMs));
+    return this.flush();
+  }
+
+  /** Push-pull with each seed: it learns us, we learn everyone it knows. */
+  join(seeds: readonly MemberId[]): Effect[] {
+    for (const seed of seeds) {
+      if (seed !== this.id) this.send(seed, { type: 'sync', reply: false, members: this.membership.syncEntries() });
+    }
+    return this.flush();
+  }
+
+  /** Seeds the table without messages; the simulator starts large clusters converged this way. */
+  learn(records: readonly MemberRecord[], nowMs: number): void {
+    this.membership.learn(records, nowMs);
+  }
+
+  /** Announces a new record (addresses, labels, capacity) under a higher incarnation. */
+  updateSelf(record: MemberRecord): Effect[] {
+    this.membership.announceSelf({ ...record, id: this.id });
+    this.armGossip();
+    return this.flush();
+  }
+
+  /** Graceful leave: tell several members at once; the driver stops after a gossip interval or two. */
+  leave(nowMs: number): Effect[] {
+    this.membership.leave(nowMs);
+    for (const target of this.membership.reachable.sample(this.config.gossipFanout * 2, this.random)) {
+      this.send(this.membership.id(target), { type: 'gossip', updates: this.piggyback() });
+    }
+    return this.flush();
+  }
+
+  members(): MemberView[] {
+    return this.membership.views();
+  }
+
+  member(id: MemberId): MemberView | undefined {
+    if (id === this.id) return this.membership.self;
+    const index = this.membership.lookup(id);
+    return index === undefined ? undefined : this.membership.view(index);
+  }
+
+  /** Members this node can reach, itself included. */
+  get liveCount(): number {
+    return this.membership.size;
+  }
+
+  get healthScore(): number {
+    return this.membership.awareness.score;
+  }
+
+  handleMessage(from: MemberId, message: SwimMessage, nowMs: number): Effect[] {
+    if (this.membership.leaving) return [];
+    if (message.type === 'sync') {
+      for (const entry of message.members) this.membership.merge(entry, from, nowMs);
+      if (!message.reply) this.send(from, { type: 'sync', reply: true, members: this.membership.syncEntries() });
+      this.armGossip();
+      return this.flush();
+    }
+    for (const update of message.updates) this.membership.apply(update, nowMs);
+    switch (message.type) {
+      case 'ping':
+        if (message.target === this.id) this.send(from, { type: 'ack', seq: message.seq, updates: this.piggyback() });
+        break;
+      case 'ping-req':
+        this.relay(from, message.seq, message.target);
+        break;
+      case 'ack':
+        this.onAck(message.seq);
+        break;
+      case 'nack':
+        if (this.probe?.seq === message.seq) this.probe.nacks++;
+        break;
+      case 'gossip':
+        break;
+    }
+    this.armGossip();
+    return this.flush();
+  }
+
+  handleTimer(timer: Timer, nowMs: number): Effect[] {
+    if (this.membership.leaving) return [];
+    switch (timer.kind) {
+      case 'probe':
+        this.onProbeTick(nowMs);
+        break;
+      case 'probe-timeout':
+        this.onProbeTimeout(timer.seq);
+        break;
+      case 'relay-timeout':
+        this.onRelayTimeout(timer.seq);
+        break;
+      case 'suspicion':
+        this.membership.expire(timer.id, timer.incarnation, nowMs);
+        break;
+      case 'gossip':
+        this.onGossipTick();
+        break;
+      case 'push-pull':
+        this.onPushPullTick(nowMs);
+        break;
+      case 'reconnect':
+        this.onReconnectTick();
+        break;
+    }
+    this.armGossip();
+    return this.flush();
+  }
+
+  private onProbeTick(nowMs: number): void {
+    const previous = this.probe;
+    this.probe = undefined;
+    if (previous !== undefined && !previous.acked) this.onProbeFailed(previous, nowMs);
+    this.arm({ kind: 'probe' }, scaleByHealth(this.config.probeIntervalMs, this.healthScore));
+    const target = this.membership.nextProbeTarget();
+    if (target !== undefined) {
+      const seq = this.ping(target);
+      this.probe = { seq, target, acked: false, nacks: 0, expectedNacks: 0 };
+      this.arm({ kind: 'probe-timeout', seq }, scaleByHealth(this.config.probeTimeoutMs, this.healthScore));
+    }
+  }
+
+  private ping(target: number): number {
+    const seq = ++this.seq;
+    const id = this.membership.id(target);
+    const buddy: Update[] =
+      this.membership.table.state(target) === 'suspect'
+        ? [{ kind: 'suspect', incarnation: this.membership.table.incarnation(target), id, from: this.id }]
+        : [];
+    this.send(id, { type: 'ping', seq, target: id, updates: [...buddy, ...this.piggyback()] });
+    return seq;
+  }
+
+  private onProbeTimeout(seq: number): void {
+    const probe = this.probe;
+    if (probe === undefined || probe.seq !== seq || probe.acked) return;
+    const helpers = this.membership.reachable.sample(this.config.indirectChecks, this.random, [probe.target]);
+    probe.expectedNacks = helpers.length;
+    const target = this.membership.id(probe.target);
+    for (const helper of helpers) {
+      this.send(this.membership.id(helper), { type: 'ping-req', seq, target, updates: this.piggyback() });
+    }
+  }
+
+  /** Lifeguard: helpers that did not even nack suggest our own network is the problem. */
+  private onProbeFailed(probe: Probe, nowMs: number): void {
+    const missingNacks = probe.expectedNacks > 0 ? probe.expectedNacks - probe.nacks : 1;
+    this.membership.awareness.apply(missingNacks);
+    if (this.membership.reachable.has(probe.target)) this.membership.accuse(probe.target, nowMs);
+  }
+
+  private onAck(seq: number): void {
+    const relay = this.relays.get(seq);
+    if (relay !== undefined) {
+      this.relays.delete(seq);
+      this.send(relay.requester, { type: 'ack', seq: relay.seq, updates: this.piggyback() });
+      return;
+    }
+    if (this.probe?.seq === seq && !this.probe.acked) {
+      this.probe.acked = true;
+      this.membership.awareness.apply(-1);
+    }
+  }
+
+  private relay(requester: MemberId, requesterSeq: number, target: MemberId): void {
+    if (target === this.id) return;
+    const seq = ++this.seq;
+    this.relays.set(seq, { requester, seq: requesterSeq });
+    this.send(target, { type: 'ping', seq, target, updates: this.piggyback() });
+    this.arm({ kind: 'relay-timeout', seq }, Math.floor(this.config.probeTimeoutMs * 0.8));
+  }
+
+  private onRelayTimeout(seq: number): void {
+    const relay = this.relays.get(seq);
+    if (relay === undefined) return;
+    this.relays.delete(seq);
+    this.send(relay.requester, { type: 'nack', seq: relay.seq, updates: this.piggyback() });
+  }
+
+  private onGossipTick(): void {
+    this.gossipArmed = false;
+    if (this.membership.queue.size === 0) return;
+    for (const target of this.membership.reachable.sample(this.config.gossipFanout, this.random)) {
+      const updates = this.piggyback();
+      if (updates.length === 0) break;
+      this.send(this.membership.id(target), { type: 'gossip', updates });
+    }
+  }
+
+  private onPushPullTick(nowMs: number): void {
+    const members = this.membership.size;
+    const interval = pushPullIntervalMs(this.config.pushPullIntervalMs, members);
+    this.arm({ kind: 'push-pull' }, Math.floor(interval * (0.5 + this.random.next())));
+    this.membership.forgetExpired(nowMs);
+    const [peer] = this.membership.reachable.sample(1, this.random);
+    if (peer === undefined) return;
+    this.send(this.membership.id(peer), { type: 'sync', reply: false, members: this.membership.syncEntries() });
+  }
+
+  /** A dead member may be alive behind a healed partition: send it our view, it refutes if so. */
+  private onReconnectTick(): void {
+    this.arm({ kind: 'reconnect' }, this.config.reconnectIntervalMs);
+    const [peer] = this.membership.dead.sample(1, this.random);
+    if (peer === undefined || this.membership.table.state(peer) !== 'dead') return;
+    this.send(this.membership.id(peer), { type: 'sync', reply: false, members: this.membership.syncEntries() });
+  }
+
+  private piggyback(): Update[] {
+    return this.membership.queue.take(
+      this.config.piggybackBytes,
+      retransmitLimit(this.config.retransmitMultiplier, this.membership.size),
+    );
+  }
+
+  private armGossip(): void {
+    if (this.gossipArmed || this.membership.queue.size === 0) return;
+    this.gossipArmed = true;
+    this.arm({ kind: 'gossip' }, this.config.gossipIntervalMs);
+  }
+
+  private send(to: MemberId, message: SwimMessage): void {
+    this.out.push({ type: 'send', to, message });
+  }
+
+  private arm(timer: Timer, afterMs: number): void {
+    this.out.push({ type: 'timer', timer, afterMs });
+  }
+
+  private flush(): Effect[] {
+    const effects = this.out.slice();
+    this.out.length = 0;
+    return effects;
+  }
+}

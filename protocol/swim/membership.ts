@@ -1,0 +1,309 @@
+import { shuffle, type Random } from '../random.js';
+import { Awareness } from './awareness.js';
+import { BroadcastQueue } from './broadcast-queue.js';
+import type { SwimConfig } from './config.js';
+import type { MemberDirectory } from './directory.js';
+import type { Effect, MemberChange } from './effects.js';
+import { expectedConfirmations } from './formulas.js';
+import { IndexSet } from './index-set.js';
+import type { Incarnation, MemberId, MemberRecord, MemberState, MemberView } from './member.js';
+import { MemberTable } from './member-table.js';
+import type { SyncEntry, Update } from './messages.js';
+import { Suspicion } from './suspicion.js';
+
+/**
+ * The member list and the rules that change it: SWIM's precedence of alive < suspect <
+ * dead at one incarnation, refutation by a higher incarnation, Lifeguard suspicion.
+ */
+export class Membership {
+  readonly table = new MemberTable();
+  readonly reachable = new IndexSet();
+  readonly dead = new IndexSet();
+  readonly queue = new BroadcastQueue();
+  readonly awareness: Awareness;
+  private readonly suspicions = new Map<number, Suspicion>();
+  private probeList: number[] = [];
+  private probeCursor = 0;
+  /** A suspect this node volunteered to re-probe, so confirmations arrive within a period. */
+  private verifyNext: number | undefined;
+  private selfRecord: MemberRecord;
+  private selfIncarnation: Incarnation;
+  private selfState: MemberState = 'alive';
+
+  constructor(
+    private readonly config: SwimConfig,
+    private readonly directory: MemberDirectory,
+    private readonly random: Random,
+    self: MemberRecord,
+    incarnation: Incarnation,
+    private readonly out: Effect[],
+  ) {
+    this.selfRecord = self;
+    this.selfIncarnation = incarnation;
+    this.awareness = new Awareness(config.awarenessMax);
+  }
+
+  get selfId(): MemberId {
+    return this.selfRecord.id;
+  }
+
+  get self(): MemberView {
+    return { record: this.selfRecord, state: this.selfState, incarnation: this.selfIncarnation, stateChangedAtMs: 0 };
+  }
+
+  get leaving(): boolean {
+    return this.selfState === 'left';
+  }
+
+  /** N in the papers' formulas: the members this node can still reach, itself included. */
+  get size(): number {
+    return this.reachable.size + 1;
+  }
+
+  id(index: number): MemberId {
+    return this.directory.id(index);
+  }
+
+  lookup(id: MemberId): number | undefined {
+    const index = this.directory.lookup(id);
+    return index !== undefined && this.table.has(index) ? index : undefined;
+  }
+
+  selfAlive(): Update {
+    return { kind: 'alive', incarnation: this.selfIncarnation, member: this.selfRecord };
+  }
+
+  announceSelf(record: MemberRecord): void {
+    this.selfRecord = record;
+    this.selfIncarnation++;
+    this.queue.enqueue(this.directory.intern(this.selfId), this.selfAlive());
+  }
+
+  leave(nowMs: number): Update {
+    this.selfState = 'left';
+    const update: Update = { kind: 'left', incarnation: this.selfIncarnation, id: this.selfId };
+    this.queue.enqueue(this.directory.intern(this.selfId), update);
+    this.emit('left', this.selfId, this.selfIncarnation, nowMs);
+    return update;
+  }
+
+  apply(update: Update, nowMs: number): void {
+    switch (update.kind) {
+      case 'alive':
+        return this.applyAlive(update.member, update.incarnation, nowMs, update);
+      case 'suspect':
+        return this.applySuspect(update.id, update.incarnation, update.from, nowMs);
+      case 'dead':
+      case 'left':
+        return this.applyDown(update, nowMs);
+    }
+  }
+
+  /** memberlist's mergeState: a remote dead becomes our suspicion, so the member can still refute it. */
+  merge(entry: SyncEntry, from: MemberId, nowMs: number): void {
+    const { member, incarnation, state } = entry;
+    if (state === 'alive') return this.applyAlive(member, incarnation, nowMs);
+    if (state === 'left') return this.applyDown({ kind: 'left', incarnation, id: member.id }, nowMs);
+    this.applySuspect(member.id, incarnation, from, nowMs);
+  }
+
+  syncEntries(): SyncEntry[] {
+    const entries: SyncEntry[] = [{ member: this.selfRecord, incarnation: this.selfIncarnation, state: this.selfState }];
+    for (const index of this.table.indexes()) {
+      entries.push({ member: this.table.record(index), incarnation: this.table.incarnation(index), state: this.table.state(index) });
+    }
+    return entries;
+  }
+
+  views(): MemberView[] {
+    return [this.self, ...this.table.indexes().map((index) => this.view(index))];
+  }
+
+  view(index: number): MemberView {
+    return {
+      record: this.table.record(index),
+      state: this.table.state(index),
+      incarnation: this.table.incarnation(index),
+      stateChangedAtMs: this.table.stateChangedAtMs(index),
+    };
+  }
+
+  /** The next member to probe: a suspect we volunteered to verify, else shuffled round-robin. */
+  nextProbeTarget(): number | undefined {
+    const verify = this.verifyNext;
+    this.verifyNext = undefined;
+    if (verify !== undefined && this.reachable.has(verify)) return verify;
+    for (let scanned = 0; scanned <= this.probeList.length; scanned++) {
+      if (this.probeCursor >= this.probeList.length) {
+        this.probeList = shuffle(this.probeList.filter((i) => this.table.has(i)), this.random);
+        this.probeCursor = 0;
+        if (this.probeList.length === 0) return undefined;
+      }
+      const candidate = this.probeList[this.probeCursor++] as number;
+      if (this.reachable.has(candidate)) return candidate;
+    }
+    return undefined;
+  }
+
+  /** Our own probe of `index` failed: suspect it, or confirm an open suspicion. */
+  accuse(index: number, nowMs: number): void {
+    this.applySuspect(this.id(index), this.table.incarnation(index), this.selfId, nowMs);
+  }
+
+  /** A suspicion whose deadline has passed becomes dead. */
+  expire(id: MemberId, incarnation: Incarnation, nowMs: number): void {
+    const index = this.lookup(id);
+    if (index === undefined) return;
+    const suspicion = this.suspicions.get(index);
+    if (suspicion === undefined || suspicion.incarnation !== incarnation) return;
+    if (nowMs < suspicion.deadlineMs()) return;
+    this.applyDown({ kind: 'dead', incarnation, id, from: this.selfId }, nowMs);
+  }
+
+  /** Dead and left members past retention leave the table. */
+  forgetExpired(nowMs: number): void {
+    for (const index of [...this.dead.values()]) {
+      if (nowMs - this.table.stateChangedAtMs(index) < this.config.deadRetentionMs) continue;
+      const incarnation = this.table.incarnation(index);
+      this.dead.delete(index);
+      this.table.remove(index);
+      this.emit('forgotten', this.id(index), incarnation, nowMs);
+    }
+  }
+
+  /** Takes a member as known without spreading it: start-up from a snapshot, not news. */
+  learn(members: readonly MemberRecord[], nowMs: number): void {
+    for (const member of members) this.directory.intern(member.id);
+    this.table.reserve(this.directory.size);
+    this.reachable.reserve(this.directory.size);
+    for (const member of members) this.applyAlive(member, 0, nowMs, undefined, false);
+  }
+
+  private applyAlive(member: MemberRecord, incarnation: Incarnation, nowMs: number, original?: Update, spread = true): void {
+    if (member.id === this.selfId) {
+      const newer = incarnation > this.selfIncarnation;
+      if (!this.leaving && (newer || (incarnation === this.selfIncarnation && !sameRecord(member, this.selfRecord)))) {
+        this.refute(incarnation);
+      }
+      return;
+    }
+    const index = this.directory.intern(member.id);
+    const known = this.table.has(index);
+    if (known && incarnation <= this.table.incarnation(index)) return;
+    const previous = known ? this.table.state(index) : undefined;
+    const previousRecord = known ? this.table.record(index) : undefined;
+    this.table.set(index, member, incarnation, 'alive', nowMs);
+    this.suspicions.delete(index);
+    this.dead.delete(index);
+    this.reachable.add(index);
+    if (!known) this.addToProbeList(index);
+    if (spread) this.queue.enqueue(index, original ?? { kind: 'alive', incarnation, member });
+    if (!spread) return;
+    if (previous === undefined) this.emit('joined', member.id, incarnation, nowMs);
+    else if (previous !== 'alive') this.emit('alive', member.id, incarnation, nowMs);
+    else if (previousRecord !== undefined && !sameRecord(previousRecord, member)) this.emit('updated', member.id, incarnation, nowMs);
+  }
+
+  private applySuspect(id: MemberId, incarnation: Incarnation, from: MemberId, nowMs: number): void {
+    if (id === this.selfId) {
+      if (this.leaving) return;
+      if (incarnation >= this.selfIncarnation) {
+        this.awareness.apply(1);
+        this.refute(incarnation);
+      } else {
+        this.reannounce();
+      }
+      return;
+    }
+    const index = this.lookup(id);
+    if (index === undefined || incarnation < this.table.incarnation(index)) return;
+    const state = this.table.state(index);
+    if (state === 'dead' || state === 'left') return;
+    const update: Update = { kind: 'suspect', incarnation, id, from };
+    const open = this.suspicions.get(index);
+    if (state === 'suspect' && open !== undefined && open.incarnation === incarnation) {
+      if (!open.confirm(from)) return;
+      this.queue.enqueue(index, update);
+      this.armSuspicion(id, open, nowMs);
+      return;
+    }
+    this.table.set(index, this.table.record(index), incarnation, 'suspect', nowMs);
+    const members = this.size;
+    const suspicion = new Suspicion(
+      incarnation,
+      nowMs,
+      {
+        members,
+        probeIntervalMs: this.config.probeIntervalMs,
+        alpha: this.config.suspicionMultiplier,
+        beta: this.config.suspicionMaxMultiplier,
+        expected: expectedConfirmations(this.config.suspicionMultiplier, members),
+      },
+      from,
+    );
+    this.suspicions.set(index, suspicion);
+    this.queue.enqueue(index, update);
+    this.armSuspicion(id, suspicion, nowMs);
+    this.emit('suspect', id, incarnation, nowMs);
+    if (from !== this.selfId && this.random.next() < this.config.suspicionVerifiers / members) {
+      this.verifyNext = index;
+    }
+  }
+
+  private applyDown(update: Extract<Update, { kind: 'dead' | 'left' }>, nowMs: number): void {
+    const { id, incarnation, kind } = update;
+    if (id === this.selfId) {
+      if (this.leaving) return;
+      if (incarnation >= this.selfIncarnation) this.refute(incarnation);
+      else this.reannounce();
+      return;
+    }
+    const index = this.lookup(id);
+    if (index === undefined || incarnation < this.table.incarnation(index)) return;
+    const state = this.table.state(index);
+    if (state === 'left' || (state === 'dead' && kind === 'dead')) return;
+    this.table.set(index, this.table.record(index), incarnation, kind, nowMs);
+    this.suspicions.delete(index);
+    this.reachable.delete(index);
+    this.dead.add(index);
+    this.queue.enqueue(index, update);
+    if (state !== 'dead') this.emit(kind, id, incarnation, nowMs);
+  }
+
+  private refute(accusedIncarnation: Incarnation): void {
+    this.selfIncarnation = accusedIncarnation + 1;
+    this.queue.enqueue(this.directory.intern(this.selfId), this.selfAlive());
+  }
+
+  /** Someone still accuses an incarnation we already refuted: they missed the refutation, so spread it again. */
+  private reannounce(): void {
+    this.queue.enqueue(this.directory.intern(this.selfId), this.selfAlive());
+  }
+
+  private armSuspicion(id: MemberId, suspicion: Suspicion, nowMs: number): void {
+    const afterMs = Math.max(0, suspicion.deadlineMs() - nowMs);
+    this.out.push({ type: 'timer', timer: { kind: 'suspicion', id, incarnation: suspicion.incarnation }, afterMs });
+  }
+
+  /** memberlist inserts newcomers at a random place, so they are probed within one round. */
+  private addToProbeList(index: number): void {
+    const at = this.random.int(this.probeList.length + 1);
+    this.probeList.push(this.probeList[at] ?? index);
+    this.probeList[at] = index;
+  }
+
+  private emit(change: MemberChange, id: MemberId, incarnation: Incarnation, atMs: number): void {
+    this.out.push({ type: 'event', event: { change, id, incarnation, atMs } });
+  }
+}
+
+function sameRecord(a: MemberRecord, b: MemberRecord): boolean {
+  if (a === b) return true;
+  return (
+    a.version === b.version &&
+    a.capacity.cpuMillis === b.capacity.cpuMillis &&
+    a.capacity.memoryBytes === b.capacity.memoryBytes &&
+    a.addrs.join('\n') === b.addrs.join('\n') &&
+    JSON.stringify(a.labels) === JSON.stringify(b.labels)
+  );
+}

@@ -1,0 +1,66 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { encodedBytes } from '../../../protocol/swim/codec.js';
+import { decode, encode, swimConfig, type SwimMessage } from '../../../protocol/swim/index.js';
+import { record } from './harness.js';
+
+const limits = swimConfig.lan();
+const utf8 = new TextEncoder();
+
+const samples: SwimMessage[] = [
+  { type: 'ping', seq: 1, target: 'b', updates: [{ kind: 'alive', incarnation: 2, member: { ...record('b'), labels: { zone: 'eu-1', 'gpu': 'ünïcode' } } }] },
+  { type: 'ack', seq: 2, updates: [{ kind: 'suspect', incarnation: 3, id: 'c', from: 'a' }] },
+  { type: 'ping-req', seq: 3, target: 'c', updates: [{ kind: 'dead', incarnation: 1, id: 'd', from: 'a' }] },
+  { type: 'nack', seq: 4, updates: [{ kind: 'left', incarnation: 9, id: 'e' }] },
+  { type: 'gossip', updates: [] },
+  { type: 'sync', reply: true, members: [{ member: record('f'), incarnation: 5, state: 'suspect' }] },
+];
+
+test('every message type survives encode and decode unchanged', () => {
+  for (const message of samples) {
+    const decoded = decode(encode(message), limits);
+    assert.ok(decoded.ok, JSON.stringify(decoded));
+    if (decoded.ok) assert.equal(decoded.value, message);
+  }
+});
+
+const rejects = (bytes: Uint8Array, code: string): void => {
+  const decoded = decode(bytes, limits);
+  assert.is(decoded.ok, false);
+  if (!decoded.ok) assert.is(decoded.error.code, code);
+};
+
+test('the counted size of a message is its encoded size', () => {
+  for (const message of samples) assert.is(encodedBytes(message), encode(message).length, message.type);
+  const sync: SwimMessage = { type: 'sync', reply: false, members: [] };
+  assert.is(encodedBytes(sync), encode(sync).length);
+});
+
+test('malformed bytes are an error value, never an exception', () => {
+  rejects(new Uint8Array([0xff, 0xfe, 0x00]), 'malformed');
+  rejects(utf8.encode('{"v":1,"t":"ping"'), 'malformed');
+  rejects(utf8.encode('[1,2]'), 'malformed');
+});
+
+test('a wrong version is refused by name', () => {
+  rejects(utf8.encode('{"v":2,"t":"gossip","u":[]}'), 'version');
+});
+
+test('an oversized message is refused before it is parsed', () => {
+  const big = utf8.encode(`{"v":1,"t":"gossip","u":[],"pad":"${'x'.repeat(limits.maxMessageBytes)}"}`);
+  rejects(big, 'oversized');
+  rejects(new Uint8Array(limits.maxSyncBytes + 1), 'oversized');
+});
+
+test('fields that are the wrong type, negative, too long or unknown are refused', () => {
+  rejects(utf8.encode('{"v":1,"t":"ping","s":-1,"g":"b","u":[]}'), 'invalid');
+  rejects(utf8.encode('{"v":1,"t":"ping","s":1,"g":"","u":[]}'), 'invalid');
+  rejects(utf8.encode('{"v":1,"t":"shout","u":[]}'), 'invalid');
+  rejects(utf8.encode('{"v":1,"t":"gossip","u":[["x",1,"b"]]}'), 'invalid');
+  rejects(utf8.encode(`{"v":1,"t":"gossip","u":[["l",1,"${'b'.repeat(200)}"]]}`), 'invalid');
+  rejects(utf8.encode('{"v":1,"t":"gossip","u":[["a",1,{"i":"b","a":[],"l":{},"c":[1],"v":"1"}]]}'), 'invalid');
+  rejects(utf8.encode('{"v":1,"t":"gossip","u":[["l",4294967296,"b"]]}'), 'invalid');
+  rejects(utf8.encode('{"v":1,"t":"sync","r":true,"m":[[7,1,{"i":"b","a":[],"l":{},"c":[1,1],"v":"1"}]]}'), 'invalid');
+});
+
+test.run();

@@ -1,0 +1,220 @@
+import { createRandom, type Random } from '../../protocol/random.js';
+import { encodedBytes } from '../../protocol/swim/codec.js';
+import {
+  MemberDirectory,
+  SwimMachine,
+  swimConfig,
+  type Effect,
+  type MemberEvent,
+  type MemberId,
+  type MemberRecord,
+  type SwimConfig,
+  type SwimMessage,
+  type Timer,
+} from '../../protocol/swim/index.js';
+import { EventQueue } from './event-queue.js';
+import { defaultFaults, Partition, type NetworkFaults } from './network.js';
+
+type SimEvent =
+  | { kind: 'deliver'; from: MemberId; to: MemberId; generation: number; message: SwimMessage }
+  | { kind: 'timer'; node: MemberId; generation: number; timer: Timer }
+  | { kind: 'action'; run: () => void };
+
+interface SimNode {
+  id: MemberId;
+  record: MemberRecord;
+  machine: SwimMachine | undefined;
+  /** Bumped on crash and restart so the old life's timers and in-flight messages are void. */
+  generation: number;
+}
+
+export interface SimulationOptions {
+  seed: number;
+  nodes: number;
+  config?: SwimConfig;
+  faults?: Partial<NetworkFaults>;
+  /** Start with every member known to every member, instead of simulating the joins. */
+  converged?: boolean;
+  /** Encode each message to count bytes; off, the run is faster and counts only messages. */
+  countBytes?: boolean;
+  onEvent?: (node: MemberId, event: MemberEvent) => void;
+}
+
+export interface TrafficStats {
+  messages: number;
+  bytes: number;
+  dropped: number;
+}
+
+/**
+ * A discrete-event simulator that runs the SWIM machines unchanged on a virtual
+ * network: virtual time, one seeded random source, latency, loss, partitions, crash
+ * and restart. The same seed gives the same run, event for event.
+ */
+export class Simulation {
+  readonly seed: number;
+  readonly random: Random;
+  readonly faults: NetworkFaults;
+  readonly partition = new Partition();
+  readonly traffic: TrafficStats = { messages: 0, bytes: 0, dropped: 0 };
+  private readonly config: SwimConfig;
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly nodes = new Map<MemberId, SimNode>();
+  private readonly directory = new MemberDirectory();
+  private readonly countBytes: boolean;
+  private readonly onEvent: SimulationOptions['onEvent'];
+  private now = 0;
+
+  constructor(options: SimulationOptions) {
+    this.seed = options.seed;
+    this.random = createRandom(options.seed);
+    this.config = options.config ?? swimConfig.lan();
+    this.faults = { ...defaultFaults(), ...options.faults };
+    this.countBytes = options.countBytes ?? true;
+    this.onEvent = options.onEvent;
+    const width = String(options.nodes - 1).length;
+    for (let i = 0; i < options.nodes; i++) {
+      const id = `n${String(i).padStart(width, '0')}`;
+      this.nodes.set(id, { id, record: simRecord(id, i), machine: undefined, generation: 0 });
+    }
+    const records = [...this.nodes.values()].map((n) => n.record);
+    for (const node of this.nodes.values()) this.boot(node, 0, options.converged ? records : []);
+    if (!options.converged) {
+      const [seed] = this.ids();
+      for (const node of this.nodes.values()) {
+        if (node.id !== seed) this.at(this.random.int(this.config.probeIntervalMs), () => this.join(node.id, [seed as MemberId]));
+      }
+    }
+  }
+
+  get nowMs(): number {
+    return this.now;
+  }
+
+  ids(): MemberId[] {
+    return [...this.nodes.keys()];
+  }
+
+  machine(id: MemberId): SwimMachine | undefined {
+    return this.nodes.get(id)?.machine;
+  }
+
+  liveIds(): MemberId[] {
+    return this.ids().filter((id) => this.nodes.get(id)?.machine !== undefined);
+  }
+
+  /** Runs `run` at virtual time `atMs`. */
+  at(atMs: number, run: () => void): void {
+    this.queue.push(Math.max(atMs, this.now), { kind: 'action', run });
+  }
+
+  join(id: MemberId, seeds: MemberId[]): void {
+    const machine = this.machine(id);
+    if (machine) this.execute(this.node(id), machine.join(seeds));
+  }
+
+  crash(id: MemberId): void {
+    const node = this.node(id);
+    node.machine = undefined;
+    node.generation++;
+  }
+
+  /** A restarted member has lost its state and rejoins through `seeds`, with a higher incarnation. */
+  restart(id: MemberId, seeds: MemberId[]): void {
+    const node = this.node(id);
+    node.generation++;
+    this.boot(node, Math.floor(this.now / 1000), []);
+    this.join(id, seeds);
+  }
+
+  leave(id: MemberId): void {
+    const node = this.node(id);
+    if (node.machine) this.execute(node, node.machine.leave(this.now));
+    this.at(this.now + 2 * this.config.gossipIntervalMs, () => this.crash(id));
+  }
+
+  /** Advances virtual time to `untilMs`, running every event due by then. */
+  run(untilMs: number): void {
+    for (;;) {
+      const time = this.queue.peekTime();
+      if (time === undefined || time > untilMs) break;
+      const event = this.queue.pop() as SimEvent;
+      this.now = time;
+      this.dispatch(event);
+    }
+    this.now = untilMs;
+  }
+
+  /** A replay line for failure messages. */
+  replay(): string {
+    return `seed=${this.seed} (rerun with SHOAL_SIM_SEED=${this.seed})`;
+  }
+
+  private dispatch(event: SimEvent): void {
+    if (event.kind === 'action') return event.run();
+    const id = event.kind === 'deliver' ? event.to : event.node;
+    const node = this.nodes.get(id);
+    if (node?.machine === undefined || node.generation !== event.generation) return;
+    const effects =
+      event.kind === 'deliver'
+        ? node.machine.handleMessage(event.from, event.message, this.now)
+        : node.machine.handleTimer(event.timer, this.now);
+    this.execute(node, effects);
+  }
+
+  private boot(node: SimNode, incarnation: number, known: readonly MemberRecord[]): void {
+    node.machine = new SwimMachine({
+      config: this.config,
+      self: node.record,
+      random: createRandom(this.random.int(2 ** 32)),
+      incarnation,
+      directory: this.directory,
+    });
+    node.machine.learn(known, 0);
+    this.execute(node, node.machine.start());
+  }
+
+  private execute(node: SimNode, effects: Effect[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'send':
+          this.transmit(node.id, effect.to, effect.message);
+          break;
+        case 'timer':
+          this.queue.push(this.now + effect.afterMs, { kind: 'timer', node: node.id, generation: node.generation, timer: effect.timer });
+          break;
+        case 'event':
+          this.onEvent?.(node.id, effect.event);
+          break;
+      }
+    }
+  }
+
+  private transmit(from: MemberId, to: MemberId, message: SwimMessage): void {
+    this.traffic.messages++;
+    if (this.countBytes) this.traffic.bytes += encodedBytes(message);
+    const target = this.nodes.get(to);
+    if (target === undefined || !this.partition.connected(from, to) || this.random.next() < this.faults.lossRate) {
+      this.traffic.dropped++;
+      return;
+    }
+    const delay = Math.max(0, this.faults.latency(this.random));
+    this.queue.push(this.now + delay, { kind: 'deliver', from, to, generation: target.generation, message });
+  }
+
+  private node(id: MemberId): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new RangeError(`no simulated node ${id}`);
+    return node;
+  }
+}
+
+function simRecord(id: MemberId, i: number): MemberRecord {
+  return {
+    id,
+    addrs: [`/ip4/10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}/tcp/7946`],
+    labels: { zone: `z${i % 3}` },
+    capacity: { cpuMillis: 4000, memoryBytes: 8 * 1024 ** 3 },
+    version: '0.1.0',
+  };
+}
