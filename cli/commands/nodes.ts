@@ -1,0 +1,30 @@
+import type { NodeJson } from '../../node/api.js';
+import { UserError } from '../../node/errors.js';
+import { table } from '../table.js';
+
+const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)}Gi`;
+
+export async function nodes(opts: { api: string; output: string }): Promise<void> {
+  if (opts.output !== 'table' && opts.output !== 'json') throw new UserError(`invalid -o '${opts.output}': expected table or json`);
+  const response = await fetch(`${opts.api}/v1/nodes`).catch((e: unknown) => {
+    throw new UserError(`no Shoal node answers at ${opts.api} (${(e as Error).cause ?? (e as Error).message}): is \`shoal start\` running? Use --api HOST:PORT`);
+  });
+  if (!response.ok) throw new UserError(`${opts.api}/v1/nodes answered ${response.status}`);
+  const members = (await response.json()) as NodeJson[];
+  if (opts.output === 'json') {
+    console.log(JSON.stringify(members, null, 2));
+    return;
+  }
+  const rows = members.map((m) => [
+    m.id,
+    m.state,
+    String(m.incarnation),
+    m.addrs[0] ?? '',
+    Object.entries(m.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+    String(m.capacity.cpuMillis / 1000),
+    gib(m.capacity.memoryBytes),
+    m.version,
+    m.lastChange ?? '-',
+  ]);
+  console.log(table(['ID', 'STATE', 'INCARNATION', 'ADDRESS', 'LABELS', 'CPU', 'MEMORY', 'VERSION', 'LAST CHANGE'], rows));
+}

@@ -1,0 +1,71 @@
+import { hasCluster, loadCluster, saveCluster } from '../../node/cluster.js';
+import { startNode } from '../../node/daemon.js';
+import { JoinTimeoutError, UserError } from '../../node/errors.js';
+import { decodeJoinToken, JoinTokenError } from '../../node/join-token.js';
+import { swimConfig, type SwimPreset } from '../../protocol/swim/index.js';
+import { parseHostPort, parseLabels, parseSeed } from '../options.js';
+
+export interface StartOptions {
+  dataDir: string;
+  listen: string[];
+  api: string;
+  join?: string;
+  seed: string[];
+  label: string[];
+  swimPreset: string;
+  joinTimeout: string;
+}
+
+/** A node that joins with a token adopts the token's cluster; one that already has a cluster must match it. */
+function seedsFromToken(dataDir: string, token: string | undefined): string[] {
+  if (token === undefined) return [];
+  let decoded;
+  try {
+    decoded = decodeJoinToken(token);
+  } catch (e) {
+    throw new UserError(`invalid --join token: ${(e as JoinTokenError).message}`);
+  }
+  if (!hasCluster(dataDir)) saveCluster(dataDir, decoded.cluster);
+  else if (loadCluster(dataDir).id !== decoded.cluster.id) {
+    throw new UserError(`${dataDir} belongs to cluster ${loadCluster(dataDir).id}, but the token is for cluster ${decoded.cluster.id}`);
+  }
+  return decoded.seeds;
+}
+
+export async function start(opts: StartOptions): Promise<void> {
+  if (!(opts.swimPreset in swimConfig)) throw new UserError(`invalid --swim-preset '${opts.swimPreset}': expected ${Object.keys(swimConfig).join(', ')}`);
+  const joinTimeoutS = Number(opts.joinTimeout);
+  if (!Number.isFinite(joinTimeoutS) || joinTimeoutS < 0) throw new UserError(`invalid --join-timeout '${opts.joinTimeout}': expected seconds, 0 to wait forever`);
+  const seeds = [...seedsFromToken(opts.dataDir, opts.join), ...opts.seed.map((s) => parseSeed(s))];
+  const listen = opts.listen.map((l) => parseSeed(l, '--listen'));
+  const node = await startNode({
+    dataDir: opts.dataDir,
+    listen,
+    api: parseHostPort(opts.api, '--api'),
+    seeds,
+    labels: parseLabels(opts.label),
+    preset: opts.swimPreset as SwimPreset,
+  });
+  console.log(`shoal node ${node.peerId} started`);
+  for (const addr of node.listenAddrs) console.log(`  listening on ${addr}`);
+  console.log(`  API on ${node.apiUrl}`);
+
+  const shutdown = (): void => {
+    node.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+
+  if (seeds.length > 0 && joinTimeoutS > 0) {
+    const deadline = Date.now() + joinTimeoutS * 1000;
+    while (!node.redialer.hasJoined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    if (!node.redialer.hasJoined) {
+      await node.stop();
+      throw new JoinTimeoutError(seeds, joinTimeoutS, node.redialer.lastDialError);
+    }
+    console.log('  joined the cluster');
+  }
+}

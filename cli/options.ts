@@ -1,0 +1,50 @@
+import { multiaddr } from '@multiformats/multiaddr';
+import { existsSync } from 'node:fs';
+import { dataPaths, readJsonFile } from '../node/data-dir.js';
+import { UserError } from '../node/errors.js';
+
+export const DEFAULT_P2P_PORT = 7370;
+export const DEFAULT_API = '127.0.0.1:7371';
+
+export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function parseSeed(value: string, flag = '--seed'): string {
+  try {
+    return multiaddr(value).toString();
+  } catch (e) {
+    throw new UserError(`invalid ${flag} '${value}': ${(e as Error).message} (expected a multiaddr such as /ip4/10.0.0.5/tcp/${DEFAULT_P2P_PORT})`);
+  }
+}
+
+const LABEL = /^([A-Za-z0-9][-A-Za-z0-9_.\/]{0,62})=([-A-Za-z0-9_.]{0,63})$/;
+
+export function parseLabels(values: readonly string[]): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const value of values) {
+    const match = LABEL.exec(value);
+    if (!match) throw new UserError(`invalid --label '${value}': expected key=value (letters, digits, - _ . /)`);
+    labels[match[1] as string] = match[2] as string;
+  }
+  return labels;
+}
+
+export function parseHostPort(value: string, flag: string): { host: string; port: number } {
+  const match = /^(.+):(\d{1,5})$/.exec(value);
+  const port = match ? Number(match[2]) : NaN;
+  if (!match || port > 65535) throw new UserError(`invalid ${flag} '${value}': expected HOST:PORT, such as ${DEFAULT_API}`);
+  return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port };
+}
+
+/** The API of the node running on `dataDir`, as it recorded at start, else the default. */
+export function apiUrl(api: string | undefined, dataDir: string): string {
+  if (api !== undefined) {
+    const { host, port } = parseHostPort(api, '--api');
+    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  }
+  const runtime = dataPaths(dataDir).runtime;
+  if (existsSync(runtime)) {
+    const recorded = (readJsonFile(runtime) as { api?: unknown }).api;
+    if (typeof recorded === 'string' && recorded.length > 0) return recorded;
+  }
+  return `http://${DEFAULT_API}`;
+}

@@ -1,0 +1,46 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { MemberView } from '../protocol/swim/index.js';
+import type { SwimService } from './swim-service.js';
+
+/** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
+export interface NodeJson {
+  id: string;
+  addrs: string[];
+  state: MemberView['state'];
+  incarnation: number;
+  labels: Record<string, string>;
+  capacity: { cpuMillis: number; memoryBytes: number };
+  version: string;
+  lastChange: string | null;
+}
+
+export const nodeJson = (view: MemberView): NodeJson => ({
+  id: view.record.id,
+  addrs: view.record.addrs,
+  state: view.state,
+  incarnation: view.incarnation,
+  labels: view.record.labels,
+  capacity: view.record.capacity,
+  version: view.record.version,
+  lastChange: view.stateChangedAtMs > 0 ? new Date(view.stateChangedAtMs).toISOString() : null,
+});
+
+export interface ApiContext {
+  swim: SwimService;
+  clusterId: string;
+  startedAt: Date;
+}
+
+/** The node's JSON API. It listens on loopback by default: it is for the local operator and CLI. */
+export function createApi(context: ApiContext): FastifyInstance {
+  const app = Fastify({ logger: false });
+  app.get('/v1/nodes', async () => context.swim.members().map(nodeJson));
+  app.get('/v1/status', async () => ({
+    id: context.swim.id,
+    cluster: context.clusterId,
+    startedAt: context.startedAt.toISOString(),
+    liveMembers: context.swim.liveCount,
+    swim: context.swim.counters,
+  }));
+  return app;
+}

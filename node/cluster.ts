@@ -1,0 +1,41 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { z } from 'zod';
+import { clusterKeyFromToken, clusterKeyToToken, generateClusterKey } from './cluster-key.js';
+import { dataPaths, readJsonFile, writeJsonFile } from './data-dir.js';
+import { UserError } from './errors.js';
+
+/** What every member of one cluster shares: its id and the private-network key. */
+export interface Cluster {
+  id: string;
+  /** The swarm key file bytes @libp2p/pnet expects. */
+  psk: Uint8Array;
+}
+
+const clusterFile = z.object({ id: z.string().regex(/^[0-9a-f]{16,64}$/), key: z.string().min(1) });
+
+export class NoClusterError extends UserError {
+  override readonly name = 'NoClusterError';
+  constructor(readonly dataDir: string) {
+    super(`no cluster in ${dataDir}: run \`shoal init --data-dir ${dataDir}\`, or \`shoal start --join TOKEN\``);
+  }
+}
+
+export function newCluster(): Cluster {
+  return { id: randomBytes(8).toString('hex'), psk: generateClusterKey() };
+}
+
+export function saveCluster(dataDir: string, cluster: Cluster): void {
+  writeJsonFile(dataPaths(dataDir).cluster, { id: cluster.id, key: clusterKeyToToken(cluster.psk) });
+}
+
+export function loadCluster(dataDir: string): Cluster {
+  const { cluster } = dataPaths(dataDir);
+  if (!existsSync(cluster)) throw new NoClusterError(dataDir);
+  const parsed = clusterFile.parse(readJsonFile(cluster));
+  return { id: parsed.id, psk: clusterKeyFromToken(parsed.key) };
+}
+
+export function hasCluster(dataDir: string): boolean {
+  return existsSync(dataPaths(dataDir).cluster);
+}

@@ -1,0 +1,40 @@
+import { multiaddr } from '@multiformats/multiaddr';
+import { z } from 'zod';
+import { clusterKeyFromToken, clusterKeyToToken } from './cluster-key.js';
+import type { Cluster } from './cluster.js';
+import { UserError } from './errors.js';
+
+/**
+ * A join token carries what a new node needs: the cluster id, the cluster key and
+ * seed addresses. It is a secret, like Docker Swarm's: anyone holding it can join.
+ */
+const PREFIX = 'SHOAL1-';
+
+const payload = z.object({ v: z.literal(1), id: z.string().min(1), key: z.string().min(1), seeds: z.array(z.string()).max(32) });
+
+export interface JoinToken {
+  cluster: Cluster;
+  seeds: string[];
+}
+
+export class JoinTokenError extends UserError {
+  override readonly name = 'JoinTokenError';
+}
+
+export function encodeJoinToken(cluster: Cluster, seeds: readonly string[]): string {
+  const json = JSON.stringify({ v: 1, id: cluster.id, key: clusterKeyToToken(cluster.psk), seeds });
+  return PREFIX + Buffer.from(json).toString('base64url');
+}
+
+export function decodeJoinToken(token: string): JoinToken {
+  const trimmed = token.trim();
+  if (!trimmed.startsWith(PREFIX)) throw new JoinTokenError(`join token must start with ${PREFIX}`);
+  let parsed: z.infer<typeof payload>;
+  try {
+    parsed = payload.parse(JSON.parse(Buffer.from(trimmed.slice(PREFIX.length), 'base64url').toString('utf8')));
+  } catch {
+    throw new JoinTokenError('join token is damaged: copy it again from `shoal token`');
+  }
+  for (const seed of parsed.seeds) multiaddr(seed);
+  return { cluster: { id: parsed.id, psk: clusterKeyFromToken(parsed.key) }, seeds: parsed.seeds };
+}

@@ -1,0 +1,75 @@
+import type { Libp2p } from '@libp2p/interface';
+import type { Multiaddr } from '@multiformats/multiaddr';
+import type { Logger } from 'pino';
+import type { SwimService } from './swim-service.js';
+
+export interface RedialerOptions {
+  intervalMs: number;
+  dialTimeoutMs: number;
+  log: Logger;
+}
+
+/**
+ * libp2p's bootstrap dials its seeds once, and peers do not find each other again
+ * after a long partition. This keeps dialing seeds while the node is alone, and one
+ * unreachable seed per round after that, so a node joins whenever a seed comes up
+ * and two halves of a healed partition meet again.
+ */
+export class Redialer {
+  private timer: NodeJS.Timeout | undefined;
+  private announced = false;
+  private lastError = '';
+  private readonly seedPeers = new Map<string, string>();
+
+  constructor(
+    private readonly host: Libp2p,
+    private readonly swim: SwimService,
+    private readonly seeds: readonly Multiaddr[],
+    private readonly options: RedialerOptions,
+  ) {}
+
+  get hasJoined(): boolean {
+    return this.seeds.length === 0 || this.swim.liveCount > 1;
+  }
+
+  get lastDialError(): string {
+    return this.lastError;
+  }
+
+  start(): void {
+    void this.round();
+  }
+
+  stop(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private async round(): Promise<void> {
+    const alone = this.swim.liveCount <= 1;
+    const targets = alone ? this.seeds : this.seeds.filter((seed) => !this.isReachableMember(seed)).slice(0, 1);
+    await Promise.all(targets.map((seed) => this.dialAndJoin(seed)));
+    this.timer = setTimeout(() => void this.round(), this.options.intervalMs);
+  }
+
+  private isReachableMember(seed: Multiaddr): boolean {
+    const peer = this.seedPeers.get(seed.toString()) ?? seed.getComponents().find((c) => c.name === 'p2p')?.value;
+    const state = peer === undefined ? undefined : this.swim.member(peer)?.state;
+    return state === 'alive' || state === 'suspect';
+  }
+
+  private async dialAndJoin(seed: Multiaddr): Promise<void> {
+    try {
+      const connection = await this.host.dial(seed, { signal: AbortSignal.timeout(this.options.dialTimeoutMs) });
+      const peer = connection.remotePeer.toString();
+      if (peer === this.swim.id) return;
+      this.seedPeers.set(seed.toString(), peer);
+      this.swim.join([peer]);
+      if (!this.announced) this.options.log.info({ seed: seed.toString(), peer }, 'joining through seed');
+      this.announced = true;
+    } catch (e) {
+      this.lastError = (e as Error).message;
+      this.options.log.debug({ seed: seed.toString(), error: this.lastError }, 'seed dial failed');
+    }
+  }
+}

@@ -1,0 +1,129 @@
+import { randomInt } from 'node:crypto';
+import type { Logger } from 'pino';
+import { createRandom } from '../protocol/random.js';
+import {
+  decode,
+  encode,
+  SwimMachine,
+  type DecodeErrorCode,
+  type Effect,
+  type MemberEvent,
+  type MemberId,
+  type MemberRecord,
+  type MemberView,
+  type SwimConfig,
+} from '../protocol/swim/index.js';
+import type { SwimTransport } from './swim-transport.js';
+
+export interface SwimServiceCounters {
+  received: number;
+  sent: number;
+  dropped: Record<DecodeErrorCode, number>;
+}
+
+export interface SwimServiceOptions {
+  config: SwimConfig;
+  self: MemberRecord;
+  log: Logger;
+  onEvent?: (event: MemberEvent) => void;
+}
+
+/**
+ * Drives the pure SWIM machine with the real clock, real timers and the libp2p
+ * transport. All protocol decisions stay in protocol/swim; this only carries effects out.
+ */
+export class SwimService {
+  readonly counters: SwimServiceCounters = { received: 0, sent: 0, dropped: { oversized: 0, malformed: 0, version: 0, invalid: 0 } };
+  private readonly machine: SwimMachine;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private transport: SwimTransport | undefined;
+  private stopped = false;
+
+  constructor(private readonly options: SwimServiceOptions) {
+    this.machine = new SwimMachine({
+      config: options.config,
+      self: options.self,
+      random: createRandom(randomInt(2 ** 32)),
+      // A restart must outrank what the cluster remembers of this node's previous life.
+      incarnation: Math.floor(Date.now() / 1000),
+    });
+  }
+
+  get id(): MemberId {
+    return this.machine.id;
+  }
+
+  start(transport: SwimTransport): void {
+    this.transport = transport;
+    this.run(this.machine.start());
+  }
+
+  /** Called by the transport for every inbound frame; bad frames are dropped and counted by code. */
+  receive(from: MemberId, frame: Uint8Array): void {
+    if (this.stopped) return;
+    const decoded = decode(frame, this.options.config);
+    if (!decoded.ok) {
+      this.counters.dropped[decoded.error.code]++;
+      this.options.log.debug({ from, code: decoded.error.code, detail: decoded.error.detail }, 'dropped SWIM message');
+      return;
+    }
+    this.counters.received++;
+    this.run(this.machine.handleMessage(from, decoded.value, Date.now()));
+  }
+
+  join(seeds: MemberId[]): void {
+    this.run(this.machine.join(seeds));
+  }
+
+  members(): MemberView[] {
+    return this.machine.members();
+  }
+
+  member(id: MemberId): MemberView | undefined {
+    return this.machine.member(id);
+  }
+
+  get liveCount(): number {
+    return this.machine.liveCount;
+  }
+
+  /** Announces the leave, gives it two gossip rounds to spread, then stops. */
+  async leave(): Promise<void> {
+    if (this.stopped) return;
+    this.run(this.machine.leave(Date.now()));
+    await new Promise((resolve) => setTimeout(resolve, 2 * this.options.config.gossipIntervalMs));
+    this.stop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  private run(effects: Effect[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'send': {
+          const addrs = this.machine.member(effect.to)?.record.addrs ?? [];
+          this.counters.sent++;
+          this.transport?.send(effect.to, addrs, encode(effect.message));
+          break;
+        }
+        case 'timer': {
+          if (this.stopped) break;
+          const handle = setTimeout(() => {
+            this.timers.delete(handle);
+            if (!this.stopped) this.run(this.machine.handleTimer(effect.timer, Date.now()));
+          }, effect.afterMs);
+          this.timers.add(handle);
+          break;
+        }
+        case 'event':
+          this.options.log.info({ member: effect.event.id, change: effect.event.change, incarnation: effect.event.incarnation }, 'member changed');
+          this.options.onEvent?.(effect.event);
+          break;
+      }
+    }
+  }
+}

@@ -1,0 +1,92 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
+import { runShoal, startShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
+
+const root = mkdtempSync(join(tmpdir(), 'shoal-it-'));
+let cluster: LocalCluster | undefined;
+
+test.after(async () => {
+  await cluster?.stop(0);
+  rmSync(root, { recursive: true, force: true });
+});
+
+const stateOf = (members: { id: string; state: string }[], id: string): string | undefined => members.find((m) => m.id === id)?.state;
+
+test('3 shoal processes on loopback join through one seed', async () => {
+  cluster = await startLocalCluster({ dir: join(root, 'c1'), nodes: 3 });
+  for (const node of cluster.nodes) {
+    await waitForMembers(node.api, (m) => m.length === 3 && m.every((x) => x.state === 'alive'), 15_000);
+  }
+});
+
+test('kill -9 of one node is seen as dead by the others', async () => {
+  const [a, b, victim] = cluster!.nodes as [ShoalNodeProcess, ShoalNodeProcess, ShoalNodeProcess];
+  victim.child.kill('SIGKILL');
+  await victim.exited;
+  for (const node of [a, b]) {
+    await waitForMembers(node.api, (m) => stateOf(m, victim.peerId) === 'dead', 15_000);
+  }
+});
+
+test('SIGTERM is a graceful leave: the others record the node as left', async () => {
+  const leaver = await cluster!.add('node-4');
+  const first = cluster!.nodes[0]!;
+  await waitForMembers(first.api, (m) => stateOf(m, leaver.peerId) === 'alive', 15_000);
+  leaver.child.kill('SIGTERM');
+  assert.is(await leaver.exited, 0);
+  await waitForMembers(first.api, (m) => stateOf(m, leaver.peerId) === 'left', 5_000);
+});
+
+test('shoal nodes -o json prints every member with the documented fields', async () => {
+  const api = cluster!.nodes[0]!.api.replace('http://', '');
+  const result = await runShoal(['nodes', '--api', api, '-o', 'json']);
+  assert.is(result.code, 0, result.stderr);
+  const members = JSON.parse(result.stdout) as Record<string, unknown>[];
+  assert.ok(members.length >= 3);
+  for (const m of members) {
+    assert.equal(Object.keys(m).sort(), ['addrs', 'capacity', 'id', 'incarnation', 'labels', 'lastChange', 'state', 'version']);
+  }
+});
+
+test('a node with the wrong cluster key cannot join, and says why', async () => {
+  const other = join(root, 'other');
+  assert.is((await runShoal(['init', '--data-dir', other])).code, 0);
+  const seed = cluster!.nodes[0]!.listen[0]!;
+  const outsider = await startShoal(['--data-dir', other, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--seed', seed, '--join-timeout', '4']);
+  const code = await outsider.exited;
+  assert.is(code, 1);
+  assert.match(outsider.output(), 'wrong cluster key, or the seed is unreachable');
+  const members = await waitForMembers(cluster!.nodes[0]!.api, () => true, 1_000);
+  assert.not.ok(members.some((m) => m.id === outsider.peerId));
+});
+
+test('bad input gets one clear line and a non-zero exit', async () => {
+  const cases: [string[], RegExp][] = [
+    [['start', '--data-dir', join(root, 'c1', 'node-2'), '--seed', 'not-a-multiaddr'], /invalid --seed 'not-a-multiaddr'/],
+    [['start', '--data-dir', join(root, 'c1', 'node-1'), '--api', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'], /in use by another shoal process/],
+    [['start', '--data-dir', join(root, 'fresh')], /no cluster in/],
+    [['start', '--data-dir', join(root, 'c1', 'node-2'), '--join', 'SHOAL1-garbage'], /invalid --join token/],
+    [['nodes', '--api', '127.0.0.1:1'], /no Shoal node answers at/],
+  ];
+  for (const [args, expected] of cases) {
+    const result = await runShoal(args);
+    assert.is(result.code, 1, `${args.join(' ')}: ${result.stdout}${result.stderr}`);
+    assert.match(result.stderr, expected);
+    assert.is(result.stderr.trim().split('\n').length, 1, `one line for ${args.join(' ')}: ${result.stderr}`);
+  }
+});
+
+test('a port in use is named', async () => {
+  const busy = cluster!.nodes[0]!.listen[0]!.replace(/\/p2p\/.*$/, '');
+  const dir = join(root, 'busy');
+  assert.is((await runShoal(['init', '--data-dir', dir])).code, 0);
+  const result = await runShoal(['start', '--data-dir', dir, '--listen', busy, '--api', '127.0.0.1:0']);
+  assert.is(result.code, 1);
+  assert.match(result.stderr, `address ${busy} is already in use`);
+});
+
+test.run();

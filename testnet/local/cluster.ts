@@ -1,0 +1,84 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { runShoal, startShoal, type ShoalNodeProcess } from './shoal-process.js';
+
+export interface LocalCluster {
+  dir: string;
+  nodes: ShoalNodeProcess[];
+  token: string;
+  /** Adds one more node that joins through the first. */
+  add(name: string, extraArgs?: string[]): Promise<ShoalNodeProcess>;
+  /** SIGTERM to every node still running (a graceful leave), SIGKILL after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface LocalClusterOptions {
+  dir: string;
+  nodes: number;
+  preset?: 'lan' | 'local' | 'edge';
+}
+
+/** A cluster of real `shoal` processes on loopback, each with its own data directory and ports. */
+export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
+  rmSync(options.dir, { recursive: true, force: true });
+  mkdirSync(options.dir, { recursive: true });
+  const preset = ['--swim-preset', options.preset ?? 'local'];
+  const common = (name: string): string[] => ['--data-dir', join(options.dir, name), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', ...preset];
+  const init = await runShoal(['init', '--data-dir', join(options.dir, 'node-1')]);
+  if (init.code !== 0) throw new Error(`shoal init failed: ${init.stderr}`);
+  const nodes: ShoalNodeProcess[] = [];
+  try {
+    nodes.push(await startShoal(common('node-1')));
+    const tokenRun = await runShoal(['token', '--data-dir', join(options.dir, 'node-1')]);
+    if (tokenRun.code !== 0) throw new Error(`shoal token failed: ${tokenRun.stderr}`);
+    const token = tokenRun.stdout.trim();
+    const add = async (name: string, extraArgs: string[] = []): Promise<ShoalNodeProcess> => {
+      const node = await startShoal([...common(name), '--join', token, ...extraArgs]);
+      nodes.push(node);
+      return node;
+    };
+    await Promise.all(Array.from({ length: options.nodes - 1 }, (_, i) => add(`node-${i + 2}`)));
+    return {
+      dir: options.dir,
+      nodes,
+      token,
+      add,
+      stop: (graceMs = 3_000) => stopAll(nodes, graceMs),
+    };
+  } catch (e) {
+    await stopAll(nodes, 0);
+    throw e;
+  }
+}
+
+async function stopAll(nodes: readonly ShoalNodeProcess[], graceMs: number): Promise<void> {
+  await Promise.all(
+    nodes.map(async (node) => {
+      if (node.child.exitCode !== null || node.child.signalCode !== null) return;
+      node.child.kill(graceMs > 0 ? 'SIGTERM' : 'SIGKILL');
+      const timer = setTimeout(() => node.child.kill('SIGKILL'), graceMs);
+      await node.exited;
+      clearTimeout(timer);
+    }),
+  );
+}
+
+/** Polls `GET /v1/nodes` on `api` until `predicate` holds, or throws after `timeoutMs`. */
+export async function waitForMembers(
+  api: string,
+  predicate: (members: { id: string; state: string }[]) => boolean,
+  timeoutMs: number,
+): Promise<{ id: string; state: string }[]> {
+  const deadline = Date.now() + timeoutMs;
+  let last: { id: string; state: string }[] = [];
+  while (Date.now() < deadline) {
+    try {
+      last = (await (await fetch(`${api}/v1/nodes`)).json()) as { id: string; state: string }[];
+      if (predicate(last)) return last;
+    } catch {
+      // the node may still be starting
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`members at ${api} never matched within ${timeoutMs} ms; last seen: ${JSON.stringify(last.map((m) => [m.id.slice(-6), m.state]))}`);
+}
