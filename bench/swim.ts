@@ -1,12 +1,13 @@
 import '../node/polyfill.js';
 import { swimConfig } from '../protocol/swim/index.js';
+import { idleNode } from './swim-real.js';
 import { detection, falseDeadUnderLoss } from './swim-sim.js';
 
 /**
  * `npm run bench:swim`: SWIM figures as JSON. Shoal's LAN preset runs beside the same
  * preset without suspicion verifiers (memberlist's rule: confirmations only from
  * members that happen to probe the suspect), in one run on one machine.
- * Pass --quick to skip N = 10,000.
+ * Pass --quick to skip N = 10,000. Needs the compiled CLI (the npm script builds it).
  */
 const quick = process.argv.includes('--quick');
 const sizes = quick ? [1000] : [1000, 10_000];
@@ -20,5 +21,6 @@ const figures = {
     detection(n, memberlistRules, 'lan without verifiers (memberlist rule)', 0.01, 10, 5 * 60_000),
   ]),
   falseDeadAt10PercentLoss: sizes.map((n) => falseDeadUnderLoss(n, 0.1, 10 * 60_000)),
+  real: await idleNode(),
 };
 console.log(JSON.stringify(figures, null, 2));

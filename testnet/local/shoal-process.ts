@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { packageRoot } from '../../node/package-root.js';
 
-/** The `shoal` entry point (compiled): tests and the quick start run the real command. */
+/** The `shoal` command itself, run through its shebang as a user runs it (compiled first). */
 export const SHOAL_BIN = join(packageRoot(), 'bin', 'shoal.js');
 
 export interface CommandResult {
@@ -14,7 +14,7 @@ export interface CommandResult {
 /** Runs `shoal ARGS` to completion. */
 export function runShoal(args: string[], timeoutMs = 30_000): Promise<CommandResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SHOAL_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(SHOAL_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -40,7 +40,7 @@ export interface ShoalNodeProcess {
 
 /** Starts `shoal start ARGS` and resolves once it prints its API address. */
 export function startShoal(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ShoalNodeProcess> {
-  const child = spawn(process.execPath, [SHOAL_BIN, 'start', ...args], {
+  const child = spawn(SHOAL_BIN, ['start', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SHOAL_LOG_LEVEL: 'warn', ...env },
   });
