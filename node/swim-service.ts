@@ -87,11 +87,18 @@ export class SwimService {
     return this.machine.liveCount;
   }
 
-  /** Announces the leave, gives it two gossip rounds to spread, then stops. */
+  /**
+   * Announces the leave and waits until those messages are delivered (at most a probe
+   * timeout beyond the first gossip round), so members record "left", not "dead".
+   */
   async leave(): Promise<void> {
     if (this.stopped) return;
-    this.run(this.machine.leave(Date.now()));
-    await new Promise((resolve) => setTimeout(resolve, 2 * this.options.config.gossipIntervalMs));
+    const deliveries = this.run(this.machine.leave(Date.now()));
+    const { gossipIntervalMs, probeTimeoutMs } = this.options.config;
+    await Promise.race([
+      Promise.all([...deliveries, new Promise((resolve) => setTimeout(resolve, gossipIntervalMs))]),
+      new Promise((resolve) => setTimeout(resolve, gossipIntervalMs + 4 * probeTimeoutMs)),
+    ]);
     this.stop();
   }
 
@@ -101,13 +108,15 @@ export class SwimService {
     this.timers.clear();
   }
 
-  private run(effects: Effect[]): void {
+  /** Carries effects out; returns the deliveries of the messages it sent. */
+  private run(effects: Effect[]): Promise<boolean>[] {
+    const deliveries: Promise<boolean>[] = [];
     for (const effect of effects) {
       switch (effect.type) {
         case 'send': {
           const addrs = this.machine.member(effect.to)?.record.addrs ?? [];
           this.counters.sent++;
-          this.transport?.send(effect.to, addrs, encode(effect.message));
+          if (this.transport) deliveries.push(this.transport.send(effect.to, addrs, encode(effect.message)));
           break;
         }
         case 'timer': {
@@ -125,5 +134,6 @@ export class SwimService {
           break;
       }
     }
+    return deliveries;
   }
 }

@@ -14,8 +14,8 @@ export interface SwimTransportCounters {
 }
 
 export interface SwimTransport {
-  /** Fire and forget: SWIM itself tolerates loss, so a failed send is only counted. */
-  send(to: string, addrs: readonly string[], frame: Uint8Array): void;
+  /** Never rejects: SWIM tolerates loss, so a failed send is counted and resolves false. */
+  send(to: string, addrs: readonly string[], frame: Uint8Array): Promise<boolean>;
   stop(): Promise<void>;
   readonly counters: SwimTransportCounters;
 }
@@ -68,13 +68,19 @@ export async function createSwimTransport(host: Libp2p, options: SwimTransportOp
 
   return {
     counters,
-    send(to, addrs, frame) {
+    async send(to, addrs, frame) {
       if (frame.length > options.maxFrameBytes) {
         counters.sendFailures++;
-        return;
+        return false;
       }
       counters.sent++;
-      deliver(to, addrs, frame).catch(() => counters.sendFailures++);
+      return deliver(to, addrs, frame).then(
+        () => true,
+        () => {
+          counters.sendFailures++;
+          return false;
+        },
+      );
     },
     async stop() {
       await host.unhandle(SWIM_PROTOCOL);
