@@ -36,6 +36,7 @@ test('SIGTERM is a graceful leave: the others record the node as left', async ()
   const leaver = await cluster!.add('node-4');
   const first = cluster!.nodes[0]!;
   await waitForMembers(first.api, (m) => stateOf(m, leaver.peerId) === 'alive', 15_000);
+  await waitForMembers(leaver.api, (m) => stateOf(m, first.peerId) === 'alive', 15_000);
   leaver.child.kill('SIGTERM');
   assert.is(await leaver.exited, 0);
   await waitForMembers(first.api, (m) => stateOf(m, leaver.peerId) === 'left', 5_000);
