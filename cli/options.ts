@@ -2,6 +2,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { existsSync } from 'node:fs';
 import { dataPaths, readJsonFile } from '../node/data-dir.js';
 import { UserError } from '../node/errors.js';
+import { LABEL_KEY } from '../protocol/swim/codec.js';
 
 export const DEFAULT_P2P_PORT = 7370;
 export const DEFAULT_API = '127.0.0.1:7371';
@@ -16,14 +17,18 @@ export function parseSeed(value: string, flag = '--seed'): string {
   }
 }
 
-const LABEL = /^([A-Za-z0-9][-A-Za-z0-9_.\/]{0,62})=([-A-Za-z0-9_.]{0,63})$/;
+const LABEL_VALUE = /^[-A-Za-z0-9_.]{0,63}$/;
 
 export function parseLabels(values: readonly string[]): Record<string, string> {
   const labels: Record<string, string> = {};
   for (const value of values) {
-    const match = LABEL.exec(value);
-    if (!match) throw new UserError(`invalid --label '${value}': expected key=value (letters, digits, - _ . /)`);
-    labels[match[1] as string] = match[2] as string;
+    const at = value.indexOf('=');
+    const key = value.slice(0, at);
+    const labelValue = value.slice(at + 1);
+    if (at < 0 || !LABEL_KEY.test(key) || !LABEL_VALUE.test(labelValue)) {
+      throw new UserError(`invalid --label '${value}': expected key=value (letters, digits, - _ . and / in keys)`);
+    }
+    labels[key] = labelValue;
   }
   return labels;
 }

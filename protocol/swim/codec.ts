@@ -26,12 +26,14 @@ export interface CodecLimits {
   maxSyncBytes: number;
 }
 
+/** Kubernetes-style label keys; this also keeps keys such as __proto__ out of decoded objects. */
+export const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_.\/]{0,62}$/;
+
 const LIMITS = {
   idChars: 128,
   addrs: 16,
   addrChars: 256,
   labels: 64,
-  labelKeyChars: 63,
   labelValueChars: 256,
   versionChars: 32,
   updates: 4096,
@@ -149,7 +151,7 @@ function labels(value: unknown): Record<string, string> {
   if (entries.length > LIMITS.labels) fail('record.labels');
   const out: Record<string, string> = {};
   for (const [k, v] of entries) {
-    str(k, 'record.labels.key', LIMITS.labelKeyChars);
+    if (!LABEL_KEY.test(k)) fail('record.labels.key');
     if (typeof v !== 'string' || v.length > LIMITS.labelValueChars) fail(`record.labels.${k}`);
     out[k] = v;
   }

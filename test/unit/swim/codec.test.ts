@@ -60,6 +60,7 @@ test('fields that are the wrong type, negative, too long or unknown are refused'
   rejects(utf8.encode(`{"v":1,"t":"gossip","u":[["l",1,"${'b'.repeat(200)}"]]}`), 'invalid');
   rejects(utf8.encode('{"v":1,"t":"gossip","u":[["a",1,{"i":"b","a":[],"l":{},"c":[1],"v":"1"}]]}'), 'invalid');
   rejects(utf8.encode('{"v":1,"t":"gossip","u":[["l",4294967296,"b"]]}'), 'invalid');
+  rejects(utf8.encode('{"v":1,"t":"gossip","u":[["a",1,{"i":"b","a":[],"l":{"__proto__":"x"},"c":[1,1],"v":"1"}]]}'), 'invalid');
   rejects(utf8.encode('{"v":1,"t":"sync","r":true,"m":[[7,1,{"i":"b","a":[],"l":{},"c":[1,1],"v":"1"}]]}'), 'invalid');
 });
 
