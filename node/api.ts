@@ -1,6 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MemberView } from '../protocol/swim/index.js';
 import type { SwimService } from './swim-service.js';
+import type { SwimTransport } from './swim-transport.js';
 
 /** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
 export interface NodeJson {
@@ -27,6 +28,7 @@ export const nodeJson = (view: MemberView): NodeJson => ({
 
 export interface ApiContext {
   swim: SwimService;
+  transport: SwimTransport;
   clusterId: string;
   startedAt: Date;
 }
@@ -40,7 +42,7 @@ export function createApi(context: ApiContext): FastifyInstance {
     cluster: context.clusterId,
     startedAt: context.startedAt.toISOString(),
     liveMembers: context.swim.liveCount,
-    swim: context.swim.counters,
+    swim: { ...context.swim.counters, streams: context.transport.counters },
   }));
   return app;
 }

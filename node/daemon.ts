@@ -73,7 +73,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     swim.start(transport);
     cleanup.push(() => swim.stop(), () => transport.stop());
 
-    const api = createApi({ swim, clusterId: cluster.id, startedAt: new Date() });
+    const api = createApi({ swim, transport, clusterId: cluster.id, startedAt: new Date() });
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;
     });
