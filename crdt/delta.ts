@@ -1,0 +1,62 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { err, ok, type Result } from '../protocol/result.js';
+import type { Hlc } from './hlc.js';
+import { canonicalJson, type Json } from './json.js';
+import type { Stamp } from './stamp.js';
+
+export const DELTA_VERSION = 1;
+
+/** One change to one object: set some fields, or delete the object. */
+export type Op = { key: string; set: Record<string, Json> } | { key: string; delete: true };
+
+/** What an operator signs. */
+export interface DeltaBody {
+  v: typeof DELTA_VERSION;
+  cluster: string;
+  /** The operator's Ed25519 public key, hex. */
+  author: string;
+  /** Per author, counting from 1: two different deltas under one number are an equivocation. */
+  seq: number;
+  hlc: Hlc;
+  ops: Op[];
+}
+
+export interface Delta {
+  /** sha256 of the canonical body, hex: a delta is named by its content. */
+  id: string;
+  body: DeltaBody;
+  /** Ed25519 signature of the canonical body by `body.author`, hex. */
+  sig: string;
+}
+
+const DOMAIN = 'shoal/delta/v1\n';
+const utf8 = new TextEncoder();
+
+const signedBytes = (body: DeltaBody): Uint8Array => utf8.encode(DOMAIN + canonicalJson(body as unknown as Json));
+
+export const deltaId = (body: DeltaBody): string => bytesToHex(sha256(signedBytes(body)));
+
+export const stampOf = (delta: Delta): Stamp => ({ hlc: delta.body.hlc, author: delta.body.author, id: delta.id });
+
+export function signDelta(body: DeltaBody, secretKey: Uint8Array): Delta {
+  return { id: deltaId(body), body, sig: bytesToHex(ed25519.sign(signedBytes(body), secretKey)) };
+}
+
+export function operatorPublicKey(secretKey: Uint8Array): string {
+  return bytesToHex(ed25519.getPublicKey(secretKey));
+}
+
+export type SignatureError = { code: 'bad-signature' | 'bad-id' };
+
+/** The id must be the body's hash and the signature the author's. */
+export function verifyDelta(delta: Delta): Result<void, SignatureError> {
+  if (deltaId(delta.body) !== delta.id) return err({ code: 'bad-id' });
+  try {
+    const valid = ed25519.verify(hexToBytes(delta.sig), signedBytes(delta.body), hexToBytes(delta.body.author));
+    return valid ? ok(undefined) : err({ code: 'bad-signature' });
+  } catch {
+    return err({ code: 'bad-signature' });
+  }
+}

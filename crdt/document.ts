@@ -1,0 +1,123 @@
+import type { Delta } from './delta.js';
+import { stampOf } from './delta.js';
+import { compareHlc, type Hlc } from './hlc.js';
+import type { Json } from './json.js';
+import { compareStamp, maxStamp, type Stamp } from './stamp.js';
+
+interface Register {
+  value: Json;
+  stamp: Stamp;
+}
+
+interface ObjectState {
+  fields: Map<string, Register>;
+  tombstone: Stamp | undefined;
+}
+
+/** A field set to null is absent: that is how an apply removes a field. */
+export type ObjectValue = Record<string, Json>;
+
+/**
+ * The cluster document: objects keyed kind/namespace/name, each a map of
+ * last-writer-wins registers ordered by stamp, and a tombstone per object. A field
+ * counts only if it was written after the object's tombstone; an object exists while
+ * any field does. Merging is per register and per tombstone, so it is commutative,
+ * associative and idempotent whatever the order deltas arrive in.
+ */
+export class ClusterDocument {
+  private readonly objects = new Map<string, ObjectState>();
+
+  /** Merges a delta's ops; returns the keys it changed. */
+  apply(delta: Delta): string[] {
+    const stamp = stampOf(delta);
+    const changed: string[] = [];
+    for (const op of delta.body.ops) {
+      let state = this.objects.get(op.key);
+      if (state === undefined) {
+        state = { fields: new Map(), tombstone: undefined };
+        this.objects.set(op.key, state);
+      }
+      if ((('delete' in op) ? bury(state, stamp) : write(state, op.set, stamp)) && !changed.includes(op.key)) changed.push(op.key);
+    }
+    return changed;
+  }
+
+  get(key: string): ObjectValue | undefined {
+    const state = this.objects.get(key);
+    return state === undefined ? undefined : visible(state);
+  }
+
+  /** Keys of live objects, sorted, optionally of one kind. */
+  keys(kind?: string): string[] {
+    const prefix = kind === undefined ? '' : `${kind}/`;
+    const out: string[] = [];
+    for (const [key, state] of this.objects) {
+      if (key.startsWith(prefix) && visible(state) !== undefined) out.push(key);
+    }
+    return out.sort();
+  }
+
+  /** The stamp that wrote the object's current state, for conflict reports and `describe`. */
+  lastWrite(key: string): Stamp | undefined {
+    const state = this.objects.get(key);
+    if (state === undefined) return undefined;
+    let last = state.tombstone;
+    for (const register of state.fields.values()) last = maxStamp(last, register.stamp);
+    return last;
+  }
+
+  /**
+   * Tombstone collection: an object deleted before `horizon`, with nothing written
+   * since, is forgotten. Safe because replicas refuse deltas stamped before the
+   * horizon (Replica.receive), so no older write can arrive to resurrect it.
+   */
+  collect(horizon: Hlc): number {
+    let collected = 0;
+    for (const [key, state] of this.objects) {
+      if (state.tombstone === undefined || compareHlc(state.tombstone.hlc, horizon) >= 0) continue;
+      if (visible(state) !== undefined) continue;
+      this.objects.delete(key);
+      collected++;
+    }
+    return collected;
+  }
+
+  get size(): number {
+    return this.objects.size;
+  }
+}
+
+/** Registers at or before the tombstone can never show again, so they go. */
+function bury(state: ObjectState, stamp: Stamp): boolean {
+  if (state.tombstone !== undefined && compareStamp(stamp, state.tombstone) <= 0) return false;
+  state.tombstone = stamp;
+  for (const [field, register] of state.fields) {
+    if (compareStamp(register.stamp, stamp) <= 0) state.fields.delete(field);
+  }
+  return true;
+}
+
+function write(state: ObjectState, fields: Record<string, Json>, stamp: Stamp): boolean {
+  if (state.tombstone !== undefined && compareStamp(stamp, state.tombstone) <= 0) return false;
+  let changed = false;
+  for (const field in fields) {
+    const current = state.fields.get(field);
+    if (current === undefined || compareStamp(stamp, current.stamp) > 0) {
+      state.fields.set(field, { value: fields[field] as Json, stamp });
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+/** The live fields in name order, so every replica shows an object identically. */
+function visible(state: ObjectState): ObjectValue | undefined {
+  let out: ObjectValue | undefined;
+  for (const field of [...state.fields.keys()].sort()) {
+    const value = (state.fields.get(field) as Register).value;
+    if (value === null) continue;
+    out ??= {};
+    out[field] = value;
+  }
+  return out;
+}

@@ -1,0 +1,23 @@
+import { ed25519 } from '@noble/curves/ed25519.js';
+import { operatorPublicKey, signDelta, type Delta, type Op } from '../../../crdt/index.js';
+
+/** Fixed operator keys, so test deltas (and their ids) are the same on every run. */
+export const operatorSecret = (n: number): Uint8Array => ed25519.utils.randomSecretKey(new Uint8Array(32).fill(n + 1));
+
+export const CLUSTER = 'c0ffee0000000001';
+
+export interface Author {
+  secret: Uint8Array;
+  publicKey: string;
+  seq: number;
+}
+
+export const author = (n: number): Author => {
+  const secret = operatorSecret(n);
+  return { secret, publicKey: operatorPublicKey(secret), seq: 0 };
+};
+
+export function write(by: Author, wallMs: number, ops: Op[], counter = 0): Delta {
+  by.seq += 1;
+  return signDelta({ v: 1, cluster: CLUSTER, author: by.publicKey, seq: by.seq, hlc: { wallMs, counter }, ops }, by.secret);
+}

@@ -1,0 +1,34 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { compareHlc, HybridClock } from '../../../crdt/index.js';
+
+test('readings only move forward, even when the physical clock jumps back', () => {
+  const clock = new HybridClock(60_000);
+  const a = clock.now(10_000);
+  const b = clock.now(5_000);
+  const c = clock.now(5_000);
+  assert.ok(compareHlc(b, a) > 0 && compareHlc(c, b) > 0);
+  assert.is(b.wallMs, 10_000);
+});
+
+test('a jump forward of the physical clock is taken as it is', () => {
+  const clock = new HybridClock(60_000);
+  clock.now(1_000);
+  assert.equal(clock.now(500_000), { wallMs: 500_000, counter: 0 });
+});
+
+test('a remote reading moves the clock past it', () => {
+  const clock = new HybridClock(60_000);
+  assert.ok(clock.observe({ wallMs: 30_000, counter: 4 }, 10_000).ok);
+  assert.equal(clock.now(10_000), { wallMs: 30_000, counter: 6 });
+});
+
+test('a remote reading too far ahead is refused and leaves the clock alone', () => {
+  const clock = new HybridClock(60_000);
+  clock.now(1_000);
+  const refused = clock.observe({ wallMs: 1_000 + 60_001, counter: 0 }, 1_000);
+  assert.equal(refused, { ok: false, error: { code: 'clock-ahead', aheadMs: 60_001 } });
+  assert.equal(clock.now(1_000), { wallMs: 1_000, counter: 1 });
+});
+
+test.run();
