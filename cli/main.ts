@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { defaultDataDir } from '../node/data-dir.js';
 import { UserError } from '../node/errors.js';
+import { defaultOperatorKeyPath } from '../node/operator-key.js';
 import { SHOAL_VERSION } from '../node/version.js';
 import { apiUrl, collect, DEFAULT_API, DEFAULT_P2P_PORT } from './options.js';
 
@@ -10,16 +11,18 @@ const program = new Command('shoal')
   .showHelpAfterError();
 
 const dataDirOption = () => new Option('--data-dir <dir>', 'the node\'s data directory').default(defaultDataDir());
+const keyOption = () => new Option('--key <file>', 'the operator key that signs writes').default(defaultOperatorKeyPath());
 const portOption = () => new Option('--port <port>', 'the p2p port the token advertises').default(String(DEFAULT_P2P_PORT));
 
 program
   .command('init')
-  .description('create a new cluster: its key and this node\'s identity; prints a join token')
+  .description('create a new cluster: its key, its genesis operator and this node\'s identity; prints a join token')
   .addOption(dataDirOption())
   .addOption(portOption())
-  .action(async (opts: { dataDir: string; port: string }) => {
+  .addOption(keyOption())
+  .action(async (opts: { dataDir: string; port: string; key: string }) => {
     const { init } = await import('./commands/init.js');
-    await init({ dataDir: opts.dataDir, port: Number(opts.port) });
+    await init({ dataDir: opts.dataDir, port: Number(opts.port), key: opts.key });
   });
 
 program
@@ -59,6 +62,77 @@ program
     const { nodes } = await import('./commands/nodes.js');
     await nodes({ api: apiUrl(opts.api, opts.dataDir), output: opts.output });
   });
+
+const apiOptions = (command: Command): Command =>
+  command
+    .addOption(dataDirOption())
+    .option('--api <host:port>', 'the node to talk to (default: the node on --data-dir, else 127.0.0.1:7371)');
+
+apiOptions(
+  program
+    .command('apply')
+    .description('create or update objects from YAML (several documents per file); signs with your operator key')
+    .requiredOption('-f, --filename <file>', 'a YAML file, or - for standard input')
+    .option('--dry-run', 'show what would change, write nothing', false)
+    .addOption(keyOption()),
+).action(async (opts: { filename: string; dryRun: boolean; key: string; dataDir: string; api?: string }) => {
+  const { apply } = await import('./commands/apply.js');
+  await apply({ file: opts.filename, dryRun: opts.dryRun, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+});
+
+apiOptions(
+  program
+    .command('get')
+    .description('list objects, or show one: shoal get workloads | shoal get workload NAME -o yaml')
+    .argument('<resource>', 'workloads')
+    .argument('[name]', 'one object')
+    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .option('-A, --all-namespaces', 'every namespace', false)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table')),
+).action(async (resource: string, name: string | undefined, opts: { namespace: string; allNamespaces: boolean; output: string; dataDir: string; api?: string }) => {
+  const { get } = await import('./commands/get.js');
+  await get({ resource, name, namespace: opts.namespace, allNamespaces: opts.allNamespaces, output: opts.output, api: apiUrl(opts.api, opts.dataDir) });
+});
+
+apiOptions(
+  program
+    .command('delete')
+    .description('delete an object: shoal delete workload NAME')
+    .argument('<resource>', 'workload')
+    .argument('<name>', 'its name')
+    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .addOption(keyOption()),
+).action(async (resource: string, name: string, opts: { namespace: string; key: string; dataDir: string; api?: string }) => {
+  const { remove } = await import('./commands/delete.js');
+  await remove({ resource, name, namespace: opts.namespace, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+});
+
+const operator = program.command('operator').description('operator keys: who may write to the cluster');
+operator
+  .command('key')
+  .description('print your operator public key')
+  .option('--new', 'create the key if it does not exist', false)
+  .addOption(keyOption())
+  .action(async (opts: { new: boolean; key: string }) => {
+    const { showKey } = await import('./commands/operator.js');
+    showKey({ key: opts.key, create: opts.new });
+  });
+for (const action of ['add', 'remove'] as const) {
+  apiOptions(
+    operator
+      .command(action)
+      .description(`${action} an operator (a public key from \`shoal operator key\`)`)
+      .argument('<public-key>', '64 hex digits')
+      .addOption(keyOption()),
+  ).action(async (publicKey: string, opts: { key: string; dataDir: string; api?: string }) => {
+    const { changeOperators } = await import('./commands/operator.js');
+    await changeOperators({ action, publicKey, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  });
+}
+apiOptions(operator.command('list').description('the operators who may write now')).action(async (opts: { dataDir: string; api?: string }) => {
+  const { listOperators } = await import('./commands/operator.js');
+  await listOperators({ api: apiUrl(opts.api, opts.dataDir) });
+});
 
 try {
   await program.parseAsync(process.argv);

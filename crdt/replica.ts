@@ -70,6 +70,12 @@ export class Replica {
 
   /** A delta from the network or a client: checked, then merged. */
   receive(delta: Delta, nowMs: number): Result<Accepted, Rejection> {
+    const checked = this.check(delta, nowMs);
+    return checked.ok ? ok(this.commit(delta, nowMs)) : checked;
+  }
+
+  /** Every check `receive` makes, without merging: node/ stores a delta between the two. */
+  check(delta: Delta, nowMs: number): Result<void, Rejection> {
     const body = delta.body;
     if (this.log.has(delta.id)) return err({ code: 'duplicate', detail: delta.id });
     if (body.cluster !== this.genesis.cluster) return err({ code: 'wrong-cluster', detail: body.cluster });
@@ -79,9 +85,15 @@ export class Replica {
     const skew = this.clock.check(body.hlc, nowMs);
     if (!skew.ok) return err({ code: 'clock-ahead', detail: `${skew.error.aheadMs} ms ahead` });
     if (body.hlc.wallMs < nowMs - this.options.horizonMs) return err({ code: 'too-old', detail: `stamped ${new Date(body.hlc.wallMs).toISOString()}` });
-    this.clock.observe(body.hlc, nowMs);
+    return ok(undefined);
+  }
+
+  /** Merges a delta that passed `check`; a second commit of one delta changes nothing. */
+  commit(delta: Delta, nowMs: number): Accepted {
+    if (this.log.has(delta.id)) return { changed: [], equivocation: undefined };
+    this.clock.observe(delta.body.hlc, nowMs);
     const equivocation = this.index(delta);
-    return ok({ changed: this.merge(delta), equivocation });
+    return { changed: this.merge(delta), equivocation };
   }
 
   /** Deltas read back from our own disk were checked before they were written. */

@@ -1,5 +1,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MemberView } from '../protocol/swim/index.js';
+import { registerStateRoutes } from './api-state.js';
+import type { StateService } from './state-service.js';
 import type { SwimService } from './swim-service.js';
 import type { SwimTransport } from './swim-transport.js';
 
@@ -29,6 +31,7 @@ export const nodeJson = (view: MemberView): NodeJson => ({
 export interface ApiContext {
   swim: SwimService;
   transport: SwimTransport;
+  state: StateService;
   clusterId: string;
   startedAt: Date;
 }
@@ -43,6 +46,8 @@ export function createApi(context: ApiContext): FastifyInstance {
     startedAt: context.startedAt.toISOString(),
     liveMembers: context.swim.liveCount,
     swim: { ...context.swim.counters, streams: context.transport.counters },
+    state: { ...context.state.counters, deltas: context.state.replica.size, ready: context.state.ready, equivocationReports: context.state.replica.equivocations },
   }));
+  registerStateRoutes(app, context.state);
   return app;
 }

@@ -5,14 +5,24 @@ import { clusterKeyFromToken, clusterKeyToToken, generateClusterKey } from './cl
 import { dataPaths, readJsonFile, writeJsonFile } from './data-dir.js';
 import { UserError } from './errors.js';
 
-/** What every member of one cluster shares: its id and the private-network key. */
+/**
+ * What every member of one cluster shares: its id, the private-network key, and the
+ * genesis operators (Ed25519 public keys) whose signed deltas every node accepts.
+ */
 export interface Cluster {
   id: string;
   /** The swarm key file bytes @libp2p/pnet expects. */
   psk: Uint8Array;
+  operators: string[];
 }
 
-const clusterFile = z.object({ id: z.string().regex(/^[0-9a-f]{16,64}$/), key: z.string().min(1) });
+export const OPERATOR_PUBLIC_KEY = /^[0-9a-f]{64}$/;
+
+const clusterFile = z.object({
+  id: z.string().regex(/^[0-9a-f]{16,64}$/),
+  key: z.string().min(1),
+  operators: z.array(z.string().regex(OPERATOR_PUBLIC_KEY)).min(1).max(64),
+});
 
 export class NoClusterError extends UserError {
   override readonly name = 'NoClusterError';
@@ -21,19 +31,19 @@ export class NoClusterError extends UserError {
   }
 }
 
-export function newCluster(): Cluster {
-  return { id: randomBytes(8).toString('hex'), psk: generateClusterKey() };
+export function newCluster(operators: string[]): Cluster {
+  return { id: randomBytes(8).toString('hex'), psk: generateClusterKey(), operators };
 }
 
 export function saveCluster(dataDir: string, cluster: Cluster): void {
-  writeJsonFile(dataPaths(dataDir).cluster, { id: cluster.id, key: clusterKeyToToken(cluster.psk) });
+  writeJsonFile(dataPaths(dataDir).cluster, { id: cluster.id, key: clusterKeyToToken(cluster.psk), operators: cluster.operators });
 }
 
 export function loadCluster(dataDir: string): Cluster {
   const { cluster } = dataPaths(dataDir);
   if (!existsSync(cluster)) throw new NoClusterError(dataDir);
   const parsed = clusterFile.parse(readJsonFile(cluster));
-  return { id: parsed.id, psk: clusterKeyFromToken(parsed.key) };
+  return { id: parsed.id, psk: clusterKeyFromToken(parsed.key), operators: parsed.operators };
 }
 
 export function hasCluster(dataDir: string): boolean {

@@ -1,7 +1,11 @@
+import type { PeerId } from '@libp2p/interface';
+import { TopicValidatorResult } from '@libp2p/gossipsub';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { swimConfig, type SwimPreset } from '../protocol/swim/index.js';
+import { AntiEntropy } from './anti-entropy.js';
 import { createApi } from './api.js';
 import { loadCluster } from './cluster.js';
 import { dataPaths, lockDataDir, writeJsonFile } from './data-dir.js';
@@ -9,6 +13,7 @@ import { AddressInUseError } from './errors.js';
 import { createHost, loopbackTrust } from './host.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { Redialer } from './redialer.js';
+import { StateService } from './state-service.js';
 import { SwimService } from './swim-service.js';
 import { createSwimTransport } from './swim-transport.js';
 import { SHOAL_VERSION } from './version.js';
@@ -34,7 +39,16 @@ export interface RunningNode {
 
 const inUse = (e: unknown): boolean => /EADDRINUSE|address already in use/i.test(String((e as Error)?.message ?? e));
 
-/** Starts one Shoal node: libp2p host, SWIM, seed re-dialing and the HTTP API. */
+const VERDICTS = { accept: TopicValidatorResult.Accept, ignore: TopicValidatorResult.Ignore, reject: TopicValidatorResult.Reject } as const;
+
+/** Anti-entropy runs often enough to repair a lost gossip message within a few probe periods. */
+const antiEntropyIntervalMs = (preset: SwimPreset): number => (preset === 'local' ? 1_000 : preset === 'edge' ? 10_000 : 5_000);
+
+/**
+ * Starts one Shoal node. Desired state loads from disk first, so a node can act on
+ * what it stored before it reaches any peer; then the libp2p host, SWIM, gossip,
+ * anti-entropy, seed re-dialing and the HTTP API.
+ */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
   const seeds: Multiaddr[] = options.seeds.map((s) => multiaddr(s));
@@ -45,6 +59,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   };
   try {
     const cluster = loadCluster(options.dataDir);
+    const state = await StateService.open(join(dataPaths(options.dataDir).root, 'state'), { cluster: cluster.id, operators: cluster.operators }, log);
+    cleanup.push(() => state.close());
     const privateKey = await loadOrCreateIdentity(options.dataDir);
     const host = await createHost({ privateKey, psk: cluster.psk, clusterId: cluster.id, listen: options.listen, ...loopbackTrust }).catch(
       (e: unknown) => {
@@ -54,6 +70,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     cleanup.push(() => host.stop());
     const config = swimConfig[options.preset]();
     const listenAddrs = host.getMultiaddrs().map((a) => a.toString());
+
+    const topic = `/shoal/${cluster.id}/deltas/1`;
+    const pubsub = host.services.pubsub;
+    pubsub.topicValidators.set(topic, async (_peer: PeerId, message) => VERDICTS[await state.fromGossip(message.data)]);
+    pubsub.subscribe(topic);
+    state.onPublish(async (bytes) => {
+      await pubsub.publish(topic, bytes);
+    });
+
+    let antiEntropy: AntiEntropy | undefined;
     const swim = new SwimService({
       config,
       log,
@@ -64,6 +90,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         capacity: { cpuMillis: cpus().length * 1000, memoryBytes: totalmem() },
         version: SHOAL_VERSION,
       },
+      onEvent: (event) => {
+        if (event.change === 'joined' || event.change === 'alive') antiEntropy?.syncSoon(event.id);
+      },
     });
     const transport = await createSwimTransport(host, {
       maxFrameBytes: config.maxSyncBytes,
@@ -73,7 +102,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     swim.start(transport);
     cleanup.push(() => swim.stop(), () => transport.stop());
 
-    const api = createApi({ swim, transport, clusterId: cluster.id, startedAt: new Date() });
+    antiEntropy = new AntiEntropy(host, state, log, {
+      intervalMs: antiEntropyIntervalMs(options.preset),
+      pickPeer: () => {
+        const peers = swim.members().filter((m) => m.state === 'alive' && m.record.id !== swim.id);
+        return peers[Math.floor(Math.random() * peers.length)]?.record.id;
+      },
+    });
+    await antiEntropy.start();
+    cleanup.push(() => antiEntropy?.stop());
+
+    const api = createApi({ swim, transport, state, clusterId: cluster.id, startedAt: new Date() });
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;
     });

@@ -1,16 +1,22 @@
 import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import { clusterKeyFromToken, clusterKeyToToken } from './cluster-key.js';
-import type { Cluster } from './cluster.js';
+import { OPERATOR_PUBLIC_KEY, type Cluster } from './cluster.js';
 import { UserError } from './errors.js';
 
 /**
- * A join token carries what a new node needs: the cluster id, the cluster key and
- * seed addresses. It is a secret, like Docker Swarm's: anyone holding it can join.
+ * A join token carries what a new node needs: the cluster id, the cluster key, the
+ * genesis operators and seed addresses. It is a secret, like Docker Swarm's: anyone holding it can join.
  */
 const PREFIX = 'SHOAL1-';
 
-const payload = z.object({ v: z.literal(1), id: z.string().min(1), key: z.string().min(1), seeds: z.array(z.string()).max(32) });
+const payload = z.object({
+  v: z.literal(1),
+  id: z.string().min(1),
+  key: z.string().min(1),
+  ops: z.array(z.string().regex(OPERATOR_PUBLIC_KEY)).min(1).max(64),
+  seeds: z.array(z.string()).max(32),
+});
 
 export interface JoinToken {
   cluster: Cluster;
@@ -22,7 +28,7 @@ export class JoinTokenError extends UserError {
 }
 
 export function encodeJoinToken(cluster: Cluster, seeds: readonly string[]): string {
-  const json = JSON.stringify({ v: 1, id: cluster.id, key: clusterKeyToToken(cluster.psk), seeds });
+  const json = JSON.stringify({ v: 1, id: cluster.id, key: clusterKeyToToken(cluster.psk), ops: cluster.operators, seeds });
   return PREFIX + Buffer.from(json).toString('base64url');
 }
 
@@ -36,5 +42,5 @@ export function decodeJoinToken(token: string): JoinToken {
     throw new JoinTokenError('join token is damaged: copy it again from `shoal token`');
   }
   for (const seed of parsed.seeds) multiaddr(seed);
-  return { cluster: { id: parsed.id, psk: clusterKeyFromToken(parsed.key) }, seeds: parsed.seeds };
+  return { cluster: { id: parsed.id, psk: clusterKeyFromToken(parsed.key), operators: parsed.ops }, seeds: parsed.seeds };
 }

@@ -3,11 +3,14 @@
 // polyfill loaded first), then one closing line: `N passed, N failed`.
 // Usage: node scripts/run-tests.mjs [tier-or-file-pattern]
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const TIERS = ['unit', 'property', 'sim', 'integration', 'docker'];
 const filter = process.argv[2];
+// Tests that run `shoal init` without --key must not write the user's ~/.shoal/operator.key.
+const operatorKey = join(mkdtempSync(join(tmpdir(), 'shoal-test-key-')), 'operator.key');
 
 const testFiles = (dir) =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -23,7 +26,7 @@ function runTier(tier) {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', '--import', './node/polyfill.ts', 'node_modules/uvu/bin.js', join('test', tier), tierFilter],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
+      { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, SHOAL_OPERATOR_KEY: process.env.SHOAL_OPERATOR_KEY ?? operatorKey } },
     );
     let output = '';
     child.stdout.on('data', (chunk) => {

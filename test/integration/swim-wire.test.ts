@@ -15,7 +15,7 @@ import { SWIM_PROTOCOL } from '../../node/swim-transport.js';
 import { swimConfig } from '../../protocol/swim/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-wire-'));
-const cluster = newCluster();
+const cluster = newCluster(['ab'.repeat(32)]);
 let node: RunningNode;
 let raw: Host;
 

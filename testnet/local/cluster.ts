@@ -4,6 +4,8 @@ import { runShoal, startShoal, type ShoalNodeProcess } from './shoal-process.js'
 
 export interface LocalCluster {
   dir: string;
+  /** The genesis operator's key: pass it as --key to write. */
+  operatorKey: string;
   nodes: ShoalNodeProcess[];
   token: string;
   /** Adds one more node that joins through the first. */
@@ -24,7 +26,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   mkdirSync(options.dir, { recursive: true });
   const preset = ['--swim-preset', options.preset ?? 'local'];
   const common = (name: string): string[] => ['--data-dir', join(options.dir, name), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', ...preset];
-  const init = await runShoal(['init', '--data-dir', join(options.dir, 'node-1')]);
+  const operatorKey = join(options.dir, 'operator.key');
+  const init = await runShoal(['init', '--data-dir', join(options.dir, 'node-1'), '--key', operatorKey]);
   if (init.code !== 0) throw new Error(`shoal init failed: ${init.stderr}`);
   const nodes: ShoalNodeProcess[] = [];
   try {
@@ -40,6 +43,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     await Promise.all(Array.from({ length: options.nodes - 1 }, (_, i) => add(`node-${i + 2}`)));
     return {
       dir: options.dir,
+      operatorKey,
       nodes,
       token,
       add,

@@ -1,0 +1,47 @@
+import { signDelta, type Delta, type Hlc, type Op } from '../crdt/index.js';
+import { UserError } from '../node/errors.js';
+import type { OperatorKey } from '../node/operator-key.js';
+
+/** A node's HTTP API, as the CLI uses it. */
+export class ApiClient {
+  constructor(readonly baseUrl: string) {}
+
+  async get<T>(path: string): Promise<T | undefined> {
+    const response = await this.fetch(path);
+    if (response.status === 404) return undefined;
+    if (!response.ok) throw new UserError(`${this.baseUrl}${path} answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as T;
+  }
+
+  async post<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
+    const response = await this.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return { status: response.status, body: (await response.json()) as T };
+  }
+
+  private async fetch(path: string, init?: RequestInit): Promise<Response> {
+    return fetch(`${this.baseUrl}${path}`, init).catch((e: unknown) => {
+      throw new UserError(`no Shoal node answers at ${this.baseUrl} (${(e as Error).cause ?? (e as Error).message}): is \`shoal start\` running? Use --api HOST:PORT`);
+    });
+  }
+}
+
+/**
+ * Signs `ops` with the operator key on this side of the API (the node never sees the
+ * key) and submits them as one delta. The node suggests the next sequence number and a
+ * clock reading past everything it has seen, so this write orders after what the user
+ * just read, even when this machine's clock is behind.
+ */
+export async function writeOps(client: ApiClient, key: OperatorKey, ops: Op[]): Promise<{ id: string; changed: string[] }> {
+  const status = await client.get<{ cluster: string }>('/v1/status');
+  const author = await client.get<{ nextSeq: number; hlc: Hlc }>(`/v1/authors/${key.publicKey}`);
+  if (status === undefined || author === undefined) throw new UserError(`${client.baseUrl} is not a Shoal node`);
+  const now = Date.now();
+  const hlc: Hlc = now > author.hlc.wallMs ? { wallMs: now, counter: 0 } : { wallMs: author.hlc.wallMs, counter: author.hlc.counter + 1 };
+  const delta: Delta = signDelta({ v: 1, cluster: status.cluster, author: key.publicKey, seq: author.nextSeq, hlc, ops }, key.secret);
+  const reply = await client.post<{ id: string; changed?: string[]; error?: string; detail?: string }>('/v1/deltas', delta);
+  if (reply.status === 201 || reply.status === 200) return { id: delta.id, changed: reply.body.changed ?? [] };
+  if (reply.body.error === 'unknown-author') {
+    throw new UserError(`the cluster does not know operator key ${key.publicKey.slice(0, 16)}… (${key.path}): an operator must run \`shoal operator add ${key.publicKey}\``);
+  }
+  throw new UserError(`the node refused the write: ${reply.body.error ?? reply.status}${reply.body.detail ? ` (${reply.body.detail})` : ''}`);
+}

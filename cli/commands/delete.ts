@@ -1,0 +1,15 @@
+import type { ObjectJson } from '../../node/api-state.js';
+import { UserError } from '../../node/errors.js';
+import { loadOperatorKey } from '../../node/operator-key.js';
+import { ApiClient, writeOps } from '../client.js';
+import { kindOf } from './get.js';
+
+/** `shoal delete workload NAME`: a signed tombstone. */
+export async function remove(opts: { resource: string; name: string; namespace: string; api: string; key: string }): Promise<void> {
+  const kind = kindOf(opts.resource);
+  const key = `${kind}/${opts.namespace}/${opts.name}`;
+  const client = new ApiClient(opts.api);
+  if ((await client.get<ObjectJson>(`/v1/objects/${key}`)) === undefined) throw new UserError(`${kind.toLowerCase()} ${opts.namespace}/${opts.name} not found`);
+  await writeOps(client, loadOperatorKey(opts.key), [{ key, delete: true }]);
+  console.log(`${kind.toLowerCase()}/${opts.name} deleted`);
+}

@@ -1,0 +1,47 @@
+import { stringify } from 'yaml';
+import type { ObjectJson } from '../../node/api-state.js';
+import { UserError } from '../../node/errors.js';
+import { workloadFromFields } from '../../protocol/spec/workload.js';
+import type { Json } from '../../crdt/index.js';
+import { ApiClient } from '../client.js';
+import { table } from '../table.js';
+
+const KINDS: Record<string, string> = { workload: 'Workload', workloads: 'Workload' };
+
+export const kindOf = (resource: string): string => {
+  const kind = KINDS[resource.toLowerCase()];
+  if (kind === undefined) throw new UserError(`unknown resource '${resource}': expected workloads`);
+  return kind;
+};
+
+const manifest = (o: ObjectJson): Record<string, Json> => workloadFromFields(o.namespace, o.name, o.fields as Record<string, Json>);
+
+function print(objects: ObjectJson[], output: string, single: boolean): void {
+  if (output === 'json') console.log(JSON.stringify(single ? manifest(objects[0]!) : objects.map(manifest), null, 2));
+  else if (output === 'yaml') console.log(objects.map((o) => stringify(manifest(o))).join('---\n').trimEnd());
+  else {
+    const rows = objects.map((o) => [
+      o.namespace,
+      o.name,
+      String(o.fields['spec.image'] ?? ''),
+      String(o.fields['spec.replicas'] ?? ''),
+      o.lastWrite ? new Date(o.lastWrite.wallMs).toISOString() : '-',
+    ]);
+    console.log(table(['NAMESPACE', 'NAME', 'IMAGE', 'REPLICAS', 'UPDATED'], rows));
+  }
+}
+
+/** `shoal get workloads` and `shoal get workload NAME`. */
+export async function get(opts: { resource: string; name?: string; namespace: string; output: string; api: string; allNamespaces: boolean }): Promise<void> {
+  if (!['table', 'json', 'yaml'].includes(opts.output)) throw new UserError(`invalid -o '${opts.output}': expected table, json or yaml`);
+  const kind = kindOf(opts.resource);
+  const client = new ApiClient(opts.api);
+  if (opts.name !== undefined) {
+    const object = await client.get<ObjectJson>(`/v1/objects/${kind}/${opts.namespace}/${opts.name}`);
+    if (object === undefined) throw new UserError(`${kind.toLowerCase()} ${opts.namespace}/${opts.name} not found`);
+    print([object], opts.output, true);
+    return;
+  }
+  const objects = ((await client.get<ObjectJson[]>(`/v1/objects?kind=${kind}`)) ?? []).filter((o) => opts.allNamespaces || o.namespace === opts.namespace);
+  print(objects, opts.output, false);
+}

@@ -1,0 +1,62 @@
+import type { FastifyInstance } from 'fastify';
+import { parseDelta } from '../crdt/index.js';
+import type { StateService } from './state-service.js';
+import { StorageUnavailableError } from './state-store.js';
+
+/** One object of the desired state as the API returns it. */
+export interface ObjectJson {
+  key: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  fields: Record<string, unknown>;
+  lastWrite: { wallMs: number; author: string } | null;
+}
+
+export function objectJson(state: StateService, key: string): ObjectJson | undefined {
+  const fields = state.replica.document.get(key);
+  if (fields === undefined) return undefined;
+  const [kind, namespace, name] = key.split('/') as [string, string, string];
+  const last = state.replica.document.lastWrite(key);
+  return { key, kind, namespace, name, fields, lastWrite: last ? { wallMs: last.hlc.wallMs, author: last.author } : null };
+}
+
+/** Desired-state routes: signed deltas in, objects out. Writes are signed by the client; the node only checks. */
+export function registerStateRoutes(app: FastifyInstance, state: StateService): void {
+  app.post('/v1/deltas', { bodyLimit: 512 * 1024 }, async (request, reply) => {
+    const parsed = parseDelta(request.body);
+    if (!parsed.ok) return reply.code(400).send({ error: parsed.error.code, detail: parsed.error.detail });
+    try {
+      const result = await state.submit(parsed.value);
+      if (!result.ok) {
+        const code = result.error.code === 'duplicate' ? 200 : 422;
+        return reply.code(code).send({ id: parsed.value.id, error: result.error.code, detail: result.error.detail });
+      }
+      return reply.code(201).send({ id: parsed.value.id, changed: result.value.changed, equivocation: result.value.equivocation ?? null });
+    } catch (e) {
+      if (e instanceof StorageUnavailableError) return reply.code(503).send({ error: 'storage-unavailable', detail: e.message });
+      throw e;
+    }
+  });
+
+  app.get<{ Querystring: { kind?: string } }>('/v1/objects', async (request) =>
+    state.replica.document.keys(request.query.kind).flatMap((key) => objectJson(state, key) ?? []),
+  );
+
+  app.get<{ Params: { kind: string; namespace: string; name: string } }>('/v1/objects/:kind/:namespace/:name', async (request, reply) => {
+    const { kind, namespace, name } = request.params;
+    const object = objectJson(state, `${kind}/${namespace}/${name}`);
+    return object ?? reply.code(404).send({ error: 'not-found', detail: `${kind} ${namespace}/${name} does not exist` });
+  });
+
+  app.get<{ Params: { author: string } }>('/v1/authors/:author', async (request) => ({
+    nextSeq: state.replica.nextSeq(request.params.author),
+    hlc: state.replica.stampNow(Date.now()),
+  }));
+
+  app.get('/v1/operators', async () => state.replica.activeOperators(Date.now()));
+
+  app.get('/v1/ready', async (_request, reply) =>
+    state.ready ? { ready: true } : reply.code(503).send({ ready: false, reason: state.unavailable }),
+  );
+}

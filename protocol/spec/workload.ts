@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { Json } from '../../crdt/json.js';
+import { cpuMillis, memoryBytes } from './quantity.js';
+
+/** DNS-1123 labels, as Kubernetes names are. */
+export const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_.\/]{0,62}$/;
+const LABEL_VALUE = /^[-A-Za-z0-9_.]{0,63}$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+const name = z.string().regex(NAME, 'must be lower-case letters, digits and -, at most 63, starting and ending with a letter or digit');
+const labels = z.record(z.string().regex(LABEL_KEY, 'label keys are letters, digits, - _ . /'), z.string().regex(LABEL_VALUE, 'label values are letters, digits, - _ .'));
+
+const quantity = (parse: (v: string | number) => number | undefined, example: string) =>
+  z.union([z.string(), z.number()]).refine((v) => parse(v) !== undefined && (parse(v) as number) > 0, `expected a quantity such as ${example}`);
+
+const constraint = z.strictObject({
+  key: z.string().regex(LABEL_KEY),
+  operator: z.enum(['==', '!=', 'in', 'exists']),
+  value: z.string().optional(),
+  values: z.array(z.string()).optional(),
+});
+
+export const workloadSchema = z.strictObject({
+  apiVersion: z.literal('shoal/v1'),
+  kind: z.literal('Workload'),
+  metadata: z.strictObject({
+    name,
+    namespace: name.default('default'),
+    labels: labels.optional(),
+  }),
+  spec: z.strictObject({
+    image: z.string().min(1).max(512),
+    command: z.array(z.string()).optional(),
+    args: z.array(z.string()).optional(),
+    env: z.array(z.strictObject({ name: z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'), value: z.string() })).optional(),
+    ports: z
+      .array(
+        z.strictObject({
+          containerPort: z.number().int().min(1).max(65535),
+          hostPort: z.number().int().min(1).max(65535).optional(),
+          protocol: z.enum(['tcp', 'udp']).default('tcp'),
+        }),
+      )
+      .optional(),
+    replicas: z.number().int().min(0).max(10_000).default(1),
+    resources: z.strictObject({ cpu: quantity(cpuMillis, '0.5 or 500m').optional(), memory: quantity(memoryBytes, '128Mi').optional() }).optional(),
+    placement: z
+      .strictObject({
+        constraints: z.array(constraint).optional(),
+        spreadBy: z.string().regex(LABEL_KEY).optional(),
+        maxPerNode: z.number().int().min(1).optional(),
+      })
+      .optional(),
+    restartPolicy: z.enum(['always', 'on-failure', 'never']).default('always'),
+    partitionPolicy: z.enum(['available', 'majority']).default('available'),
+  }),
+});
+
+export type Workload = z.infer<typeof workloadSchema>;
+
+export const workloadKey = (namespace: string, workloadName: string): string => `Workload/${namespace}/${workloadName}`;
+
+/**
+ * A workload as document fields: one last-writer-wins register per top-level spec
+ * field, so `scale` on one node and an image change on another both survive.
+ */
+export function workloadFields(workload: Workload): Record<string, Json> {
+  const fields: Record<string, Json> = { apiVersion: workload.apiVersion };
+  if (workload.metadata.labels !== undefined) fields['metadata.labels'] = workload.metadata.labels;
+  for (const [field, value] of Object.entries(workload.spec)) {
+    if (value !== undefined) fields[`spec.${field}`] = value as Json;
+  }
+  return fields;
+}
+
+/** Fields back into the manifest shape users wrote. */
+export function workloadFromFields(namespace: string, workloadName: string, fields: Record<string, Json>): Record<string, Json> {
+  const spec: Record<string, Json> = {};
+  for (const [field, value] of Object.entries(fields)) if (field.startsWith('spec.')) spec[field.slice(5)] = value;
+  const metadata: Record<string, Json> = { name: workloadName, namespace };
+  if (fields['metadata.labels'] !== undefined) metadata.labels = fields['metadata.labels'];
+  return { apiVersion: fields.apiVersion ?? 'shoal/v1', kind: 'Workload', metadata, spec };
+}
