@@ -36,6 +36,7 @@ program
   .option('--label <key=value>', 'a label on this node (repeatable)', collect, [])
   .addOption(new Option('--swim-preset <preset>', 'failure-detection timing').choices(['lan', 'edge', 'local']).default('lan'))
   .option('--join-timeout <seconds>', 'give up if no seed answers in this time; 0 waits forever', '60')
+  .addOption(new Option('--enable-fault-injection', 'serve /v1/faults to partition this node (tests and testnets)').default(false))
   .action(async (opts) => {
     const { start } = await import('./commands/start.js');
     const listen = opts.listen.length > 0 ? opts.listen : [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`];

@@ -21,7 +21,7 @@ export interface ReplicaOptions {
 
 export const defaultReplicaOptions = (): ReplicaOptions => ({ maxClockAheadMs: 60_000, horizonMs: 7 * 24 * 3600_000 });
 
-export type RejectCode = 'duplicate' | 'wrong-cluster' | 'bad-signature' | 'bad-id' | 'unknown-author' | 'clock-ahead' | 'too-old';
+export type RejectCode = 'duplicate' | 'wrong-cluster' | 'bad-signature' | 'bad-id' | 'unknown-author' | 'not-an-operator' | 'clock-ahead' | 'too-old';
 
 export interface Rejection {
   code: RejectCode;
@@ -104,6 +104,11 @@ export class Replica {
       this.operators.observe(delta);
     }
     this.rebuild();
+  }
+
+  /** Whether the delta's author may write at its stamp: a write that would not count is refused to clients. */
+  authorizes(delta: Delta): boolean {
+    return this.operators.allows(delta.body.author, stampOf(delta));
   }
 
   has(id: string): boolean {

@@ -12,6 +12,8 @@ import { dataPaths, lockDataDir, writeJsonFile } from './data-dir.js';
 import { AddressInUseError } from './errors.js';
 import { createHost, loopbackTrust } from './host.js';
 import { loadOrCreateIdentity } from './identity.js';
+import { registerFaultRoutes } from './api-faults.js';
+import { PartitionGate } from './partition-gate.js';
 import { Redialer } from './redialer.js';
 import { StateService } from './state-service.js';
 import { SwimService } from './swim-service.js';
@@ -25,6 +27,8 @@ export interface NodeOptions {
   seeds: string[];
   labels: Record<string, string>;
   preset: SwimPreset;
+  /** Serves /v1/faults, which partitions this node from chosen peers: tests and testnets only. */
+  faultInjection?: boolean;
   log?: Logger;
 }
 
@@ -62,7 +66,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const state = await StateService.open(join(dataPaths(options.dataDir).root, 'state'), { cluster: cluster.id, operators: cluster.operators }, log);
     cleanup.push(() => state.close());
     const privateKey = await loadOrCreateIdentity(options.dataDir);
-    const host = await createHost({ privateKey, psk: cluster.psk, clusterId: cluster.id, listen: options.listen, ...loopbackTrust }).catch(
+    const gate = options.faultInjection ? new PartitionGate() : undefined;
+    const host = await createHost({ privateKey, psk: cluster.psk, clusterId: cluster.id, listen: options.listen, ...loopbackTrust, connectionGater: gate?.gater }).catch(
       (e: unknown) => {
         throw inUse(e) ? new AddressInUseError(options.listen.join(', ')) : e;
       },
@@ -113,6 +118,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     cleanup.push(() => antiEntropy?.stop());
 
     const api = createApi({ swim, transport, state, clusterId: cluster.id, startedAt: new Date() });
+    if (gate) registerFaultRoutes(api, host, gate);
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;
     });

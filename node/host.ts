@@ -2,7 +2,7 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { gossipsub } from '@libp2p/gossipsub';
 import { identify } from '@libp2p/identify';
-import type { PrivateKey } from '@libp2p/interface';
+import type { ConnectionGater, PrivateKey } from '@libp2p/interface';
 import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht';
 import { ping } from '@libp2p/ping';
 import { preSharedKey } from '@libp2p/pnet';
@@ -26,6 +26,7 @@ export interface HostOptions {
    * than 10 peers sharing an address; real deployments keep the penalty.
    */
   colocationWhitelist: readonly string[];
+  connectionGater?: ConnectionGater;
 }
 
 export const loopbackTrust = {
@@ -42,6 +43,7 @@ export async function createHost(options: HostOptions) {
     streamMuxers: [yamux()],
     connectionProtector: preSharedKey({ psk: options.psk }),
     connectionManager: { allow: [...options.trustedNetworks] },
+    ...(options.connectionGater ? { connectionGater: options.connectionGater } : {}),
     services: {
       identify: identify(),
       ping: ping(),

@@ -51,6 +51,10 @@ export class StateService {
 
   /** A write from a client of this node's API: stored, merged, then gossiped. */
   async submit(delta: Delta): Promise<Result<Accepted, Rejection>> {
+    if (this.replica.check(delta, Date.now()).ok && !this.replica.authorizes(delta)) {
+      this.count('not-an-operator');
+      return { ok: false, error: { code: 'not-an-operator', detail: `${delta.body.author} may not write now` } };
+    }
     const result = await this.ingest(delta);
     if (result.ok) await this.publish?.(encodeDelta(delta)).catch((e: unknown) => this.log.warn({ error: String(e) }, 'publish failed; anti-entropy will spread the delta'));
     return result;

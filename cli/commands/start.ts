@@ -14,6 +14,7 @@ export interface StartOptions {
   label: string[];
   swimPreset: string;
   joinTimeout: string;
+  enableFaultInjection: boolean;
 }
 
 /** A node that joins with a token adopts the token's cluster; one that already has a cluster must match it. */
@@ -45,6 +46,7 @@ export async function start(opts: StartOptions): Promise<void> {
     seeds,
     labels: parseLabels(opts.label),
     preset: opts.swimPreset as SwimPreset,
+    faultInjection: opts.enableFaultInjection,
   });
   console.log(`shoal node ${node.peerId} started`);
   for (const addr of node.listenAddrs) console.log(`  listening on ${addr}`);

@@ -18,6 +18,8 @@ export interface LocalClusterOptions {
   dir: string;
   nodes: number;
   preset?: 'lan' | 'local' | 'edge';
+  /** More `shoal start` arguments for every node. */
+  args?: string[];
 }
 
 /** A cluster of real `shoal` processes on loopback, each with its own data directory and ports. */
@@ -25,7 +27,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   rmSync(options.dir, { recursive: true, force: true });
   mkdirSync(options.dir, { recursive: true });
   const preset = ['--swim-preset', options.preset ?? 'local'];
-  const common = (name: string): string[] => ['--data-dir', join(options.dir, name), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', ...preset];
+  const common = (name: string): string[] => ['--data-dir', join(options.dir, name), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', ...preset, ...(options.args ?? [])];
   const operatorKey = join(options.dir, 'operator.key');
   const init = await runShoal(['init', '--data-dir', join(options.dir, 'node-1'), '--key', operatorKey]);
   if (init.code !== 0) throw new Error(`shoal init failed: ${init.stderr}`);
