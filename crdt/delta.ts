@@ -50,13 +50,20 @@ export function operatorPublicKey(secretKey: Uint8Array): string {
 
 export type SignatureError = { code: 'bad-signature' | 'bad-id' };
 
-/** The id must be the body's hash and the signature the author's. */
-export function verifyDelta(delta: Delta): Result<void, SignatureError> {
-  if (deltaId(delta.body) !== delta.id) return err({ code: 'bad-id' });
+/** Checks an Ed25519 signature; node/ passes the platform's native one, which is about 20 times faster. */
+export type SignatureVerifier = (publicKeyHex: string, message: Uint8Array, signatureHex: string) => boolean;
+
+export const nobleVerifier: SignatureVerifier = (publicKey, message, signature) => {
   try {
-    const valid = ed25519.verify(hexToBytes(delta.sig), signedBytes(delta.body), hexToBytes(delta.body.author));
-    return valid ? ok(undefined) : err({ code: 'bad-signature' });
+    return ed25519.verify(hexToBytes(signature), message, hexToBytes(publicKey));
   } catch {
-    return err({ code: 'bad-signature' });
+    return false;
   }
+};
+
+/** The id must be the body's hash and the signature the author's. */
+export function verifyDelta(delta: Delta, verifier: SignatureVerifier = nobleVerifier): Result<void, SignatureError> {
+  const bytes = signedBytes(delta.body);
+  if (bytesToHex(sha256(bytes)) !== delta.id) return err({ code: 'bad-id' });
+  return verifier(delta.body.author, bytes, delta.sig) ? ok(undefined) : err({ code: 'bad-signature' });
 }

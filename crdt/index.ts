@@ -1,6 +1,6 @@
 export { answerQuery, compareAnswer, firstQuery, type Comparison, type DigestAnswer, type DigestEntry, type DigestQuery } from './anti-entropy.js';
 export { decodeDelta, encodeDelta, MAX_DELTA_BYTES, OBJECT_KEY, parseDelta, type DeltaDecodeError } from './delta-codec.js';
-export { deltaId, operatorPublicKey, signDelta, stampOf, verifyDelta, type Delta, type DeltaBody, type Op } from './delta.js';
+export { deltaId, nobleVerifier, operatorPublicKey, signDelta, stampOf, verifyDelta, type Delta, type DeltaBody, type Op, type SignatureVerifier } from './delta.js';
 export { DeltaDigest, type PrefixSummary } from './digest.js';
 export { ClusterDocument, type ObjectValue } from './document.js';
 export { compareHlc, HybridClock, type Hlc } from './hlc.js';

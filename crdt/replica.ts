@@ -1,5 +1,5 @@
 import { err, ok, type Result } from '../protocol/result.js';
-import { stampOf, verifyDelta, type Delta } from './delta.js';
+import { stampOf, verifyDelta, type Delta, type SignatureVerifier } from './delta.js';
 import { DeltaDigest } from './digest.js';
 import { ClusterDocument } from './document.js';
 import { HybridClock, type Hlc } from './hlc.js';
@@ -13,6 +13,7 @@ export interface Genesis {
 }
 
 export interface ReplicaOptions {
+  verifier?: SignatureVerifier;
   /** A delta stamped further ahead of our clock than this waits (anti-entropy offers it again). */
   maxClockAheadMs: number;
   /** Tombstones older than this are collected, so deltas older than this are refused. */
@@ -79,7 +80,7 @@ export class Replica {
     const body = delta.body;
     if (this.log.has(delta.id)) return err({ code: 'duplicate', detail: delta.id });
     if (body.cluster !== this.genesis.cluster) return err({ code: 'wrong-cluster', detail: body.cluster });
-    const signature = verifyDelta(delta);
+    const signature = verifyDelta(delta, this.options.verifier);
     if (!signature.ok) return err({ code: signature.error.code, detail: delta.id });
     if (!this.operators.known(body.author)) return err({ code: 'unknown-author', detail: body.author });
     const skew = this.clock.check(body.hlc, nowMs);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
-import { decodeDelta, encodeDelta, Replica, type Accepted, type Delta, type Genesis, type Rejection } from '../crdt/index.js';
+import { decodeDelta, defaultReplicaOptions, encodeDelta, Replica, type Accepted, type Delta, type Genesis, type Rejection } from '../crdt/index.js';
 import type { Result } from '../protocol/result.js';
+import { nativeVerifier } from './native-verifier.js';
 import { StateStore } from './state-store.js';
 
 export type Verdict = 'accept' | 'ignore' | 'reject';
@@ -28,7 +29,7 @@ export class StateService {
   /** Loads the document from disk before the node talks to anyone. */
   static async open(path: string, genesis: Genesis, log: Logger): Promise<StateService> {
     const store = await StateStore.open(path);
-    const replica = new Replica(genesis);
+    const replica = new Replica(genesis, { ...defaultReplicaOptions(), verifier: nativeVerifier() });
     const deltas: Delta[] = [];
     for await (const delta of store.deltas()) deltas.push(delta);
     replica.load(deltas);
