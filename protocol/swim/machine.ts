@@ -5,7 +5,7 @@ import type { Effect, Timer } from './effects.js';
 import { pushPullIntervalMs, retransmitLimit, scaleByHealth } from './formulas.js';
 import type { Incarnation, MemberId, MemberRecord, MemberView } from './member.js';
 import { Membership } from './membership.js';
-import type { SwimMessage, Update } from './messages.js';
+import type { SwimMessage, SyncEntry, Update } from './messages.js';
 
 export interface SwimMachineOptions {
   config: SwimConfig;
@@ -271,12 +271,20 @@ export class SwimMachine {
     this.send(this.membership.id(peer), { type: 'sync', reply: false, members: this.membership.syncEntries() });
   }
 
-  /** A dead member may be alive behind a healed partition: send it our view, it refutes if so. */
+  /**
+   * A dead member may be alive behind a healed partition. Tell it who we are and that we
+   * hold it dead: if it is alive it refutes and answers with its full state, so the two
+   * sides find each other. If it is dead, the attempt cost one small message, not a
+   * full state (at N = 10,000 that is 1.5 MB every reconnect interval).
+   */
   private onReconnectTick(): void {
     this.arm({ kind: 'reconnect' }, this.config.reconnectIntervalMs);
     const [peer] = this.membership.dead.sample(1, this.random);
     if (peer === undefined || this.membership.table.state(peer) !== 'dead') return;
-    this.send(this.membership.id(peer), { type: 'sync', reply: false, members: this.membership.syncEntries() });
+    const [self] = this.membership.syncEntries(0);
+    const view = this.membership.view(peer);
+    const members = [self as SyncEntry, { member: view.record, incarnation: view.incarnation, state: view.state }];
+    this.send(this.membership.id(peer), { type: 'sync', reply: false, members });
   }
 
   private piggyback(): Update[] {

@@ -107,9 +107,11 @@ export class Membership {
     this.applySuspect(member.id, incarnation, from, nowMs);
   }
 
-  syncEntries(): SyncEntry[] {
+  /** Our own entry first, then up to `limit` others: the full state by default. */
+  syncEntries(limit = Infinity): SyncEntry[] {
     const entries: SyncEntry[] = [{ member: this.selfRecord, incarnation: this.selfIncarnation, state: this.selfState }];
     for (const index of this.table.indexes()) {
+      if (entries.length > limit) break;
       entries.push({ member: this.table.record(index), incarnation: this.table.incarnation(index), state: this.table.state(index) });
     }
     return entries;

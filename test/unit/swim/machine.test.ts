@@ -204,6 +204,17 @@ test('an update is piggybacked lambda * ceil(log10(N + 1)) times, an alive updat
   assert.equal(carried, { alive: 4, suspect: 2 });
 });
 
+test('a reconnect tick tells one dead member who we are and that we hold it dead, and nothing more', () => {
+  const a = machineWith(['b', 'c', 'd']);
+  a.handleMessage('c', { type: 'gossip', updates: [{ kind: 'dead', id: 'b', incarnation: 2, from: 'c' }, { kind: 'alive', member: record('b'), incarnation: 2 }] }, 0);
+  a.handleMessage('c', { type: 'gossip', updates: [{ kind: 'dead', id: 'b', incarnation: 2, from: 'c' }] }, 0);
+  const sync = sends(a.handleTimer({ kind: 'reconnect' }, 10_000)).find((s) => s.message.type === 'sync');
+  assert.ok(sync);
+  assert.is(sync!.to, 'b');
+  const members = sync!.message.type === 'sync' ? sync!.message.members : [];
+  assert.equal(members.map((m) => [m.member.id, m.state, m.incarnation]), [['a', 'alive', 0], ['b', 'dead', 2]]);
+});
+
 test('a stale timer is a no-op', () => {
   const a = machineWith(['b', 'c']);
   assert.equal(a.handleTimer({ kind: 'probe-timeout', seq: 999 }, 10), []);
