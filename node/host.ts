@@ -1,40 +1,59 @@
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import { gossipsub } from '@libp2p/gossipsub';
-import { identify } from '@libp2p/identify';
-import type { ConnectionGater, PrivateKey } from '@libp2p/interface';
-import { kadDHT, removePublicAddressesMapper } from '@libp2p/kad-dht';
-import { ping } from '@libp2p/ping';
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { identify, type Identify } from '@libp2p/identify';
+import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface';
+import { kadDHT, removePublicAddressesMapper, type KadDHT } from '@libp2p/kad-dht';
+import { ping, type Ping } from '@libp2p/ping';
 import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
+import { BlockList, isIP } from 'node:net';
+import { UserError } from './errors.js';
 
 export interface HostOptions {
   privateKey: PrivateKey;
   /** The cluster's private-network key (swarm.key bytes): peers without it cannot connect. */
   psk: Uint8Array;
+  /** Scopes the DHT protocol, so two clusters never share routing tables. */
   clusterId: string;
+  /** Multiaddrs, e.g. /ip4/0.0.0.0/tcp/4001. */
   listen: string[];
   /**
-   * Networks (multiaddrs with /ipcidr) whose peers skip the per-IP inbound connection
-   * rate limit (5 per second per IP by default), so many nodes behind one address,
-   * as on a loopback or single-host testnet, can all join at once.
+   * IPs or CIDRs (10.0.0.0/24) whose peers skip the connection manager's inbound limits:
+   * 5 new connections per second per IP, 10 pending handshakes, maxConnections, pruning.
+   * Many nodes behind one address, as on a single-host testnet, need this to join at
+   * once. Default: loopback.
    */
-  trustedNetworks: readonly string[];
+  trustedNetworks?: readonly string[];
   /**
-   * IPs exempt from gossipsub's IP-colocation penalty, which otherwise scores down more
-   * than 10 peers sharing an address; real deployments keep the penalty.
+   * IPs or CIDRs exempt from gossipsub's IP-colocation penalty, which scores down peers
+   * once more than 10 share an address. Real deployments keep the penalty: it is what
+   * makes a Sybil attack from one machine expensive. Default: loopback.
    */
-  colocationWhitelist: readonly string[];
+  colocationWhitelist?: readonly string[];
   connectionGater?: ConnectionGater;
 }
 
+/** The defaults: loopback only, so single-host testnets mesh and real networks keep both limits. */
 export const loopbackTrust = {
-  trustedNetworks: ['/ip4/127.0.0.0/ipcidr/8', '/ip6/::1/ipcidr/128'],
-  colocationWhitelist: ['127.0.0.1', '::1'],
-} as const;
+  trustedNetworks: ['127.0.0.0/8', '::1'],
+  colocationWhitelist: ['127.0.0.0/8', '::1'],
+} as const satisfies Pick<HostOptions, 'trustedNetworks' | 'colocationWhitelist'>;
 
-export async function createHost(options: HostOptions) {
+// A type alias, not an interface: Libp2p's ServiceMap needs the implicit index signature.
+export type HostServices = {
+  identify: Identify;
+  ping: Ping;
+  dht: KadDHT;
+  pubsub: GossipSub;
+};
+
+export type Host = Libp2p<HostServices>;
+
+export async function createHost(options: HostOptions): Promise<Host> {
+  const trusted = (options.trustedNetworks ?? loopbackTrust.trustedNetworks).map(parseNetwork);
+  const colocation = (options.colocationWhitelist ?? loopbackTrust.colocationWhitelist).map(parseNetwork);
   return createLibp2p({
     privateKey: options.privateKey,
     addresses: { listen: options.listen },
@@ -42,7 +61,7 @@ export async function createHost(options: HostOptions) {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: preSharedKey({ psk: options.psk }),
-    connectionManager: { allow: [...options.trustedNetworks] },
+    connectionManager: { allow: trusted.map(({ family, address, prefix }) => `/${family === 'ipv4' ? 'ip4' : 'ip6'}/${address}/ipcidr/${prefix}`) },
     ...(options.connectionGater ? { connectionGater: options.connectionGater } : {}),
     services: {
       identify: identify(),
@@ -53,11 +72,46 @@ export async function createHost(options: HostOptions) {
         peerInfoMapper: removePublicAddressesMapper,
       }),
       pubsub: gossipsub({
+        // A write is stored locally and repaired by anti-entropy, so publishing while
+        // alone is normal, not an error.
         allowPublishToZeroTopicPeers: true,
-        scoreParams: { IPColocationFactorWhitelist: new Set(options.colocationWhitelist) },
+        scoreParams: { IPColocationFactorWhitelist: new NetworkSet(colocation) },
       }),
     },
   });
 }
 
-export type Host = Awaited<ReturnType<typeof createHost>>;
+interface Network {
+  family: 'ipv4' | 'ipv6';
+  address: string;
+  prefix: number;
+}
+
+function parseNetwork(text: string): Network {
+  const [address = '', bits, ...rest] = text.split('/');
+  const version = isIP(address);
+  const max = version === 4 ? 32 : 128;
+  const prefix = bits === undefined ? max : /^\d{1,3}$/.test(bits) ? Number(bits) : NaN;
+  if (version === 0 || rest.length > 0 || !(prefix >= 0 && prefix <= max)) {
+    throw new UserError(`${text} is not an IP address or a CIDR network such as 10.0.0.0/24`);
+  }
+  return { family: version === 4 ? 'ipv4' : 'ipv6', address, prefix };
+}
+
+/**
+ * Gossipsub's whitelist is a Set of exact IPs that it only ever asks has(ip); answering
+ * by network membership lets one entry cover a whole testnet subnet.
+ */
+class NetworkSet extends Set<string> {
+  private readonly networks = new BlockList();
+
+  constructor(networks: readonly Network[]) {
+    super();
+    for (const { family, address, prefix } of networks) this.networks.addSubnet(address, prefix, family);
+  }
+
+  override has(ip: string): boolean {
+    const version = isIP(ip);
+    return version !== 0 && this.networks.check(ip, version === 4 ? 'ipv4' : 'ipv6');
+  }
+}

@@ -5,9 +5,9 @@ import { startLocalCluster, waitForMembers } from './cluster.js';
 import { runShoal } from './shoal-process.js';
 
 /**
- * `npm run quickstart`: three `shoal` nodes on loopback, joined through the first,
- * then the member list as `shoal nodes` prints it. Ctrl-C leaves gracefully.
- * With --once it stops after showing the members.
+ * `npm run quickstart`: three `shoal` nodes on loopback, joined through the first; the
+ * member list; a workload applied on the first node and read back from the last.
+ * Ctrl-C leaves gracefully. With --once it stops after showing all that.
  */
 const size = 3;
 const cluster = await startLocalCluster({ dir: join(packageRoot(), '.shoal-local'), nodes: size });
@@ -24,12 +24,32 @@ try {
   console.log(`A ${size}-node Shoal cluster runs on loopback (data in ${cluster.dir}).\n`);
   for (const node of cluster.nodes) console.log(`  ${node.peerId}  API ${node.api}`);
   const api = first.api.replace(/^http:\/\//, '');
-  console.log(`\n$ shoal nodes --api ${api}`);
-  console.log((await runShoal(['nodes', '--api', api])).stdout);
+  const last = cluster.nodes[cluster.nodes.length - 1]!.api.replace(/^http:\/\//, '');
+  const manifest = join(packageRoot(), 'examples', 'web.yaml');
+  await show(['nodes', '--api', api]);
+  await show(['apply', '-f', manifest, '--api', api, '--key', cluster.operatorKey]);
+  await waitForObject(cluster.nodes[cluster.nodes.length - 1]!.api, 'Workload/default/web');
+  await show(['get', 'workloads', '--api', last]);
 } catch (e) {
   console.error(`quickstart failed: ${(e as Error).message}`);
   await cluster.stop(0);
   process.exit(1);
+}
+
+/** Runs `shoal ARGS` and prints it as a terminal would. */
+async function show(args: string[]): Promise<void> {
+  console.log(`\n$ shoal ${args.join(' ').replace(packageRoot() + '/', '')}`);
+  const result = await runShoal(args);
+  if (result.code !== 0) throw new Error(`shoal ${args[0]} failed: ${result.stderr}`);
+  process.stdout.write(result.stdout);
+}
+
+async function waitForObject(api: string, key: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await fetch(`${api}/v1/objects/${key}`)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`${key} did not reach ${api}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
 
 if (process.argv.includes('--once')) await stop();

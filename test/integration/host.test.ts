@@ -1,0 +1,142 @@
+import '../../node/polyfill.js';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { lpStream } from '@libp2p/utils';
+import { multiaddr } from '@multiformats/multiaddr';
+import { createServer, type Socket } from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { generateClusterKey } from '../../node/cluster-key.js';
+import { createHost, type Host } from '../../node/host.js';
+import { createSwimTransport, SWIM_PROTOCOL, type SwimTransport } from '../../node/swim-transport.js';
+
+const MAX_FRAME = 64 * 1024;
+const TIMEOUT_MS = 1_500;
+
+interface Node {
+  host: Host;
+  transport: SwimTransport;
+  id: string;
+  addrs: string[];
+  inbox: { from: string; text: string }[];
+}
+
+const psk = generateClusterKey();
+const nodes: Node[] = [];
+const started: Host[] = [];
+
+async function startNode(key: Uint8Array): Promise<Node> {
+  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk: key, clusterId: 'c0ffee', listen: ['/ip4/127.0.0.1/tcp/0'] });
+  started.push(host);
+  const inbox: Node['inbox'] = [];
+  const transport = await createSwimTransport(host, {
+    maxFrameBytes: MAX_FRAME,
+    dialTimeoutMs: TIMEOUT_MS,
+    onFrame: (from, frame) => inbox.push({ from, text: new TextDecoder().decode(frame) }),
+  });
+  return { host, transport, id: host.peerId.toString(), addrs: host.getMultiaddrs().map((a) => a.toString()), inbox };
+}
+
+async function until(what: string, ready: () => boolean, ms = 3_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!ready()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+const utf8 = (s: string) => new TextEncoder().encode(s);
+const node = (i: number): Node => nodes[i]!;
+
+test.before(async () => {
+  for (let i = 0; i < 3; i++) nodes.push(await startNode(psk));
+});
+
+// uvu runs after-hooks in a finally block, so every started host stops even when a test fails.
+test.after(async () => {
+  await Promise.allSettled(started.map((h) => h.stop()));
+});
+
+test('frames travel both ways over an open connection', async () => {
+  const [a, b] = [node(0), node(1)];
+  await a.host.dial(multiaddr(b.addrs[0]!));
+  assert.ok(await a.transport.send(b.id, [], utf8('ping 1')));
+  assert.ok(await b.transport.send(a.id, [], utf8('ack 1')));
+  await until('both frames', () => b.inbox.length === 1 && a.inbox.length === 1);
+  assert.equal(b.inbox[0], { from: a.id, text: 'ping 1' });
+  assert.equal(a.inbox[0], { from: b.id, text: 'ack 1' });
+  assert.is(a.transport.counters.sent, 1);
+  assert.is(b.transport.counters.received, 1);
+});
+
+test('a frame to a peer not yet connected dials the addresses it is given', async () => {
+  const [a, c] = [node(0), node(2)];
+  assert.is(a.host.getConnections(c.host.peerId).length, 0);
+  assert.is(await a.host.peerStore.has(c.host.peerId), false);
+  assert.ok(await a.transport.send(c.id, c.addrs, utf8('hello c')));
+  await until('the frame at c', () => c.inbox.length === 1);
+  assert.equal(c.inbox[0], { from: a.id, text: 'hello c' });
+  assert.ok(a.host.getConnections(c.host.peerId).length > 0);
+});
+
+test('a send stuck dialling a silent address does not hold up other sends', async () => {
+  const [a, b] = [node(0), node(1)];
+  const sockets: Socket[] = [];
+  const blackHole = createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
+  try {
+    const port = (blackHole.address() as { port: number }).port;
+    const stranger = peerIdFromPrivateKey(await generateKeyPair('Ed25519')).toString();
+    const failuresBefore = a.transport.counters.sendFailures;
+    const t0 = Date.now();
+    const stuck = a.transport.send(stranger, [`/ip4/127.0.0.1/tcp/${port}`], utf8('into the void'));
+    assert.ok(await a.transport.send(b.id, [], utf8('ping 2')));
+    await until('ping 2 at b', () => b.inbox.some((m) => m.text === 'ping 2'));
+    assert.ok(Date.now() - t0 < TIMEOUT_MS, 'the second send waited for the first');
+    assert.is(await stuck, false);
+    assert.is(a.transport.counters.sendFailures, failuresBefore + 1);
+  } finally {
+    for (const s of sockets) s.destroy();
+    blackHole.close();
+  }
+});
+
+test('oversized frames are dropped and counted on both ends; a truncated stream is counted as malformed', async () => {
+  const [a, b] = [node(0), node(1)];
+  assert.is(await a.transport.send(b.id, [], new Uint8Array(MAX_FRAME + 1)), false);
+  assert.is(a.transport.counters.droppedOversized, 1);
+
+  const inboxBefore = b.inbox.length;
+  const huge = await a.host.dialProtocol(b.host.peerId, SWIM_PROTOCOL);
+  const write = lpStream(huge).write(new Uint8Array(8 * MAX_FRAME)).then(
+    () => huge.close(),
+    () => undefined,
+  );
+  await until('the oversized drop at b', () => b.transport.counters.droppedOversized === 1);
+  await write.catch(() => undefined);
+  await until('the oversized stream reset', () => huge.status !== 'open');
+
+  const truncated = await a.host.dialProtocol(b.host.peerId, SWIM_PROTOCOL);
+  truncated.send(Uint8Array.of(100, 1, 2, 3));
+  await truncated.close();
+  await until('the truncated drop at b', () => b.transport.counters.droppedMalformed === 1);
+
+  assert.is(b.inbox.length, inboxBefore);
+  assert.ok(await a.transport.send(b.id, [], utf8('still fine')), 'the connection survives a reset stream');
+  await until('a good frame after the bad ones', () => b.inbox.some((m) => m.text === 'still fine'));
+});
+
+test('a host with a different cluster key cannot connect', async () => {
+  const [a] = [node(0)];
+  const outsider = await startNode(generateClusterKey());
+  const error = await outsider.host.dial(multiaddr(a.addrs[0]!), { signal: AbortSignal.timeout(TIMEOUT_MS) }).then(
+    () => undefined,
+    (e: unknown) => e as Error,
+  );
+  assert.ok(error, 'the dial succeeded');
+  assert.is(await a.transport.send(outsider.id, outsider.addrs, utf8('secret')), false);
+  assert.is(outsider.inbox.length, 0);
+  assert.is(a.host.getConnections(outsider.host.peerId).length, 0);
+});
+
+test.run();
