@@ -12,8 +12,12 @@ export interface PrefixSummary {
   xor: string;
 }
 
-/** Below this many ids a prefix is answered with its ids rather than with its children. */
-export const LEAF_IDS = 64;
+/**
+ * Below this many ids a prefix is answered with its ids rather than with its children.
+ * Measured on 10,000 shared deltas and 100 differences: 64 cost 270 kB of digest
+ * traffic, 16 cost 117 kB, 4 cost 126 kB (one more round).
+ */
+export const LEAF_IDS = 16;
 const DEPTH = 4;
 const HEX = '0123456789abcdef';
 
