@@ -9,8 +9,13 @@ export class EventQueue<T> {
     return this.items.length;
   }
 
-  peekTime(): number | undefined {
-    return this.times[0];
+  /** Runs every event due by `untilMs` in order, including those the handler schedules on the way. */
+  drainUntil(untilMs: number, handle: (item: T, time: number) => void): void {
+    for (;;) {
+      const time = this.times[0];
+      if (time === undefined || time > untilMs) return;
+      handle(this.pop() as T, time);
+    }
   }
 
   push(time: number, item: T): void {

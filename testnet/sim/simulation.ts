@@ -135,13 +135,10 @@ export class Simulation {
 
   /** Advances virtual time to `untilMs`, running every event due by then. */
   run(untilMs: number): void {
-    for (;;) {
-      const time = this.queue.peekTime();
-      if (time === undefined || time > untilMs) break;
-      const event = this.queue.pop() as SimEvent;
+    this.queue.drainUntil(untilMs, (event, time) => {
       this.now = time;
       this.dispatch(event);
-    }
+    });
     this.now = untilMs;
   }
 

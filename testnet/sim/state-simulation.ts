@@ -63,15 +63,12 @@ export class StateSimulation {
   }
 
   run(untilMs: number): void {
-    for (;;) {
-      const time = this.queue.peekTime();
-      if (time === undefined || time > untilMs) break;
-      const event = this.queue.pop() as Event;
+    this.queue.drainUntil(untilMs, (event, time) => {
       this.now = time;
       if (event.kind === 'action') event.run();
       else if (event.kind === 'deliver') this.accept(event.to, event.from, event.delta);
       else this.antiEntropy(event.node);
-    }
+    });
     this.now = untilMs;
   }
 
