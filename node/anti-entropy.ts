@@ -6,6 +6,7 @@ import {
   answerQuery,
   compareAnswer,
   compareStamp,
+  encodeDelta,
   firstQuery,
   parseDelta,
   stampOf,
@@ -16,7 +17,10 @@ import {
 import type { StateService } from './state-service.js';
 
 export const STATE_SYNC_PROTOCOL = '/shoal/state-sync/1.0.0';
-const MAX_FRAME_BYTES = 16 * 1024 * 1024;
+/** A frame holds at most this much; deltas go in several frames when they need more. */
+const MAX_FRAME_BYTES = 8 * 1024 * 1024;
+/** Deltas per frame are bounded by bytes (each delta is at most MAX_DELTA_BYTES) and by count. */
+const DELTA_FRAME_BYTES = 4 * 1024 * 1024;
 const CHUNK = 256;
 const MAX_ROUNDS = 8;
 const PREFIX = /^[0-9a-f]{0,8}$/;
@@ -25,7 +29,7 @@ type Message =
   | { t: 'query'; query: DigestQuery }
   | { t: 'answer'; answer: DigestAnswer }
   | { t: 'want'; ids: string[] }
-  | { t: 'deltas'; deltas: unknown[] }
+  | { t: 'deltas'; deltas: unknown[]; last: boolean }
   | { t: 'done' };
 
 export interface SyncStats {
@@ -54,6 +58,28 @@ async function receive(lp: LengthPrefixedStream<Stream>, stats?: SyncStats): Pro
 const inStampOrder = (deltas: Delta[]): Delta[] => deltas.sort((a, b) => compareStamp(stampOf(a), stampOf(b)));
 
 const chunks = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
+
+/** Frames of at most CHUNK deltas and DELTA_FRAME_BYTES each; the last is marked, and there is always one. */
+function deltaFrames(deltas: Delta[]): Message[] {
+  const frames: Message[] = [];
+  let current: Delta[] = [];
+  let bytes = 0;
+  for (const delta of deltas) {
+    const size = encodeDelta(delta).length;
+    if (current.length > 0 && (current.length >= CHUNK || bytes + size > DELTA_FRAME_BYTES)) {
+      frames.push({ t: 'deltas', deltas: current, last: false });
+      current = [];
+      bytes = 0;
+    }
+    current.push(delta);
+    bytes += size;
+  }
+  frames.push({ t: 'deltas', deltas: current, last: true });
+  return frames;
+}
+
+const lengthPrefixed = (stream: Stream): LengthPrefixedStream<Stream> =>
+  lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: MAX_FRAME_BYTES + 10 });
 
 /**
  * Anti-entropy over a libp2p stream: the initiator walks the peers' digests down to
@@ -110,7 +136,7 @@ export class AntiEntropy {
   async syncWith(peer: string, signal: AbortSignal): Promise<SyncStats> {
     const stats: SyncStats = { rounds: 0, received: 0, sent: 0, bytes: 0 };
     const stream = await this.host.dialProtocol(peerIdFromString(peer), STATE_SYNC_PROTOCOL, { signal });
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES });
+    const lp = lengthPrefixed(stream);
     try {
       const missingHere: string[] = [];
       const missingThere: string[] = [];
@@ -127,14 +153,17 @@ export class AntiEntropy {
       }
       for (const ids of chunks(missingHere)) {
         await send(lp, { t: 'want', ids }, stats);
-        const reply = await receive(lp, stats);
-        if (reply.t !== 'deltas') throw new Error(`expected deltas, got ${reply.t}`);
-        stats.received += await this.ingest(reply.deltas);
+        for (;;) {
+          const reply = await receive(lp, stats);
+          if (reply.t !== 'deltas') throw new Error(`expected deltas, got ${reply.t}`);
+          stats.received += await this.ingest(reply.deltas);
+          if (reply.last) break;
+        }
       }
       const ours = inStampOrder(missingThere.flatMap((id) => this.state.replica.get(id) ?? []));
-      for (const deltas of chunks(ours)) {
-        await send(lp, { t: 'deltas', deltas }, stats);
-        stats.sent += deltas.length;
+      if (ours.length > 0) {
+        for (const frame of deltaFrames(ours)) await send(lp, frame, stats);
+        stats.sent += ours.length;
       }
       await send(lp, { t: 'done' }, stats);
       await stream.close({ signal });
@@ -146,7 +175,7 @@ export class AntiEntropy {
   }
 
   private async respond(stream: Stream): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES });
+    const lp = lengthPrefixed(stream);
     try {
       for (;;) {
         const message = await receive(lp);
@@ -157,7 +186,7 @@ export class AntiEntropy {
         }
         else if (message.t === 'want') {
           const deltas = inStampOrder(message.ids.slice(0, CHUNK).flatMap((id) => this.state.replica.get(id) ?? []));
-          await send(lp, { t: 'deltas', deltas });
+          for (const frame of deltaFrames(deltas)) await send(lp, frame);
         } else if (message.t === 'deltas') await this.ingest(message.deltas);
         else throw new Error(`unexpected ${message.t}`);
       }
