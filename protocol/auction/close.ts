@@ -1,0 +1,16 @@
+/**
+ * No node can know every bid is in, so an auction closes by a rule over the membership
+ * view: when every live member has bid or declined, or when the window has passed.
+ */
+export interface AuctionProgress {
+  openedAtMs: number;
+  windowMs: number;
+  liveMembers: ReadonlySet<string>;
+  answered: ReadonlySet<string>;
+}
+
+export function isClosed(progress: AuctionProgress, nowMs: number): boolean {
+  if (nowMs - progress.openedAtMs >= progress.windowMs) return true;
+  for (const member of progress.liveMembers) if (!progress.answered.has(member)) return false;
+  return true;
+}
