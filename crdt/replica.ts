@@ -3,6 +3,7 @@ import { stampOf, verifyDelta, type Delta, type SignatureVerifier } from './delt
 import { DeltaDigest } from './digest.js';
 import { ClusterDocument } from './document.js';
 import { HybridClock, type Hlc } from './hlc.js';
+import { NodeWritePolicy } from './node-writes.js';
 import { OperatorRegistry } from './operators.js';
 import { compareStamp } from './stamp.js';
 
@@ -54,6 +55,7 @@ export class Replica {
   private readonly log = new Map<string, Delta>();
   private readonly seqs = new Map<string, Map<number, string>>();
   private readonly operators: OperatorRegistry;
+  private readonly nodeWrites = new NodeWritePolicy();
   private readonly clock: HybridClock;
   private folded = new ClusterDocument();
 
@@ -82,7 +84,7 @@ export class Replica {
     if (body.cluster !== this.genesis.cluster) return err({ code: 'wrong-cluster', detail: body.cluster });
     const signature = verifyDelta(delta, this.options.verifier);
     if (!signature.ok) return err({ code: signature.error.code, detail: delta.id });
-    if (!this.operators.known(body.author)) return err({ code: 'unknown-author', detail: body.author });
+    if (!this.operators.known(body.author) && !this.nodeWrites.allows(delta)) return err({ code: 'unknown-author', detail: body.author });
     const skew = this.clock.check(body.hlc, nowMs);
     if (!skew.ok) return err({ code: 'clock-ahead', detail: `${skew.error.aheadMs} ms ahead` });
     if (body.hlc.wallMs < nowMs - this.options.horizonMs) return err({ code: 'too-old', detail: `stamped ${new Date(body.hlc.wallMs).toISOString()}` });
@@ -109,7 +111,7 @@ export class Replica {
 
   /** Whether the delta's author may write at its stamp: a write that would not count is refused to clients. */
   authorizes(delta: Delta): boolean {
-    return this.operators.allows(delta.body.author, stampOf(delta));
+    return this.operators.allows(delta.body.author, stampOf(delta)) || (!this.operators.known(delta.body.author) && this.nodeWrites.allows(delta));
   }
 
   has(id: string): boolean {
@@ -178,7 +180,7 @@ export class Replica {
 
   private merge(delta: Delta): string[] {
     if (this.operators.observe(delta)) return this.rebuild();
-    return this.operators.allows(delta.body.author, stampOf(delta)) ? this.document.apply(delta) : [];
+    return this.authorizes(delta) ? this.document.apply(delta) : [];
   }
 
   /** Operator grants changed: fold the log again so every verdict follows the new grants. */
@@ -187,7 +189,7 @@ export class Replica {
     const fresh = new ClusterDocument();
     const ordered = [...this.log.values()].sort((a, b) => compareStamp(stampOf(a), stampOf(b)));
     for (const delta of ordered) {
-      if (this.operators.allows(delta.body.author, stampOf(delta))) fresh.apply(delta);
+      if (this.authorizes(delta)) fresh.apply(delta);
     }
     this.folded = fresh;
     const after = fresh.keys();

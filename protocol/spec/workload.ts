@@ -50,9 +50,12 @@ export const workloadSchema = z.strictObject({
         constraints: z.array(constraint).optional(),
         spreadBy: z.string().regex(LABEL_KEY).optional(),
         maxPerNode: z.number().int().min(1).optional(),
+        strategy: z.enum(['spread', 'binpack']).optional(),
       })
       .optional(),
     restartPolicy: z.enum(['always', 'on-failure', 'never']).default('always'),
+    /** Linux capabilities the container keeps; all others are dropped. */
+    capabilities: z.array(z.string().regex(/^[A-Z_]{2,32}$/, 'capability names are upper-case, such as NET_BIND_SERVICE')).optional(),
     partitionPolicy: z.enum(['available', 'majority']).default('available'),
   }),
 });

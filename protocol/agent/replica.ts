@@ -1,0 +1,59 @@
+/**
+ * The agent's vocabulary: what the document asks a node to run (a desired replica), and
+ * what its container runtime reports (an observed replica). Both name a replica by
+ * (workload key, slot, epoch); the spec version says which revision of the spec runs.
+ */
+
+export type RestartPolicy = 'always' | 'on-failure' | 'never';
+
+export interface PortMapping {
+  containerPort: number;
+  hostPort?: number | undefined;
+  protocol: 'tcp' | 'udp';
+}
+
+/** Everything a runtime needs to start one replica; derived from the workload's spec. */
+export interface ContainerSpec {
+  image: string;
+  command?: string[] | undefined;
+  args?: string[] | undefined;
+  env: Record<string, string>;
+  ports: PortMapping[];
+  cpuMillis?: number | undefined;
+  memoryBytes?: number | undefined;
+  restartPolicy: RestartPolicy;
+  /** Linux capabilities to keep; every other one is dropped. */
+  capabilities: string[];
+}
+
+export interface DesiredReplica {
+  /** The workload's document key, `Workload/<namespace>/<name>`. */
+  workload: string;
+  slot: number;
+  /** The placement epoch that put this slot on this node. */
+  epoch: number;
+  /** A hash of the spec fields: a change means the container must be replaced. */
+  specVersion: string;
+  spec: ContainerSpec;
+}
+
+export type ObservedState = 'created' | 'running' | 'exited';
+
+/** A replica as the runtime found it, read back from the labels it was started with. */
+export interface ObservedReplica {
+  /** The runtime's handle: a container id, or a process key. */
+  id: string;
+  workload: string;
+  slot: number;
+  epoch: number;
+  specVersion: string;
+  state: ObservedState;
+  exitCode?: number | undefined;
+  startedAtMs?: number | undefined;
+  finishedAtMs?: number | undefined;
+  /** Where the replica can be reached from the node, if anywhere. */
+  address?: string | undefined;
+  hostPorts: number[];
+}
+
+export const replicaName = (r: { workload: string; slot: number }): string => `${r.workload}#${r.slot}`;

@@ -1,0 +1,43 @@
+import type { ResolveConfig } from './resolve.js';
+
+export interface SchedulerConfig extends ResolveConfig {
+  /** An auction closes this long after it opened even if some live member never answered (it may be dead but not yet known so). */
+  windowMs: number;
+  /** Nodes that collect each auction's answers; more than one, so a collector's crash does not stall the slot. */
+  collectors: number;
+  /** A standby collector writes its decision only if the one ranked above it has not, this long per rank after closing. */
+  standbyMs: number;
+  /** A bid's reservation outlives its auction by this much at most, so a lost auction never leaks capacity. */
+  reservationTtlMs: number;
+  /** An answer not yet reflected in a decision is sent again this often (streams can fail). */
+  resendMs: number;
+  /** Back-off of a slot no node could take: base, doubling per empty auction, capped. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Answers held for auctions this node does not see open yet (its view lags); oldest dropped first. */
+  maxEarlyAnswers: number;
+}
+
+const base = (windowMs: number, fenceMs: number): SchedulerConfig => ({
+  windowMs,
+  collectors: 2,
+  standbyMs: windowMs,
+  reservationTtlMs: windowMs * 5,
+  resendMs: windowMs,
+  retryBaseMs: 1_000,
+  retryMaxMs: 30_000,
+  maxEarlyAnswers: 20_000,
+  fenceMs,
+  fenceMarginMs: fenceMs,
+});
+
+/**
+ * Presets as for SWIM. The window only matters when a live member does not answer:
+ * the usual close is "every live member answered", a round trip on a LAN. The fence
+ * (majority workloads only) must exceed the time a cut-off node takes to notice it.
+ */
+export const schedulerConfig = {
+  lan: (): SchedulerConfig => base(1_000, 10_000),
+  local: (): SchedulerConfig => base(500, 3_000),
+  edge: (): SchedulerConfig => base(3_000, 30_000),
+};

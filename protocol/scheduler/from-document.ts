@@ -1,0 +1,84 @@
+import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
+import { PLACEMENT_KIND, STATUS_KIND } from '../../crdt/node-writes.js';
+import { parsePlacementField } from '../../crdt/node-writes.js';
+import type { Constraint } from '../auction/candidate.js';
+import { slotKey } from '../auction/slot.js';
+import { portsOf, resourcesOf } from '../spec/container.js';
+import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from './view.js';
+
+/** Operators cordon and drain nodes through one object: fields `cordon.<node id>` and `drain.<node id>`. */
+export const NODE_FLAGS_KEY = 'Nodes/cluster/flags';
+export const cordonField = (node: string): string => `cordon.${node}`;
+export const drainField = (node: string): string => `drain.${node}`;
+
+const record = (value: Json | undefined): Record<string, Json> | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+
+export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
+  const placement = record(fields['spec.placement']) ?? {};
+  const constraints = Array.isArray(placement.constraints) ? (placement.constraints as unknown as Constraint[]) : [];
+  const replicas = fields['spec.replicas'];
+  return {
+    key,
+    replicas: typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1,
+    demand: {
+      workload: key,
+      resources: resourcesOf(fields),
+      hostPorts: portsOf(fields).flatMap((p) => (p.hostPort === undefined ? [] : [p.hostPort])),
+      constraints,
+      maxPerNode: typeof placement.maxPerNode === 'number' ? placement.maxPerNode : undefined,
+      spreadBy: typeof placement.spreadBy === 'string' ? placement.spreadBy : undefined,
+    },
+    policy: placement.strategy === 'binpack' ? 'binpack' : 'spread',
+    partitionPolicy: fields['spec.partitionPolicy'] === 'majority' ? 'majority' : 'available',
+  };
+}
+
+/** `Placement/<ns>/<name>.<index>` and `Status/<ns>/<name>.<index>` belong to slot `Workload/<ns>/<name>#<index>`. */
+export function slotOfObject(key: string): { slot: string; workload: string; index: number } | undefined {
+  const [, namespace, name] = key.split('/');
+  const dot = name?.lastIndexOf('.') ?? -1;
+  if (namespace === undefined || name === undefined || dot <= 0) return undefined;
+  const index = Number(name.slice(dot + 1));
+  if (!Number.isInteger(index) || index < 0) return undefined;
+  const workload = `Workload/${namespace}/${name.slice(0, dot)}`;
+  return { slot: slotKey({ workload, index }), workload, index };
+}
+
+export const placementKey = (workload: string, index: number): string => `${PLACEMENT_KIND}/${workload.split('/')[1]}/${workload.split('/')[2]}.${index}`;
+export const statusKey = (workload: string, index: number): string => `${STATUS_KIND}/${workload.split('/')[1]}/${workload.split('/')[2]}.${index}`;
+
+function claimsOf(fields: ObjectValue): Claim[] {
+  return Object.entries(fields).flatMap(([field, value]) => {
+    const parsed = parsePlacementField(field);
+    const claim = record(value);
+    if (parsed === undefined || claim === undefined) return [];
+    return [{ ...(claim as unknown as Claim), epoch: parsed.epoch, collector: parsed.node }];
+  });
+}
+
+function statusesOf(fields: ObjectValue): SlotStatus[] {
+  return Object.entries(fields).flatMap(([node, value]) => {
+    const s = record(value);
+    if (s === undefined || typeof s.epoch !== 'number') return [];
+    return [{ node, epoch: s.epoch, state: String(s.state), firstRunningAtMs: typeof s.firstRunningAtMs === 'number' ? s.firstRunningAtMs : undefined, permanentFailure: s.permanentFailure === true }];
+  });
+}
+
+/** The scheduler's view: members from SWIM (flags added from the document), the rest from the document. */
+export function clusterView(document: ClusterDocument, members: readonly Omit<NodeInfo, 'cordoned' | 'draining'>[]): ClusterView {
+  const flags = document.get(NODE_FLAGS_KEY) ?? {};
+  const nodes = new Map<string, NodeInfo>(members.map((m) => [m.id, { ...m, cordoned: flags[cordonField(m.id)] === true, draining: flags[drainField(m.id)] === true }]));
+  const workloads = document.keys('Workload').map((key) => workloadInfo(key, document.get(key) as ObjectValue));
+  const claims = new Map<string, Claim[]>();
+  for (const key of document.keys(PLACEMENT_KIND)) {
+    const slot = slotOfObject(key);
+    if (slot !== undefined) claims.set(slot.slot, claimsOf(document.get(key) as ObjectValue));
+  }
+  const statuses = new Map<string, SlotStatus[]>();
+  for (const key of document.keys(STATUS_KIND)) {
+    const slot = slotOfObject(key);
+    if (slot !== undefined) statuses.set(slot.slot, statusesOf(document.get(key) as ObjectValue));
+  }
+  return { nodes, workloads, claims, statuses };
+}

@@ -1,0 +1,96 @@
+import { auctionId, slotKey } from '../auction/slot.js';
+import { addResources, NO_RESOURCES, type Resources } from '../auction/resources.js';
+import { slotHistory, type Assignment } from './assignment.js';
+import { resolveSlot, schedulableCount, seesMajority, type ReplaceReason, type ResolveConfig, type SlotDecision } from './resolve.js';
+import type { ClusterView, WorkloadInfo } from './view.js';
+
+export interface PlacedSlot {
+  workload: WorkloadInfo;
+  index: number;
+  assignment: Assignment;
+  unreachable: boolean;
+}
+
+export interface OpenAuction {
+  id: string;
+  workload: WorkloadInfo;
+  index: number;
+  epoch: number;
+  because: ReplaceReason;
+  /** Auctions of this slot in a row that no node could take: the next empty one backs off longer. */
+  unschedulableRun: number;
+}
+
+export interface Plan {
+  placed: PlacedSlot[];
+  open: OpenAuction[];
+  waiting: { workload: WorkloadInfo; index: number; decision: Extract<SlotDecision, { kind: 'waiting' }> }[];
+  hasMajority: boolean;
+}
+
+/**
+ * How many slots of one workload are auctioned at once. One at a time places each
+ * replica knowing where the previous ones went (a perfect spread on small clusters);
+ * more at once is faster on large ones, where a node's reservations already steer
+ * its later bids elsewhere.
+ */
+export const openPerWorkload = (schedulable: number): number => Math.max(1, Math.floor(schedulable / 4));
+
+/** Every slot of every workload, resolved: where it runs, which auctions are open, what waits. */
+export function planCluster(view: ClusterView, nowMs: number, config: ResolveConfig): Plan {
+  const hasMajority = seesMajority(view.nodes);
+  const limit = openPerWorkload(schedulableCount(view.nodes));
+  const plan: Plan = { placed: [], open: [], waiting: [], hasMajority };
+  for (const workload of view.workloads) {
+    let opened = 0;
+    for (let index = 0; index < workload.replicas; index++) {
+      const key = slotKey({ workload: workload.key, index });
+      const history = slotHistory(view.claims.get(key) ?? []);
+      const decision = resolveSlot({
+        history,
+        statuses: view.statuses.get(key) ?? [],
+        nodes: view.nodes,
+        partitionPolicy: workload.partitionPolicy,
+        hasMajority,
+        nowMs,
+        config,
+      });
+      if (decision.kind === 'placed') plan.placed.push({ workload, index, assignment: decision.assignment, unreachable: decision.unreachable });
+      else if (decision.kind === 'waiting') plan.waiting.push({ workload, index, decision });
+      else if (opened++ < limit) {
+        const id = auctionId({ workload: workload.key, index }, decision.epoch);
+        plan.open.push({ id, workload, index, epoch: decision.epoch, because: decision.because, unschedulableRun: history.unschedulableRun });
+      }
+    }
+  }
+  return plan;
+}
+
+/** What the placed slots hold on one node: the auction's view of its load. */
+export interface NodeLoad {
+  allocated: Resources;
+  hostPorts: Set<number>;
+  replicasByWorkload: Map<string, number>;
+}
+
+export function loadOf(node: string, placed: readonly PlacedSlot[]): NodeLoad {
+  const load: NodeLoad = { allocated: NO_RESOURCES, hostPorts: new Set(), replicasByWorkload: new Map() };
+  for (const slot of placed) {
+    if (slot.assignment.node !== node) continue;
+    load.allocated = addResources(load.allocated, slot.workload.demand.resources);
+    slot.workload.demand.hostPorts.forEach((p) => load.hostPorts.add(p));
+    load.replicasByWorkload.set(slot.workload.key, (load.replicasByWorkload.get(slot.workload.key) ?? 0) + 1);
+  }
+  return load;
+}
+
+/** How a workload's placed replicas sit over the values of a node label. */
+export function replicasByLabelValue(workload: string, label: string, placed: readonly PlacedSlot[], view: ClusterView): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const slot of placed) {
+    if (slot.workload.key !== workload) continue;
+    const value = view.nodes.get(slot.assignment.node)?.labels[label];
+    if (value !== undefined) counts.set(value, (counts.get(value) ?? 0) + 1);
+  }
+  return counts;
+}

@@ -1,0 +1,91 @@
+import type { Assignment, SlotHistory } from './assignment.js';
+import type { NodeInfo, PartitionPolicy, SlotStatus } from './view.js';
+
+export interface ResolveConfig {
+  /** Under `majority`, a node cut off from the majority stops the replica after this long... */
+  fenceMs: number;
+  /** ...and the majority side re-places it only after the node has been dead this much longer. */
+  fenceMarginMs: number;
+}
+
+export type ReplaceReason = 'new' | 'node-dead' | 'node-draining' | 'failed';
+
+export type SlotDecision =
+  | { kind: 'placed'; assignment: Assignment; unreachable: boolean }
+  | { kind: 'needs-auction'; epoch: number; because: ReplaceReason }
+  | { kind: 'waiting'; reason: 'backoff' | 'no-majority' | 'fence'; untilMs?: number };
+
+export interface SlotContext {
+  history: SlotHistory;
+  statuses: readonly SlotStatus[];
+  nodes: ReadonlyMap<string, NodeInfo>;
+  partitionPolicy: PartitionPolicy;
+  /** This view sees a strict majority of the members that have not left. */
+  hasMajority: boolean;
+  nowMs: number;
+  config: ResolveConfig;
+}
+
+/** Unknown counts as gone: SWIM forgets the dead after an hour, and a forgotten node must not keep its slots. */
+const gone = (node: NodeInfo | undefined): boolean => node === undefined || node.state === 'dead' || node.state === 'left';
+
+function unusable(a: Assignment, context: SlotContext): ReplaceReason | undefined {
+  const node = context.nodes.get(a.node);
+  if (gone(node)) return 'node-dead';
+  if (node?.draining === true) return 'node-draining';
+  if (context.statuses.some((s) => s.node === a.node && s.epoch === a.epoch && s.permanentFailure)) return 'failed';
+  return undefined;
+}
+
+const firstRunning = (a: Assignment, statuses: readonly SlotStatus[]): number =>
+  statuses.find((s) => s.node === a.node && s.epoch === a.epoch)?.firstRunningAtMs ?? Number.POSITIVE_INFINITY;
+
+/**
+ * Where a slot runs, or why it needs an auction, as this view sees it. After a
+ * partition heals a slot may have a usable winner in several epochs (each side
+ * replaced what it could not see): the replica that has been running longest is kept,
+ * then the latest epoch, so every node keeps the same one and the others stop.
+ */
+export function resolveSlot(context: SlotContext): SlotDecision {
+  const { history, statuses, nowMs } = context;
+  const usable = history.assignments.filter((a) => unusable(a, context) === undefined);
+  if (usable.length > 0) {
+    const kept = usable.reduce((best, a) => {
+      const [ta, tb] = [firstRunning(a, statuses), firstRunning(best, statuses)];
+      return ta < tb || (ta === tb && a.epoch > best.epoch) ? a : best;
+    });
+    return { kind: 'placed', assignment: kept, unreachable: context.nodes.get(kept.node)?.state === 'suspect' };
+  }
+  const latest = history.assignments.at(-1);
+  const because: ReplaceReason = latest === undefined ? 'new' : (unusable(latest, context) ?? 'new');
+  if (context.partitionPolicy === 'majority') {
+    if (!context.hasMajority) return { kind: 'waiting', reason: 'no-majority' };
+    const node = latest === undefined ? undefined : context.nodes.get(latest.node);
+    const safeAtMs = node !== undefined && node.state === 'dead' ? node.stateChangedAtMs + context.config.fenceMs + context.config.fenceMarginMs : 0;
+    if (nowMs < safeAtMs) return { kind: 'waiting', reason: 'fence', untilMs: safeAtMs };
+  }
+  const blocked = history.unschedulable;
+  if (blocked !== undefined && nowMs < blocked.retryAtMs && schedulableCount(context.nodes) === blocked.liveMembers) {
+    return { kind: 'waiting', reason: 'backoff', untilMs: blocked.retryAtMs };
+  }
+  return { kind: 'needs-auction', epoch: history.maxEpoch + 1, because };
+}
+
+/** Members that could take a replica: a change in their number retries an unschedulable slot at once. */
+export function schedulableCount(nodes: ReadonlyMap<string, NodeInfo>): number {
+  let count = 0;
+  for (const node of nodes.values()) if (node.state === 'alive' && !node.cordoned && !node.draining) count++;
+  return count;
+}
+
+/** A strict majority of the members that have not left is alive or suspect (still reachable, maybe) here. */
+export function seesMajority(nodes: ReadonlyMap<string, NodeInfo>): boolean {
+  let members = 0;
+  let seen = 0;
+  for (const node of nodes.values()) {
+    if (node.state === 'left') continue;
+    members++;
+    if (node.state === 'alive' || node.state === 'suspect') seen++;
+  }
+  return seen * 2 > members;
+}

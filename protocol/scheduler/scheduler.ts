@@ -1,0 +1,220 @@
+import { bidFor, isBid, winner, type Bid, type Decline } from '../auction/bid.js';
+import type { Candidate } from '../auction/candidate.js';
+import { isClosed } from '../auction/close.js';
+import { ReservationLedger } from '../auction/reservations.js';
+import { addResources } from '../auction/resources.js';
+import { shuffle, type Random } from '../random.js';
+import { CollectorRing } from './collectors.js';
+import type { SchedulerConfig } from './config.js';
+import { loadOf, planCluster, replicasByLabelValue, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
+import { schedulableCount } from './resolve.js';
+import type { Claim, ClusterView } from './view.js';
+
+export type Answer = Bid | Decline;
+
+export type SchedulerEvent =
+  | { kind: 'placed'; workload: string; index: number; epoch: number; node: string; because: string }
+  | { kind: 'unschedulable'; workload: string; index: number; epoch: number; declines: Record<string, number>; retryAtMs: number };
+
+export type SchedulerEffect =
+  | { type: 'send'; to: string; answers: Answer[] }
+  /** Write this collector's decision into the slot's Placement object. */
+  | { type: 'claim'; workload: string; index: number; claim: Claim }
+  | { type: 'event'; event: SchedulerEvent };
+
+interface Collection {
+  auction: OpenAuction;
+  openedAtMs: number;
+  answers: Map<string, Answer>;
+  closedAtMs: number | undefined;
+  claimed: boolean;
+}
+
+interface SentAnswer {
+  answer: Answer;
+  workload: string;
+  sentAtMs: number;
+}
+
+/**
+ * One node's part in scheduling, as a pure state machine. Every tick it plans the
+ * cluster from its view; answers (bids or declines) every open auction, reserving what
+ * it bids; and, for the auctions it collects, closes them by the rule and emits its
+ * decision as a claim to write into the document. node/ and testnet/sim drive it.
+ */
+export class Scheduler {
+  private view: ClusterView | undefined;
+  private plan: Plan | undefined;
+  private ring: { nodes: ClusterView['nodes']; ring: CollectorRing } | undefined;
+  private readonly reservations = new ReservationLedger();
+  private readonly mine = new Map<string, SentAnswer>();
+  private readonly collecting = new Map<string, Collection>();
+  private readonly early = new Map<string, Map<string, Answer>>();
+  private majorityLostAtMs: number | undefined;
+
+  constructor(
+    readonly self: string,
+    private readonly config: SchedulerConfig,
+    private readonly random: Random,
+  ) {}
+
+  tick(view: ClusterView, nowMs: number): SchedulerEffect[] {
+    this.view = view;
+    const plan = (this.plan = planCluster(view, nowMs, this.config));
+    if (plan.hasMajority) this.majorityLostAtMs = undefined;
+    else this.majorityLostAtMs ??= nowMs;
+    this.forgetClosed(plan, nowMs);
+    const effects: SchedulerEffect[] = [];
+    this.answer(plan, nowMs, effects);
+    for (const auction of plan.open) this.openCollection(auction, nowMs);
+    for (const collection of this.collecting.values()) this.close(collection, nowMs, effects);
+    return effects;
+  }
+
+  /** Answers from another node, for auctions this node collects. */
+  receive(from: string, answers: readonly Answer[], nowMs: number): SchedulerEffect[] {
+    const effects: SchedulerEffect[] = [];
+    const touched = new Set<Collection>();
+    for (const answer of answers) {
+      if (answer.node !== from) continue;
+      const collection = this.collecting.get(answer.auction);
+      if (collection === undefined) this.holdEarly(answer);
+      else if (collection.closedAtMs === undefined) {
+        collection.answers.set(from, answer);
+        touched.add(collection);
+      }
+    }
+    for (const collection of touched) this.close(collection, nowMs, effects);
+    return effects;
+  }
+
+  /** The slots this node should run now: placed here, less majority workloads it must fence. */
+  desired(nowMs: number): PlacedSlot[] {
+    const fenced = this.majorityLostAtMs !== undefined && nowMs - this.majorityLostAtMs >= this.config.fenceMs;
+    return (this.plan?.placed ?? []).filter((s) => s.assignment.node === this.self && !(fenced && s.workload.partitionPolicy === 'majority'));
+  }
+
+  get currentPlan(): Plan | undefined {
+    return this.plan;
+  }
+
+  private collectorsOf(auction: string): string[] {
+    const view = this.view as ClusterView;
+    if (this.ring?.nodes !== view.nodes) {
+      const alive = [...view.nodes.values()].filter((n) => n.state === 'alive').map((n) => n.id);
+      this.ring = { nodes: view.nodes, ring: new CollectorRing(alive) };
+    }
+    return this.ring.ring.collectorsOf(auction, this.config.collectors);
+  }
+
+  private answer(plan: Plan, nowMs: number, effects: SchedulerEffect[]): void {
+    const fresh = shuffle(plan.open.filter((a) => !this.mine.has(a.id)), this.random);
+    if (fresh.length > 0) {
+      const load = loadOf(this.self, plan.placed);
+      for (const auction of fresh) this.mine.set(auction.id, { answer: this.bid(auction, plan, load, nowMs), workload: auction.workload.key, sentAtMs: -Infinity });
+    }
+    const outbox = new Map<string, Answer[]>();
+    for (const auction of plan.open) {
+      const sent = this.mine.get(auction.id) as SentAnswer;
+      if (nowMs - sent.sentAtMs < this.config.resendMs) continue;
+      sent.sentAtMs = nowMs;
+      for (const collector of this.collectorsOf(auction.id)) {
+        if (collector === this.self) this.collectOwn(sent.answer);
+        else outbox.set(collector, [...(outbox.get(collector) ?? []), sent.answer]);
+      }
+    }
+    for (const [to, answers] of outbox) effects.push({ type: 'send', to, answers });
+  }
+
+  private bid(auction: OpenAuction, plan: Plan, load: ReturnType<typeof loadOf>, nowMs: number): Answer {
+    const view = this.view as ClusterView;
+    const me = view.nodes.get(this.self);
+    const { demand } = auction.workload;
+    const reservedByWorkload = new Map(load.replicasByWorkload);
+    for (const sent of this.mine.values()) {
+      if (isBid(sent.answer)) reservedByWorkload.set(sent.workload, (reservedByWorkload.get(sent.workload) ?? 0) + 1);
+    }
+    const candidate: Candidate = {
+      id: this.self,
+      labels: me?.labels ?? {},
+      capacity: me?.capacity ?? { cpuMillis: 0, memoryBytes: 0 },
+      allocated: addResources(load.allocated, this.reservations.total(nowMs)),
+      hostPortsInUse: new Set([...load.hostPorts, ...this.reservations.hostPorts(nowMs)]),
+      schedulable: me !== undefined && me.state === 'alive' && !me.cordoned && !me.draining,
+      replicasByWorkload: reservedByWorkload,
+    };
+    const spread = demand.spreadBy === undefined ? new Map<string, number>() : replicasByLabelValue(demand.workload, demand.spreadBy, plan.placed, view);
+    const answer = bidFor(auction.id, auction.workload.policy, demand, candidate, { replicasByLabelValue: spread });
+    if (isBid(answer)) this.reservations.reserve(auction.id, demand.resources, demand.hostPorts, nowMs + this.config.reservationTtlMs);
+    return answer;
+  }
+
+  private collectOwn(answer: Answer): void {
+    const collection = this.collecting.get(answer.auction);
+    if (collection === undefined) this.holdEarly(answer);
+    else if (collection.closedAtMs === undefined) collection.answers.set(this.self, answer);
+  }
+
+  private holdEarly(answer: Answer): void {
+    let byNode = this.early.get(answer.auction);
+    if (byNode === undefined) {
+      if (this.early.size >= this.config.maxEarlyAnswers) this.early.delete(this.early.keys().next().value as string);
+      this.early.set(answer.auction, (byNode = new Map()));
+    }
+    byNode.set(answer.node, answer);
+  }
+
+  private openCollection(auction: OpenAuction, nowMs: number): void {
+    if (this.collecting.has(auction.id) || !this.collectorsOf(auction.id).includes(this.self)) return;
+    const answers = this.early.get(auction.id) ?? new Map<string, Answer>();
+    this.early.delete(auction.id);
+    this.collecting.set(auction.id, { auction, openedAtMs: nowMs, answers, closedAtMs: undefined, claimed: false });
+  }
+
+  private close(collection: Collection, nowMs: number, effects: SchedulerEffect[]): void {
+    const view = this.view as ClusterView;
+    if (collection.claimed) return;
+    if (collection.closedAtMs === undefined) {
+      const live = new Set([...view.nodes.values()].filter((n) => n.state === 'alive').map((n) => n.id));
+      const answered = new Set(collection.answers.keys());
+      if (!isClosed({ openedAtMs: collection.openedAtMs, windowMs: this.config.windowMs, liveMembers: live, answered }, nowMs)) return;
+      collection.closedAtMs = nowMs;
+    }
+    const rank = this.collectorsOf(collection.auction.id).indexOf(this.self);
+    if (rank < 0 || nowMs < collection.closedAtMs + rank * this.config.standbyMs) return;
+    collection.claimed = true;
+    const { auction } = collection;
+    const answers = [...collection.answers.values()];
+    const declines: Record<string, number> = {};
+    for (const a of answers) if (!isBid(a)) declines[a.reason] = (declines[a.reason] ?? 0) + 1;
+    const best = winner(answers.filter(isBid));
+    const claim: Claim =
+      best === undefined
+        ? { epoch: auction.epoch, collector: this.self, unschedulable: true, declines, retryAtMs: nowMs + this.retryDelayMs(auction), liveMembers: schedulableCount(view.nodes) }
+        : { epoch: auction.epoch, collector: this.self, winner: best.node, score: best.score, tiebreak: best.tiebreak, bids: answers.length - Object.values(declines).reduce((a, b) => a + b, 0), declines };
+    effects.push({ type: 'claim', workload: auction.workload.key, index: auction.index, claim });
+    const event: SchedulerEvent =
+      'winner' in claim
+        ? { kind: 'placed', workload: auction.workload.key, index: auction.index, epoch: auction.epoch, node: claim.winner, because: auction.because }
+        : { kind: 'unschedulable', workload: auction.workload.key, index: auction.index, epoch: auction.epoch, declines, retryAtMs: claim.retryAtMs };
+    effects.push({ type: 'event', event });
+  }
+
+  private retryDelayMs(auction: OpenAuction): number {
+    return Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** Math.min(auction.unschedulableRun, 20));
+  }
+
+  /** Auctions no longer open here are decided (or moot): their reservations and bookkeeping go. */
+  private forgetClosed(plan: Plan, nowMs: number): void {
+    const open = new Set(plan.open.map((a) => a.id));
+    for (const id of this.mine.keys()) {
+      if (open.has(id)) continue;
+      this.mine.delete(id);
+      this.reservations.release(id);
+    }
+    for (const [id, collection] of this.collecting) {
+      if (!open.has(id) && (collection.claimed || nowMs - collection.openedAtMs > this.config.reservationTtlMs)) this.collecting.delete(id);
+    }
+    this.reservations.expire(nowMs);
+  }
+}

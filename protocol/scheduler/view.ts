@@ -1,0 +1,54 @@
+import type { Demand, SchedulingPolicy } from '../auction/candidate.js';
+import type { Resources } from '../auction/resources.js';
+
+/**
+ * What one node knows when it schedules: members from SWIM, everything else from its
+ * replica of the cluster document. Two nodes with the same view decide the same.
+ */
+export type Liveness = 'alive' | 'suspect' | 'dead' | 'left';
+
+export interface NodeInfo {
+  id: string;
+  state: Liveness;
+  labels: Readonly<Record<string, string>>;
+  capacity: Resources;
+  /** When this view last saw the node's state change: how long it has been dead. */
+  stateChangedAtMs: number;
+  cordoned: boolean;
+  draining: boolean;
+}
+
+export type PartitionPolicy = 'available' | 'majority';
+
+export interface WorkloadInfo {
+  /** `Workload/<namespace>/<name>`. */
+  key: string;
+  replicas: number;
+  demand: Demand;
+  policy: SchedulingPolicy;
+  partitionPolicy: PartitionPolicy;
+}
+
+/** A collector's decision for one epoch of a slot, as written into the Placement object. */
+export type Claim =
+  | { epoch: number; collector: string; winner: string; score: number; tiebreak: string; bids: number; declines: Record<string, number> }
+  | { epoch: number; collector: string; unschedulable: true; declines: Record<string, number>; retryAtMs: number; liveMembers: number };
+
+/** What a node reports about the replica of a slot it runs (a subset of the agent's status). */
+export interface SlotStatus {
+  node: string;
+  epoch: number;
+  state: string;
+  firstRunningAtMs?: number | undefined;
+  permanentFailure: boolean;
+}
+
+export interface ClusterView {
+  nodes: ReadonlyMap<string, NodeInfo>;
+  workloads: readonly WorkloadInfo[];
+  /** By slot key (`<workload key>#<index>`). */
+  claims: ReadonlyMap<string, readonly Claim[]>;
+  statuses: ReadonlyMap<string, readonly SlotStatus[]>;
+}
+
+export const isWinningClaim = (c: Claim): c is Extract<Claim, { winner: string }> => 'winner' in c;

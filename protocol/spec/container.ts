@@ -1,0 +1,58 @@
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { canonicalJson, type Json } from '../../crdt/json.js';
+import type { ContainerSpec, PortMapping, RestartPolicy } from '../agent/replica.js';
+import { cpuMillis, memoryBytes } from './quantity.js';
+
+/** The spec fields that shape a container: a change to any of them replaces the replica. */
+const CONTAINER_FIELDS = ['image', 'command', 'args', 'env', 'ports', 'resources', 'restartPolicy', 'capabilities'] as const;
+
+type Fields = Readonly<Record<string, Json>>;
+
+const strings = (value: Json | undefined): string[] | undefined =>
+  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+
+/** Ports as the manifest gave them; malformed entries (never from a validated apply) are skipped. */
+export function portsOf(fields: Fields): PortMapping[] {
+  const ports = fields['spec.ports'];
+  if (!Array.isArray(ports)) return [];
+  return ports.flatMap((p) => {
+    if (p === null || typeof p !== 'object' || Array.isArray(p) || typeof p.containerPort !== 'number') return [];
+    return [{ containerPort: p.containerPort, hostPort: typeof p.hostPort === 'number' ? p.hostPort : undefined, protocol: p.protocol === 'udp' ? 'udp' : 'tcp' }];
+  });
+}
+
+export function resourcesOf(fields: Fields): { cpuMillis: number; memoryBytes: number } {
+  const r = fields['spec.resources'];
+  const get = (k: string): string | number | undefined => (r !== null && typeof r === 'object' && !Array.isArray(r) && (typeof r[k] === 'string' || typeof r[k] === 'number') ? (r[k] as string | number) : undefined);
+  const cpu = get('cpu');
+  const memory = get('memory');
+  return { cpuMillis: cpu === undefined ? 0 : (cpuMillis(cpu) ?? 0), memoryBytes: memory === undefined ? 0 : (memoryBytes(memory) ?? 0) };
+}
+
+/** A workload's document fields as what a runtime starts. */
+export function containerSpecOf(fields: Fields): ContainerSpec {
+  const env: Record<string, string> = {};
+  const list = fields['spec.env'];
+  if (Array.isArray(list)) for (const e of list) if (e !== null && typeof e === 'object' && !Array.isArray(e) && typeof e.name === 'string' && typeof e.value === 'string') env[e.name] = e.value;
+  const { cpuMillis: cpu, memoryBytes: memory } = resourcesOf(fields);
+  const policy = fields['spec.restartPolicy'];
+  return {
+    image: String(fields['spec.image'] ?? ''),
+    command: strings(fields['spec.command']),
+    args: strings(fields['spec.args']),
+    env,
+    ports: portsOf(fields),
+    cpuMillis: cpu > 0 ? cpu : undefined,
+    memoryBytes: memory > 0 ? memory : undefined,
+    restartPolicy: (policy === 'on-failure' || policy === 'never' ? policy : 'always') as RestartPolicy,
+    capabilities: strings(fields['spec.capabilities']) ?? [],
+  };
+}
+
+/** A short hash of the container-shaping fields: equal specs, equal versions, on every node. */
+export function specVersionOf(fields: Fields): string {
+  const shaping: Record<string, Json> = {};
+  for (const field of CONTAINER_FIELDS) if (fields[`spec.${field}`] !== undefined) shaping[field] = fields[`spec.${field}`] as Json;
+  return bytesToHex(sha256(new TextEncoder().encode(canonicalJson(shaping)))).slice(0, 12);
+}

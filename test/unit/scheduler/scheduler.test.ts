@@ -1,0 +1,56 @@
+import { test } from 'uvu';
+import { createRandom } from '../../../protocol/random.js';
+import { schedulerConfig } from '../../../protocol/scheduler/config.js';
+import { Scheduler } from '../../../protocol/scheduler/scheduler.js';
+import * as assert from 'uvu/assert';
+import { node, SharedCluster, workload } from './harness.js';
+
+const count = (placements: Map<string, string>): Record<string, number> => {
+  const out: Record<string, number> = {};
+  for (const n of placements.values()) out[n] = (out[n] ?? 0) + 1;
+  return out;
+};
+
+test('six replicas on three equal nodes land two on each', () => {
+  const cluster = new SharedCluster(new Map(['a', 'b', 'c'].map((id) => [id, node(id)])), [workload('web', 6)]);
+  cluster.run(40);
+  const placed = cluster.placements();
+  assert.is(placed.size, 6);
+  assert.equal(count(placed), { a: 2, b: 2, c: 2 });
+});
+
+test('a dead node\'s replicas are placed again on the live ones', () => {
+  const cluster = new SharedCluster(new Map(['a', 'b', 'c'].map((id) => [id, node(id)])), [workload('web', 6)]);
+  cluster.run(40);
+  cluster.nodes = new Map([...cluster.nodes].map(([id, n]) => [id, id === 'b' ? { ...n, state: 'dead', stateChangedAtMs: cluster.nowMs } : n]));
+  cluster.run(40);
+  const placed = cluster.placements();
+  assert.is(placed.size, 6);
+  assert.equal(count(placed), { a: 3, c: 3 });
+});
+
+test('a replica no node can hold is unschedulable, and is placed once a node with room joins', () => {
+  const big = workload('big', 1, { demand: { ...workload('x', 1).demand, workload: 'Workload/default/big', resources: { cpuMillis: 16_000, memoryBytes: 1 } } });
+  const cluster = new SharedCluster(new Map(['a', 'b'].map((id) => [id, node(id)])), [big]);
+  cluster.run(20);
+  assert.is(cluster.placements().size, 0);
+  const claims = cluster.claims.get('Workload/default/big#0') ?? [];
+  assert.ok(claims.length > 0 && claims.every((c) => 'unschedulable' in c), 'the empty auction is recorded');
+  cluster.nodes.set('huge', node('huge', { capacity: { cpuMillis: 32_000, memoryBytes: 64 * 1024 ** 3 } }));
+  cluster.schedulers.set('huge', new Scheduler('huge', schedulerConfig.local(), createRandom(99)));
+  cluster.nodes = new Map(cluster.nodes);
+  cluster.run(40);
+  assert.equal([...cluster.placements().values()], ['huge']);
+});
+
+test('no node is given more than its capacity, however many auctions run at once', () => {
+  const nodes = new Map(Array.from({ length: 8 }, (_, i) => [`n${i}`, node(`n${i}`)] as const));
+  const workloads = Array.from({ length: 10 }, (_, i) => workload(`w${i}`, 8));
+  const cluster = new SharedCluster(nodes, workloads);
+  cluster.run(200);
+  const placed = cluster.placements();
+  assert.is(placed.size, 64, 'every replica fits: 8 nodes x 8 replicas of 500m');
+  for (const [id, n] of Object.entries(count(placed))) assert.ok(n <= 8, `${id} holds ${n}`);
+});
+
+test.run();
