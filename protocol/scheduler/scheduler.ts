@@ -3,6 +3,7 @@ import type { Candidate } from '../auction/candidate.js';
 import { isClosed } from '../auction/close.js';
 import { ReservationLedger } from '../auction/reservations.js';
 import { addResources } from '../auction/resources.js';
+import { slotKey } from '../auction/slot.js';
 import { shuffle, type Random } from '../random.js';
 import { CollectorRing } from './collectors.js';
 import type { SchedulerConfig } from './config.js';
@@ -128,6 +129,10 @@ export class Scheduler {
 
   private bid(auction: OpenAuction, plan: Plan, load: ReturnType<typeof loadOf>, nowMs: number): Answer {
     const view = this.view as ClusterView;
+    const slot = slotKey({ workload: auction.workload.key, index: auction.index });
+    if ((view.statuses.get(slot) ?? []).some((s) => s.node === this.self && s.permanentFailure)) {
+      return { auction: auction.id, node: this.self, reason: 'failed-here', detail: 'the replica could not run on this node' };
+    }
     const me = view.nodes.get(this.self);
     const { demand } = auction.workload;
     const reservedByWorkload = new Map(load.replicasByWorkload);

@@ -5,7 +5,7 @@ import { resourcesFit } from './resources.js';
 import { perNodeLimit } from './per-node-limit.js';
 
 /** Why a node did not bid: kept in the decline, so `shoal describe` can answer "why not node X?". */
-export type RejectReason = 'not-schedulable' | 'insufficient-cpu' | 'insufficient-memory' | 'constraint' | 'host-port-in-use' | 'max-per-node';
+export type RejectReason = 'not-schedulable' | 'insufficient-cpu' | 'insufficient-memory' | 'constraint' | 'host-port-in-use' | 'max-per-node' | 'failed-here';
 
 export type Feasibility = { ok: true } | { ok: false; reason: RejectReason; detail: string };
 
