@@ -37,6 +37,7 @@ program
   .addOption(new Option('--swim-preset <preset>', 'failure-detection timing').choices(['lan', 'edge', 'local']).default('lan'))
   .option('--join-timeout <seconds>', 'give up if no seed answers in this time; 0 waits forever', '60')
   .addOption(new Option('--enable-fault-injection', 'serve /v1/faults to partition this node (tests and testnets)').default(false))
+  .addOption(new Option('--runtime <runtime>', 'where replicas run: a Docker engine (DOCKER_HOST or the default socket), plain processes, or auto').choices(['auto', 'docker', 'process']).default('auto'))
   .action(async (opts) => {
     const { start } = await import('./commands/start.js');
     const listen = opts.listen.length > 0 ? opts.listen : [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`];
@@ -85,7 +86,7 @@ apiOptions(
   program
     .command('get')
     .description('list objects, or show one: shoal get workloads | shoal get workload NAME -o yaml')
-    .argument('<resource>', 'workloads')
+    .argument('<resource>', 'workloads | placements')
     .argument('[name]', 'one object')
     .option('-n, --namespace <namespace>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace', false)
@@ -107,6 +108,32 @@ apiOptions(
   const { remove } = await import('./commands/delete.js');
   await remove({ resource, name, namespace: opts.namespace, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
 });
+
+apiOptions(
+  program
+    .command('describe')
+    .description('a workload in detail: its slots, where they run, their auctions and recent events')
+    .argument('<resource>', 'workload')
+    .argument('<name>', 'its name')
+    .option('-n, --namespace <namespace>', 'namespace', 'default'),
+).action(async (resource: string, name: string, opts: { namespace: string; dataDir: string; api?: string }) => {
+  const { describe } = await import('./commands/describe.js');
+  await describe({ resource, name, namespace: opts.namespace, api: apiUrl(opts.api, opts.dataDir) });
+});
+
+const nodeFlagCommands = [
+  ['cordon', 'place no new replicas on NODE (its running replicas stay)'],
+  ['uncordon', 'let NODE take new replicas again (also ends a drain)'],
+  ['drain', 'move every replica off NODE and place none there'],
+] as const;
+for (const [action, description] of nodeFlagCommands) {
+  apiOptions(program.command(action).description(description).argument('<node>', 'a node id, or a unique suffix of one').addOption(keyOption())).action(
+    async (node: string, opts: { key: string; dataDir: string; api?: string }) => {
+      const { setNodeFlags } = await import('./commands/node-flags.js');
+      await setNodeFlags({ action, node, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+    },
+  );
+}
 
 const operator = program.command('operator').description('operator keys: who may write to the cluster');
 operator

@@ -1,6 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MemberView } from '../protocol/swim/index.js';
+import { registerSchedulingRoutes } from './api-scheduling.js';
 import { registerStateRoutes } from './api-state.js';
+import type { EventLog } from './event-log.js';
+import type { SchedulerService } from './scheduler-service.js';
 import type { StateService } from './state-service.js';
 import type { SwimService } from './swim-service.js';
 import type { SwimTransport } from './swim-transport.js';
@@ -32,6 +35,9 @@ export interface ApiContext {
   swim: SwimService;
   transport: SwimTransport;
   state: StateService;
+  scheduler: SchedulerService;
+  events: EventLog;
+  runtime: 'docker' | 'process';
   clusterId: string;
   startedAt: Date;
 }
@@ -45,9 +51,12 @@ export function createApi(context: ApiContext): FastifyInstance {
     cluster: context.clusterId,
     startedAt: context.startedAt.toISOString(),
     liveMembers: context.swim.liveCount,
+    runtime: context.runtime,
+    scheduler: context.scheduler.counters,
     swim: { ...context.swim.counters, streams: context.transport.counters },
     state: { ...context.state.counters, deltas: context.state.replica.size, ready: context.state.ready, equivocationReports: context.state.replica.equivocations },
   }));
   registerStateRoutes(app, context.state);
+  registerSchedulingRoutes(app, context.state, context.scheduler, context.events);
   return app;
 }

@@ -4,7 +4,10 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { schedulerConfig } from '../protocol/scheduler/config.js';
 import { swimConfig, type SwimPreset } from '../protocol/swim/index.js';
+import { Agent } from './agent/agent.js';
+import { chooseRuntime, type RuntimeChoice } from './agent/choose-runtime.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { createApi } from './api.js';
 import { loadCluster } from './cluster.js';
@@ -14,7 +17,10 @@ import { createHost, loopbackTrust } from './host.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { registerFaultRoutes } from './api-faults.js';
 import { PartitionGate } from './partition-gate.js';
+import { EventLog } from './event-log.js';
+import { NodeWriter } from './node-writer.js';
 import { Redialer } from './redialer.js';
+import { SchedulerService } from './scheduler-service.js';
 import { StateService } from './state-service.js';
 import { SwimService } from './swim-service.js';
 import { createSwimTransport } from './swim-transport.js';
@@ -27,6 +33,8 @@ export interface NodeOptions {
   seeds: string[];
   labels: Record<string, string>;
   preset: SwimPreset;
+  /** Where replicas run: a Docker engine, plain processes, or whichever answers (default). */
+  runtime?: RuntimeChoice;
   /** Serves /v1/faults, which partitions this node from chosen peers: tests and testnets only. */
   faultInjection?: boolean;
   log?: Logger;
@@ -117,7 +125,38 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await antiEntropy.start();
     cleanup.push(() => antiEntropy?.stop());
 
-    const api = createApi({ swim, transport, state, clusterId: cluster.id, startedAt: new Date() });
+    const events = new EventLog();
+    const writer = new NodeWriter(privateKey, cluster.id, state);
+    // Decide nothing alone after a restart: a node that knew others waits until it sees one.
+    const knewOthers = state.replica.document.keys('Placement').length > 0;
+    let joined = false;
+    const scheduler = new SchedulerService({
+      host,
+      swim,
+      state,
+      writer,
+      events,
+      log,
+      config: schedulerConfig[options.preset](),
+      hasJoined: () => (joined ||= swim.liveCount > 1 || (!knewOthers && seeds.length === 0)),
+    });
+    await scheduler.start();
+    cleanup.push(() => scheduler.stop());
+
+    const runtime = await chooseRuntime(options.runtime ?? 'auto', join(dataPaths(options.dataDir).root, 'replicas'), log);
+    const agent = new Agent({
+      runtime,
+      owner: { cluster: cluster.id, node: swim.id },
+      state,
+      writer,
+      events,
+      log,
+      scheduled: () => scheduler.desired()?.map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch })),
+    });
+    agent.start();
+    cleanup.push(() => agent.stop(), () => runtime.close());
+
+    const api = createApi({ swim, transport, state, scheduler, events, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
     if (gate) registerFaultRoutes(api, host, gate);
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;

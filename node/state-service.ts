@@ -19,6 +19,7 @@ export interface StateCounters {
 export class StateService {
   readonly counters: StateCounters = { accepted: 0, rejected: {}, equivocations: 0 };
   private publish: ((bytes: Uint8Array) => Promise<void>) | undefined;
+  private readonly listeners: ((changed: string[]) => void)[] = [];
 
   private constructor(
     readonly replica: Replica,
@@ -48,6 +49,11 @@ export class StateService {
   /** Where accepted local writes are broadcast (the gossipsub topic). */
   onPublish(publish: (bytes: Uint8Array) => Promise<void>): void {
     this.publish = publish;
+  }
+
+  /** Called after every merge that changed the document, with the changed keys. */
+  onChange(listener: (changed: string[]) => void): void {
+    this.listeners.push(listener);
   }
 
   /** A write from a client of this node's API: stored, merged, then gossiped. */
@@ -94,6 +100,7 @@ export class StateService {
     await this.store.append(delta);
     const accepted = this.replica.commit(delta, now);
     this.counters.accepted++;
+    if (accepted.changed.length > 0) for (const listener of this.listeners) listener(accepted.changed);
     if (accepted.equivocation !== undefined) {
       this.counters.equivocations++;
       this.log.warn(accepted.equivocation, 'operator signed two different deltas under one sequence number');

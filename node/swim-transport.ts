@@ -28,6 +28,8 @@ export interface SwimTransport {
 }
 
 export interface SwimTransportOptions {
+  /** The libp2p protocol the frames travel on: SWIM's by default; the auction's answers use the same framing. */
+  protocol?: string;
   maxFrameBytes: number;
   onFrame: (from: string, frame: Uint8Array) => void;
   /** Bounds a whole send (dial, protocol negotiation, write) and an inbound read. */
@@ -51,6 +53,7 @@ const MAX_STREAMS = 256;
 export async function createSwimTransport(host: Libp2p, options: SwimTransportOptions): Promise<SwimTransport> {
   const counters: SwimTransportCounters = { sent: 0, received: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0 };
   const timeoutMs = options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
+  const protocol = options.protocol ?? SWIM_PROTOCOL;
   // One controller per operation, so stop() can cancel what is in flight. Not
   // AbortSignal.any over a transport-wide signal: on Node 20 each call leaks ~2 KB for as
   // long as the long-lived signal lives (nodejs/node#55351).
@@ -58,7 +61,7 @@ export async function createSwimTransport(host: Libp2p, options: SwimTransportOp
   let stopped = false;
   const withDeadline = async <T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> => {
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new Error(`SWIM stream timed out after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => controller.abort(new Error(`${protocol} stream timed out after ${timeoutMs} ms`)), timeoutMs);
     inFlight.add(controller);
     try {
       return await run(controller.signal);
@@ -91,7 +94,7 @@ export async function createSwimTransport(host: Libp2p, options: SwimTransportOp
       // stream whose frame was delivered.
     }
   };
-  await host.handle(SWIM_PROTOCOL, receive, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS });
+  await host.handle(protocol, receive, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS });
 
   const deliver = async (to: string, addrs: readonly string[], frame: Uint8Array): Promise<void> => {
     const peer = peerIdFromString(to);
@@ -100,7 +103,7 @@ export async function createSwimTransport(host: Libp2p, options: SwimTransportOp
       await host.peerStore.merge(peer, { multiaddrs: addrs.map((a) => multiaddr(a)) });
     }
     await withDeadline(async (signal) => {
-      const stream = await host.dialProtocol(peer, SWIM_PROTOCOL, { signal });
+      const stream = await host.dialProtocol(peer, protocol, { signal });
       try {
         await lpStream(stream).write(frame, { signal });
         await stream.close({ signal });
@@ -134,7 +137,7 @@ export async function createSwimTransport(host: Libp2p, options: SwimTransportOp
     async stop() {
       stopped = true;
       for (const controller of inFlight) controller.abort(new Error('SWIM transport stopped'));
-      await host.unhandle(SWIM_PROTOCOL);
+      await host.unhandle(protocol);
     },
   };
 }

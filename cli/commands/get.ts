@@ -10,7 +10,7 @@ const KINDS: Record<string, string> = { workload: 'Workload', workloads: 'Worklo
 
 export const kindOf = (resource: string): string => {
   const kind = KINDS[resource.toLowerCase()];
-  if (kind === undefined) throw new UserError(`unknown resource '${resource}': expected workloads`);
+  if (kind === undefined) throw new UserError(`unknown resource '${resource}': expected workloads or placements`);
   return kind;
 };
 
@@ -34,6 +34,11 @@ function print(objects: ObjectJson[], output: string, single: boolean): void {
 /** `shoal get workloads` and `shoal get workload NAME`. */
 export async function get(opts: { resource: string; name?: string; namespace: string; output: string; api: string; allNamespaces: boolean }): Promise<void> {
   if (!['table', 'json', 'yaml'].includes(opts.output)) throw new UserError(`invalid -o '${opts.output}': expected table, json or yaml`);
+  if (['placements', 'placement'].includes(opts.resource.toLowerCase())) {
+    const { placements } = await import('./placements.js');
+    await placements(opts);
+    return;
+  }
   const kind = kindOf(opts.resource);
   const client = new ApiClient(opts.api);
   if (opts.name !== undefined) {

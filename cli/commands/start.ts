@@ -1,4 +1,5 @@
 import { hasCluster, loadCluster, saveCluster } from '../../node/cluster.js';
+import type { RuntimeChoice } from '../../node/agent/choose-runtime.js';
 import { startNode } from '../../node/daemon.js';
 import { JoinTimeoutError, UserError } from '../../node/errors.js';
 import { decodeJoinToken, JoinTokenError } from '../../node/join-token.js';
@@ -15,6 +16,7 @@ export interface StartOptions {
   swimPreset: string;
   joinTimeout: string;
   enableFaultInjection: boolean;
+  runtime: string;
 }
 
 /** A node that joins with a token adopts the token's cluster; one that already has a cluster must match it. */
@@ -47,6 +49,7 @@ export async function start(opts: StartOptions): Promise<void> {
     labels: parseLabels(opts.label),
     preset: opts.swimPreset as SwimPreset,
     faultInjection: opts.enableFaultInjection,
+    runtime: opts.runtime as RuntimeChoice,
   });
   console.log(`shoal node ${node.peerId} started`);
   for (const addr of node.listenAddrs) console.log(`  listening on ${addr}`);

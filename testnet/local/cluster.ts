@@ -10,6 +10,8 @@ export interface LocalCluster {
   token: string;
   /** Adds one more node that joins through the first. */
   add(name: string, extraArgs?: string[]): Promise<ShoalNodeProcess>;
+  /** Starts a node that has exited again, on its data directory, with the arguments it had. */
+  restart(node: ShoalNodeProcess): Promise<ShoalNodeProcess>;
   /** SIGTERM to every node still running (a graceful leave), SIGKILL after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -34,12 +36,24 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   const nodes: ShoalNodeProcess[] = [];
   try {
     nodes.push(await startShoal(common('node-1')));
+    const argsOf = new Map<ShoalNodeProcess, string[]>([[nodes[0] as ShoalNodeProcess, common('node-1')]]);
     const tokenRun = await runShoal(['token', '--data-dir', join(options.dir, 'node-1')]);
     if (tokenRun.code !== 0) throw new Error(`shoal token failed: ${tokenRun.stderr}`);
     const token = tokenRun.stdout.trim();
     const add = async (name: string, extraArgs: string[] = []): Promise<ShoalNodeProcess> => {
-      const node = await startShoal([...common(name), '--join', token, ...extraArgs]);
+      const args = [...common(name), '--join', token, ...extraArgs];
+      const node = await startShoal(args);
+      argsOf.set(node, args);
       nodes.push(node);
+      return node;
+    };
+    const restart = async (old: ShoalNodeProcess): Promise<ShoalNodeProcess> => {
+      const args = argsOf.get(old);
+      if (args === undefined) throw new Error(`node ${old.peerId} is not of this cluster`);
+      if (old.child.exitCode === null && old.child.signalCode === null) throw new Error(`node ${old.peerId} is still running`);
+      const node = await startShoal(args);
+      argsOf.set(node, args);
+      nodes[nodes.indexOf(old)] = node;
       return node;
     };
     await Promise.all(Array.from({ length: options.nodes - 1 }, (_, i) => add(`node-${i + 2}`)));
@@ -49,6 +63,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       nodes,
       token,
       add,
+      restart,
       stop: (graceMs = 3_000) => stopAll(nodes, graceMs),
     };
   } catch (e) {

@@ -30,6 +30,8 @@ export function runShoal(args: string[], timeoutMs = 30_000): Promise<CommandRes
 
 export interface ShoalNodeProcess {
   child: ChildProcess;
+  /** The --data-dir it was started with. */
+  dataDir: string;
   peerId: string;
   listen: string[];
   api: string;
@@ -53,7 +55,8 @@ export function startShoal(args: string[], env: NodeJS.ProcessEnv = {}): Promise
       const peerId = /shoal node (\S+) started/.exec(out)?.[1];
       if (api !== undefined && peerId !== undefined) {
         const listen = [...out.matchAll(/listening on (\S+)/g)].map((m) => m[1] as string);
-        resolve({ child, peerId, listen, api, output: () => out, exited });
+        const dataDir = args[args.indexOf('--data-dir') + 1] ?? '';
+        resolve({ child, dataDir, peerId, listen, api, output: () => out, exited });
       }
     };
     child.stdout.on('data', onData);

@@ -1,0 +1,25 @@
+import type { PlacementJson } from '../../node/api-scheduling.js';
+import { ApiClient } from '../client.js';
+import { table } from '../table.js';
+
+export const PLACEMENT_HEADERS = ['WORKLOAD', 'SLOT', 'NODE', 'NODE STATE', 'STATE', 'RESTARTS', 'EPOCH', 'PORTS', 'MESSAGE'];
+
+export const placementRows = (placements: readonly PlacementJson[]): string[][] =>
+  placements.map((p) => [
+    `${p.namespace}/${p.name}`,
+    String(p.slot),
+    p.node ?? '-',
+    p.node === null ? '-' : p.nodeState === 'suspect' ? 'unreachable' : p.nodeState,
+    p.state,
+    String(p.restarts),
+    p.epoch === null ? '-' : String(p.epoch),
+    p.hostPorts.join(',') || '-',
+    p.message ?? '',
+  ]);
+
+/** `shoal get placements`: every slot of every workload, where it runs and how it is. */
+export async function placements(opts: { api: string; output: string; namespace: string; allNamespaces: boolean }): Promise<void> {
+  const all = ((await new ApiClient(opts.api).get<PlacementJson[]>('/v1/placements')) ?? []).filter((p) => opts.allNamespaces || p.namespace === opts.namespace);
+  if (opts.output === 'json') console.log(JSON.stringify(all, null, 2));
+  else console.log(table(PLACEMENT_HEADERS, placementRows(all)));
+}

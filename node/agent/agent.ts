@@ -1,0 +1,142 @@
+import type { Logger } from 'pino';
+import type { Op } from '../../crdt/index.js';
+import { defaultBackoff, type BackoffConfig } from '../../protocol/agent/backoff.js';
+import { reconcile, type AgentAction, type ReplicaStatus } from '../../protocol/agent/reconcile.js';
+import { replicaName, type DesiredReplica } from '../../protocol/agent/replica.js';
+import { emptyBook, recordStartFailure, type RestartBook } from '../../protocol/agent/restart-book.js';
+import { statusKey } from '../../protocol/scheduler/from-document.js';
+import type { EventLog } from '../event-log.js';
+import type { NodeWriter } from '../node-writer.js';
+import type { StateService } from '../state-service.js';
+import { bootSlots, desiredReplicas, ownStatuses, type SlotRef } from './desired.js';
+import type { ContainerRuntime, ReplicaOwner } from './runtime.js';
+
+export interface AgentOptions {
+  runtime: ContainerRuntime;
+  owner: ReplicaOwner;
+  state: StateService;
+  writer: NodeWriter;
+  events: EventLog;
+  log: Logger;
+  /** The slots the scheduler gives this node; undefined until it has joined and planned. */
+  scheduled: () => SlotRef[] | undefined;
+  intervalMs?: number;
+  backoff?: BackoffConfig;
+  /** How long a replica gets to stop after SIGTERM. */
+  stopGraceMs?: number;
+}
+
+/**
+ * Makes this node's runtime hold what the document asks of it: reconcile (pure) says
+ * what to do, the runtime does it, and each replica's status goes back into the
+ * document, signed by the node. Until the node has joined, it runs what it ran before,
+ * as its own stored statuses say: a restart never waits for the network.
+ */
+export class Agent {
+  private book: RestartBook = emptyBook;
+  /** Status last written per Status object key: only changes are written. */
+  private readonly written: Map<string, ReplicaStatus>;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly options: AgentOptions) {
+    this.written = ownStatuses(options.state.replica.document, options.owner.node);
+  }
+
+  start(): void {
+    const boot = bootSlots(this.written);
+    if (boot.length > 0) this.options.log.info({ replicas: boot.length }, 'starting the replicas this node ran before, from its stored state');
+    this.options.state.onChange(() => this.kick());
+    this.timer = setInterval(() => this.kick(), this.options.intervalMs ?? 1_000);
+    this.kick();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** One pass at a time; a kick during a pass runs one more after it. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running !== undefined) {
+      this.again = true;
+      return;
+    }
+    this.running = this.pass()
+      .catch((e: unknown) => this.options.log.warn({ error: String(e) }, 'agent pass failed; retrying on the next'))
+      .finally(() => {
+        this.running = undefined;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async pass(): Promise<void> {
+    const { state, runtime, owner } = this.options;
+    const slots = this.options.scheduled() ?? bootSlots(this.written);
+    const desired = desiredReplicas(state.replica.document, slots);
+    const observed = await runtime.list(owner);
+    const backoff = this.options.backoff ?? defaultBackoff;
+    const result = reconcile({ desired, observed, book: this.book, nowMs: Date.now(), backoff, node: owner.node });
+    this.book = result.book;
+    await this.execute(result.actions, backoff);
+    await this.report(result.statuses, desired);
+  }
+
+  private async execute(actions: readonly AgentAction[], backoff: BackoffConfig): Promise<void> {
+    const removals = actions.filter((a) => a.kind === 'remove');
+    await Promise.all(removals.map((a) => this.options.runtime.remove(a.id, this.options.stopGraceMs ?? 10_000).then(() => this.event('stopped', a.id, `removed (${a.reason})`))));
+    await Promise.all(
+      actions.flatMap((a) => (a.kind === 'remove' ? [] : [this.launch(a)])).map((p) =>
+        p.catch(({ replica, error }: { replica: DesiredReplica; error: Error }) => {
+          this.book = recordStartFailure(this.book, replica, error.message, Date.now(), backoff);
+          this.event('start-failed', replica.workload, `slot ${replica.slot}: ${error.message}`);
+        }),
+      ),
+    );
+  }
+
+  private async launch(action: Exclude<AgentAction, { kind: 'remove' }>): Promise<void> {
+    const { replica } = action;
+    try {
+      if (action.kind === 'start') await this.options.runtime.start(replica, this.options.owner);
+      else await this.options.runtime.restart(action.id);
+      this.event(action.kind === 'start' ? 'started' : 'restarted', replica.workload, `slot ${replica.slot} (epoch ${replica.epoch}, spec ${replica.specVersion})`);
+    } catch (error) {
+      throw { replica, error: error instanceof Error ? error : new Error(String(error)) };
+    }
+  }
+
+  /** Writes the statuses that changed, and "stopped" for slots this node no longer runs. */
+  private async report(statuses: readonly ReplicaStatus[], desired: readonly DesiredReplica[]): Promise<void> {
+    const next = new Map<string, ReplicaStatus>();
+    for (const s of statuses) next.set(statusKey(s.workload, s.slot), s);
+    const kept = new Set(desired.map(replicaName));
+    for (const [key, previous] of this.written) {
+      if (next.has(key) || kept.has(replicaName({ workload: previous.workload, slot: previous.slot })) || previous.state === 'stopped') continue;
+      const { firstRunningAtMs: _ranSince, address: _address, ...rest } = previous;
+      next.set(key, { ...rest, state: 'stopped', hostPorts: [], permanentFailure: false });
+    }
+    const node = this.options.owner.node;
+    const ops: Op[] = [];
+    for (const [key, status] of next) {
+      const clean = JSON.parse(JSON.stringify(status)) as ReplicaStatus;
+      if (JSON.stringify(this.written.get(key)) !== JSON.stringify(clean)) ops.push({ key, set: { [node]: clean as never } });
+    }
+    for (let i = 0; i < ops.length; i += 500) {
+      const chunk = ops.slice(i, i + 500);
+      if (await this.options.writer.write(chunk).catch(() => false)) for (const op of chunk) this.written.set(op.key, next.get(op.key) as ReplicaStatus);
+    }
+  }
+
+  private event(kind: string, object: string, message: string): void {
+    this.options.events.record({ atMs: Date.now(), node: this.options.owner.node, kind, object, message });
+    this.options.log.info({ object }, `${kind}: ${message}`);
+  }
+}

@@ -1,0 +1,28 @@
+import Dockerode from 'dockerode';
+import type { Logger } from 'pino';
+import { UserError } from '../errors.js';
+import { DockerRuntime } from './docker-runtime.js';
+import { ProcessRuntime } from './process-runtime.js';
+import type { ContainerRuntime } from './runtime.js';
+
+export type RuntimeChoice = 'auto' | 'docker' | 'process';
+
+const PING_TIMEOUT_MS = 3_000;
+
+async function engineAnswers(): Promise<boolean> {
+  try {
+    await new Dockerode({ timeout: PING_TIMEOUT_MS }).ping();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `auto` takes the Docker engine (DOCKER_HOST, else the default socket) where one answers, else plain processes. */
+export async function chooseRuntime(choice: RuntimeChoice, replicasDir: string, log: Logger): Promise<ContainerRuntime> {
+  if (choice === 'process') return new ProcessRuntime({ dir: replicasDir, log });
+  if (await engineAnswers()) return new DockerRuntime({ log });
+  if (choice === 'docker') throw new UserError(`--runtime docker, but no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}`);
+  log.warn('no Docker engine answers: replicas run as plain processes on this host');
+  return new ProcessRuntime({ dir: replicasDir, log });
+}

@@ -1,0 +1,239 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { delimiter, join, resolve } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
+import { instanceName, type ReplicaIdentity } from './labels.js';
+import type { ContainerRuntime, ReplicaOwner } from './runtime.js';
+
+export interface ProcessRuntimeOptions {
+  /** One directory per replica below it, e.g. `<dataDir>/replicas`. */
+  dir: string;
+  log?: Logger;
+}
+
+/** What a replica's directory records, so that any later agent can adopt, restart or remove it. */
+interface ReplicaRecord {
+  owner: ReplicaOwner;
+  replica: ReplicaIdentity;
+  command: string[];
+  env: Record<string, string>;
+  /** The wrapper shell's pid, which is also the replica's process group. */
+  pid: number;
+  /** Field 22 of /proc/<pid>/stat: tells the replica from a later process given the same pid. */
+  startTime?: number | undefined;
+  startedAtMs: number;
+  hostPorts: number[];
+}
+
+/** What each (re)start of the command changes in the record. */
+type Run = Pick<ReplicaRecord, 'pid' | 'startTime' | 'startedAtMs'>;
+
+const RECORD = 'replica.json';
+const OUTPUT = 'output.log';
+const EXIT_CODE = 'exit-code';
+const REPLICA_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+const POLL_MS = 20;
+const KILL_WAIT_MS = 2_000;
+
+/**
+ * Records the command's exit status in a file, since a restarted agent is no longer the
+ * parent that could wait for it. A trap, unlike an ignored signal, is reset in the
+ * command: SIGTERM to the group ends the command at once and the shell lives on to write.
+ */
+const WRAPPER = ['exit_file=$1; shift', 'trap : TERM', '"$@"', 'echo $? > "$exit_file.tmp" && mv "$exit_file.tmp" "$exit_file"'].join('\n');
+
+/**
+ * Runs each replica's command as a process on this host, for machines without Docker.
+ * Replicas run in their own session, so they outlive the agent just as containers do.
+ */
+export class ProcessRuntime implements ContainerRuntime {
+  readonly kind = 'process';
+  private readonly dir: string;
+  private readonly log: Logger;
+  private imageNoticeGiven = false;
+
+  constructor(options: ProcessRuntimeOptions) {
+    this.dir = options.dir;
+    this.log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
+  }
+
+  async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
+    const ids = await readdir(this.dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
+    const observed = await Promise.all(
+      ids.filter((id) => REPLICA_ID.test(id)).map(async (id) => {
+        const record = await this.read(id);
+        const owned = record !== undefined && record.owner.cluster === owner.cluster && record.owner.node === owner.node;
+        return owned ? this.observe(id, record) : undefined;
+      }),
+    );
+    return observed.filter((r): r is ObservedReplica => r !== undefined);
+  }
+
+  async start(replica: DesiredReplica, owner: ReplicaOwner): Promise<string> {
+    const command = [...(replica.spec.command ?? []), ...(replica.spec.args ?? [])];
+    if (command.length === 0) throw new Error(`${replicaName(replica)}: the process runtime needs a command to run`);
+    this.noticeIgnoredImage(replica.spec.image);
+    const id = instanceName(replica, owner);
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...replica.spec.env };
+    await mkdir(this.replicaDir(id), { recursive: true });
+    try {
+      const started = await this.spawn(id, command, env);
+      const { workload, slot, epoch, specVersion } = replica;
+      const hostPorts = replica.spec.ports.flatMap((p) => (p.hostPort === undefined ? [] : [p.hostPort]));
+      await this.write(id, { owner, replica: { workload, slot, epoch, specVersion }, command, env, hostPorts, ...started });
+    } catch (e) {
+      await rm(this.replicaDir(id), { recursive: true, force: true });
+      throw e;
+    }
+    this.log.info({ id, workload: replica.workload, slot: replica.slot, command: command[0] }, 'process started');
+    return id;
+  }
+
+  async restart(id: string): Promise<void> {
+    const record = await this.read(id);
+    if (record === undefined) throw new Error(`no replica ${id} to restart`);
+    if (isRunning(record)) return;
+    await this.write(id, { ...record, ...(await this.spawn(id, record.command, record.env)) });
+  }
+
+  async remove(id: string, graceMs: number): Promise<void> {
+    const record = await this.read(id);
+    if (record !== undefined && isRunning(record)) await stop(record, graceMs);
+    await rm(this.replicaDir(id), { recursive: true, force: true });
+    this.log.debug({ id }, 'process removed');
+  }
+
+  async close(): Promise<void> {}
+
+  private async spawn(id: string, command: string[], env: Record<string, string>): Promise<Run> {
+    const dir = this.replicaDir(id);
+    assertExecutable(command[0] ?? '', env.PATH ?? '', dir);
+    await rm(join(dir, EXIT_CODE), { force: true });
+    const output = await open(join(dir, OUTPUT), 'a');
+    try {
+      const startedAtMs = Date.now();
+      const child = spawn('/bin/sh', ['-c', WRAPPER, 'shoal-replica', join(dir, EXIT_CODE), ...command], {
+        cwd: dir,
+        env,
+        detached: true,
+        stdio: ['ignore', output.fd, output.fd],
+      });
+      child.unref();
+      const { pid } = child;
+      if (pid === undefined) throw (await once(child, 'error'))[0] as Error;
+      return { pid, startTime: processStartTime(pid), startedAtMs };
+    } finally {
+      await output.close();
+    }
+  }
+
+  private async observe(id: string, record: ReplicaRecord): Promise<ObservedReplica> {
+    // A process shares the host's network: it is reached on loopback.
+    const common = { id, ...record.replica, startedAtMs: record.startedAtMs, address: '127.0.0.1', hostPorts: record.hostPorts };
+    if (isRunning(record)) return { ...common, state: 'running' };
+    const { exitCode, finishedAtMs } = await this.exitStatus(id);
+    // File times come from a coarse kernel clock, which can lag Date.now() by a few ms.
+    const finished = finishedAtMs === undefined ? undefined : Math.max(finishedAtMs, record.startedAtMs);
+    return { ...common, state: 'exited', exitCode, finishedAtMs: finished };
+  }
+
+  /** Absent when the wrapper itself was killed (SIGKILL) before it could write. */
+  private async exitStatus(id: string): Promise<{ exitCode?: number; finishedAtMs?: number }> {
+    const file = join(this.replicaDir(id), EXIT_CODE);
+    try {
+      const [text, info] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+      return { exitCode: Number.parseInt(text, 10), finishedAtMs: info.mtimeMs };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return {};
+      throw e;
+    }
+  }
+
+  /** Undefined for a directory without a record (one being created or removed), or a stray file. */
+  private async read(id: string): Promise<ReplicaRecord | undefined> {
+    try {
+      return JSON.parse(await readFile(join(this.replicaDir(id), RECORD), 'utf8')) as ReplicaRecord;
+    } catch (e) {
+      if (['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException).code ?? '')) return undefined;
+      throw e;
+    }
+  }
+
+  /** Written whole and renamed into place, so a reader never sees half a record; 0600 as env may hold secrets. */
+  private async write(id: string, record: ReplicaRecord): Promise<void> {
+    const file = join(this.replicaDir(id), RECORD);
+    await writeFile(`${file}.tmp`, JSON.stringify(record, null, 2), { mode: 0o600 });
+    await rename(`${file}.tmp`, file);
+  }
+
+  /** Ids come from callers; one that could climb out of `dir` must never reach `rm`. */
+  private replicaDir(id: string): string {
+    if (!REPLICA_ID.test(id)) throw new Error(`not a replica id: ${JSON.stringify(id)}`);
+    return join(this.dir, id);
+  }
+
+  private noticeIgnoredImage(image: string): void {
+    if (this.imageNoticeGiven) return;
+    this.imageNoticeGiven = true;
+    this.log.warn({ image }, 'the process runtime ignores images: each replica runs its command and args on this host');
+  }
+}
+
+const isRunning = (record: ReplicaRecord): boolean =>
+  record.startTime !== undefined && processStartTime(record.pid) === record.startTime;
+
+/** SIGTERM to the replica's group, SIGKILL once the grace is over. */
+async function stop(record: ReplicaRecord, graceMs: number): Promise<void> {
+  signalGroup(record.pid, 'SIGTERM');
+  await until(() => !isRunning(record), graceMs);
+  // Also ends what the command left behind in its group, such as a child ignoring SIGTERM.
+  // The group's id is not handed out again while a member lives; once the group is empty
+  // the kill finds nothing, unless the pid space wrapped around within these milliseconds.
+  signalGroup(record.pid, 'SIGKILL');
+  await until(() => !isRunning(record), KILL_WAIT_MS);
+}
+
+function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
+async function until(done: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, POLL_MS));
+}
+
+/** Field 22 of /proc/<pid>/stat, in clock ticks after boot; undefined once the process has ended. */
+function processStartTime(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // Field 2, the command name, may hold spaces and parentheses: count from its closing one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const state = fields[0];
+  return state === 'Z' || state === 'X' ? undefined : Number(fields[19]);
+}
+
+/** Looks `name` up as the shell will (with a slash relative to `cwd`, else in PATH), so a typo fails the start, not the replica. */
+function assertExecutable(name: string, path: string, cwd: string): void {
+  const candidates = name.includes('/') ? [resolve(cwd, name)] : path.split(delimiter).filter((d) => d !== '').map((d) => join(d, name));
+  if (!candidates.some(isExecutableFile)) throw new Error(`cannot start ${name}: no such executable file (PATH ${path})`);
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,37 @@
+import type { DesiredReplica, ObservedReplica } from '../../protocol/agent/replica.js';
+
+/** Who owns a replica: written on it when it starts, so a restarted agent can adopt it. */
+export interface ReplicaOwner {
+  cluster: string;
+  /** The node's peer id. */
+  node: string;
+}
+
+/**
+ * Runs replicas for one node. Every replica a runtime starts carries its owner and its
+ * identity (workload, slot, epoch, spec version) with it, in container labels or in a
+ * record on disk, so `list` finds it again after the agent restarts.
+ */
+export interface ContainerRuntime {
+  readonly kind: 'docker' | 'process';
+  /** Every replica this owner started that still exists, running or exited. */
+  list(owner: ReplicaOwner): Promise<ObservedReplica[]>;
+  /** Creates and starts a replica; resolves with its id once it has started. */
+  start(replica: DesiredReplica, owner: ReplicaOwner): Promise<string>;
+  /** Starts an exited replica again, in place. */
+  restart(id: string): Promise<void>;
+  /** Stops (SIGTERM, then SIGKILL after `graceMs`) and removes a replica; a missing one is not an error. */
+  remove(id: string, graceMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The image is not present and could not be pulled: shown in the replica's status. */
+export class ImageUnavailableError extends Error {
+  override readonly name = 'ImageUnavailableError';
+  constructor(
+    readonly image: string,
+    readonly reason: string,
+  ) {
+    super(`image ${image} is not present and could not be pulled: ${reason}`);
+  }
+}

@@ -1,0 +1,109 @@
+import type { FastifyInstance } from 'fastify';
+import type { ReplicaStatus } from '../protocol/agent/reconcile.js';
+import { slotKey } from '../protocol/auction/slot.js';
+import { slotHistory } from '../protocol/scheduler/assignment.js';
+import { statusKey } from '../protocol/scheduler/from-document.js';
+import { planCluster, type Plan } from '../protocol/scheduler/plan.js';
+import { isWinningClaim, type ClusterView, type WorkloadInfo } from '../protocol/scheduler/view.js';
+import type { EventLog } from './event-log.js';
+import type { SchedulerService } from './scheduler-service.js';
+import type { StateService } from './state-service.js';
+
+/** One slot as `shoal get placements` shows it. */
+export interface PlacementJson {
+  workload: string;
+  namespace: string;
+  name: string;
+  slot: number;
+  epoch: number | null;
+  node: string | null;
+  /** The node as this one sees it: alive, suspect (unreachable), dead, left, or unknown. */
+  nodeState: string;
+  /** The replica's state as its node reported it, or why the slot has no node. */
+  state: string;
+  restarts: number;
+  address: string | null;
+  hostPorts: number[];
+  message: string | null;
+}
+
+const nameOf = (key: string): { namespace: string; name: string } => {
+  const [, namespace = '', name = ''] = key.split('/');
+  return { namespace, name };
+};
+
+function placementsJson(state: StateService, view: ClusterView, plan: Plan, filter?: string): PlacementJson[] {
+  const out: PlacementJson[] = [];
+  const statusOf = (w: WorkloadInfo, index: number, node: string): ReplicaStatus | undefined =>
+    state.replica.document.get(statusKey(w.key, index))?.[node] as unknown as ReplicaStatus | undefined;
+  for (const p of plan.placed) {
+    if (filter !== undefined && p.workload.key !== filter) continue;
+    const s = statusOf(p.workload, p.index, p.assignment.node);
+    const current = s !== undefined && s.epoch === p.assignment.epoch ? s : undefined;
+    out.push({
+      workload: p.workload.key,
+      ...nameOf(p.workload.key),
+      slot: p.index,
+      epoch: p.assignment.epoch,
+      node: p.assignment.node,
+      nodeState: view.nodes.get(p.assignment.node)?.state ?? 'unknown',
+      state: current?.state ?? 'pending',
+      restarts: current?.restarts ?? 0,
+      address: current?.address ?? null,
+      hostPorts: current?.hostPorts ?? [],
+      message: current?.message ?? null,
+    });
+  }
+  const unplaced = [...plan.open.map((o) => ({ workload: o.workload, index: o.index, state: 'scheduling', message: o.because })), ...plan.waiting.map((w) => ({ workload: w.workload, index: w.index, state: w.decision.reason === 'backoff' ? 'unschedulable' : `waiting (${w.decision.reason})`, message: null }))];
+  for (const u of unplaced) {
+    if (filter !== undefined && u.workload.key !== filter) continue;
+    out.push({ workload: u.workload.key, ...nameOf(u.workload.key), slot: u.index, epoch: null, node: null, nodeState: 'unknown', state: u.state, restarts: 0, address: null, hostPorts: [], message: u.message });
+  }
+  return out.sort((a, b) => (a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : a.slot - b.slot));
+}
+
+/** The auctions of each slot, from the document: every node can answer "why there, why not there". */
+function auctionHistory(view: ClusterView, workload: WorkloadInfo) {
+  return Array.from({ length: workload.replicas }, (_, index) => {
+    const claims = view.claims.get(slotKey({ workload: workload.key, index })) ?? [];
+    const history = slotHistory(claims);
+    return {
+      slot: index,
+      auctions: [...new Set(claims.map((c) => c.epoch))].sort((a, b) => a - b).map((epoch) => {
+        const decided = claims.filter((c) => c.epoch === epoch);
+        const won = history.assignments.find((a) => a.epoch === epoch);
+        const declines = decided[0]?.declines ?? {};
+        return { epoch, winner: won?.node ?? null, score: won?.score ?? null, bids: decided.find(isWinningClaim)?.bids ?? 0, declines };
+      }),
+    };
+  });
+}
+
+export function registerSchedulingRoutes(app: FastifyInstance, state: StateService, scheduler: SchedulerService, events: EventLog): void {
+  const current = (): { view: ClusterView; plan: Plan } => {
+    const view = scheduler.view();
+    return { view, plan: scheduler.plan ?? planCluster(view, Date.now(), { fenceMs: 0, fenceMarginMs: 0 }) };
+  };
+
+  app.get('/v1/placements', async () => {
+    const { view, plan } = current();
+    return placementsJson(state, view, plan);
+  });
+
+  app.get<{ Params: { namespace: string; name: string } }>('/v1/workloads/:namespace/:name', async (request, reply) => {
+    const key = `Workload/${request.params.namespace}/${request.params.name}`;
+    const { view, plan } = current();
+    const workload = view.workloads.find((w) => w.key === key);
+    if (workload === undefined) return reply.code(404).send({ error: 'not-found', detail: `workload ${request.params.namespace}/${request.params.name} does not exist` });
+    return {
+      key,
+      fields: state.replica.document.get(key),
+      replicas: workload.replicas,
+      placements: placementsJson(state, view, plan, key),
+      auctions: auctionHistory(view, workload),
+      events: events.list(key),
+    };
+  });
+
+  app.get('/v1/events', async () => events.list());
+}

@@ -1,0 +1,35 @@
+import type { PrivateKey } from '@libp2p/interface';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { signDelta, type Op } from '../crdt/index.js';
+import type { StateService } from './state-service.js';
+
+/**
+ * The node's own writes to the document (placement decisions, replica status), signed
+ * with its identity key. One at a time, so each takes the next sequence number.
+ */
+export class NodeWriter {
+  private readonly secret: Uint8Array;
+  readonly publicKey: string;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    privateKey: PrivateKey,
+    private readonly cluster: string,
+    private readonly state: StateService,
+  ) {
+    // libp2p keeps an Ed25519 private key as seed and public key, 64 bytes; signing takes the seed.
+    this.secret = privateKey.raw.subarray(0, 32);
+    this.publicKey = bytesToHex(privateKey.publicKey.raw);
+  }
+
+  write(ops: Op[]): Promise<boolean> {
+    const next = this.queue.then(async () => {
+      const replica = this.state.replica;
+      const body = { v: 1 as const, cluster: this.cluster, author: this.publicKey, seq: replica.nextSeq(this.publicKey), hlc: replica.stampNow(Date.now()), ops };
+      const result = await this.state.submit(signDelta(body, this.secret));
+      return result.ok;
+    });
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}

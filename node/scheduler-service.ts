@@ -1,0 +1,144 @@
+import type { Libp2p } from '@libp2p/interface';
+import type { Logger } from 'pino';
+import { placementField } from '../crdt/node-writes.js';
+import { createRandom } from '../protocol/random.js';
+import { decodeAnswers, encodeAnswers, MAX_ANSWERS_BYTES } from '../protocol/scheduler/codec.js';
+import type { SchedulerConfig } from '../protocol/scheduler/config.js';
+import { clusterView, placementKey } from '../protocol/scheduler/from-document.js';
+import type { PlacedSlot, Plan } from '../protocol/scheduler/plan.js';
+import { Scheduler, type SchedulerEffect } from '../protocol/scheduler/scheduler.js';
+import type { ClusterView } from '../protocol/scheduler/view.js';
+import type { EventLog } from './event-log.js';
+import type { NodeWriter } from './node-writer.js';
+import type { StateService } from './state-service.js';
+import type { SwimService } from './swim-service.js';
+import { createSwimTransport, type SwimTransport } from './swim-transport.js';
+import { randomInt } from 'node:crypto';
+
+export const AUCTION_PROTOCOL = '/shoal/auction/1.0.0';
+
+export interface SchedulerServiceOptions {
+  host: Libp2p;
+  swim: SwimService;
+  state: StateService;
+  writer: NodeWriter;
+  events: EventLog;
+  config: SchedulerConfig;
+  log: Logger;
+  /** Until the node has joined, its view of members is only itself: it must not decide anything. */
+  hasJoined: () => boolean;
+  tickMs?: number;
+}
+
+export interface SchedulerCounters {
+  answersSent: number;
+  answersReceived: number;
+  claimsWritten: number;
+  claimFailures: number;
+  dropped: Record<string, number>;
+}
+
+/** Drives the pure Scheduler: ticks, answer frames over their own protocol, claims into the document. */
+export class SchedulerService {
+  readonly counters: SchedulerCounters = { answersSent: 0, answersReceived: 0, claimsWritten: 0, claimFailures: 0, dropped: {} };
+  private readonly scheduler: Scheduler;
+  private transport: SwimTransport | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private kicked = false;
+  private stopped = false;
+
+  constructor(private readonly options: SchedulerServiceOptions) {
+    this.scheduler = new Scheduler(options.swim.id, options.config, createRandom(randomInt(2 ** 32)));
+  }
+
+  async start(): Promise<void> {
+    this.transport = await createSwimTransport(this.options.host, {
+      protocol: AUCTION_PROTOCOL,
+      maxFrameBytes: MAX_ANSWERS_BYTES,
+      dialTimeoutMs: 5_000,
+      onFrame: (from, frame) => this.receive(from, frame),
+    });
+    this.options.state.onChange(() => this.kick());
+    this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 100);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.transport?.stop();
+  }
+
+  /** The view every decision here is made from; also what the API shows. */
+  view(): ClusterView {
+    const members = this.options.swim.members().map((m) => ({
+      id: m.record.id,
+      state: m.state,
+      labels: m.record.labels,
+      capacity: m.record.capacity,
+      stateChangedAtMs: m.stateChangedAtMs,
+    }));
+    return clusterView(this.options.state.replica.document, members);
+  }
+
+  get plan(): Plan | undefined {
+    return this.scheduler.currentPlan;
+  }
+
+  /** What this node should run now; undefined until it has joined and planned once. */
+  desired(): PlacedSlot[] | undefined {
+    return this.scheduler.currentPlan === undefined ? undefined : this.scheduler.desired(Date.now());
+  }
+
+  /** A document change may open or close auctions: plan again soon, once for a burst of changes. */
+  private kick(): void {
+    if (this.kicked) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      this.tick();
+    });
+  }
+
+  private tick(): void {
+    if (this.stopped || !this.options.hasJoined() || !this.options.state.ready) return;
+    this.run(this.scheduler.tick(this.view(), Date.now()));
+  }
+
+  private receive(from: string, frame: Uint8Array): void {
+    const decoded = decodeAnswers(frame);
+    if (!decoded.ok) {
+      this.counters.dropped[decoded.error.code] = (this.counters.dropped[decoded.error.code] ?? 0) + 1;
+      return;
+    }
+    this.counters.answersReceived += decoded.value.length;
+    if (this.scheduler.currentPlan !== undefined) this.run(this.scheduler.receive(from, decoded.value, Date.now()));
+  }
+
+  private run(effects: SchedulerEffect[]): void {
+    for (const effect of effects) {
+      if (effect.type === 'send') {
+        const addrs = this.options.swim.member(effect.to)?.record.addrs ?? [];
+        this.counters.answersSent += effect.answers.length;
+        void this.transport?.send(effect.to, addrs, encodeAnswers(effect.answers));
+      } else if (effect.type === 'claim') {
+        const { epoch, collector: _collector, ...decision } = effect.claim;
+        const ops = [{ key: placementKey(effect.workload, effect.index), set: { [placementField(epoch, this.options.swim.id)]: decision } }];
+        this.options.writer.write(ops).then(
+          (ok) => (ok ? this.counters.claimsWritten++ : this.counters.claimFailures++),
+          (e: unknown) => {
+            this.counters.claimFailures++;
+            this.options.log.warn({ error: String(e) }, 'could not write a placement decision; the standby collector will');
+          },
+        );
+      } else {
+        const e = effect.event;
+        const message =
+          e.kind === 'placed'
+            ? `slot ${e.index} placed on ${e.node} (epoch ${e.epoch}, ${e.because})`
+            : `slot ${e.index} unschedulable (epoch ${e.epoch}): ${Object.entries(e.declines).map(([r, n]) => `${n} ${r}`).join(', ') || 'no node answered'}`;
+        this.options.events.record({ atMs: Date.now(), node: this.options.swim.id, kind: e.kind, object: e.workload, message });
+        this.options.log.info({ workload: e.workload, slot: e.index }, message);
+      }
+    }
+  }
+}

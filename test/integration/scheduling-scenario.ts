@@ -1,0 +1,93 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as assert from 'uvu/assert';
+import type { PlacementJson } from '../../node/api-scheduling.js';
+import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
+import { LocalReplicas } from '../../testnet/local/replicas.js';
+import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
+
+/**
+ * The scheduling promise on real processes, for either runtime: six replicas applied on
+ * one node spread over three; `kill -9` of a node moves its replicas; restarting it
+ * adopts the replicas it left running and starts no duplicates.
+ */
+const MANIFEST = `apiVersion: shoal/v1
+kind: Workload
+metadata: {name: sleeper}
+spec:
+  image: shoal/busybox:1
+  command: [sh, -c, "while true; do sleep 1; done"]
+  replicas: 6
+  resources: {cpu: 100m, memory: 16Mi}
+`;
+
+const api = (node: ShoalNodeProcess): string => node.api.replace(/^http:\/\//, '');
+
+async function placements(node: ShoalNodeProcess): Promise<PlacementJson[]> {
+  return (await (await fetch(`${node.api}/v1/placements`)).json()) as PlacementJson[];
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
+}
+
+/** Slots by node, once `observer` sees all six running on live nodes; with `onNodes`, only there. */
+const settled = (observer: ShoalNodeProcess, onNodes?: readonly string[]) => async (): Promise<Map<string, number> | undefined> => {
+  const all = await placements(observer);
+  const ok = all.length === 6 && all.every((p) => p.state === 'running' && p.nodeState === 'alive' && (onNodes === undefined || onNodes.includes(p.node ?? '')));
+  if (!ok) return undefined;
+  const byNode = new Map<string, number>();
+  for (const p of all) byNode.set(p.node as string, (byNode.get(p.node as string) ?? 0) + 1);
+  return byNode;
+};
+
+async function runningIds(replicas: LocalReplicas, nodes: readonly ShoalNodeProcess[]): Promise<string[]> {
+  return [...(await replicas.running(nodes)).values()].flat().map((r) => r.id).sort();
+}
+
+export async function schedulingScenario(runtime: 'docker' | 'process', dir: string): Promise<void> {
+  const replicas = new LocalReplicas(runtime);
+  const cluster: LocalCluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', runtime] });
+  try {
+    const [first, , victim] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess, ShoalNodeProcess];
+    await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
+    writeFileSync(join(dir, 'sleeper.yaml'), MANIFEST);
+    const applied = await runShoal(['apply', '-f', join(dir, 'sleeper.yaml'), '--api', api(first), '--key', cluster.operatorKey]);
+    assert.is(applied.code, 0, applied.stderr);
+
+    const spread = await until('six replicas running', settled(cluster.nodes[1] as ShoalNodeProcess), 30_000);
+    assert.equal([...spread.values()], [2, 2, 2], 'two replicas on each node');
+    const before = await runningIds(replicas, cluster.nodes);
+    assert.is(before.length, 6, 'six replicas run, no more');
+    const victimIds = (await replicas.running([victim])).get(victim.peerId)?.map((r) => r.id).sort() ?? [];
+    assert.is(victimIds.length, 2);
+
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    const survivors = cluster.nodes.filter((n) => n !== victim).map((n) => n.peerId);
+    const moved = await until('the killed node\'s replicas running elsewhere', settled(first, survivors), 30_000);
+    assert.equal([...moved.values()].sort(), [3, 3]);
+
+    const back = await cluster.restart(victim);
+    await waitForMembers(first.api, (m) => m.some((x) => x.id === back.peerId && x.state === 'alive'), 20_000);
+    await until('the restarted node keeps its originals', settled(first, [...survivors, back.peerId]), 30_000);
+    await until('no duplicates left', async () => ((await runningIds(replicas, cluster.nodes)).length === 6 ? true : undefined), 20_000);
+    const adopted = (await replicas.running([back])).get(back.peerId)?.map((r) => r.id).sort() ?? [];
+    assert.equal(adopted, victimIds, 'the restarted node adopted the replicas it left running, and started none anew');
+    assert.is((await runningIds(replicas, cluster.nodes)).length, 6, 'no duplicates');
+  } finally {
+    await cluster.stop();
+    await replicas.removeAll(cluster.nodes);
+  }
+}
