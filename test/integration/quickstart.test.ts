@@ -4,13 +4,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { packageRoot } from '../../node/package-root.js';
 
-test('the README quick start brings up three nodes, applies a workload on one and reads it on another', () => {
+test('the README quick start brings up three nodes, applies a workload on one and sees its replicas run from another', () => {
   const run = spawnSync(process.execPath, [join(packageRoot(), 'dist', 'testnet', 'local', 'quickstart.js'), '--once'], { encoding: 'utf8', timeout: 90_000 });
   assert.is(run.status, 0, run.stdout + run.stderr);
   assert.match(run.stdout, /A 3-node Shoal cluster runs on loopback/);
-  assert.is((run.stdout.match(/ alive /g) ?? []).length, 3, run.stdout);
-  assert.match(run.stdout, 'workload/web created');
-  assert.match(run.stdout, /default\s+web\s+shoal\/busybox:1\s+3/);
+  assert.is((run.stdout.match(/ alive /g) ?? []).length, 3 + 3, run.stdout);
+  assert.match(run.stdout, 'workload/hello created');
+  assert.match(run.stdout, /default\s+hello\s+shoal\/busybox:1\s+3/);
+  assert.is((run.stdout.match(/default\/hello\s+\d\s+\S+\s+alive\s+running/g) ?? []).length, 3, run.stdout);
 });
 
 test.run();

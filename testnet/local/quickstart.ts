@@ -1,39 +1,61 @@
 import '../../node/polyfill.js';
+import Dockerode from 'dockerode';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../node/package-root.js';
+import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../images/busybox-image.js';
 import { startLocalCluster, waitForMembers } from './cluster.js';
+import { LocalReplicas } from './replicas.js';
 import { runShoal } from './shoal-process.js';
 
 /**
  * `npm run quickstart`: three `shoal` nodes on loopback, joined through the first; the
- * member list; a workload applied on the first node and read back from the last.
- * Ctrl-C leaves gracefully. With --once it stops after showing all that.
+ * member list; a workload applied on the first node, scheduled by the nodes' auctions,
+ * and its replicas running, as the last node sees them. Replicas run on Docker where an
+ * engine answers (from a busybox image built on this host), else as plain processes.
+ * Ctrl-C leaves gracefully and removes the replicas. With --once it stops after that.
  */
 const size = 3;
-const cluster = await startLocalCluster({ dir: join(packageRoot(), '.shoal-local'), nodes: size });
-const stop = async (): Promise<never> => {
+const runtime = await chooseRuntime();
+const replicas = new LocalReplicas(runtime);
+const cluster = await startLocalCluster({ dir: join(packageRoot(), '.shoal-local'), nodes: size, args: ['--runtime', runtime] });
+const stop = async (code: number): Promise<never> => {
   await cluster.stop();
-  process.exit(0);
+  await replicas.removeAll(cluster.nodes);
+  process.exit(code);
 };
-process.once('SIGINT', () => void stop());
-process.once('SIGTERM', () => void stop());
+process.once('SIGINT', () => void stop(0));
+process.once('SIGTERM', () => void stop(0));
 
 try {
   const first = cluster.nodes[0]!;
+  const last = cluster.nodes[cluster.nodes.length - 1]!;
   await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === size, 20_000);
-  console.log(`A ${size}-node Shoal cluster runs on loopback (data in ${cluster.dir}).\n`);
+  console.log(`A ${size}-node Shoal cluster runs on loopback (data in ${cluster.dir}); replicas run on ${runtime === 'docker' ? 'Docker' : 'plain processes'}.\n`);
   for (const node of cluster.nodes) console.log(`  ${node.peerId}  API ${node.api}`);
   const api = first.api.replace(/^http:\/\//, '');
-  const last = cluster.nodes[cluster.nodes.length - 1]!.api.replace(/^http:\/\//, '');
-  const manifest = join(packageRoot(), 'examples', 'web.yaml');
+  const lastApi = last.api.replace(/^http:\/\//, '');
   await show(['nodes', '--api', api]);
-  await show(['apply', '-f', manifest, '--api', api, '--key', cluster.operatorKey]);
-  await waitForObject(cluster.nodes[cluster.nodes.length - 1]!.api, 'Workload/default/web');
-  await show(['get', 'workloads', '--api', last]);
+  await show(['apply', '-f', join(packageRoot(), 'examples', 'hello.yaml'), '--api', api, '--key', cluster.operatorKey]);
+  await waitForRunning(last.api, 3);
+  await show(['get', 'workloads', '--api', lastApi]);
+  await show(['get', 'placements', '--api', lastApi]);
 } catch (e) {
   console.error(`quickstart failed: ${(e as Error).message}`);
-  await cluster.stop(0);
-  process.exit(1);
+  await stop(1);
+}
+
+async function chooseRuntime(): Promise<'docker' | 'process'> {
+  try {
+    const docker = new Dockerode({ timeout: 3_000 });
+    await docker.ping();
+    const present = (await docker.listImages({ filters: { reference: [BUSYBOX_IMAGE] } })).length > 0;
+    if (!present && !existsSync('/bin/busybox')) return 'process';
+    await ensureBusyboxImage(new Dockerode());
+    return 'docker';
+  } catch {
+    return 'process';
+  }
 }
 
 /** Runs `shoal ARGS` and prints it as a terminal would. */
@@ -44,13 +66,15 @@ async function show(args: string[]): Promise<void> {
   process.stdout.write(result.stdout);
 }
 
-async function waitForObject(api: string, key: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while ((await fetch(`${api}/v1/objects/${key}`)).status !== 200) {
-    if (Date.now() > deadline) throw new Error(`${key} did not reach ${api}`);
-    await new Promise((r) => setTimeout(r, 50));
+async function waitForRunning(api: string, count: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const placements = (await (await fetch(`${api}/v1/placements`)).json()) as { state: string }[];
+    if (placements.filter((p) => p.state === 'running').length === count) return;
+    if (Date.now() > deadline) throw new Error(`the replicas did not all run within 30 s: ${JSON.stringify(placements)}`);
+    await new Promise((r) => setTimeout(r, 100));
   }
 }
 
-if (process.argv.includes('--once')) await stop();
-console.log('Press Ctrl-C to stop the cluster (each node leaves gracefully).');
+if (process.argv.includes('--once')) await stop(0);
+console.log('\nPress Ctrl-C to stop the cluster (each node leaves gracefully; the replicas are removed).');

@@ -1,0 +1,96 @@
+import Dockerode from 'dockerode';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PlacementJson } from '../node/api-scheduling.js';
+import { ensureBusyboxImage } from '../testnet/images/busybox-image.js';
+import { startLocalCluster, waitForMembers } from '../testnet/local/cluster.js';
+import { LocalReplicas } from '../testnet/local/replicas.js';
+import { runShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
+import { percentile, round } from './stats.js';
+
+/**
+ * Real nodes on loopback with the default (LAN) preset and a local Docker image:
+ * how long from `shoal apply` until the replica runs on the winner, and how long until a
+ * `kill -9`ed node's replicas run elsewhere.
+ */
+export interface RealSchedulingFigures {
+  nodes: number;
+  preset: 'lan';
+  submitToRunningMs: { samples: number; p50: number | null; p99: number | null };
+  crashToRunningElsewhereMs: { samples: number; replicasPerCrash: number; p50: number | null; p99: number | null };
+}
+
+const POLL_MS = 20;
+
+const manifest = (name: string, replicas: number): string => `apiVersion: shoal/v1
+kind: Workload
+metadata: {name: ${name}}
+spec:
+  image: shoal/busybox:1
+  command: [sh, -c, "while true; do sleep 1; done"]
+  replicas: ${replicas}
+  resources: {cpu: 50m, memory: 8Mi}
+`;
+
+const placements = async (node: ShoalNodeProcess): Promise<PlacementJson[]> => (await (await fetch(`${node.api}/v1/placements`)).json()) as PlacementJson[];
+
+async function waitFor(predicate: (all: PlacementJson[]) => boolean, observer: ShoalNodeProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate(await placements(observer))) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${JSON.stringify(await placements(observer))}`);
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+const runningOn = (all: PlacementJson[], name: string, nodes: readonly string[]): number =>
+  all.filter((p) => p.name === name && p.state === 'running' && nodes.includes(p.node ?? '')).length;
+
+export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Promise<RealSchedulingFigures> {
+  await ensureBusyboxImage(new Dockerode());
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-sched-'));
+  const replicas = new LocalReplicas('docker');
+  const cluster = await startLocalCluster({ dir, nodes, preset: 'lan', args: ['--runtime', 'docker'] });
+  const apply = async (name: string, count: number, via: ShoalNodeProcess): Promise<void> => {
+    writeFileSync(join(dir, `${name}.yaml`), manifest(name, count));
+    const run = await runShoal(['apply', '-f', join(dir, `${name}.yaml`), '--api', via.api.replace(/^http:\/\//, ''), '--key', cluster.operatorKey]);
+    if (run.code !== 0) throw new Error(run.stderr);
+  };
+  try {
+    const first = cluster.nodes[0] as ShoalNodeProcess;
+    await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === nodes, 30_000);
+    const submit: number[] = [];
+    for (let i = 0; i < submits; i++) {
+      const via = cluster.nodes[i % nodes] as ShoalNodeProcess;
+      const t0 = performance.now();
+      await apply(`submit-${i}`, 1, via);
+      await waitFor((all) => runningOn(all, `submit-${i}`, cluster.nodes.map((n) => n.peerId)) === 1, via, 30_000);
+      submit.push(performance.now() - t0);
+    }
+    const perNode = 2;
+    await apply('failover', nodes * perNode, first);
+    const all = () => cluster.nodes.map((n) => n.peerId);
+    await waitFor((p) => runningOn(p, 'failover', all()) === nodes * perNode, first, 60_000);
+    const failover: number[] = [];
+    for (let i = 0; i < crashes; i++) {
+      const victim = cluster.nodes[1 + (i % (nodes - 1))] as ShoalNodeProcess;
+      const observer = cluster.nodes.find((n) => n !== victim) as ShoalNodeProcess;
+      const survivors = all().filter((id) => id !== victim.peerId);
+      const t0 = performance.now();
+      victim.child.kill('SIGKILL');
+      await waitFor((p) => runningOn(p, 'failover', survivors) === nodes * perNode, observer, 60_000);
+      failover.push(performance.now() - t0);
+      const back = await cluster.restart(victim);
+      await waitForMembers(first.api, (m) => m.some((x) => x.id === back.peerId && x.state === 'alive'), 30_000);
+      await waitFor((p) => runningOn(p, 'failover', all()) === nodes * perNode, first, 60_000);
+    }
+    const figure = (values: number[]) => ({ samples: values.length, p50: round(percentile(values, 50), 0), p99: round(percentile(values, 99), 0) });
+    return { nodes, preset: 'lan', submitToRunningMs: figure(submit), crashToRunningElsewhereMs: { ...figure(failover), replicasPerCrash: perNode } };
+  } finally {
+    await cluster.stop();
+    await replicas.removeAll(cluster.nodes);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(JSON.stringify(await realScheduling(), null, 2));
