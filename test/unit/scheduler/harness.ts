@@ -2,7 +2,7 @@ import { createRandom } from '../../../protocol/random.js';
 import { schedulerConfig } from '../../../protocol/scheduler/config.js';
 import { Scheduler, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
 import { slotKey } from '../../../protocol/auction/slot.js';
-import type { Claim, ClusterView, NodeInfo, WorkloadInfo } from '../../../protocol/scheduler/view.js';
+import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 
 export const GiB = 1024 ** 3;
 
@@ -33,6 +33,7 @@ export const workload = (name: string, replicas: number, extra: Partial<Workload
 export class SharedCluster {
   readonly schedulers = new Map<string, Scheduler>();
   readonly claims = new Map<string, Claim[]>();
+  readonly statuses = new Map<string, SlotStatus[]>();
   nowMs = 1_000;
   messages = 0;
 
@@ -45,7 +46,7 @@ export class SharedCluster {
   }
 
   view(): ClusterView {
-    return { nodes: this.nodes, workloads: this.workloads, claims: this.claims, statuses: new Map() };
+    return { nodes: this.nodes, workloads: this.workloads, claims: this.claims, statuses: this.statuses };
   }
 
   run(steps: number, stepMs = 50): void {

@@ -53,4 +53,23 @@ test('no node is given more than its capacity, however many auctions run at once
   for (const [id, n] of Object.entries(count(placed))) assert.ok(n <= 8, `${id} holds ${n}`);
 });
 
+test('a drained node\'s replicas move; a cordoned node keeps its replicas and gets no new ones', () => {
+  const cluster = new SharedCluster(new Map(['a', 'b', 'c'].map((id) => [id, node(id)])), [workload('web', 3)]);
+  cluster.run(40);
+  cluster.nodes = new Map([...cluster.nodes].map(([id, n]) => [id, id === 'a' ? { ...n, cordoned: true } : id === 'b' ? { ...n, cordoned: true, draining: true } : n]));
+  cluster.workloads = [workload('web', 4)];
+  cluster.run(40);
+  assert.equal(count(cluster.placements()), { a: 1, c: 3 });
+});
+
+test('a node whose replica failed for good declines the slot, so another node takes it', () => {
+  const cluster = new SharedCluster(new Map(['a', 'b'].map((id) => [id, node(id)])), [workload('web', 1)]);
+  cluster.run(20);
+  const first = [...cluster.placements().values()][0] as string;
+  const epoch = Math.max(...(cluster.claims.get('Workload/default/web#0') ?? []).map((c) => c.epoch));
+  cluster.statuses.set('Workload/default/web#0', [{ node: first, epoch, state: 'backoff', permanentFailure: true }]);
+  cluster.run(20);
+  assert.equal([...cluster.placements().values()], [first === 'a' ? 'b' : 'a']);
+});
+
 test.run();

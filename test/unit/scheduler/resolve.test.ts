@@ -1,0 +1,81 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { slotHistory } from '../../../protocol/scheduler/assignment.js';
+import { resolveSlot, seesMajority, type SlotContext } from '../../../protocol/scheduler/resolve.js';
+import type { Claim, NodeInfo, SlotStatus } from '../../../protocol/scheduler/view.js';
+import { node } from './harness.js';
+
+const claim = (epoch: number, winner: string, score = 0.5): Claim => ({ epoch, collector: 'c', winner, score, tiebreak: '00', bids: 1, declines: {} });
+const config = { fenceMs: 3_000, fenceMarginMs: 3_000 };
+
+const context = (claims: Claim[], nodes: NodeInfo[], extra: Partial<SlotContext> = {}): SlotContext => ({
+  history: slotHistory(claims),
+  statuses: [],
+  nodes: new Map(nodes.map((n) => [n.id, n])),
+  partitionPolicy: 'available',
+  hasMajority: true,
+  nowMs: 100_000,
+  config,
+  ...extra,
+});
+
+test('a slot stays on a live node, and is marked unreachable while its node is suspect', () => {
+  assert.equal(resolveSlot(context([claim(1, 'a')], [node('a', { state: 'suspect' })])), { kind: 'placed', assignment: { epoch: 1, node: 'a', score: 0.5, tiebreak: '00' }, unreachable: true });
+});
+
+test('a dead, left, unknown or draining node gives its slot to a new auction; a cordoned one keeps it', () => {
+  for (const [nodes, because] of [
+    [[node('a', { state: 'dead' })], 'node-dead'],
+    [[node('a', { state: 'left' })], 'node-dead'],
+    [[], 'node-dead'],
+    [[node('a', { draining: true })], 'node-draining'],
+  ] as const) {
+    assert.equal(resolveSlot(context([claim(1, 'a')], [...nodes])), { kind: 'needs-auction', epoch: 2, because });
+  }
+  assert.is(resolveSlot(context([claim(1, 'a')], [node('a', { cordoned: true })])).kind, 'placed');
+});
+
+test('a replica that failed for good on its node is auctioned again', () => {
+  const statuses: SlotStatus[] = [{ node: 'a', epoch: 1, state: 'backoff', permanentFailure: true }];
+  assert.equal(resolveSlot(context([claim(1, 'a')], [node('a')], { statuses })), { kind: 'needs-auction', epoch: 2, because: 'failed' });
+});
+
+test('after a heal the replica that has run longest is kept, whatever the epochs', () => {
+  const statuses: SlotStatus[] = [
+    { node: 'a', epoch: 1, state: 'running', firstRunningAtMs: 1_000, permanentFailure: false },
+    { node: 'b', epoch: 2, state: 'running', firstRunningAtMs: 5_000, permanentFailure: false },
+  ];
+  const decision = resolveSlot(context([claim(1, 'a'), claim(2, 'b')], [node('a'), node('b')], { statuses }));
+  assert.is(decision.kind === 'placed' && decision.assignment.node, 'a');
+  const neitherRan = resolveSlot(context([claim(1, 'a'), claim(2, 'b')], [node('a'), node('b')]));
+  assert.is(neitherRan.kind === 'placed' && neitherRan.assignment.node, 'b', 'with no replica running yet, the latest decision holds');
+});
+
+test('two collectors that named different winners for one epoch resolve to the better bid', () => {
+  const decision = resolveSlot(context([claim(1, 'a', 0.4), claim(1, 'b', 0.7)], [node('a'), node('b')]));
+  assert.is(decision.kind === 'placed' && decision.assignment.node, 'b');
+});
+
+test('under majority, a minority side waits, and the majority side waits out the fence before replacing', () => {
+  const dead = node('a', { state: 'dead', stateChangedAtMs: 99_000 });
+  assert.equal(resolveSlot(context([claim(1, 'a')], [dead], { partitionPolicy: 'majority', hasMajority: false })), { kind: 'waiting', reason: 'no-majority' });
+  assert.equal(resolveSlot(context([claim(1, 'a')], [dead], { partitionPolicy: 'majority' })), { kind: 'waiting', reason: 'fence', untilMs: 105_000 });
+  assert.equal(resolveSlot(context([claim(1, 'a')], [dead], { partitionPolicy: 'majority', nowMs: 105_000 })), { kind: 'needs-auction', epoch: 2, because: 'node-dead' });
+  assert.equal(resolveSlot(context([], [node('b')], { partitionPolicy: 'majority', hasMajority: false })), { kind: 'waiting', reason: 'no-majority' }, 'nor does a minority place new slots');
+});
+
+test('an unschedulable slot waits for its retry time, unless the number of schedulable nodes changed', () => {
+  const empty: Claim = { epoch: 1, collector: 'c', unschedulable: true, declines: { 'insufficient-cpu': 1 }, retryAtMs: 110_000, liveMembers: 1 };
+  assert.equal(resolveSlot(context([empty], [node('a')])), { kind: 'waiting', reason: 'backoff', untilMs: 110_000 });
+  assert.equal(resolveSlot(context([empty], [node('a'), node('b')])), { kind: 'needs-auction', epoch: 2, because: 'new' });
+  assert.equal(resolveSlot(context([empty], [node('a')], { nowMs: 110_000 })), { kind: 'needs-auction', epoch: 2, because: 'new' });
+});
+
+test('a majority counts members that have not left; suspect ones are still seen', () => {
+  const of = (...states: NodeInfo['state'][]) => new Map(states.map((s, i) => [`n${i}`, node(`n${i}`, { state: s })]));
+  assert.is(seesMajority(of('alive', 'alive', 'dead', 'dead', 'dead')), false);
+  assert.is(seesMajority(of('alive', 'suspect', 'alive', 'dead', 'dead')), true);
+  assert.is(seesMajority(of('alive', 'alive', 'left', 'left', 'dead')), true);
+});
+
+test.run();
