@@ -54,7 +54,14 @@ export function createApi(context: ApiContext): FastifyInstance {
     runtime: context.runtime,
     scheduler: context.scheduler.counters,
     swim: { ...context.swim.counters, streams: context.transport.counters },
-    state: { ...context.state.counters, deltas: context.state.replica.size, ready: context.state.ready, equivocationReports: context.state.replica.equivocations },
+    state: {
+      ...context.state.counters,
+      deltas: context.state.replica.size,
+      // Equal on two nodes exactly when they hold the same set of deltas, hence the same document.
+      digest: context.state.replica.digest.summary(''),
+      ready: context.state.ready,
+      equivocationReports: context.state.replica.equivocations,
+    },
   }));
   registerStateRoutes(app, context.state);
   registerSchedulingRoutes(app, context.state, context.scheduler, context.events);
