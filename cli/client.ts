@@ -13,6 +13,11 @@ export class ApiClient {
     return (await response.json()) as T;
   }
 
+  /** The response itself, for streams. */
+  raw(path: string): Promise<Response> {
+    return this.fetch(path);
+  }
+
   async post<T>(path: string, body: unknown): Promise<{ status: number; body: T }> {
     const response = await this.fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     return { status: response.status, body: (await response.json()) as T };

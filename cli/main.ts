@@ -121,6 +121,47 @@ apiOptions(
   await describe({ resource, name, namespace: opts.namespace, api: apiUrl(opts.api, opts.dataDir) });
 });
 
+apiOptions(
+  program
+    .command('scale')
+    .description('set how many replicas a workload runs: shoal scale NAME --replicas N')
+    .argument('<name>', 'the workload')
+    .requiredOption('--replicas <n>', 'the number of replicas')
+    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .addOption(keyOption()),
+).action(async (name: string, opts: { replicas: string; namespace: string; key: string; dataDir: string; api?: string }) => {
+  const { scale } = await import('./commands/scale.js');
+  await scale({ name, namespace: opts.namespace, replicas: opts.replicas, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+});
+
+apiOptions(
+  program
+    .command('logs')
+    .description("a replica's output, from whichever node runs it")
+    .argument('<name>', 'the workload')
+    .option('--slot <i>', 'which replica', '0')
+    .option('-f, --follow', 'keep streaming new output', false)
+    .option('--tail <n>', 'only the last N lines')
+    .option('--since <duration>', 'only output newer than this, such as 5m (Docker replicas)')
+    .option('-n, --namespace <namespace>', 'namespace', 'default'),
+).action(async (name: string, opts: { slot: string; follow: boolean; tail?: string; since?: string; namespace: string; dataDir: string; api?: string }) => {
+  const { logs } = await import('./commands/logs.js');
+  await logs({ name, namespace: opts.namespace, slot: opts.slot, follow: opts.follow, tail: opts.tail, since: opts.since, api: apiUrl(opts.api, opts.dataDir) });
+});
+
+apiOptions(
+  program
+    .command('exec')
+    .description('run a command in a replica, wherever it runs: shoal exec NAME -- CMD [ARGS...]')
+    .argument('<name>', 'the workload')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .option('--slot <i>', 'which replica', '0')
+    .option('-n, --namespace <namespace>', 'namespace', 'default'),
+).action(async (name: string, command: string[], opts: { slot: string; namespace: string; dataDir: string; api?: string }) => {
+  const { exec } = await import('./commands/exec.js');
+  await exec({ name, namespace: opts.namespace, slot: opts.slot, command, api: apiUrl(opts.api, opts.dataDir) });
+});
+
 const nodeFlagCommands = [
   ['cordon', 'place no new replicas on NODE (its running replicas stay)'],
   ['uncordon', 'let NODE take new replicas again (also ends a drain)'],

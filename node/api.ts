@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { MemberView } from '../protocol/swim/index.js';
+import { registerReplicaRoutes } from './api-replicas.js';
 import { registerSchedulingRoutes } from './api-scheduling.js';
 import { registerStateRoutes } from './api-state.js';
 import type { EventLog } from './event-log.js';
+import type { ReplicaAccess } from './replica-access.js';
 import type { SchedulerService } from './scheduler-service.js';
 import type { StateService } from './state-service.js';
 import type { SwimService } from './swim-service.js';
@@ -36,6 +38,7 @@ export interface ApiContext {
   transport: SwimTransport;
   state: StateService;
   scheduler: SchedulerService;
+  replicas: ReplicaAccess;
   events: EventLog;
   runtime: 'docker' | 'process';
   clusterId: string;
@@ -65,5 +68,6 @@ export function createApi(context: ApiContext): FastifyInstance {
   }));
   registerStateRoutes(app, context.state);
   registerSchedulingRoutes(app, context.state, context.scheduler, context.events);
+  registerReplicaRoutes(app, context.replicas);
   return app;
 }

@@ -20,6 +20,7 @@ import { PartitionGate } from './partition-gate.js';
 import { EventLog } from './event-log.js';
 import { NodeWriter } from './node-writer.js';
 import { Redialer } from './redialer.js';
+import { ReplicaAccess } from './replica-access.js';
 import { SchedulerService } from './scheduler-service.js';
 import { StateService } from './state-service.js';
 import { SwimService } from './swim-service.js';
@@ -155,8 +156,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     });
     agent.start();
     cleanup.push(() => agent.stop(), () => runtime.close());
+    const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim);
+    await replicas.start();
+    cleanup.push(() => replicas.stop());
 
-    const api = createApi({ swim, transport, state, scheduler, events, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
+    const api = createApi({ swim, transport, state, scheduler, replicas, events, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
     if (gate) registerFaultRoutes(api, host, gate);
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;

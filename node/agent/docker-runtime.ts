@@ -2,7 +2,8 @@ import Dockerode from 'dockerode';
 import { pino, type Logger } from 'pino';
 import type { DesiredReplica, ObservedReplica, ObservedState, PortMapping } from '../../protocol/agent/replica.js';
 import { identityFromLabels, instanceName, LABEL, replicaLabels } from './labels.js';
-import { ImageUnavailableError, type ContainerRuntime, type ReplicaOwner } from './runtime.js';
+import { containerExec, containerLogs } from './docker-streams.js';
+import { ImageUnavailableError, type ContainerRuntime, type ExecResult, type LogOptions, type ReplicaOwner } from './runtime.js';
 
 export interface DockerRuntimeOptions {
   docker?: Dockerode;
@@ -60,6 +61,14 @@ export class DockerRuntime implements ContainerRuntime {
     // 409: a removal of the same container is already under way.
     await ignoreStatus(container.remove({ force: true }), [404, 409]);
     this.log.debug({ id }, 'container removed');
+  }
+
+  logs(id: string, options: LogOptions): AsyncIterable<Uint8Array> {
+    return containerLogs(this.docker, id, options);
+  }
+
+  exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    return containerExec(this.docker, id, command, timeoutMs);
   }
 
   async close(): Promise<void> {}

@@ -6,7 +6,8 @@ import { delimiter, join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
 import { instanceName, type ReplicaIdentity } from './labels.js';
-import type { ContainerRuntime, ReplicaOwner } from './runtime.js';
+import { execBeside, fileLogs } from './process-streams.js';
+import type { ContainerRuntime, ExecResult, LogOptions, ReplicaOwner } from './runtime.js';
 
 export interface ProcessRuntimeOptions {
   /** One directory per replica below it, e.g. `<dataDir>/replicas`. */
@@ -104,6 +105,16 @@ export class ProcessRuntime implements ContainerRuntime {
     if (record !== undefined && isRunning(record)) await stop(record, graceMs);
     await rm(this.replicaDir(id), { recursive: true, force: true });
     this.log.debug({ id }, 'process removed');
+  }
+
+  logs(id: string, options: LogOptions): AsyncIterable<Uint8Array> {
+    return fileLogs(join(this.replicaDir(id), OUTPUT), options);
+  }
+
+  async exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
+    const record = await this.read(id);
+    if (record === undefined) throw new Error(`no replica ${id}`);
+    return execBeside(command, this.replicaDir(id), record.env, timeoutMs);
   }
 
   async close(): Promise<void> {}

@@ -22,7 +22,26 @@ export interface ContainerRuntime {
   restart(id: string): Promise<void>;
   /** Stops (SIGTERM, then SIGKILL after `graceMs`) and removes a replica; a missing one is not an error. */
   remove(id: string, graceMs: number): Promise<void>;
+  /** The replica's output (stdout and stderr interleaved); with `follow`, new output until `signal` aborts. */
+  logs(id: string, options: LogOptions): AsyncIterable<Uint8Array>;
+  /** Runs a command inside the replica (beside it, for a process) and waits for it, as `kubectl exec` without a terminal. */
+  exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
   close(): Promise<void>;
+}
+
+export interface LogOptions {
+  follow: boolean;
+  /** Only the last this many lines of what was written before. */
+  tail?: number | undefined;
+  /** Only what was written since then (Docker only: a process's log has no timestamps). */
+  sinceMs?: number | undefined;
+  signal: AbortSignal;
+}
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
 }
 
 /** The image is not present and could not be pulled: shown in the replica's status. */

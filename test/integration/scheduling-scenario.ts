@@ -23,11 +23,11 @@ spec:
 
 const api = (node: ShoalNodeProcess): string => node.api.replace(/^http:\/\//, '');
 
-async function placements(node: ShoalNodeProcess): Promise<PlacementJson[]> {
+export async function placements(node: ShoalNodeProcess): Promise<PlacementJson[]> {
   return (await (await fetch(`${node.api}/v1/placements`)).json()) as PlacementJson[];
 }
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {

@@ -1,0 +1,56 @@
+import type { FastifyInstance } from 'fastify';
+import { Readable } from 'node:stream';
+import { UserError } from './errors.js';
+import type { ReplicaAccess } from './replica-access.js';
+
+interface LogsQuery {
+  slot?: string;
+  follow?: string;
+  tail?: string;
+  sinceMs?: string;
+}
+
+const integer = (value: string | undefined, field: string): number | undefined => {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${field} must be a whole number, not '${value}'`);
+  return n;
+};
+
+/** A replica's logs and exec, from whichever node runs it. */
+export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAccess): void {
+  app.get<{ Params: { namespace: string; name: string }; Querystring: LogsQuery }>('/v1/workloads/:namespace/:name/logs', async (request, reply) => {
+    const workload = `Workload/${request.params.namespace}/${request.params.name}`;
+    const abort = new AbortController();
+    request.raw.on('close', () => abort.abort());
+    try {
+      const q = request.query;
+      const options = { follow: q.follow === 'true', tail: integer(q.tail, 'tail'), sinceMs: integer(q.sinceMs, 'sinceMs') };
+      const chunks = access.logs(workload, integer(q.slot, 'slot') ?? 0, options, abort.signal);
+      const iterator = chunks[Symbol.asyncIterator]();
+      // The first chunk (or the error) decides the status: a slot that runs nowhere is a 404, not an empty 200.
+      const first = await iterator.next();
+      async function* rest(): AsyncIterable<Uint8Array> {
+        if (!first.done) yield first.value;
+        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
+      }
+      return reply.type('text/plain; charset=utf-8').send(Readable.from(rest()));
+    } catch (e) {
+      if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message });
+      throw e;
+    }
+  });
+
+  app.post<{ Params: { namespace: string; name: string }; Body: { slot?: number; command?: string[]; timeoutMs?: number } }>('/v1/workloads/:namespace/:name/exec', async (request, reply) => {
+    const { slot = 0, command, timeoutMs = 60_000 } = request.body ?? {};
+    if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
+      return reply.code(400).send({ error: 'bad-request', detail: 'command must be a non-empty array of strings' });
+    }
+    try {
+      return await access.exec(`Workload/${request.params.namespace}/${request.params.name}`, slot, command, timeoutMs);
+    } catch (e) {
+      if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message });
+      return reply.code(502).send({ error: 'exec-failed', detail: (e as Error).message });
+    }
+  });
+}

@@ -1,0 +1,121 @@
+import type { Connection, Libp2p, Stream } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { lpStream } from '@libp2p/utils';
+import { multiaddr } from '@multiformats/multiaddr';
+import { z } from 'zod';
+import type { ContainerRuntime, ExecResult, ReplicaOwner } from './agent/runtime.js';
+import { UserError } from './errors.js';
+import type { SchedulerService } from './scheduler-service.js';
+import type { SwimService } from './swim-service.js';
+
+export const REPLICA_PROTOCOL = '/shoal/replica/1.0.0';
+const MAX_REQUEST_BYTES = 64 * 1024;
+const MAX_CHUNK_BYTES = 1024 * 1024;
+
+const request = z.discriminatedUnion('op', [
+  z.strictObject({ op: z.literal('logs'), workload: z.string().max(300), slot: z.number().int().min(0), follow: z.boolean(), tail: z.number().int().min(0).optional(), sinceMs: z.number().int().min(0).optional() }),
+  z.strictObject({ op: z.literal('exec'), workload: z.string().max(300), slot: z.number().int().min(0), command: z.array(z.string().max(4096)).min(1).max(256), timeoutMs: z.number().int().min(1).max(3_600_000) }),
+]);
+type ReplicaRequest = z.infer<typeof request>;
+
+const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
+const parse = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(bytes));
+
+/**
+ * `shoal logs` and `shoal exec` from any node: the node asked finds where the slot runs
+ * and, when that is another node, asks it over a libp2p stream. Each stream carries one
+ * request frame, then a header frame ({} or { error }), then the answer: log chunks
+ * until the end (or the reader's abort), or one exec result.
+ */
+export class ReplicaAccess {
+  constructor(
+    private readonly host: Libp2p,
+    private readonly runtime: ContainerRuntime,
+    private readonly owner: ReplicaOwner,
+    private readonly scheduler: SchedulerService,
+    private readonly swim: SwimService,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.host.handle(REPLICA_PROTOCOL, (stream, connection) => void this.serve(stream, connection), { maxInboundStreams: 64 });
+  }
+
+  async stop(): Promise<void> {
+    await this.host.unhandle(REPLICA_PROTOCOL);
+  }
+
+  async *logs(workload: string, slot: number, options: { follow: boolean; tail?: number | undefined; sinceMs?: number | undefined }, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    const node = this.nodeOf(workload, slot);
+    if (node === this.owner.node) {
+      yield* this.runtime.logs(await this.localId(workload, slot), { ...options, signal });
+      return;
+    }
+    const lp = await this.ask(node, { op: 'logs', workload, slot, ...options }, signal);
+    while (!signal.aborted) {
+      const chunk = await lp.read({ signal }).catch(() => undefined);
+      if (chunk === undefined) return;
+      yield chunk.subarray();
+    }
+  }
+
+  async exec(workload: string, slot: number, command: string[], timeoutMs: number): Promise<ExecResult> {
+    const node = this.nodeOf(workload, slot);
+    if (node === this.owner.node) return this.runtime.exec(await this.localId(workload, slot), command, timeoutMs);
+    const signal = AbortSignal.timeout(timeoutMs + 5_000);
+    const lp = await this.ask(node, { op: 'exec', workload, slot, command, timeoutMs }, signal);
+    return parse((await lp.read({ signal })).subarray()) as ExecResult;
+  }
+
+  private nodeOf(workload: string, slot: number): string {
+    const placed = this.scheduler.plan?.placed.find((p) => p.workload.key === workload && p.index === slot);
+    if (placed === undefined) throw new UserError(`${workload} has no replica in slot ${slot} placed on a node`);
+    return placed.assignment.node;
+  }
+
+  private async localId(workload: string, slot: number): Promise<string> {
+    const replicas = (await this.runtime.list(this.owner)).filter((r) => r.workload === workload && r.slot === slot);
+    const replica = replicas.find((r) => r.state === 'running') ?? replicas[0];
+    if (replica === undefined) throw new UserError(`slot ${slot} of ${workload} has no replica on ${this.owner.node} yet`);
+    return replica.id;
+  }
+
+  private async ask(node: string, body: ReplicaRequest, signal: AbortSignal) {
+    const peer = peerIdFromString(node);
+    const addrs = this.swim.member(node)?.record.addrs ?? [];
+    if (addrs.length > 0 && this.host.getConnections(peer).length === 0) await this.host.peerStore.merge(peer, { multiaddrs: addrs.map((a) => multiaddr(a)) });
+    const stream = await this.host.dialProtocol(peer, REPLICA_PROTOCOL, { signal });
+    signal.addEventListener('abort', () => stream.abort(new Error('the reader went away')), { once: true });
+    const lp = lpStream(stream, { maxDataLength: MAX_CHUNK_BYTES });
+    await lp.write(json(body), { signal });
+    const header = parse((await lp.read({ signal })).subarray()) as { error?: string };
+    if (header.error !== undefined) throw new UserError(`${node}: ${header.error}`);
+    return lp;
+  }
+
+  private async serve(stream: Stream, _connection: Connection): Promise<void> {
+    const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
+    const abort = new AbortController();
+    try {
+      const parsed = request.safeParse(parse((await lp.read({ signal: AbortSignal.timeout(10_000) })).subarray()));
+      if (!parsed.success) {
+        await lp.write(json({ error: `bad request: ${parsed.error.issues[0]?.message ?? 'invalid'}` }));
+        return;
+      }
+      const body = parsed.data;
+      const id = await this.localId(body.workload, body.slot);
+      await lp.write(json({}));
+      if (body.op === 'exec') {
+        await lp.write(json(await this.runtime.exec(id, body.command, body.timeoutMs)));
+        return;
+      }
+      for await (const chunk of this.runtime.logs(id, { follow: body.follow, tail: body.tail, sinceMs: body.sinceMs, signal: abort.signal })) {
+        for (let at = 0; at < chunk.length; at += MAX_CHUNK_BYTES) await lp.write(chunk.subarray(at, at + MAX_CHUNK_BYTES));
+      }
+    } catch (e) {
+      await lp.write(json({ error: (e as Error).message })).catch(() => undefined);
+    } finally {
+      abort.abort();
+      await stream.close().catch(() => stream.abort(new Error('closed')));
+    }
+  }
+}
