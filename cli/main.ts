@@ -162,6 +162,17 @@ apiOptions(
   await exec({ name, namespace: opts.namespace, slot: opts.slot, command, api: apiUrl(opts.api, opts.dataDir) });
 });
 
+apiOptions(
+  program
+    .command('events')
+    .description("the cluster's recent events, from every node, in time order")
+    .option('-w, --watch', 'keep printing new events', false)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
+).action(async (opts: { watch: boolean; output: string; dataDir: string; api?: string }) => {
+  const { events } = await import('./commands/events.js');
+  await events({ watch: opts.watch, output: opts.output, api: apiUrl(opts.api, opts.dataDir) });
+});
+
 const nodeFlagCommands = [
   ['cordon', 'place no new replicas on NODE (its running replicas stay)'],
   ['uncordon', 'let NODE take new replicas again (also ends a drain)'],

@@ -3,6 +3,7 @@ import type { MemberView } from '../protocol/swim/index.js';
 import { registerReplicaRoutes } from './api-replicas.js';
 import { registerSchedulingRoutes } from './api-scheduling.js';
 import { registerStateRoutes } from './api-state.js';
+import type { EventFeed } from './event-feed.js';
 import type { EventLog } from './event-log.js';
 import type { ReplicaAccess } from './replica-access.js';
 import type { SchedulerService } from './scheduler-service.js';
@@ -40,6 +41,7 @@ export interface ApiContext {
   scheduler: SchedulerService;
   replicas: ReplicaAccess;
   events: EventLog;
+  feed: EventFeed;
   runtime: 'docker' | 'process';
   clusterId: string;
   startedAt: Date;
@@ -69,5 +71,10 @@ export function createApi(context: ApiContext): FastifyInstance {
   registerStateRoutes(app, context.state);
   registerSchedulingRoutes(app, context.state, context.scheduler, context.events);
   registerReplicaRoutes(app, context.replicas);
+  app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
+    const sinceMs = Number(request.query.sinceMs ?? 0);
+    if (!Number.isFinite(sinceMs) || sinceMs < 0) return reply.code(400).send({ error: 'bad-request', detail: 'sinceMs must be a time in ms' });
+    return context.feed.clusterEvents(sinceMs);
+  });
   return app;
 }

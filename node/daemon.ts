@@ -17,6 +17,7 @@ import { createHost, loopbackTrust } from './host.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { registerFaultRoutes } from './api-faults.js';
 import { PartitionGate } from './partition-gate.js';
+import { EventFeed } from './event-feed.js';
 import { EventLog } from './event-log.js';
 import { NodeWriter } from './node-writer.js';
 import { Redialer } from './redialer.js';
@@ -159,8 +160,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim);
     await replicas.start();
     cleanup.push(() => replicas.stop());
+    const feed = new EventFeed(host, swim, events);
+    await feed.start();
+    cleanup.push(() => feed.stop());
 
-    const api = createApi({ swim, transport, state, scheduler, replicas, events, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
+    const api = createApi({ swim, transport, state, scheduler, replicas, events, feed, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
     if (gate) registerFaultRoutes(api, host, gate);
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;

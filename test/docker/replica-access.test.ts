@@ -72,6 +72,11 @@ function followNewLines(api: string, count: number): Promise<string[]> {
     const exec = await runShoal(['exec', 'ticker', '--api', hostPort(elsewhere), '--', 'sh', '-c', 'echo from-inside; exit 3']);
     assert.equal([exec.code, exec.stdout], [3, 'from-inside\n'], exec.stderr);
 
+    const events = await runShoal(['events', '-o', 'json', '--api', hostPort(elsewhere)]);
+    const seen = (JSON.parse(events.stdout) as { events: { kind: string; node: string; object: string }[] }).events;
+    assert.ok(seen.some((e) => e.kind === 'started' && e.node === running.node && e.object === 'Workload/default/ticker'), 'the running node\'s start event, seen from another node');
+    assert.ok(seen.some((e) => e.kind === 'placed'), events.stdout);
+
     const missing = await runShoal(['logs', 'ticker', '--slot', '7', '--api', hostPort(elsewhere)]);
     assert.is(missing.code, 1);
     assert.match(missing.stderr, /no replica in slot 7/);
