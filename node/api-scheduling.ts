@@ -22,6 +22,8 @@ export interface PlacementJson {
   /** The replica's state as its node reported it, or why the slot has no node. */
   state: string;
   restarts: number;
+  /** Running, and passing its readiness probe if it has one. */
+  ready: boolean;
   address: string | null;
   hostPorts: number[];
   message: string | null;
@@ -49,6 +51,7 @@ function placementsJson(state: StateService, view: ClusterView, plan: Plan, filt
       nodeState: view.nodes.get(p.assignment.node)?.state ?? 'unknown',
       state: current?.state ?? 'pending',
       restarts: current?.restarts ?? 0,
+      ready: current?.ready ?? false,
       address: current?.address ?? null,
       hostPorts: current?.hostPorts ?? [],
       message: current?.message ?? null,
@@ -57,7 +60,7 @@ function placementsJson(state: StateService, view: ClusterView, plan: Plan, filt
   const unplaced = [...plan.open.map((o) => ({ workload: o.workload, index: o.index, state: 'scheduling', message: o.because })), ...plan.waiting.map((w) => ({ workload: w.workload, index: w.index, state: w.decision.reason === 'backoff' ? 'unschedulable' : `waiting (${w.decision.reason})`, message: null }))];
   for (const u of unplaced) {
     if (filter !== undefined && u.workload.key !== filter) continue;
-    out.push({ workload: u.workload.key, ...nameOf(u.workload.key), slot: u.index, epoch: null, node: null, nodeState: 'unknown', state: u.state, restarts: 0, address: null, hostPorts: [], message: u.message });
+    out.push({ workload: u.workload.key, ...nameOf(u.workload.key), slot: u.index, epoch: null, node: null, nodeState: 'unknown', state: u.state, restarts: 0, ready: false, address: null, hostPorts: [], message: u.message });
   }
   return out.sort((a, b) => (a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : a.slot - b.slot));
 }

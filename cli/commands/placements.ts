@@ -2,7 +2,7 @@ import type { PlacementJson } from '../../node/api-scheduling.js';
 import { ApiClient } from '../client.js';
 import { table } from '../table.js';
 
-export const PLACEMENT_HEADERS = ['WORKLOAD', 'SLOT', 'NODE', 'NODE STATE', 'STATE', 'RESTARTS', 'EPOCH', 'PORTS', 'MESSAGE'];
+export const PLACEMENT_HEADERS = ['WORKLOAD', 'SLOT', 'NODE', 'NODE STATE', 'STATE', 'READY', 'RESTARTS', 'EPOCH', 'PORTS', 'MESSAGE'];
 
 export const placementRows = (placements: readonly PlacementJson[]): string[][] =>
   placements.map((p) => [
@@ -11,6 +11,7 @@ export const placementRows = (placements: readonly PlacementJson[]): string[][] 
     p.node ?? '-',
     p.node === null ? '-' : p.nodeState === 'suspect' ? 'unreachable' : p.nodeState,
     p.state,
+    p.ready ? 'yes' : 'no',
     String(p.restarts),
     p.epoch === null ? '-' : String(p.epoch),
     p.hostPorts.join(',') || '-',

@@ -9,6 +9,7 @@ import type { EventLog } from '../event-log.js';
 import type { NodeWriter } from '../node-writer.js';
 import type { StateService } from '../state-service.js';
 import { bootSlots, desiredReplicas, ownStatuses, type SlotRef } from './desired.js';
+import { Prober } from './prober.js';
 import type { ContainerRuntime, ReplicaOwner } from './runtime.js';
 
 export interface AgentOptions {
@@ -40,12 +41,21 @@ export class Agent {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  private readonly prober: Prober;
 
   constructor(private readonly options: AgentOptions) {
     this.written = ownStatuses(options.state.replica.document, options.owner.node);
+    this.prober = new Prober(options.runtime, {
+      unhealthy: (replica, message) => {
+        this.event('unhealthy', replica.workload, `slot ${replica.slot}: liveness failed (${message}); stopping it for its restart policy`);
+        void options.runtime.stop(replica.id, options.stopGraceMs ?? 10_000).finally(() => this.kick());
+      },
+      changed: () => this.kick(),
+    });
   }
 
   start(): void {
+    this.prober.start();
     const boot = bootSlots(this.written);
     if (boot.length > 0) this.options.log.info({ replicas: boot.length }, 'starting the replicas this node ran before, from its stored state');
     this.options.state.onChange(() => this.kick());
@@ -55,6 +65,7 @@ export class Agent {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.prober.stop();
     clearInterval(this.timer);
     await this.running;
   }
@@ -85,8 +96,13 @@ export class Agent {
     const backoff = this.options.backoff ?? defaultBackoff;
     const result = reconcile({ desired, observed, book: this.book, nowMs: Date.now(), backoff, node: owner.node });
     this.book = result.book;
+    const byName = new Map(desired.map((d) => [`${replicaName(d)}@${d.epoch}/${d.specVersion}`, d]));
+    this.prober.track(observed.flatMap((o) => {
+      const match = byName.get(`${replicaName(o)}@${o.epoch}/${o.specVersion}`);
+      return o.state === 'running' && match !== undefined ? [{ observed: o, desired: match }] : [];
+    }));
     await this.execute(result.actions, backoff);
-    await this.report(result.statuses, desired);
+    await this.report(result.statuses.map((s) => ({ ...s, ...this.prober.health(s) })), desired);
   }
 
   private async execute(actions: readonly AgentAction[], backoff: BackoffConfig): Promise<void> {

@@ -55,6 +55,10 @@ export class DockerRuntime implements ContainerRuntime {
     await ignoreStatus(this.docker.getContainer(id).start(), [304]);
   }
 
+  async stop(id: string, graceMs: number): Promise<void> {
+    await ignoreStatus(this.docker.getContainer(id).stop({ t: Math.ceil(graceMs / 1000) }), [304, 404]);
+  }
+
   async remove(id: string, graceMs: number): Promise<void> {
     const container = this.docker.getContainer(id);
     await ignoreStatus(container.stop({ t: Math.ceil(graceMs / 1000) }), [304, 404]);

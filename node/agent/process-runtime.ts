@@ -100,6 +100,11 @@ export class ProcessRuntime implements ContainerRuntime {
     await this.write(id, { ...record, ...(await this.spawn(id, record.command, record.env)) });
   }
 
+  async stop(id: string, graceMs: number): Promise<void> {
+    const record = await this.read(id);
+    if (record !== undefined && isRunning(record)) await stop(record, graceMs);
+  }
+
   async remove(id: string, graceMs: number): Promise<void> {
     const record = await this.read(id);
     if (record !== undefined && isRunning(record)) await stop(record, graceMs);

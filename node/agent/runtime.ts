@@ -20,6 +20,8 @@ export interface ContainerRuntime {
   start(replica: DesiredReplica, owner: ReplicaOwner): Promise<string>;
   /** Starts an exited replica again, in place. */
   restart(id: string): Promise<void>;
+  /** Stops a replica and keeps it, exited, as a failed liveness probe does: its restart policy decides what follows. */
+  stop(id: string, graceMs: number): Promise<void>;
   /** Stops (SIGTERM, then SIGKILL after `graceMs`) and removes a replica; a missing one is not an error. */
   remove(id: string, graceMs: number): Promise<void>;
   /** The replica's output (stdout and stderr interleaved); with `follow`, new output until `signal` aborts. */

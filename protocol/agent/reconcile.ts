@@ -45,6 +45,10 @@ export interface ReplicaStatus {
   firstRunningAtMs?: number;
   /** Retrying on this node is pointless; the scheduler places the slot elsewhere. */
   permanentFailure: boolean;
+  /** Running and its readiness probe (if any) passing; added by the node's prober. */
+  ready?: boolean;
+  /** The probes' verdicts, where the spec has them. */
+  probes?: { liveness?: 'passing' | 'failing'; readiness?: 'passing' | 'failing' };
 }
 
 export interface ReconcileInput {

@@ -1,3 +1,5 @@
+import type { ProbeSpec } from './probe.js';
+
 /**
  * The agent's vocabulary: what the document asks a node to run (a desired replica), and
  * what its container runtime reports (an observed replica). Both name a replica by
@@ -24,6 +26,10 @@ export interface ContainerSpec {
   restartPolicy: RestartPolicy;
   /** Linux capabilities to keep; every other one is dropped. */
   capabilities: string[];
+  /** Failing, the replica is restarted (by its restart policy, with back-off). */
+  liveness?: ProbeSpec | undefined;
+  /** Until it passes, the replica is not ready: rollouts wait for it. */
+  readiness?: ProbeSpec | undefined;
 }
 
 export interface DesiredReplica {

@@ -1,11 +1,12 @@
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { canonicalJson, type Json } from '../../crdt/json.js';
+import type { ProbeCheck, ProbeSpec } from '../agent/probe.js';
 import type { ContainerSpec, PortMapping, RestartPolicy } from '../agent/replica.js';
 import { cpuMillis, memoryBytes } from './quantity.js';
 
 /** The spec fields that shape a container: a change to any of them replaces the replica. */
-const CONTAINER_FIELDS = ['image', 'command', 'args', 'env', 'ports', 'resources', 'restartPolicy', 'capabilities'] as const;
+const CONTAINER_FIELDS = ['image', 'command', 'args', 'env', 'ports', 'resources', 'restartPolicy', 'capabilities', 'livenessProbe', 'readinessProbe'] as const;
 
 type Fields = Readonly<Record<string, Json>>;
 
@@ -30,6 +31,33 @@ export function resourcesOf(fields: Fields): { cpuMillis: number; memoryBytes: n
   return { cpuMillis: cpu === undefined ? 0 : (cpuMillis(cpu) ?? 0), memoryBytes: memory === undefined ? 0 : (memoryBytes(memory) ?? 0) };
 }
 
+type JsonRecord = { [key: string]: Json };
+const asRecord = (v: Json | undefined): JsonRecord | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? v : undefined);
+const seconds = (v: Json | undefined, fallback: number): number => (typeof v === 'number' ? v : fallback) * 1000;
+
+/** A probe as validated at apply time; anything else (never from a validated apply) is no probe. */
+export function probeOf(value: Json | undefined): ProbeSpec | undefined {
+  const p = asRecord(value);
+  if (p === undefined) return undefined;
+  const http = asRecord(p.http);
+  const tcp = asRecord(p.tcp);
+  const exec = asRecord(p.exec);
+  let check: ProbeCheck | undefined;
+  if (http !== undefined && typeof http.port === 'number') check = { kind: 'http', path: typeof http.path === 'string' ? http.path : '/', port: http.port };
+  else if (tcp !== undefined && typeof tcp.port === 'number') check = { kind: 'tcp', port: tcp.port };
+  else if (exec !== undefined && strings(exec.command) !== undefined) check = { kind: 'exec', command: strings(exec.command) as string[] };
+  if (check === undefined) return undefined;
+  const count = (v: Json | undefined, fallback: number): number => (typeof v === 'number' && v >= 1 ? v : fallback);
+  return {
+    check,
+    initialDelayMs: seconds(p.initialDelaySeconds, 0),
+    periodMs: seconds(p.periodSeconds, 10),
+    timeoutMs: seconds(p.timeoutSeconds, 1),
+    successThreshold: count(p.successThreshold, 1),
+    failureThreshold: count(p.failureThreshold, 3),
+  };
+}
+
 /** A workload's document fields as what a runtime starts. */
 export function containerSpecOf(fields: Fields): ContainerSpec {
   const env: Record<string, string> = {};
@@ -47,6 +75,8 @@ export function containerSpecOf(fields: Fields): ContainerSpec {
     memoryBytes: memory > 0 ? memory : undefined,
     restartPolicy: (policy === 'on-failure' || policy === 'never' ? policy : 'always') as RestartPolicy,
     capabilities: strings(fields['spec.capabilities']) ?? [],
+    liveness: probeOf(fields['spec.livenessProbe']),
+    readiness: probeOf(fields['spec.readinessProbe']),
   };
 }
 

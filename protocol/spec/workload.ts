@@ -21,6 +21,22 @@ const constraint = z.strictObject({
   values: z.array(z.string()).optional(),
 });
 
+const port = z.number().int().min(1).max(65535);
+
+/** Kubernetes' probe fields, in seconds as there; exactly one of http, tcp and exec. */
+const probe = z
+  .strictObject({
+    http: z.strictObject({ path: z.string().startsWith('/').default('/'), port }).optional(),
+    tcp: z.strictObject({ port }).optional(),
+    exec: z.strictObject({ command: z.array(z.string()).min(1) }).optional(),
+    initialDelaySeconds: z.number().min(0).max(3600).default(0),
+    periodSeconds: z.number().min(0.1).max(3600).default(10),
+    timeoutSeconds: z.number().min(0.1).max(3600).default(1),
+    successThreshold: z.number().int().min(1).max(100).default(1),
+    failureThreshold: z.number().int().min(1).max(100).default(3),
+  })
+  .refine((p) => [p.http, p.tcp, p.exec].filter((c) => c !== undefined).length === 1, 'a probe has exactly one of http, tcp and exec');
+
 export const workloadSchema = z.strictObject({
   apiVersion: z.literal('shoal/v1'),
   kind: z.literal('Workload'),
@@ -54,6 +70,8 @@ export const workloadSchema = z.strictObject({
       })
       .optional(),
     restartPolicy: z.enum(['always', 'on-failure', 'never']).default('always'),
+    livenessProbe: probe.optional(),
+    readinessProbe: probe.optional(),
     /** Linux capabilities the container keeps; all others are dropped. */
     capabilities: z.array(z.string().regex(/^[A-Z_]{2,32}$/, 'capability names are upper-case, such as NET_BIND_SERVICE')).optional(),
     partitionPolicy: z.enum(['available', 'majority']).default('available'),

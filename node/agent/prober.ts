@@ -1,0 +1,92 @@
+import { initialProbeState, observeProbe, probeDue, type ProbeSpec, type ProbeState } from '../../protocol/agent/probe.js';
+import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
+import type { ReplicaStatus } from '../../protocol/agent/reconcile.js';
+import { runCheck } from './probe-check.js';
+import type { ContainerRuntime } from './runtime.js';
+
+type Role = 'liveness' | 'readiness';
+
+interface Tracked {
+  replica: ObservedReplica;
+  specs: Partial<Record<Role, ProbeSpec>>;
+  states: Partial<Record<Role, ProbeState>>;
+  running: Set<Role>;
+}
+
+export interface ProberEvents {
+  /** Liveness failed: the agent stops the replica and its restart policy takes over. */
+  unhealthy(replica: ObservedReplica, message: string): void;
+  /** A verdict changed: the status in the document must change too. */
+  changed(): void;
+}
+
+const TICK_MS = 100;
+
+/**
+ * Runs the liveness and readiness probes of the replicas this node runs, each on its own
+ * period. A replica's verdicts start afresh whenever it (re)starts.
+ */
+export class Prober {
+  private tracked = new Map<string, Tracked>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly runtime: ContainerRuntime,
+    private readonly events: ProberEvents,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), TICK_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The running replicas and their specs, after each agent pass. */
+  track(running: readonly { observed: ObservedReplica; desired: DesiredReplica }[]): void {
+    const next = new Map<string, Tracked>();
+    for (const { observed, desired } of running) {
+      const specs: Tracked['specs'] = {};
+      if (desired.spec.liveness !== undefined) specs.liveness = desired.spec.liveness;
+      if (desired.spec.readiness !== undefined) specs.readiness = desired.spec.readiness;
+      const held = this.tracked.get(observed.id);
+      const same = held !== undefined && held.replica.startedAtMs === observed.startedAtMs && held.replica.specVersion === observed.specVersion;
+      next.set(observed.id, same ? { ...held, replica: observed } : { replica: observed, specs, states: {}, running: new Set() });
+    }
+    this.tracked = next;
+  }
+
+  /** What the status says of a replica's health: ready, and each probe's verdict. */
+  health(status: ReplicaStatus): Pick<ReplicaStatus, 'ready' | 'probes'> {
+    const tracked = [...this.tracked.values()].find((t) => replicaName(t.replica) === replicaName(status) && t.replica.epoch === status.epoch);
+    if (tracked === undefined || status.state !== 'running') return { ready: false };
+    const verdict = (role: Role): ProbeState => tracked.states[role] ?? initialProbeState(role);
+    const probes: NonNullable<ReplicaStatus['probes']> = {};
+    for (const role of ['liveness', 'readiness'] as const) if (tracked.specs[role] !== undefined) probes[role] = verdict(role).passing ? 'passing' : 'failing';
+    const ready = tracked.specs.readiness === undefined || verdict('readiness').passing;
+    return Object.keys(probes).length > 0 ? { ready, probes } : { ready };
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    for (const tracked of this.tracked.values()) {
+      for (const role of ['liveness', 'readiness'] as const) {
+        const spec = tracked.specs[role];
+        const state = tracked.states[role] ?? initialProbeState(role);
+        if (spec === undefined || tracked.running.has(role) || !probeDue(state, spec, tracked.replica.startedAtMs ?? now, now)) continue;
+        tracked.running.add(role);
+        void runCheck(spec, tracked.replica, this.runtime).then((result) => {
+          tracked.running.delete(role);
+          if (this.tracked.get(tracked.replica.id) !== tracked) return;
+          const next = observeProbe(tracked.states[role] ?? initialProbeState(role), spec, result.ok, result.message, Date.now());
+          const before = (tracked.states[role] ?? initialProbeState(role)).passing;
+          tracked.states[role] = next;
+          if (before === next.passing) return;
+          this.events.changed();
+          if (role === 'liveness' && !next.passing) this.events.unhealthy(tracked.replica, next.lastMessage ?? 'liveness probe failed');
+        });
+      }
+    }
+  }
+}
