@@ -173,6 +173,37 @@ apiOptions(
   await events({ watch: opts.watch, output: opts.output, api: apiUrl(opts.api, opts.dataDir) });
 });
 
+const rollout = program.command('rollout').description('rolling updates: follow one, list revisions, roll back');
+apiOptions(
+  rollout
+    .command('status')
+    .description('follow a rollout until it completes (exit 0) or rolls back (exit 1)')
+    .argument('<name>', 'the workload')
+    .option('--no-watch', 'print the state once')
+    .option('-n, --namespace <namespace>', 'namespace', 'default'),
+).action(async (name: string, opts: { watch: boolean; namespace: string; dataDir: string; api?: string }) => {
+  const { rolloutStatus } = await import('./commands/rollout.js');
+  await rolloutStatus({ name, namespace: opts.namespace, watch: opts.watch, api: apiUrl(opts.api, opts.dataDir) });
+});
+apiOptions(rollout.command('history').description("a workload's revisions, and why any failed").argument('<name>', 'the workload').option('-n, --namespace <namespace>', 'namespace', 'default')).action(
+  async (name: string, opts: { namespace: string; dataDir: string; api?: string }) => {
+    const { rolloutHistory } = await import('./commands/rollout.js');
+    await rolloutHistory({ name, namespace: opts.namespace, api: apiUrl(opts.api, opts.dataDir) });
+  },
+);
+apiOptions(
+  rollout
+    .command('undo')
+    .description('roll a workload back to the revision before (or --to-revision N)')
+    .argument('<name>', 'the workload')
+    .option('--to-revision <n>', 'a revision number from `shoal rollout history`')
+    .option('-n, --namespace <namespace>', 'namespace', 'default')
+    .addOption(keyOption()),
+).action(async (name: string, opts: { toRevision?: string; namespace: string; key: string; dataDir: string; api?: string }) => {
+  const { rolloutUndo } = await import('./commands/rollout.js');
+  await rolloutUndo({ name, namespace: opts.namespace, toRevision: opts.toRevision, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+});
+
 const nodeFlagCommands = [
   ['cordon', 'place no new replicas on NODE (its running replicas stay)'],
   ['uncordon', 'let NODE take new replicas again (also ends a drain)'],
@@ -186,6 +217,9 @@ for (const [action, description] of nodeFlagCommands) {
     },
   );
 }
+
+const { addTestnetCommands } = await import('./commands/testnet.js');
+addTestnetCommands(program.command('testnet').description('a testnet of Shoal nodes in Docker containers on this host, and faults to apply to them'));
 
 const operator = program.command('operator').description('operator keys: who may write to the cluster');
 operator

@@ -24,6 +24,8 @@ export interface PlacementJson {
   restarts: number;
   /** Running, and passing its readiness probe if it has one. */
   ready: boolean;
+  /** The spec version (revision) the replica runs. */
+  version: string | null;
   address: string | null;
   hostPorts: number[];
   message: string | null;
@@ -52,6 +54,7 @@ function placementsJson(state: StateService, view: ClusterView, plan: Plan, filt
       state: current?.state ?? 'pending',
       restarts: current?.restarts ?? 0,
       ready: current?.ready ?? false,
+      version: current?.specVersion ?? null,
       address: current?.address ?? null,
       hostPorts: current?.hostPorts ?? [],
       message: current?.message ?? null,
@@ -60,7 +63,7 @@ function placementsJson(state: StateService, view: ClusterView, plan: Plan, filt
   const unplaced = [...plan.open.map((o) => ({ workload: o.workload, index: o.index, state: 'scheduling', message: o.because })), ...plan.waiting.map((w) => ({ workload: w.workload, index: w.index, state: w.decision.reason === 'backoff' ? 'unschedulable' : `waiting (${w.decision.reason})`, message: null }))];
   for (const u of unplaced) {
     if (filter !== undefined && u.workload.key !== filter) continue;
-    out.push({ workload: u.workload.key, ...nameOf(u.workload.key), slot: u.index, epoch: null, node: null, nodeState: 'unknown', state: u.state, restarts: 0, ready: false, address: null, hostPorts: [], message: u.message });
+    out.push({ workload: u.workload.key, ...nameOf(u.workload.key), slot: u.index, epoch: null, node: null, nodeState: 'unknown', state: u.state, restarts: 0, ready: false, version: null, address: null, hostPorts: [], message: u.message });
   }
   return out.sort((a, b) => (a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : a.slot - b.slot));
 }

@@ -154,6 +154,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       events,
       log,
       scheduled: () => scheduler.desired()?.map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch })),
+      placed: () => (scheduler.plan?.placed ?? []).map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch, node: s.assignment.node })),
     });
     agent.start();
     cleanup.push(() => agent.stop(), () => runtime.close());

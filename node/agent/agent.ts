@@ -8,7 +8,10 @@ import { statusKey } from '../../protocol/scheduler/from-document.js';
 import type { EventLog } from '../event-log.js';
 import type { NodeWriter } from '../node-writer.js';
 import type { StateService } from '../state-service.js';
-import { bootSlots, desiredReplicas, ownStatuses, type SlotRef } from './desired.js';
+import { bootSlots, desiredReplicas, ownStatuses, type PlacedRef, type SlotRef, type WorkloadRollout } from './desired.js';
+import { revisionFailure } from '../../protocol/rollout/failure.js';
+import { rolloutKey } from '../../protocol/rollout/revisions.js';
+import { rolloutFailureField } from '../../crdt/node-writes.js';
 import { Prober } from './prober.js';
 import type { ContainerRuntime, ReplicaOwner } from './runtime.js';
 
@@ -21,6 +24,8 @@ export interface AgentOptions {
   log: Logger;
   /** The slots the scheduler gives this node; undefined until it has joined and planned. */
   scheduled: () => SlotRef[] | undefined;
+  /** Every placed slot of the cluster: a rollout is paced by all of a workload's slots. */
+  placed: () => PlacedRef[];
   intervalMs?: number;
   backoff?: BackoffConfig;
   /** How long a replica gets to stop after SIGTERM. */
@@ -42,6 +47,8 @@ export class Agent {
   private again = false;
   private stopped = false;
   private readonly prober: Prober;
+  /** Revisions this node has already marked failed, by `<workload>@<spec version>`. */
+  private readonly judged = new Set<string>();
 
   constructor(private readonly options: AgentOptions) {
     this.written = ownStatuses(options.state.replica.document, options.owner.node);
@@ -90,11 +97,11 @@ export class Agent {
 
   private async pass(): Promise<void> {
     const { state, runtime, owner } = this.options;
-    const slots = this.options.scheduled() ?? bootSlots(this.written);
-    const desired = desiredReplicas(state.replica.document, slots);
+    const scheduled = this.options.scheduled();
+    const { replicas: desired, rollouts } = desiredReplicas(state.replica.document, scheduled ?? bootSlots(this.written), scheduled === undefined ? [] : this.options.placed());
     const observed = await runtime.list(owner);
     const backoff = this.options.backoff ?? defaultBackoff;
-    const result = reconcile({ desired, observed, book: this.book, nowMs: Date.now(), backoff, node: owner.node });
+    const result = reconcile({ desired, observed, book: this.book, nowMs: Date.now(), backoff, node: owner.node, ready: this.prober.readyIds() });
     this.book = result.book;
     const byName = new Map(desired.map((d) => [`${replicaName(d)}@${d.epoch}/${d.specVersion}`, d]));
     this.prober.track(observed.flatMap((o) => {
@@ -102,7 +109,9 @@ export class Agent {
       return o.state === 'running' && match !== undefined ? [{ observed: o, desired: match }] : [];
     }));
     await this.execute(result.actions, backoff);
-    await this.report(result.statuses.map((s) => ({ ...s, ...this.prober.health(s) })), desired);
+    const statuses = result.statuses.map((s) => ({ ...s, ...this.prober.health(s) }));
+    await this.report(statuses, desired);
+    await this.judgeRollouts(statuses, rollouts);
   }
 
   private async execute(actions: readonly AgentAction[], backoff: BackoffConfig): Promise<void> {
@@ -149,6 +158,28 @@ export class Agent {
       const chunk = ops.slice(i, i + 500);
       if (await this.options.writer.write(chunk).catch(() => false)) for (const op of chunk) this.written.set(op.key, next.get(op.key) as ReplicaStatus);
     }
+  }
+
+  /**
+   * A replica of a revision being rolled out that cannot start, crash-loops or is not
+   * ready in time marks the revision failed in the document; every node then plans the
+   * rollback to the last good revision from that mark.
+   */
+  private async judgeRollouts(statuses: readonly ReplicaStatus[], rollouts: ReadonlyMap<string, WorkloadRollout>): Promise<void> {
+    const ops: Op[] = [];
+    const marked: string[] = [];
+    for (const status of statuses) {
+      const rollout = rollouts.get(status.workload);
+      if (rollout === undefined || rollout.plan.complete || rollout.plan.rolledBackFrom !== undefined || rollout.revisions < 2) continue;
+      if (status.specVersion !== rollout.plan.target || this.judged.has(`${status.workload}@${status.specVersion}`)) continue;
+      const reason = revisionFailure(status, rollout.policy.progressDeadlineMs, Date.now());
+      if (reason === undefined) continue;
+      marked.push(`${status.workload}@${status.specVersion}`);
+      this.judged.add(`${status.workload}@${status.specVersion}`);
+      this.event('rollout-failed', status.workload, `revision ${status.specVersion} failed on slot ${status.slot}: ${reason}; rolling back`);
+      ops.push({ key: rolloutKey(status.workload), set: { [rolloutFailureField(status.specVersion, this.options.owner.node)]: { reason, slot: status.slot, atMs: Date.now() } } });
+    }
+    if (ops.length > 0 && !(await this.options.writer.write(ops).catch(() => false))) for (const key of marked) this.judged.delete(key);
   }
 
   private event(kind: string, object: string, message: string): void {

@@ -1,7 +1,9 @@
-import type { ClusterDocument, Json } from '../../crdt/index.js';
+import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
+import { failedRevisions, revisionsOf } from '../../protocol/rollout/revisions.js';
+import { planRollout, rolloutPolicyOf, type RolloutPlan, type RolloutPolicy } from '../../protocol/rollout/plan.js';
 import type { DesiredReplica } from '../../protocol/agent/replica.js';
 import type { ReplicaStatus } from '../../protocol/agent/reconcile.js';
-import { slotOfObject } from '../../protocol/scheduler/from-document.js';
+import { slotOfObject, statusKey } from '../../protocol/scheduler/from-document.js';
 import { STATUS_KIND } from '../../crdt/node-writes.js';
 import { containerSpecOf, specVersionOf } from '../../protocol/spec/container.js';
 
@@ -10,15 +12,57 @@ export interface SlotRef {
   workload: string;
   index: number;
   epoch: number;
+  /** The spec version it ran before a restart, while the node has no plan yet. */
+  version?: string | undefined;
 }
 
-/** Slots as replicas to run, with the spec each workload has now; a slot whose workload is gone is dropped. */
-export function desiredReplicas(document: ClusterDocument, slots: readonly SlotRef[]): DesiredReplica[] {
-  return slots.flatMap((slot) => {
-    const fields = document.get(slot.workload);
-    if (fields === undefined) return [];
-    return [{ workload: slot.workload, slot: slot.index, epoch: slot.epoch, specVersion: specVersionOf(fields), spec: containerSpecOf(fields) }];
+/** A slot placed anywhere: rollouts pace every slot of a workload by all of them. */
+export interface PlacedRef {
+  workload: string;
+  index: number;
+  epoch: number;
+  node: string;
+}
+
+export interface WorkloadRollout {
+  plan: RolloutPlan;
+  policy: RolloutPolicy;
+  revisions: number;
+}
+
+/** How far the rollout of one workload has come, from its slots' statuses in the document. */
+export function rolloutOf(document: ClusterDocument, workload: string, placed: readonly PlacedRef[]): { rollout: WorkloadRollout; fieldsOf: (version: string) => ObjectValue } {
+  const fields = document.get(workload) as ObjectValue;
+  const current = specVersionOf(fields);
+  const revisions = new Map(revisionsOf(document, workload).map((r) => [r.version, r.fields]));
+  revisions.delete(current);
+  const slots = placed
+    .filter((p) => p.workload === workload)
+    .map((p) => {
+      const status = document.get(statusKey(workload, p.index))?.[p.node] as unknown as ReplicaStatus | undefined;
+      const mine = status !== undefined && status.epoch === p.epoch;
+      return { index: p.index, version: mine ? status.specVersion : undefined, ready: mine && status.ready === true };
+    });
+  const policy = rolloutPolicyOf(fields['spec.rollout']);
+  const plan = planRollout({ current, revisions: [...revisions.keys(), current], failed: new Set(failedRevisions(document, workload).keys()), slots, policy });
+  return { rollout: { plan, policy, revisions: revisions.size + 1 }, fieldsOf: (version) => revisions.get(version) ?? fields };
+}
+
+/**
+ * Slots as replicas to run, each with the revision its workload's rollout gives it; a
+ * slot whose workload is gone is dropped.
+ */
+export function desiredReplicas(document: ClusterDocument, slots: readonly SlotRef[], placed: readonly PlacedRef[]): { replicas: DesiredReplica[]; rollouts: Map<string, WorkloadRollout> } {
+  const rollouts = new Map<string, WorkloadRollout>();
+  const replicas = slots.flatMap((slot): DesiredReplica[] => {
+    if (document.get(slot.workload) === undefined) return [];
+    const { rollout, fieldsOf } = rolloutOf(document, slot.workload, placed);
+    rollouts.set(slot.workload, rollout);
+    const target = rollout.plan.slots.get(slot.index) ?? { version: slot.version ?? rollout.plan.target, surge: false };
+    const fields = fieldsOf(target.version);
+    return [{ workload: slot.workload, slot: slot.index, epoch: slot.epoch, specVersion: specVersionOf(fields), spec: containerSpecOf(fields), surge: target.surge }];
   });
+  return { replicas, rollouts };
 }
 
 /**
@@ -37,4 +81,4 @@ export function ownStatuses(document: ClusterDocument, node: string): Map<string
 }
 
 export const bootSlots = (statuses: ReadonlyMap<string, ReplicaStatus>): SlotRef[] =>
-  [...statuses.values()].filter((s) => s.state === 'running').map((s) => ({ workload: s.workload, index: s.slot, epoch: s.epoch }));
+  [...statuses.values()].filter((s) => s.state === 'running').map((s) => ({ workload: s.workload, index: s.slot, epoch: s.epoch, version: s.specVersion }));

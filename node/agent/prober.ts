@@ -57,6 +57,13 @@ export class Prober {
     this.tracked = next;
   }
 
+  /** Running replicas whose readiness passes (or that have no readiness probe). */
+  readyIds(): Set<string> {
+    const ready = new Set<string>();
+    for (const [id, t] of this.tracked) if (t.specs.readiness === undefined || (t.states.readiness?.passing ?? false)) ready.add(id);
+    return ready;
+  }
+
   /** What the status says of a replica's health: ready, and each probe's verdict. */
   health(status: ReplicaStatus): Pick<ReplicaStatus, 'ready' | 'probes'> {
     const tracked = [...this.tracked.values()].find((t) => replicaName(t.replica) === replicaName(status) && t.replica.epoch === status.epoch);

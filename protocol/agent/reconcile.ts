@@ -59,6 +59,8 @@ export interface ReconcileInput {
   backoff: BackoffConfig;
   /** This node's peer id, written into each status. */
   node: string;
+  /** Observed replicas whose readiness passes: a surging update keeps the old one until the new is among them. */
+  ready?: ReadonlySet<string>;
 }
 
 export interface ReconcileResult {
@@ -89,7 +91,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
   for (const replica of desired) {
     const name = replicaName(replica);
     const found = (observedByName.get(name) ?? []).filter((o) => o.epoch === replica.epoch);
-    const { keeper, removals } = sortOut(replica, found);
+    const { keeper, removals } = sortOut(replica, found, input.ready ?? new Set());
     const record = recordFor(input.book, replica);
     const step = keeper === undefined ? absentStep(replica, record, input) : observedStep(replica, keeper, record, input);
     planned.push(...[...removals, ...step.actions].map((action) => ({ name, action })));
@@ -141,9 +143,10 @@ const keeperOrder = (a: ObservedReplica, b: ObservedReplica): number =>
   compareText(a.id, b.id);
 
 /** The copies of this placement: one to keep, others of the same spec as duplicates, older specs as replaced. */
-function sortOut(replica: DesiredReplica, found: readonly ObservedReplica[]): { keeper?: ObservedReplica; removals: AgentAction[] } {
+function sortOut(replica: DesiredReplica, found: readonly ObservedReplica[], ready: ReadonlySet<string>): { keeper?: ObservedReplica; removals: AgentAction[] } {
   const current = found.filter((o) => o.specVersion === replica.specVersion).sort(keeperOrder);
-  const stale = found.filter((o) => o.specVersion !== replica.specVersion);
+  const surging = replica.surge === true && !(current[0] !== undefined && ready.has(current[0].id));
+  const stale = surging ? [] : found.filter((o) => o.specVersion !== replica.specVersion);
   const removals: AgentAction[] = [
     ...stale.map((o): AgentAction => ({ kind: 'remove', id: o.id, reason: 'spec-changed' })),
     ...current.slice(1).map((o): AgentAction => ({ kind: 'remove', id: o.id, reason: 'duplicate' })),

@@ -41,6 +41,8 @@ export interface DesiredReplica {
   /** A hash of the spec fields: a change means the container must be replaced. */
   specVersion: string;
   spec: ContainerSpec;
+  /** A rolling update with surge: keep the replica of the old spec until this one is ready. */
+  surge?: boolean | undefined;
 }
 
 export type ObservedState = 'created' | 'running' | 'exited';

@@ -6,7 +6,7 @@ import type { ContainerSpec, PortMapping, RestartPolicy } from '../agent/replica
 import { cpuMillis, memoryBytes } from './quantity.js';
 
 /** The spec fields that shape a container: a change to any of them replaces the replica. */
-const CONTAINER_FIELDS = ['image', 'command', 'args', 'env', 'ports', 'resources', 'restartPolicy', 'capabilities', 'livenessProbe', 'readinessProbe'] as const;
+export const CONTAINER_FIELDS = ['image', 'command', 'args', 'env', 'ports', 'resources', 'restartPolicy', 'capabilities', 'livenessProbe', 'readinessProbe'] as const;
 
 type Fields = Readonly<Record<string, Json>>;
 

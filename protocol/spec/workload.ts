@@ -70,6 +70,15 @@ export const workloadSchema = z.strictObject({
       })
       .optional(),
     restartPolicy: z.enum(['always', 'on-failure', 'never']).default('always'),
+    /** How a spec change rolls out: Kubernetes' rolling-update fields, in slots. */
+    rollout: z
+      .strictObject({
+        maxUnavailable: z.number().int().min(0).max(10_000).default(1),
+        maxSurge: z.number().int().min(0).max(10_000).default(0),
+        progressDeadlineSeconds: z.number().min(1).max(86_400).default(120),
+      })
+      .refine((r) => r.maxUnavailable + r.maxSurge > 0, 'maxUnavailable and maxSurge cannot both be 0')
+      .optional(),
     livenessProbe: probe.optional(),
     readinessProbe: probe.optional(),
     /** Linux capabilities the container keeps; all others are dropped. */

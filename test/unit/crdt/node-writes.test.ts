@@ -24,6 +24,12 @@ test('a node may write its own decision into a Placement and its own field of a 
   assert.equal(r.document.get('Status/default/web.0'), { [nodeId]: { state: 'running' } });
 });
 
+test('a node may record that a revision failed on it, and only on it', () => {
+  const r = replica();
+  assert.is(code(r, write(node, NOW, [{ key: 'Rollout/default/web', set: { [`failed.0123456789ab.${nodeId}`]: { reason: 'not ready' } } }])), 'ok');
+  assert.is(code(r, write(node, NOW, [{ key: 'Rollout/default/web', set: { [`failed.0123456789ab.${other}`]: { reason: 'not ready' } } }])), 'unknown-author');
+});
+
 test('a node may not write in another node\'s name, delete, or touch workloads and operators', () => {
   const r = replica();
   const refused = [

@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { PlacementJson } from '../../node/api-scheduling.js';
+import type { RolloutJson } from '../../node/api-rollout.js';
+import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
+import { startLocalCluster, waitForMembers } from '../../testnet/local/cluster.js';
+import { LocalReplicas } from '../../testnet/local/replicas.js';
+import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
+import { placements, until } from '../integration/scheduling-scenario.js';
+import { dockerOrSkip } from './engine.js';
+
+const docker = await dockerOrSkip();
+
+/** Ready half a second after it starts, unless `ready` is false: then never. */
+const manifest = (version: string, ready = true) => `apiVersion: shoal/v1
+kind: Workload
+metadata: {name: web}
+spec:
+  image: shoal/busybox:1
+  command: [sh, -c, "${ready ? 'sleep 0.5; touch /tmp/ready; ' : ''}exec sleep 1000"]
+  env: [{name: VERSION, value: ${version}}]
+  replicas: 6
+  resources: {cpu: 50m, memory: 8Mi}
+  rollout: {maxUnavailable: 1, progressDeadlineSeconds: 4}
+  readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 0.3}
+`;
+
+const hostPort = (node: ShoalNodeProcess): string => node.api.replace(/^http:\/\//, '');
+
+/** Each slot as the node that runs it reports it: a node's own statuses are never stale on itself. */
+async function truth(nodes: readonly ShoalNodeProcess[]): Promise<PlacementJson[]> {
+  const views = await Promise.all(nodes.map(async (n) => (await placements(n)).filter((p) => p.node === n.peerId)));
+  return views.flat();
+}
+
+(docker === null ? test.skip : test)('a rolling update keeps replicas - maxUnavailable ready, and a revision that never gets ready rolls back by itself', async () => {
+  if (docker !== null) await ensureBusyboxImage(docker);
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-rollout-'));
+  const replicas = new LocalReplicas('docker');
+  const cluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', 'docker'] });
+  const apply = async (text: string): Promise<void> => {
+    writeFileSync(join(dir, 'web.yaml'), text);
+    const run = await runShoal(['apply', '-f', join(dir, 'web.yaml'), '--api', hostPort(cluster.nodes[0] as ShoalNodeProcess), '--key', cluster.operatorKey]);
+    assert.is(run.code, 0, run.stderr);
+  };
+  const allReadyOn = async (count: number): Promise<string | undefined> => {
+    const slots = await truth(cluster.nodes);
+    const versions = new Set(slots.map((s) => s.version));
+    return slots.length === count && slots.every((s) => s.ready) && versions.size === 1 ? (slots[0]?.version ?? undefined) : undefined;
+  };
+  try {
+    await waitForMembers(cluster.nodes[0]!.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
+    await apply(manifest('v1'));
+    const v1 = await until('v1 ready everywhere', () => allReadyOn(6), 40_000);
+
+    await apply(manifest('v2'));
+    let fewest = 6;
+    const v2 = await until('v2 ready everywhere', async () => {
+      fewest = Math.min(fewest, (await truth(cluster.nodes)).filter((s) => s.ready).length);
+      const version = await allReadyOn(6);
+      return version !== undefined && version !== v1 ? version : undefined;
+    }, 90_000);
+    assert.ok(fewest >= 5, `at least replicas - maxUnavailable = 5 ready at every sample; saw ${fewest}`);
+
+    await apply(manifest('v3', false));
+    const back = await until('rolled back to v2 by itself', async () => {
+      const r = (await (await fetch(`${cluster.nodes[1]!.api}/v1/workloads/default/web/rollout`)).json()) as RolloutJson;
+      return r.rolledBackFrom !== null && r.complete && (await allReadyOn(6)) === v2 ? r : undefined;
+    }, 90_000);
+    assert.is(back.target, v2);
+    const history = await runShoal(['rollout', 'history', 'web', '--api', hostPort(cluster.nodes[2] as ShoalNodeProcess)]);
+    assert.match(history.stdout, /failed: not ready within 4 s/);
+    const status = await runShoal(['rollout', 'status', 'web', '--api', hostPort(cluster.nodes[2] as ShoalNodeProcess)]);
+    assert.is(status.code, 1, 'status says the rollout of the applied spec failed');
+    assert.match(status.stdout, /rolled back to revision 2/);
+  } finally {
+    await cluster.stop();
+    await replicas.removeAll(cluster.nodes);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
