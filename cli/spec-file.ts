@@ -2,6 +2,7 @@ import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { ZodError } from 'zod';
 import type { Json } from '../crdt/json.js';
 import { UserError } from '../node/errors.js';
+import { secretKey, secretSchema, secretValues } from '../protocol/spec/secret.js';
 import { workloadFields, workloadKey, workloadSchema } from '../protocol/spec/workload.js';
 
 export interface SpecProblem {
@@ -26,9 +27,26 @@ export interface Manifest {
   namespace: string;
   name: string;
   fields: Record<string, Json>;
+  /** A Secret's values (base64), sealed by a node before they become fields. */
+  secretValues?: Record<string, string>;
 }
 
-const KINDS = ['Workload'];
+const KINDS = ['Workload', 'Secret'];
+
+type Parsed = { ok: true; manifest: Manifest } | { ok: false; error: ZodError };
+
+function parseManifest(kind: string, value: unknown): Parsed {
+  if (kind === 'Secret') {
+    const parsed = secretSchema.safeParse(value);
+    if (!parsed.success) return { ok: false, error: parsed.error };
+    const { namespace, name } = parsed.data.metadata;
+    return { ok: true, manifest: { key: secretKey(namespace, name), kind, namespace, name, fields: {}, secretValues: secretValues(parsed.data) } };
+  }
+  const parsed = workloadSchema.safeParse(value);
+  if (!parsed.success) return { ok: false, error: parsed.error };
+  const { namespace, name } = parsed.data.metadata;
+  return { ok: true, manifest: { key: workloadKey(namespace, name), kind, namespace, name, fields: workloadFields(parsed.data) } };
+}
 
 /** The position of the deepest node along `path` that exists in the document. */
 function positionOf(doc: Document, path: readonly PropertyKey[], lines: LineCounter): { line: number; col: number } {
@@ -67,13 +85,12 @@ export function loadManifests(text: string, file: string): Manifest[] {
       problems.push({ file, line, column: col, field: 'kind', message: `expected one of ${KINDS.join(', ')}, got ${JSON.stringify(kind ?? null)}` });
       continue;
     }
-    const parsed = workloadSchema.safeParse(value);
-    if (!parsed.success) {
+    const parsed = parseManifest(kind, value);
+    if (!parsed.ok) {
       problems.push(...zodProblems(parsed.error, doc, file, lines));
       continue;
     }
-    const { namespace, name } = parsed.data.metadata;
-    manifests.push({ key: workloadKey(namespace, name), kind, namespace, name, fields: workloadFields(parsed.data) });
+    manifests.push(parsed.manifest);
   }
   const keys = manifests.map((m) => m.key);
   const twice = keys.find((k, i) => keys.indexOf(k) !== i);

@@ -2,6 +2,8 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { MemberView } from '../protocol/swim/index.js';
 import { registerReplicaRoutes } from './api-replicas.js';
 import { registerRolloutRoutes } from './api-rollout.js';
+import { registerSecretRoutes } from './api-secrets.js';
+import type { SecretBox } from './secret-box.js';
 import { registerSchedulingRoutes } from './api-scheduling.js';
 import { registerStateRoutes } from './api-state.js';
 import type { EventFeed } from './event-feed.js';
@@ -43,6 +45,7 @@ export interface ApiContext {
   replicas: ReplicaAccess;
   events: EventLog;
   feed: EventFeed;
+  secrets: SecretBox;
   runtime: 'docker' | 'process';
   clusterId: string;
   startedAt: Date;
@@ -73,6 +76,7 @@ export function createApi(context: ApiContext): FastifyInstance {
   registerSchedulingRoutes(app, context.state, context.scheduler, context.events);
   registerReplicaRoutes(app, context.replicas);
   registerRolloutRoutes(app, context.state, context.scheduler);
+  registerSecretRoutes(app, context.secrets);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
     const sinceMs = Number(request.query.sinceMs ?? 0);
     if (!Number.isFinite(sinceMs) || sinceMs < 0) return reply.code(400).send({ error: 'bad-request', detail: 'sinceMs must be a time in ms' });

@@ -23,6 +23,7 @@ import { NodeWriter } from './node-writer.js';
 import { Redialer } from './redialer.js';
 import { ReplicaAccess } from './replica-access.js';
 import { SchedulerService } from './scheduler-service.js';
+import { SecretBox } from './secret-box.js';
 import { StateService } from './state-service.js';
 import { SwimService } from './swim-service.js';
 import { createSwimTransport } from './swim-transport.js';
@@ -145,6 +146,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await scheduler.start();
     cleanup.push(() => scheduler.stop());
 
+    const secrets = new SecretBox(cluster.psk, cluster.id);
     const runtime = await chooseRuntime(options.runtime ?? 'auto', join(dataPaths(options.dataDir).root, 'replicas'), log);
     const agent = new Agent({
       runtime,
@@ -154,6 +156,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       events,
       log,
       scheduled: () => scheduler.desired()?.map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch })),
+      secrets,
       placed: () => (scheduler.plan?.placed ?? []).map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch, node: s.assignment.node })),
     });
     agent.start();
@@ -165,7 +168,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await feed.start();
     cleanup.push(() => feed.stop());
 
-    const api = createApi({ swim, transport, state, scheduler, replicas, events, feed, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
+    const api = createApi({ swim, transport, state, scheduler, replicas, events, feed, secrets, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
     if (gate) registerFaultRoutes(api, host, gate);
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;

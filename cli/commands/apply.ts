@@ -34,11 +34,20 @@ const describe = (change: Change): string => {
 
 function printDiff(change: Change, current: ObjectJson | undefined): void {
   console.log(`${describe(change)} (dry run)`);
+  // A Secret's diff names its keys only: not even a sealed value is printed.
+  const shown = (value: unknown): string => (change.manifest.kind === 'Secret' ? '(sealed)' : JSON.stringify(value));
   for (const [field, value] of Object.entries(change.set)) {
     const old = current?.fields[field];
-    if (old !== undefined) console.log(`  - ${field}: ${JSON.stringify(old)}`);
-    if (value !== null) console.log(`  + ${field}: ${JSON.stringify(value)}`);
+    if (old !== undefined) console.log(`  - ${field}: ${shown(old)}`);
+    if (value !== null) console.log(`  + ${field}: ${shown(value)}`);
   }
+}
+
+/** A node seals a Secret's values with the cluster's key; the values go no further than this node's loopback API. */
+async function seal(client: ApiClient, key: string, values: Record<string, string>): Promise<Record<string, Json>> {
+  const reply = await client.post<{ fields?: Record<string, Json>; detail?: string }>('/v1/secrets/seal', { object: key, values });
+  if (reply.status !== 200 || reply.body.fields === undefined) throw new UserError(`the node could not seal ${key}: ${reply.body.detail ?? reply.status}`);
+  return reply.body.fields;
 }
 
 /** `shoal apply -f FILE|-`: validates every document first; writes only what differs, as one signed delta. */
@@ -47,6 +56,7 @@ export async function apply(opts: { file: string; api: string; key: string; dryR
   const manifests = loadManifests(text, opts.file === '-' ? '<stdin>' : opts.file);
   if (manifests.length === 0) throw new UserError(`${opts.file} holds no objects`);
   const client = new ApiClient(opts.api);
+  for (const manifest of manifests) if (manifest.secretValues !== undefined) manifest.fields = await seal(client, manifest.key, manifest.secretValues);
   const currents = await Promise.all(manifests.map((m) => client.get<ObjectJson>(`/v1/objects/${m.key}`)));
   const changes = manifests.map((m, i) => diff(m, currents[i]));
   if (opts.dryRun) {

@@ -6,7 +6,7 @@ import type { Json } from '../../crdt/index.js';
 import { ApiClient } from '../client.js';
 import { table } from '../table.js';
 
-const KINDS: Record<string, string> = { workload: 'Workload', workloads: 'Workload' };
+const KINDS: Record<string, string> = { workload: 'Workload', workloads: 'Workload', secret: 'Secret', secrets: 'Secret' };
 
 export const kindOf = (resource: string): string => {
   const kind = KINDS[resource.toLowerCase()];
@@ -14,12 +14,20 @@ export const kindOf = (resource: string): string => {
   return kind;
 };
 
-const manifest = (o: ObjectJson): Record<string, Json> => workloadFromFields(o.namespace, o.name, o.fields as Record<string, Json>);
+const secretKeys = (o: ObjectJson): string[] => Object.keys(o.fields).filter((f) => f.startsWith('data.')).map((f) => f.slice('data.'.length));
+
+/** A Secret shows its key names, never a value, not even sealed. */
+const manifest = (o: ObjectJson): Record<string, Json> =>
+  o.kind === 'Secret'
+    ? { apiVersion: 'shoal/v1', kind: 'Secret', metadata: { name: o.name, namespace: o.namespace }, keys: secretKeys(o) }
+    : workloadFromFields(o.namespace, o.name, o.fields as Record<string, Json>);
 
 function print(objects: ObjectJson[], output: string, single: boolean): void {
   if (output === 'json') console.log(JSON.stringify(single ? manifest(objects[0]!) : objects.map(manifest), null, 2));
   else if (output === 'yaml') console.log(objects.map((o) => stringify(manifest(o))).join('---\n').trimEnd());
-  else {
+  else if (objects[0]?.kind === 'Secret') {
+    console.log(table(['NAMESPACE', 'NAME', 'KEYS', 'UPDATED'], objects.map((o) => [o.namespace, o.name, secretKeys(o).join(','), o.lastWrite ? new Date(o.lastWrite.wallMs).toISOString() : '-'])));
+  } else {
     const rows = objects.map((o) => [
       o.namespace,
       o.name,

@@ -12,6 +12,7 @@ import { bootSlots, desiredReplicas, ownStatuses, type PlacedRef, type SlotRef, 
 import { revisionFailure } from '../../protocol/rollout/failure.js';
 import { rolloutKey } from '../../protocol/rollout/revisions.js';
 import { rolloutFailureField } from '../../crdt/node-writes.js';
+import type { SecretBox } from '../secret-box.js';
 import { Prober } from './prober.js';
 import type { ContainerRuntime, ReplicaOwner } from './runtime.js';
 
@@ -26,6 +27,8 @@ export interface AgentOptions {
   scheduled: () => SlotRef[] | undefined;
   /** Every placed slot of the cluster: a rollout is paced by all of a workload's slots. */
   placed: () => PlacedRef[];
+  /** Opens the Secrets replicas name. */
+  secrets: SecretBox;
   intervalMs?: number;
   backoff?: BackoffConfig;
   /** How long a replica gets to stop after SIGTERM. */
@@ -98,7 +101,7 @@ export class Agent {
   private async pass(): Promise<void> {
     const { state, runtime, owner } = this.options;
     const scheduled = this.options.scheduled();
-    const { replicas: desired, rollouts } = desiredReplicas(state.replica.document, scheduled ?? bootSlots(this.written), scheduled === undefined ? [] : this.options.placed());
+    const { replicas: desired, rollouts } = desiredReplicas(state.replica.document, scheduled ?? bootSlots(this.written), scheduled === undefined ? [] : this.options.placed(), this.options.secrets);
     const observed = await runtime.list(owner);
     const backoff = this.options.backoff ?? defaultBackoff;
     const result = reconcile({ desired, observed, book: this.book, nowMs: Date.now(), backoff, node: owner.node, ready: this.prober.readyIds() });
@@ -130,6 +133,7 @@ export class Agent {
   private async launch(action: Exclude<AgentAction, { kind: 'remove' }>): Promise<void> {
     const { replica } = action;
     try {
+      if (replica.spec.unresolved !== undefined) throw new Error(replica.spec.unresolved);
       if (action.kind === 'start') await this.options.runtime.start(replica, this.options.owner);
       else await this.options.runtime.restart(action.id);
       this.event(action.kind === 'start' ? 'started' : 'restarted', replica.workload, `slot ${replica.slot} (epoch ${replica.epoch}, spec ${replica.specVersion})`);

@@ -5,7 +5,9 @@ import type { DesiredReplica } from '../../protocol/agent/replica.js';
 import type { ReplicaStatus } from '../../protocol/agent/reconcile.js';
 import { slotOfObject, statusKey } from '../../protocol/scheduler/from-document.js';
 import { STATUS_KIND } from '../../crdt/node-writes.js';
-import { containerSpecOf, specVersionOf } from '../../protocol/spec/container.js';
+import { containerSpecOf, secretRefsOf, specVersionOf } from '../../protocol/spec/container.js';
+import type { SecretBox } from '../secret-box.js';
+import { withSecrets } from './secret-resolution.js';
 
 /** A slot this node should run: which workload, which index, under which placement epoch. */
 export interface SlotRef {
@@ -52,7 +54,7 @@ export function rolloutOf(document: ClusterDocument, workload: string, placed: r
  * Slots as replicas to run, each with the revision its workload's rollout gives it; a
  * slot whose workload is gone is dropped.
  */
-export function desiredReplicas(document: ClusterDocument, slots: readonly SlotRef[], placed: readonly PlacedRef[]): { replicas: DesiredReplica[]; rollouts: Map<string, WorkloadRollout> } {
+export function desiredReplicas(document: ClusterDocument, slots: readonly SlotRef[], placed: readonly PlacedRef[], box: SecretBox): { replicas: DesiredReplica[]; rollouts: Map<string, WorkloadRollout> } {
   const rollouts = new Map<string, WorkloadRollout>();
   const replicas = slots.flatMap((slot): DesiredReplica[] => {
     if (document.get(slot.workload) === undefined) return [];
@@ -60,7 +62,8 @@ export function desiredReplicas(document: ClusterDocument, slots: readonly SlotR
     rollouts.set(slot.workload, rollout);
     const target = rollout.plan.slots.get(slot.index) ?? { version: slot.version ?? rollout.plan.target, surge: false };
     const fields = fieldsOf(target.version);
-    return [{ workload: slot.workload, slot: slot.index, epoch: slot.epoch, specVersion: specVersionOf(fields), spec: containerSpecOf(fields), surge: target.surge }];
+    const replica = { workload: slot.workload, slot: slot.index, epoch: slot.epoch, specVersion: specVersionOf(fields), spec: containerSpecOf(fields), surge: target.surge };
+    return [withSecrets(replica, secretRefsOf(fields), document, box)];
   });
   return { replicas, rollouts };
 }

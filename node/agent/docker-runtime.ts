@@ -3,6 +3,7 @@ import { pino, type Logger } from 'pino';
 import type { DesiredReplica, ObservedReplica, ObservedState, PortMapping } from '../../protocol/agent/replica.js';
 import { identityFromLabels, instanceName, LABEL, replicaLabels } from './labels.js';
 import { containerExec, containerLogs } from './docker-streams.js';
+import { filesArchive } from './file-archive.js';
 import { ImageUnavailableError, type ContainerRuntime, type ExecResult, type LogOptions, type ReplicaOwner } from './runtime.js';
 
 export interface DockerRuntimeOptions {
@@ -40,6 +41,9 @@ export class DockerRuntime implements ContainerRuntime {
     const network = await this.ensureNetwork();
     const container = await this.docker.createContainer(createOptions(replica, owner, network));
     try {
+      // Secrets go into the container's own filesystem before it starts: no host path is
+      // shared, so this works the same where the node itself runs in a container.
+      if ((replica.spec.files ?? []).length > 0) await container.putArchive(await filesArchive(replica.spec.files ?? []), { path: '/' });
       await container.start();
     } catch (e) {
       // A container that never ran would linger as `created` and be listed as a replica; the

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { delimiter, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
 import { instanceName, type ReplicaIdentity } from './labels.js';
@@ -78,9 +78,12 @@ export class ProcessRuntime implements ContainerRuntime {
     if (command.length === 0) throw new Error(`${replicaName(replica)}: the process runtime needs a command to run`);
     this.noticeIgnoredImage(replica.spec.image);
     const id = instanceName(replica, owner);
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...replica.spec.env };
+    const root = join(this.replicaDir(id), 'root');
+    // A process cannot be given its own root: its files (secrets) go below its directory, and SHOAL_ROOT says where.
+    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...replica.spec.env, ...((replica.spec.files ?? []).length > 0 ? { SHOAL_ROOT: root } : {}) };
     await mkdir(this.replicaDir(id), { recursive: true });
     try {
+      await writeFiles(root, replica.spec.files ?? []);
       const started = await this.spawn(id, command, env);
       const { workload, slot, epoch, specVersion } = replica;
       const hostPorts = replica.spec.ports.flatMap((p) => (p.hostPort === undefined ? [] : [p.hostPort]));
@@ -195,6 +198,15 @@ export class ProcessRuntime implements ContainerRuntime {
     if (this.imageNoticeGiven) return;
     this.imageNoticeGiven = true;
     this.log.warn({ image }, 'the process runtime ignores images: each replica runs its command and args on this host');
+  }
+}
+
+async function writeFiles(root: string, files: NonNullable<DesiredReplica['spec']['files']>): Promise<void> {
+  for (const file of files) {
+    const path = join(root, file.path);
+    if (!path.startsWith(`${root}/`)) throw new Error(`file path ${file.path} leaves the replica's directory`);
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await writeFile(path, Buffer.from(file.content, 'base64'), { mode: file.mode });
   }
 }
 

@@ -26,6 +26,10 @@ export interface ContainerSpec {
   restartPolicy: RestartPolicy;
   /** Linux capabilities to keep; every other one is dropped. */
   capabilities: string[];
+  /** Files placed in the replica before it starts (secrets), content as base64. */
+  files?: { path: string; content: string; mode: number }[] | undefined;
+  /** Why the replica cannot be started as specified (a missing secret): starting it fails with this. */
+  unresolved?: string | undefined;
   /** Failing, the replica is restarted (by its restart policy, with back-off). */
   liveness?: ProbeSpec | undefined;
   /** Until it passes, the replica is not ready: rollouts wait for it. */

@@ -6,7 +6,7 @@ import type { ContainerSpec, PortMapping, RestartPolicy } from '../agent/replica
 import { cpuMillis, memoryBytes } from './quantity.js';
 
 /** The spec fields that shape a container: a change to any of them replaces the replica. */
-export const CONTAINER_FIELDS = ['image', 'command', 'args', 'env', 'ports', 'resources', 'restartPolicy', 'capabilities', 'livenessProbe', 'readinessProbe'] as const;
+export const CONTAINER_FIELDS = ['image', 'command', 'args', 'env', 'secrets', 'ports', 'resources', 'restartPolicy', 'capabilities', 'livenessProbe', 'readinessProbe'] as const;
 
 type Fields = Readonly<Record<string, Json>>;
 
@@ -56,6 +56,32 @@ export function probeOf(value: Json | undefined): ProbeSpec | undefined {
     successThreshold: count(p.successThreshold, 1),
     failureThreshold: count(p.failureThreshold, 3),
   };
+}
+
+/** What a replica needs from Secrets: the node resolves these, since only nodes can open sealed values. */
+export interface SecretRefs {
+  env: { name: string; secret: string; key: string }[];
+  mounts: { secret: string; mountPath: string }[];
+}
+
+export function secretRefsOf(fields: Fields): SecretRefs {
+  const refs: SecretRefs = { env: [], mounts: [] };
+  const env = fields['spec.env'];
+  if (Array.isArray(env)) {
+    for (const e of env) {
+      const ref = asRecord(asRecord(asRecord(e)?.valueFrom)?.secretKeyRef);
+      const name = asRecord(e)?.name;
+      if (ref !== undefined && typeof name === 'string' && typeof ref.name === 'string' && typeof ref.key === 'string') refs.env.push({ name, secret: ref.name, key: ref.key });
+    }
+  }
+  const mounts = fields['spec.secrets'];
+  if (Array.isArray(mounts)) {
+    for (const m of mounts) {
+      const mount = asRecord(m);
+      if (mount !== undefined && typeof mount.name === 'string' && typeof mount.mountPath === 'string') refs.mounts.push({ secret: mount.name, mountPath: mount.mountPath });
+    }
+  }
+  return refs;
 }
 
 /** A workload's document fields as what a runtime starts. */

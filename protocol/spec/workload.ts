@@ -49,7 +49,19 @@ export const workloadSchema = z.strictObject({
     image: z.string().min(1).max(512),
     command: z.array(z.string()).optional(),
     args: z.array(z.string()).optional(),
-    env: z.array(z.strictObject({ name: z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'), value: z.string() })).optional(),
+    env: z
+      .array(
+        z.union([
+          z.strictObject({ name: z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'), value: z.string() }),
+          z.strictObject({
+            name: z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'),
+            valueFrom: z.strictObject({ secretKeyRef: z.strictObject({ name, key: z.string().regex(/^[-._a-zA-Z0-9]{1,100}$/) }) }),
+          }),
+        ]),
+      )
+      .optional(),
+    /** Secrets as files: each key of the secret becomes a file in mountPath. */
+    secrets: z.array(z.strictObject({ name, mountPath: z.string().regex(/^\/[^\0]*$/, 'an absolute path') })).optional(),
     ports: z
       .array(
         z.strictObject({

@@ -1,0 +1,43 @@
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+
+const PREFIX = 'sealed1:';
+const NONCE_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * Secret values in the document and on disk are AES-256-GCM ciphertexts under a key
+ * derived from the cluster key, which only members hold. The nonce is an HMAC of the
+ * value and its place (synthetic-IV style), so sealing the same value twice gives the
+ * same text: applying an unchanged Secret writes nothing. The place (object and field)
+ * is authenticated too, so a sealed value cannot be moved to another key.
+ */
+export class SecretBox {
+  private readonly key: Buffer;
+  private readonly nonceKey: Buffer;
+
+  constructor(clusterKey: Uint8Array, clusterId: string) {
+    const derive = (info: string): Buffer => Buffer.from(hkdfSync('sha256', clusterKey, clusterId, info, 32));
+    this.key = derive('shoal/secrets/v1/key');
+    this.nonceKey = derive('shoal/secrets/v1/nonce');
+  }
+
+  seal(object: string, field: string, value: Buffer): string {
+    const place = `${object}\u0000${field}`;
+    const nonce = createHmac('sha256', this.nonceKey).update(place).update('\u0000').update(value).digest().subarray(0, NONCE_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
+    cipher.setAAD(Buffer.from(place));
+    const body = Buffer.concat([cipher.update(value), cipher.final()]);
+    return PREFIX + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString('base64url');
+  }
+
+  /** The value, or an Error when the text is not a value sealed for this place by this cluster. */
+  open(object: string, field: string, sealed: string): Buffer {
+    if (!sealed.startsWith(PREFIX)) throw new Error(`${object} ${field} is not sealed`);
+    const raw = Buffer.from(sealed.slice(PREFIX.length), 'base64url');
+    if (raw.length < NONCE_BYTES + TAG_BYTES) throw new Error(`${object} ${field} is damaged`);
+    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, NONCE_BYTES));
+    decipher.setAAD(Buffer.from(`${object}\u0000${field}`));
+    decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+    return Buffer.concat([decipher.update(raw.subarray(NONCE_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
+  }
+}
