@@ -112,4 +112,9 @@ export function registerSchedulingRoutes(app: FastifyInstance, state: StateServi
   });
 
   app.get('/v1/events', async () => events.list());
+
+  app.get('/v1/jobs', async () => {
+    const { view, plan } = current();
+    return [...plan.jobs].map(([key, progress]) => ({ key, ...nameOf(key), completions: view.workloads.find((w) => w.key === key)?.replicas ?? 0, ...progress }));
+  });
 }

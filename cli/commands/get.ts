@@ -42,6 +42,14 @@ function print(objects: ObjectJson[], output: string, single: boolean): void {
 /** `shoal get workloads` and `shoal get workload NAME`. */
 export async function get(opts: { resource: string; name?: string; namespace: string; output: string; api: string; allNamespaces: boolean }): Promise<void> {
   if (!['table', 'json', 'yaml'].includes(opts.output)) throw new UserError(`invalid -o '${opts.output}': expected table, json or yaml`);
+  if (['jobs', 'job'].includes(opts.resource.toLowerCase())) {
+    const jobs = ((await new ApiClient(opts.api).get<{ namespace: string; name: string; completions: number; succeeded: number; failures: number; state: string }[]>('/v1/jobs')) ?? []).filter(
+      (j) => (opts.allNamespaces || j.namespace === opts.namespace) && (opts.name === undefined || j.name === opts.name),
+    );
+    if (opts.output === 'json') console.log(JSON.stringify(jobs, null, 2));
+    else console.log(table(['NAMESPACE', 'NAME', 'COMPLETIONS', 'FAILURES', 'STATE'], jobs.map((j) => [j.namespace, j.name, `${j.succeeded}/${j.completions}`, String(j.failures), j.state])));
+    return;
+  }
   if (['placements', 'placement'].includes(opts.resource.toLowerCase())) {
     const { placements } = await import('./placements.js');
     await placements(opts);

@@ -35,6 +35,9 @@ export interface AgentOptions {
   stopGraceMs?: number;
 }
 
+/** A status that says how a replica ended stays: a Job's completions and failures are counted from them. */
+const FINAL_STATES = new Set<ReplicaStatus['state']>(['stopped', 'completed', 'failed']);
+
 /**
  * Makes this node's runtime hold what the document asks of it: reconcile (pure) says
  * what to do, the runtime does it, and each replica's status goes back into the
@@ -148,7 +151,7 @@ export class Agent {
     for (const s of statuses) next.set(statusKey(s.workload, s.slot), s);
     const kept = new Set(desired.map(replicaName));
     for (const [key, previous] of this.written) {
-      if (next.has(key) || kept.has(replicaName({ workload: previous.workload, slot: previous.slot })) || previous.state === 'stopped') continue;
+      if (next.has(key) || kept.has(replicaName({ workload: previous.workload, slot: previous.slot })) || FINAL_STATES.has(previous.state)) continue;
       const { firstRunningAtMs: _ranSince, address: _address, ...rest } = previous;
       next.set(key, { ...rest, state: 'stopped', hostPorts: [], permanentFailure: false });
     }

@@ -4,6 +4,7 @@ import { parsePlacementField } from '../../crdt/node-writes.js';
 import type { Constraint } from '../auction/candidate.js';
 import { slotKey } from '../auction/slot.js';
 import { portsOf, resourcesOf } from '../spec/container.js';
+import { jobInfoOf } from '../spec/job.js';
 import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from './view.js';
 
 /** Operators cordon and drain nodes through one object: fields `cordon.<node id>` and `drain.<node id>`. */
@@ -18,9 +19,11 @@ export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
   const placement = record(fields['spec.placement']) ?? {};
   const constraints = Array.isArray(placement.constraints) ? (placement.constraints as unknown as Constraint[]) : [];
   const replicas = fields['spec.replicas'];
+  const job = key.startsWith('Job/') ? jobInfoOf(fields) : undefined;
   return {
     key,
-    replicas: typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1,
+    job,
+    replicas: job !== undefined ? job.completions : typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1,
     demand: {
       workload: key,
       resources: resourcesOf(fields),
@@ -34,19 +37,29 @@ export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
   };
 }
 
-/** `Placement/<ns>/<name>.<index>` and `Status/<ns>/<name>.<index>` belong to slot `Workload/<ns>/<name>#<index>`. */
+/**
+ * `Placement/<ns>/<name>.<index>` and `Status/<ns>/<name>.<index>` belong to slot
+ * `Workload/<ns>/<name>#<index>`; a Job's are `<name>.j<index>`, so a Job and a
+ * Workload of one name never share them.
+ */
 export function slotOfObject(key: string): { slot: string; workload: string; index: number } | undefined {
   const [, namespace, name] = key.split('/');
   const dot = name?.lastIndexOf('.') ?? -1;
   if (namespace === undefined || name === undefined || dot <= 0) return undefined;
-  const index = Number(name.slice(dot + 1));
-  if (!Number.isInteger(index) || index < 0) return undefined;
-  const workload = `Workload/${namespace}/${name.slice(0, dot)}`;
+  const suffix = /^(j?)(\d+)$/.exec(name.slice(dot + 1));
+  if (suffix === null) return undefined;
+  const index = Number(suffix[2]);
+  const workload = `${suffix[1] === 'j' ? 'Job' : 'Workload'}/${namespace}/${name.slice(0, dot)}`;
   return { slot: slotKey({ workload, index }), workload, index };
 }
 
-export const placementKey = (workload: string, index: number): string => `${PLACEMENT_KIND}/${workload.split('/')[1]}/${workload.split('/')[2]}.${index}`;
-export const statusKey = (workload: string, index: number): string => `${STATUS_KIND}/${workload.split('/')[1]}/${workload.split('/')[2]}.${index}`;
+const slotObjectName = (workload: string, index: number): string => {
+  const [kind, namespace, name] = workload.split('/');
+  return `${namespace}/${name}.${kind === 'Job' ? 'j' : ''}${index}`;
+};
+
+export const placementKey = (workload: string, index: number): string => `${PLACEMENT_KIND}/${slotObjectName(workload, index)}`;
+export const statusKey = (workload: string, index: number): string => `${STATUS_KIND}/${slotObjectName(workload, index)}`;
 
 function claimsOf(fields: ObjectValue): Claim[] {
   return Object.entries(fields).flatMap(([field, value]) => {
@@ -61,7 +74,7 @@ function statusesOf(fields: ObjectValue): SlotStatus[] {
   return Object.entries(fields).flatMap(([node, value]) => {
     const s = record(value);
     if (s === undefined || typeof s.epoch !== 'number') return [];
-    return [{ node, epoch: s.epoch, state: String(s.state), firstRunningAtMs: typeof s.firstRunningAtMs === 'number' ? s.firstRunningAtMs : undefined, permanentFailure: s.permanentFailure === true }];
+    return [{ node, epoch: s.epoch, state: String(s.state), firstRunningAtMs: typeof s.firstRunningAtMs === 'number' ? s.firstRunningAtMs : undefined, permanentFailure: s.permanentFailure === true, restarts: typeof s.restarts === 'number' ? s.restarts : 0 }];
   });
 }
 
@@ -69,7 +82,7 @@ function statusesOf(fields: ObjectValue): SlotStatus[] {
 export function clusterView(document: ClusterDocument, members: readonly Omit<NodeInfo, 'cordoned' | 'draining'>[]): ClusterView {
   const flags = document.get(NODE_FLAGS_KEY) ?? {};
   const nodes = new Map<string, NodeInfo>(members.map((m) => [m.id, { ...m, cordoned: flags[cordonField(m.id)] === true, draining: flags[drainField(m.id)] === true }]));
-  const workloads = document.keys('Workload').map((key) => workloadInfo(key, document.get(key) as ObjectValue));
+  const workloads = [...document.keys('Workload'), ...document.keys('Job')].map((key) => workloadInfo(key, document.get(key) as ObjectValue));
   const claims = new Map<string, Claim[]>();
   for (const key of document.keys(PLACEMENT_KIND)) {
     const slot = slotOfObject(key);

@@ -21,11 +21,19 @@ export interface OpenAuction {
   unschedulableRun: number;
 }
 
+export interface JobProgress {
+  succeeded: number;
+  active: number;
+  failures: number;
+  state: 'running' | 'complete' | 'failed';
+}
+
 export interface Plan {
   placed: PlacedSlot[];
   open: OpenAuction[];
   waiting: { workload: WorkloadInfo; index: number; decision: Extract<SlotDecision, { kind: 'waiting' }> }[];
   hasMajority: boolean;
+  jobs: Map<string, JobProgress>;
 }
 
 /**
@@ -40,11 +48,16 @@ export const openPerWorkload = (schedulable: number): number => Math.max(1, Math
 export function planCluster(view: ClusterView, nowMs: number, config: ResolveConfig): Plan {
   const hasMajority = seesMajority(view.nodes);
   const limit = openPerWorkload(schedulableCount(view.nodes));
-  const plan: Plan = { placed: [], open: [], waiting: [], hasMajority };
+  const plan: Plan = { placed: [], open: [], waiting: [], hasMajority, jobs: new Map() };
   for (const workload of view.workloads) {
+    const progress = workload.job === undefined ? undefined : jobProgress(workload, view);
+    if (progress !== undefined) plan.jobs.set(workload.key, progress);
+    if (progress?.state === 'failed') continue;
     let opened = 0;
+    let active = 0;
     for (let index = 0; index < workload.replicas; index++) {
       const key = slotKey({ workload: workload.key, index });
+      if (progress !== undefined && completed(view, key)) continue;
       const history = slotHistory(view.claims.get(key) ?? []);
       const decision = resolveSlot({
         history,
@@ -55,15 +68,39 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
         nowMs,
         config,
       });
-      if (decision.kind === 'placed') plan.placed.push({ workload, index, assignment: decision.assignment, unreachable: decision.unreachable });
-      else if (decision.kind === 'waiting') plan.waiting.push({ workload, index, decision });
+      if (decision.kind === 'placed') {
+        active++;
+        plan.placed.push({ workload, index, assignment: decision.assignment, unreachable: decision.unreachable });
+      } else if (decision.kind === 'waiting') plan.waiting.push({ workload, index, decision });
+      else if (workload.job !== undefined && active >= workload.job.parallelism) continue;
       else if (opened++ < limit) {
+        active++;
         const id = auctionId({ workload: workload.key, index }, decision.epoch);
         plan.open.push({ id, workload, index, epoch: decision.epoch, because: decision.because, unschedulableRun: history.unschedulableRun });
       }
     }
   }
   return plan;
+}
+
+const completed = (view: ClusterView, slot: string): boolean => (view.statuses.get(slot) ?? []).some((s) => s.state === 'completed');
+
+/**
+ * A Job's progress from its slots' statuses: an index completes once, for good; each
+ * run that failed (a restart, or a node's report of failure) counts against its
+ * backoffLimit, and past it the Job stops.
+ */
+function jobProgress(workload: WorkloadInfo, view: ClusterView): JobProgress {
+  let succeeded = 0;
+  let failures = 0;
+  for (let index = 0; index < workload.replicas; index++) {
+    const statuses = view.statuses.get(slotKey({ workload: workload.key, index })) ?? [];
+    if (statuses.some((s) => s.state === 'completed')) succeeded++;
+    for (const s of statuses) failures += (s.restarts ?? 0) + (s.state === 'failed' ? 1 : 0);
+  }
+  const limit = workload.job?.backoffLimit ?? 0;
+  const state = succeeded === workload.replicas ? 'complete' : failures > limit ? 'failed' : 'running';
+  return { succeeded, active: 0, failures, state };
 }
 
 /** What the placed slots hold on one node: the auction's view of its load. */

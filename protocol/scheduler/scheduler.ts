@@ -46,7 +46,7 @@ interface SentAnswer {
 export class Scheduler {
   private view: ClusterView | undefined;
   private plan: Plan | undefined;
-  private ring: { nodes: ClusterView['nodes']; ring: CollectorRing } | undefined;
+  private ring: { nodes: ClusterView['nodes']; ring: CollectorRing; live: ReadonlySet<string> } | undefined;
   private readonly reservations = new ReservationLedger();
   private readonly mine = new Map<string, SentAnswer>();
   private readonly collecting = new Map<string, Collection>();
@@ -99,20 +99,30 @@ export class Scheduler {
     return this.plan;
   }
 
-  private collectorsOf(auction: string): string[] {
+  /** The live members and their ring, rebuilt only when the membership changes: every answer that arrives asks. */
+  private members(): { ring: CollectorRing; live: ReadonlySet<string> } {
     const view = this.view as ClusterView;
     if (this.ring?.nodes !== view.nodes) {
-      const alive = [...view.nodes.values()].filter((n) => n.state === 'alive').map((n) => n.id);
-      this.ring = { nodes: view.nodes, ring: new CollectorRing(alive) };
+      const live = new Set([...view.nodes.values()].filter((n) => n.state === 'alive').map((n) => n.id));
+      this.ring = { nodes: view.nodes, ring: new CollectorRing(live), live };
     }
-    return this.ring.ring.collectorsOf(auction, this.config.collectors);
+    return this.ring;
+  }
+
+  private collectorsOf(auction: string): string[] {
+    return this.members().ring.collectorsOf(auction, this.config.collectors);
   }
 
   private answer(plan: Plan, nowMs: number, effects: SchedulerEffect[]): void {
     const fresh = shuffle(plan.open.filter((a) => !this.mine.has(a.id)), this.random);
     if (fresh.length > 0) {
       const load = loadOf(this.self, plan.placed);
-      for (const auction of fresh) this.mine.set(auction.id, { answer: this.bid(auction, plan, load, nowMs), workload: auction.workload.key, sentAtMs: -Infinity });
+      const present = this.presentByWorkload(load);
+      for (const auction of fresh) {
+        const answer = this.bid(auction, plan, load, present, nowMs);
+        if (isBid(answer)) present.set(auction.workload.key, (present.get(auction.workload.key) ?? 0) + 1);
+        this.mine.set(auction.id, { answer, workload: auction.workload.key, sentAtMs: -Infinity });
+      }
     }
     const outbox = new Map<string, Answer[]>();
     for (const auction of plan.open) {
@@ -127,7 +137,14 @@ export class Scheduler {
     for (const [to, answers] of outbox) effects.push({ type: 'send', to, answers });
   }
 
-  private bid(auction: OpenAuction, plan: Plan, load: ReturnType<typeof loadOf>, nowMs: number): Answer {
+  /** Replicas of each workload placed here or bid for: what the per-node limit and the anti-affinity count. */
+  private presentByWorkload(load: ReturnType<typeof loadOf>): Map<string, number> {
+    const present = new Map(load.replicasByWorkload);
+    for (const sent of this.mine.values()) if (isBid(sent.answer)) present.set(sent.workload, (present.get(sent.workload) ?? 0) + 1);
+    return present;
+  }
+
+  private bid(auction: OpenAuction, plan: Plan, load: ReturnType<typeof loadOf>, present: ReadonlyMap<string, number>, nowMs: number): Answer {
     const view = this.view as ClusterView;
     const slot = slotKey({ workload: auction.workload.key, index: auction.index });
     if ((view.statuses.get(slot) ?? []).some((s) => s.node === this.self && s.permanentFailure)) {
@@ -135,10 +152,6 @@ export class Scheduler {
     }
     const me = view.nodes.get(this.self);
     const { demand } = auction.workload;
-    const reservedByWorkload = new Map(load.replicasByWorkload);
-    for (const sent of this.mine.values()) {
-      if (isBid(sent.answer)) reservedByWorkload.set(sent.workload, (reservedByWorkload.get(sent.workload) ?? 0) + 1);
-    }
     const candidate: Candidate = {
       id: this.self,
       labels: me?.labels ?? {},
@@ -146,7 +159,7 @@ export class Scheduler {
       allocated: addResources(load.allocated, this.reservations.total(nowMs)),
       hostPortsInUse: new Set([...load.hostPorts, ...this.reservations.hostPorts(nowMs)]),
       schedulable: me !== undefined && me.state === 'alive' && !me.cordoned && !me.draining,
-      replicasByWorkload: reservedByWorkload,
+      replicasByWorkload: present,
     };
     const spread = demand.spreadBy === undefined ? new Map<string, number>() : replicasByLabelValue(demand.workload, demand.spreadBy, plan.placed, view);
     const answer = bidFor(auction.id, auction.workload.policy, demand, candidate, { replicasByLabelValue: spread });
@@ -180,9 +193,8 @@ export class Scheduler {
     const view = this.view as ClusterView;
     if (collection.claimed) return;
     if (collection.closedAtMs === undefined) {
-      const live = new Set([...view.nodes.values()].filter((n) => n.state === 'alive').map((n) => n.id));
-      const answered = new Set(collection.answers.keys());
-      if (!isClosed({ openedAtMs: collection.openedAtMs, windowMs: this.config.windowMs, liveMembers: live, answered }, nowMs)) return;
+      const progress = { openedAtMs: collection.openedAtMs, windowMs: this.config.windowMs, liveMembers: this.members().live, answered: collection.answers };
+      if (!isClosed(progress, nowMs)) return;
       collection.closedAtMs = nowMs;
     }
     const rank = this.collectorsOf(collection.auction.id).indexOf(this.self);
@@ -217,9 +229,10 @@ export class Scheduler {
       this.mine.delete(id);
       this.reservations.release(id);
     }
-    for (const [id, collection] of this.collecting) {
-      if (!open.has(id) && (collection.claimed || nowMs - collection.openedAtMs > this.config.reservationTtlMs)) this.collecting.delete(id);
-    }
+    // Bidders release their reservation once an auction leaves their open set: answers kept
+    // past that could award a node capacity it has since promised elsewhere. A standby also
+    // learns here that the collector above it has written.
+    for (const id of this.collecting.keys()) if (!open.has(id)) this.collecting.delete(id);
     this.reservations.expire(nowMs);
   }
 }

@@ -1,5 +1,6 @@
 import type { Demand, SchedulingPolicy } from '../auction/candidate.js';
 import type { Resources } from '../auction/resources.js';
+import type { JobInfo } from '../spec/job.js';
 
 /**
  * What one node knows when it schedules: members from SWIM, everything else from its
@@ -27,6 +28,8 @@ export interface WorkloadInfo {
   demand: Demand;
   policy: SchedulingPolicy;
   partitionPolicy: PartitionPolicy;
+  /** For a Job: slots are completion indexes, each run until it completes once. */
+  job?: JobInfo | undefined;
 }
 
 /** A collector's decision for one epoch of a slot, as written into the Placement object. */
@@ -41,6 +44,7 @@ export interface SlotStatus {
   state: string;
   firstRunningAtMs?: number | undefined;
   permanentFailure: boolean;
+  restarts?: number | undefined;
 }
 
 export interface ClusterView {
