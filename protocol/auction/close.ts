@@ -6,7 +6,8 @@ export interface AuctionProgress {
   openedAtMs: number;
   windowMs: number;
   liveMembers: ReadonlySet<string>;
-  answered: ReadonlySet<string>;
+  /** A set, or the map of answers itself: only membership is asked. */
+  answered: { has(member: string): boolean };
 }
 
 export function isClosed(progress: AuctionProgress, nowMs: number): boolean {
