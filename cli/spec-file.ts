@@ -2,6 +2,7 @@ import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { ZodError } from 'zod';
 import type { Json } from '../crdt/json.js';
 import { UserError } from '../node/errors.js';
+import { cronJobFields, cronJobKey, cronJobSchema } from '../protocol/spec/cron-job.js';
 import { jobFields, jobKey, jobSchema } from '../protocol/spec/job.js';
 import { secretKey, secretSchema, secretValues } from '../protocol/spec/secret.js';
 import { workloadFields, workloadKey, workloadSchema } from '../protocol/spec/workload.js';
@@ -32,7 +33,7 @@ export interface Manifest {
   secretValues?: Record<string, string>;
 }
 
-const KINDS = ['Workload', 'Job', 'Secret'];
+const KINDS = ['Workload', 'Job', 'CronJob', 'Secret'];
 
 type Parsed = { ok: true; manifest: Manifest } | { ok: false; error: ZodError };
 
@@ -42,6 +43,12 @@ function parseManifest(kind: string, value: unknown): Parsed {
     if (!parsed.success) return { ok: false, error: parsed.error };
     const { namespace, name } = parsed.data.metadata;
     return { ok: true, manifest: { key: secretKey(namespace, name), kind, namespace, name, fields: {}, secretValues: secretValues(parsed.data) } };
+  }
+  if (kind === 'CronJob') {
+    const parsed = cronJobSchema.safeParse(value);
+    if (!parsed.success) return { ok: false, error: parsed.error };
+    const { namespace, name } = parsed.data.metadata;
+    return { ok: true, manifest: { key: cronJobKey(namespace, name), kind, namespace, name, fields: cronJobFields(parsed.data) } };
   }
   if (kind === 'Job') {
     const parsed = jobSchema.safeParse(value);

@@ -6,7 +6,7 @@ import type { Json } from '../../crdt/index.js';
 import { ApiClient } from '../client.js';
 import { table } from '../table.js';
 
-const KINDS: Record<string, string> = { workload: 'Workload', workloads: 'Workload', secret: 'Secret', secrets: 'Secret' };
+const KINDS: Record<string, string> = { workload: 'Workload', workloads: 'Workload', secret: 'Secret', secrets: 'Secret', cronjob: 'CronJob', cronjobs: 'CronJob' };
 
 export const kindOf = (resource: string): string => {
   const kind = KINDS[resource.toLowerCase()];

@@ -7,7 +7,7 @@ export const PLACEMENT_HEADERS = ['WORKLOAD', 'SLOT', 'NODE', 'NODE STATE', 'STA
 export const placementRows = (placements: readonly PlacementJson[]): string[][] =>
   placements.map((p) => [
     `${p.namespace}/${p.name}`,
-    String(p.slot),
+    p.workload.startsWith('CronJob/') ? `tick ${new Date(p.slot * 1000).toISOString()}` : String(p.slot),
     p.node ?? '-',
     p.node === null ? '-' : p.nodeState === 'suspect' ? 'unreachable' : p.nodeState,
     p.state,

@@ -62,7 +62,10 @@ export function desiredReplicas(document: ClusterDocument, slots: readonly SlotR
     rollouts.set(slot.workload, rollout);
     const target = rollout.plan.slots.get(slot.index) ?? { version: slot.version ?? rollout.plan.target, surge: false };
     const fields = fieldsOf(target.version);
-    const replica = { workload: slot.workload, slot: slot.index, epoch: slot.epoch, specVersion: specVersionOf(fields), spec: containerSpecOf(fields), surge: target.surge };
+    const spec = containerSpecOf(fields);
+    // A CronJob's run knows its tick, so the job can make a tick's work idempotent.
+    if (slot.workload.startsWith('CronJob/')) spec.env = { ...spec.env, SHOAL_CRON_TICK: new Date(slot.index * 1000).toISOString() };
+    const replica = { workload: slot.workload, slot: slot.index, epoch: slot.epoch, specVersion: specVersionOf(fields), spec, surge: target.surge };
     return [withSecrets(replica, secretRefsOf(fields), document, box)];
   });
   return { replicas, rollouts };

@@ -4,6 +4,7 @@ import { parsePlacementField } from '../../crdt/node-writes.js';
 import type { Constraint } from '../auction/candidate.js';
 import { slotKey } from '../auction/slot.js';
 import { portsOf, resourcesOf } from '../spec/container.js';
+import { cronInfoOf } from '../spec/cron-job.js';
 import { jobInfoOf } from '../spec/job.js';
 import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from './view.js';
 
@@ -20,9 +21,11 @@ export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
   const constraints = Array.isArray(placement.constraints) ? (placement.constraints as unknown as Constraint[]) : [];
   const replicas = fields['spec.replicas'];
   const job = key.startsWith('Job/') ? jobInfoOf(fields) : undefined;
+  const cron = key.startsWith('CronJob/') ? cronInfoOf(fields) : undefined;
   return {
     key,
     job,
+    cron,
     replicas: job !== undefined ? job.completions : typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1,
     demand: {
       workload: key,
@@ -39,23 +42,26 @@ export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
 
 /**
  * `Placement/<ns>/<name>.<index>` and `Status/<ns>/<name>.<index>` belong to slot
- * `Workload/<ns>/<name>#<index>`; a Job's are `<name>.j<index>`, so a Job and a
- * Workload of one name never share them.
+ * `Workload/<ns>/<name>#<index>`; a Job's are `<name>.j<index>` and a CronJob's
+ * `<name>.c<tick>`, so objects of one name and different kinds never share them.
  */
 export function slotOfObject(key: string): { slot: string; workload: string; index: number } | undefined {
   const [, namespace, name] = key.split('/');
   const dot = name?.lastIndexOf('.') ?? -1;
   if (namespace === undefined || name === undefined || dot <= 0) return undefined;
-  const suffix = /^(j?)(\d+)$/.exec(name.slice(dot + 1));
+  const suffix = /^([jc]?)(\d+)$/.exec(name.slice(dot + 1));
   if (suffix === null) return undefined;
   const index = Number(suffix[2]);
-  const workload = `${suffix[1] === 'j' ? 'Job' : 'Workload'}/${namespace}/${name.slice(0, dot)}`;
+  const workload = `${SLOT_KINDS[suffix[1] as string]}/${namespace}/${name.slice(0, dot)}`;
   return { slot: slotKey({ workload, index }), workload, index };
 }
 
+const SLOT_KINDS: Record<string, string> = { '': 'Workload', j: 'Job', c: 'CronJob' };
+const SLOT_PREFIXES: Record<string, string> = { Workload: '', Job: 'j', CronJob: 'c' };
+
 const slotObjectName = (workload: string, index: number): string => {
-  const [kind, namespace, name] = workload.split('/');
-  return `${namespace}/${name}.${kind === 'Job' ? 'j' : ''}${index}`;
+  const [kind = 'Workload', namespace, name] = workload.split('/');
+  return `${namespace}/${name}.${SLOT_PREFIXES[kind] ?? ''}${index}`;
 };
 
 export const placementKey = (workload: string, index: number): string => `${PLACEMENT_KIND}/${slotObjectName(workload, index)}`;
@@ -82,7 +88,7 @@ function statusesOf(fields: ObjectValue): SlotStatus[] {
 export function clusterView(document: ClusterDocument, members: readonly Omit<NodeInfo, 'cordoned' | 'draining'>[]): ClusterView {
   const flags = document.get(NODE_FLAGS_KEY) ?? {};
   const nodes = new Map<string, NodeInfo>(members.map((m) => [m.id, { ...m, cordoned: flags[cordonField(m.id)] === true, draining: flags[drainField(m.id)] === true }]));
-  const workloads = [...document.keys('Workload'), ...document.keys('Job')].map((key) => workloadInfo(key, document.get(key) as ObjectValue));
+  const workloads = [...document.keys('Workload'), ...document.keys('Job'), ...document.keys('CronJob')].map((key) => workloadInfo(key, document.get(key) as ObjectValue));
   const claims = new Map<string, Claim[]>();
   for (const key of document.keys(PLACEMENT_KIND)) {
     const slot = slotOfObject(key);

@@ -1,5 +1,6 @@
 import { auctionId, slotKey } from '../auction/slot.js';
 import { addResources, NO_RESOURCES, type Resources } from '../auction/resources.js';
+import { MAX_RUN_MS, ticksBetween } from '../spec/cron-job.js';
 import { slotHistory, type Assignment } from './assignment.js';
 import { resolveSlot, schedulableCount, seesMajority, type ReplaceReason, type ResolveConfig, type SlotDecision } from './resolve.js';
 import type { ClusterView, WorkloadInfo } from './view.js';
@@ -55,10 +56,11 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
     if (progress?.state === 'failed') continue;
     let opened = 0;
     let active = 0;
-    for (let index = 0; index < workload.replicas; index++) {
+    for (const index of slotIndexes(workload, nowMs)) {
       const key = slotKey({ workload: workload.key, index });
-      if (progress !== undefined && completed(view, key)) continue;
+      if (workload.job !== undefined && completed(view, key)) continue;
       const history = slotHistory(view.claims.get(key) ?? []);
+      if (workload.cron !== undefined && (ended(view, key) || (history.assignments.length === 0 && nowMs - index * 1000 > workload.cron.startingDeadlineMs))) continue;
       const decision = resolveSlot({
         history,
         statuses: view.statuses.get(key) ?? [],
@@ -82,6 +84,15 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
   }
   return plan;
 }
+
+/** A workload's slots are 0..replicas-1; a CronJob's are its recent ticks, in seconds. */
+function slotIndexes(workload: WorkloadInfo, nowMs: number): number[] {
+  if (workload.cron === undefined) return Array.from({ length: workload.replicas }, (_, i) => i);
+  return ticksBetween(workload.cron.schedule, nowMs - workload.cron.startingDeadlineMs - MAX_RUN_MS, nowMs);
+}
+
+/** A tick that ran, well or not, is over: a CronJob runs each tick once. */
+const ended = (view: ClusterView, slot: string): boolean => (view.statuses.get(slot) ?? []).some((s) => s.state === 'completed' || s.state === 'failed');
 
 const completed = (view: ClusterView, slot: string): boolean => (view.statuses.get(slot) ?? []).some((s) => s.state === 'completed');
 

@@ -1,5 +1,6 @@
 import type { Demand, SchedulingPolicy } from '../auction/candidate.js';
 import type { Resources } from '../auction/resources.js';
+import type { CronInfo } from '../spec/cron-job.js';
 import type { JobInfo } from '../spec/job.js';
 
 /**
@@ -30,6 +31,8 @@ export interface WorkloadInfo {
   partitionPolicy: PartitionPolicy;
   /** For a Job: slots are completion indexes, each run until it completes once. */
   job?: JobInfo | undefined;
+  /** For a CronJob: slots are ticks (seconds since the epoch), each run once. */
+  cron?: CronInfo | undefined;
 }
 
 /** A collector's decision for one epoch of a slot, as written into the Placement object. */

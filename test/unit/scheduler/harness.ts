@@ -36,6 +36,8 @@ export class SharedCluster {
   readonly statuses = new Map<string, SlotStatus[]>();
   nowMs = 1_000;
   messages = 0;
+  /** Each node's clock runs this far from true time. */
+  readonly skewMs = new Map<string, number>();
 
   constructor(
     public nodes: Map<string, NodeInfo>,
@@ -54,7 +56,7 @@ export class SharedCluster {
       this.nowMs += stepMs;
       for (const [id, scheduler] of this.schedulers) {
         if (this.nodes.get(id)?.state !== 'alive') continue;
-        this.apply(scheduler.tick(this.view(), this.nowMs));
+        this.apply(scheduler.tick(this.view(), this.nowMs + (this.skewMs.get(id) ?? 0)));
       }
     }
   }
