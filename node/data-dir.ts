@@ -26,18 +26,28 @@ export class DataDirLockedError extends UserError {
   }
 }
 
-const running = (pid: number): boolean => {
+/** Field 22 of /proc/<pid>/stat: with the pid, names one process, since pids are reused (in a fresh container, at once). */
+function startTimeOf(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ')[19];
+  } catch {
+    return undefined;
+  }
+}
+
+const running = (pid: number, startTime: string | undefined): boolean => {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
+  return startTime === undefined || startTimeOf(pid) === startTime;
 };
 
 /**
- * One process per data directory. The lock file holds the owner's pid; a lock left by
- * a process that no longer runs (kill -9, power cut) is taken over.
+ * One process per data directory. The lock file holds the owner's pid and start time; a
+ * lock left by a process that no longer runs (kill -9, power cut, a restarted container
+ * whose new processes reuse the old pids) is taken over.
  */
 export function lockDataDir(dataDir: string): () => void {
   const { root, lock } = dataPaths(dataDir);
@@ -45,13 +55,14 @@ export function lockDataDir(dataDir: string): () => void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-      writeSync(fd, String(process.pid));
+      writeSync(fd, `${process.pid} ${startTimeOf(process.pid) ?? ''}`.trim());
       closeSync(fd);
       return () => rmSync(lock, { force: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const owner = Number(readFileSync(lock, 'utf8').trim());
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && running(owner)) {
+      const [pid, startTime] = readFileSync(lock, 'utf8').trim().split(' ');
+      const owner = Number(pid);
+      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && running(owner, startTime)) {
         throw new DataDirLockedError(root, owner);
       }
       rmSync(lock, { force: true });

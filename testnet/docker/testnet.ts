@@ -47,4 +47,6 @@ export interface TestnetOptions {
   name?: string;
   /** SWIM and scheduler preset of the nodes; default `local`. */
   preset?: 'lan' | 'local' | 'edge';
+  /** Progress lines (image build, network, nodes up); default silent. */
+  log?: (line: string) => void;
 }

@@ -1,0 +1,120 @@
+import type Dockerode from 'dockerode';
+import { UserError } from '../../node/errors.js';
+import { lossRules, partitionRules, setFaultRules, type FaultChain } from './network-faults.js';
+import { postJson, waitForApi } from './node-api.js';
+import type { TestnetState } from './state-file.js';
+import { teardown } from './teardown.js';
+import type { Testnet, TestnetNode } from './testnet.js';
+
+const RESTART_TIMEOUT_MS = 60_000;
+
+/** Engine answers that mean "already so" (304) pass; "not possible now" (409) is the user's to fix. */
+async function engineCall(node: string, call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (e) {
+    const error = e as Error & { statusCode?: number; json?: { message?: string } };
+    if (error.statusCode === 304) return;
+    if (error.statusCode === 409) throw new UserError(`${node}: ${error.json?.message ?? error.message}`);
+    throw e;
+  }
+}
+
+/** A testnet whose nodes run, with every fault applied from the host. */
+export class RunningTestnet implements Testnet {
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly state: TestnetState,
+  ) {}
+
+  get name(): string {
+    return this.state.name;
+  }
+  get nodes(): readonly TestnetNode[] {
+    return this.state.nodes;
+  }
+  get operatorKey(): string {
+    return this.state.operatorKey;
+  }
+  get cluster(): string {
+    return this.state.cluster;
+  }
+
+  async kill(node: string): Promise<void> {
+    await engineCall(node, this.container(node).kill());
+  }
+
+  async restart(node: string): Promise<void> {
+    await engineCall(node, this.container(node).start());
+    await waitForApi(this.node(node).api, RESTART_TIMEOUT_MS).catch(async (e: unknown) => {
+      const { State } = await this.container(node).inspect();
+      throw new UserError(`${node} (${State.Status}, exit code ${State.ExitCode}): ${(e as Error).message}; see \`docker logs ${this.node(node).container}\``);
+    });
+  }
+
+  async pause(node: string): Promise<void> {
+    await engineCall(node, this.container(node).pause());
+  }
+
+  async unpause(node: string): Promise<void> {
+    await engineCall(node, this.container(node).unpause());
+  }
+
+  /** A node named in no group keeps reaching every node: a partial partition. */
+  async partition(groups: readonly (readonly string[])[]): Promise<void> {
+    const groupOf = new Map<string, number>();
+    groups.forEach((group, i) =>
+      group.forEach((name) => {
+        this.node(name);
+        if (groupOf.has(name)) throw new UserError(`${name} is in two groups of the partition`);
+        groupOf.set(name, i);
+      }),
+    );
+    const cutOff = (node: TestnetNode): string[] =>
+      this.nodes.filter((o) => groupOf.has(node.name) && groupOf.has(o.name) && groupOf.get(o.name) !== groupOf.get(node.name)).map((o) => o.ip);
+    await Promise.all(this.nodes.map((node) => this.setRules(node.name, 'SHOAL-PARTITION', partitionRules(cutOff(node)))));
+  }
+
+  async heal(): Promise<void> {
+    await Promise.all(this.nodes.map((node) => this.setRules(node.name, 'SHOAL-PARTITION', [])));
+  }
+
+  async skew(node: string, offsetMs: number): Promise<void> {
+    const { api } = this.node(node);
+    await postJson(api, '/v1/faults/clock', { offsetMs }).catch((e: unknown) => {
+      throw new UserError(`${node} does not take the clock offset at ${api} (${(e as Error).message}): is it running?`);
+    });
+  }
+
+  async loss(node: string, percent: number): Promise<void> {
+    if (!(percent >= 0 && percent <= 100)) throw new UserError(`invalid loss ${percent}%: expected 0 to 100`);
+    const pid = await this.pid(node);
+    if (pid === 0) throw new UserError(`${node} is not running`);
+    await setFaultRules(pid, 'SHOAL-LOSS', lossRules(percent));
+  }
+
+  down(): Promise<void> {
+    return teardown(this.docker, this.name, this.cluster);
+  }
+
+  private node(name: string): TestnetNode {
+    const node = this.nodes.find((n) => n.name === name);
+    if (node === undefined) throw new UserError(`no node ${name} in testnet ${this.name}: expected node-1 … node-${this.nodes.length}`);
+    return node;
+  }
+
+  private container(name: string): Dockerode.Container {
+    return this.docker.getContainer(this.node(name).container);
+  }
+
+  /** 0 when the container is not running. */
+  private async pid(name: string): Promise<number> {
+    return (await this.container(name).inspect()).State.Pid;
+  }
+
+  /** A stopped node has no namespace to change; the rules on its peers still cut it off. */
+  private async setRules(node: string, chain: FaultChain, rules: string[][]): Promise<void> {
+    const pid = await this.pid(node);
+    if (pid !== 0) await setFaultRules(pid, chain, rules);
+  }
+}
