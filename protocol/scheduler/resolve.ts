@@ -43,15 +43,19 @@ const firstRunning = (a: Assignment, statuses: readonly SlotStatus[]): number =>
 /**
  * Where a slot runs, or why it needs an auction, as this view sees it. After a
  * partition heals a slot may have a usable winner in several epochs (each side
- * replaced what it could not see): the replica that has been running longest is kept,
- * then the latest epoch, so every node keeps the same one and the others stop.
+ * replaced what it could not see): under `available` the replica that has been running
+ * longest is kept, then the latest epoch; under `majority` the latest epoch. Every node
+ * keeps the same one and the others stop.
  */
 export function resolveSlot(context: SlotContext): SlotDecision {
   const { history, statuses, nowMs } = context;
   const usable = history.assignments.filter((a) => unusable(a, context) === undefined);
   if (usable.length > 0) {
+    // Under `majority` the minority's replica was fenced (stopped), so "ran longest" means
+    // nothing there: the majority's latest decision stands, and the old replica stays down.
+    const longest = context.partitionPolicy === 'available';
     const kept = usable.reduce((best, a) => {
-      const [ta, tb] = [firstRunning(a, statuses), firstRunning(best, statuses)];
+      const [ta, tb] = longest ? [firstRunning(a, statuses), firstRunning(best, statuses)] : [0, 0];
       return ta < tb || (ta === tb && a.epoch > best.epoch) ? a : best;
     });
     return { kind: 'placed', assignment: kept, unreachable: context.nodes.get(kept.node)?.state === 'suspect' };

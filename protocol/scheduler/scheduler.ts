@@ -52,6 +52,7 @@ export class Scheduler {
   private readonly collecting = new Map<string, Collection>();
   private readonly early = new Map<string, Map<string, Answer>>();
   private majorityLostAtMs: number | undefined;
+  private fencedUntilMs = 0;
 
   constructor(
     readonly self: string,
@@ -62,8 +63,13 @@ export class Scheduler {
   tick(view: ClusterView, nowMs: number): SchedulerEffect[] {
     this.view = view;
     const plan = (this.plan = planCluster(view, nowMs, this.config));
-    if (plan.hasMajority) this.majorityLostAtMs = undefined;
-    else this.majorityLostAtMs ??= nowMs;
+    if (!plan.hasMajority) this.majorityLostAtMs ??= nowMs;
+    else if (this.majorityLostAtMs !== undefined) {
+      // A node that fenced itself stays fenced a while after it sees a majority again: its
+      // view of the majority's decisions (the replacements) may still be catching up.
+      if (nowMs - this.majorityLostAtMs >= this.config.fenceMs) this.fencedUntilMs = nowMs + this.config.fenceMs;
+      this.majorityLostAtMs = undefined;
+    }
     this.forgetClosed(plan, nowMs);
     const effects: SchedulerEffect[] = [];
     this.answer(plan, nowMs, effects);
@@ -91,7 +97,7 @@ export class Scheduler {
 
   /** The slots this node should run now: placed here, less majority workloads it must fence. */
   desired(nowMs: number): PlacedSlot[] {
-    const fenced = this.majorityLostAtMs !== undefined && nowMs - this.majorityLostAtMs >= this.config.fenceMs;
+    const fenced = (this.majorityLostAtMs !== undefined && nowMs - this.majorityLostAtMs >= this.config.fenceMs) || nowMs < this.fencedUntilMs;
     return (this.plan?.placed ?? []).filter((s) => s.assignment.node === this.self && !(fenced && s.workload.partitionPolicy === 'majority'));
   }
 

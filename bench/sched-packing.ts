@@ -1,0 +1,36 @@
+import type { NodeInfo, WorkloadInfo } from '../protocol/scheduler/view.js';
+import { round } from './stats.js';
+
+export interface Packing {
+  /** The busiest node's utilization, as the scores measure it: mean of CPU and memory fractions. */
+  maxUtilization: number;
+  stdDevUtilization: number;
+  nodesUsed: number;
+}
+
+/** How a placement (slot key to node) fills the nodes. */
+export function packingOf(placement: ReadonlyMap<string, string>, nodes: readonly NodeInfo[], workloads: readonly WorkloadInfo[]): Packing {
+  const demand = new Map(workloads.map((w) => [w.key, w.demand.resources]));
+  const used = new Map(nodes.map((n) => [n.id, { cpuMillis: 0, memoryBytes: 0 }]));
+  for (const [slot, node] of placement) {
+    const resources = demand.get(slot.slice(0, slot.lastIndexOf('#')));
+    const sum = used.get(node);
+    if (resources === undefined || sum === undefined) continue;
+    sum.cpuMillis += resources.cpuMillis;
+    sum.memoryBytes += resources.memoryBytes;
+  }
+  const utilization = nodes.map((n) => {
+    const sum = used.get(n.id) as { cpuMillis: number; memoryBytes: number };
+    return (sum.cpuMillis / n.capacity.cpuMillis + sum.memoryBytes / n.capacity.memoryBytes) / 2;
+  });
+  const mean = utilization.reduce((a, b) => a + b, 0) / utilization.length;
+  const variance = utilization.reduce((a, u) => a + (u - mean) ** 2, 0) / utilization.length;
+  return {
+    maxUtilization: round(Math.max(...utilization), 4) as number,
+    stdDevUtilization: round(Math.sqrt(variance), 4) as number,
+    nodesUsed: new Set(placement.values()).size,
+  };
+}
+
+/** Baseline over Shoal for a lower-is-better figure: 1.0 is as good as the central scheduler, below 1 worse. */
+export const ratio = (baseline: number, shoal: number): number | null => (shoal === 0 ? null : round(baseline / shoal, 3));

@@ -1,0 +1,62 @@
+import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from '../../protocol/scheduler/view.js';
+
+/** A status as the agent writes it, stamped: the document keeps the newer of two writes to one field (its LWW rule). */
+export interface StampedStatus extends SlotStatus {
+  writtenAtMs: number;
+}
+
+/** One operation of a delta: an operator's workload, a collector's claim, a node's status. */
+export type DocumentOp =
+  | { kind: 'workload'; workload: WorkloadInfo }
+  | { kind: 'claim'; slot: string; claim: Claim }
+  | { kind: 'status'; slot: string; status: StampedStatus };
+
+/**
+ * One node's replica of the parts of the cluster document the scheduler reads. Merging
+ * is idempotent and order-free, as the CRDT's is: a claim is a member of a set, a
+ * status a last-writer-wins field per (slot, node), a workload a record by key.
+ */
+export class DocumentReplica {
+  workloads: readonly WorkloadInfo[] = [];
+  readonly claims = new Map<string, Claim[]>();
+  readonly statuses = new Map<string, StampedStatus[]>();
+
+  /** Merges a delta; says whether anything changed. */
+  merge(ops: readonly DocumentOp[]): boolean {
+    let changed = false;
+    for (const op of ops) {
+      if (op.kind === 'workload') changed = this.putWorkload(op.workload) || changed;
+      else if (op.kind === 'claim') changed = this.addClaim(op.slot, op.claim) || changed;
+      else changed = this.putStatus(op.slot, op.status) || changed;
+    }
+    return changed;
+  }
+
+  view(nodes: ReadonlyMap<string, NodeInfo>): ClusterView {
+    return { nodes, workloads: this.workloads, claims: this.claims, statuses: this.statuses };
+  }
+
+  private putWorkload(workload: WorkloadInfo): boolean {
+    if (this.workloads.includes(workload)) return false;
+    const others = this.workloads.filter((w) => w.key !== workload.key);
+    this.workloads = [...others, workload].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return true;
+  }
+
+  private addClaim(slot: string, claim: Claim): boolean {
+    const claims = this.claims.get(slot);
+    if (claims === undefined) this.claims.set(slot, [claim]);
+    else if (claims.includes(claim)) return false;
+    else claims.push(claim);
+    return true;
+  }
+
+  private putStatus(slot: string, status: StampedStatus): boolean {
+    const statuses = this.statuses.get(slot) ?? [];
+    const current = statuses.findIndex((s) => s.node === status.node);
+    const held = statuses[current];
+    if (held !== undefined && held.writtenAtMs >= status.writtenAtMs) return false;
+    this.statuses.set(slot, [...statuses.filter((_, i) => i !== current), status]);
+    return true;
+  }
+}

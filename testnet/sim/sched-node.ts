@@ -1,0 +1,51 @@
+import type { Plan } from '../../protocol/scheduler/plan.js';
+import type { Scheduler } from '../../protocol/scheduler/scheduler.js';
+import type { NodeInfo } from '../../protocol/scheduler/view.js';
+import type { DocumentReplica } from './sched-document.js';
+
+/** One simulated node: its scheduler, its document replica, and when its next tick matters. */
+export interface SimNode {
+  id: string;
+  scheduler: Scheduler;
+  document: DocumentReplica;
+  /** Bumped on crash and restart: answers in flight to the old life are lost with it. */
+  generation: number;
+  idle: IdleState;
+}
+
+/**
+ * What decides whether a tick can be skipped. A tick on an unchanged view is a no-op
+ * unless time alone moves something: an open auction (answers are resent, windows
+ * close, collectors write) or a waiting slot whose fence or back-off ends. A plan with
+ * no open auction leaves the scheduler nothing pending: it drops its answers,
+ * reservations and collections for auctions that left its open set. Fencing a minority
+ * node needs no tick either: `desired` reads the clock itself.
+ */
+export interface IdleState {
+  /** The view changed since the last tick. */
+  dirty: boolean;
+  /** The last plan had open auctions. */
+  busy: boolean;
+  wakeAtMs: number;
+  /** The last plan saw no majority: the agent checks `desired` every tick, for the fence. */
+  fenceWatch: boolean;
+}
+
+export const freshIdle = (): IdleState => ({ dirty: true, busy: false, wakeAtMs: Number.POSITIVE_INFINITY, fenceWatch: false });
+
+export const needsTick = (idle: IdleState, nowMs: number): boolean => idle.dirty || idle.busy || nowMs >= idle.wakeAtMs;
+
+/** After a tick: whether its plan keeps the node busy, and when a waiting slot wakes. */
+export function afterTick(idle: IdleState, plan: Plan): void {
+  idle.dirty = false;
+  idle.busy = plan.open.length > 0;
+  idle.wakeAtMs = Number.POSITIVE_INFINITY;
+  for (const { decision } of plan.waiting) if (decision.untilMs !== undefined) idle.wakeAtMs = Math.min(idle.wakeAtMs, decision.untilMs);
+  idle.fenceWatch = !plan.hasMajority;
+}
+
+export type NodeSpec = Pick<NodeInfo, 'capacity' | 'labels'>;
+
+export const defaultNodeSpec = (i: number): NodeSpec => ({ capacity: { cpuMillis: 4000, memoryBytes: 8 * 1024 ** 3 }, labels: { zone: `z${i % 3}` } });
+
+export const simNodeInfo = (id: string, spec: NodeSpec): NodeInfo => ({ id, state: 'alive', stateChangedAtMs: 0, cordoned: false, draining: false, ...spec });

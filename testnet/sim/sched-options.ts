@@ -1,0 +1,32 @@
+import type { SchedulerConfig } from '../../protocol/scheduler/config.js';
+import type { SchedulerEvent } from '../../protocol/scheduler/scheduler.js';
+import type { DocumentOp } from './sched-document.js';
+import type { SchedulingFaults } from './sched-faults.js';
+import type { NodeSpec } from './sched-node.js';
+
+export interface SchedulingSimulationOptions {
+  seed: number;
+  nodes: number;
+  config?: SchedulerConfig;
+  /** Each node ticks this often, at its own phase. */
+  tickMs?: number;
+  faults?: Partial<SchedulingFaults>;
+  /** Node `i`'s capacity and labels (default: 4 CPUs, 8 GiB, zone z<i mod 3>). */
+  node?: (i: number) => NodeSpec;
+  /** Skip ticks that provably change nothing (see IdleState); off, every node ticks every `tickMs`. */
+  skipIdleTicks?: boolean;
+  /** The command a failure message tells the reader to rerun. */
+  replayCommand?: string;
+  onEvent?: (node: string, event: SchedulerEvent, atMs: number) => void;
+  onWrite?: (node: string, ops: readonly DocumentOp[], atMs: number) => void;
+}
+
+export interface SchedulingTraffic {
+  answerMessages: number;
+  answers: number;
+  answersLost: number;
+  claimWrites: number;
+  statusWrites: number;
+  ticks: number;
+  skippedTicks: number;
+}

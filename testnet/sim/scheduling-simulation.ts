@@ -1,0 +1,275 @@
+import { slotKey } from '../../protocol/auction/slot.js';
+import { createRandom, type Random } from '../../protocol/random.js';
+import { schedulerConfig, type SchedulerConfig } from '../../protocol/scheduler/config.js';
+import { planCluster, type Plan } from '../../protocol/scheduler/plan.js';
+import { Scheduler, type Answer, type SchedulerEffect } from '../../protocol/scheduler/scheduler.js';
+import type { ClusterView, NodeInfo, WorkloadInfo } from '../../protocol/scheduler/view.js';
+import { EventQueue } from './event-queue.js';
+import { AgentModel } from './sched-agent.js';
+import { DocumentReplica, type DocumentOp } from './sched-document.js';
+import { DocumentGossip, type Delivery } from './sched-gossip.js';
+import { defaultSchedulingFaults, type SchedulingFaults } from './sched-faults.js';
+import { MembershipViews } from './sched-membership.js';
+import { afterTick, defaultNodeSpec, freshIdle, needsTick, simNodeInfo, type SimNode } from './sched-node.js';
+import type { SchedulingSimulationOptions, SchedulingTraffic } from './sched-options.js';
+import { World } from './sched-world.js';
+
+type SimEvent =
+  | { kind: 'tick'; node: string; generation: number }
+  | { kind: 'answers'; from: string; to: string; generation: number; answers: Answer[] }
+  | { kind: 'merge'; delivery: Delivery }
+  | { kind: 'notice'; observer: string; subject: string }
+  | { kind: 'sample' }
+  | { kind: 'action'; run: () => void };
+
+/**
+ * The schedulers, unchanged, on a virtual network: every node has its own document
+ * replica (a write reaches others after a seeded latency, and across a cut only after
+ * the heal) and its own membership view (crashes and cuts are noticed after a detection
+ * delay). An agent model runs what each node desires. The same seed gives the same run.
+ */
+export class SchedulingSimulation {
+  readonly seed: number;
+  readonly random: Random;
+  readonly config: SchedulerConfig;
+  readonly tickMs: number;
+  readonly faults: SchedulingFaults;
+  readonly world = new World();
+  readonly agent = new AgentModel();
+  readonly traffic: SchedulingTraffic = { answerMessages: 0, answers: 0, answersLost: 0, claimWrites: 0, statusWrites: 0, ticks: 0, skippedTicks: 0 };
+  /** First winning claim of each (slot, epoch), by `<slot>@<epoch>`. */
+  readonly placedAtMs = new Map<string, number>();
+  /** Samples, one per tick period, at which some slot ran on more than one node. */
+  readonly duplicateSamples: { atMs: number; slots: number }[] = [];
+  private readonly queue = new EventQueue<SimEvent>();
+  private readonly nodes = new Map<string, SimNode>();
+  private readonly capacities = new Map<string, NodeInfo['capacity']>();
+  private readonly membership: MembershipViews;
+  private readonly gossip: DocumentGossip;
+  private now = 0;
+
+  constructor(private readonly options: SchedulingSimulationOptions) {
+    this.seed = options.seed;
+    this.random = createRandom(options.seed);
+    this.config = options.config ?? schedulerConfig.lan();
+    this.tickMs = options.tickMs ?? 100;
+    this.faults = { ...defaultSchedulingFaults(), ...options.faults };
+    const width = String(options.nodes - 1).length;
+    const infos = Array.from({ length: options.nodes }, (_, i) => simNodeInfo(`n${String(i).padStart(width, '0')}`, options.node?.(i) ?? defaultNodeSpec(i)));
+    this.membership = new MembershipViews(infos);
+    this.gossip = new DocumentGossip({
+      world: this.world,
+      random: this.random,
+      latency: this.faults.documentLatency,
+      ids: () => this.nodes.keys(),
+      schedule: (atMs, delivery) => this.queue.push(atMs, { kind: 'merge', delivery }),
+      merge: (to, ops) => this.mergeAt(this.node(to), ops),
+    });
+    for (const info of infos) {
+      this.capacities.set(info.id, info.capacity);
+      this.nodes.set(info.id, { id: info.id, scheduler: this.newScheduler(info.id), document: new DocumentReplica(), generation: 0, idle: freshIdle() });
+      this.queue.push(this.random.int(this.tickMs), { kind: 'tick', node: info.id, generation: 0 });
+    }
+    this.queue.push(this.tickMs, { kind: 'sample' });
+  }
+
+  get nowMs(): number {
+    return this.now;
+  }
+
+  ids(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  liveIds(): string[] {
+    return this.ids().filter((id) => this.world.isUp(id));
+  }
+
+  capacityOf(id: string): NodeInfo['capacity'] | undefined {
+    return this.capacities.get(id);
+  }
+
+  viewOf(id: string): ClusterView {
+    return this.node(id).document.view(this.membership.viewOf(id));
+  }
+
+  /** Where `id` would place every slot now, planned afresh from its view. */
+  planOf(id: string): Plan {
+    return planCluster(this.viewOf(id), this.now, this.config);
+  }
+
+  /** The plan of the node's last tick: free to read, and current unless its view changed since. */
+  lastPlanOf(id: string): Plan | undefined {
+    return this.node(id).scheduler.currentPlan;
+  }
+
+  /** An operator writes these workloads through `origin`; the others learn them as any write. */
+  apply(workloads: readonly WorkloadInfo[], origin = this.ids()[0] as string): void {
+    this.write(this.node(origin), workloads.map((workload) => ({ kind: 'workload', workload })));
+  }
+
+  at(atMs: number, run: () => void): void {
+    this.queue.push(Math.max(atMs, this.now), { kind: 'action', run });
+  }
+
+  run(untilMs: number): void {
+    this.queue.drainUntil(untilMs, (event, time) => {
+      this.now = time;
+      this.dispatch(event);
+    });
+    this.now = untilMs;
+  }
+
+  /** The daemon dies; its containers keep running unless the whole machine went down. */
+  crash(id: string, options: { replicasKeepRunning: boolean } = { replicasKeepRunning: true }): void {
+    const node = this.node(id);
+    node.generation++;
+    this.world.setUp(id, false);
+    if (!options.replicasKeepRunning) this.agent.stopAll(id);
+    this.reconsider(this.ids(), [id]);
+  }
+
+  /** The daemon starts again from its stored document, with a fresh scheduler; its containers are as it left them. */
+  restart(id: string): void {
+    const node = this.node(id);
+    node.generation++;
+    this.world.setUp(id, true);
+    node.scheduler = this.newScheduler(id);
+    node.idle = freshIdle();
+    this.membership.reset(id, (subject) => this.world.truthAbout(id, subject), this.now);
+    this.queue.push(this.now + this.random.int(this.tickMs), { kind: 'tick', node: id, generation: node.generation });
+    this.reconsider(this.ids(), [id]);
+    this.gossip.release(this.now);
+  }
+
+  split(groups: readonly (readonly string[])[]): void {
+    this.world.partition.split(groups);
+    this.reconsider(this.ids(), this.ids());
+  }
+
+  heal(): void {
+    this.world.partition.heal();
+    this.reconsider(this.ids(), this.ids());
+    this.gossip.release(this.now);
+  }
+
+  replay(): string {
+    return `seed=${this.seed}; replay with SHOAL_SIM_SEED=${this.seed} ${this.options.replayCommand ?? 'node scripts/run-tests.mjs sim/scheduling'}`;
+  }
+
+  private newScheduler(id: string): Scheduler {
+    return new Scheduler(id, this.config, createRandom(this.random.int(2 ** 32)));
+  }
+
+  private dispatch(event: SimEvent): void {
+    switch (event.kind) {
+      case 'tick':
+        return this.tick(event.node, event.generation);
+      case 'answers':
+        return this.deliverAnswers(event);
+      case 'merge':
+        return this.gossip.arrive(event.delivery);
+      case 'notice':
+        return this.notice(event.observer, event.subject);
+      case 'sample':
+        this.queue.push(this.now + this.tickMs, event);
+        if (this.agent.duplicates > 0) this.duplicateSamples.push({ atMs: this.now, slots: this.agent.duplicates });
+        return;
+      case 'action':
+        return event.run();
+    }
+  }
+
+  private tick(id: string, generation: number): void {
+    const node = this.node(id);
+    if (generation !== node.generation) return;
+    this.queue.push(this.now + this.tickMs, { kind: 'tick', node: id, generation });
+    if (this.options.skipIdleTicks !== false && !needsTick(node.idle, this.now)) {
+      this.traffic.skippedTicks++;
+      if (node.idle.fenceWatch) this.runAgent(node);
+      return;
+    }
+    this.traffic.ticks++;
+    const effects = node.scheduler.tick(this.viewOf(id), this.now);
+    afterTick(node.idle, node.scheduler.currentPlan as Plan);
+    this.execute(node, effects);
+    this.runAgent(node);
+  }
+
+  private runAgent(node: SimNode): void {
+    const ops = this.agent.reconcile(node.id, node.scheduler.desired(this.now), this.now);
+    this.traffic.statusWrites += ops.length;
+    if (ops.length > 0) this.write(node, ops);
+  }
+
+  private execute(node: SimNode, effects: readonly SchedulerEffect[]): void {
+    const ops: DocumentOp[] = [];
+    for (const effect of effects) {
+      if (effect.type === 'send') this.send(node.id, effect.to, effect.answers);
+      else if (effect.type === 'event') this.options.onEvent?.(node.id, effect.event, this.now);
+      else {
+        const slot = slotKey({ workload: effect.workload, index: effect.index });
+        ops.push({ kind: 'claim', slot, claim: effect.claim });
+        this.traffic.claimWrites++;
+        const placement = `${slot}@${effect.claim.epoch}`;
+        if ('winner' in effect.claim && !this.placedAtMs.has(placement)) this.placedAtMs.set(placement, this.now);
+      }
+    }
+    if (ops.length > 0) this.write(node, ops);
+  }
+
+  private send(from: string, to: string, answers: Answer[]): void {
+    this.traffic.answerMessages++;
+    this.traffic.answers += answers.length;
+    const target = this.nodes.get(to);
+    if (target === undefined || !this.world.reaches(from, to) || this.random.next() < this.faults.answerLossRate) {
+      this.traffic.answersLost++;
+      return;
+    }
+    this.queue.push(this.now + this.faults.answerLatency(this.random), { kind: 'answers', from, to, generation: target.generation, answers });
+  }
+
+  private deliverAnswers(event: Extract<SimEvent, { kind: 'answers' }>): void {
+    const node = this.node(event.to);
+    if (node.generation !== event.generation || !this.world.reaches(event.from, event.to)) {
+      this.traffic.answersLost++;
+      return;
+    }
+    this.execute(node, node.scheduler.receive(event.from, event.answers, this.now));
+  }
+
+  /** A write is merged at once where it is made; the others learn it by gossip. */
+  private write(node: SimNode, ops: DocumentOp[]): void {
+    this.options.onWrite?.(node.id, ops, this.now);
+    this.mergeAt(node, ops);
+    this.gossip.spread(node.id, ops, this.now);
+  }
+
+  private mergeAt(node: SimNode, ops: readonly DocumentOp[]): void {
+    if (node.document.merge(ops)) node.idle.dirty = true;
+  }
+
+  /** Observers whose view of a subject no longer matches the world notice it after a delay. */
+  private reconsider(observers: readonly string[], subjects: readonly string[]): void {
+    for (const observer of observers) {
+      if (!this.world.isUp(observer)) continue;
+      for (const subject of subjects) {
+        const truth = this.world.truthAbout(observer, subject);
+        if (subject === observer || this.membership.stateOf(observer, subject) === truth) continue;
+        const delayMs = (truth === 'dead' ? this.faults.detectionMs : this.faults.rejoinMs) + this.random.next() * this.faults.noticeJitterMs;
+        this.queue.push(this.now + delayMs, { kind: 'notice', observer, subject });
+      }
+    }
+  }
+
+  private notice(observer: string, subject: string): void {
+    if (!this.world.isUp(observer)) return;
+    if (this.membership.notice(observer, subject, this.world.truthAbout(observer, subject), this.now)) this.node(observer).idle.dirty = true;
+  }
+
+  private node(id: string): SimNode {
+    const node = this.nodes.get(id);
+    if (node === undefined) throw new RangeError(`no simulated node ${id}`);
+    return node;
+  }
+}
