@@ -1,5 +1,6 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { manifestFields } from './fields.js';
 import type { Json } from '../../crdt/json.js';
 import { jobSpec } from './job.js';
 import { workloadSchema } from './workload.js';
@@ -33,12 +34,7 @@ export type CronJob = z.infer<typeof cronJobSchema>;
 
 export const cronJobKey = (namespace: string, name: string): string => `CronJob/${namespace}/${name}`;
 
-export function cronJobFields(cron: CronJob): Record<string, Json> {
-  const fields: Record<string, Json> = { apiVersion: cron.apiVersion };
-  if (cron.metadata.labels !== undefined) fields['metadata.labels'] = cron.metadata.labels;
-  for (const [field, value] of Object.entries(cron.spec)) if (value !== undefined) fields[`spec.${field}`] = value as Json;
-  return fields;
-}
+export const cronJobFields = (manifest: CronJob): Record<string, Json> => manifestFields(manifest);
 
 export interface CronInfo {
   schedule: string;

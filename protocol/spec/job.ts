@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { manifestFields } from './fields.js';
 import type { Json } from '../../crdt/json.js';
 import { workloadSchema } from './workload.js';
 
@@ -27,12 +28,7 @@ export type Job = z.infer<typeof jobSchema>;
 
 export const jobKey = (namespace: string, jobName: string): string => `Job/${namespace}/${jobName}`;
 
-export function jobFields(job: Job): Record<string, Json> {
-  const fields: Record<string, Json> = { apiVersion: job.apiVersion };
-  if (job.metadata.labels !== undefined) fields['metadata.labels'] = job.metadata.labels;
-  for (const [field, value] of Object.entries(job.spec)) if (value !== undefined) fields[`spec.${field}`] = value as Json;
-  return fields;
-}
+export const jobFields = (manifest: Job): Record<string, Json> => manifestFields(manifest);
 
 export interface JobInfo {
   completions: number;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Json } from '../../crdt/json.js';
+import { manifestFields } from './fields.js';
 import { cpuMillis, memoryBytes } from './quantity.js';
 
 /** DNS-1123 labels, as Kubernetes names are. */
@@ -103,18 +104,7 @@ export type Workload = z.infer<typeof workloadSchema>;
 
 export const workloadKey = (namespace: string, workloadName: string): string => `Workload/${namespace}/${workloadName}`;
 
-/**
- * A workload as document fields: one last-writer-wins register per top-level spec
- * field, so `scale` on one node and an image change on another both survive.
- */
-export function workloadFields(workload: Workload): Record<string, Json> {
-  const fields: Record<string, Json> = { apiVersion: workload.apiVersion };
-  if (workload.metadata.labels !== undefined) fields['metadata.labels'] = workload.metadata.labels;
-  for (const [field, value] of Object.entries(workload.spec)) {
-    if (value !== undefined) fields[`spec.${field}`] = value as Json;
-  }
-  return fields;
-}
+export const workloadFields = (workload: Workload): Record<string, Json> => manifestFields(workload);
 
 /** Fields back into the manifest shape users wrote. */
 export function workloadFromFields(namespace: string, workloadName: string, fields: Record<string, Json>): Record<string, Json> {

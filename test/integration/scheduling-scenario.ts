@@ -5,6 +5,9 @@ import type { PlacementJson } from '../../node/api-scheduling.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
+import { poll as until } from '../../testnet/poll.js';
+
+export { until };
 
 /**
  * The scheduling promise on real processes, for either runtime: six replicas applied on
@@ -25,21 +28,6 @@ const api = (node: ShoalNodeProcess): string => node.api.replace(/^http:\/\//, '
 
 export async function placements(node: ShoalNodeProcess): Promise<PlacementJson[]> {
   return (await (await fetch(`${node.api}/v1/placements`)).json()) as PlacementJson[];
-}
-
-export async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${what}: not within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
 }
 
 /** Slots by node, once `observer` sees all six running on live nodes; with `onNodes`, only there. */

@@ -1,8 +1,8 @@
+import { poll } from '../poll.js';
 import type { NodeJson } from '../../node/api.js';
 
 /** A paused node accepts the connection and never answers: every call has a deadline. */
 const CALL_TIMEOUT_MS = 2_000;
-const POLL_MS = 200;
 
 export async function getJson<T>(api: string, path: string): Promise<T> {
   const response = await fetch(`${api}${path}`, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
@@ -19,22 +19,6 @@ export async function postJson<T>(api: string, path: string, body: unknown): Pro
   });
   if (!response.ok) throw new Error(`${api}${path} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
-}
-
-/** Polls `probe` until it returns a value, or throws naming `what` and the last failure. */
-export async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await probe();
-      if (value !== undefined) return value;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, POLL_MS));
-  }
-  throw new Error(`${what}: not within ${timeoutMs / 1000} s${last === undefined ? '' : ` (${(last as Error).message ?? String(last)})`}`);
 }
 
 export interface NodeStatus {

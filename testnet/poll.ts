@@ -1,0 +1,17 @@
+const POLL_MS = 100;
+
+/** Polls `probe` until it returns a value, or throws naming `what` and the last failure. */
+export async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+  throw new Error(`${what}: not within ${timeoutMs / 1000} s${last === undefined ? '' : ` (${(last as Error).message ?? String(last)})`}`);
+}
