@@ -138,7 +138,7 @@ export class Agent {
     try {
       if (replica.spec.unresolved !== undefined) throw new Error(replica.spec.unresolved);
       if (action.kind === 'start') await this.options.runtime.start(replica, this.options.owner);
-      else await this.options.runtime.restart(action.id);
+      else await this.options.runtime.restart(action.id, replica);
       this.event(action.kind === 'start' ? 'started' : 'restarted', replica.workload, `slot ${replica.slot} (epoch ${replica.epoch}, spec ${replica.specVersion})`);
     } catch (error) {
       throw { replica, error: error instanceof Error ? error : new Error(String(error)) };

@@ -55,7 +55,8 @@ export class DockerRuntime implements ContainerRuntime {
     return container.id;
   }
 
-  async restart(id: string): Promise<void> {
+  /** A container keeps its config: the replica is not needed. */
+  async restart(id: string, _replica: DesiredReplica): Promise<void> {
     await ignoreStatus(this.docker.getContainer(id).start(), [304]);
   }
 

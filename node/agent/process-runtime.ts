@@ -78,8 +78,9 @@ export class ProcessRuntime implements ContainerRuntime {
     if (command.length === 0) throw new Error(`${replicaName(replica)}: the process runtime needs a command to run`);
     this.noticeIgnoredImage(replica.spec.image);
     const id = instanceName(replica, owner);
-    const root = join(this.replicaDir(id), 'root');
-    // A process cannot be given its own root: its files (secrets) go below its directory, and SHOAL_ROOT says where.
+    const root = join(SECRETS_TMPFS, id);
+    // A process cannot be given its own root: its files (secrets) go to a directory in
+    // memory, never to disk, and SHOAL_ROOT says where.
     const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...replica.spec.env, ...((replica.spec.files ?? []).length > 0 ? { SHOAL_ROOT: root } : {}) };
     await mkdir(this.replicaDir(id), { recursive: true });
     try {
@@ -87,20 +88,23 @@ export class ProcessRuntime implements ContainerRuntime {
       const started = await this.spawn(id, command, env);
       const { workload, slot, epoch, specVersion } = replica;
       const hostPorts = replica.spec.ports.flatMap((p) => (p.hostPort === undefined ? [] : [p.hostPort]));
-      await this.write(id, { owner, replica: { workload, slot, epoch, specVersion }, command, env, hostPorts, ...started });
+      await this.write(id, { owner, replica: { workload, slot, epoch, specVersion }, command, env: withoutSecrets(env, replica), hostPorts, ...started });
     } catch (e) {
       await rm(this.replicaDir(id), { recursive: true, force: true });
+      await rm(root, { recursive: true, force: true });
       throw e;
     }
     this.log.info({ id, workload: replica.workload, slot: replica.slot, command: command[0] }, 'process started');
     return id;
   }
 
-  async restart(id: string): Promise<void> {
+  /** The env is the replica's as the agent gives it now: values from secrets are never kept in the record. */
+  async restart(id: string, replica: DesiredReplica): Promise<void> {
     const record = await this.read(id);
     if (record === undefined) throw new Error(`no replica ${id} to restart`);
     if (isRunning(record)) return;
-    await this.write(id, { ...record, ...(await this.spawn(id, record.command, record.env)) });
+    const env = { ...record.env, ...replica.spec.env };
+    await this.write(id, { ...record, ...(await this.spawn(id, record.command, env)) });
   }
 
   async stop(id: string, graceMs: number): Promise<void> {
@@ -112,6 +116,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const record = await this.read(id);
     if (record !== undefined && isRunning(record)) await stop(record, graceMs);
     await rm(this.replicaDir(id), { recursive: true, force: true });
+    await rm(join(SECRETS_TMPFS, id), { recursive: true, force: true });
     this.log.debug({ id }, 'process removed');
   }
 
@@ -200,6 +205,13 @@ export class ProcessRuntime implements ContainerRuntime {
     this.log.warn({ image }, 'the process runtime ignores images: each replica runs its command and args on this host');
   }
 }
+
+/** Secrets stay in memory: /dev/shm is a tmpfs on Linux. */
+const SECRETS_TMPFS = '/dev/shm/shoal-replicas';
+
+/** The env as the record keeps it on disk: without the values that came from secrets. */
+const withoutSecrets = (env: Record<string, string>, replica: DesiredReplica): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).filter(([name]) => !(replica.spec.secretEnv ?? []).includes(name)));
 
 async function writeFiles(root: string, files: NonNullable<DesiredReplica['spec']['files']>): Promise<void> {
   for (const file of files) {

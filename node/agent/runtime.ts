@@ -18,8 +18,8 @@ export interface ContainerRuntime {
   list(owner: ReplicaOwner): Promise<ObservedReplica[]>;
   /** Creates and starts a replica; resolves with its id once it has started. */
   start(replica: DesiredReplica, owner: ReplicaOwner): Promise<string>;
-  /** Starts an exited replica again, in place. */
-  restart(id: string): Promise<void>;
+  /** Starts an exited replica again, in place; `replica` is what it should run now. */
+  restart(id: string, replica: DesiredReplica): Promise<void>;
   /** Stops a replica and keeps it, exited, as a failed liveness probe does: its restart policy decides what follows. */
   stop(id: string, graceMs: number): Promise<void>;
   /** Stops (SIGTERM, then SIGKILL after `graceMs`) and removes a replica; a missing one is not an error. */

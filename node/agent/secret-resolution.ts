@@ -42,6 +42,6 @@ export function withSecrets(replica: DesiredReplica, refs: SecretRefs, document:
       if (value !== undefined) files.push({ path: `${mount.mountPath.replace(/\/$/, '')}/${key}`, content: value.toString('base64'), mode: 0o400 });
     }
   }
-  const spec = { ...replica.spec, env, files, ...(problems.length > 0 ? { unresolved: problems.join('; ') } : {}) };
+  const spec = { ...replica.spec, env, files, secretEnv: refs.env.map((r) => r.name), ...(problems.length > 0 ? { unresolved: problems.join('; ') } : {}) };
   return { ...replica, spec };
 }

@@ -26,6 +26,8 @@ export interface ContainerSpec {
   restartPolicy: RestartPolicy;
   /** Linux capabilities to keep; every other one is dropped. */
   capabilities: string[];
+  /** Names of env variables whose values came from secrets: a runtime never writes them to disk. */
+  secretEnv?: string[] | undefined;
   /** Files placed in the replica before it starts (secrets), content as base64. */
   files?: { path: string; content: string; mode: number }[] | undefined;
   /** Why the replica cannot be started as specified (a missing secret): starting it fails with this. */

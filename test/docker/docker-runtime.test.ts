@@ -138,7 +138,7 @@ it('an exited container reports its exit code, and restart runs it again in plac
   const exited = await until('the exit', async () => ((await listed(id))?.state === 'exited' ? listed(id) : undefined));
   assert.is(exited.exitCode, 3);
   assert.ok(exited.finishedAtMs !== undefined && exited.startedAtMs !== undefined && exited.finishedAtMs >= exited.startedAtMs);
-  await runtime.restart(id);
+  await runtime.restart(id, replica(0, { command }));
   const again = await listed(id);
   assert.is(again?.state, 'running');
   assert.ok((again?.startedAtMs ?? 0) > (exited.startedAtMs ?? 0));

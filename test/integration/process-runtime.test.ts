@@ -138,7 +138,7 @@ test('restart runs an exited replica again, in place, as a new process', async (
   const id = await runtime.start(replica(0, { command }), owner);
   const first = await exited(id);
   const firstPid = record(id).pid;
-  await runtime.restart(id);
+  await runtime.restart(id, replica(0, { command }));
   const again = await listed(id);
   assert.is(again?.state, 'running');
   assert.is(again?.exitCode, undefined);
@@ -199,6 +199,20 @@ test('the image is ignored, and a log line says so once', async () => {
   const notices = lines.filter((line) => line.includes('ignores images'));
   assert.is(notices.length, 1);
   assert.match(notices[0] ?? '', 'ignored:1');
+});
+
+test('values from secrets reach the process but never its record, and its secret files live in memory', async () => {
+  const files = [{ path: '/run/secrets/db/password', content: Buffer.from('file-value-71c2').toString('base64'), mode: 0o400 }];
+  const spec: Partial<ContainerSpec> = { command: ['sh', '-c', 'echo "$PASSWORD"; cat "$SHOAL_ROOT/run/secrets/db/password"; exec sleep 300'], env: { PASSWORD: 'env-value-9f3a', PLAIN: 'x' }, secretEnv: ['PASSWORD'], files };
+  const id = await runtime.start(replica(0, spec), owner);
+  await until('both values printed', async () => (readFileSync(join(dir, id, 'output.log'), 'utf8').includes('file-value-71c2') ? true : undefined));
+  assert.equal(readFileSync(join(dir, id, 'output.log'), 'utf8').split('\n').slice(0, 2), ['env-value-9f3a', 'file-value-71c2']);
+  const stored = readFileSync(join(dir, id, 'replica.json'), 'utf8');
+  assert.not.match(stored, 'env-value-9f3a');
+  assert.match(stored, '"PLAIN"');
+  assert.ok(existsSync(join('/dev/shm/shoal-replicas', id, 'run/secrets/db/password')), 'the file is on a tmpfs');
+  await runtime.remove(id, 1_000);
+  assert.not.ok(existsSync(join('/dev/shm/shoal-replicas', id)), 'and goes with the replica');
 });
 
 test.run();
