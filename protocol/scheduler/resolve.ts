@@ -82,14 +82,20 @@ export function schedulableCount(nodes: ReadonlyMap<string, NodeInfo>): number {
   return count;
 }
 
-/** A strict majority of the members that have not left is alive or suspect (still reachable, maybe) here. */
+/**
+ * A strict majority of the members that have not left is alive here. A suspect does not
+ * count: on the minority side of a fresh partition the others are suspect for seconds,
+ * and counting them let that side re-place a singleton its owner still ran (found by the
+ * fault suite). Counting only the alive errs the safe way both for re-placing (later)
+ * and for fencing oneself (sooner).
+ */
 export function seesMajority(nodes: ReadonlyMap<string, NodeInfo>): boolean {
   let members = 0;
-  let seen = 0;
+  let alive = 0;
   for (const node of nodes.values()) {
     if (node.state === 'left') continue;
     members++;
-    if (node.state === 'alive' || node.state === 'suspect') seen++;
+    if (node.state === 'alive') alive++;
   }
-  return seen * 2 > members;
+  return alive * 2 > members;
 }

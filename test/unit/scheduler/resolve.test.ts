@@ -71,10 +71,11 @@ test('an unschedulable slot waits for its retry time, unless the number of sched
   assert.equal(resolveSlot(context([empty], [node('a')], { nowMs: 110_000 })), { kind: 'needs-auction', epoch: 2, because: 'new' });
 });
 
-test('a majority counts members that have not left; suspect ones are still seen', () => {
+test('a majority counts the alive among the members that have not left; a suspect is not seen', () => {
   const of = (...states: NodeInfo['state'][]) => new Map(states.map((s, i) => [`n${i}`, node(`n${i}`, { state: s })]));
   assert.is(seesMajority(of('alive', 'alive', 'dead', 'dead', 'dead')), false);
-  assert.is(seesMajority(of('alive', 'suspect', 'alive', 'dead', 'dead')), true);
+  assert.is(seesMajority(of('alive', 'suspect', 'alive', 'dead', 'dead')), false);
+  assert.is(seesMajority(of('alive', 'alive', 'alive', 'suspect', 'dead')), true);
   assert.is(seesMajority(of('alive', 'alive', 'left', 'left', 'dead')), true);
 });
 

@@ -1,0 +1,76 @@
+import type { Testnet } from '../testnet.js';
+import type { FaultKind } from './history.js';
+
+/** A fault of the suite: what it does to the testnet, for how long, and how it ends. */
+export interface Fault {
+  name: string;
+  kind: FaultKind;
+  nodes: readonly string[];
+  holdMs: number;
+  inject(testnet: Testnet): Promise<void>;
+  heal(testnet: Testnet): Promise<void>;
+}
+
+const each = async (nodes: readonly string[], act: (node: string) => Promise<void>): Promise<void> => {
+  await Promise.all(nodes.map(act));
+};
+
+const SKEW_MS = 60_000;
+
+/**
+ * The CI set on five nodes. Holds are long enough for the local SWIM preset to declare
+ * the unreachable nodes dead (about 3 s) and for their slots to be placed again, so each
+ * heal has duplicates to resolve; and short enough that the set, a 5-node `up` and the
+ * settling after each heal stay under 10 minutes on two cores. The kill comes last: a
+ * node that fails to restart leaves the testnet unfit for the faults after it.
+ */
+export const CI_FAULTS: readonly Fault[] = [
+  {
+    name: 'partition {1,2} | {3,4,5}',
+    kind: 'partition',
+    nodes: ['node-1', 'node-2', 'node-3', 'node-4', 'node-5'],
+    holdMs: 20_000,
+    inject: (t) => t.partition([['node-1', 'node-2'], ['node-3', 'node-4', 'node-5']]),
+    heal: (t) => t.heal(),
+  },
+  {
+    name: 'pause node-3, then unpause',
+    kind: 'pause',
+    nodes: ['node-3'],
+    holdMs: 15_000,
+    inject: (t) => t.pause('node-3'),
+    heal: (t) => t.unpause('node-3'),
+  },
+  {
+    name: 'clock of node-4 60 s ahead, then back',
+    kind: 'skew',
+    nodes: ['node-4'],
+    holdMs: 15_000,
+    inject: (t) => t.skew('node-4', SKEW_MS),
+    heal: (t) => t.skew('node-4', 0),
+  },
+  {
+    name: 'clock of node-4 60 s behind, then back',
+    kind: 'skew',
+    nodes: ['node-4'],
+    holdMs: 15_000,
+    inject: (t) => t.skew('node-4', -SKEW_MS),
+    heal: (t) => t.skew('node-4', 0),
+  },
+  {
+    name: '10% packet loss on node-1 and node-2, then none',
+    kind: 'loss',
+    nodes: ['node-1', 'node-2'],
+    holdMs: 20_000,
+    inject: (t) => each(['node-1', 'node-2'], (n) => t.loss(n, 10)),
+    heal: (t) => each(['node-1', 'node-2'], (n) => t.loss(n, 0)),
+  },
+  {
+    name: 'kill -9 of node-2 and node-5, then restart',
+    kind: 'kill',
+    nodes: ['node-2', 'node-5'],
+    holdMs: 20_000,
+    inject: (t) => each(['node-2', 'node-5'], (n) => t.kill(n)),
+    heal: (t) => each(['node-2', 'node-5'], (n) => t.restart(n)),
+  },
+];

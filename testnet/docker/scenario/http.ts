@@ -1,0 +1,13 @@
+/** A node's API as the scenario reads it: every call has a deadline, since a paused node accepts and never answers. */
+export async function getJson<T>(api: string, path: string, signal: AbortSignal): Promise<T> {
+  const response = await fetch(`${api}${path}`, { signal });
+  if (!response.ok) throw new Error(`${path} answered ${response.status}`);
+  return (await response.json()) as T;
+}
+
+/** A failed call in a few words for the history: a deadline, a refused connection, a status. */
+export function failureText(e: unknown, timeoutMs: number): string {
+  const error = e as Error & { cause?: { code?: string } };
+  if (error.name === 'TimeoutError' || error.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  return error.cause?.code ?? error.message ?? String(e);
+}

@@ -1,0 +1,82 @@
+import type Dockerode from 'dockerode';
+import type { Json } from '../../../crdt/index.js';
+import type { PlacementJson } from '../../../node/api-scheduling.js';
+import type { NodeJson } from '../../../node/api.js';
+import { identityFromLabels, LABEL } from '../../../node/agent/labels.js';
+import { slotKey } from '../../../protocol/auction/slot.js';
+import type { Testnet, TestnetNode } from '../testnet.js';
+import { failureText, getJson } from './http.js';
+import { slotCensus } from './slots.js';
+import type { NodeSnapshot, RunningReplica, Snapshot, WorkloadObject } from './snapshot.js';
+import type { Sample } from './timeline.js';
+
+/** Shorter than a client's deadline: a silent node must not stretch the sampling period much. */
+const OBSERVE_TIMEOUT_MS = 1_500;
+
+interface StatusJson {
+  liveMembers: number;
+  state: { digest: { count: number; xor: string } };
+}
+
+const slotOf = (r: RunningReplica): string => slotKey({ workload: r.workload, index: r.slot });
+const digestOf = (status: StatusJson): string => `${status.state.digest.count}:${status.state.digest.xor}`;
+const deadline = (): AbortSignal => AbortSignal.timeout(OBSERVE_TIMEOUT_MS);
+const workloadsOf = async (api: string): Promise<WorkloadObject[]> =>
+  (await getJson<{ key: string; fields: Record<string, Json> }[]>(api, '/v1/objects?kind=Workload', deadline())).map(({ key, fields }) => ({ key, fields }));
+
+export async function nodeSnapshot(node: TestnetNode): Promise<NodeSnapshot> {
+  const { name, peerId, api } = node;
+  try {
+    const [status, workloads, placements, members] = await Promise.all([
+      getJson<StatusJson>(api, '/v1/status', deadline()),
+      workloadsOf(api),
+      getJson<PlacementJson[]>(api, '/v1/placements', deadline()),
+      getJson<NodeJson[]>(api, '/v1/nodes', deadline()),
+    ]);
+    return { node: name, peerId, view: { digest: digestOf(status), liveMembers: status.liveMembers, workloads, placements, members }, error: null };
+  } catch (e) {
+    return { node: name, peerId, view: null, error: failureText(e, OBSERVE_TIMEOUT_MS) };
+  }
+}
+
+/** The cluster's replica containers the host engine runs, read back from their labels. */
+export async function runningReplicas(docker: Dockerode, cluster: string): Promise<RunningReplica[]> {
+  const containers = await docker.listContainers({ filters: { label: [`${LABEL.cluster}=${cluster}`], status: ['running'] } });
+  return containers.flatMap((c) => {
+    const identity = identityFromLabels(c.Labels);
+    const node = c.Labels[LABEL.node];
+    return identity === undefined || node === undefined ? [] : [{ container: c.Id, node, workload: identity.workload, slot: identity.slot, epoch: identity.epoch }];
+  });
+}
+
+export async function takeSnapshot(testnet: Testnet, docker: Dockerode): Promise<Snapshot> {
+  const atMs = Date.now();
+  const [nodes, replicas] = await Promise.all([Promise.all(testnet.nodes.map(nodeSnapshot)), runningReplicas(docker, testnet.cluster)]);
+  return { atMs, nodes, replicas };
+}
+
+/**
+ * One sample: each node's digest and member count, and per slot how many containers run
+ * for it. The slots come from the first node that answers; until the digests agree, the
+ * sample does not count as converged anyway.
+ */
+export async function takeSample(testnet: Testnet, docker: Dockerode): Promise<Sample> {
+  const atMs = Date.now();
+  const [statuses, replicas] = await Promise.all([
+    Promise.all(testnet.nodes.map((n) => getJson<StatusJson>(n.api, '/v1/status', deadline()).catch(() => null))),
+    runningReplicas(docker, testnet.cluster),
+  ]);
+  const reader = testnet.nodes.find((_, i) => statuses[i] !== null);
+  const workloads = reader === undefined ? null : await workloadsOf(reader.api).catch(() => null);
+  const census = slotCensus(workloads ?? [], replicas);
+  const perSlot = new Map<string, number>();
+  for (const r of replicas) perSlot.set(slotOf(r), (perSlot.get(slotOf(r)) ?? 0) + 1);
+  return {
+    atMs,
+    digests: statuses.map((s) => (s === null || workloads === null ? null : digestOf(s))),
+    liveMembers: statuses.map((s) => s?.liveMembers ?? null),
+    duplicated: [...perSlot].filter(([, n]) => n > 1).map(([slot]) => slot),
+    missing: census.missing,
+    orphans: census.orphans.map(slotOf),
+  };
+}

@@ -1,0 +1,26 @@
+import { signDelta, stampOf, type Hlc, type Op, type Stamp } from '../../../crdt/index.js';
+import type { OperatorKey } from '../../../node/operator-key.js';
+import { getJson } from './http.js';
+
+/**
+ * A write as `shoal apply` makes it (writeOps in cli/client.ts), with two differences the
+ * checker needs: one deadline over all of its requests, and the stamp handed to `signed`
+ * before the delta is posted, so that a write whose answer never comes is still known by
+ * the stamp it would merge with. Resolves with the delta's id once the node has synced it
+ * to disk (201, or 200 for a delta it already held).
+ */
+export async function signedWrite(api: string, cluster: string, key: OperatorKey, ops: Op[], signal: AbortSignal, signed: (stamp: Stamp) => void): Promise<string> {
+  const author = await getJson<{ nextSeq: number; hlc: Hlc }>(api, `/v1/authors/${key.publicKey}`, signal);
+  const now = Date.now();
+  const hlc: Hlc = now > author.hlc.wallMs ? { wallMs: now, counter: 0 } : { wallMs: author.hlc.wallMs, counter: author.hlc.counter + 1 };
+  const delta = signDelta({ v: 1, cluster, author: key.publicKey, seq: author.nextSeq, hlc, ops }, key.secret);
+  signed(stampOf(delta));
+  const response = await fetch(`${api}/v1/deltas`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(delta), signal });
+  if (response.status === 201 || response.status === 200) {
+    // The status is the acknowledgement; reading the body could still run into the deadline.
+    void response.body?.cancel();
+    return delta.id;
+  }
+  const body = (await response.json().catch(() => ({}))) as { error?: string; detail?: string };
+  throw new Error(`refused with ${response.status}${body.error === undefined ? '' : ` ${body.error}`}${body.detail === undefined ? '' : ` (${body.detail})`}`);
+}
