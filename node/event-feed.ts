@@ -1,8 +1,7 @@
 import type { Libp2p, Stream } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
-import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
+import { dialMember } from './dial-member.js';
 import type { EventLog, NodeEvent } from './event-log.js';
 import type { SwimService } from './swim-service.js';
 
@@ -47,9 +46,7 @@ export class EventFeed {
 
   private async ask(node: string, addrs: readonly string[], sinceMs: number): Promise<NodeEvent[]> {
     const signal = AbortSignal.timeout(ASK_TIMEOUT_MS);
-    const peer = peerIdFromString(node);
-    if (addrs.length > 0 && this.host.getConnections(peer).length === 0) await this.host.peerStore.merge(peer, { multiaddrs: addrs.map((a) => multiaddr(a)) });
-    const stream = await this.host.dialProtocol(peer, EVENTS_PROTOCOL, { signal });
+    const stream = await dialMember(this.host, node, addrs, EVENTS_PROTOCOL, signal);
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES });
       await lp.write(json({ sinceMs }), { signal });

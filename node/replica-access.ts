@@ -1,9 +1,8 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
-import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import type { ContainerRuntime, ExecResult, ReplicaOwner } from './agent/runtime.js';
+import { dialMember } from './dial-member.js';
 import { UserError } from './errors.js';
 import type { SchedulerService } from './scheduler-service.js';
 import type { SwimService } from './swim-service.js';
@@ -80,10 +79,7 @@ export class ReplicaAccess {
   }
 
   private async ask(node: string, body: ReplicaRequest, signal: AbortSignal) {
-    const peer = peerIdFromString(node);
-    const addrs = this.swim.member(node)?.record.addrs ?? [];
-    if (addrs.length > 0 && this.host.getConnections(peer).length === 0) await this.host.peerStore.merge(peer, { multiaddrs: addrs.map((a) => multiaddr(a)) });
-    const stream = await this.host.dialProtocol(peer, REPLICA_PROTOCOL, { signal });
+    const stream = await dialMember(this.host, node, this.swim.member(node)?.record.addrs ?? [], REPLICA_PROTOCOL, signal);
     signal.addEventListener('abort', () => stream.abort(new Error('the reader went away')), { once: true });
     const lp = lpStream(stream, { maxDataLength: MAX_CHUNK_BYTES });
     await lp.write(json(body), { signal });

@@ -1,4 +1,5 @@
 import type { Libp2p } from '@libp2p/interface';
+import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { placementField } from '../crdt/node-writes.js';
 import { createRandom } from '../protocol/random.js';
@@ -13,7 +14,6 @@ import type { NodeWriter } from './node-writer.js';
 import type { StateService } from './state-service.js';
 import type { SwimService } from './swim-service.js';
 import { createSwimTransport, type SwimTransport } from './swim-transport.js';
-import { randomInt } from 'node:crypto';
 
 export const AUCTION_PROTOCOL = '/shoal/auction/1.0.0';
 

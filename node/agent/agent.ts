@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Op } from '../../crdt/index.js';
 import { defaultBackoff, type BackoffConfig } from '../../protocol/agent/backoff.js';
 import { reconcile, type AgentAction, type ReplicaStatus } from '../../protocol/agent/reconcile.js';
-import { replicaName, type DesiredReplica } from '../../protocol/agent/replica.js';
+import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
 import { emptyBook, recordStartFailure, type RestartBook } from '../../protocol/agent/restart-book.js';
 import { statusKey } from '../../protocol/scheduler/from-document.js';
 import type { EventLog } from '../event-log.js';
@@ -114,15 +114,20 @@ export class Agent {
       const match = byName.get(`${replicaName(o)}@${o.epoch}/${o.specVersion}`);
       return o.state === 'running' && match !== undefined ? [{ observed: o, desired: match }] : [];
     }));
-    await this.execute(result.actions, backoff);
+    await this.execute(result.actions, backoff, observed);
     const statuses = result.statuses.map((s) => ({ ...s, ...this.prober.health(s) }));
     await this.report(statuses, desired);
     await this.judgeRollouts(statuses, rollouts);
   }
 
-  private async execute(actions: readonly AgentAction[], backoff: BackoffConfig): Promise<void> {
+  private async execute(actions: readonly AgentAction[], backoff: BackoffConfig, observed: readonly ObservedReplica[]): Promise<void> {
     const removals = actions.filter((a) => a.kind === 'remove');
-    await Promise.all(removals.map((a) => this.options.runtime.remove(a.id, this.options.stopGraceMs ?? 10_000).then(() => this.event('stopped', a.id, `removed (${a.reason})`))));
+    const named = (id: string): ObservedReplica | undefined => observed.find((o) => o.id === id);
+    await Promise.all(
+      removals.map((a) =>
+        this.options.runtime.remove(a.id, this.options.stopGraceMs ?? 10_000).then(() => this.event('stopped', named(a.id)?.workload ?? a.id, `slot ${named(a.id)?.slot ?? '?'} removed (${a.reason})`)),
+      ),
+    );
     await Promise.all(
       actions.flatMap((a) => (a.kind === 'remove' ? [] : [this.launch(a)])).map((p) =>
         p.catch(({ replica, error }: { replica: DesiredReplica; error: Error }) => {
@@ -161,8 +166,9 @@ export class Agent {
       const clean = JSON.parse(JSON.stringify(status)) as ReplicaStatus;
       if (JSON.stringify(this.written.get(key)) !== JSON.stringify(clean)) ops.push({ key, set: { [node]: clean as never } });
     }
-    for (let i = 0; i < ops.length; i += 500) {
-      const chunk = ops.slice(i, i + 500);
+    // A status is a few hundred bytes: 200 to a delta stays well inside its 256 KiB bound.
+    for (let i = 0; i < ops.length; i += 200) {
+      const chunk = ops.slice(i, i + 200);
       if (await this.options.writer.write(chunk).catch(() => false)) for (const op of chunk) this.written.set(op.key, next.get(op.key) as ReplicaStatus);
     }
   }
