@@ -13,6 +13,8 @@ export interface DockerRuntimeOptions {
   log?: Logger;
 }
 
+export const REPLICAS_NETWORK = 'shoal';
+
 /** Runs each replica as a Docker container that carries its owner and identity in labels. */
 export class DockerRuntime implements ContainerRuntime {
   readonly kind = 'docker';
@@ -23,7 +25,7 @@ export class DockerRuntime implements ContainerRuntime {
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
-    this.network = options.network ?? 'shoal';
+    this.network = options.network ?? REPLICAS_NETWORK;
     this.log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
   }
 
