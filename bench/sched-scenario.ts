@@ -4,8 +4,8 @@ import type { NodeInfo } from '../protocol/scheduler/view.js';
 import { variedWorkloads } from '../testnet/sim/sched-workloads.js';
 import { onePlacementPerSlot, placementsOf, withinCapacity } from '../testnet/sim/scheduling-checks.js';
 import { SchedulingSimulation } from '../testnet/sim/scheduling-simulation.js';
-import { greedyPlacement } from './sched-baseline.js';
-import { packingOf, ratio, type Packing } from './sched-packing.js';
+import { greedyPlacement } from '../testnet/sim/greedy-baseline.js';
+import { packingOf, ratio, type Packing } from '../testnet/sim/packing.js';
 import { round } from './stats.js';
 
 const GiB = 1024 ** 3;

@@ -10,13 +10,21 @@ export interface Bid {
   tiebreak: string;
 }
 
-/** A node that cannot take the slot says why, so the auction can close without waiting for it. */
+/**
+ * A node that cannot take the slot says why, so the auction can close without waiting
+ * for it. `deferred` is different: the node could take the slot but holds back for now
+ * (its share of the open demand is spoken for); the auction waits for a bid.
+ */
+export type DeclineReason = RejectReason | 'deferred';
+
 export interface Decline {
   auction: string;
   node: string;
-  reason: RejectReason;
+  reason: DeclineReason;
   detail: string;
 }
+
+export const isDeferral = (answer: Bid | Decline): boolean => 'reason' in answer && answer.reason === 'deferred';
 
 /** Filter, then score: this node's answer to one auction. */
 export function bidFor(auction: string, policy: SchedulingPolicy, demand: Demand, candidate: Candidate, context: SpreadContext): Bid | Decline {

@@ -13,8 +13,20 @@ export interface Slot {
 
 export const slotKey = (slot: Slot): string => `${slot.workload}#${slot.index}`;
 
-export const auctionId = (slot: Slot, epoch: number): string =>
-  bytesToHex(sha256(new TextEncoder().encode(`auction/${slotKey(slot)}/${epoch}`))).slice(0, 32);
+/** Ids already derived: every node plans every open slot every tick, and hashing them again dominated its time. */
+const derived = new Map<string, string>();
+const MAX_DERIVED = 100_000;
+
+export function auctionId(slot: Slot, epoch: number): string {
+  const text = `auction/${slotKey(slot)}/${epoch}`;
+  let id = derived.get(text);
+  if (id === undefined) {
+    if (derived.size >= MAX_DERIVED) derived.clear();
+    id = bytesToHex(sha256(new TextEncoder().encode(text))).slice(0, 32);
+    derived.set(text, id);
+  }
+  return id;
+}
 
 /** A stable pseudo-random tie-break per (auction, node): no node is favoured in every tie. */
 export const tiebreak = (auction: string, node: string): string =>

@@ -14,7 +14,7 @@ const bid = z.strictObject({ auction: z.string().regex(HEX32), node: NODE, score
 const decline = z.strictObject({
   auction: z.string().regex(HEX32),
   node: NODE,
-  reason: z.enum(['not-schedulable', 'insufficient-cpu', 'insufficient-memory', 'constraint', 'host-port-in-use', 'max-per-node', 'failed-here']),
+  reason: z.enum(['not-schedulable', 'insufficient-cpu', 'insufficient-memory', 'constraint', 'host-port-in-use', 'max-per-node', 'failed-here', 'deferred']),
   detail: z.string().max(256),
 });
 const batch = z.strictObject({ v: z.literal(ANSWERS_VERSION), answers: z.array(z.union([bid, decline])).max(MAX_ANSWERS) });

@@ -1,21 +1,10 @@
+import { fnv1a } from './fnv.js';
+
 /**
  * Each auction's answers go to a few collectors, not to everyone: rendezvous on a
  * hash ring of the live members, so every node that sees the same members sends an
  * auction's answers to the same nodes, and the work of collecting spreads evenly.
- * FNV-1a, not a cryptographic hash: this only spreads load, an attacker gains nothing.
  */
-function fnv1a(text: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  return hash >>> 0;
-}
-
 export class CollectorRing {
   private readonly points: { hash: number; id: string }[];
 

@@ -7,6 +7,10 @@ export interface SchedulerConfig extends ResolveConfig {
   collectors: number;
   /** A standby collector writes its decision only if the one ranked above it has not, this long per rank after closing. */
   standbyMs: number;
+  /** A node defers an auction forecast for another node at most this long; then it bids if it can. */
+  deferMs: number;
+  /** An auction that waited for bids gathers them this long after the first (deferring nodes bid as they tick). */
+  gatherMs: number;
   /** A bid's reservation outlives its auction by this much at most, so a lost auction never leaks capacity. */
   reservationTtlMs: number;
   /** An answer not yet reflected in a decision is sent again this often (streams can fail). */
@@ -22,6 +26,8 @@ const base = (windowMs: number, fenceMs: number): SchedulerConfig => ({
   windowMs,
   collectors: 2,
   standbyMs: windowMs,
+  deferMs: windowMs,
+  gatherMs: Math.max(150, windowMs / 5),
   reservationTtlMs: windowMs * 5,
   resendMs: windowMs,
   retryBaseMs: 1_000,

@@ -1,13 +1,15 @@
-import { bidFor, isBid, winner, type Bid, type Decline } from '../auction/bid.js';
+import { bidFor, isBid, isDeferral, winner, type Bid, type Decline } from '../auction/bid.js';
 import type { Candidate } from '../auction/candidate.js';
-import { isClosed } from '../auction/close.js';
+import { heardOut, isClosed } from '../auction/close.js';
+import { checkFeasibility } from '../auction/filters/index.js';
 import { ReservationLedger } from '../auction/reservations.js';
 import { addResources } from '../auction/resources.js';
 import { slotKey } from '../auction/slot.js';
 import { shuffle, type Random } from '../random.js';
 import { CollectorRing } from './collectors.js';
+import { forecast } from './forecast.js';
 import type { SchedulerConfig } from './config.js';
-import { loadOf, planCluster, replicasByLabelValue, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
+import { loadOf, planCluster, replicasByLabelValue, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
 import { schedulableCount } from './resolve.js';
 import type { Claim, ClusterView } from './view.js';
 
@@ -27,20 +29,28 @@ interface Collection {
   auction: OpenAuction;
   openedAtMs: number;
   answers: Map<string, Answer>;
+  bids: number;
+  deferrals: number;
+  /** Every live member had answered and none had bid: the next bids are late ones. */
+  waitingForBids: boolean;
+  lateBidAtMs: number | undefined;
   closedAtMs: number | undefined;
   claimed: boolean;
 }
 
-interface SentAnswer {
-  answer: Answer;
-  workload: string;
+/** This node's answer to one open auction: undefined until first decided, then re-decided while deferred. */
+interface MyAnswer {
+  auction: OpenAuction;
+  answer: Answer | undefined;
+  seenAtMs: number;
   sentAtMs: number;
 }
 
 /**
  * One node's part in scheduling, as a pure state machine. Every tick it plans the
- * cluster from its view; answers (bids or declines) every open auction, reserving what
- * it bids; and, for the auctions it collects, closes them by the rule and emits its
+ * cluster from its view; answers every open auction: a bid (reserving what it bids)
+ * where the forecast names it, a deferral elsewhere, a decline when it cannot take the
+ * slot; and, for the auctions it collects, closes them by the rule and emits its
  * decision as a claim to write into the document. node/ and testnet/sim drive it.
  */
 export class Scheduler {
@@ -48,9 +58,10 @@ export class Scheduler {
   private plan: Plan | undefined;
   private ring: { nodes: ClusterView['nodes']; ring: CollectorRing; live: ReadonlySet<string> } | undefined;
   private readonly reservations = new ReservationLedger();
-  private readonly mine = new Map<string, SentAnswer>();
+  private readonly mine = new Map<string, MyAnswer>();
   private readonly collecting = new Map<string, Collection>();
   private readonly early = new Map<string, Map<string, Answer>>();
+  private lastForecast: { key: string; nodes: Map<string, string> } | undefined;
   private majorityLostAtMs: number | undefined;
   private fencedUntilMs = 0;
 
@@ -87,7 +98,7 @@ export class Scheduler {
       const collection = this.collecting.get(answer.auction);
       if (collection === undefined) this.holdEarly(answer);
       else if (collection.closedAtMs === undefined) {
-        collection.answers.set(from, answer);
+        record(collection, answer, nowMs);
         touched.add(collection);
       }
     }
@@ -120,37 +131,73 @@ export class Scheduler {
   }
 
   private answer(plan: Plan, nowMs: number, effects: SchedulerEffect[]): void {
-    const fresh = shuffle(plan.open.filter((a) => !this.mine.has(a.id)), this.random);
-    if (fresh.length > 0) {
-      const load = loadOf(this.self, plan.placed);
-      const present = this.presentByWorkload(load);
-      for (const auction of fresh) {
-        const answer = this.bid(auction, plan, load, present, nowMs);
-        if (isBid(answer)) present.set(auction.workload.key, (present.get(auction.workload.key) ?? 0) + 1);
-        this.mine.set(auction.id, { answer, workload: auction.workload.key, sentAtMs: -Infinity });
-      }
+    for (const auction of plan.open) {
+      const mine = this.mine.get(auction.id);
+      if (mine !== undefined) mine.auction = auction;
     }
+    const fresh = shuffle(plan.open.filter((a) => !this.mine.has(a.id)), this.random);
+    for (const auction of fresh) this.mine.set(auction.id, { auction, answer: undefined, seenAtMs: nowMs, sentAtMs: -Infinity });
+    this.decide(plan, nowMs);
     const outbox = new Map<string, Answer[]>();
     for (const auction of plan.open) {
-      const sent = this.mine.get(auction.id) as SentAnswer;
-      if (nowMs - sent.sentAtMs < this.config.resendMs) continue;
-      sent.sentAtMs = nowMs;
+      const mine = this.mine.get(auction.id) as MyAnswer;
+      if (mine.answer === undefined || nowMs - mine.sentAtMs < this.config.resendMs) continue;
+      mine.sentAtMs = nowMs;
       for (const collector of this.collectorsOf(auction.id)) {
-        if (collector === this.self) this.collectOwn(sent.answer);
-        else outbox.set(collector, [...(outbox.get(collector) ?? []), sent.answer]);
+        if (collector === this.self) this.collectOwn(mine.answer, nowMs);
+        else outbox.set(collector, [...(outbox.get(collector) ?? []), mine.answer]);
       }
     }
     for (const [to, answers] of outbox) effects.push({ type: 'send', to, answers });
   }
 
+  /**
+   * Answers the auctions seen for the first time, and turns deferrals into bids once the
+   * forecast names this node, or once an auction has waited deferMs (then any node that
+   * can take the slot bids, so a slot whose forecast node cannot take it is not left open).
+   */
+  private decide(plan: Plan, nowMs: number): void {
+    if (![...this.mine.values()].some((m) => m.answer === undefined || isDeferral(m.answer))) return;
+    const forecastNode = this.forecastFor(plan);
+    const load = loadOf(this.self, plan.placed);
+    const present = this.presentByWorkload(load);
+    for (const mine of this.mine.values()) {
+      if (mine.answer !== undefined && !isDeferral(mine.answer)) continue;
+      const mayBid = forecastNode.get(mine.auction.id) === this.self || nowMs - mine.seenAtMs >= this.config.deferMs;
+      if (mine.answer !== undefined && !mayBid) continue;
+      const answer = this.answerFor(mine.auction, plan, load, present, mayBid, nowMs);
+      if (mine.answer === undefined || !isDeferral(answer)) {
+        mine.answer = answer;
+        mine.sentAtMs = -Infinity;
+      }
+      if (isBid(answer)) present.set(mine.auction.workload.key, (present.get(mine.auction.workload.key) ?? 0) + 1);
+    }
+  }
+
+  /**
+   * The forecast, computed again only when what it depends on may have changed: while
+   * auctions wait for other nodes' bids, ticks would otherwise repeat it unchanged. The
+   * key is coarse; a forecast kept a tick too long costs at most a deferral of deferMs.
+   */
+  private forecastFor(plan: Plan): Map<string, string> {
+    const view = this.view as ClusterView;
+    let nodes = 0;
+    for (const n of view.nodes.values()) if (n.state === 'alive' && !n.cordoned && !n.draining) nodes += n.capacity.cpuMillis + n.capacity.memoryBytes / 2 ** 20 + 1;
+    const key = `${nodes}/${plan.placed.length}/${plan.open.length}/${plan.open[0]?.id}/${plan.open.at(-1)?.id}/${view.statuses.size}`;
+    if (this.lastForecast?.key !== key) this.lastForecast = { key, nodes: forecast(view, plan) };
+    return this.lastForecast.nodes;
+  }
+
   /** Replicas of each workload placed here or bid for: what the per-node limit and the anti-affinity count. */
-  private presentByWorkload(load: ReturnType<typeof loadOf>): Map<string, number> {
+  private presentByWorkload(load: NodeLoad): Map<string, number> {
     const present = new Map(load.replicasByWorkload);
-    for (const sent of this.mine.values()) if (isBid(sent.answer)) present.set(sent.workload, (present.get(sent.workload) ?? 0) + 1);
+    for (const mine of this.mine.values()) {
+      if (mine.answer !== undefined && isBid(mine.answer)) present.set(mine.auction.workload.key, (present.get(mine.auction.workload.key) ?? 0) + 1);
+    }
     return present;
   }
 
-  private bid(auction: OpenAuction, plan: Plan, load: ReturnType<typeof loadOf>, present: ReadonlyMap<string, number>, nowMs: number): Answer {
+  private answerFor(auction: OpenAuction, plan: Plan, load: NodeLoad, present: ReadonlyMap<string, number>, mayBid: boolean, nowMs: number): Answer {
     const view = this.view as ClusterView;
     const slot = slotKey({ workload: auction.workload.key, index: auction.index });
     if ((view.statuses.get(slot) ?? []).some((s) => s.node === this.self && s.permanentFailure)) {
@@ -169,14 +216,20 @@ export class Scheduler {
     };
     const spread = demand.spreadBy === undefined ? new Map<string, number>() : replicasByLabelValue(demand.workload, demand.spreadBy, plan.placed, view);
     const answer = bidFor(auction.id, auction.workload.policy, demand, candidate, { replicasByLabelValue: spread });
-    if (isBid(answer)) this.reservations.reserve(auction.id, demand.resources, demand.hostPorts, nowMs + this.config.reservationTtlMs);
+    if (!isBid(answer)) {
+      // Refused only because of this node's own open bids: those may be lost, and then it can take the slot.
+      const unbid = { ...candidate, allocated: load.allocated, hostPortsInUse: load.hostPorts, replicasByWorkload: load.replicasByWorkload };
+      return checkFeasibility(demand, unbid).ok ? deferral(auction.id, this.self, 'its open bids hold the room this slot needs') : answer;
+    }
+    if (!mayBid) return deferral(auction.id, this.self, 'the forecast names another node');
+    this.reservations.reserve(auction.id, demand.resources, demand.hostPorts, nowMs + this.config.reservationTtlMs);
     return answer;
   }
 
-  private collectOwn(answer: Answer): void {
+  private collectOwn(answer: Answer, nowMs: number): void {
     const collection = this.collecting.get(answer.auction);
     if (collection === undefined) this.holdEarly(answer);
-    else if (collection.closedAtMs === undefined) collection.answers.set(this.self, answer);
+    else if (collection.closedAtMs === undefined) record(collection, answer, nowMs);
   }
 
   private holdEarly(answer: Answer): void {
@@ -190,17 +243,31 @@ export class Scheduler {
 
   private openCollection(auction: OpenAuction, nowMs: number): void {
     if (this.collecting.has(auction.id) || !this.collectorsOf(auction.id).includes(this.self)) return;
-    const answers = this.early.get(auction.id) ?? new Map<string, Answer>();
+    const collection: Collection = { auction, openedAtMs: nowMs, answers: new Map(), bids: 0, deferrals: 0, waitingForBids: false, lateBidAtMs: undefined, closedAtMs: undefined, claimed: false };
+    for (const answer of this.early.get(auction.id)?.values() ?? []) record(collection, answer, nowMs);
     this.early.delete(auction.id);
-    this.collecting.set(auction.id, { auction, openedAtMs: nowMs, answers, closedAtMs: undefined, claimed: false });
+    this.collecting.set(auction.id, collection);
   }
 
   private close(collection: Collection, nowMs: number, effects: SchedulerEffect[]): void {
     const view = this.view as ClusterView;
     if (collection.claimed) return;
     if (collection.closedAtMs === undefined) {
-      const progress = { openedAtMs: collection.openedAtMs, windowMs: this.config.windowMs, liveMembers: this.members().live, answered: collection.answers };
-      if (!isClosed(progress, nowMs)) return;
+      const { live } = this.members();
+      const progress = {
+        openedAtMs: collection.openedAtMs,
+        windowMs: this.config.windowMs,
+        liveMembers: live,
+        answered: collection.answers,
+        bids: collection.bids,
+        deferring: this.deferring(collection, live, nowMs),
+        lateBidAtMs: collection.lateBidAtMs,
+        gatherMs: this.config.gatherMs,
+      };
+      if (!isClosed(progress, nowMs)) {
+        if (collection.bids === 0 && heardOut(progress, nowMs)) collection.waitingForBids = true;
+        return;
+      }
       collection.closedAtMs = nowMs;
     }
     const rank = this.collectorsOf(collection.auction.id).indexOf(this.self);
@@ -223,6 +290,14 @@ export class Scheduler {
     effects.push({ type: 'event', event });
   }
 
+  /** Deferrals counted as they come; past the window, only those of members still alive (a dead one will never bid). */
+  private deferring(collection: Collection, live: ReadonlySet<string>, nowMs: number): number {
+    if (collection.bids > 0 || collection.deferrals === 0 || nowMs - collection.openedAtMs < this.config.windowMs) return collection.deferrals;
+    let count = 0;
+    for (const [node, answer] of collection.answers) if (isDeferral(answer) && live.has(node)) count++;
+    return count;
+  }
+
   private retryDelayMs(auction: OpenAuction): number {
     return Math.min(this.config.retryMaxMs, this.config.retryBaseMs * 2 ** Math.min(auction.unschedulableRun, 20));
   }
@@ -241,4 +316,20 @@ export class Scheduler {
     for (const id of this.collecting.keys()) if (!open.has(id)) this.collecting.delete(id);
     this.reservations.expire(nowMs);
   }
+}
+
+const deferral = (auction: string, node: string, why: string): Decline => ({ auction, node, reason: 'deferred', detail: `could take it; ${why}` });
+
+/** Keeps one answer per node, the latest, and what the close rule asks about them. */
+function record(collection: Collection, answer: Answer, nowMs: number): void {
+  const previous = collection.answers.get(answer.node);
+  if (previous !== undefined) {
+    if (isBid(previous)) collection.bids--;
+    else if (isDeferral(previous)) collection.deferrals--;
+  }
+  collection.answers.set(answer.node, answer);
+  if (isBid(answer)) {
+    collection.bids++;
+    if (collection.waitingForBids) collection.lateBidAtMs ??= nowMs;
+  } else if (isDeferral(answer)) collection.deferrals++;
 }

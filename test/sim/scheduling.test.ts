@@ -1,10 +1,12 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRandom } from '../../protocol/random.js';
-import type { PartitionPolicy } from '../../protocol/scheduler/view.js';
+import type { NodeInfo, PartitionPolicy } from '../../protocol/scheduler/view.js';
 import type { CheckResult } from '../../testnet/sim/checks.js';
 import { variedWorkloads, workloadOf } from '../../testnet/sim/sched-workloads.js';
-import { noDuplicates, onePlacementPerSlot, placedWithin, runsOnce, slotsOf, withinCapacity } from '../../testnet/sim/scheduling-checks.js';
+import { greedyPlacement } from '../../testnet/sim/greedy-baseline.js';
+import { packingOf } from '../../testnet/sim/packing.js';
+import { noDuplicates, onePlacementPerSlot, placedWithin, placementsOf, runsOnce, slotsOf, withinCapacity } from '../../testnet/sim/scheduling-checks.js';
 import { SchedulingSimulation } from '../../testnet/sim/scheduling-simulation.js';
 import { simSeed } from './seed.js';
 
@@ -29,6 +31,25 @@ test('200 nodes given 2,000 replicas of 100 workloads at once place each slot on
   expectOk(sim, runsOnce(sim, slotsOf(sim.viewOf('n000'))), 'agents');
   expectOk(sim, noDuplicates(sim.duplicateSamples), 'with no fault');
 });
+
+for (const policy of ['spread', 'binpack'] as const) {
+  test(`${policy}: 100 nodes given 1,000 replicas at once pack at least 95% as well as a central greedy scheduler`, () => {
+    const seed = simSeed(policy === 'spread' ? 1000 : 1001);
+    const sim = new SchedulingSimulation({ seed, nodes: 100, node: large });
+    const workloads = variedWorkloads(createRandom(seed), 50, 20, policy);
+    sim.apply(workloads);
+    sim.run(10_000);
+    const first = sim.ids()[0] as string;
+    expectOk(sim, onePlacementPerSlot(sim), 'placements');
+    expectOk(sim, withinCapacity(sim, first), 'capacity');
+    const nodes = sim.ids().map((id) => sim.viewOf(first).nodes.get(id) as NodeInfo);
+    const shoal = packingOf(placementsOf(sim.planOf(first)), nodes, workloads);
+    const greedy = packingOf(greedyPlacement(nodes, workloads), nodes, workloads);
+    const [quality, what] =
+      policy === 'spread' ? [greedy.maxUtilization / shoal.maxUtilization, `busiest node ${shoal.maxUtilization} vs ${greedy.maxUtilization}`] : [greedy.nodesUsed / shoal.nodesUsed, `nodes used ${shoal.nodesUsed} vs ${greedy.nodesUsed}`];
+    assert.ok(quality >= 0.95, `${what}; ${sim.replay()}`);
+  });
+}
 
 const MAJORITY = ['n0', 'n1', 'n2'];
 const MINORITY = ['n3', 'n4'];

@@ -73,10 +73,21 @@ test('a decline carries the reason; auction ids depend on workload, slot and epo
 });
 
 test('an auction closes when every live member answered, or when its window has passed', () => {
-  const progress = { openedAtMs: 1000, windowMs: 500, liveMembers: new Set(['a', 'b']), answered: new Set(['a']) };
+  const progress = { openedAtMs: 1000, windowMs: 500, liveMembers: new Set(['a', 'b']), answered: new Set(['a']), bids: 1, deferring: 0, lateBidAtMs: undefined, gatherMs: 100 };
   assert.not.ok(isClosed(progress, 1200));
   assert.ok(isClosed(progress, 1500));
   assert.ok(isClosed({ ...progress, answered: new Set(['a', 'b']) }, 1001));
+  assert.ok(isClosed({ ...progress, bids: 0 }, 1500), 'with neither bids nor deferrals it closes empty');
+});
+
+test('an auction with no bid yet stays open while a live member that could take it has deferred', () => {
+  const progress = { openedAtMs: 1000, windowMs: 500, liveMembers: new Set(['a', 'b']), answered: new Set(['a', 'b']), bids: 0, deferring: 1, lateBidAtMs: undefined, gatherMs: 100 };
+  assert.not.ok(isClosed(progress, 1001));
+  assert.not.ok(isClosed(progress, 9000), 'not even past its window');
+  assert.ok(isClosed({ ...progress, bids: 1 }, 1001), 'a bid closes it once all have answered');
+  const late = { ...progress, bids: 1, lateBidAtMs: 3000 };
+  assert.not.ok(isClosed(late, 3050), 'a late bid is gathered with the others that follow it');
+  assert.ok(isClosed(late, 3100));
 });
 
 test('reservations count until released or expired, so they never leak capacity', () => {

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import { createRandom } from '../../../protocol/random.js';
 import { schedulerConfig } from '../../../protocol/scheduler/config.js';
-import { Scheduler } from '../../../protocol/scheduler/scheduler.js';
+import { Scheduler, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
 import * as assert from 'uvu/assert';
 import { node, SharedCluster, workload } from './harness.js';
 
@@ -70,6 +70,22 @@ test('a node whose replica failed for good declines the slot, so another node ta
   cluster.statuses.set('Workload/default/web#0', [{ node: first, epoch, state: 'backoff', permanentFailure: true }]);
   cluster.run(20);
   assert.equal([...cluster.placements().values()], [first === 'a' ? 'b' : 'a']);
+});
+
+test('a node defers an auction forecast for another node, and bids once it has waited deferMs', () => {
+  const config = schedulerConfig.local();
+  const b = new Scheduler('b', config, createRandom(1));
+  const web = workload('web', 2);
+  const view = {
+    nodes: new Map(['a', 'b'].map((id) => [id, node(id)])),
+    workloads: [web],
+    claims: new Map([['Workload/default/web#0', [{ epoch: 1, collector: 'a', winner: 'b', score: 1, tiebreak: '0', bids: 1, declines: {} }]]]),
+    statuses: new Map(),
+  };
+  const answered = (effects: SchedulerEffect[]): string[] => effects.flatMap((e) => (e.type === 'send' ? e.answers.map((a) => ('reason' in a ? a.reason : 'bid')) : []));
+  assert.equal(answered(b.tick(view, 1_000)), ['deferred'], 'the forecast gives web#1 to a, the emptier node');
+  assert.equal(answered(b.tick(view, 1_000 + config.deferMs - 1)), []);
+  assert.equal(answered(b.tick(view, 1_000 + config.deferMs)), ['bid'], 'a never bid: b does');
 });
 
 test.run();

@@ -1,9 +1,9 @@
-import type { Candidate } from '../protocol/auction/candidate.js';
-import { checkFeasibility } from '../protocol/auction/filters/index.js';
-import { addResources, NO_RESOURCES, type Resources } from '../protocol/auction/resources.js';
-import { score } from '../protocol/auction/scores/index.js';
-import { auctionId, slotKey, tiebreak } from '../protocol/auction/slot.js';
-import type { NodeInfo, WorkloadInfo } from '../protocol/scheduler/view.js';
+import type { Candidate } from '../../protocol/auction/candidate.js';
+import { checkFeasibility } from '../../protocol/auction/filters/index.js';
+import { addResources, NO_RESOURCES, type Resources } from '../../protocol/auction/resources.js';
+import { score } from '../../protocol/auction/scores/index.js';
+import { auctionId, slotKey, tiebreak } from '../../protocol/auction/slot.js';
+import type { NodeInfo, WorkloadInfo } from '../../protocol/scheduler/view.js';
 
 interface Load {
   allocated: Resources;

@@ -1,5 +1,4 @@
-import type { NodeInfo, WorkloadInfo } from '../protocol/scheduler/view.js';
-import { round } from './stats.js';
+import type { NodeInfo, WorkloadInfo } from '../../protocol/scheduler/view.js';
 
 export interface Packing {
   /** The busiest node's utilization, as the scores measure it: mean of CPU and memory fractions. */
@@ -26,11 +25,15 @@ export function packingOf(placement: ReadonlyMap<string, string>, nodes: readonl
   const mean = utilization.reduce((a, b) => a + b, 0) / utilization.length;
   const variance = utilization.reduce((a, u) => a + (u - mean) ** 2, 0) / utilization.length;
   return {
-    maxUtilization: round(Math.max(...utilization), 4) as number,
-    stdDevUtilization: round(Math.sqrt(variance), 4) as number,
+    maxUtilization: round(Math.max(...utilization), 4),
+    stdDevUtilization: round(Math.sqrt(variance), 4),
     nodesUsed: new Set(placement.values()).size,
   };
 }
 
 /** Baseline over Shoal for a lower-is-better figure: 1.0 is as good as the central scheduler, below 1 worse. */
 export const ratio = (baseline: number, shoal: number): number | null => (shoal === 0 ? null : round(baseline / shoal, 3));
+
+function round(value: number, digits: number): number {
+  return Math.round(value * 10 ** digits) / 10 ** digits;
+}
