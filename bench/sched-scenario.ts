@@ -1,6 +1,6 @@
 import type { SchedulingPolicy } from '../protocol/auction/candidate.js';
 import { createRandom } from '../protocol/random.js';
-import type { NodeInfo } from '../protocol/scheduler/view.js';
+import type { NodeInfo, WorkloadInfo } from '../protocol/scheduler/view.js';
 import { variedWorkloads } from '../testnet/sim/sched-workloads.js';
 import { onePlacementPerSlot, placementsOf, withinCapacity } from '../testnet/sim/scheduling-checks.js';
 import { SchedulingSimulation } from '../testnet/sim/scheduling-simulation.js';
@@ -18,6 +18,8 @@ export interface Scenario {
   policy: SchedulingPolicy;
   /** Give up on convergence after this much virtual time. */
   limitMs: number;
+  /** 0: every workload applied at once; else one at a time, evenly over this long, each through the next node. */
+  arrivalMs: number;
 }
 
 /** 8 CPUs and 16 GiB a node: the varied workloads then ask for about half the cluster's CPU. */
@@ -31,7 +33,7 @@ export function runScenario(scenario: Scenario) {
   const sim = new SchedulingSimulation({ seed: scenario.seed, nodes: scenario.nodes, node: nodeSpec, replayCommand: 'npm run bench:sched' });
   const started = performance.now();
   const cpuStarted = process.cpuUsage();
-  sim.apply(workloads);
+  applyAll(sim, workloads, scenario.arrivalMs);
   const convergedAtMs = runUntilPlanned(sim, scenario.replicas, scenario.limitMs);
   const wallS = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStarted);
@@ -45,6 +47,7 @@ export function runScenario(scenario: Scenario) {
   const nodes = sim.ids().map((id) => sim.viewOf(id).nodes.get(id) as NodeInfo);
   return {
     policy: scenario.policy,
+    arrivalMs: scenario.arrivalMs,
     nodes: scenario.nodes,
     replicas: scenario.replicas,
     workloads: workloads.length,
@@ -71,6 +74,15 @@ export function runScenario(scenario: Scenario) {
     packing: comparePacking(scenario.policy, placementsOf(sim.planOf(sim.ids()[0] as string)), nodes, workloads),
     replay: sim.replay(),
   };
+}
+
+function applyAll(sim: SchedulingSimulation, workloads: readonly WorkloadInfo[], arrivalMs: number): void {
+  if (arrivalMs === 0) return sim.apply(workloads);
+  const ids = sim.ids();
+  workloads.forEach((workload, i) => {
+    sim.run((i * arrivalMs) / workloads.length);
+    sim.apply([workload], ids[i % ids.length]);
+  });
 }
 
 /** Virtual time at which every live node's last plan placed every slot and had nothing open or waiting. */

@@ -26,7 +26,7 @@ const base = (windowMs: number, fenceMs: number): SchedulerConfig => ({
   windowMs,
   collectors: 2,
   standbyMs: windowMs,
-  deferMs: windowMs,
+  deferMs: windowMs * 3,
   gatherMs: Math.max(150, windowMs / 5),
   reservationTtlMs: windowMs * 5,
   resendMs: windowMs,

@@ -30,13 +30,23 @@ interface NodeState {
  * come out close to random. With the forecast each slot gets about one bid, from the
  * node a central scheduler would pick; where views differ, a slot gets two bids (the
  * auction picks the better) or none (the next forecast, a tick later, names a node).
+ * `held` are open auctions a node has already bid on: its own forecast counts them as
+ * its own, so that auctions opened since cannot draw it into bidding past its room.
  * Returns auction id to node id; a slot no node can hold is left out.
  */
-export function forecast(view: ClusterView, plan: Plan): Map<string, string> {
+export function forecast(view: ClusterView, plan: Plan, held: { node: string; auctions: ReadonlySet<string> } | undefined = undefined): Map<string, string> {
   const nodes = nodeStates(view, plan.placed);
   const failedOn = failedNodes(view);
   const out = new Map<string, string>();
-  const open = largestFirst(plan.open);
+  const holder = held === undefined ? undefined : nodes.find((n) => n.info.id === held.node);
+  if (holder !== undefined) {
+    for (const auction of plan.open) {
+      if (!held?.auctions.has(auction.id)) continue;
+      take(holder, auction);
+      out.set(auction.id, holder.info.id);
+    }
+  }
+  const open = largestFirst(plan.open.filter((a) => !out.has(a.id)));
   const spread = new MinHeap<NodeState>((a, b) => a.level - b.level || (a.info.id < b.info.id ? -1 : 1));
   if (open.some((a) => a.workload.policy !== 'binpack')) nodes.forEach((n) => spread.push(n));
   const binpack = new FullestFirst(nodes, open.filter((a) => a.workload.policy === 'binpack'));

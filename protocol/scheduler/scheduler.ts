@@ -183,8 +183,10 @@ export class Scheduler {
     const view = this.view as ClusterView;
     let nodes = 0;
     for (const n of view.nodes.values()) if (n.state === 'alive' && !n.cordoned && !n.draining) nodes += n.capacity.cpuMillis + n.capacity.memoryBytes / 2 ** 20 + 1;
-    const key = `${nodes}/${plan.placed.length}/${plan.open.length}/${plan.open[0]?.id}/${plan.open.at(-1)?.id}/${view.statuses.size}`;
-    if (this.lastForecast?.key !== key) this.lastForecast = { key, nodes: forecast(view, plan) };
+    const held = new Set<string>();
+    for (const [id, mine] of this.mine) if (mine.answer !== undefined && isBid(mine.answer)) held.add(id);
+    const key = `${nodes}/${plan.placed.length}/${plan.open.length}/${plan.open[0]?.id}/${plan.open.at(-1)?.id}/${view.statuses.size}/${held.size}`;
+    if (this.lastForecast?.key !== key) this.lastForecast = { key, nodes: forecast(view, plan, { node: this.self, auctions: held }) };
     return this.lastForecast.nodes;
   }
 
