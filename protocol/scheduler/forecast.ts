@@ -47,8 +47,12 @@ export function forecast(view: ClusterView, plan: Plan, held: { node: string; au
     }
   }
   const open = largestFirst(plan.open.filter((a) => !out.has(a.id)));
-  const spread = new MinHeap<NodeState>((a, b) => a.level - b.level || (a.info.id < b.info.id ? -1 : 1));
-  if (open.some((a) => a.workload.policy !== 'binpack')) nodes.forEach((n) => spread.push(n));
+  const emptiestFirst = (): MinHeap<NodeState> => {
+    const heap = new MinHeap<NodeState>((a, b) => a.level - b.level || (a.info.id < b.info.id ? -1 : 1));
+    nodes.forEach((n) => heap.push(n));
+    return heap;
+  };
+  let spread: MinHeap<NodeState> | undefined;
   const binpack = new FullestFirst(nodes, open.filter((a) => a.workload.policy === 'binpack'));
   for (const auction of open) {
     const refused = failedOn.get(slotKey({ workload: auction.workload.key, index: auction.index }));
@@ -58,11 +62,15 @@ export function forecast(view: ClusterView, plan: Plan, held: { node: string; au
       if (chosen === undefined) continue;
       take(chosen, auction);
       binpack.moveUp(chosen);
+      // The node's level changed under the heap's feet: it is built again when next needed.
+      spread = undefined;
       out.set(auction.id, chosen.info.id);
     } else {
+      spread ??= emptiestFirst();
       const { best, popped } = bestOfEmptiest(spread, auction, feasible);
       if (best !== undefined) {
         take(best, auction);
+        binpack.moveUp(best);
         out.set(auction.id, best.info.id);
       }
       for (const node of popped) spread.push(node);
@@ -186,6 +194,7 @@ class FullestFirst {
   /** After the node took a replica: it is fuller, so it can only move towards the front. */
   moveUp(node: NodeState): void {
     let at = this.order.indexOf(node);
+    if (at < 0) return;
     while (at > 0) {
       const before = this.order[at - 1] as NodeState;
       if (before.level > node.level || (before.level === node.level && before.info.id < node.info.id)) break;
