@@ -15,7 +15,6 @@ import { percentile, round } from './stats.js';
  * of 10 replicas, `shoal logs -f` from a node that does not run the replica, and the
  * time from a liveness failure to a restarted, ready replica.
  */
-const api = (n: ShoalNodeProcess): string => n.api.replace(/^http:\/\//, '');
 const placements = async (n: ShoalNodeProcess): Promise<PlacementJson[]> => (await (await fetch(`${n.api}/v1/placements`)).json()) as PlacementJson[];
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
@@ -33,7 +32,7 @@ async function truth(cluster: LocalCluster, name: string): Promise<PlacementJson
 
 async function apply(cluster: LocalCluster, dir: string, name: string, text: string): Promise<void> {
   writeFileSync(join(dir, `${name}.yaml`), text);
-  const run = await runShoal(['apply', '-f', join(dir, `${name}.yaml`), '--api', api(cluster.nodes[0] as ShoalNodeProcess), '--key', cluster.operatorKey]);
+  const run = await runShoal(['apply', '-f', join(dir, `${name}.yaml`), '--api', (cluster.nodes[0] as ShoalNodeProcess).apiAddress, '--key', cluster.operatorKey]);
   if (run.code !== 0) throw new Error(run.stderr);
 }
 
@@ -81,7 +80,7 @@ spec:
   await waitUntil(async () => (running = (await placements(cluster.nodes[0] as ShoalNodeProcess)).find((p) => p.name === 'ticker' && p.state === 'running')) !== undefined, 30_000, 'ticker runs');
   const remote = cluster.nodes.find((n) => n.peerId !== running?.node) as ShoalNodeProcess;
   const arrivals = new Map<string, number>();
-  const child = spawn(SHOAL_BIN, ['logs', 'ticker', '-f', '--tail', '0', '--api', api(remote)], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(SHOAL_BIN, ['logs', 'ticker', '-f', '--tail', '0', '--api', remote.apiAddress], { stdio: ['ignore', 'pipe', 'ignore'] });
   let pending = '';
   child.stdout.on('data', (d: Buffer) => {
     pending += d.toString();

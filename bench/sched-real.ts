@@ -53,7 +53,7 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
   const cluster = await startLocalCluster({ dir, nodes, preset: 'lan', args: ['--runtime', 'docker'] });
   const apply = async (name: string, count: number, via: ShoalNodeProcess): Promise<void> => {
     writeFileSync(join(dir, `${name}.yaml`), manifest(name, count));
-    const run = await runShoal(['apply', '-f', join(dir, `${name}.yaml`), '--api', via.api.replace(/^http:\/\//, ''), '--key', cluster.operatorKey]);
+    const run = await runShoal(['apply', '-f', join(dir, `${name}.yaml`), '--api', via.apiAddress, '--key', cluster.operatorKey]);
     if (run.code !== 0) throw new Error(run.stderr);
   };
   try {

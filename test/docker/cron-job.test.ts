@@ -31,7 +31,7 @@ spec:
   try {
     await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'cron.yaml'), CRON);
-    const applied = await runShoal(['apply', '-f', join(dir, 'cron.yaml'), '--api', first.api.replace(/^http:\/\//, ''), '--key', cluster.operatorKey]);
+    const applied = await runShoal(['apply', '-f', join(dir, 'cron.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
     const appliedAt = Date.now();
     await new Promise((r) => setTimeout(r, 13_000));

@@ -32,7 +32,7 @@ spec:
   try {
     const node = cluster.nodes[0] as ShoalNodeProcess;
     writeFileSync(join(dir, 'flaky.yaml'), FLAKY);
-    const applied = await runShoal(['apply', '-f', join(dir, 'flaky.yaml'), '--api', node.api.replace(/^http:\/\//, ''), '--key', cluster.operatorKey]);
+    const applied = await runShoal(['apply', '-f', join(dir, 'flaky.yaml'), '--api', node.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
     const running = await until('running, not yet ready', async () => (await placements(node)).find((p) => p.state === 'running'), 20_000);
     assert.is(running.ready, false, 'not ready before its readiness probe passes');

@@ -43,7 +43,7 @@ interface JobJson {
   try {
     await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'jobs.yaml'), `${job('batch', 'sleep 1', 'completions: 5\n  parallelism: 2')}---\n${job('doomed', 'exit 1', 'backoffLimit: 1')}`);
-    const applied = await runShoal(['apply', '-f', join(dir, 'jobs.yaml'), '--api', first.api.replace(/^http:\/\//, ''), '--key', cluster.operatorKey]);
+    const applied = await runShoal(['apply', '-f', join(dir, 'jobs.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
 
     let most = 0;
@@ -62,7 +62,7 @@ interface JobJson {
     assert.is(doomed.failures, 2, 'backoffLimit 1: the second failure ends it');
     await new Promise((r) => setTimeout(r, 2_000));
     assert.is((await starts('doomed')).length, 2, 'and no run starts after that');
-    const table = await runShoal(['get', 'jobs', '--api', first.api.replace(/^http:\/\//, '')]);
+    const table = await runShoal(['get', 'jobs', '--api', first.apiAddress]);
     assert.match(table.stdout, /batch\s+5\/5\s+0\s+complete/);
     assert.match(table.stdout, /doomed\s+0\/1\s+2\s+failed/);
   } finally {

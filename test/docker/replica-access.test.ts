@@ -23,8 +23,6 @@ spec:
   resources: {cpu: 50m, memory: 8Mi}
 `;
 
-const hostPort = (node: ShoalNodeProcess): string => node.api.replace(/^http:\/\//, '');
-
 /** Reads `shoal logs -f` until `count` lines it had not printed when it started have come. */
 function followNewLines(api: string, count: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
@@ -57,32 +55,32 @@ function followNewLines(api: string, count: number): Promise<string[]> {
     const first = cluster.nodes[0] as ShoalNodeProcess;
     await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'ticker.yaml'), TICKER);
-    const applied = await runShoal(['apply', '-f', join(dir, 'ticker.yaml'), '--api', hostPort(first), '--key', cluster.operatorKey]);
+    const applied = await runShoal(['apply', '-f', join(dir, 'ticker.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
     const running = await until('the ticker runs', async () => (await placements(first)).find((p) => p.state === 'running'), 30_000);
     const elsewhere = cluster.nodes.find((n) => n.peerId !== running.node) as ShoalNodeProcess;
 
-    const fresh = await followNewLines(hostPort(elsewhere), 3);
+    const fresh = await followNewLines(elsewhere.apiAddress, 3);
     const numbers = fresh.map((l) => Number(l.split(' ')[1]));
     assert.equal(numbers, [numbers[0], (numbers[0] as number) + 1, (numbers[0] as number) + 2], `consecutive new lines: ${fresh.join(', ')}`);
 
-    const tail = await runShoal(['logs', 'ticker', '--tail', '2', '--api', hostPort(elsewhere)]);
+    const tail = await runShoal(['logs', 'ticker', '--tail', '2', '--api', elsewhere.apiAddress]);
     assert.is(tail.stdout.trim().split('\n').length, 2, tail.stdout + tail.stderr);
 
-    const exec = await runShoal(['exec', 'ticker', '--api', hostPort(elsewhere), '--', 'sh', '-c', 'echo from-inside; exit 3']);
+    const exec = await runShoal(['exec', 'ticker', '--api', elsewhere.apiAddress, '--', 'sh', '-c', 'echo from-inside; exit 3']);
     assert.equal([exec.code, exec.stdout], [3, 'from-inside\n'], exec.stderr);
 
-    const events = await runShoal(['events', '-o', 'json', '--api', hostPort(elsewhere)]);
+    const events = await runShoal(['events', '-o', 'json', '--api', elsewhere.apiAddress]);
     const seen = (JSON.parse(events.stdout) as { events: { kind: string; node: string; object: string }[] }).events;
     assert.ok(seen.some((e) => e.kind === 'started' && e.node === running.node && e.object === 'Workload/default/ticker'), 'the running node\'s start event, seen from another node');
     assert.ok(seen.some((e) => e.kind === 'placed'), events.stdout);
 
-    const missing = await runShoal(['logs', 'ticker', '--slot', '7', '--api', hostPort(elsewhere)]);
+    const missing = await runShoal(['logs', 'ticker', '--slot', '7', '--api', elsewhere.apiAddress]);
     assert.is(missing.code, 1);
     assert.match(missing.stderr, /no replica in slot 7/);
 
     for (const n of ['3', '1']) {
-      const scaled = await runShoal(['scale', 'ticker', '--replicas', n, '--api', hostPort(elsewhere), '--key', cluster.operatorKey]);
+      const scaled = await runShoal(['scale', 'ticker', '--replicas', n, '--api', elsewhere.apiAddress, '--key', cluster.operatorKey]);
       assert.is(scaled.code, 0, scaled.stderr);
       await until(`${n} running`, async () => ((await placements(first)).filter((p) => p.state === 'running').length === Number(n) ? true : undefined), 30_000);
     }

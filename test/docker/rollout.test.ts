@@ -28,8 +28,6 @@ spec:
   readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 0.3}
 `;
 
-const hostPort = (node: ShoalNodeProcess): string => node.api.replace(/^http:\/\//, '');
-
 /** Each slot as the node that runs it reports it: a node's own statuses are never stale on itself. */
 async function truth(nodes: readonly ShoalNodeProcess[]): Promise<PlacementJson[]> {
   const views = await Promise.all(nodes.map(async (n) => (await placements(n)).filter((p) => p.node === n.peerId)));
@@ -43,7 +41,7 @@ async function truth(nodes: readonly ShoalNodeProcess[]): Promise<PlacementJson[
   const cluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', 'docker'] });
   const apply = async (text: string): Promise<void> => {
     writeFileSync(join(dir, 'web.yaml'), text);
-    const run = await runShoal(['apply', '-f', join(dir, 'web.yaml'), '--api', hostPort(cluster.nodes[0] as ShoalNodeProcess), '--key', cluster.operatorKey]);
+    const run = await runShoal(['apply', '-f', join(dir, 'web.yaml'), '--api', (cluster.nodes[0] as ShoalNodeProcess).apiAddress, '--key', cluster.operatorKey]);
     assert.is(run.code, 0, run.stderr);
   };
   const allReadyOn = async (count: number): Promise<string | undefined> => {
@@ -71,9 +69,9 @@ async function truth(nodes: readonly ShoalNodeProcess[]): Promise<PlacementJson[
       return r.rolledBackFrom !== null && r.complete && (await allReadyOn(6)) === v2 ? r : undefined;
     }, 90_000);
     assert.is(back.target, v2);
-    const history = await runShoal(['rollout', 'history', 'web', '--api', hostPort(cluster.nodes[2] as ShoalNodeProcess)]);
+    const history = await runShoal(['rollout', 'history', 'web', '--api', (cluster.nodes[2] as ShoalNodeProcess).apiAddress]);
     assert.match(history.stdout, /failed: not ready within 4 s/);
-    const status = await runShoal(['rollout', 'status', 'web', '--api', hostPort(cluster.nodes[2] as ShoalNodeProcess)]);
+    const status = await runShoal(['rollout', 'status', 'web', '--api', (cluster.nodes[2] as ShoalNodeProcess).apiAddress]);
     assert.is(status.code, 1, 'status says the rollout of the applied spec failed');
     assert.match(status.stdout, /rolled back to revision 2/);
   } finally {

@@ -49,7 +49,7 @@ function filesUnder(dir: string): Buffer[] {
   const shoal = async (...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
     // Before the arguments: after `exec NAME --` everything is the command.
     const [command = '', ...rest] = args;
-    const run = await runShoal([command, '--api', (cluster.nodes[1] as ShoalNodeProcess).api.replace(/^http:\/\//, ''), ...rest]);
+    const run = await runShoal([command, '--api', (cluster.nodes[1] as ShoalNodeProcess).apiAddress, ...rest]);
     outputs.push(run.stdout, run.stderr);
     return run;
   };

@@ -43,7 +43,7 @@ test('SIGTERM is a graceful leave: the others record the node as left', async ()
 });
 
 test('shoal nodes -o json prints every member with the documented fields', async () => {
-  const api = cluster!.nodes[0]!.api.replace('http://', '');
+  const api = cluster!.nodes[0]!.apiAddress;
   const result = await runShoal(['nodes', '--api', api, '-o', 'json']);
   assert.is(result.code, 0, result.stderr);
   const members = JSON.parse(result.stdout) as Record<string, unknown>[];

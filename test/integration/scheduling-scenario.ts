@@ -24,8 +24,6 @@ spec:
   resources: {cpu: 100m, memory: 16Mi}
 `;
 
-const api = (node: ShoalNodeProcess): string => node.api.replace(/^http:\/\//, '');
-
 export async function placements(node: ShoalNodeProcess): Promise<PlacementJson[]> {
   return (await (await fetch(`${node.api}/v1/placements`)).json()) as PlacementJson[];
 }
@@ -51,7 +49,7 @@ export async function schedulingScenario(runtime: 'docker' | 'process', dir: str
     const [first, , victim] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess, ShoalNodeProcess];
     await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'sleeper.yaml'), MANIFEST);
-    const applied = await runShoal(['apply', '-f', join(dir, 'sleeper.yaml'), '--api', api(first), '--key', cluster.operatorKey]);
+    const applied = await runShoal(['apply', '-f', join(dir, 'sleeper.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
 
     const spread = await until('six replicas running', settled(cluster.nodes[1] as ShoalNodeProcess), 30_000);

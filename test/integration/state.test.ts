@@ -19,8 +19,6 @@ test.after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const api = (node: ShoalNodeProcess): string => node.api.replace('http://', '');
-
 function manifest(name: string, fields: { image?: string; replicas?: number } = {}): string {
   const file = join(root, `${name}-${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(file, `apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: ${name}}\nspec: {image: ${fields.image ?? 'busybox'}, replicas: ${fields.replicas ?? 1}}\n`);
@@ -28,7 +26,7 @@ function manifest(name: string, fields: { image?: string; replicas?: number } = 
 }
 
 async function apply(node: ShoalNodeProcess, file: string): Promise<void> {
-  const result = await runShoal(['apply', '-f', file, '--api', api(node), '--key', cluster.operatorKey]);
+  const result = await runShoal(['apply', '-f', file, '--api', node.apiAddress, '--key', cluster.operatorKey]);
   assert.is(result.code, 0, result.stderr);
 }
 
@@ -53,7 +51,7 @@ test('a workload applied on one node can be read on all five', async () => {
   for (const node of cluster.nodes) {
     await eventually(`web on ${node.peerId}`, async () => (await workload(node, 'web'))?.spec.replicas === 2, 5_000);
   }
-  const read = await runShoal(['get', 'workload', 'web', '-o', 'json', '--api', api(cluster.nodes[4]!)]);
+  const read = await runShoal(['get', 'workload', 'web', '-o', 'json', '--api', cluster.nodes[4]!.apiAddress]);
   assert.is(read.code, 0, read.stderr);
   assert.is((JSON.parse(read.stdout) as { spec: { image: string } }).spec.image, 'busybox');
 });
@@ -98,7 +96,7 @@ test('writes on both sides of a partition are all on every node after the heal',
 test('bad YAML and schema errors name the file, line and field, and write nothing', async () => {
   const file = join(root, 'bad.yaml');
   writeFileSync(file, 'apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: fine}\nspec:\n  image: busybox\n  replicas: many\n');
-  const result = await runShoal(['apply', '-f', file, '--api', api(cluster.nodes[0]!), '--key', cluster.operatorKey]);
+  const result = await runShoal(['apply', '-f', file, '--api', cluster.nodes[0]!.apiAddress, '--key', cluster.operatorKey]);
   assert.is(result.code, 1);
   assert.match(result.stderr, `${file}:6:13: spec.replicas:`);
   assert.is(await workload(cluster.nodes[0]!, 'fine'), undefined);
@@ -107,7 +105,7 @@ test('bad YAML and schema errors name the file, line and field, and write nothin
 test('an unknown operator key is refused with a clear message', async () => {
   const stranger = join(root, 'stranger.key');
   assert.is((await runShoal(['operator', 'key', '--new', '--key', stranger])).code, 0);
-  const result = await runShoal(['apply', '-f', manifest('sneaky'), '--api', api(cluster.nodes[0]!), '--key', stranger]);
+  const result = await runShoal(['apply', '-f', manifest('sneaky'), '--api', cluster.nodes[0]!.apiAddress, '--key', stranger]);
   assert.is(result.code, 1);
   assert.match(result.stderr, 'the cluster does not know operator key');
   assert.is(await workload(cluster.nodes[0]!, 'sneaky'), undefined);
@@ -116,13 +114,13 @@ test('an unknown operator key is refused with a clear message', async () => {
 test('an operator added through the document can write from any node; once removed, it cannot', async () => {
   const second = join(root, 'second.key');
   const key = (await runShoal(['operator', 'key', '--new', '--key', second])).stdout.trim();
-  assert.is((await runShoal(['operator', 'add', key, '--api', api(cluster.nodes[0]!), '--key', cluster.operatorKey])).code, 0);
+  assert.is((await runShoal(['operator', 'add', key, '--api', cluster.nodes[0]!.apiAddress, '--key', cluster.operatorKey])).code, 0);
   await eventually('the new operator is known on node 5', async () => ((await (await fetch(`${cluster.nodes[4]!.api}/v1/operators`)).json()) as string[]).includes(key), 5_000);
   await apply(cluster.nodes[4]!, manifest('by-second'));
-  assert.is((await runShoal(['apply', '-f', manifest('by-second', { replicas: 3 }), '--api', api(cluster.nodes[4]!), '--key', second])).code, 0);
-  assert.is((await runShoal(['operator', 'remove', key, '--api', api(cluster.nodes[1]!), '--key', cluster.operatorKey])).code, 0);
+  assert.is((await runShoal(['apply', '-f', manifest('by-second', { replicas: 3 }), '--api', cluster.nodes[4]!.apiAddress, '--key', second])).code, 0);
+  assert.is((await runShoal(['operator', 'remove', key, '--api', cluster.nodes[1]!.apiAddress, '--key', cluster.operatorKey])).code, 0);
   await eventually('the removal reaches node 4', async () => !((await (await fetch(`${cluster.nodes[3]!.api}/v1/operators`)).json()) as string[]).includes(key), 5_000);
-  const refused = await runShoal(['apply', '-f', manifest('by-second', { replicas: 9 }), '--api', api(cluster.nodes[3]!), '--key', second]);
+  const refused = await runShoal(['apply', '-f', manifest('by-second', { replicas: 9 }), '--api', cluster.nodes[3]!.apiAddress, '--key', second]);
   assert.is(refused.code, 1);
   assert.match(refused.stderr, 'was removed from the cluster\'s operators');
   assert.is((await workload(cluster.nodes[3]!, 'by-second'))?.spec.replicas, 3);

@@ -33,8 +33,8 @@ try {
   await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === size, 20_000);
   console.log(`A ${size}-node Shoal cluster runs on loopback (data in ${cluster.dir}); replicas run on ${runtime === 'docker' ? 'Docker' : 'plain processes'}.\n`);
   for (const node of cluster.nodes) console.log(`  ${node.peerId}  API ${node.api}`);
-  const api = first.api.replace(/^http:\/\//, '');
-  const lastApi = last.api.replace(/^http:\/\//, '');
+  const api = first.apiAddress;
+  const lastApi = last.apiAddress;
   await show(['nodes', '--api', api]);
   await show(['apply', '-f', join(packageRoot(), 'examples', 'hello.yaml'), '--api', api, '--key', cluster.operatorKey]);
   await waitForRunning(last.api, 3);

@@ -34,7 +34,10 @@ export interface ShoalNodeProcess {
   dataDir: string;
   peerId: string;
   listen: string[];
+  /** `http://host:port`. */
   api: string;
+  /** `host:port`: what `--api` takes. */
+  apiAddress: string;
   output(): string;
   /** Resolves with the exit code once the process has ended. */
   exited: Promise<number | null>;
@@ -56,7 +59,7 @@ export function startShoal(args: string[], env: NodeJS.ProcessEnv = {}): Promise
       if (api !== undefined && peerId !== undefined) {
         const listen = [...out.matchAll(/listening on (\S+)/g)].map((m) => m[1] as string);
         const dataDir = args[args.indexOf('--data-dir') + 1] ?? '';
-        resolve({ child, dataDir, peerId, listen, api, output: () => out, exited });
+        resolve({ child, dataDir, peerId, listen, api, apiAddress: api.replace(/^http:\/\//, ''), output: () => out, exited });
       }
     };
     child.stdout.on('data', onData);
