@@ -1,21 +1,18 @@
 import type { Candidate } from '../auction/candidate.js';
 import { checkFeasibility } from '../auction/filters/index.js';
-import { addResources, fitsWithin, freeOf, NO_RESOURCES, type Resources } from '../auction/resources.js';
-import { score } from '../auction/scores/index.js';
+import { fitsWithin, freeOf, NO_RESOURCES, type Resources } from '../auction/resources.js';
+import { score, utilization } from '../auction/scores/index.js';
 import { slotKey } from '../auction/slot.js';
 import { fnv1a } from './fnv.js';
 import { MinHeap } from './min-heap.js';
-import type { OpenAuction, PlacedSlot, Plan } from './plan.js';
+import { addReplica, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
 import type { ClusterView, NodeInfo } from './view.js';
 
 /** How many of the emptiest feasible nodes a spread replica is scored against: the anti-affinity can prefer a slightly fuller node. */
 const SPREAD_CANDIDATES = 8;
 
-interface NodeState {
+interface NodeState extends NodeLoad {
   info: NodeInfo;
-  allocated: Resources;
-  hostPorts: Set<number>;
-  replicasByWorkload: Map<string, number>;
   level: number;
 }
 
@@ -87,12 +84,9 @@ function nodeStates(view: ClusterView, placed: readonly PlacedSlot[]): NodeState
   }
   for (const slot of placed) {
     const state = byId.get(slot.assignment.node);
-    if (state === undefined) continue;
-    state.allocated = addResources(state.allocated, slot.workload.demand.resources);
-    slot.workload.demand.hostPorts.forEach((p) => state.hostPorts.add(p));
-    state.replicasByWorkload.set(slot.workload.key, (state.replicasByWorkload.get(slot.workload.key) ?? 0) + 1);
+    if (state !== undefined) addReplica(state, slot.workload);
   }
-  for (const state of byId.values()) state.level = levelOf(state);
+  for (const state of byId.values()) state.level = utilization(state.allocated, state.info.capacity);
   return [...byId.values()];
 }
 
@@ -104,12 +98,6 @@ function failedNodes(view: ClusterView): Map<string, Set<string>> {
   }
   return out;
 }
-
-const fraction = (part: number, whole: number): number => (whole > 0 ? part / whole : 1);
-
-/** Utilization as the scores measure it: the mean of the CPU and memory fractions. */
-const levelOf = (n: Pick<NodeState, 'allocated' | 'info'>): number =>
-  (fraction(n.allocated.cpuMillis, n.info.capacity.cpuMillis) + fraction(n.allocated.memoryBytes, n.info.capacity.memoryBytes)) / 2;
 
 /** Largest first places the big replicas while there is room to balance them; then by id, so every node takes the same order. */
 function largestFirst(open: readonly OpenAuction[]): OpenAuction[] {
@@ -153,11 +141,8 @@ function bestOfEmptiest(heap: MinHeap<NodeState>, auction: OpenAuction, feasible
 }
 
 function take(n: NodeState, auction: OpenAuction): void {
-  const { demand } = auction.workload;
-  n.allocated = addResources(n.allocated, demand.resources);
-  demand.hostPorts.forEach((p) => n.hostPorts.add(p));
-  n.replicasByWorkload.set(auction.workload.key, (n.replicasByWorkload.get(auction.workload.key) ?? 0) + 1);
-  n.level = levelOf(n);
+  addReplica(n, auction.workload);
+  n.level = utilization(n.allocated, n.info.capacity);
 }
 
 /**

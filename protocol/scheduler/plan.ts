@@ -123,13 +123,15 @@ export interface NodeLoad {
 
 export function loadOf(node: string, placed: readonly PlacedSlot[]): NodeLoad {
   const load: NodeLoad = { allocated: NO_RESOURCES, hostPorts: new Set(), replicasByWorkload: new Map() };
-  for (const slot of placed) {
-    if (slot.assignment.node !== node) continue;
-    load.allocated = addResources(load.allocated, slot.workload.demand.resources);
-    slot.workload.demand.hostPorts.forEach((p) => load.hostPorts.add(p));
-    load.replicasByWorkload.set(slot.workload.key, (load.replicasByWorkload.get(slot.workload.key) ?? 0) + 1);
-  }
+  for (const slot of placed) if (slot.assignment.node === node) addReplica(load, slot.workload);
   return load;
+}
+
+/** Counts one more replica of the workload on the node. */
+export function addReplica(load: NodeLoad, workload: WorkloadInfo): void {
+  load.allocated = addResources(load.allocated, workload.demand.resources);
+  workload.demand.hostPorts.forEach((p) => load.hostPorts.add(p));
+  load.replicasByWorkload.set(workload.key, (load.replicasByWorkload.get(workload.key) ?? 0) + 1);
 }
 
 /** How a workload's placed replicas sit over the values of a node label. */

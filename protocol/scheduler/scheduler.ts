@@ -157,7 +157,7 @@ export class Scheduler {
    * can take the slot bids, so a slot whose forecast node cannot take it is not left open).
    */
   private decide(plan: Plan, nowMs: number): void {
-    if (![...this.mine.values()].some((m) => m.answer === undefined || isDeferral(m.answer))) return;
+    if (!this.anyUndecided()) return;
     const forecastNode = this.forecastFor(plan);
     const load = loadOf(this.self, plan.placed);
     const present = this.presentByWorkload(load);
@@ -172,6 +172,11 @@ export class Scheduler {
       }
       if (isBid(answer)) present.set(mine.auction.workload.key, (present.get(mine.auction.workload.key) ?? 0) + 1);
     }
+  }
+
+  private anyUndecided(): boolean {
+    for (const mine of this.mine.values()) if (mine.answer === undefined || isDeferral(mine.answer)) return true;
+    return false;
   }
 
   /**

@@ -1,17 +1,19 @@
 import type { Candidate, Demand, SchedulingPolicy } from '../candidate.js';
-import { addResources } from '../resources.js';
+import { addResources, type Resources } from '../resources.js';
 
 /** How the workload's replicas already sit over the values of its spread label. */
 export interface SpreadContext {
   replicasByLabelValue: ReadonlyMap<string, number>;
 }
 
-const utilizationAfter = (demand: Demand, candidate: Candidate): number => {
-  const used = addResources(candidate.allocated, demand.resources);
-  const cpu = candidate.capacity.cpuMillis > 0 ? used.cpuMillis / candidate.capacity.cpuMillis : 1;
-  const memory = candidate.capacity.memoryBytes > 0 ? used.memoryBytes / candidate.capacity.memoryBytes : 1;
+/** A node's utilization as the scores weigh it: the mean of its CPU and memory fractions (full where it has none). */
+export function utilization(used: Resources, capacity: Resources): number {
+  const cpu = capacity.cpuMillis > 0 ? used.cpuMillis / capacity.cpuMillis : 1;
+  const memory = capacity.memoryBytes > 0 ? used.memoryBytes / capacity.memoryBytes : 1;
   return (cpu + memory) / 2;
-};
+}
+
+const utilizationAfter = (demand: Demand, candidate: Candidate): number => utilization(addResources(candidate.allocated, demand.resources), candidate.capacity);
 
 /** Nomad's job anti-affinity: each replica of the same workload already on the node costs. */
 const sameWorkloadPenalty = (demand: Demand, candidate: Candidate): number => {
