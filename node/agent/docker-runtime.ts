@@ -237,6 +237,17 @@ function hostPorts(info: Dockerode.ContainerInspectInfo): number[] {
 }
 
 /** Resolves undefined where the engine answers with one of `statuses` (404 gone, 304 nothing to do...). */
+/**
+ * Removes the replicas' networks nothing uses any more (the engine refuses while
+ * something does); a runtime makes one again on demand. For the end of a local cluster
+ * or testnet: replicas outlive their node, so the node's own shutdown leaves them.
+ */
+export async function removeIdleReplicasNetworks(docker: Dockerode): Promise<void> {
+  for (const network of await docker.listNetworks({ filters: { name: [REPLICAS_NETWORK] } })) {
+    if (network.Name === REPLICAS_NETWORK) await ignoreStatus(docker.getNetwork(network.Id).remove(), [403, 404, 409]);
+  }
+}
+
 async function ignoreStatus<T>(call: Promise<T>, statuses: number[]): Promise<T | undefined> {
   try {
     return await call;

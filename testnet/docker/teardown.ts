@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import { removeIdleReplicasNetworks } from '../../node/agent/docker-runtime.js';
 import { LABEL } from '../../node/agent/labels.js';
 import { removeState } from './state-file.js';
 import { TESTNET_LABEL } from './resources.js';
@@ -27,5 +28,7 @@ export async function teardown(docker: Dockerode, name: string, cluster: string 
   await Promise.all((Volumes ?? []).map((v) => ignoreGone(docker.getVolume(v.Name).remove())));
   const networks = await docker.listNetworks({ filters: { label: [label] } });
   await Promise.all(networks.map((n) => ignoreGone(docker.getNetwork(n.Id).remove())));
+  // The nodes' runtimes made the replicas' network on the host engine, without the testnet's label.
+  await removeIdleReplicasNetworks(docker);
   removeState(name);
 }

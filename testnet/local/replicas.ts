@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { DockerRuntime, REPLICAS_NETWORK } from '../../node/agent/docker-runtime.js';
+import { DockerRuntime, removeIdleReplicasNetworks } from '../../node/agent/docker-runtime.js';
 import { ProcessRuntime } from '../../node/agent/process-runtime.js';
 import type { ContainerRuntime } from '../../node/agent/runtime.js';
 import { loadCluster } from '../../node/cluster.js';
@@ -32,10 +32,7 @@ export class LocalReplicas {
       const runtime = this.runtimeOf(node);
       for (const replica of await runtime.list(this.ownerOf(node)).catch(() => [])) await runtime.remove(replica.id, 0).catch(() => undefined);
     }
-    // The replicas' network goes too once nothing uses it (the engine refuses while something does); a runtime makes it again on demand.
-    if (this.kind === 'docker') for (const network of await new Dockerode().listNetworks({ filters: { name: [REPLICAS_NETWORK] } }).catch(() => [])) {
-      if (network.Name === REPLICAS_NETWORK) await new Dockerode().getNetwork(network.Id).remove().catch(() => undefined);
-    }
+    if (this.kind === 'docker') await removeIdleReplicasNetworks(new Dockerode()).catch(() => undefined);
   }
 
   private ownerOf(node: ShoalNodeProcess): { cluster: string; node: string } {
