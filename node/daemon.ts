@@ -40,6 +40,8 @@ export interface NodeOptions {
   runtime?: RuntimeChoice;
   /** Serves /v1/faults, which partitions this node from chosen peers: tests and testnets only. */
   faultInjection?: boolean;
+  /** The agent's periodic pass, a safety net: changes to what this node runs are acted on at once. */
+  agentIntervalMs?: number;
   log?: Logger;
 }
 
@@ -158,8 +160,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       scheduled: () => scheduler.desired()?.map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch })),
       secrets,
       placed: () => (scheduler.plan?.placed ?? []).map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch, node: s.assignment.node })),
+      intervalMs: options.agentIntervalMs,
     });
     agent.start();
+    scheduler.onDesiredChange(() => agent.kick());
     cleanup.push(() => agent.stop(), () => runtime.close());
     const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim);
     await replicas.start();

@@ -46,6 +46,8 @@ export class SchedulerService {
   private timer: NodeJS.Timeout | undefined;
   private kicked = false;
   private stopped = false;
+  private desiredSignature = '';
+  private readonly desiredListeners: (() => void)[] = [];
 
   constructor(private readonly options: SchedulerServiceOptions) {
     this.scheduler = new Scheduler(options.swim.id, options.config, createRandom(randomInt(2 ** 32)));
@@ -89,6 +91,15 @@ export class SchedulerService {
     return this.scheduler.currentPlan === undefined ? undefined : this.scheduler.desired(Date.now());
   }
 
+  /**
+   * Calls `listener` after a tick changed what this node should run. The agent needs this
+   * beside the document's own change events: a claim changes the document first, and the
+   * plan that puts the slot here only on the tick after it.
+   */
+  onDesiredChange(listener: () => void): void {
+    this.desiredListeners.push(listener);
+  }
+
   /** A document change may open or close auctions: plan again soon, once for a burst of changes. */
   private kick(): void {
     if (this.kicked) return;
@@ -102,6 +113,10 @@ export class SchedulerService {
   private tick(): void {
     if (this.stopped || !this.options.hasJoined() || !this.options.state.ready) return;
     this.run(this.scheduler.tick(this.view(), Date.now()));
+    const signature = (this.desired() ?? []).map((s) => `${s.workload.key}/${s.index}@${s.assignment.epoch}`).join(' ');
+    if (signature === this.desiredSignature) return;
+    this.desiredSignature = signature;
+    for (const listener of this.desiredListeners) listener();
   }
 
   private receive(from: string, frame: Uint8Array): void {
