@@ -18,6 +18,8 @@ export interface RealSchedulingFigures {
   nodes: number;
   preset: 'lan';
   submitToRunningMs: { samples: number; p50: number | null; p99: number | null };
+  /** Where the submit time goes, p50 from the start of `shoal apply`: the node events carry the wall clock. */
+  submitPhasesMs: { applyReturned: number | null; placed: number | null; containerStarted: number | null };
   crashToRunningElsewhereMs: { samples: number; replicasPerCrash: number; p50: number | null; p99: number | null };
 }
 
@@ -32,6 +34,19 @@ spec:
   replicas: ${replicas}
   resources: {cpu: 50m, memory: 8Mi}
 `;
+
+interface EventJson {
+  atMs: number;
+  kind: string;
+  object: string;
+}
+
+/** When the first node recorded `kind` for `workload`, by the wall clock every local node shares. */
+async function firstEvent(nodes: readonly ShoalNodeProcess[], workload: string, kind: string): Promise<number | undefined> {
+  const lists = await Promise.all(nodes.map(async (n) => (await (await fetch(`${n.api}/v1/events`)).json()) as EventJson[]));
+  const times = lists.flat().filter((e) => e.object === `Workload/default/${workload}` && e.kind === kind).map((e) => e.atMs);
+  return times.length === 0 ? undefined : Math.min(...times);
+}
 
 const placements = async (node: ShoalNodeProcess): Promise<PlacementJson[]> => (await (await fetch(`${node.api}/v1/placements`)).json()) as PlacementJson[];
 
@@ -60,12 +75,19 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
     const first = cluster.nodes[0] as ShoalNodeProcess;
     await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === nodes, 30_000);
     const submit: number[] = [];
+    const phases = { applyReturned: [] as number[], placed: [] as number[], containerStarted: [] as number[] };
     for (let i = 0; i < submits; i++) {
       const via = cluster.nodes[i % nodes] as ShoalNodeProcess;
       const t0 = performance.now();
+      const wall0 = Date.now();
       await apply(`submit-${i}`, 1, via);
+      phases.applyReturned.push(Date.now() - wall0);
       await waitFor((all) => runningOn(all, `submit-${i}`, cluster.nodes.map((n) => n.peerId)) === 1, via, 30_000);
       submit.push(performance.now() - t0);
+      for (const [phase, kind] of [['placed', 'placed'], ['containerStarted', 'started']] as const) {
+        const at = await firstEvent(cluster.nodes, `submit-${i}`, kind);
+        if (at !== undefined) phases[phase].push(at - wall0);
+      }
     }
     const perNode = 2;
     await apply('failover', nodes * perNode, first);
@@ -85,7 +107,13 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
       await waitFor((p) => runningOn(p, 'failover', all()) === nodes * perNode, first, 60_000);
     }
     const figure = (values: number[]) => ({ samples: values.length, p50: round(percentile(values, 50), 0), p99: round(percentile(values, 99), 0) });
-    return { nodes, preset: 'lan', submitToRunningMs: figure(submit), crashToRunningElsewhereMs: { ...figure(failover), replicasPerCrash: perNode } };
+    const p50 = (values: number[]) => round(percentile(values, 50), 0);
+    return {
+      nodes,
+      preset: 'lan',
+      submitToRunningMs: figure(submit),
+      submitPhasesMs: { applyReturned: p50(phases.applyReturned), placed: p50(phases.placed), containerStarted: p50(phases.containerStarted) },
+      crashToRunningElsewhereMs: { ...figure(failover), replicasPerCrash: perNode } };
   } finally {
     await cluster.stop();
     await replicas.removeAll(cluster.nodes);

@@ -11,7 +11,8 @@ import { runScenario } from './sched-scenario.js';
  * Flags: --nodes N (default 1000), --replicas R (default 10000, a multiple of 20),
  * --policy spread|binpack (default both), --arrive-over-ms T (default 0: all at once;
  * else one workload at a time over T ms, through the nodes in turn, so the nodes' views
- * differ while auctions run), --sim-only (skip the real nodes). Each figure
+ * differ while auctions run), --sim-only (skip the real nodes), --real-only (skip the
+ * simulator). Each figure
  * goes to stderr as it is measured. Then real loopback nodes with Docker: submit to
  * running, and a crashed node's replicas running elsewhere (bench/sched-real.ts).
  */
@@ -24,7 +25,7 @@ const replicas = Number(flag('replicas') ?? 10_000);
 const policies: SchedulingPolicy[] = flag('policy') === undefined ? ['spread', 'binpack'] : [flag('policy') as SchedulingPolicy];
 const seed = Number(process.env.SHOAL_SIM_SEED ?? 20261124);
 
-const scenarios = policies.map((policy) => {
+const scenarios = (process.argv.includes('--real-only') ? [] : policies).map((policy) => {
   const figures = runScenario({ seed, nodes, replicas, policy, limitMs: 120_000, arrivalMs: Number(flag('arrive-over-ms') ?? 0) });
   console.error(JSON.stringify(figures));
   return figures;
