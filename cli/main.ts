@@ -45,6 +45,15 @@ program
   });
 
 program
+  .command('fence-keeper', { hidden: true })
+  .description('started by a node that runs majority replicas: removes them once the node\'s lease runs out')
+  .addOption(dataDirOption())
+  .action(async (opts: { dataDir: string }) => {
+    const { fenceKeeper } = await import('./commands/fence-keeper.js');
+    await fenceKeeper({ dataDir: opts.dataDir });
+  });
+
+program
   .command('token')
   .description('print a join token with this node as seed')
   .addOption(dataDirOption())

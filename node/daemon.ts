@@ -8,6 +8,7 @@ import { schedulerConfig } from '../protocol/scheduler/config.js';
 import { swimConfig, type SwimPreset } from '../protocol/swim/index.js';
 import { Agent } from './agent/agent.js';
 import { chooseRuntime, type RuntimeChoice } from './agent/choose-runtime.js';
+import { MajorityFence } from './agent/majority-fence.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { createApi } from './api.js';
 import { loadCluster } from './cluster.js';
@@ -135,6 +136,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     // Decide nothing alone after a restart: a node that knew others waits until it sees one.
     const knewOthers = state.replica.document.keys('Placement').length > 0;
     let joined = false;
+    const replicasDir = join(dataPaths(options.dataDir).root, 'replicas');
+    const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log);
+    cleanup.push(() => runtime.close());
+    const schedulingConfig = schedulerConfig[options.preset]();
+    const fence = new MajorityFence({ dataRoot: dataPaths(options.dataDir).root, fenceMs: schedulingConfig.fenceMs, runtime: runtime.kind, replicasDir, log });
     const scheduler = new SchedulerService({
       host,
       swim,
@@ -142,14 +148,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       writer,
       events,
       log,
-      config: schedulerConfig[options.preset](),
+      config: schedulingConfig,
+      fence,
       hasJoined: () => (joined ||= swim.liveCount > 1 || (!knewOthers && seeds.length === 0)),
     });
     await scheduler.start();
     cleanup.push(() => scheduler.stop());
 
     const secrets = new SecretBox(cluster.psk, cluster.id);
-    const runtime = await chooseRuntime(options.runtime ?? 'auto', join(dataPaths(options.dataDir).root, 'replicas'), log);
     const agent = new Agent({
       runtime,
       owner: { cluster: cluster.id, node: swim.id },
@@ -161,10 +167,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       secrets,
       placed: () => (scheduler.plan?.placed ?? []).map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch, node: s.assignment.node })),
       intervalMs: options.agentIntervalMs,
+      majority: { fenced: () => scheduler.fenced(), guard: (ids) => fence.guard(ids) },
     });
     agent.start();
     scheduler.onDesiredChange(() => agent.kick());
-    cleanup.push(() => agent.stop(), () => runtime.close());
+    cleanup.push(() => agent.stop());
     const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim);
     await replicas.start();
     cleanup.push(() => replicas.stop());
@@ -194,6 +201,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       redialer,
       stop: () => {
         stopping ??= (async () => {
+          await agent.stop();
+          await agent.removeMajorityReplicas().catch((e: unknown) => log.warn({ error: String(e) }, 'could not remove the majority replicas before leaving'));
           await swim.leave();
           await unwind();
         })();

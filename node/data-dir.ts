@@ -44,31 +44,48 @@ const running = (pid: number, startTime: string | undefined): boolean => {
   return startTime === undefined || startTimeOf(pid) === startTime;
 };
 
+/** The pid of the other running process that holds the lock file at `path`, if one does. */
+export function lockHolder(path: string): number | undefined {
+  let content: string;
+  try {
+    content = readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const [pid, startTime] = content.trim().split(' ');
+  const owner = Number(pid);
+  return Number.isInteger(owner) && owner > 0 && owner !== process.pid && running(owner, startTime) ? owner : undefined;
+}
+
 /**
- * One process per data directory. The lock file holds the owner's pid and start time; a
- * lock left by a process that no longer runs (kill -9, power cut, a restarted container
- * whose new processes reuse the old pids) is taken over.
+ * One process per lock file. It holds the owner's pid and start time; a lock left by a
+ * process that no longer runs (kill -9, power cut, a restarted container whose new
+ * processes reuse the old pids) is taken over. Returns the release, or the holder's pid.
  */
+export function lockPidFile(path: string): { release: () => void } | { heldBy: number } {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(path, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
+      writeSync(fd, `${process.pid} ${startTimeOf(process.pid) ?? ''}`.trim());
+      closeSync(fd);
+      return { release: () => rmSync(path, { force: true }) };
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const holder = lockHolder(path);
+      if (holder !== undefined) return { heldBy: holder };
+      rmSync(path, { force: true });
+    }
+  }
+  return { heldBy: -1 };
+}
+
+/** One process per data directory. */
 export function lockDataDir(dataDir: string): () => void {
   const { root, lock } = dataPaths(dataDir);
   mkdirSync(root, { recursive: true, mode: 0o700 });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(lock, constants.O_CREAT | constants.O_EXCL | constants.O_WRONLY, 0o600);
-      writeSync(fd, `${process.pid} ${startTimeOf(process.pid) ?? ''}`.trim());
-      closeSync(fd);
-      return () => rmSync(lock, { force: true });
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const [pid, startTime] = readFileSync(lock, 'utf8').trim().split(' ');
-      const owner = Number(pid);
-      if (Number.isInteger(owner) && owner > 0 && owner !== process.pid && running(owner, startTime)) {
-        throw new DataDirLockedError(root, owner);
-      }
-      rmSync(lock, { force: true });
-    }
-  }
-  throw new DataDirLockedError(root, -1);
+  const locked = lockPidFile(lock);
+  if ('heldBy' in locked) throw new DataDirLockedError(root, locked.heldBy);
+  return locked.release;
 }
 
 export function writeJsonFile(path: string, value: unknown): void {

@@ -9,6 +9,7 @@ import { clusterView, placementKey } from '../protocol/scheduler/from-document.j
 import type { PlacedSlot, Plan } from '../protocol/scheduler/plan.js';
 import { Scheduler, type SchedulerEffect } from '../protocol/scheduler/scheduler.js';
 import type { ClusterView } from '../protocol/scheduler/view.js';
+import type { MajorityFence } from './agent/majority-fence.js';
 import type { EventLog } from './event-log.js';
 import type { NodeWriter } from './node-writer.js';
 import type { StateService } from './state-service.js';
@@ -24,6 +25,8 @@ export interface SchedulerServiceOptions {
   writer: NodeWriter;
   events: EventLog;
   config: SchedulerConfig;
+  /** Learns when this node last saw a majority; knew it before a restart. */
+  fence: MajorityFence;
   log: Logger;
   /** Until the node has joined, its view of members is only itself: it must not decide anything. */
   hasJoined: () => boolean;
@@ -50,7 +53,7 @@ export class SchedulerService {
   private readonly desiredListeners: (() => void)[] = [];
 
   constructor(private readonly options: SchedulerServiceOptions) {
-    this.scheduler = new Scheduler(options.swim.id, options.config, createRandom(randomInt(2 ** 32)));
+    this.scheduler = new Scheduler(options.swim.id, options.config, createRandom(randomInt(2 ** 32)), options.fence.majoritySeenAtMs);
   }
 
   async start(): Promise<void> {
@@ -91,6 +94,11 @@ export class SchedulerService {
     return this.scheduler.currentPlan === undefined ? undefined : this.scheduler.desired(Date.now());
   }
 
+  /** This node must not run `majority` replicas now; before its first plan, by what it knew before a restart. */
+  fenced(): boolean {
+    return this.scheduler.fenced(Date.now());
+  }
+
   /**
    * Calls `listener` after a tick changed what this node should run. The agent needs this
    * beside the document's own change events: a claim changes the document first, and the
@@ -113,6 +121,7 @@ export class SchedulerService {
   private tick(): void {
     if (this.stopped || !this.options.hasJoined() || !this.options.state.ready) return;
     this.run(this.scheduler.tick(this.view(), Date.now()));
+    this.options.fence.sawMajority(this.scheduler.majoritySeenAtMs);
     const signature = (this.desired() ?? []).map((s) => `${s.workload.key}/${s.index}@${s.assignment.epoch}`).join(' ');
     if (signature === this.desiredSignature) return;
     this.desiredSignature = signature;

@@ -8,7 +8,7 @@ import { statusKey } from '../../protocol/scheduler/from-document.js';
 import type { EventLog } from '../event-log.js';
 import type { NodeWriter } from '../node-writer.js';
 import type { StateService } from '../state-service.js';
-import { bootSlots, desiredReplicas, ownStatuses, type PlacedRef, type SlotRef, type WorkloadRollout } from './desired.js';
+import { bootSlots, desiredReplicas, isMajority, ownStatuses, type PlacedRef, type SlotRef, type WorkloadRollout } from './desired.js';
 import { revisionFailure } from '../../protocol/rollout/failure.js';
 import { rolloutKey } from '../../protocol/rollout/revisions.js';
 import { rolloutFailureField } from '../../crdt/node-writes.js';
@@ -29,6 +29,12 @@ export interface AgentOptions {
   placed: () => PlacedRef[];
   /** Opens the Secrets replicas name. */
   secrets: SecretBox;
+  majority: {
+    /** This node must not run `majority` replicas now. */
+    fenced: () => boolean;
+    /** Hands over the runtime ids of the `majority` replicas this node holds, for the fence keeper. */
+    guard: (ids: string[]) => void;
+  };
   intervalMs?: number;
   backoff?: BackoffConfig;
   /** How long a replica gets to stop after SIGTERM. */
@@ -83,6 +89,17 @@ export class Agent {
     await this.running;
   }
 
+  /**
+   * Removes this node's `majority` replicas, for a graceful stop: the node leaves, the
+   * others re-place them at once, and a slot must not run twice. Call after stop().
+   */
+  async removeMajorityReplicas(): Promise<void> {
+    const { runtime, owner, state } = this.options;
+    const majority = (await runtime.list(owner)).filter((o) => isMajority(state.replica.document, o.workload));
+    await Promise.all(majority.map((o) => runtime.remove(o.id, this.options.stopGraceMs ?? 10_000).then(() => this.event('stopped', o.workload, `slot ${o.slot} removed (the node is leaving; a majority slot must not run twice)`))));
+    this.options.majority.guard([]);
+  }
+
   /** One pass at a time; a kick during a pass runs one more after it. */
   kick(): void {
     if (this.stopped) return;
@@ -104,8 +121,13 @@ export class Agent {
   private async pass(): Promise<void> {
     const { state, runtime, owner } = this.options;
     const scheduled = this.options.scheduled();
-    const { replicas: desired, rollouts } = desiredReplicas(state.replica.document, scheduled ?? bootSlots(this.written), scheduled === undefined ? [] : this.options.placed(), this.options.secrets);
+    const { document } = state.replica;
+    // Before its first plan a node runs what it ran before, but a majority replica only
+    // within the fence of the last time it saw a majority, which a restart does not reset.
+    const slots = scheduled ?? bootSlots(this.written).filter((s) => !(isMajority(document, s.workload) && this.options.majority.fenced()));
+    const { replicas: desired, rollouts } = desiredReplicas(document, slots, scheduled === undefined ? [] : this.options.placed(), this.options.secrets);
     const observed = await runtime.list(owner);
+    this.options.majority.guard(observed.filter((o) => isMajority(document, o.workload)).map((o) => o.id));
     const backoff = this.options.backoff ?? defaultBackoff;
     const result = reconcile({ desired, observed, book: this.book, nowMs: Date.now(), backoff, node: owner.node, ready: this.prober.readyIds() });
     this.book = result.book;

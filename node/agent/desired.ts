@@ -88,3 +88,6 @@ export function ownStatuses(document: ClusterDocument, node: string): Map<string
 
 export const bootSlots = (statuses: ReadonlyMap<string, ReplicaStatus>): SlotRef[] =>
   [...statuses.values()].filter((s) => s.state === 'running').map((s) => ({ workload: s.workload, index: s.slot, epoch: s.epoch, version: s.specVersion }));
+
+/** The workload asks that a slot never run twice, at the price of availability in a partition. */
+export const isMajority = (document: ClusterDocument, workload: string): boolean => document.get(workload)?.['spec.partitionPolicy'] === 'majority';

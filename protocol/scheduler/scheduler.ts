@@ -64,22 +64,33 @@ export class Scheduler {
   private lastForecast: { key: string; nodes: Map<string, string> } | undefined;
   private majorityLostAtMs: number | undefined;
   private fencedUntilMs = 0;
+  private seenMajorityAtMs: number;
 
+  /**
+   * `majoritySeenAtMs`: when this node last saw a majority, as it stored it before a
+   * restart (else its start). Until a tick shows a majority it counts as lost since then,
+   * so a node that restarts again and again does not extend its fence.
+   */
   constructor(
     readonly self: string,
     private readonly config: SchedulerConfig,
     private readonly random: Random,
-  ) {}
+    majoritySeenAtMs: number,
+  ) {
+    this.seenMajorityAtMs = majoritySeenAtMs;
+    this.majorityLostAtMs = majoritySeenAtMs;
+  }
 
   tick(view: ClusterView, nowMs: number): SchedulerEffect[] {
     this.view = view;
     const plan = (this.plan = planCluster(view, nowMs, this.config));
     if (!plan.hasMajority) this.majorityLostAtMs ??= nowMs;
-    else if (this.majorityLostAtMs !== undefined) {
+    else {
       // A node that fenced itself stays fenced a while after it sees a majority again: its
       // view of the majority's decisions (the replacements) may still be catching up.
-      if (nowMs - this.majorityLostAtMs >= this.config.fenceMs) this.fencedUntilMs = nowMs + this.config.fenceMs;
+      if (this.majorityLostAtMs !== undefined && nowMs - this.majorityLostAtMs >= this.config.fenceMs) this.fencedUntilMs = nowMs + this.config.fenceMs;
       this.majorityLostAtMs = undefined;
+      this.seenMajorityAtMs = nowMs;
     }
     this.forgetClosed(plan, nowMs);
     const effects: SchedulerEffect[] = [];
@@ -108,8 +119,18 @@ export class Scheduler {
 
   /** The slots this node should run now: placed here, less majority workloads it must fence. */
   desired(nowMs: number): PlacedSlot[] {
-    const fenced = (this.majorityLostAtMs !== undefined && nowMs - this.majorityLostAtMs >= this.config.fenceMs) || nowMs < this.fencedUntilMs;
+    const fenced = this.fenced(nowMs);
     return (this.plan?.placed ?? []).filter((s) => s.assignment.node === this.self && !(fenced && s.workload.partitionPolicy === 'majority'));
+  }
+
+  /** This node must not run `majority` replicas now: it has not seen a majority for fenceMs, or is catching up after it did again. */
+  fenced(nowMs: number): boolean {
+    return (this.majorityLostAtMs !== undefined && nowMs - this.majorityLostAtMs >= this.config.fenceMs) || nowMs < this.fencedUntilMs;
+  }
+
+  /** When a tick last showed this node a majority (or what it was constructed with). */
+  get majoritySeenAtMs(): number {
+    return this.seenMajorityAtMs;
   }
 
   get currentPlan(): Plan | undefined {

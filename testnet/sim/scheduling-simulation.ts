@@ -158,7 +158,7 @@ export class SchedulingSimulation {
   }
 
   private newScheduler(id: string): Scheduler {
-    return new Scheduler(id, this.config, createRandom(this.random.int(2 ** 32)));
+    return new Scheduler(id, this.config, createRandom(this.random.int(2 ** 32)), this.now);
   }
 
   private dispatch(event: SimEvent): void {

@@ -37,7 +37,7 @@ test('a replica no node can hold is unschedulable, and is placed once a node wit
   const claims = cluster.claims.get('Workload/default/big#0') ?? [];
   assert.ok(claims.length > 0 && claims.every((c) => 'unschedulable' in c), 'the empty auction is recorded');
   cluster.nodes.set('huge', node('huge', { capacity: { cpuMillis: 32_000, memoryBytes: 64 * 1024 ** 3 } }));
-  cluster.schedulers.set('huge', new Scheduler('huge', schedulerConfig.local(), createRandom(99)));
+  cluster.schedulers.set('huge', new Scheduler('huge', schedulerConfig.local(), createRandom(99), cluster.nowMs));
   cluster.nodes = new Map(cluster.nodes);
   cluster.run(40);
   assert.equal([...cluster.placements().values()], ['huge']);
@@ -74,7 +74,7 @@ test('a node whose replica failed for good declines the slot, so another node ta
 
 test('a node defers an auction forecast for another node, and bids once it has waited deferMs', () => {
   const config = schedulerConfig.local();
-  const b = new Scheduler('b', config, createRandom(1));
+  const b = new Scheduler('b', config, createRandom(1), 0);
   const web = workload('web', 2);
   const view = {
     nodes: new Map(['a', 'b'].map((id) => [id, node(id)])),
@@ -86,6 +86,27 @@ test('a node defers an auction forecast for another node, and bids once it has w
   assert.equal(answered(b.tick(view, 1_000)), ['deferred'], 'the forecast gives web#1 to a, the emptier node');
   assert.not.ok(answered(b.tick(view, 1_000 + config.deferMs - 1)).includes('bid'), 'until then it only repeats its deferral');
   assert.equal(answered(b.tick(view, 1_000 + config.deferMs)), ['bid'], 'a never bid: b does');
+});
+
+test('a node fences its majority replicas fenceMs after it last saw a majority, counted from before its restart, and stays fenced while it catches up', () => {
+  const config = schedulerConfig.local();
+  const seenBeforeRestartMs = 10_000;
+  const a = new Scheduler('a', config, createRandom(1), seenBeforeRestartMs);
+  assert.not.ok(a.fenced(seenBeforeRestartMs + config.fenceMs - 1), 'within the fence before any plan');
+  assert.ok(a.fenced(seenBeforeRestartMs + config.fenceMs), 'a restart does not reset the fence');
+  const alive = (ids: string[]) => ({ nodes: new Map(ids.map((id) => [id, node(id)])), workloads: [], claims: new Map(), statuses: new Map() });
+  const lonely = { ...alive(['a']), nodes: new Map([['a', node('a')], ['b', node('b', { state: 'dead' })], ['c', node('c', { state: 'dead' })]]) };
+  const backAtMs = seenBeforeRestartMs + 2 * config.fenceMs;
+  a.tick(lonely, backAtMs);
+  assert.ok(a.fenced(backAtMs), 'no majority in sight');
+  assert.is(a.majoritySeenAtMs, seenBeforeRestartMs);
+  a.tick(alive(['a', 'b', 'c']), backAtMs + 100);
+  assert.is(a.majoritySeenAtMs, backAtMs + 100);
+  assert.ok(a.fenced(backAtMs + 100 + config.fenceMs - 1), 'it saw a majority again, and waits a fence for its view to catch up');
+  assert.not.ok(a.fenced(backAtMs + 100 + config.fenceMs));
+  const fresh = new Scheduler('b', config, createRandom(2), backAtMs);
+  fresh.tick(alive(['a', 'b', 'c']), backAtMs + 100);
+  assert.not.ok(fresh.fenced(backAtMs + 100), 'a node that saw a majority within the fence is not held back');
 });
 
 test.run();

@@ -1,0 +1,21 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
+import { majorityFenceScenario } from '../integration/majority-fence-scenario.js';
+import { dockerOrSkip } from './engine.js';
+
+const docker = await dockerOrSkip();
+
+(docker === null ? test.skip : test)('a killed node\'s majority container is removed by its fence keeper before the slot runs elsewhere; a graceful stop removes it first (Docker)', async () => {
+  if (docker !== null) await ensureBusyboxImage(docker);
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-fence-docker-'));
+  try {
+    await majorityFenceScenario('docker', dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
