@@ -5,6 +5,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { schedulerConfig } from '../protocol/scheduler/config.js';
+import { namesOtherNodes } from '../protocol/scheduler/from-document.js';
 import { swimConfig, type SwimPreset } from '../protocol/swim/index.js';
 import { Agent } from './agent/agent.js';
 import { chooseRuntime, type RuntimeChoice } from './agent/choose-runtime.js';
@@ -134,7 +135,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const events = new EventLog();
     const writer = new NodeWriter(privateKey, cluster.id, state);
     // Decide nothing alone after a restart: a node that knew others waits until it sees one.
-    const knewOthers = state.replica.document.keys('Placement').length > 0;
+    const knewOthers = namesOtherNodes(state.replica.document, swim.id);
     let joined = false;
     const replicasDir = join(dataPaths(options.dataDir).root, 'replicas');
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log);

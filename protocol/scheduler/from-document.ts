@@ -101,3 +101,17 @@ export function clusterView(document: ClusterDocument, members: readonly Omit<No
   }
   return { nodes, workloads, claims, statuses };
 }
+
+/**
+ * The document holds placements that another node decided or won: this node has been
+ * part of a larger cluster, and after a restart it must see a peer before it decides
+ * anything. A node that was always alone decides alone again.
+ */
+export function namesOtherNodes(document: ClusterDocument, self: string): boolean {
+  for (const key of document.keys(PLACEMENT_KIND)) {
+    for (const claim of claimsOf(document.get(key) as ObjectValue)) {
+      if (claim.collector !== self || ('winner' in claim ? claim.winner !== self : claim.liveMembers > 1)) return true;
+    }
+  }
+  return false;
+}

@@ -10,12 +10,14 @@ import { newCluster, saveCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
 import type { PlacementJson } from '../../node/api-scheduling.js';
 import { loadOrCreateOperatorKey } from '../../node/operator-key.js';
+import { LocalReplicas } from '../../testnet/local/replicas.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-agent-wakeup-'));
 let node: RunningNode | undefined;
 
 test.after(async () => {
   await node?.stop().catch(() => undefined);
+  if (node !== undefined) await new LocalReplicas('process').removeAll([{ dataDir: join(dir, 'node'), peerId: node.peerId }]);
   rmSync(dir, { recursive: true, force: true });
 });
 

@@ -1,0 +1,55 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { ApiClient, writeOps } from '../../cli/client.js';
+import { loadManifests } from '../../cli/spec-file.js';
+import type { PlacementJson } from '../../node/api-scheduling.js';
+import { newCluster, saveCluster } from '../../node/cluster.js';
+import { startNode, type RunningNode } from '../../node/daemon.js';
+import { loadOrCreateOperatorKey, type OperatorKey } from '../../node/operator-key.js';
+import { LocalReplicas } from '../../testnet/local/replicas.js';
+import { poll } from '../../testnet/poll.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'shoal-single-node-'));
+const dataDir = join(dir, 'node');
+let node: RunningNode | undefined;
+
+test.after(async () => {
+  await node?.stop().catch(() => undefined);
+  if (node !== undefined) await new LocalReplicas('process').removeAll([{ dataDir, peerId: node.peerId }]);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const start = (): Promise<RunningNode> =>
+  startNode({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], api: { host: '127.0.0.1', port: 0 }, seeds: [], labels: {}, preset: 'local', runtime: 'process', log: pino({ level: 'silent' }) });
+
+async function apply(running: RunningNode, key: OperatorKey, name: string): Promise<void> {
+  const [workload] = loadManifests(`apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: ${name}}\nspec:\n  image: ignored:1\n  command: [sleep, "300"]\n`, `${name}.yaml`);
+  if (workload === undefined) throw new Error('no workload');
+  await writeOps(new ApiClient(running.apiUrl), key, [{ key: workload.key, set: workload.fields }]);
+}
+
+const running = (at: RunningNode, name: string) => async (): Promise<true | undefined> => {
+  const placements = (await (await fetch(`${at.apiUrl}/v1/placements`)).json()) as PlacementJson[];
+  return placements.some((p) => p.name === name && p.state === 'running') ? true : undefined;
+};
+
+// A restarted node that knew other nodes waits to see one before it decides anything; a
+// node that has always been alone must not wait for peers that never existed.
+test('a cluster of one node schedules again after the node restarts', async () => {
+  const key = loadOrCreateOperatorKey(join(dir, 'operator.key'));
+  saveCluster(dataDir, newCluster([key.publicKey]));
+  node = await start();
+  await apply(node, key, 'before');
+  await poll('the first workload running', running(node, 'before'), 20_000);
+  await node.stop();
+  node = await start();
+  await apply(node, key, 'after');
+  await poll('a workload applied after the restart running', running(node, 'after'), 20_000);
+  assert.ok(await running(node, 'before')(), 'the first still runs');
+});
+
+test.run();
