@@ -12,8 +12,10 @@ import { percentile, round } from './stats.js';
  * SHOAL_FAULTS_REPEATS times (default 3), as JSON per fault: time to converge after the
  * heal, the window during which a slot ran twice (and the part of it under the majority
  * policy), writes acknowledged and lost. Each scenario's report goes to stderr as it ends.
+ * SHOAL_FAULTS_ONLY=TEXT runs only the faults whose name contains TEXT.
  */
 const repeats = Number(process.env.SHOAL_FAULTS_REPEATS ?? 3);
+const faults = CI_FAULTS.filter((f) => f.name.includes(process.env.SHOAL_FAULTS_ONLY ?? ''));
 const outDir = mkdtempSync(join(tmpdir(), 'shoal-bench-faults-'));
 
 function perFault(name: string, runs: readonly ScenarioResult[]): object {
@@ -35,7 +37,7 @@ function perFault(name: string, runs: readonly ScenarioResult[]): object {
 const startedMs = Date.now();
 const { results, failure } = await runSuite(new Dockerode(), {
   nodes: 5,
-  faults: CI_FAULTS,
+  faults,
   repeats,
   seed: Number(process.env.SHOAL_FAULTS_SEED ?? 1),
   clients: 3,
@@ -52,7 +54,7 @@ const figures = {
   repeats,
   minutes: round((Date.now() - startedMs) / 60_000, 1),
   results: outDir,
-  faults: CI_FAULTS.map((f) => perFault(f.name, results.filter((r) => r.fault.name === f.name))),
+  faults: faults.map((f) => perFault(f.name, results.filter((r) => r.fault.name === f.name))),
   failure,
 };
 console.log(JSON.stringify(figures, null, 2));

@@ -9,6 +9,7 @@ import { namesOtherNodes } from '../protocol/scheduler/from-document.js';
 import { swimConfig, type SwimPreset } from '../protocol/swim/index.js';
 import { Agent } from './agent/agent.js';
 import { chooseRuntime, type RuntimeChoice } from './agent/choose-runtime.js';
+import { keeperLauncher } from './agent/fence-keeper-launch.js';
 import { MajorityFence } from './agent/majority-fence.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { createApi } from './api.js';
@@ -141,7 +142,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log);
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
-    const fence = new MajorityFence({ dataRoot: dataPaths(options.dataDir).root, fenceMs: schedulingConfig.fenceMs, runtime: runtime.kind, replicasDir, log });
+    const dataRoot = dataPaths(options.dataDir).root;
+    const fence = new MajorityFence({ dataRoot, fenceMs: schedulingConfig.fenceMs, runtime: runtime.kind, replicasDir, launcher: await keeperLauncher(runtime.kind, dataRoot, log), log });
     const scheduler = new SchedulerService({
       host,
       swim,

@@ -1,19 +1,17 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { lockHolder } from '../data-dir.js';
-import { packageRoot } from '../package-root.js';
-import { fenceKeeperLockPath, readFenceRecord, writeFenceRecord } from './fence-record.js';
+import type { KeeperLauncher } from './fence-keeper-launch.js';
+import { readFenceRecord, writeFenceRecord } from './fence-record.js';
 
 export interface MajorityFenceOptions {
   dataRoot: string;
   fenceMs: number;
   runtime: 'docker' | 'process';
   replicasDir: string;
+  launcher: KeeperLauncher;
   log: Logger;
 }
 
-/** A keeper that has not taken its lock yet is not started twice. */
+/** A keeper that is still starting is not started twice. */
 const RESPAWN_AFTER_MS = 3_000;
 
 /**
@@ -29,14 +27,10 @@ export class MajorityFence {
   private written: { seenMajorityAtMs: number; replicas: string } | undefined;
   private keeperStartedAtMs = Number.NEGATIVE_INFINITY;
 
+  /** Starts from the record a previous process of this node left, if it then ran majority replicas. */
   constructor(private readonly options: MajorityFenceOptions) {
-    this.seenMajorityAtMs = MajorityFence.restore(options.dataRoot) ?? Date.now();
-  }
-
-  /** When this node last saw a majority before its process ended, if it then ran majority replicas. */
-  static restore(dataRoot: string): number | undefined {
-    const record = readFenceRecord(dataRoot);
-    return record !== undefined && record.replicas.length > 0 ? record.seenMajorityAtMs : undefined;
+    const before = readFenceRecord(options.dataRoot);
+    this.seenMajorityAtMs = before !== undefined && before.replicas.length > 0 ? before.seenMajorityAtMs : Date.now();
   }
 
   get majoritySeenAtMs(): number {
@@ -68,15 +62,8 @@ export class MajorityFence {
   }
 
   private startKeeper(): void {
-    if (lockHolder(fenceKeeperLockPath(this.options.dataRoot)) !== undefined || Date.now() - this.keeperStartedAtMs < RESPAWN_AFTER_MS) return;
+    if (Date.now() - this.keeperStartedAtMs < RESPAWN_AFTER_MS) return;
     this.keeperStartedAtMs = Date.now();
-    // The V8 flags of bin/shoal.js: the keeper idles, and small is what matters.
-    const child = spawn(process.execPath, ['--max-semi-space-size=1', '--optimize-for-size', join(packageRoot(), 'bin', 'shoal.js'), 'fence-keeper', '--data-dir', this.options.dataRoot], {
-      detached: true,
-      stdio: 'ignore',
-    });
-    child.on('error', (e) => this.options.log.warn({ error: String(e) }, 'could not start the fence keeper'));
-    child.unref();
-    this.options.log.info({ pid: child.pid }, 'fence keeper started: it removes this node\'s majority replicas if the node stops seeing a majority, even when the node itself is gone');
+    this.options.launcher.ensure().catch((e: unknown) => this.options.log.warn({ error: String(e) }, 'could not start the fence keeper; trying again'));
   }
 }

@@ -1,0 +1,93 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import type { Logger } from 'pino';
+import { lockHolder } from '../data-dir.js';
+import { packageRoot } from '../package-root.js';
+import { fenceKeeperLockPath } from './fence-record.js';
+
+/** Starts the fence keeper unless one runs; where it runs decides what it outlives. */
+export interface KeeperLauncher {
+  ensure(): Promise<void>;
+}
+
+/** The V8 flags of bin/shoal.js: the keeper idles, and small is what matters. */
+const keeperCommand = (dataRoot: string): string[] => ['--max-semi-space-size=1', '--optimize-for-size', join(packageRoot(), 'bin', 'shoal.js'), 'fence-keeper', '--data-dir', dataRoot];
+
+/** A detached process of its own: it outlives the node's process. */
+class ProcessKeeperLauncher implements KeeperLauncher {
+  constructor(
+    private readonly dataRoot: string,
+    private readonly log: Logger,
+  ) {}
+
+  async ensure(): Promise<void> {
+    if (lockHolder(fenceKeeperLockPath(this.dataRoot)) !== undefined) return;
+    const child = spawn(process.execPath, keeperCommand(this.dataRoot), { detached: true, stdio: 'ignore' });
+    child.on('error', (e) => this.log.warn({ error: String(e) }, 'could not start the fence keeper'));
+    child.unref();
+    this.log.info({ pid: child.pid }, 'fence keeper started');
+  }
+}
+
+/**
+ * A node that runs in a container beside the engine it drives would take a keeper
+ * process down with it, while the replicas live on: the keeper gets a container of its
+ * own instead, from the node's image, with the node's volumes (its data, the engine's
+ * socket) and its labels, so whatever removes the node's containers removes it too.
+ */
+class ContainerKeeperLauncher implements KeeperLauncher {
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly node: Dockerode.ContainerInspectInfo,
+    private readonly dataRoot: string,
+    private readonly log: Logger,
+  ) {}
+
+  private get name(): string {
+    return `shoal-fence-keeper-${this.node.Id.slice(0, 12)}`;
+  }
+
+  async ensure(): Promise<void> {
+    const existing = await this.docker.getContainer(this.name).inspect().catch(() => undefined);
+    if (existing?.State.Running === true) return;
+    if (existing !== undefined) await this.docker.getContainer(this.name).remove({ force: true });
+    const container = await this.docker.createContainer({
+      name: this.name,
+      Image: this.node.Image,
+      Entrypoint: [process.execPath],
+      Cmd: keeperCommand(this.dataRoot),
+      Env: this.node.Config.Env,
+      Labels: { ...this.node.Config.Labels, 'io.shoal.fence-keeper': this.node.Id },
+      HostConfig: { VolumesFrom: [this.node.Id], NetworkMode: 'none', AutoRemove: true, Init: true },
+    });
+    await container.start();
+    this.log.info({ container: this.name }, 'fence keeper started in a container of its own');
+  }
+}
+
+/**
+ * The container this process runs in, as the engine at DOCKER_HOST knows it, if it does:
+ * the engine bind-mounts the container's own hostname file at /etc/hostname. Only that
+ * mount point counts: on a host, mountinfo also lists other containers' mounts.
+ */
+async function ownContainer(docker: Dockerode): Promise<Dockerode.ContainerInspectInfo | undefined> {
+  let mountinfo: string;
+  try {
+    mountinfo = readFileSync('/proc/self/mountinfo', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const id = /^\S+ \S+ \S+ \S*\/containers\/([0-9a-f]{64})\/hostname \/etc\/hostname /m.exec(mountinfo)?.[1];
+  return id === undefined ? undefined : docker.getContainer(id).inspect().catch(() => undefined);
+}
+
+export async function keeperLauncher(runtime: 'docker' | 'process', dataRoot: string, log: Logger): Promise<KeeperLauncher> {
+  if (runtime === 'docker') {
+    const docker = new Dockerode();
+    const node = await ownContainer(docker);
+    if (node !== undefined) return new ContainerKeeperLauncher(docker, node, dataRoot, log);
+  }
+  return new ProcessKeeperLauncher(dataRoot, log);
+}
