@@ -60,12 +60,15 @@ class ContainerKeeperLauncher implements KeeperLauncher {
       Cmd: keeperCommand(this.dataRoot),
       Env: this.node.Config.Env,
       Labels: { ...this.node.Config.Labels, 'io.shoal.fence-keeper': this.node.Id },
-      HostConfig: { VolumesFrom: [this.node.Id], NetworkMode: 'none', AutoRemove: true, Init: true },
+      // The engine's socket comes with the volumes; an engine reached over TCP needs the node's network.
+      HostConfig: { VolumesFrom: [this.node.Id], NetworkMode: overTcp() ? this.node.HostConfig.NetworkMode : 'none', AutoRemove: true, Init: true },
     });
     await container.start();
     this.log.info({ container: this.name }, 'fence keeper started in a container of its own');
   }
 }
+
+const overTcp = (): boolean => /^(tcp|https?):/.test(process.env.DOCKER_HOST ?? '');
 
 /**
  * The container this process runs in, as the engine at DOCKER_HOST knows it, if it does:
