@@ -10,8 +10,8 @@ import type { ContainerRuntime } from './runtime.js';
 const LOOK_EVERY_MS = 250;
 
 /**
- * `shoal fence-keeper`: started by a node that runs `majority` replicas, in a process of
- * its own, so it outlives the node's. It removes them once the node's lease has run out:
+ * `shoal fence-keeper`: started by a node that runs `majority` replicas, in a process (or
+ * a container) of its own, so it outlives the node's (fence-keeper-launch.ts). It removes them once the node's lease has run out:
  * when the node is killed, hangs, or is cut off and cannot remove them itself. It exits
  * once nothing is left to guard; a second keeper for the same data directory exits at once.
  */

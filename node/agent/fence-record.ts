@@ -17,7 +17,7 @@ const fenceRecord = z.object({
 
 export type FenceRecord = z.infer<typeof fenceRecord> & MajorityLease;
 
-export const fenceRecordPath = (dataRoot: string): string => join(dataRoot, 'majority-lease.json');
+const fenceRecordPath = (dataRoot: string): string => join(dataRoot, 'majority-lease.json');
 export const fenceKeeperLockPath = (dataRoot: string): string => join(dataRoot, 'fence-keeper.lock');
 
 /** Written whole and renamed into place, so the keeper never reads half a record. */
