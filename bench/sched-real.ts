@@ -113,7 +113,8 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
       preset: 'lan',
       submitToRunningMs: figure(submit),
       submitPhasesMs: { applyReturned: p50(phases.applyReturned), placed: p50(phases.placed), containerStarted: p50(phases.containerStarted) },
-      crashToRunningElsewhereMs: { ...figure(failover), replicasPerCrash: perNode } };
+      crashToRunningElsewhereMs: { ...figure(failover), replicasPerCrash: perNode },
+    };
   } finally {
     await cluster.stop();
     await replicas.removeAll(cluster.nodes);

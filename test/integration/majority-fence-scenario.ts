@@ -33,6 +33,7 @@ spec:
   image: shoal/busybox:1
   command: [sh, -c, "while true; do sleep 1; done"]
   replicas: 3
+  placement: {maxPerNode: 1}
   resources: {cpu: 100m, memory: 16Mi}
 `;
 
