@@ -138,11 +138,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     // Decide nothing alone after a restart: a node that knew others waits until it sees one.
     const knewOthers = namesOtherNodes(state.replica.document, swim.id);
     let joined = false;
-    const replicasDir = join(dataPaths(options.dataDir).root, 'replicas');
+    const dataRoot = dataPaths(options.dataDir).root;
+    const replicasDir = join(dataRoot, 'replicas');
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log);
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
-    const dataRoot = dataPaths(options.dataDir).root;
     const fence = new MajorityFence({ dataRoot, fenceMs: schedulingConfig.fenceMs, runtime: runtime.kind, replicasDir, launcher: await keeperLauncher(runtime.kind, dataRoot, log), log });
     const scheduler = new SchedulerService({
       host,
