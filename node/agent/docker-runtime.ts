@@ -236,7 +236,6 @@ function hostPorts(info: Dockerode.ContainerInspectInfo): number[] {
   return [...new Set(bindings.map((b) => Number(b.HostPort)).filter((port) => port > 0))];
 }
 
-/** Resolves undefined where the engine answers with one of `statuses` (404 gone, 304 nothing to do...). */
 /**
  * Removes the replicas' networks nothing uses any more (the engine refuses while
  * something does); a runtime makes one again on demand. For the end of a local cluster
@@ -248,6 +247,7 @@ export async function removeIdleReplicasNetworks(docker: Dockerode): Promise<voi
   }
 }
 
+/** Resolves undefined where the engine answers with one of `statuses` (404 gone, 304 nothing to do...). */
 async function ignoreStatus<T>(call: Promise<T>, statuses: number[]): Promise<T | undefined> {
   try {
     return await call;
