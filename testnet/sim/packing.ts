@@ -1,3 +1,4 @@
+import { utilization } from '../../protocol/auction/scores/index.js';
 import type { NodeInfo, WorkloadInfo } from '../../protocol/scheduler/view.js';
 
 export interface Packing {
@@ -18,14 +19,11 @@ export function packingOf(placement: ReadonlyMap<string, string>, nodes: readonl
     sum.cpuMillis += resources.cpuMillis;
     sum.memoryBytes += resources.memoryBytes;
   }
-  const utilization = nodes.map((n) => {
-    const sum = used.get(n.id) as { cpuMillis: number; memoryBytes: number };
-    return (sum.cpuMillis / n.capacity.cpuMillis + sum.memoryBytes / n.capacity.memoryBytes) / 2;
-  });
-  const mean = utilization.reduce((a, b) => a + b, 0) / utilization.length;
-  const variance = utilization.reduce((a, u) => a + (u - mean) ** 2, 0) / utilization.length;
+  const levels = nodes.map((n) => utilization(used.get(n.id) as { cpuMillis: number; memoryBytes: number }, n.capacity));
+  const mean = levels.reduce((a, b) => a + b, 0) / levels.length;
+  const variance = levels.reduce((a, u) => a + (u - mean) ** 2, 0) / levels.length;
   return {
-    maxUtilization: round(Math.max(...utilization), 4),
+    maxUtilization: round(Math.max(...levels), 4),
     stdDevUtilization: round(Math.sqrt(variance), 4),
     nodesUsed: new Set(placement.values()).size,
   };
