@@ -41,11 +41,12 @@ interface EventJson {
   object: string;
 }
 
-/** When the first node recorded `kind` for `workload`, by the wall clock every local node shares. */
-async function firstEvent(nodes: readonly ShoalNodeProcess[], workload: string, kind: string): Promise<number | undefined> {
+/** When the first node recorded each kind of event for `workload`, by the wall clock every local node shares. */
+async function firstEvents(nodes: readonly ShoalNodeProcess[], workload: string): Promise<Map<string, number>> {
   const lists = await Promise.all(nodes.map(async (n) => (await (await fetch(`${n.api}/v1/events`)).json()) as EventJson[]));
-  const times = lists.flat().filter((e) => e.object === `Workload/default/${workload}` && e.kind === kind).map((e) => e.atMs);
-  return times.length === 0 ? undefined : Math.min(...times);
+  const first = new Map<string, number>();
+  for (const e of lists.flat()) if (e.object === `Workload/default/${workload}`) first.set(e.kind, Math.min(e.atMs, first.get(e.kind) ?? Infinity));
+  return first;
 }
 
 const placements = async (node: ShoalNodeProcess): Promise<PlacementJson[]> => (await (await fetch(`${node.api}/v1/placements`)).json()) as PlacementJson[];
@@ -84,8 +85,9 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
       phases.applyReturned.push(Date.now() - wall0);
       await waitFor((all) => runningOn(all, `submit-${i}`, cluster.nodes.map((n) => n.peerId)) === 1, via, 30_000);
       submit.push(performance.now() - t0);
+      const first = await firstEvents(cluster.nodes, `submit-${i}`);
       for (const [phase, kind] of [['placed', 'placed'], ['containerStarted', 'started']] as const) {
-        const at = await firstEvent(cluster.nodes, `submit-${i}`, kind);
+        const at = first.get(kind);
         if (at !== undefined) phases[phase].push(at - wall0);
       }
     }
