@@ -6,6 +6,7 @@ import { createRandom } from '../protocol/random.js';
 import { decodeAnswers, encodeAnswers, MAX_ANSWERS_BYTES } from '../protocol/scheduler/codec.js';
 import type { SchedulerConfig } from '../protocol/scheduler/config.js';
 import { clusterView, placementKey } from '../protocol/scheduler/from-document.js';
+import { needsMajorityEvidence } from '../protocol/scheduler/majority-evidence.js';
 import type { PlacedSlot, Plan } from '../protocol/scheduler/plan.js';
 import { Scheduler, type SchedulerEffect } from '../protocol/scheduler/scheduler.js';
 import type { ClusterView } from '../protocol/scheduler/view.js';
@@ -50,6 +51,7 @@ export class SchedulerService {
   private kicked = false;
   private stopped = false;
   private desiredSignature = '';
+  private censusAtMs = Number.NEGATIVE_INFINITY;
   private readonly desiredListeners: (() => void)[] = [];
 
   constructor(private readonly options: SchedulerServiceOptions) {
@@ -75,12 +77,14 @@ export class SchedulerService {
 
   /** The view every decision here is made from; also what the API shows. */
   view(): ClusterView {
+    const silent = this.options.swim.silentMembers();
     const members = this.options.swim.members().map((m) => ({
       id: m.record.id,
       state: m.state,
       labels: m.record.labels,
       capacity: m.record.capacity,
       stateChangedAtMs: m.stateChangedAtMs,
+      silent: silent.has(m.record.id),
     }));
     return clusterView(this.options.state.replica.document, members);
   }
@@ -120,8 +124,13 @@ export class SchedulerService {
 
   private tick(): void {
     if (this.stopped || !this.options.hasJoined() || !this.options.state.ready) return;
-    this.run(this.scheduler.tick(this.view(), Date.now()));
+    const nowMs = Date.now();
+    this.run(this.scheduler.tick(this.view(), nowMs));
     this.options.fence.sawMajority(this.scheduler.majoritySeenAtMs);
+    if (nowMs - this.censusAtMs >= this.options.config.censusMs && needsMajorityEvidence(this.scheduler.currentPlan as Plan, this.options.swim.id)) {
+      this.censusAtMs = nowMs;
+      this.options.swim.census();
+    }
     const signature = (this.desired() ?? []).map((s) => `${s.workload.key}/${s.index}@${s.assignment.epoch}`).join(' ');
     if (signature === this.desiredSignature) return;
     this.desiredSignature = signature;

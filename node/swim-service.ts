@@ -79,6 +79,16 @@ export class SwimService {
     return this.machine.members();
   }
 
+  /** See SwimMachine.silentMembers. */
+  silentMembers(): Set<MemberId> {
+    return this.machine.silentMembers(Date.now());
+  }
+
+  /** See SwimMachine.census. */
+  census(): void {
+    if (!this.stopped) this.run(this.machine.census(Date.now()));
+  }
+
   member(id: MemberId): MemberView | undefined {
     return this.machine.member(id);
   }

@@ -20,6 +20,12 @@ export interface SchedulerConfig extends ResolveConfig {
   retryMaxMs: number;
   /** Answers held for auctions this node does not see open yet (its view lags); oldest dropped first. */
   maxEarlyAnswers: number;
+  /**
+   * A node that must know whether it still reaches a majority pings every member this
+   * often (majority-evidence.ts). Cut off, it sees the far side silent within this and a
+   * probe period: well inside the margin the majority side waits beyond the fence.
+   */
+  censusMs: number;
 }
 
 const base = (windowMs: number, fenceMs: number): SchedulerConfig => ({
@@ -35,6 +41,7 @@ const base = (windowMs: number, fenceMs: number): SchedulerConfig => ({
   maxEarlyAnswers: 20_000,
   fenceMs,
   fenceMarginMs: fenceMs,
+  censusMs: fenceMs / 2,
 });
 
 /**

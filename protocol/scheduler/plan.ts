@@ -45,8 +45,12 @@ export interface Plan {
  */
 export const openPerWorkload = (schedulable: number): number => Math.max(1, Math.floor(schedulable / 4));
 
-/** Every slot of every workload, resolved: where it runs, which auctions are open, what waits. */
-export function planCluster(view: ClusterView, nowMs: number, config: ResolveConfig): Plan {
+/**
+ * Every slot of every workload, resolved: where it runs, which auctions are open, what
+ * waits. `majoritySinceMs`: see SlotContext; a plan made outside a scheduler's history
+ * (the API's, a test's) takes the majority as long seen.
+ */
+export function planCluster(view: ClusterView, nowMs: number, config: ResolveConfig, majoritySinceMs = Number.NEGATIVE_INFINITY): Plan {
   const hasMajority = seesMajority(view.nodes);
   const limit = openPerWorkload(schedulableCount(view.nodes));
   const plan: Plan = { placed: [], open: [], waiting: [], hasMajority, jobs: new Map() };
@@ -67,6 +71,7 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
         nodes: view.nodes,
         partitionPolicy: workload.partitionPolicy,
         hasMajority,
+        majoritySinceMs,
         nowMs,
         config,
       });

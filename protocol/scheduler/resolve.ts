@@ -22,6 +22,12 @@ export interface SlotContext {
   partitionPolicy: PartitionPolicy;
   /** This view sees a strict majority of the members that have not left. */
   hasMajority: boolean;
+  /**
+   * Since when this node has seen a majority without a break. A node that has just come
+   * back to the majority (a healed cut, a restart) may still hold a member dead that the
+   * majority knows alive and running; its own "dead since" proves nothing about a fence.
+   */
+  majoritySinceMs: number;
   nowMs: number;
   config: ResolveConfig;
 }
@@ -44,28 +50,29 @@ const firstRunning = (a: Assignment, statuses: readonly SlotStatus[]): number =>
  * Where a slot runs, or why it needs an auction, as this view sees it. After a
  * partition heals a slot may have a usable winner in several epochs (each side
  * replaced what it could not see): under `available` the replica that has been running
- * longest is kept, then the latest epoch; under `majority` the latest epoch. Every node
- * keeps the same one and the others stop.
+ * longest is kept, then the latest epoch. Under `majority` only the latest epoch counts:
+ * the minority's replica was fenced (stopped), so "ran longest" means nothing there, and
+ * an older winner must not come back when the latest one's node dies, since that node's
+ * replica runs on until its fence. Every node keeps the same one and the others stop.
  */
 export function resolveSlot(context: SlotContext): SlotDecision {
   const { history, statuses, nowMs } = context;
-  const usable = history.assignments.filter((a) => unusable(a, context) === undefined);
+  const majority = context.partitionPolicy === 'majority';
+  const usable = (majority ? history.assignments.slice(-1) : history.assignments).filter((a) => unusable(a, context) === undefined);
   if (usable.length > 0) {
-    // Under `majority` the minority's replica was fenced (stopped), so "ran longest" means
-    // nothing there: the majority's latest decision stands, and the old replica stays down.
-    const longest = context.partitionPolicy === 'available';
     const kept = usable.reduce((best, a) => {
-      const [ta, tb] = longest ? [firstRunning(a, statuses), firstRunning(best, statuses)] : [0, 0];
+      const [ta, tb] = [firstRunning(a, statuses), firstRunning(best, statuses)];
       return ta < tb || (ta === tb && a.epoch > best.epoch) ? a : best;
     });
     return { kind: 'placed', assignment: kept, unreachable: context.nodes.get(kept.node)?.state === 'suspect' };
   }
   const latest = history.assignments.at(-1);
   const because: ReplaceReason = latest === undefined ? 'new' : (unusable(latest, context) ?? 'new');
-  if (context.partitionPolicy === 'majority') {
+  if (majority) {
     if (!context.hasMajority) return { kind: 'waiting', reason: 'no-majority' };
     const node = latest === undefined ? undefined : context.nodes.get(latest.node);
-    const safeAtMs = node !== undefined && node.state === 'dead' ? node.stateChangedAtMs + context.config.fenceMs + context.config.fenceMarginMs : 0;
+    const deadSinceMs = node !== undefined && node.state === 'dead' ? Math.max(node.stateChangedAtMs, context.majoritySinceMs) : undefined;
+    const safeAtMs = deadSinceMs === undefined ? 0 : deadSinceMs + context.config.fenceMs + context.config.fenceMarginMs;
     if (nowMs < safeAtMs) return { kind: 'waiting', reason: 'fence', untilMs: safeAtMs };
   }
   const blocked = history.unschedulable;
@@ -83,19 +90,22 @@ export function schedulableCount(nodes: ReadonlyMap<string, NodeInfo>): number {
 }
 
 /**
- * A strict majority of the members that have not left is alive here. A suspect does not
- * count: on the minority side of a fresh partition the others are suspect for seconds,
- * and counting them let that side re-place a singleton its owner still ran (found by the
- * fault suite). Counting only the alive errs the safe way both for re-placing (later)
- * and for fencing oneself (sooner).
+ * A strict majority of the members that have not left is alive here and answering. A
+ * suspect does not count: on the minority side of a fresh partition the others are
+ * suspect for seconds, and counting them let that side re-place a singleton its owner
+ * still ran (found by the fault suite). Nor does a silent member: there Lifeguard slows
+ * the probes that would suspect the far side, and one far member stayed alive for ten
+ * seconds (found by the fault suite, reproduced by the simulator with SWIM membership).
+ * Counting less errs the safe way both for re-placing (later) and for fencing oneself
+ * (sooner).
  */
 export function seesMajority(nodes: ReadonlyMap<string, NodeInfo>): boolean {
   let members = 0;
-  let alive = 0;
+  let answering = 0;
   for (const node of nodes.values()) {
     if (node.state === 'left') continue;
     members++;
-    if (node.state === 'alive') alive++;
+    if (node.state === 'alive' && node.silent !== true) answering++;
   }
-  return alive * 2 > members;
+  return answering * 2 > members;
 }

@@ -10,7 +10,7 @@ import { CollectorRing } from './collectors.js';
 import { forecast } from './forecast.js';
 import type { SchedulerConfig } from './config.js';
 import { loadOf, planCluster, replicasByLabelValue, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
-import { schedulableCount } from './resolve.js';
+import { schedulableCount, seesMajority } from './resolve.js';
 import type { Claim, ClusterView } from './view.js';
 
 export type Answer = Bid | Decline;
@@ -65,6 +65,8 @@ export class Scheduler {
   private majorityLostAtMs: number | undefined;
   private fencedUntilMs = 0;
   private seenMajorityAtMs: number;
+  /** Since when ticks have shown a majority without a break (resolve.ts SlotContext). */
+  private majoritySinceMs = Number.POSITIVE_INFINITY;
 
   /**
    * `majoritySeenAtMs`: when this node last saw a majority, as it stored it before a
@@ -83,7 +85,8 @@ export class Scheduler {
 
   tick(view: ClusterView, nowMs: number): SchedulerEffect[] {
     this.view = view;
-    const plan = (this.plan = planCluster(view, nowMs, this.config));
+    if (seesMajority(view.nodes) && this.majorityLostAtMs !== undefined) this.majoritySinceMs = nowMs;
+    const plan = (this.plan = planCluster(view, nowMs, this.config, this.majoritySinceMs));
     if (!plan.hasMajority) this.majorityLostAtMs ??= nowMs;
     else {
       // A node that fenced itself stays fenced a while after it sees a majority again: its

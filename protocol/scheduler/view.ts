@@ -18,6 +18,8 @@ export interface NodeInfo {
   stateChangedAtMs: number;
   cordoned: boolean;
   draining: boolean;
+  /** This node's own requests to it have gone unanswered for a probe period (SwimMachine.silentMembers). */
+  silent?: boolean | undefined;
 }
 
 export type PartitionPolicy = 'available' | 'majority';

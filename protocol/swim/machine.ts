@@ -48,7 +48,11 @@ export class SwimMachine {
   private seq = 0;
   private probe: Probe | undefined;
   private readonly relays = new Map<number, Relay>();
+  /** By member: when a ping or ping-req of ours to it began to wait for an answer; cleared by any message from it. */
+  private readonly awaitingSince = new Map<MemberId, number>();
   private gossipArmed = false;
+  /** The time of the input being handled, for what `send` records. */
+  private inputAtMs = 0;
 
   constructor(options: SwimMachineOptions) {
     this.config = options.config;
@@ -123,8 +127,38 @@ export class SwimMachine {
     return this.membership.awareness.score;
   }
 
+  /**
+   * Members that have left a ping or ping-req of ours unanswered for a probe period. They
+   * may still be alive here for a long time: on a node cut off from most of the cluster,
+   * Lifeguard's local health slows the probes that would suspect them. A majority rule
+   * must not count them (found by the scheduling simulator with SWIM membership).
+   */
+  silentMembers(nowMs: number): Set<MemberId> {
+    const silent = new Set<MemberId>();
+    for (const [id, since] of this.awaitingSince) if (nowMs - since >= this.config.probeIntervalMs) silent.add(id);
+    return silent;
+  }
+
+  /**
+   * Pings every member it can reach, outside the probe rotation: within a probe period
+   * each has answered or is silent. A node that must know soon whether it still reaches a
+   * majority (it runs `majority` replicas, or may re-place one) calls this every so often;
+   * the probe rotation alone may take many periods to reach the far side of a cut.
+   */
+  census(nowMs: number): Effect[] {
+    if (this.membership.leaving) return [];
+    this.inputAtMs = nowMs;
+    for (const index of this.membership.reachable.values()) {
+      const id = this.membership.id(index);
+      this.send(id, { type: 'ping', seq: ++this.seq, target: id, updates: [] });
+    }
+    return this.flush();
+  }
+
   handleMessage(from: MemberId, message: SwimMessage, nowMs: number): Effect[] {
     if (this.membership.leaving) return [];
+    this.awaitingSince.delete(from);
+    this.inputAtMs = nowMs;
     if (message.type === 'sync') {
       for (const entry of message.members) this.membership.merge(entry, from, nowMs);
       if (!message.reply) this.send(from, { type: 'sync', reply: true, members: this.membership.syncEntries() });
@@ -154,6 +188,7 @@ export class SwimMachine {
 
   handleTimer(timer: Timer, nowMs: number): Effect[] {
     if (this.membership.leaving) return [];
+    this.inputAtMs = nowMs;
     switch (timer.kind) {
       case 'probe':
         this.onProbeTick(nowMs);
@@ -266,6 +301,7 @@ export class SwimMachine {
     const interval = pushPullIntervalMs(this.config.pushPullIntervalMs, members);
     this.arm({ kind: 'push-pull' }, Math.floor(interval * (0.5 + this.random.next())));
     this.membership.forgetExpired(nowMs);
+    for (const id of this.awaitingSince.keys()) if (this.membership.lookup(id) === undefined) this.awaitingSince.delete(id);
     const [peer] = this.membership.reachable.sample(1, this.random);
     if (peer === undefined) return;
     this.send(this.membership.id(peer), { type: 'sync', reply: false, members: this.membership.syncEntries() });
@@ -301,6 +337,7 @@ export class SwimMachine {
   }
 
   private send(to: MemberId, message: SwimMessage): void {
+    if ((message.type === 'ping' || message.type === 'ping-req') && !this.awaitingSince.has(to)) this.awaitingSince.set(to, this.inputAtMs);
     this.out.push({ type: 'send', to, message });
   }
 

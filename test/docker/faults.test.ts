@@ -33,6 +33,8 @@ const docker = await dockerOrSkip();
   assert.is(failure, null, `the suite stopped early: ${failure}`);
   assert.equal(results.map((r) => r.fault.name), CI_FAULTS.map((f) => f.name));
   assert.equal(results.filter((r) => !r.passed).map(formatReport), [], `the clients' requests came from SHOAL_FAULTS_SEED=${process.env.SHOAL_FAULTS_SEED ?? 1}`);
+  const twice = results.filter((r) => r.figures.majorityDuplicateWindowS > 0).map((r) => `${r.fault.name}: a majority slot ran twice for ${r.figures.majorityDuplicateWindowS} s`);
+  assert.equal(twice, [], `a majority slot never runs twice, whatever the fault; the samples (duplicatedOn) are in ${outDir}`);
 });
 
 test.run();

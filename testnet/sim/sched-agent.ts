@@ -11,6 +11,8 @@ import type { DocumentOp } from './sched-document.js';
 export class AgentModel {
   /** By node: slot key to the epoch it runs. */
   private readonly running = new Map<string, Map<string, number>>();
+  /** Slots of `majority` workloads: what a fence keeper removes. */
+  private readonly majority = new Set<string>();
   /** By slot: the nodes running it. */
   private readonly where = new Map<string, Set<string>>();
   private readonly firstRunMs = new Map<string, number>();
@@ -21,6 +23,7 @@ export class AgentModel {
   reconcile(node: string, desired: readonly PlacedSlot[], nowMs: number): DocumentOp[] {
     const running = this.runningMap(node);
     const wanted = new Map(desired.map((s) => [slotKey({ workload: s.workload.key, index: s.index }), s.assignment.epoch]));
+    for (const s of desired) if (s.workload.partitionPolicy === 'majority') this.majority.add(slotKey({ workload: s.workload.key, index: s.index }));
     for (const [slot, epoch] of running) if (wanted.get(slot) !== epoch) this.stop(node, slot);
     const ops: DocumentOp[] = [];
     for (const [slot, epoch] of wanted) {
@@ -36,6 +39,15 @@ export class AgentModel {
 
   stopAll(node: string): void {
     for (const slot of [...this.runningMap(node).keys()]) this.stop(node, slot);
+  }
+
+  stopMajority(node: string): void {
+    for (const slot of [...this.runningMap(node).keys()]) if (this.majority.has(slot)) this.stop(node, slot);
+  }
+
+  runsMajority(node: string): boolean {
+    for (const slot of this.runningMap(node).keys()) if (this.majority.has(slot)) return true;
+    return false;
   }
 
   /** The nodes running `slot` now. */

@@ -1,48 +1,29 @@
-import type { Liveness, NodeInfo } from '../../protocol/scheduler/view.js';
+import type { Random } from '../../protocol/random.js';
+import type { NodeInfo } from '../../protocol/scheduler/view.js';
+import type { World } from './sched-world.js';
+
+/** What a membership model may use of the simulation it serves. */
+export interface MembershipPorts {
+  world: World;
+  random: Random;
+  now: () => number;
+  at: (atMs: number, run: () => void) => void;
+  /** The observer's view changed: its scheduler has something new to tick on. */
+  changed: (observer: string) => void;
+}
 
 /**
- * What each node's SWIM layer tells its scheduler: one member map per observer. A map
- * is replaced, never changed in place, when the observer notices a change: the
- * scheduler keys its collector ring on the map's identity, as it would on a fresh
- * snapshot from the real membership layer. Observers share the initial map until
- * their views part.
+ * What each node's SWIM layer tells its scheduler: one member map per observer. A map is
+ * replaced, never changed in place, when the observer notices a change: the scheduler
+ * keys its collector ring on the map's identity, as it would on a fresh snapshot from
+ * the real membership layer.
  */
-export class MembershipViews {
-  private readonly views = new Map<string, ReadonlyMap<string, NodeInfo>>();
-
-  constructor(members: readonly NodeInfo[]) {
-    const shared = new Map(members.map((m) => [m.id, m]));
-    for (const m of members) this.views.set(m.id, shared);
-  }
-
-  viewOf(observer: string): ReadonlyMap<string, NodeInfo> {
-    const view = this.views.get(observer);
-    if (view === undefined) throw new RangeError(`no simulated node ${observer}`);
-    return view;
-  }
-
-  stateOf(observer: string, subject: string): Liveness | undefined {
-    return this.viewOf(observer).get(subject)?.state;
-  }
-
-  /** The observer notices `subject` is now `state`; says whether its view changed. */
-  notice(observer: string, subject: string, state: Liveness, atMs: number): boolean {
-    const view = this.viewOf(observer);
-    const info = view.get(subject);
-    if (info === undefined || info.state === state) return false;
-    const next = new Map(view);
-    next.set(subject, { ...info, state, stateChangedAtMs: atMs });
-    this.views.set(observer, next);
-    return true;
-  }
-
-  /** A restarted observer starts from what it can reach now. */
-  reset(observer: string, stateOf: (subject: string) => Liveness, atMs: number): void {
-    const next = new Map<string, NodeInfo>();
-    for (const [id, info] of this.viewOf(observer)) {
-      const state = stateOf(id);
-      next.set(id, info.state === state ? info : { ...info, state, stateChangedAtMs: atMs });
-    }
-    this.views.set(observer, next);
-  }
+export interface MembershipModel {
+  viewOf(observer: string): ReadonlyMap<string, NodeInfo>;
+  /** The world changed for these subjects (a crash, a restart, a cut, a heal): observers learn it their own way. */
+  worldChanged(subjects: readonly string[]): void;
+  crashed(id: string): void;
+  restarted(id: string): void;
+  /** The node pings every member it reaches (SwimMachine.census); a model without messages has no use for it. */
+  census?(id: string): void;
 }

@@ -11,6 +11,8 @@ export interface SimNode {
   /** Bumped on crash and restart: answers in flight to the old life are lost with it. */
   generation: number;
   idle: IdleState;
+  /** When the node last pinged every member for evidence of a majority (majority-evidence.ts). */
+  censusAtMs: number;
 }
 
 /**
@@ -27,7 +29,7 @@ export interface IdleState {
   /** The last plan had open auctions. */
   busy: boolean;
   wakeAtMs: number;
-  /** The last plan saw no majority: the agent checks `desired` every tick, for the fence. */
+  /** The last plan saw no majority, or the node is still fenced: the agent checks `desired` every tick, for the fence. */
   fenceWatch: boolean;
 }
 
@@ -35,13 +37,13 @@ export const freshIdle = (): IdleState => ({ dirty: true, busy: false, wakeAtMs:
 
 export const needsTick = (idle: IdleState, nowMs: number): boolean => idle.dirty || idle.busy || nowMs >= idle.wakeAtMs;
 
-/** After a tick: whether its plan keeps the node busy, and when a waiting slot wakes. */
-export function afterTick(idle: IdleState, plan: Plan): void {
+/** After a tick: whether its plan keeps the node busy, when a waiting slot wakes, whether the fence needs watching. */
+export function afterTick(idle: IdleState, plan: Plan, fenced: boolean): void {
   idle.dirty = false;
   idle.busy = plan.open.length > 0;
   idle.wakeAtMs = Number.POSITIVE_INFINITY;
   for (const { decision } of plan.waiting) if (decision.untilMs !== undefined) idle.wakeAtMs = Math.min(idle.wakeAtMs, decision.untilMs);
-  idle.fenceWatch = !plan.hasMajority;
+  idle.fenceWatch = !plan.hasMajority || fenced;
 }
 
 export type NodeSpec = Pick<NodeInfo, 'capacity' | 'labels'>;

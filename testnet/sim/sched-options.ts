@@ -1,5 +1,6 @@
 import type { SchedulerConfig } from '../../protocol/scheduler/config.js';
 import type { SchedulerEvent } from '../../protocol/scheduler/scheduler.js';
+import type { SwimConfig } from '../../protocol/swim/index.js';
 import type { DocumentOp } from './sched-document.js';
 import type { SchedulingFaults } from './sched-faults.js';
 import type { NodeSpec } from './sched-node.js';
@@ -11,6 +12,8 @@ export interface SchedulingSimulationOptions {
   /** Each node ticks this often, at its own phase. */
   tickMs?: number;
   faults?: Partial<SchedulingFaults>;
+  /** Run the real SWIM machines for membership, with this config, instead of a detection delay (SwimMembership). */
+  swim?: SwimConfig;
   /** Node `i`'s capacity and labels (default: 4 CPUs, 8 GiB, zone z<i mod 3>). */
   node?: (i: number) => NodeSpec;
   /** Skip ticks that provably change nothing (see IdleState); off, every node ticks every `tickMs`. */

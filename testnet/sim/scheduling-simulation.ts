@@ -1,6 +1,7 @@
 import { slotKey } from '../../protocol/auction/slot.js';
 import { createRandom, type Random } from '../../protocol/random.js';
 import { schedulerConfig, type SchedulerConfig } from '../../protocol/scheduler/config.js';
+import { needsMajorityEvidence } from '../../protocol/scheduler/majority-evidence.js';
 import { planCluster, type Plan } from '../../protocol/scheduler/plan.js';
 import { Scheduler, type Answer, type SchedulerEffect } from '../../protocol/scheduler/scheduler.js';
 import type { ClusterView, NodeInfo, WorkloadInfo } from '../../protocol/scheduler/view.js';
@@ -9,7 +10,9 @@ import { AgentModel } from './sched-agent.js';
 import { DocumentReplica, type DocumentOp } from './sched-document.js';
 import { DocumentGossip, type Delivery } from './sched-gossip.js';
 import { defaultSchedulingFaults, type SchedulingFaults } from './sched-faults.js';
-import { MembershipViews } from './sched-membership.js';
+import { DelayedMembership } from './sched-delayed-membership.js';
+import type { MembershipModel, MembershipPorts } from './sched-membership.js';
+import { SwimMembership } from './sched-swim-membership.js';
 import { afterTick, defaultNodeSpec, freshIdle, needsTick, simNodeInfo, type SimNode } from './sched-node.js';
 import type { SchedulingSimulationOptions, SchedulingTraffic } from './sched-options.js';
 import { World } from './sched-world.js';
@@ -18,7 +21,6 @@ type SimEvent =
   | { kind: 'tick'; node: string; generation: number }
   | { kind: 'answers'; from: string; to: string; generation: number; answers: Answer[] }
   | { kind: 'merge'; delivery: Delivery }
-  | { kind: 'notice'; observer: string; subject: string }
   | { kind: 'sample' }
   | { kind: 'action'; run: () => void };
 
@@ -26,7 +28,9 @@ type SimEvent =
  * The schedulers, unchanged, on a virtual network: every node has its own document
  * replica (a write reaches others after a seeded latency, and across a cut only after
  * the heal) and its own membership view (crashes and cuts are noticed after a detection
- * delay). An agent model runs what each node desires. The same seed gives the same run.
+ * delay, or by the real SWIM machines when `swim` is given). An agent model runs what
+ * each node desires, and a fence keeper model removes a crashed node's `majority`
+ * replicas when its lease runs out. The same seed gives the same run.
  */
 export class SchedulingSimulation {
   readonly seed: number;
@@ -44,7 +48,7 @@ export class SchedulingSimulation {
   private readonly queue = new EventQueue<SimEvent>();
   private readonly nodes = new Map<string, SimNode>();
   private readonly capacities = new Map<string, NodeInfo['capacity']>();
-  private readonly membership: MembershipViews;
+  private readonly membership: MembershipModel;
   private readonly gossip: DocumentGossip;
   private now = 0;
 
@@ -56,7 +60,17 @@ export class SchedulingSimulation {
     this.faults = { ...defaultSchedulingFaults(), ...options.faults };
     const width = String(options.nodes - 1).length;
     const infos = Array.from({ length: options.nodes }, (_, i) => simNodeInfo(`n${String(i).padStart(width, '0')}`, options.node?.(i) ?? defaultNodeSpec(i)));
-    this.membership = new MembershipViews(infos);
+    const ports: MembershipPorts = {
+      world: this.world,
+      random: this.random,
+      now: () => this.now,
+      at: (atMs, run) => this.at(atMs, run),
+      changed: (observer) => {
+        const node = this.nodes.get(observer);
+        if (node !== undefined) node.idle.dirty = true;
+      },
+    };
+    this.membership = options.swim === undefined ? new DelayedMembership(infos, ports, this.faults) : new SwimMembership(infos, ports, options.swim, this.faults.answerLatency);
     this.gossip = new DocumentGossip({
       world: this.world,
       random: this.random,
@@ -67,7 +81,7 @@ export class SchedulingSimulation {
     });
     for (const info of infos) {
       this.capacities.set(info.id, info.capacity);
-      this.nodes.set(info.id, { id: info.id, scheduler: this.newScheduler(info.id), document: new DocumentReplica(), generation: 0, idle: freshIdle() });
+      this.nodes.set(info.id, { id: info.id, scheduler: this.newScheduler(info.id), document: new DocumentReplica(), generation: 0, idle: freshIdle(), censusAtMs: Number.NEGATIVE_INFINITY });
       this.queue.push(this.random.int(this.tickMs), { kind: 'tick', node: info.id, generation: 0 });
     }
     this.queue.push(this.tickMs, { kind: 'sample' });
@@ -120,36 +134,46 @@ export class SchedulingSimulation {
     this.now = untilMs;
   }
 
-  /** The daemon dies; its containers keep running unless the whole machine went down. */
+  /**
+   * The daemon dies; its containers keep running unless the whole machine went down. Its
+   * fence keeper removes the `majority` ones when the lease the daemon last wrote runs out.
+   */
   crash(id: string, options: { replicasKeepRunning: boolean } = { replicasKeepRunning: true }): void {
     const node = this.node(id);
-    node.generation++;
+    const generation = ++node.generation;
     this.world.setUp(id, false);
+    this.membership.crashed(id);
     if (!options.replicasKeepRunning) this.agent.stopAll(id);
-    this.reconsider(this.ids(), [id]);
+    else this.at(node.scheduler.majoritySeenAtMs + this.config.fenceMs, () => node.generation === generation && this.agent.stopMajority(id));
+    this.membership.worldChanged([id]);
   }
 
-  /** The daemon starts again from its stored document, with a fresh scheduler; its containers are as it left them. */
+  /**
+   * The daemon starts again from its stored document, with a fresh scheduler; its
+   * containers are as it left them. While it still runs `majority` replicas its lease
+   * record holds when it last saw a majority, and its fence starts from there.
+   */
   restart(id: string): void {
     const node = this.node(id);
     node.generation++;
     this.world.setUp(id, true);
-    node.scheduler = this.newScheduler(id);
+    const seenMajorityAtMs = this.agent.runsMajority(id) ? node.scheduler.majoritySeenAtMs : this.now;
+    node.scheduler = this.newScheduler(id, seenMajorityAtMs);
     node.idle = freshIdle();
-    this.membership.reset(id, (subject) => this.world.truthAbout(id, subject), this.now);
+    this.membership.restarted(id);
     this.queue.push(this.now + this.random.int(this.tickMs), { kind: 'tick', node: id, generation: node.generation });
-    this.reconsider(this.ids(), [id]);
+    this.membership.worldChanged([id]);
     this.gossip.release(this.now);
   }
 
   split(groups: readonly (readonly string[])[]): void {
     this.world.partition.split(groups);
-    this.reconsider(this.ids(), this.ids());
+    this.membership.worldChanged(this.ids());
   }
 
   heal(): void {
     this.world.partition.heal();
-    this.reconsider(this.ids(), this.ids());
+    this.membership.worldChanged(this.ids());
     this.gossip.release(this.now);
   }
 
@@ -157,8 +181,8 @@ export class SchedulingSimulation {
     return `seed=${this.seed}; replay with SHOAL_SIM_SEED=${this.seed} ${this.options.replayCommand ?? 'node scripts/run-tests.mjs sim/scheduling'}`;
   }
 
-  private newScheduler(id: string): Scheduler {
-    return new Scheduler(id, this.config, createRandom(this.random.int(2 ** 32)), this.now);
+  private newScheduler(id: string, majoritySeenAtMs = this.now): Scheduler {
+    return new Scheduler(id, this.config, createRandom(this.random.int(2 ** 32)), majoritySeenAtMs);
   }
 
   private dispatch(event: SimEvent): void {
@@ -169,8 +193,6 @@ export class SchedulingSimulation {
         return this.deliverAnswers(event);
       case 'merge':
         return this.gossip.arrive(event.delivery);
-      case 'notice':
-        return this.notice(event.observer, event.subject);
       case 'sample':
         this.queue.push(this.now + this.tickMs, event);
         if (this.agent.duplicates > 0) this.duplicateSamples.push({ atMs: this.now, slots: this.agent.duplicates });
@@ -184,6 +206,7 @@ export class SchedulingSimulation {
     const node = this.node(id);
     if (generation !== node.generation) return;
     this.queue.push(this.now + this.tickMs, { kind: 'tick', node: id, generation });
+    this.takeCensus(node);
     if (this.options.skipIdleTicks !== false && !needsTick(node.idle, this.now)) {
       this.traffic.skippedTicks++;
       if (node.idle.fenceWatch) this.runAgent(node);
@@ -191,9 +214,18 @@ export class SchedulingSimulation {
     }
     this.traffic.ticks++;
     const effects = node.scheduler.tick(this.viewOf(id), this.now);
-    afterTick(node.idle, node.scheduler.currentPlan as Plan);
+    afterTick(node.idle, node.scheduler.currentPlan as Plan, node.scheduler.fenced(this.now));
     this.execute(node, effects);
     this.runAgent(node);
+  }
+
+  /** As the daemon does after its tick; the plan of the last tick decides, since the membership alone may change. */
+  private takeCensus(node: SimNode): void {
+    const plan = node.scheduler.currentPlan;
+    if (this.membership.census === undefined || plan === undefined || this.now - node.censusAtMs < this.config.censusMs) return;
+    if (!needsMajorityEvidence(plan, node.id)) return;
+    node.censusAtMs = this.now;
+    this.membership.census(node.id);
   }
 
   private runAgent(node: SimNode): void {
@@ -247,24 +279,6 @@ export class SchedulingSimulation {
 
   private mergeAt(node: SimNode, ops: readonly DocumentOp[]): void {
     if (node.document.merge(ops)) node.idle.dirty = true;
-  }
-
-  /** Observers whose view of a subject no longer matches the world notice it after a delay. */
-  private reconsider(observers: readonly string[], subjects: readonly string[]): void {
-    for (const observer of observers) {
-      if (!this.world.isUp(observer)) continue;
-      for (const subject of subjects) {
-        const truth = this.world.truthAbout(observer, subject);
-        if (subject === observer || this.membership.stateOf(observer, subject) === truth) continue;
-        const delayMs = (truth === 'dead' ? this.faults.detectionMs : this.faults.rejoinMs) + this.random.next() * this.faults.noticeJitterMs;
-        this.queue.push(this.now + delayMs, { kind: 'notice', observer, subject });
-      }
-    }
-  }
-
-  private notice(observer: string, subject: string): void {
-    if (!this.world.isUp(observer)) return;
-    if (this.membership.notice(observer, subject, this.world.truthAbout(observer, subject), this.now)) this.node(observer).idle.dirty = true;
   }
 
   private node(id: string): SimNode {

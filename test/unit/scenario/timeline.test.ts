@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { converged, convergedAt, convergedFor, duplicateSeconds, duplicateWindows, type Sample } from '../../../testnet/docker/scenario/timeline.js';
 
-const settled = (atMs: number): Sample => ({ atMs, digests: ['3:a', '3:a'], liveMembers: [2, 2], duplicated: [], missing: [], orphans: [] });
+const settled = (atMs: number): Sample => ({ atMs, digests: ['3:a', '3:a'], liveMembers: [2, 2], duplicated: [], duplicatedOn: {}, missing: [], orphans: [] });
 const twice = (atMs: number, ...slots: string[]): Sample => ({ ...settled(atMs), duplicated: slots });
 
 test('converged: every node answers with one digest, sees every member, and each slot runs once', () => {

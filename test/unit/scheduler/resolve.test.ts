@@ -14,6 +14,7 @@ const context = (claims: Claim[], nodes: NodeInfo[], extra: Partial<SlotContext>
   nodes: new Map(nodes.map((n) => [n.id, n])),
   partitionPolicy: 'available',
   hasMajority: true,
+  majoritySinceMs: 0,
   nowMs: 100_000,
   config,
   ...extra,
@@ -64,6 +65,21 @@ test('under majority, a minority side waits, and the majority side waits out the
   assert.equal(resolveSlot(context([], [node('b')], { partitionPolicy: 'majority', hasMajority: false })), { kind: 'waiting', reason: 'no-majority' }, 'nor does a minority place new slots');
 });
 
+test('a node back in the majority counts a dead node\'s fence from its return, not from its own "dead since"', () => {
+  const dead = node('a', { state: 'dead', stateChangedAtMs: 80_000 });
+  assert.equal(resolveSlot(context([claim(1, 'a')], [dead], { partitionPolicy: 'majority', majoritySinceMs: 99_000 })), { kind: 'waiting', reason: 'fence', untilMs: 105_000 });
+  assert.equal(resolveSlot(context([claim(1, 'a')], [dead], { partitionPolicy: 'majority', majoritySinceMs: 90_000 })), { kind: 'needs-auction', epoch: 2, because: 'node-dead' });
+});
+
+test('under majority an older winner never comes back when the latest one\'s node dies; under available it does', () => {
+  const claims = [claim(1, 'a'), claim(2, 'b')];
+  const nodes = [node('a'), node('b', { state: 'dead', stateChangedAtMs: 99_000 })];
+  assert.equal(resolveSlot(context(claims, nodes, { partitionPolicy: 'majority' })), { kind: 'waiting', reason: 'fence', untilMs: 105_000 });
+  assert.equal(resolveSlot(context(claims, nodes, { partitionPolicy: 'majority', nowMs: 105_000 })), { kind: 'needs-auction', epoch: 3, because: 'node-dead' });
+  const available = resolveSlot(context(claims, nodes));
+  assert.is(available.kind === 'placed' && available.assignment.node, 'a');
+});
+
 test('an unschedulable slot waits for its retry time, unless the number of schedulable nodes changed', () => {
   const empty: Claim = { epoch: 1, collector: 'c', unschedulable: true, declines: { 'insufficient-cpu': 1 }, retryAtMs: 110_000, liveMembers: 1 };
   assert.equal(resolveSlot(context([empty], [node('a')])), { kind: 'waiting', reason: 'backoff', untilMs: 110_000 });
@@ -77,6 +93,13 @@ test('a majority counts the alive among the members that have not left; a suspec
   assert.is(seesMajority(of('alive', 'suspect', 'alive', 'dead', 'dead')), false);
   assert.is(seesMajority(of('alive', 'alive', 'alive', 'suspect', 'dead')), true);
   assert.is(seesMajority(of('alive', 'alive', 'left', 'left', 'dead')), true);
+});
+
+test('a silent member (our requests to it unanswered) does not count toward a majority', () => {
+  const nodes = new Map(['n0', 'n1', 'n2', 'n3', 'n4'].map((id, i) => [id, node(id, { silent: i >= 2 })]));
+  assert.is(seesMajority(nodes), false);
+  nodes.set('n4', node('n4'));
+  assert.is(seesMajority(nodes), true);
 });
 
 test.run();

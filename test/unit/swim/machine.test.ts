@@ -25,6 +25,20 @@ test('probes go round-robin: every member once before any twice', () => {
   assert.equal([...round].sort(), ['b', 'c', 'd', 'e']);
 });
 
+test('a census pings every reachable member; those that leave it unanswered for a probe period are silent, until they speak', () => {
+  const a = machineWith(['b', 'c', 'd']);
+  const pings = sends(a.census(1000));
+  assert.equal(pings.map((p) => p.to).sort(), ['b', 'c', 'd']);
+  assert.ok(pings.every((p) => p.message.type === 'ping' && p.message.target === p.to));
+  const seqOf = (to: string) => { const m = pings.find((p) => p.to === to)?.message; return m?.type === 'ping' ? m.seq : -1; };
+  a.handleMessage('b', { type: 'ack', seq: seqOf('b'), updates: [] }, 1010);
+  assert.equal([...a.silentMembers(1999)], [], 'not before a probe period');
+  assert.equal([...a.silentMembers(2000)].sort(), ['c', 'd']);
+  a.handleMessage('c', { type: 'gossip', updates: [] }, 2100);
+  assert.equal([...a.silentMembers(2200)], ['d']);
+  assert.is(a.member('d')?.state, 'alive', 'silence is the majority rule\'s business; SWIM still judges by its probes');
+});
+
 test('an answered probe leaves the member alive', () => {
   const a = machineWith(['b']);
   const { to, seq } = probe(a, 1000);

@@ -69,13 +69,15 @@ export async function takeSample(testnet: Testnet, docker: Dockerode): Promise<S
   const reader = testnet.nodes.find((_, i) => statuses[i] !== null);
   const workloads = reader === undefined ? null : await workloadsOf(reader.api).catch(() => null);
   const census = slotCensus(workloads ?? [], replicas);
-  const perSlot = new Map<string, number>();
-  for (const r of replicas) perSlot.set(slotOf(r), (perSlot.get(slotOf(r)) ?? 0) + 1);
+  const perSlot = new Map<string, string[]>();
+  for (const r of replicas) perSlot.set(slotOf(r), [...(perSlot.get(slotOf(r)) ?? []), `${r.node}@${r.epoch}`]);
+  const duplicated = [...perSlot].filter(([, on]) => on.length > 1);
   return {
     atMs,
     digests: statuses.map((s) => (s === null || workloads === null ? null : digestOf(s))),
     liveMembers: statuses.map((s) => s?.liveMembers ?? null),
-    duplicated: [...perSlot].filter(([, n]) => n > 1).map(([slot]) => slot),
+    duplicated: duplicated.map(([slot]) => slot),
+    duplicatedOn: Object.fromEntries(duplicated),
     missing: census.missing,
     orphans: census.orphans.map(slotOf),
   };

@@ -7,6 +7,8 @@ export interface Sample {
   liveMembers: (number | null)[];
   /** Slots with two or more running containers. */
   duplicated: string[];
+  /** For each duplicated slot, where its containers ran: `node@epoch`. */
+  duplicatedOn: Record<string, string[]>;
   /** Slots of the document with no running container. */
   missing: string[];
   /** Running containers for no slot of the document: `workload#slot`. */
