@@ -62,16 +62,17 @@ export class Scheduler {
   private readonly collecting = new Map<string, Collection>();
   private readonly early = new Map<string, Map<string, Answer>>();
   private lastForecast: { key: string; nodes: Map<string, string> } | undefined;
-  private majorityLostAtMs: number | undefined;
   private fencedUntilMs = 0;
   private seenMajorityAtMs: number;
+  /** The last tick showed a majority. */
+  private hadMajority = false;
   /** Since when ticks have shown a majority without a break (resolve.ts SlotContext). */
   private majoritySinceMs = Number.POSITIVE_INFINITY;
 
   /**
    * `majoritySeenAtMs`: when this node last saw a majority, as it stored it before a
-   * restart (else its start). Until a tick shows a majority it counts as lost since then,
-   * so a node that restarts again and again does not extend its fence.
+   * restart (else its start). Until a tick shows a majority it counts from then, so a
+   * node that restarts again and again does not extend its fence.
    */
   constructor(
     readonly self: string,
@@ -80,21 +81,22 @@ export class Scheduler {
     majoritySeenAtMs: number,
   ) {
     this.seenMajorityAtMs = majoritySeenAtMs;
-    this.majorityLostAtMs = majoritySeenAtMs;
   }
 
   tick(view: ClusterView, nowMs: number): SchedulerEffect[] {
     this.view = view;
-    if (seesMajority(view.nodes) && this.majorityLostAtMs !== undefined) this.majoritySinceMs = nowMs;
-    const plan = (this.plan = planCluster(view, nowMs, this.config, this.majoritySinceMs));
-    if (!plan.hasMajority) this.majorityLostAtMs ??= nowMs;
-    else {
-      // A node that fenced itself stays fenced a while after it sees a majority again: its
-      // view of the majority's decisions (the replacements) may still be catching up.
-      if (this.majorityLostAtMs !== undefined && nowMs - this.majorityLostAtMs >= this.config.fenceMs) this.fencedUntilMs = nowMs + this.config.fenceMs;
-      this.majorityLostAtMs = undefined;
+    const sees = seesMajority(view.nodes);
+    if (sees) {
+      // Out of a majority's sight for a fence (cut off, restarted, or paused and not
+      // ticking at all), a node stays fenced a fence more: its view of the majority's
+      // decisions (the replacements) may still be catching up.
+      const away = nowMs - this.seenMajorityAtMs >= this.config.fenceMs;
+      if (away) this.fencedUntilMs = nowMs + this.config.fenceMs;
+      if (away || !this.hadMajority) this.majoritySinceMs = nowMs;
       this.seenMajorityAtMs = nowMs;
     }
+    this.hadMajority = sees;
+    const plan = (this.plan = planCluster(view, nowMs, this.config, this.majoritySinceMs));
     this.forgetClosed(plan, nowMs);
     const effects: SchedulerEffect[] = [];
     this.answer(plan, nowMs, effects);
@@ -126,9 +128,12 @@ export class Scheduler {
     return (this.plan?.placed ?? []).filter((s) => s.assignment.node === this.self && !(fenced && s.workload.partitionPolicy === 'majority'));
   }
 
-  /** This node must not run `majority` replicas now: it has not seen a majority for fenceMs, or is catching up after it did again. */
+  /**
+   * This node must not run `majority` replicas now: it has not seen a majority for
+   * fenceMs (the lease its fence keeper enforces too), or is catching up after it did again.
+   */
   fenced(nowMs: number): boolean {
-    return (this.majorityLostAtMs !== undefined && nowMs - this.majorityLostAtMs >= this.config.fenceMs) || nowMs < this.fencedUntilMs;
+    return nowMs - this.seenMajorityAtMs >= this.config.fenceMs || nowMs < this.fencedUntilMs;
   }
 
   /** When a tick last showed this node a majority (or what it was constructed with). */

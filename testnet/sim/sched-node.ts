@@ -37,11 +37,16 @@ export const freshIdle = (): IdleState => ({ dirty: true, busy: false, wakeAtMs:
 
 export const needsTick = (idle: IdleState, nowMs: number): boolean => idle.dirty || idle.busy || nowMs >= idle.wakeAtMs;
 
-/** After a tick: whether its plan keeps the node busy, when a waiting slot wakes, whether the fence needs watching. */
-export function afterTick(idle: IdleState, plan: Plan, fenced: boolean): void {
+/**
+ * After a tick: whether its plan keeps the node busy, when a waiting slot wakes, whether
+ * the fence needs watching. A node ticks at least every `renewMs` anyway: a tick that
+ * sees a majority renews the node's lease on its `majority` replicas, as the daemon's
+ * ticks do every 100 ms.
+ */
+export function afterTick(idle: IdleState, plan: Plan, fenced: boolean, renewAtMs: number): void {
   idle.dirty = false;
   idle.busy = plan.open.length > 0;
-  idle.wakeAtMs = Number.POSITIVE_INFINITY;
+  idle.wakeAtMs = renewAtMs;
   for (const { decision } of plan.waiting) if (decision.untilMs !== undefined) idle.wakeAtMs = Math.min(idle.wakeAtMs, decision.untilMs);
   idle.fenceWatch = !plan.hasMajority || fenced;
 }

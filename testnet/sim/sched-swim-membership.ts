@@ -20,6 +20,8 @@ interface SwimNode {
  * daemon hands its scheduler: every member's state and when it last changed.
  */
 export class SwimMembership implements MembershipModel {
+  /** SWIM messages sent, delivered or not. */
+  messages = 0;
   private readonly nodes = new Map<string, SwimNode>();
   private readonly directory = new MemberDirectory();
 
@@ -111,6 +113,7 @@ export class SwimMembership implements MembershipModel {
   }
 
   private transmit(from: string, to: string, message: SwimMessage): void {
+    this.messages++;
     if (!this.ports.world.reaches(from, to)) return;
     const target = this.node(to);
     const { generation } = target;

@@ -99,6 +99,11 @@ export class SchedulingSimulation {
     return this.ids().filter((id) => this.world.isUp(id));
   }
 
+  /** SWIM messages sent so far, when the real machines run membership. */
+  get membershipMessages(): number | undefined {
+    return this.membership instanceof SwimMembership ? this.membership.messages : undefined;
+  }
+
   capacityOf(id: string): NodeInfo['capacity'] | undefined {
     return this.capacities.get(id);
   }
@@ -214,7 +219,7 @@ export class SchedulingSimulation {
     }
     this.traffic.ticks++;
     const effects = node.scheduler.tick(this.viewOf(id), this.now);
-    afterTick(node.idle, node.scheduler.currentPlan as Plan, node.scheduler.fenced(this.now));
+    afterTick(node.idle, node.scheduler.currentPlan as Plan, node.scheduler.fenced(this.now), this.now + this.config.fenceMs / 2);
     this.execute(node, effects);
     this.runAgent(node);
   }

@@ -103,10 +103,29 @@ test('a node fences its majority replicas fenceMs after it last saw a majority, 
   a.tick(alive(['a', 'b', 'c']), backAtMs + 100);
   assert.is(a.majoritySeenAtMs, backAtMs + 100);
   assert.ok(a.fenced(backAtMs + 100 + config.fenceMs - 1), 'it saw a majority again, and waits a fence for its view to catch up');
+  for (const atMs of [backAtMs + 100 + config.fenceMs / 2, backAtMs + 100 + config.fenceMs]) a.tick(alive(['a', 'b', 'c']), atMs);
   assert.not.ok(a.fenced(backAtMs + 100 + config.fenceMs));
   const fresh = new Scheduler('b', config, createRandom(2), backAtMs);
   fresh.tick(alive(['a', 'b', 'c']), backAtMs + 100);
   assert.not.ok(fresh.fenced(backAtMs + 100), 'a node that saw a majority within the fence is not held back');
+});
+
+// Found by the testnet's pause fault: unpaused, the node's agent ran before its scheduler
+// ticked, found the replica its fence keeper had removed, and started it again, beside
+// the majority side's replacement, because the node had not "lost" the majority at any tick.
+test('a node that did not tick for a fence (paused, hung) is fenced at once, and a fence more once it sees a majority', () => {
+  const config = schedulerConfig.local();
+  const view = { nodes: new Map(['a', 'b', 'c'].map((id) => [id, node(id)])), workloads: [], claims: new Map(), statuses: new Map() };
+  const a = new Scheduler('a', config, createRandom(1), 0);
+  a.tick(view, 1_000);
+  assert.not.ok(a.fenced(1_000 + config.fenceMs - 1));
+  const unpausedAtMs = 1_000 + 5 * config.fenceMs;
+  assert.ok(a.fenced(unpausedAtMs), 'before its first tick after the pause');
+  a.tick(view, unpausedAtMs);
+  assert.ok(a.fenced(unpausedAtMs + config.fenceMs - 1), 'its view may not show the replacement yet');
+  for (const atMs of [unpausedAtMs + config.fenceMs / 2, unpausedAtMs + config.fenceMs]) a.tick(view, atMs);
+  assert.not.ok(a.fenced(unpausedAtMs + config.fenceMs));
+  assert.ok(a.fenced(unpausedAtMs + 2 * config.fenceMs), 'the lease runs out without ticks that renew it');
 });
 
 test.run();
