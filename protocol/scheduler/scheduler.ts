@@ -85,6 +85,11 @@ export class Scheduler {
 
   tick(view: ClusterView, nowMs: number): SchedulerEffect[] {
     this.view = view;
+    // A clock stepped back (NTP, the testnet's skew fault) must not leave the lease, the
+    // catch-up fence or the majority's start in its future: they would hold for the step.
+    this.seenMajorityAtMs = Math.min(this.seenMajorityAtMs, nowMs);
+    this.fencedUntilMs = Math.min(this.fencedUntilMs, nowMs + this.config.fenceMs);
+    if (Number.isFinite(this.majoritySinceMs)) this.majoritySinceMs = Math.min(this.majoritySinceMs, nowMs);
     const sees = seesMajority(view.nodes);
     if (sees) {
       // Out of a majority's sight for a fence (cut off, restarted, or paused and not

@@ -128,4 +128,18 @@ test('a node that did not tick for a fence (paused, hung) is fenced at once, and
   assert.ok(a.fenced(unpausedAtMs + 2 * config.fenceMs), 'the lease runs out without ticks that renew it');
 });
 
+// Found by the testnet's skew fault: a clock 60 s ahead, then set back, left the catch-up
+// fence 60 s in the future, and the node's singleton stopped for a minute.
+test('a clock stepped back does not hold the fence for the length of the step', () => {
+  const config = schedulerConfig.local();
+  const view = { nodes: new Map(['a', 'b', 'c'].map((id) => [id, node(id)])), workloads: [], claims: new Map(), statuses: new Map() };
+  const a = new Scheduler('a', config, createRandom(1), 0);
+  a.tick(view, 1_000);
+  a.tick(view, 61_000);
+  assert.ok(a.fenced(61_000), 'a step ahead looks like a pause: fenced a fence (the safe side)');
+  a.tick(view, 1_100);
+  for (const atMs of [1_100 + config.fenceMs / 2, 1_100 + config.fenceMs]) a.tick(view, atMs);
+  assert.not.ok(a.fenced(1_100 + config.fenceMs), 'back on time, fenced no longer than a fence');
+});
+
 test.run();
