@@ -93,8 +93,7 @@ export class SwimMembership implements MembershipModel {
         this.transmit(id, effect.to, effect.message);
         // Silence comes with time, not with an event: the scheduler must tick when it may start.
         if (effect.message.type === 'ping' || effect.message.type === 'ping-req') this.ports.at(this.ports.now() + this.config.probeIntervalMs, () => this.checkSilence(node, generation));
-      }
-      else if (effect.type === 'timer') this.ports.at(this.ports.now() + effect.afterMs, () => this.onTimer(node, generation, effect.timer));
+      } else if (effect.type === 'timer') this.ports.at(this.ports.now() + effect.afterMs, () => this.onTimer(node, generation, effect.timer));
       else {
         node.stale = true;
         this.ports.changed(id);

@@ -30,7 +30,10 @@ test('a census pings every reachable member; those that leave it unanswered for 
   const pings = sends(a.census(1000));
   assert.equal(pings.map((p) => p.to).sort(), ['b', 'c', 'd']);
   assert.ok(pings.every((p) => p.message.type === 'ping' && p.message.target === p.to));
-  const seqOf = (to: string) => { const m = pings.find((p) => p.to === to)?.message; return m?.type === 'ping' ? m.seq : -1; };
+  const seqOf = (to: string): number => {
+    const message = pings.find((p) => p.to === to)?.message;
+    return message?.type === 'ping' ? message.seq : -1;
+  };
   a.handleMessage('b', { type: 'ack', seq: seqOf('b'), updates: [] }, 1010);
   assert.equal([...a.silentMembers(1999)], [], 'not before a probe period');
   assert.equal([...a.silentMembers(2000)].sort(), ['c', 'd']);
