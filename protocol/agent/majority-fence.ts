@@ -20,11 +20,12 @@ export interface KeeperStep {
   exit: boolean;
 }
 
-const leaseExpired = (lease: MajorityLease, nowMs: number): boolean => nowMs >= lease.seenMajorityAtMs + lease.fenceMs;
+/** The lease has run out: no majority seen for `fenceMs`. The node's scheduler and its fence keeper judge by this one rule. */
+export const leaseRunOut = (seenMajorityAtMs: number, fenceMs: number, nowMs: number): boolean => nowMs - seenMajorityAtMs >= fenceMs;
 
 /** What the keeper does on one look at the lease, given the replicas it has already removed. */
 export function keeperStep(lease: MajorityLease | undefined, nowMs: number, removed: ReadonlySet<string>): KeeperStep {
   const guarded = (lease?.replicas ?? []).filter((id) => !removed.has(id));
   if (lease === undefined || guarded.length === 0) return { remove: [], exit: true };
-  return { remove: leaseExpired(lease, nowMs) ? guarded : [], exit: false };
+  return { remove: leaseRunOut(lease.seenMajorityAtMs, lease.fenceMs, nowMs) ? guarded : [], exit: false };
 }

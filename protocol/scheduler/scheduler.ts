@@ -1,3 +1,4 @@
+import { leaseRunOut } from '../agent/majority-fence.js';
 import { bidFor, isBid, isDeferral, winner, type Bid, type Decline } from '../auction/bid.js';
 import type { Candidate } from '../auction/candidate.js';
 import { heardOut, isClosed } from '../auction/close.js';
@@ -95,7 +96,7 @@ export class Scheduler {
       // Out of a majority's sight for a fence (cut off, restarted, or paused and not
       // ticking at all), a node stays fenced a fence more: its view of the majority's
       // decisions (the replacements) may still be catching up.
-      const away = nowMs - this.seenMajorityAtMs >= this.config.fenceMs;
+      const away = leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs);
       if (away) this.fencedUntilMs = nowMs + this.config.fenceMs;
       if (away || !this.hadMajority) this.majoritySinceMs = nowMs;
       this.seenMajorityAtMs = nowMs;
@@ -138,7 +139,7 @@ export class Scheduler {
    * fenceMs (the lease its fence keeper enforces too), or is catching up after it did again.
    */
   fenced(nowMs: number): boolean {
-    return nowMs - this.seenMajorityAtMs >= this.config.fenceMs || nowMs < this.fencedUntilMs;
+    return leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs) || nowMs < this.fencedUntilMs;
   }
 
   /** When a tick last showed this node a majority (or what it was constructed with). */
