@@ -1,7 +1,5 @@
 import { schedulerConfig } from '../protocol/scheduler/config.js';
-import { swimConfig } from '../protocol/swim/index.js';
-import { workloadOf } from '../testnet/sim/sched-workloads.js';
-import { SchedulingSimulation } from '../testnet/sim/scheduling-simulation.js';
+import { SINGLETON_SLOT as SLOT, singletonSimulation as singleton } from '../testnet/sim/majority-singleton.js';
 import { percentile, round } from './stats.js';
 
 /**
@@ -12,15 +10,7 @@ import { percentile, round } from './stats.js';
  * and the SWIM messages per second while the singleton runs undisturbed, with and without
  * the census its node takes, side by side.
  */
-const SLOT = 'Workload/default/one#0';
 const seeds = Number(process.env.SHOAL_FENCE_SEEDS ?? 200);
-
-function singleton(seed: number, nodes: number, partitionPolicy: 'majority' | 'available'): SchedulingSimulation {
-  const sim = new SchedulingSimulation({ seed, nodes, config: schedulerConfig.local(), swim: swimConfig.local() });
-  sim.apply([workloadOf({ name: 'one', replicas: 1, cpuMillis: 100, memoryBytes: 2 ** 27, partitionPolicy })]);
-  sim.run(5_000);
-  return sim;
-}
 
 const largestMinority = (nodes: number): number => Math.floor((nodes - 1) / 2);
 

@@ -1,22 +1,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { schedulerConfig } from '../../protocol/scheduler/config.js';
-import { swimConfig } from '../../protocol/swim/index.js';
-import { workloadOf } from '../../testnet/sim/sched-workloads.js';
-import { SchedulingSimulation } from '../../testnet/sim/scheduling-simulation.js';
+import { SINGLETON_SLOT as SLOT, singletonSimulation } from '../../testnet/sim/majority-singleton.js';
+import type { SchedulingSimulation } from '../../testnet/sim/scheduling-simulation.js';
 import { simSeed } from './seed.js';
 
 // The `majority` promise (a singleton never runs twice) on the real SWIM machines with
 // the testnet's presets: the delay model of membership cannot show how differently the
 // two sides of a cut learn of it.
 
-const SLOT = 'Workload/default/one#0';
 const SEEDS = 100;
 
 function singleton(seed: number, nodes: number): { sim: SchedulingSimulation; owner: string } {
-  const sim = new SchedulingSimulation({ seed, nodes, config: schedulerConfig.local(), swim: swimConfig.local(), replayCommand: 'node scripts/run-tests.mjs sim/majority-swim' });
-  sim.apply([workloadOf({ name: 'one', replicas: 1, cpuMillis: 100, memoryBytes: 2 ** 27, partitionPolicy: 'majority' })]);
-  sim.run(5_000);
+  const sim = singletonSimulation(seed, nodes, 'majority', 'node scripts/run-tests.mjs sim/majority-swim');
   const runners = [...sim.agent.runnersOf(SLOT)];
   assert.is(runners.length, 1, `the singleton runs once; ${sim.replay()}`);
   return { sim, owner: runners[0] as string };
