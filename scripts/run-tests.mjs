@@ -34,7 +34,8 @@ function runTier(dir, files) {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ['--import', 'tsx', '--import', './node/polyfill.ts', 'node_modules/uvu/bin.js', dir, onlyThese(dir, files)],
+      // uvu drops an error thrown in a `before` hook; the wrapper makes every hook print its own.
+      ['--import', 'tsx', '--import', './node/polyfill.ts', '--import', './test/uvu-hook-errors/register.mjs', 'node_modules/uvu/bin.js', dir, onlyThese(dir, files)],
       { stdio: ['ignore', 'pipe', 'inherit'], env },
     );
     let output = '';

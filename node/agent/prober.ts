@@ -43,16 +43,26 @@ export class Prober {
     clearInterval(this.timer);
   }
 
-  /** The running replicas and their specs, after each agent pass. */
+  /**
+   * The running replicas and their specs, after each agent pass. A replica still in the
+   * same run of the same spec keeps its entry object, not a copy, so a probe in flight
+   * keeps its result unless its replica really restarted, changed spec or went away: a
+   * Docker exec takes 50 ms to over a second, and passes come every second and on every
+   * document change (every 300 ms or so during a rollout).
+   */
   track(running: readonly { observed: ObservedReplica; desired: DesiredReplica }[]): void {
     const next = new Map<string, Tracked>();
     for (const { observed, desired } of running) {
+      const held = this.tracked.get(observed.id);
+      if (held !== undefined && held.replica.startedAtMs === observed.startedAtMs && held.replica.specVersion === observed.specVersion) {
+        held.replica = observed;
+        next.set(observed.id, held);
+        continue;
+      }
       const specs: Tracked['specs'] = {};
       if (desired.spec.liveness !== undefined) specs.liveness = desired.spec.liveness;
       if (desired.spec.readiness !== undefined) specs.readiness = desired.spec.readiness;
-      const held = this.tracked.get(observed.id);
-      const same = held !== undefined && held.replica.startedAtMs === observed.startedAtMs && held.replica.specVersion === observed.specVersion;
-      next.set(observed.id, same ? { ...held, replica: observed } : { replica: observed, specs, states: {}, running: new Set() });
+      next.set(observed.id, { replica: observed, specs, states: {}, running: new Set() });
     }
     this.tracked = next;
   }
@@ -85,6 +95,7 @@ export class Prober {
         tracked.running.add(role);
         void runCheck(spec, tracked.replica, this.runtime).then((result) => {
           tracked.running.delete(role);
+          // Another entry under this id is another run or spec of the replica: this result is not its.
           if (this.tracked.get(tracked.replica.id) !== tracked) return;
           const next = observeProbe(tracked.states[role] ?? initialProbeState(role), spec, result.ok, result.message, Date.now());
           const before = (tracked.states[role] ?? initialProbeState(role)).passing;

@@ -14,7 +14,13 @@ import { dockerOrSkip } from './engine.js';
 
 const docker = await dockerOrSkip();
 
-/** Ready half a second after it starts, unless `ready` is false: then never. */
+/**
+ * Ready half a second after it starts, unless `ready` is false: then never. Its node sees
+ * it ready once an agent pass has tracked it and an exec probe has passed: up to 2.5 s
+ * after its start with a 50 ms Docker exec, 4 s with a 1.2 s one. A revision meant to get
+ * ready gets a deadline far past that, so a slow engine cannot roll it back; the one
+ * that never gets ready fails after 4 s, which keeps the test short.
+ */
 const manifest = (version: string, ready = true) => `apiVersion: shoal/v1
 kind: Workload
 metadata: {name: web}
@@ -24,7 +30,7 @@ spec:
   env: [{name: VERSION, value: ${version}}]
   replicas: 6
   resources: {cpu: 50m, memory: 8Mi}
-  rollout: {maxUnavailable: 1, progressDeadlineSeconds: 4}
+  rollout: {maxUnavailable: 1, progressDeadlineSeconds: ${ready ? 60 : 4}}
   readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 0.3}
 `;
 
@@ -32,6 +38,10 @@ spec:
 async function truth(nodes: readonly ShoalNodeProcess[]): Promise<PlacementJson[]> {
   const views = await Promise.all(nodes.map(async (n) => (await placements(n)).filter((p) => p.node === n.peerId)));
   return views.flat();
+}
+
+async function rolloutOf(node: ShoalNodeProcess): Promise<RolloutJson> {
+  return (await (await fetch(`${node.api}/v1/workloads/default/web/rollout`)).json()) as RolloutJson;
 }
 
 (docker === null ? test.skip : test)('a rolling update keeps replicas - maxUnavailable ready, and a revision that never gets ready rolls back by itself', async () => {
@@ -56,16 +66,21 @@ async function truth(nodes: readonly ShoalNodeProcess[]): Promise<PlacementJson[
 
     await apply(manifest('v2'));
     let fewest = 6;
-    const v2 = await until('v2 ready everywhere', async () => {
+    // A rollback of v2 ends the wait at once, with the reason its node gave.
+    const rolledOut = await until('v2 ready everywhere', async () => {
       fewest = Math.min(fewest, (await truth(cluster.nodes)).filter((s) => s.ready).length);
+      const rollout = await rolloutOf(cluster.nodes[0]!);
+      if (rollout.rolledBackFrom !== null) return { rolledBack: rollout.revisions.find((r) => r.version === rollout.rolledBackFrom)?.failed ?? 'no reason recorded' };
       const version = await allReadyOn(6);
-      return version !== undefined && version !== v1 ? version : undefined;
+      return version !== undefined && version !== v1 ? { version } : undefined;
     }, 90_000);
+    assert.ok(rolledOut.version !== undefined, `v2 was rolled back: ${rolledOut.rolledBack}`);
+    const v2 = rolledOut.version;
     assert.ok(fewest >= 5, `at least replicas - maxUnavailable = 5 ready at every sample; saw ${fewest}`);
 
     await apply(manifest('v3', false));
     const back = await until('rolled back to v2 by itself', async () => {
-      const r = (await (await fetch(`${cluster.nodes[1]!.api}/v1/workloads/default/web/rollout`)).json()) as RolloutJson;
+      const r = await rolloutOf(cluster.nodes[1]!);
       return r.rolledBackFrom !== null && r.complete && (await allReadyOn(6)) === v2 ? r : undefined;
     }, 90_000);
     assert.is(back.target, v2);
