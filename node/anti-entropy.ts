@@ -2,35 +2,28 @@ import type { Libp2p, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
 import type { Logger } from 'pino';
-import {
-  answerQuery,
-  compareAnswer,
-  compareStamp,
-  encodeDelta,
-  firstQuery,
-  parseDelta,
-  stampOf,
-  type Delta,
-  type DigestAnswer,
-  type DigestQuery,
-} from '../crdt/index.js';
+import { decodeSyncMessage, deltaFrames, encodeSyncMessage, fitAnswer, SYNC_CHUNK, type SyncMessage } from '../crdt/anti-entropy-codec.js';
+import { answerQuery, compareAnswer, compareStamp, firstQuery, parseDelta, stampOf, type Delta } from '../crdt/index.js';
+import { MAX_FRAME_BYTES } from '../protocol/limits.js';
+import { countDrop, readFrame } from './read-frame.js';
 import type { StateService } from './state-service.js';
 
 export const STATE_SYNC_PROTOCOL = '/shoal/state-sync/1.0.0';
-/** A frame holds at most this much; deltas go in several frames when they need more. */
-const MAX_FRAME_BYTES = 8 * 1024 * 1024;
-/** Deltas per frame are bounded by bytes (each delta is at most MAX_DELTA_BYTES) and by count. */
-const DELTA_FRAME_BYTES = 4 * 1024 * 1024;
-const CHUNK = 256;
-const MAX_ROUNDS = 8;
-const PREFIX = /^[0-9a-f]{0,8}$/;
-
-type Message =
-  | { t: 'query'; query: DigestQuery }
-  | { t: 'answer'; answer: DigestAnswer }
-  | { t: 'want'; ids: string[] }
-  | { t: 'deltas'; deltas: unknown[]; last: boolean }
-  | { t: 'done' };
+/**
+ * Prefixes per query. An answer entry is at most about 1.2 kB (16 ids or 16 children),
+ * so the answer to this many fits in a frame; a responder answers only what fits anyway.
+ */
+const QUERY_PREFIXES = 128;
+/** Queries per exchange: 8,192 prefixes, about what one exchange walked before frames were bounded. The next exchange finds the rest. */
+const MAX_QUERIES = 64;
+/** Either side ends an exchange that takes longer, so a silent peer cannot hold a stream, or the initiator's turn, for ever. */
+const EXCHANGE_TIMEOUT_MS = 30_000;
+/**
+ * What a peer may send ahead of our reading it: deltas frames follow each other without
+ * waiting, while the reader stores each delta with a synced write. Past it the stream is
+ * reset (and counted as `overflow`).
+ */
+const MAX_BUFFERED_BYTES = 32 * MAX_FRAME_BYTES;
 
 export interface SyncStats {
   rounds: number;
@@ -39,54 +32,52 @@ export interface SyncStats {
   bytes: number;
 }
 
-const utf8 = new TextEncoder();
-const fromUtf8 = new TextDecoder();
-
-async function send(lp: LengthPrefixedStream<Stream>, message: Message, stats?: SyncStats): Promise<void> {
-  const bytes = utf8.encode(JSON.stringify(message));
-  if (stats) stats.bytes += bytes.length;
-  await lp.write(bytes);
+export interface AntiEntropyCounters {
+  /** Exchanges this node started. */
+  exchanges: number;
+  /** Exchanges that ended early, on either side: a refused frame, a reset, a time-out. */
+  failed: number;
+  /** Queries sent: rounds of digest comparison. */
+  rounds: number;
+  bytesSent: number;
+  bytesReceived: number;
+  /** Deltas from peers that were merged, and deltas sent to peers. */
+  deltasReceived: number;
+  deltasSent: number;
+  /**
+   * What peers sent that was refused, by code. A frame's code (oversized, malformed,
+   * invalid, too-deep, unexpected, overflow) ended its exchange; `delta-invalid` is one
+   * delta of a frame dropped, the rest of the frame still merged.
+   */
+  dropped: Record<string, number>;
+  /** Our deltas too large or too deep for a frame, left out of repairs. */
+  unsendable: number;
 }
 
-async function receive(lp: LengthPrefixedStream<Stream>, stats?: SyncStats): Promise<Message> {
-  const bytes = (await lp.read()).subarray();
-  if (stats) stats.bytes += bytes.length;
-  return JSON.parse(fromUtf8.decode(bytes)) as Message;
+/** One side of one exchange: its stream, its deadline and what it carried. */
+interface Side {
+  lp: LengthPrefixedStream<Stream>;
+  signal: AbortSignal;
+  stats: SyncStats;
 }
+
+const noStats = (): SyncStats => ({ rounds: 0, received: 0, sent: 0, bytes: 0 });
 
 /** Sorted by stamp, so an operator's grant arrives before the writes it allows. */
 const inStampOrder = (deltas: Delta[]): Delta[] => deltas.sort((a, b) => compareStamp(stampOf(a), stampOf(b)));
 
-const chunks = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
+const chunks = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / SYNC_CHUNK) }, (_, i) => items.slice(i * SYNC_CHUNK, (i + 1) * SYNC_CHUNK));
 
-/** Frames of at most CHUNK deltas and DELTA_FRAME_BYTES each; the last is marked, and there is always one. */
-function deltaFrames(deltas: Delta[]): Message[] {
-  const frames: Message[] = [];
-  let current: Delta[] = [];
-  let bytes = 0;
-  for (const delta of deltas) {
-    const size = encodeDelta(delta).length;
-    if (current.length > 0 && (current.length >= CHUNK || bytes + size > DELTA_FRAME_BYTES)) {
-      frames.push({ t: 'deltas', deltas: current, last: false });
-      current = [];
-      bytes = 0;
-    }
-    current.push(delta);
-    bytes += size;
-  }
-  frames.push({ t: 'deltas', deltas: current, last: true });
-  return frames;
-}
-
-const lengthPrefixed = (stream: Stream): LengthPrefixedStream<Stream> =>
-  lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: MAX_FRAME_BYTES + 10 });
+const lengthPrefixed = (stream: Stream): LengthPrefixedStream<Stream> => lpStream(stream, { maxDataLength: MAX_FRAME_BYTES, maxBufferSize: MAX_BUFFERED_BYTES });
 
 /**
  * Anti-entropy over a libp2p stream: the initiator walks the peers' digests down to
  * where they differ, then fetches what it lacks and pushes what the peer lacks.
- * Gossip sent during a partition is gone; this is what repairs it.
+ * Gossip sent during a partition is gone; this is what repairs it. Every frame is
+ * decoded in crdt/anti-entropy-codec.ts; one refused ends its exchange and is counted.
  */
 export class AntiEntropy {
+  readonly counters: AntiEntropyCounters = { exchanges: 0, failed: 0, rounds: 0, bytesSent: 0, bytesReceived: 0, deltasReceived: 0, deltasSent: 0, dropped: {}, unsendable: 0 };
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -123,7 +114,7 @@ export class AntiEntropy {
     if (this.running) return;
     this.running = true;
     try {
-      const stats = await this.syncWith(peer, AbortSignal.timeout(30_000));
+      const stats = await this.syncWith(peer, AbortSignal.timeout(EXCHANGE_TIMEOUT_MS));
       if (stats.received + stats.sent > 0) this.log.info({ peer, ...stats }, 'anti-entropy repaired differences');
     } catch (e) {
       this.log.debug({ peer, error: String(e) }, 'anti-entropy exchange failed');
@@ -132,79 +123,126 @@ export class AntiEntropy {
     }
   }
 
-  /** One exchange with `peer`; both sides end holding every delta either held. */
+  /** One exchange with `peer`; both sides end holding every delta either held, up to MAX_QUERIES. */
   async syncWith(peer: string, signal: AbortSignal): Promise<SyncStats> {
-    const stats: SyncStats = { rounds: 0, received: 0, sent: 0, bytes: 0 };
-    const stream = await this.host.dialProtocol(peerIdFromString(peer), STATE_SYNC_PROTOCOL, { signal });
-    const lp = lengthPrefixed(stream);
+    this.counters.exchanges++;
+    const stats = noStats();
+    let stream: Stream | undefined;
     try {
-      const missingHere: string[] = [];
-      const missingThere: string[] = [];
-      let query: DigestQuery | undefined = firstQuery();
-      while (query !== undefined && stats.rounds < MAX_ROUNDS) {
-        stats.rounds++;
-        await send(lp, { t: 'query', query }, stats);
-        const reply = await receive(lp, stats);
-        if (reply.t !== 'answer') throw new Error(`expected an answer, got ${reply.t}`);
-        const comparison = compareAnswer(this.state.replica.digest, reply.answer);
-        missingHere.push(...comparison.missingHere);
-        missingThere.push(...comparison.missingThere);
-        query = comparison.next;
-      }
-      for (const ids of chunks(missingHere)) {
-        await send(lp, { t: 'want', ids }, stats);
-        for (;;) {
-          const reply = await receive(lp, stats);
-          if (reply.t !== 'deltas') throw new Error(`expected deltas, got ${reply.t}`);
-          stats.received += await this.ingest(reply.deltas);
-          if (reply.last) break;
-        }
-      }
-      const ours = inStampOrder(missingThere.flatMap((id) => this.state.replica.get(id) ?? []));
-      if (ours.length > 0) {
-        for (const frame of deltaFrames(ours)) await send(lp, frame, stats);
-        stats.sent += ours.length;
-      }
-      await send(lp, { t: 'done' }, stats);
+      stream = await this.host.dialProtocol(peerIdFromString(peer), STATE_SYNC_PROTOCOL, { signal });
+      await this.initiate({ lp: lengthPrefixed(stream), signal, stats });
       await stream.close({ signal });
       return stats;
     } catch (e) {
-      stream.abort(e as Error);
+      this.counters.failed++;
+      stream?.abort(e as Error);
       throw e;
     }
   }
 
+  private async initiate(side: Side): Promise<void> {
+    const digest = this.state.replica.digest;
+    const missingHere = new Set<string>();
+    const missingThere = new Set<string>();
+    let pending = firstQuery().prefixes;
+    for (let queries = 0; pending.length > 0 && queries < MAX_QUERIES; queries++) {
+      const asked = pending.slice(0, QUERY_PREFIXES);
+      side.stats.rounds++;
+      this.counters.rounds++;
+      await this.send(side, { t: 'query', query: { prefixes: asked } });
+      const { answer } = await this.expect(side, 'answer');
+      const answered = new Set(answer.entries.map((e) => e.prefix));
+      // Nothing answered (one entry larger than a frame) would be asked again for ever.
+      if (answered.size === 0) break;
+      const comparison = compareAnswer(digest, answer);
+      for (const id of comparison.missingHere) missingHere.add(id);
+      for (const id of comparison.missingThere) missingThere.add(id);
+      // What did not fit in the answer first, then the next level down.
+      pending = [...asked.filter((p) => !answered.has(p)), ...pending.slice(asked.length), ...(comparison.next?.prefixes ?? [])];
+    }
+    for (const ids of chunks([...missingHere])) {
+      await this.send(side, { t: 'want', ids });
+      // Every frame but the last holds a delta, and the peer sends only the ids asked for.
+      for (let frames = 1; ; frames++) {
+        const reply = await this.expect(side, 'deltas');
+        side.stats.received += await this.ingest(reply.deltas);
+        if (reply.last) break;
+        if (frames >= ids.length) throw this.refuse('unexpected', 'more deltas frames than ids wanted');
+      }
+    }
+    const ours = [...missingThere].flatMap((id) => this.state.replica.get(id) ?? []);
+    if (ours.length > 0) await this.sendDeltas(side, ours);
+    await this.send(side, { t: 'done' });
+  }
+
   private async respond(stream: Stream): Promise<void> {
-    const lp = lengthPrefixed(stream);
+    const side: Side = { lp: lengthPrefixed(stream), signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS), stats: noStats() };
     try {
       for (;;) {
-        const message = await receive(lp);
+        const message = await this.receive(side);
         if (message.t === 'done') break;
-        if (message.t === 'query') {
-          const prefixes = message.query.prefixes.filter((p) => typeof p === 'string' && PREFIX.test(p));
-          await send(lp, { t: 'answer', answer: answerQuery(this.state.replica.digest, { prefixes }) });
-        }
-        else if (message.t === 'want') {
-          const deltas = inStampOrder(message.ids.slice(0, CHUNK).flatMap((id) => this.state.replica.get(id) ?? []));
-          for (const frame of deltaFrames(deltas)) await send(lp, frame);
-        } else if (message.t === 'deltas') await this.ingest(message.deltas);
-        else throw new Error(`unexpected ${message.t}`);
+        if (message.t === 'query') await this.send(side, { t: 'answer', answer: fitAnswer(answerQuery(this.state.replica.digest, message.query)) });
+        else if (message.t === 'want') await this.sendDeltas(side, message.ids.flatMap((id) => this.state.replica.get(id) ?? []));
+        else if (message.t === 'deltas') side.stats.received += await this.ingest(message.deltas);
+        else throw this.refuse('unexpected', `got ${message.t}`);
       }
-      await stream.close();
+      await stream.close({ signal: side.signal });
     } catch (e) {
+      this.counters.failed++;
       this.log.debug({ error: String(e) }, 'state sync stream failed');
       stream.abort(e as Error);
     }
   }
 
-  /** Each delta is decoded and checked like any other; a bad one is dropped and counted. */
+  private async send(side: Side, message: SyncMessage): Promise<void> {
+    const bytes = encodeSyncMessage(message);
+    side.stats.bytes += bytes.length;
+    this.counters.bytesSent += bytes.length;
+    await side.lp.write(bytes, { signal: side.signal });
+  }
+
+  /** The next frame, decoded; a frame refused is counted and ends the exchange. */
+  private async receive(side: Side): Promise<SyncMessage> {
+    const decode = (frame: Uint8Array) => {
+      side.stats.bytes += frame.length;
+      this.counters.bytesReceived += frame.length;
+      return decodeSyncMessage(frame);
+    };
+    const decoded = await readFrame(side.lp, decode, this.counters.dropped, side.signal);
+    if (!decoded.ok) throw new Error(`refused a frame (${decoded.error.code}): ${decoded.error.detail}`);
+    return decoded.value;
+  }
+
+  private async expect<T extends SyncMessage['t']>(side: Side, t: T): Promise<Extract<SyncMessage, { t: T }>> {
+    const message = await this.receive(side);
+    if (message.t !== t) throw this.refuse('unexpected', `expected ${t}, got ${message.t}`);
+    return message as Extract<SyncMessage, { t: T }>;
+  }
+
+  /** Our deltas in stamp order, in as many frames as they need. */
+  private async sendDeltas(side: Side, deltas: Delta[]): Promise<void> {
+    const { frames, unsendable } = deltaFrames(inStampOrder(deltas));
+    for (const frame of frames) await this.send(side, frame);
+    this.counters.unsendable += unsendable.length;
+    side.stats.sent += deltas.length - unsendable.length;
+    this.counters.deltasSent += deltas.length - unsendable.length;
+  }
+
+  /** Each delta is parsed and checked like any other; one that does not parse is counted, and the rest of its frame still merges. */
   private async ingest(values: unknown[]): Promise<number> {
     let accepted = 0;
-    for (const value of values.slice(0, CHUNK)) {
+    for (const value of values) {
       const parsed = parseDelta(value);
-      if (!parsed.ok) continue;
-      if (await this.state.fromPeer(parsed.value)) accepted++;
+      if (!parsed.ok) countDrop(this.counters.dropped, 'delta-invalid');
+      else if (await this.state.fromPeer(parsed.value)) accepted++;
     }
+    this.counters.deltasReceived += accepted;
     return accepted;
+  }
+
+  /** Counts a frame that decoded but does not belong where it came; the error returned ends the exchange. */
+  private refuse(code: string, detail: string): Error {
+    countDrop(this.counters.dropped, code);
+    return new Error(`refused a frame (${code}): ${detail}`);
   }
 }

@@ -11,7 +11,7 @@ const body = z.strictObject({
 
 /** Seals a Secret's values for the client to sign: the API listens on loopback, so plain values stay on this machine. */
 export function registerSecretRoutes(app: FastifyInstance, box: SecretBox): void {
-  app.post('/v1/secrets/seal', { bodyLimit: 2 * 1024 * 1024 }, async (request, reply) => {
+  app.post('/v1/secrets/seal', async (request, reply) => {
     const parsed = body.safeParse(request.body);
     if (!parsed.success) return reply.code(400).send({ error: 'bad-request', detail: parsed.error.issues[0]?.message ?? 'invalid' });
     const { object, values } = parsed.data;

@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import { MAX_FRAME_BYTES } from '../protocol/limits.js';
 import type { MemberView } from '../protocol/swim/index.js';
 import { registerReplicaRoutes } from './api-replicas.js';
 import { registerRolloutRoutes } from './api-rollout.js';
@@ -53,7 +54,8 @@ export interface ApiContext {
 
 /** The node's JSON API. It listens on loopback by default: it is for the local operator and CLI. */
 export function createApi(context: ApiContext): FastifyInstance {
-  const app = Fastify({ logger: false });
+  // One frame bound for every body, as for gossip and anti-entropy (protocol/limits.ts).
+  const app = Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES });
   app.get('/v1/nodes', async () => context.swim.members().map(nodeJson));
   app.get('/v1/status', async () => ({
     id: context.swim.id,

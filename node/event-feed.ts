@@ -1,27 +1,29 @@
 import type { Libp2p, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
-import { z } from 'zod';
+import { decodeEventsAnswer, decodeEventsQuery, encodeEventsAnswer, encodeEventsQuery, MAX_EVENTS_QUERY_BYTES } from '../protocol/event-feed-codec.js';
+import { MAX_FRAME_BYTES } from '../protocol/limits.js';
 import { dialMember } from './dial-member.js';
 import type { EventLog, NodeEvent } from './event-log.js';
+import { readFrame } from './read-frame.js';
 import type { SwimService } from './swim-service.js';
 
 export const EVENTS_PROTOCOL = '/shoal/events/1.0.0';
-const MAX_FRAME_BYTES = 4 * 1024 * 1024;
 const ASK_TIMEOUT_MS = 3_000;
 
-const query = z.strictObject({ sinceMs: z.number().int().min(0) });
-const event = z.strictObject({ atMs: z.number(), node: z.string().max(128), kind: z.string().max(64), object: z.string().max(300), message: z.string().max(4096) });
-const answer = z.array(event).max(10_000);
-
-const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
-const parse = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(bytes));
+export interface EventFeedCounters {
+  /** Frames refused, by code: an asker's query (its stream is reset), or a member's answer (the member is left out). */
+  dropped: Record<string, number>;
+}
 
 /**
  * `shoal events` shows the cluster's events in order from any node: the node asked
  * gathers every live member's recent events over a stream and merges them by time.
- * A member that does not answer in time is left out, and said so.
+ * A member that does not answer in time, or answers with a bad frame, is left out,
+ * and said so.
  */
 export class EventFeed {
+  readonly counters: EventFeedCounters = { dropped: {} };
+
   constructor(
     private readonly host: Libp2p,
     private readonly swim: SwimService,
@@ -49,18 +51,21 @@ export class EventFeed {
     const stream = await dialMember(this.host, node, addrs, EVENTS_PROTOCOL, signal);
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES });
-      await lp.write(json({ sinceMs }), { signal });
-      return answer.parse(parse((await lp.read({ signal })).subarray()));
+      await lp.write(encodeEventsQuery({ sinceMs }), { signal });
+      const answer = await readFrame(lp, decodeEventsAnswer, this.counters.dropped, signal);
+      if (!answer.ok) throw new Error(`${node} answered with a bad frame (${answer.error.code}): ${answer.error.detail}`);
+      return answer.value;
     } finally {
       await stream.close().catch(() => stream.abort(new Error('closed')));
     }
   }
 
   private async serve(stream: Stream): Promise<void> {
-    const lp = lpStream(stream, { maxDataLength: 1024 });
+    const lp = lpStream(stream, { maxDataLength: MAX_EVENTS_QUERY_BYTES });
     try {
-      const { sinceMs } = query.parse(parse((await lp.read({ signal: AbortSignal.timeout(ASK_TIMEOUT_MS) })).subarray()));
-      await lp.write(json(this.events.list().filter((e) => e.atMs > sinceMs)));
+      const query = await readFrame(lp, decodeEventsQuery, this.counters.dropped, AbortSignal.timeout(ASK_TIMEOUT_MS));
+      if (!query.ok) throw new Error(`bad query (${query.error.code}): ${query.error.detail}`);
+      await lp.write(encodeEventsAnswer(this.events.list().filter((e) => e.atMs > query.value.sinceMs)));
       await stream.close();
     } catch (e) {
       stream.abort(e as Error);

@@ -1,24 +1,30 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
-import { z } from 'zod';
+import { MAX_FRAME_BYTES } from '../protocol/limits.js';
+import {
+  decodeExecOutput,
+  decodeReplicaHeader,
+  decodeReplicaRequest,
+  encodeExecOutput,
+  encodeReplicaHeader,
+  encodeReplicaRequest,
+  MAX_REQUEST_BYTES,
+  type ReplicaRequest,
+} from '../protocol/replica-access-codec.js';
 import type { ContainerRuntime, ExecResult, ReplicaOwner } from './agent/runtime.js';
 import { dialMember } from './dial-member.js';
 import { UserError } from './errors.js';
+import { readFrame } from './read-frame.js';
 import type { SchedulerService } from './scheduler-service.js';
 import type { SwimService } from './swim-service.js';
 
 export const REPLICA_PROTOCOL = '/shoal/replica/1.0.0';
-const MAX_REQUEST_BYTES = 64 * 1024;
-const MAX_CHUNK_BYTES = 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 10_000;
 
-const request = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('logs'), workload: z.string().max(300), slot: z.number().int().min(0), follow: z.boolean(), tail: z.number().int().min(0).optional(), sinceMs: z.number().int().min(0).optional() }),
-  z.strictObject({ op: z.literal('exec'), workload: z.string().max(300), slot: z.number().int().min(0), command: z.array(z.string().max(4096)).min(1).max(256), timeoutMs: z.number().int().min(1).max(3_600_000) }),
-]);
-type ReplicaRequest = z.infer<typeof request>;
-
-const json = (value: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify(value));
-const parse = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decode(bytes));
+export interface ReplicaAccessCounters {
+  /** Frames refused, by code: a request (answered with an error), or a header or exec result (the call fails). */
+  dropped: Record<string, number>;
+}
 
 /**
  * `shoal logs` and `shoal exec` from any node: the node asked finds where the slot runs
@@ -27,6 +33,8 @@ const parse = (bytes: Uint8Array): unknown => JSON.parse(new TextDecoder().decod
  * until the end (or the reader's abort), or one exec result.
  */
 export class ReplicaAccess {
+  readonly counters: ReplicaAccessCounters = { dropped: {} };
+
   constructor(
     private readonly host: Libp2p,
     private readonly runtime: ContainerRuntime,
@@ -62,7 +70,9 @@ export class ReplicaAccess {
     if (node === this.owner.node) return this.runtime.exec(await this.localId(workload, slot), command, timeoutMs);
     const signal = AbortSignal.timeout(timeoutMs + 5_000);
     const lp = await this.ask(node, { op: 'exec', workload, slot, command, timeoutMs }, signal);
-    return parse((await lp.read({ signal })).subarray()) as ExecResult;
+    const result = await readFrame(lp, decodeExecOutput, this.counters.dropped, signal);
+    if (!result.ok) throw new Error(`${node} answered with a bad exec result (${result.error.code}): ${result.error.detail}`);
+    return result.value;
   }
 
   private nodeOf(workload: string, slot: number): string {
@@ -81,10 +91,11 @@ export class ReplicaAccess {
   private async ask(node: string, body: ReplicaRequest, signal: AbortSignal) {
     const stream = await dialMember(this.host, node, this.swim.member(node)?.record.addrs ?? [], REPLICA_PROTOCOL, signal);
     signal.addEventListener('abort', () => stream.abort(new Error('the reader went away')), { once: true });
-    const lp = lpStream(stream, { maxDataLength: MAX_CHUNK_BYTES });
-    await lp.write(json(body), { signal });
-    const header = parse((await lp.read({ signal })).subarray()) as { error?: string };
-    if (header.error !== undefined) throw new UserError(`${node}: ${header.error}`);
+    const lp = lpStream(stream, { maxDataLength: MAX_FRAME_BYTES });
+    await lp.write(encodeReplicaRequest(body), { signal });
+    const header = await readFrame(lp, decodeReplicaHeader, this.counters.dropped, signal);
+    if (!header.ok) throw new Error(`${node} answered with a bad header (${header.error.code}): ${header.error.detail}`);
+    if (header.value.error !== undefined) throw new UserError(`${node}: ${header.value.error}`);
     return lp;
   }
 
@@ -92,23 +103,23 @@ export class ReplicaAccess {
     const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
     const abort = new AbortController();
     try {
-      const parsed = request.safeParse(parse((await lp.read({ signal: AbortSignal.timeout(10_000) })).subarray()));
-      if (!parsed.success) {
-        await lp.write(json({ error: `bad request: ${parsed.error.issues[0]?.message ?? 'invalid'}` }));
+      const parsed = await readFrame(lp, decodeReplicaRequest, this.counters.dropped, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
+      if (!parsed.ok) {
+        await lp.write(encodeReplicaHeader({ error: `bad request (${parsed.error.code}): ${parsed.error.detail}` }));
         return;
       }
-      const body = parsed.data;
+      const body = parsed.value;
       const id = await this.localId(body.workload, body.slot);
-      await lp.write(json({}));
+      await lp.write(encodeReplicaHeader({}));
       if (body.op === 'exec') {
-        await lp.write(json(await this.runtime.exec(id, body.command, body.timeoutMs)));
+        await lp.write(encodeExecOutput(await this.runtime.exec(id, body.command, body.timeoutMs)));
         return;
       }
       for await (const chunk of this.runtime.logs(id, { follow: body.follow, tail: body.tail, sinceMs: body.sinceMs, signal: abort.signal })) {
-        for (let at = 0; at < chunk.length; at += MAX_CHUNK_BYTES) await lp.write(chunk.subarray(at, at + MAX_CHUNK_BYTES));
+        for (let at = 0; at < chunk.length; at += MAX_FRAME_BYTES) await lp.write(chunk.subarray(at, at + MAX_FRAME_BYTES));
       }
     } catch (e) {
-      await lp.write(json({ error: (e as Error).message })).catch(() => undefined);
+      await lp.write(encodeReplicaHeader({ error: (e as Error).message })).catch(() => undefined);
     } finally {
       abort.abort();
       await stream.close().catch(() => stream.abort(new Error('closed')));

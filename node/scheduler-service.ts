@@ -3,7 +3,7 @@ import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
 import { placementField } from '../crdt/node-writes.js';
 import { createRandom } from '../protocol/random.js';
-import { decodeAnswers, encodeAnswers, MAX_ANSWERS_BYTES } from '../protocol/scheduler/codec.js';
+import { answerFrames, decodeAnswers, MAX_ANSWERS_BYTES } from '../protocol/scheduler/codec.js';
 import type { SchedulerConfig } from '../protocol/scheduler/config.js';
 import { clusterView, placementKey } from '../protocol/scheduler/from-document.js';
 import { needsMajorityEvidence } from '../protocol/scheduler/majority-evidence.js';
@@ -152,7 +152,7 @@ export class SchedulerService {
       if (effect.type === 'send') {
         const addrs = this.options.swim.member(effect.to)?.record.addrs ?? [];
         this.counters.answersSent += effect.answers.length;
-        void this.transport?.send(effect.to, addrs, encodeAnswers(effect.answers));
+        for (const frame of answerFrames(effect.answers)) void this.transport?.send(effect.to, addrs, frame);
       } else if (effect.type === 'claim') {
         const { epoch, collector: _collector, ...decision } = effect.claim;
         const ops = [{ key: placementKey(effect.workload, effect.index), set: { [placementField(epoch, this.options.swim.id)]: decision } }];

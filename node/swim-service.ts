@@ -33,7 +33,7 @@ export interface SwimServiceOptions {
  * transport. All protocol decisions stay in protocol/swim; this only carries effects out.
  */
 export class SwimService {
-  readonly counters: SwimServiceCounters = { received: 0, sent: 0, dropped: { oversized: 0, malformed: 0, version: 0, invalid: 0 } };
+  readonly counters: SwimServiceCounters = { received: 0, sent: 0, dropped: { oversized: 0, malformed: 0, 'too-deep': 0, version: 0, invalid: 0 } };
   private readonly machine: SwimMachine;
   private readonly timers = new Set<NodeJS.Timeout>();
   private transport: SwimTransport | undefined;

@@ -15,6 +15,11 @@ export interface SwimTransportCounters {
   droppedOversized: number;
   /** Inbound streams that did not carry one whole frame in time. */
   droppedMalformed: number;
+  /**
+   * Frames whose handler threw. Decoders return what they refuse as a value, counted by
+   * the receiver, so each of these is a bug to look into, not a peer's doing.
+   */
+  handlerFailures: number;
 }
 
 export interface SwimTransport {
@@ -51,7 +56,7 @@ const MAX_STREAMS = 256;
  * messages per second per node, 1 ms each is noise.
  */
 export async function createSwimTransport(host: Libp2p, options: SwimTransportOptions): Promise<SwimTransport> {
-  const counters: SwimTransportCounters = { sent: 0, received: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0 };
+  const counters: SwimTransportCounters = { sent: 0, received: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0, handlerFailures: 0 };
   const timeoutMs = options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
   const protocol = options.protocol ?? SWIM_PROTOCOL;
   // One controller per operation, so stop() can cancel what is in flight. Not
@@ -90,8 +95,8 @@ export async function createSwimTransport(host: Libp2p, options: SwimTransportOp
     try {
       options.onFrame(connection.remotePeer.toString(), frame);
     } catch {
-      // The receiver's decoder counts what it refuses; a throw here must not reset a
-      // stream whose frame was delivered.
+      // Counted, not rethrown: a throw here must not reset a stream whose frame was delivered.
+      counters.handlerFailures++;
     }
   };
   await host.handle(protocol, receive, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS });

@@ -1,10 +1,12 @@
 import { z } from 'zod';
-import { err, ok, type Result } from '../result.js';
+import { decodeJson, type JsonDecodeError } from '../json-decode.js';
+import { MAX_FRAME_BYTES } from '../limits.js';
+import { ok, type Result } from '../result.js';
 import type { Answer } from './scheduler.js';
 
-/** Answers travel in batches: one message per collector per tick, however many auctions are open. */
+/** Answers travel in batches: one per collector per tick, however many auctions are open, in as many frames as it needs. */
 export const ANSWERS_VERSION = 1;
-export const MAX_ANSWERS_BYTES = 512 * 1024;
+export const MAX_ANSWERS_BYTES = MAX_FRAME_BYTES;
 export const MAX_ANSWERS = 5_000;
 
 const HEX32 = /^[0-9a-f]{32}$/;
@@ -19,27 +21,33 @@ const decline = z.strictObject({
 });
 const batch = z.strictObject({ v: z.literal(ANSWERS_VERSION), answers: z.array(z.union([bid, decline])).max(MAX_ANSWERS) });
 
-export interface AnswersDecodeError {
-  code: 'oversized' | 'malformed' | 'invalid';
-  detail: string;
+const utf8 = new TextEncoder();
+
+export const encodeAnswers = (answers: readonly Answer[]): Uint8Array => utf8.encode(JSON.stringify({ v: ANSWERS_VERSION, answers }));
+
+/** What a frame adds around its answers, `{"v":1,"answers":[]}`; each answer is counted with a comma after it. */
+const ENVELOPE_BYTES = 20;
+
+/** A batch in frames of at most MAX_ANSWERS_BYTES and MAX_ANSWERS answers each. */
+export function answerFrames(answers: readonly Answer[]): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  let current: Answer[] = [];
+  let bytes = ENVELOPE_BYTES;
+  for (const answer of answers) {
+    const size = utf8.encode(JSON.stringify(answer)).length + 1;
+    if (current.length > 0 && (current.length >= MAX_ANSWERS || bytes + size > MAX_ANSWERS_BYTES)) {
+      frames.push(encodeAnswers(current));
+      current = [];
+      bytes = ENVELOPE_BYTES;
+    }
+    current.push(answer);
+    bytes += size;
+  }
+  frames.push(encodeAnswers(current));
+  return frames;
 }
 
-export const encodeAnswers = (answers: readonly Answer[]): Uint8Array => new TextEncoder().encode(JSON.stringify({ v: ANSWERS_VERSION, answers }));
-
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-export function decodeAnswers(bytes: Uint8Array): Result<Answer[], AnswersDecodeError> {
-  if (bytes.length > MAX_ANSWERS_BYTES) return err({ code: 'oversized', detail: `${bytes.length} bytes` });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(utf8.decode(bytes));
-  } catch {
-    return err({ code: 'malformed', detail: 'not UTF-8 JSON' });
-  }
-  const result = batch.safeParse(parsed);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    return err({ code: 'invalid', detail: `${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}` });
-  }
-  return ok(result.data.answers);
+export function decodeAnswers(bytes: Uint8Array): Result<Answer[], JsonDecodeError> {
+  const decoded = decodeJson(bytes, batch);
+  return decoded.ok ? ok(decoded.value.answers) : decoded;
 }

@@ -1,3 +1,5 @@
+import { parseJsonBytes } from '../json-bytes.js';
+import { MAX_NESTING_DEPTH } from '../limits.js';
 import { err, ok, type Result } from '../result.js';
 import { STATE_CODES, type MemberRecord } from './member.js';
 import { SWIM_WIRE_VERSION, type SwimMessage, type SyncEntry, type Update } from './messages.js';
@@ -14,7 +16,7 @@ import { SWIM_WIRE_VERSION, type SwimMessage, type SyncEntry, type Update } from
 
 const utf8 = new TextEncoder();
 
-export type DecodeErrorCode = 'oversized' | 'malformed' | 'version' | 'invalid';
+export type DecodeErrorCode = 'oversized' | 'malformed' | 'too-deep' | 'version' | 'invalid';
 
 export interface DecodeError {
   code: DecodeErrorCode;
@@ -215,22 +217,21 @@ function message(m: Record<string, unknown>): SwimMessage {
   }
 }
 
-const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
-
-/** Validates everything: a message that passes cannot put a malformed member into the table. */
+/**
+ * Validates everything: a message that passes cannot put a malformed member into the
+ * table. A sync carries the whole member table, so its bound is the configured
+ * maxSyncBytes rather than one frame; every other message is held to maxMessageBytes.
+ */
 export function decode(bytes: Uint8Array, limits: CodecLimits): Result<SwimMessage, DecodeError> {
-  if (bytes.length > limits.maxSyncBytes) return err({ code: 'oversized', detail: `${bytes.length} bytes` });
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(utf8Decoder.decode(bytes));
-  } catch {
-    return err({ code: 'malformed', detail: 'not UTF-8 JSON' });
-  }
+  const json = parseJsonBytes(bytes, { maxBytes: limits.maxSyncBytes, maxDepth: MAX_NESTING_DEPTH });
+  if (!json.ok) return json;
+  const parsed = json.value;
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     return err({ code: 'malformed', detail: 'not an object' });
   }
   const envelope = parsed as Record<string, unknown>;
-  if (envelope.v !== SWIM_WIRE_VERSION) return err({ code: 'version', detail: `version ${String(envelope.v)}` });
+  // Not String(v): a peer's object can carry a toString that throws.
+  if (envelope.v !== SWIM_WIRE_VERSION) return err({ code: 'version', detail: `version ${typeof envelope.v === 'number' ? envelope.v : typeof envelope.v}` });
   if (envelope.t !== 'sync' && bytes.length > limits.maxMessageBytes) {
     return err({ code: 'oversized', detail: `${bytes.length} bytes` });
   }

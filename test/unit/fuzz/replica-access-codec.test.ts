@@ -1,0 +1,48 @@
+import fc from 'fast-check';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { MAX_FRAME_BYTES } from '../../../protocol/limits.js';
+import {
+  decodeExecOutput,
+  decodeReplicaHeader,
+  decodeReplicaRequest,
+  encodeExecOutput,
+  encodeReplicaHeader,
+  encodeReplicaRequest,
+  type ReplicaRequest,
+} from '../../../protocol/replica-access-codec.js';
+import { fuzz } from './mutate.js';
+
+const CODES = ['oversized', 'malformed', 'too-deep', 'invalid'];
+const workload = fc.constantFrom('Workload/default/web', 'Workload/prod/db-1');
+
+const request: fc.Arbitrary<ReplicaRequest> = fc.oneof(
+  fc.record(
+    { op: fc.constant('logs' as const), workload, slot: fc.nat(), follow: fc.boolean(), tail: fc.nat(), sinceMs: fc.nat() },
+    { requiredKeys: ['op', 'workload', 'slot', 'follow'] },
+  ),
+  fc.record({ op: fc.constant('exec' as const), workload, slot: fc.nat(), command: fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 4 }), timeoutMs: fc.integer({ min: 1, max: 3_600_000 }) }),
+);
+
+fuzz(test, 'decodeReplicaRequest', { decode: decodeReplicaRequest, encode: encodeReplicaRequest, codes: CODES }, request);
+fuzz(test, 'decodeReplicaHeader', { decode: decodeReplicaHeader, encode: encodeReplicaHeader, codes: CODES }, fc.record({ error: fc.string({ maxLength: 200 }) }, { requiredKeys: [] }), 256);
+fuzz(test, 'decodeExecOutput', { decode: decodeExecOutput, encode: encodeExecOutput, codes: CODES }, fc.record({ exitCode: fc.integer({ min: -1, max: 255 }), stdout: fc.string(), stderr: fc.string() }));
+
+test('an exec result larger than a frame keeps the end of its output and fits', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 2 * MAX_FRAME_BYTES }), fc.integer({ min: 0, max: 2 * MAX_FRAME_BYTES }), fc.constantFrom('x', '\u0001', 'é'), (out, err, char) => {
+      const result = { exitCode: 1, stdout: `${char.repeat(out)}END`, stderr: char.repeat(err) };
+      const bytes = encodeExecOutput(result);
+      assert.ok(bytes.length <= MAX_FRAME_BYTES);
+      const decoded = decodeExecOutput(bytes);
+      assert.ok(decoded.ok && decoded.value.stdout.endsWith('END') && result.stderr.endsWith(decoded.value.stderr));
+    }),
+    { numRuns: 30 },
+  );
+});
+
+test('an error longer than an asker takes is cut, not refused', () => {
+  assert.ok(decodeReplicaHeader(encodeReplicaHeader({ error: 'e'.repeat(100_000) })).ok);
+});
+
+test.run();
