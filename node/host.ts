@@ -1,21 +1,22 @@
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
-import { gossipsub, type GossipSub } from '@libp2p/gossipsub';
+import { gossipsub, type GossipSub, type GossipSubComponents } from '@libp2p/gossipsub';
 import { identify, type Identify } from '@libp2p/identify';
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface';
 import { kadDHT, removePublicAddressesMapper, type KadDHT } from '@libp2p/kad-dht';
 import { ping, type Ping } from '@libp2p/ping';
-import { preSharedKey } from '@libp2p/pnet';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
 import { BlockList, isIP } from 'node:net';
 import { UserError } from './errors.js';
+import { privateNetwork } from './private-network.js';
+import { stateScoreParams, stateScoreThresholds } from './gossip-scoring.js';
 
 export interface HostOptions {
   privateKey: PrivateKey;
   /** The cluster's private-network key (swarm.key bytes): peers without it cannot connect. */
   psk: Uint8Array;
-  /** Scopes the DHT protocol, so two clusters never share routing tables. */
+  /** Scopes the DHT protocol and names the state topic that gossipsub scores. */
   clusterId: string;
   /** Multiaddrs, e.g. /ip4/0.0.0.0/tcp/4001. */
   listen: string[];
@@ -41,12 +42,21 @@ export const loopbackTrust = {
   colocationWhitelist: ['127.0.0.0/8', '::1'],
 } as const satisfies Pick<HostOptions, 'trustedNetworks' | 'colocationWhitelist'>;
 
+/** The gossipsub topic that carries a cluster's signed state deltas. */
+export const stateTopic = (clusterId: string): string => `/shoal/${clusterId}/deltas/1`;
+
+/**
+ * The router gossipsub builds also answers getScore, which its exported interface
+ * omits; a node reads it to tell whether a peer is graylisted.
+ */
+export type ScoredGossipSub = GossipSub & { getScore(peerId: string): number };
+
 // A type alias, not an interface: Libp2p's ServiceMap needs the implicit index signature.
 export type HostServices = {
   identify: Identify;
   ping: Ping;
   dht: KadDHT;
-  pubsub: GossipSub;
+  pubsub: ScoredGossipSub;
 };
 
 export type Host = Libp2p<HostServices>;
@@ -60,7 +70,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionProtector: preSharedKey({ psk: options.psk }),
+    connectionProtector: privateNetwork(options.psk),
     connectionManager: { allow: trusted.map(({ family, address, prefix }) => `/${family === 'ipv4' ? 'ip4' : 'ip6'}/${address}/ipcidr/${prefix}`) },
     ...(options.connectionGater ? { connectionGater: options.connectionGater } : {}),
     services: {
@@ -71,15 +81,28 @@ export async function createHost(options: HostOptions): Promise<Host> {
         clientMode: false,
         peerInfoMapper: removePublicAddressesMapper,
       }),
-      pubsub: gossipsub({
-        // A write is stored locally and repaired by anti-entropy, so publishing while
-        // alone is normal, not an error.
-        allowPublishToZeroTopicPeers: true,
-        scoreParams: { IPColocationFactorWhitelist: new NetworkSet(colocation) },
-      }),
+      pubsub: withScore(
+        gossipsub({
+          // A write is stored locally and repaired by anti-entropy, so publishing while
+          // alone is normal, not an error.
+          allowPublishToZeroTopicPeers: true,
+          scoreParams: stateScoreParams(stateTopic(options.clusterId), new NetworkSet(colocation)),
+          scoreThresholds: stateScoreThresholds,
+        }),
+      ),
     },
   });
 }
+
+function withScore(factory: (components: GossipSubComponents) => GossipSub): (components: GossipSubComponents) => ScoredGossipSub {
+  return (components) => {
+    const router = factory(components);
+    if (!hasScore(router)) throw new Error('this @libp2p/gossipsub has no getScore');
+    return router;
+  };
+}
+
+const hasScore = (router: GossipSub): router is ScoredGossipSub => 'getScore' in router && typeof router.getScore === 'function';
 
 interface Network {
   family: 'ipv4' | 'ipv6';
