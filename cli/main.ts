@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { defaultQuota } from '../protocol/quota/author-quota.js';
 import { defaultDataDir } from '../node/data-dir.js';
 import { UserError } from '../node/errors.js';
 import { defaultOperatorKeyPath } from '../node/operator-key.js';
@@ -38,6 +39,7 @@ program
   .option('--join-timeout <seconds>', 'give up if no seed answers in this time; 0 waits forever', '60')
   .addOption(new Option('--enable-fault-injection', 'serve /v1/faults to partition this node (tests and testnets)').default(false))
   .addOption(new Option('--runtime <runtime>', 'where replicas run: a Docker engine (DOCKER_HOST or the default socket), plain processes, or auto').choices(['auto', 'docker', 'process']).default('auto'))
+  .option('--write-quota <rate/burst>', 'deltas one key may write through this node: per second, and in one burst', `${defaultQuota().deltasPerSecond}/${defaultQuota().burstDeltas}`)
   .action(async (opts) => {
     const { start } = await import('./commands/start.js');
     const listen = opts.listen.length > 0 ? opts.listen : [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`];
@@ -226,6 +228,18 @@ for (const [action, description] of nodeFlagCommands) {
     },
   );
 }
+
+const node = program.command('node').description('nodes as members of the cluster');
+apiOptions(
+  node
+    .command('remove')
+    .description('revoke NODE: nothing it signs from now on counts, and it cannot be admitted again under that identity')
+    .argument('<node>', 'a node id, or a unique suffix of one')
+    .addOption(keyOption()),
+).action(async (id: string, opts: { key: string; dataDir: string; api?: string }) => {
+  const { removeNode } = await import('./commands/revoke.js');
+  await removeNode({ node: id, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+});
 
 const { addTestnetCommands } = await import('./commands/testnet.js');
 addTestnetCommands(program.command('testnet').description('a testnet of Shoal nodes in Docker containers on this host, and faults to apply to them'));

@@ -19,6 +19,13 @@ export interface DeltaBody {
   author: string;
   /** Per author, counting from 1: two different deltas under one number are an equivocation. */
   seq: number;
+  /**
+   * The author's latest deltas the writer knew of (its heads), so an author's deltas form
+   * a hash chain, a DAG where one key writes from two places at once. A revocation pins
+   * heads, and with them exactly the deltas it counted: none can be added behind them
+   * later, whatever stamp it carries. Absent on an author's first delta.
+   */
+  prev?: string[];
   hlc: Hlc;
   ops: Op[];
 }

@@ -1,4 +1,4 @@
-import type { Delta } from './delta.js';
+import type { Delta, Op } from './delta.js';
 import { stampOf } from './delta.js';
 import { compareHlc, type Hlc } from './hlc.js';
 import type { Json } from './json.js';
@@ -31,15 +31,23 @@ export class ClusterDocument {
   apply(delta: Delta): string[] {
     const stamp = stampOf(delta);
     const changed: string[] = [];
-    for (const op of delta.body.ops) {
-      let state = this.objects.get(op.key);
-      if (state === undefined) {
-        state = { fields: new Map(), tombstone: undefined };
-        this.objects.set(op.key, state);
-      }
-      if ((('delete' in op) ? bury(state, stamp) : write(state, op.set, stamp)) && !changed.includes(op.key)) changed.push(op.key);
-    }
+    for (const op of delta.body.ops) if (this.applyOp(op, stamp) && !changed.includes(op.key)) changed.push(op.key);
     return changed;
+  }
+
+  /** Merges one op written at `stamp`; true when it changed a register or the tombstone. */
+  applyOp(op: Op, stamp: Stamp): boolean {
+    let state = this.objects.get(op.key);
+    if (state === undefined) {
+      state = { fields: new Map(), tombstone: undefined };
+      this.objects.set(op.key, state);
+    }
+    return 'delete' in op ? bury(state, stamp) : write(state, op.set, stamp);
+  }
+
+  /** Forgets an object, so it can be folded again from the ops that count now. */
+  reset(key: string): void {
+    this.objects.delete(key);
   }
 
   get(key: string): ObjectValue | undefined {

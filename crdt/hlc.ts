@@ -8,10 +8,17 @@ export interface Hlc {
 
 export const compareHlc = (a: Hlc, b: Hlc): number => a.wallMs - b.wallMs || a.counter - b.counter;
 
-export interface ClockSkewError {
-  code: 'clock-ahead';
-  aheadMs: number;
-}
+/**
+ * The largest counter a reading may carry. A counter grows only while the physical clock
+ * is behind the latest wall time seen, one step per event: a million events inside one
+ * millisecond of lag is far past any real cluster, and far below what the delta schema
+ * admits, so a clock that reaches it rolls over to the next millisecond instead (a
+ * counter at the schema's limit would make every later write unencodable), and a
+ * remote reading above it is refused rather than dragging every clock up to it.
+ */
+export const MAX_HLC_COUNTER = 1 << 20;
+
+export type ClockError = { code: 'clock-ahead'; aheadMs: number } | { code: 'clock-counter'; counter: number };
 
 /**
  * Kulkarni et al.'s hybrid logical clock, with a bound on how far ahead of the local
@@ -26,26 +33,31 @@ export class HybridClock {
   /** A reading for a local event at physical time `physicalMs`. */
   now(physicalMs: number): Hlc {
     if (physicalMs > this.last.wallMs) this.last = { wallMs: physicalMs, counter: 0 };
-    else this.last = { wallMs: this.last.wallMs, counter: this.last.counter + 1 };
+    else this.last = rollOver({ wallMs: this.last.wallMs, counter: this.last.counter + 1 });
     return this.last;
   }
 
   /** Folds in a remote reading, or refuses it when it runs too far ahead of `physicalMs`. */
-  observe(remote: Hlc, physicalMs: number): Result<void, ClockSkewError> {
-    const aheadMs = remote.wallMs - physicalMs;
-    if (aheadMs > this.maxAheadMs) return err({ code: 'clock-ahead', aheadMs });
+  observe(remote: Hlc, physicalMs: number): Result<void, ClockError> {
+    const checked = this.check(remote, physicalMs);
+    if (!checked.ok) return checked;
     const wallMs = Math.max(this.last.wallMs, remote.wallMs, physicalMs);
     let counter = 0;
     if (wallMs === this.last.wallMs && wallMs === remote.wallMs) counter = Math.max(this.last.counter, remote.counter) + 1;
     else if (wallMs === this.last.wallMs) counter = this.last.counter + 1;
     else if (wallMs === remote.wallMs) counter = remote.counter + 1;
-    this.last = { wallMs, counter };
+    this.last = rollOver({ wallMs, counter });
     return ok(undefined);
   }
 
-  /** Refuses a reading too far ahead without changing the clock. */
-  check(remote: Hlc, physicalMs: number): Result<void, ClockSkewError> {
+  /** Refuses a reading too far ahead, or with a counter past the bound, without changing the clock. */
+  check(remote: Hlc, physicalMs: number): Result<void, ClockError> {
     const aheadMs = remote.wallMs - physicalMs;
-    return aheadMs > this.maxAheadMs ? err({ code: 'clock-ahead', aheadMs }) : ok(undefined);
+    if (aheadMs > this.maxAheadMs) return err({ code: 'clock-ahead', aheadMs });
+    if (remote.counter > MAX_HLC_COUNTER) return err({ code: 'clock-counter', counter: remote.counter });
+    return ok(undefined);
   }
 }
+
+/** Past the counter bound the reading moves to the next millisecond: still after every earlier one. */
+const rollOver = (reading: Hlc): Hlc => (reading.counter > MAX_HLC_COUNTER ? { wallMs: reading.wallMs + 1, counter: 0 } : reading);

@@ -1,10 +1,21 @@
 export { answerQuery, compareAnswer, firstQuery, type Comparison, type DigestAnswer, type DigestEntry, type DigestQuery } from './anti-entropy.js';
-export { decodeDelta, encodeDelta, MAX_DELTA_BYTES, OBJECT_KEY, parseDelta, type DeltaDecodeError } from './delta-codec.js';
+export {
+  AUTHORITY_NAMESPACE,
+  isAuthorityKey,
+  NODE_KIND,
+  nodeKey,
+  OPERATOR_KIND,
+  OPERATOR_NAMESPACE,
+  operatorKey,
+  REVOCATION_KIND,
+  revocationKey,
+  type Genesis,
+} from './authority.js';
+export { decodeDelta, encodeDelta, MAX_DELTA_BYTES, MAX_PREV, OBJECT_KEY, parseDelta, type DeltaDecodeError } from './delta-codec.js';
 export { deltaId, nobleVerifier, operatorPublicKey, signDelta, stampOf, verifyDelta, type Delta, type DeltaBody, type Op, type SignatureVerifier } from './delta.js';
 export { DeltaDigest, type PrefixSummary } from './digest.js';
 export { ClusterDocument, type ObjectValue } from './document.js';
-export { compareHlc, HybridClock, type Hlc } from './hlc.js';
+export { compareHlc, HybridClock, MAX_HLC_COUNTER, type Hlc } from './hlc.js';
 export { canonicalJson, type Json } from './json.js';
-export { OPERATOR_KIND, OPERATOR_NAMESPACE, operatorKey } from './operators.js';
-export { defaultReplicaOptions, Replica, type Accepted, type Equivocation, type Genesis, type Rejection, type ReplicaOptions } from './replica.js';
+export { defaultReplicaOptions, Replica, type Accepted, type Equivocation, type Rejection, type RejectCode, type ReplicaOptions } from './replica.js';
 export { compareStamp, type Stamp } from './stamp.js';

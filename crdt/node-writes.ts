@@ -1,21 +1,36 @@
 import { peerIdOfPublicKey } from '../protocol/identity/peer-id.js';
-import type { Delta } from './delta.js';
+import type { Delta, Op } from './delta.js';
+import type { ClusterDocument, ObjectValue } from './document.js';
+import type { Json } from './json.js';
 
 /**
- * Nodes write too: the scheduler's placement decisions and each replica's status. A
- * node signs with its own identity key, not an operator's, and may write only about
- * itself: in a Placement object, fields `e<epoch>.<its peer id>` (its decision as an
- * auction's collector); in a Status object, the field `<its peer id>`; in a Rollout
- * object, fields `failed.<spec version>.<its peer id>` (a revision that could not get
- * ready on it). It may delete nothing. Holding the cluster key is what makes a process a node, so this bounds
- * what a compromised node can claim to others, not whether it can write.
+ * Nodes write too: the scheduler's placement decisions, each replica's status, and
+ * rollout failure marks. A node signs with its own identity key and counts only once
+ * admitted (see authority.ts); then it may write only what its role needs:
+ * - in `Placement/<slot>`, fields `e<epoch>.<its peer id>` (its decision as an auction's
+ *   collector), for a workload that exists, at an epoch at most one past the slot's
+ *   latest counted decision;
+ * - in `Status/<slot>`, the field `<its peer id>`, for a slot a counted decision placed on it;
+ * - in `Rollout/<ns>/<name>`, fields `failed.<spec version>.<its peer id>` naming a slot
+ *   of that workload placed on it.
+ * It may delete nothing. The shape is checked before a delta is stored; the rest depends
+ * on the document, so it is judged when the document changes, the same way everywhere.
  */
 export const PLACEMENT_KIND = 'Placement';
 export const STATUS_KIND = 'Status';
 export const ROLLOUT_KIND = 'Rollout';
+const WORKLOAD_KINDS = ['Workload', 'Job', 'CronJob'];
 
 const EPOCH_FIELD = /^e(\d{1,9})\.(.+)$/;
 const ROLLOUT_FAILURE_FIELD = /^failed\.([0-9a-f]{12})\.(.+)$/;
+
+/** `e<epoch>.<node>` for a collector's decision in a Placement object. */
+export const placementField = (epoch: number, node: string): string => `e${epoch}.${node}`;
+
+export function parsePlacementField(field: string): { epoch: number; node: string } | undefined {
+  const match = EPOCH_FIELD.exec(field);
+  return match === null ? undefined : { epoch: Number(match[1]), node: match[2] as string };
+}
 
 /** `failed.<spec version>.<node>` in a Rollout object: the node saw that revision fail. */
 export const rolloutFailureField = (specVersion: string, node: string): string => `failed.${specVersion}.${node}`;
@@ -25,11 +40,48 @@ export function parseRolloutFailureField(field: string): { specVersion: string; 
   return match === null ? undefined : { specVersion: match[1] as string, node: match[2] as string };
 }
 
-export class NodeWritePolicy {
+const SLOT_KINDS: Record<string, string> = { '': 'Workload', j: 'Job', c: 'CronJob' };
+const SLOT_PREFIXES: Record<string, string> = { Workload: '', Job: 'j', CronJob: 'c' };
+
+/**
+ * `Placement/<ns>/<name>.<index>` and `Status/<ns>/<name>.<index>` belong to slot
+ * `Workload/<ns>/<name>#<index>`; a Job's are `<name>.j<index>` and a CronJob's
+ * `<name>.c<tick>`, so objects of one name and different kinds never share them.
+ */
+export function slotOfObject(key: string): { workload: string; index: number } | undefined {
+  const [, namespace, name] = key.split('/');
+  const dot = name?.lastIndexOf('.') ?? -1;
+  if (namespace === undefined || name === undefined || dot <= 0) return undefined;
+  const suffix = /^([jc]?)(\d+)$/.exec(name.slice(dot + 1));
+  if (suffix === null) return undefined;
+  return { workload: `${SLOT_KINDS[suffix[1] as string]}/${namespace}/${name.slice(0, dot)}`, index: Number(suffix[2]) };
+}
+
+export const slotObjectName = (workload: string, index: number): string => {
+  const [kind = 'Workload', namespace, name] = workload.split('/');
+  return `${namespace}/${name}.${SLOT_PREFIXES[kind] ?? ''}${index}`;
+};
+
+export const placementKey = (workload: string, index: number): string => `${PLACEMENT_KIND}/${slotObjectName(workload, index)}`;
+export const statusKey = (workload: string, index: number): string => `${STATUS_KIND}/${slotObjectName(workload, index)}`;
+
+const kindOf = (key: string): string => key.slice(0, key.indexOf('/'));
+
+/** The workload an object written by nodes belongs to, or undefined where it belongs to none. */
+export function workloadOfNodeObject(key: string): string | undefined {
+  const kind = kindOf(key);
+  if (kind === PLACEMENT_KIND || kind === STATUS_KIND) return slotOfObject(key)?.workload;
+  if (kind === ROLLOUT_KIND) return `Workload/${key.slice(kind.length + 1)}`;
+  return undefined;
+}
+
+export const isWorkloadKey = (key: string): boolean => WORKLOAD_KINDS.includes(kindOf(key));
+
+/** Peer ids of Ed25519 keys, cached: every node write needs its author's. */
+export class PeerIds {
   private readonly ids = new Map<string, string | undefined>();
 
-  /** The node id an author key stands for, or undefined where it is no Ed25519 key. */
-  nodeIdOf(author: string): string | undefined {
+  of(author: string): string | undefined {
     if (!this.ids.has(author)) {
       let id: string | undefined;
       try {
@@ -41,26 +93,70 @@ export class NodeWritePolicy {
     }
     return this.ids.get(author);
   }
-
-  allows(delta: Delta): boolean {
-    const node = this.nodeIdOf(delta.body.author);
-    if (node === undefined) return false;
-    return delta.body.ops.every((op) => {
-      if ('delete' in op) return false;
-      const kind = op.key.slice(0, op.key.indexOf('/'));
-      const fields = Object.keys(op.set);
-      if (kind === PLACEMENT_KIND) return fields.every((f) => EPOCH_FIELD.exec(f)?.[2] === node);
-      if (kind === STATUS_KIND) return fields.every((f) => f === node);
-      if (kind === ROLLOUT_KIND) return fields.every((f) => ROLLOUT_FAILURE_FIELD.exec(f)?.[2] === node);
-      return false;
-    });
-  }
 }
 
-/** `e<epoch>.<node>` for a collector's decision in a Placement object. */
-export const placementField = (epoch: number, node: string): string => `e${epoch}.${node}`;
+/** Whether each op of a node's delta has the shape its role allows: checked before the delta is stored. */
+export function nodeWriteShapeAllowed(delta: Delta, node: string): boolean {
+  return delta.body.ops.every((op) => {
+    if ('delete' in op) return false;
+    const kind = kindOf(op.key);
+    const fields = Object.keys(op.set);
+    if (fields.length === 0 || workloadOfNodeObject(op.key) === undefined) return false;
+    if (kind === PLACEMENT_KIND) return fields.every((f) => parsePlacementField(f)?.node === node);
+    if (kind === STATUS_KIND) return fields.every((f) => f === node);
+    if (kind === ROLLOUT_KIND) return fields.every((f) => parseRolloutFailureField(f)?.node === node && slotOf(op.set[f]) !== undefined);
+    return false;
+  });
+}
 
-export function parsePlacementField(field: string): { epoch: number; node: string } | undefined {
-  const match = EPOCH_FIELD.exec(field);
-  return match === null ? undefined : { epoch: Number(match[1]), node: match[2] as string };
+const slotOf = (value: Json | undefined): number | undefined => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const slot = value.slot;
+  return typeof slot === 'number' && Number.isInteger(slot) && slot >= 0 ? slot : undefined;
+};
+
+const claimWinner = (value: Json | undefined): string | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && typeof value.winner === 'string' ? value.winner : undefined;
+
+/** The highest epoch among the decisions a Placement object shows (0 for none). */
+export function latestEpoch(fields: ObjectValue | undefined): number {
+  let max = 0;
+  for (const field of Object.keys(fields ?? {})) max = Math.max(max, parsePlacementField(field)?.epoch ?? 0);
+  return max;
+}
+
+/** Whether a Placement object holds a decision that made `node` the winner. */
+export function placedOn(fields: ObjectValue | undefined, node: string): boolean {
+  for (const [field, value] of Object.entries(fields ?? {})) if (parsePlacementField(field) !== undefined && claimWinner(value) === node) return true;
+  return false;
+}
+
+/**
+ * Whether a node's op counts against the document as it stands. Placement epochs are
+ * judged by the caller in epoch order (see Replica.recount), since one decision can
+ * make the next one's epoch valid.
+ */
+export function nodeOpCounts(document: ClusterDocument, op: Op, node: string): boolean {
+  if ('delete' in op) return false;
+  const kind = kindOf(op.key);
+  const workload = workloadOfNodeObject(op.key);
+  if (workload === undefined) return false;
+  if (kind === PLACEMENT_KIND) {
+    const limit = latestEpoch(document.get(op.key)) + 1;
+    return document.get(workload) !== undefined && Object.keys(op.set).every((f) => (parsePlacementField(f)?.epoch ?? Infinity) <= limit);
+  }
+  if (kind === STATUS_KIND) return placedOn(document.get(`${PLACEMENT_KIND}/${op.key.slice(kind.length + 1)}`), node);
+  if (kind === ROLLOUT_KIND) {
+    return Object.values(op.set).every((value) => {
+      const slot = slotOf(value);
+      return slot !== undefined && placedOn(document.get(placementKey(workload, slot)), node);
+    });
+  }
+  return false;
+}
+
+/** Epoch of a node's Placement op, for judging a slot's decisions in order. */
+export function opEpoch(op: Op): number {
+  if ('delete' in op) return 0;
+  return Math.max(0, ...Object.keys(op.set).map((f) => parsePlacementField(f)?.epoch ?? 0));
 }

@@ -1,17 +1,26 @@
 import { err, ok, type Result } from '../protocol/result.js';
-import { stampOf, verifyDelta, type Delta, type SignatureVerifier } from './delta.js';
+import { Authority, AUTHORITY_NAMESPACE, NODE_KIND, nodeKey, touchesAuthority, type Genesis } from './authority.js';
+import { AuthorChains } from './chain.js';
+import { stampOf, verifyDelta, type Delta, type Op, type SignatureVerifier } from './delta.js';
 import { DeltaDigest } from './digest.js';
 import { ClusterDocument } from './document.js';
 import { HybridClock, type Hlc } from './hlc.js';
-import { NodeWritePolicy } from './node-writes.js';
-import { OperatorRegistry } from './operators.js';
+import {
+  isWorkloadKey,
+  nodeOpCounts,
+  nodeWriteShapeAllowed,
+  opEpoch,
+  PeerIds,
+  PLACEMENT_KIND,
+  ROLLOUT_KIND,
+  slotOfObject,
+  STATUS_KIND,
+  statusKey,
+  workloadOfNodeObject,
+} from './node-writes.js';
 import { compareStamp } from './stamp.js';
 
-/** Fixed at `shoal init`: the cluster's id and the operators who may write from the start. */
-export interface Genesis {
-  cluster: string;
-  operators: string[];
-}
+export type { Genesis } from './authority.js';
 
 export interface ReplicaOptions {
   verifier?: SignatureVerifier;
@@ -23,7 +32,18 @@ export interface ReplicaOptions {
 
 export const defaultReplicaOptions = (): ReplicaOptions => ({ maxClockAheadMs: 60_000, horizonMs: 7 * 24 * 3600_000 });
 
-export type RejectCode = 'duplicate' | 'wrong-cluster' | 'bad-signature' | 'bad-id' | 'unknown-author' | 'not-an-operator' | 'clock-ahead' | 'too-old';
+export type RejectCode =
+  | 'duplicate'
+  | 'wrong-cluster'
+  | 'bad-signature'
+  | 'bad-id'
+  | 'unknown-author'
+  | 'not-an-operator'
+  | 'not-allowed'
+  | 'revoked'
+  | 'clock-ahead'
+  | 'clock-counter'
+  | 'too-old';
 
 export interface Rejection {
   code: RejectCode;
@@ -44,26 +64,42 @@ export interface Accepted {
 
 const MAX_EQUIVOCATIONS = 100;
 
+/** Admitting joiners is the one authority write a node makes, and never of itself. */
+const admitsOthers = (delta: Delta): boolean =>
+  delta.body.ops.every((op) => 'set' in op && op.key.startsWith(`${NODE_KIND}/${AUTHORITY_NAMESPACE}/`) && op.key !== nodeKey(delta.body.author));
+
+type Role = 'operator' | 'node';
+
 /**
  * One replica of the cluster's desired state: the log of every accepted delta, the
- * document folded from the deltas whose authors were operators at their stamps, and
- * the digest anti-entropy compares. Pure: time comes in as `nowMs`.
+ * document folded from the writes that count, and the digest anti-entropy compares.
+ * What counts is a function of the log alone (authority.ts for who may write,
+ * node-writes.ts for what a node may write), so replicas holding the same deltas show
+ * the same document, whatever order the deltas came in. Pure: time comes in as `nowMs`.
  */
 export class Replica {
   readonly digest = new DeltaDigest();
   readonly equivocations: Equivocation[] = [];
   private readonly log = new Map<string, Delta>();
   private readonly seqs = new Map<string, Map<number, string>>();
-  private readonly operators: OperatorRegistry;
-  private readonly nodeWrites = new NodeWritePolicy();
+  private readonly chains = new AuthorChains();
+  private readonly peerIds = new PeerIds();
+  /** Object key → ids of the held deltas with an op on it, to fold one object again. */
+  private readonly byKey = new Map<string, Set<string>>();
+  /** Workload key → the Placement, Status and Rollout keys nodes wrote for it. */
+  private readonly nodeObjects = new Map<string, Set<string>>();
+  /** Objects holding a node's op that did not count when last folded: a change they depend on may make it count. */
+  private readonly pending = new Set<string>();
+  private readonly liveWorkloads = new Set<string>();
   private readonly clock: HybridClock;
+  private authority: Authority;
   private folded = new ClusterDocument();
 
   constructor(
     readonly genesis: Genesis,
     private readonly options: ReplicaOptions = defaultReplicaOptions(),
   ) {
-    this.operators = new OperatorRegistry(new Set(genesis.operators));
+    this.authority = Authority.of(genesis);
     this.clock = new HybridClock(options.maxClockAheadMs);
   }
 
@@ -77,17 +113,25 @@ export class Replica {
     return checked.ok ? ok(this.commit(delta, nowMs)) : checked;
   }
 
-  /** Every check `receive` makes, without merging: node/ stores a delta between the two. */
+  /**
+   * Every check `receive` makes, without merging: node/ stores a delta between the two.
+   * Cheap checks come first, so a stranger's flood costs no signature verification.
+   */
   check(delta: Delta, nowMs: number): Result<void, Rejection> {
     const body = delta.body;
     if (this.log.has(delta.id)) return err({ code: 'duplicate', detail: delta.id });
     if (body.cluster !== this.genesis.cluster) return err({ code: 'wrong-cluster', detail: body.cluster });
+    const author = this.checkAuthor(delta);
+    if (!author.ok) return author;
+    const skew = this.clock.check(body.hlc, nowMs);
+    if (!skew.ok) {
+      return skew.error.code === 'clock-ahead'
+        ? err({ code: 'clock-ahead', detail: `${skew.error.aheadMs} ms ahead` })
+        : err({ code: 'clock-counter', detail: `hlc.counter ${skew.error.counter} is past the bound` });
+    }
+    if (body.hlc.wallMs < nowMs - this.options.horizonMs) return err({ code: 'too-old', detail: `stamped ${new Date(body.hlc.wallMs).toISOString()}` });
     const signature = verifyDelta(delta, this.options.verifier);
     if (!signature.ok) return err({ code: signature.error.code, detail: delta.id });
-    if (!this.operators.known(body.author) && !this.nodeWrites.allows(delta)) return err({ code: 'unknown-author', detail: body.author });
-    const skew = this.clock.check(body.hlc, nowMs);
-    if (!skew.ok) return err({ code: 'clock-ahead', detail: `${skew.error.aheadMs} ms ahead` });
-    if (body.hlc.wallMs < nowMs - this.options.horizonMs) return err({ code: 'too-old', detail: `stamped ${new Date(body.hlc.wallMs).toISOString()}` });
     return ok(undefined);
   }
 
@@ -101,17 +145,18 @@ export class Replica {
 
   /** Deltas read back from our own disk were checked before they were written. */
   load(deltas: Iterable<Delta>): void {
-    for (const delta of deltas) {
-      if (this.log.has(delta.id)) continue;
-      this.index(delta);
-      this.operators.observe(delta);
-    }
+    for (const delta of deltas) if (!this.log.has(delta.id)) this.index(delta);
     this.rebuild();
   }
 
-  /** Whether the delta's author may write at its stamp: a write that would not count is refused to clients. */
+  /** Whether every op of the delta would count now: a write that would not is refused to clients. */
   authorizes(delta: Delta): boolean {
-    return this.operators.allows(delta.body.author, stampOf(delta)) || (!this.operators.known(delta.body.author) && this.nodeWrites.allows(delta));
+    const role = this.roleOf(delta);
+    if (role === 'operator') return true;
+    if (role !== 'node') return false;
+    if (admitsOthers(delta)) return true;
+    const node = this.peerIds.of(delta.body.author) as string;
+    return !touchesAuthority(delta) && delta.body.ops.every((op) => nodeOpCounts(this.folded, op, node));
   }
 
   has(id: string): boolean {
@@ -133,37 +178,93 @@ export class Replica {
     return max + 1;
   }
 
+  /** The author's latest deltas: the `prev` of its next one, and what a revocation pins. */
+  heads(author: string): string[] {
+    return this.chains.headsOf(author);
+  }
+
   /** A clock reading for a write made here at `nowMs`, after everything this replica has seen. */
   stampNow(nowMs: number): Hlc {
     return this.clock.now(nowMs);
   }
 
   activeOperators(nowMs: number): string[] {
-    return this.operators.active({ hlc: { wallMs: nowMs, counter: 0 }, author: '', id: '' });
+    return this.authority.activeOperators({ hlc: { wallMs: nowMs, counter: 0 }, author: '', id: '' });
+  }
+
+  admittedNodes(): string[] {
+    return this.authority.admittedNodes();
+  }
+
+  isAdmittedNode(author: string): boolean {
+    return this.authority.isNode(author) && !this.authority.isRevoked(author);
+  }
+
+  /** Signed by a revoked key, outside what its revocation counted. */
+  revokedOut(delta: Delta): boolean {
+    return this.authority.revokedOut(delta);
+  }
+
+  isRevoked(author: string): boolean {
+    return this.authority.isRevoked(author);
   }
 
   /**
    * Garbage collection: tombstones older than the horizon go, and so do the deltas
-   * older than the horizon that touch only collected objects. Every replica applies the
-   * same rule, and refuses deltas older than the horizon, so none comes back.
+   * older than the horizon that touch only collected objects, unless a later delta of
+   * their author names them (a revocation may need the chain) or they change who may
+   * write. Every replica applies the same rule, and refuses deltas older than the
+   * horizon, so none comes back.
    */
   collect(nowMs: number): number {
     const horizon: Hlc = { wallMs: nowMs - this.options.horizonMs, counter: 0 };
     const collected = this.document.collect(horizon);
     if (collected === 0) return 0;
     for (const [id, delta] of this.log) {
-      if (delta.body.hlc.wallMs >= horizon.wallMs) continue;
-      if (delta.body.ops.every((op) => this.document.get(op.key) === undefined && this.document.lastWrite(op.key) === undefined)) {
-        this.log.delete(id);
-        this.digest.remove(id);
-      }
+      if (delta.body.hlc.wallMs >= horizon.wallMs || touchesAuthority(delta) || this.chains.isLink(id)) continue;
+      if (delta.body.ops.every((op) => this.document.get(op.key) === undefined && this.document.lastWrite(op.key) === undefined)) this.forget(delta);
     }
     return collected;
+  }
+
+  private checkAuthor(delta: Delta): Result<void, Rejection> {
+    const author = delta.body.author;
+    // A revocation may yet lose to a higher-ranked one that cuts its author off, and
+    // then the key it revoked counts again: its own revocations must be kept to decide.
+    if (this.authority.revokedOut(delta) && !touchesAuthority(delta)) {
+      return err({ code: 'revoked', detail: `${author} was revoked; this delta is not among the ones its revocation counted` });
+    }
+    if (this.authority.isOperator(author)) return ok(undefined);
+    if (this.authority.isNode(author)) {
+      const node = this.peerIds.of(author);
+      if (node !== undefined && !touchesAuthority(delta) && nodeWriteShapeAllowed(delta, node)) return ok(undefined);
+      if (admitsOthers(delta)) return ok(undefined);
+      return err({ code: 'not-allowed', detail: `node ${node ?? author} may write only its own placement decisions, replica status and rollout marks` });
+    }
+    return err({ code: 'unknown-author', detail: author });
+  }
+
+  private roleOf(delta: Delta): Role | undefined {
+    if (this.authority.operatorCounts(delta)) return 'operator';
+    if (this.authority.nodeCounts(delta)) return 'node';
+    return undefined;
   }
 
   private index(delta: Delta): Equivocation | undefined {
     this.log.set(delta.id, delta);
     this.digest.add(delta.id);
+    this.chains.add(delta);
+    const node = !this.authority.isOperator(delta.body.author);
+    for (const op of delta.body.ops) {
+      let ids = this.byKey.get(op.key);
+      if (ids === undefined) this.byKey.set(op.key, (ids = new Set()));
+      ids.add(delta.id);
+      const workload = node ? workloadOfNodeObject(op.key) : undefined;
+      if (workload === undefined) continue;
+      let keys = this.nodeObjects.get(workload);
+      if (keys === undefined) this.nodeObjects.set(workload, (keys = new Set()));
+      keys.add(op.key);
+    }
     const { author, seq } = delta.body;
     let bySeq = this.seqs.get(author);
     if (bySeq === undefined) this.seqs.set(author, (bySeq = new Map()));
@@ -178,22 +279,108 @@ export class Replica {
     return equivocation;
   }
 
-  private merge(delta: Delta): string[] {
-    if (this.operators.observe(delta)) return this.rebuild();
-    return this.authorizes(delta) ? this.document.apply(delta) : [];
+  private forget(delta: Delta): void {
+    this.log.delete(delta.id);
+    this.digest.remove(delta.id);
+    this.chains.remove(delta);
+    for (const op of delta.body.ops) this.byKey.get(op.key)?.delete(delta.id);
   }
 
-  /** Operator grants changed: fold the log again so every verdict follows the new grants. */
-  private rebuild(): string[] {
-    const before = new Map(this.document.keys().map((k) => [k, JSON.stringify(this.document.get(k))]));
-    const fresh = new ClusterDocument();
-    const ordered = [...this.log.values()].sort((a, b) => compareStamp(stampOf(a), stampOf(b)));
-    for (const delta of ordered) {
-      if (this.authorizes(delta)) fresh.apply(delta);
+  private merge(delta: Delta): string[] {
+    // Who may write changed, or a revoked key's chain grew: every verdict may change.
+    if (touchesAuthority(delta) || this.authority.isRevoked(delta.body.author)) return this.rebuild();
+    const role = this.roleOf(delta);
+    if (role === undefined) return [];
+    if (role === 'operator') return this.cascade(this.document.apply(delta));
+    const node = this.peerIds.of(delta.body.author) as string;
+    const stamp = stampOf(delta);
+    const changed: string[] = [];
+    for (const op of delta.body.ops) {
+      // A counted op can only add: nothing else's verdict falls, and a new decision may lift a pending one.
+      if (nodeOpCounts(this.folded, op, node)) {
+        const recount = op.key.startsWith(`${PLACEMENT_KIND}/`) && this.pending.has(op.key);
+        if (recount ? this.recount(op.key) : this.folded.applyOp(op, stamp)) changed.push(op.key);
+      } else this.pending.add(op.key);
     }
-    this.folded = fresh;
-    const after = fresh.keys();
-    const changed = after.filter((k) => before.get(k) !== JSON.stringify(fresh.get(k)));
-    return [...changed, ...[...before.keys()].filter((k) => fresh.get(k) === undefined)];
+    return this.cascade(changed);
+  }
+
+  /** Follows changes to what node writes depend on: a workload's existence, then its slots' decisions. */
+  private cascade(changed: string[]): string[] {
+    const all = new Set(changed);
+    const queue = [...changed];
+    while (queue.length > 0) {
+      for (const dependent of this.dependents(queue.shift() as string)) {
+        if (this.recount(dependent) && !all.has(dependent)) {
+          all.add(dependent);
+          queue.push(dependent);
+        }
+      }
+    }
+    return [...all];
+  }
+
+  private dependents(key: string): string[] {
+    if (isWorkloadKey(key)) {
+      const exists = this.folded.get(key) !== undefined;
+      if (exists === this.liveWorkloads.has(key)) return [];
+      if (exists) this.liveWorkloads.add(key);
+      else this.liveWorkloads.delete(key);
+      return [...(this.nodeObjects.get(key) ?? [])].filter((k) => k.startsWith(`${PLACEMENT_KIND}/`));
+    }
+    if (!key.startsWith(`${PLACEMENT_KIND}/`)) return [];
+    const slot = slotOfObject(key);
+    if (slot === undefined) return [];
+    const rollout = `${ROLLOUT_KIND}/${slot.workload.slice(slot.workload.indexOf('/') + 1)}`;
+    return [statusKey(slot.workload, slot.index), rollout].filter((k) => this.byKey.has(k));
+  }
+
+  /** Folds one object again from the held ops that count now; true when what it shows changed. */
+  private recount(key: string): boolean {
+    const before = JSON.stringify(this.folded.get(key) ?? null);
+    this.folded.reset(key);
+    const nodeOps: { op: Op; delta: Delta }[] = [];
+    for (const id of this.byKey.get(key) ?? []) {
+      const delta = this.log.get(id) as Delta;
+      const role = this.roleOf(delta);
+      for (const op of delta.body.ops) {
+        if (op.key !== key) continue;
+        if (role === 'operator') this.folded.applyOp(op, stampOf(delta));
+        else if (role === 'node') nodeOps.push({ op, delta });
+      }
+    }
+    // A slot's decisions in epoch order: each may raise the bound the next is judged by.
+    nodeOps.sort((a, b) => opEpoch(a.op) - opEpoch(b.op) || compareStamp(stampOf(a.delta), stampOf(b.delta)));
+    let uncounted = false;
+    for (const { op, delta } of nodeOps) {
+      if (nodeOpCounts(this.folded, op, this.peerIds.of(delta.body.author) as string)) this.folded.applyOp(op, stampOf(delta));
+      else uncounted = true;
+    }
+    if (uncounted) this.pending.add(key);
+    else this.pending.delete(key);
+    return JSON.stringify(this.folded.get(key) ?? null) !== before;
+  }
+
+  /** Fold the whole log again: who may write changed, so every verdict may have. */
+  private rebuild(): string[] {
+    const before = new Map(this.folded.keys().map((k) => [k, JSON.stringify(this.folded.get(k))]));
+    this.authority = Authority.fold(this.genesis, this.log.values(), (id) => this.log.get(id));
+    this.folded = new ClusterDocument();
+    this.pending.clear();
+    for (const delta of this.log.values()) {
+      const role = this.roleOf(delta);
+      if (role === 'operator' || (role === 'node' && admitsOthers(delta))) this.folded.apply(delta);
+    }
+    this.liveWorkloads.clear();
+    for (const key of this.folded.keys()) if (isWorkloadKey(key)) this.liveWorkloads.add(key);
+    const nodeWritten = [...this.nodeObjects.values()].flatMap((keys) => [...keys]);
+    // Decisions first: statuses and rollout marks are judged by them.
+    for (const key of nodeWritten) if (key.startsWith(`${PLACEMENT_KIND}/`)) this.recount(key);
+    for (const key of nodeWritten) if (key.startsWith(`${STATUS_KIND}/`) || key.startsWith(`${ROLLOUT_KIND}/`)) this.recount(key);
+    const after = this.folded.keys();
+    const changed = after.filter((k) => before.get(k) !== JSON.stringify(this.folded.get(k)));
+    return [...changed, ...[...before.keys()].filter((k) => this.folded.get(k) === undefined)];
   }
 }
+
+

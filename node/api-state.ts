@@ -23,13 +23,14 @@ export function objectJson(state: StateService, key: string): ObjectJson | undef
 
 /** Desired-state routes: signed deltas in, objects out. Writes are signed by the client; the node only checks. */
 export function registerStateRoutes(app: FastifyInstance, state: StateService): void {
-  app.post('/v1/deltas', { bodyLimit: 512 * 1024 }, async (request, reply) => {
+  app.post('/v1/deltas', async (request, reply) => {
     const parsed = parseDelta(request.body);
     if (!parsed.ok) return reply.code(400).send({ error: parsed.error.code, detail: parsed.error.detail });
     try {
       const result = await state.submit(parsed.value);
       if (!result.ok) {
-        const code = result.error.code === 'duplicate' ? 200 : 422;
+        if (result.error.code === 'over-quota') reply.header('retry-after', Math.ceil(result.error.retryAfterMs / 1000));
+        const code = result.error.code === 'duplicate' ? 200 : result.error.code === 'over-quota' ? 429 : 422;
         return reply.code(code).send({ id: parsed.value.id, error: result.error.code, detail: result.error.detail });
       }
       return reply.code(201).send({ id: parsed.value.id, changed: result.value.changed, equivocation: result.value.equivocation ?? null });
@@ -51,6 +52,7 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
 
   app.get<{ Params: { author: string } }>('/v1/authors/:author', async (request) => ({
     nextSeq: state.replica.nextSeq(request.params.author),
+    heads: state.replica.heads(request.params.author),
     hlc: state.replica.stampNow(Date.now()),
   }));
 

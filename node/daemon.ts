@@ -4,6 +4,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
+import type { QuotaConfig } from '../protocol/quota/author-quota.js';
 import { schedulerConfig } from '../protocol/scheduler/config.js';
 import { namesOtherNodes } from '../protocol/scheduler/from-document.js';
 import { swimConfig, type SwimPreset } from '../protocol/swim/index.js';
@@ -11,12 +12,13 @@ import { Agent } from './agent/agent.js';
 import { chooseRuntime, type RuntimeChoice } from './agent/choose-runtime.js';
 import { keeperLauncher } from './agent/fence-keeper-launch.js';
 import { MajorityFence } from './agent/majority-fence.js';
+import { Admission } from './admission.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { createApi } from './api.js';
 import { loadCluster } from './cluster.js';
 import { dataPaths, lockDataDir, writeJsonFile } from './data-dir.js';
 import { AddressInUseError } from './errors.js';
-import { createHost, loopbackTrust } from './host.js';
+import { createHost, loopbackTrust, stateTopic } from './host.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { registerFaultRoutes } from './api-faults.js';
 import { PartitionGate } from './partition-gate.js';
@@ -45,6 +47,8 @@ export interface NodeOptions {
   faultInjection?: boolean;
   /** The agent's periodic pass, a safety net: changes to what this node runs are acted on at once. */
   agentIntervalMs?: number;
+  /** What one key may write through this node's API and gossip (protocol/quota/author-quota.ts). */
+  quota?: QuotaConfig;
   log?: Logger;
 }
 
@@ -53,6 +57,8 @@ export interface RunningNode {
   listenAddrs: string[];
   apiUrl: string;
   redialer: Redialer;
+  /** This node's gossipsub score for a peer; below the graylist threshold its messages are dropped unread. */
+  gossipScore(peerId: string): number;
   /** Graceful leave, then stop everything and release the data directory. */
   stop(): Promise<void>;
 }
@@ -79,7 +85,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   };
   try {
     const cluster = loadCluster(options.dataDir);
-    const state = await StateService.open(join(dataPaths(options.dataDir).root, 'state'), { cluster: cluster.id, operators: cluster.operators }, log);
+    const state = await StateService.open(join(dataPaths(options.dataDir).root, 'state'), { cluster: cluster.id, operators: cluster.operators, nodes: cluster.nodes }, log, options.quota);
     cleanup.push(() => state.close());
     const privateKey = await loadOrCreateIdentity(options.dataDir);
     const gate = options.faultInjection ? new PartitionGate() : undefined;
@@ -92,7 +98,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const config = swimConfig[options.preset]();
     const listenAddrs = host.getMultiaddrs().map((a) => a.toString());
 
-    const topic = `/shoal/${cluster.id}/deltas/1`;
+    const topic = stateTopic(cluster.id);
     const pubsub = host.services.pubsub;
     pubsub.topicValidators.set(topic, async (_peer: PeerId, message) => VERDICTS[await state.fromGossip(message.data)]);
     pubsub.subscribe(topic);
@@ -101,6 +107,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     });
 
     let antiEntropy: AntiEntropy | undefined;
+    let admitJoiner: (() => void) | undefined;
     const swim = new SwimService({
       config,
       log,
@@ -112,7 +119,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         version: SHOAL_VERSION,
       },
       onEvent: (event) => {
-        if (event.change === 'joined' || event.change === 'alive') antiEntropy?.syncSoon(event.id);
+        if (event.change === 'joined' || event.change === 'alive') {
+          antiEntropy?.syncSoon(event.id);
+          admitJoiner?.();
+        }
       },
     });
     const transport = await createSwimTransport(host, {
@@ -135,6 +145,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
 
     const events = new EventLog();
     const writer = new NodeWriter(privateKey, cluster.id, state);
+    const admission = new Admission({ swim, state, writer, log, intervalMs: 1_000, graceMs: 5_000 });
+    admission.start();
+    cleanup.push(() => admission.stop());
+    admitJoiner = () => admission.kick();
     // Decide nothing alone after a restart: a node that knew others waits until it sees one.
     const knewOthers = namesOtherNodes(state.replica.document, swim.id);
     let joined = false;
@@ -202,6 +216,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       listenAddrs,
       apiUrl,
       redialer,
+      gossipScore: (peerId) => pubsub.getScore(peerId),
       stop: () => {
         stopping ??= (async () => {
           await agent.stop();

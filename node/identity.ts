@@ -1,5 +1,6 @@
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys';
 import type { PrivateKey } from '@libp2p/interface';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dataPaths } from './data-dir.js';
@@ -56,3 +57,6 @@ export async function loadOrCreateIdentity(dataDir: string): Promise<PrivateKey>
   }
   return key;
 }
+
+/** The node's public key as the document names it: hex of the Ed25519 key behind its peer id. */
+export const nodePublicKey = (key: PrivateKey): string => bytesToHex(key.publicKey.raw);

@@ -6,7 +6,7 @@ import { UserError } from './errors.js';
 
 /**
  * A join token carries what a new node needs: the cluster id, the cluster key, the
- * genesis operators and seed addresses. It is a secret, like Docker Swarm's: anyone holding it can join.
+ * genesis operators, the founding nodes and seed addresses. It is a secret, like Docker Swarm's: anyone holding it can join.
  */
 const PREFIX = 'SHOAL1-';
 
@@ -15,6 +15,7 @@ const payload = z.object({
   id: z.string().min(1),
   key: z.string().min(1),
   ops: z.array(z.string().regex(OPERATOR_PUBLIC_KEY)).min(1).max(64),
+  nodes: z.array(z.string().regex(OPERATOR_PUBLIC_KEY)).max(64).default([]),
   seeds: z.array(z.string()).max(32),
 });
 
@@ -28,7 +29,7 @@ export class JoinTokenError extends UserError {
 }
 
 export function encodeJoinToken(cluster: Cluster, seeds: readonly string[]): string {
-  const json = JSON.stringify({ v: 1, id: cluster.id, key: clusterKeyToToken(cluster.psk), ops: cluster.operators, seeds });
+  const json = JSON.stringify({ v: 1, id: cluster.id, key: clusterKeyToToken(cluster.psk), ops: cluster.operators, nodes: cluster.nodes, seeds });
   return PREFIX + Buffer.from(json).toString('base64url');
 }
 
@@ -42,5 +43,5 @@ export function decodeJoinToken(token: string): JoinToken {
     throw new JoinTokenError('join token is damaged: copy it again from `shoal token`');
   }
   for (const seed of parsed.seeds) multiaddr(seed);
-  return { cluster: { id: parsed.id, psk: clusterKeyFromToken(parsed.key), operators: parsed.ops }, seeds: parsed.seeds };
+  return { cluster: { id: parsed.id, psk: clusterKeyFromToken(parsed.key), operators: parsed.ops, nodes: parsed.nodes }, seeds: parsed.seeds };
 }

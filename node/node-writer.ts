@@ -1,11 +1,12 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { bytesToHex } from '@noble/hashes/utils.js';
-import { signDelta, type Op } from '../crdt/index.js';
+import { MAX_PREV, signDelta, type Op } from '../crdt/index.js';
 import type { StateService } from './state-service.js';
 
 /**
  * The node's own writes to the document (placement decisions, replica status), signed
- * with its identity key. One at a time, so each takes the next sequence number.
+ * with its identity key. One at a time, so each takes the next sequence number and
+ * names the one before it.
  */
 export class NodeWriter {
   private readonly secret: Uint8Array;
@@ -25,8 +26,10 @@ export class NodeWriter {
   write(ops: Op[]): Promise<boolean> {
     const next = this.queue.then(async () => {
       const replica = this.state.replica;
-      const body = { v: 1 as const, cluster: this.cluster, author: this.publicKey, seq: replica.nextSeq(this.publicKey), hlc: replica.stampNow(Date.now()), ops };
-      const result = await this.state.submit(signDelta(body, this.secret));
+      const heads = replica.heads(this.publicKey).slice(-MAX_PREV);
+      const prev = heads.length > 0 ? { prev: heads } : {};
+      const body = { v: 1 as const, cluster: this.cluster, author: this.publicKey, seq: replica.nextSeq(this.publicKey), ...prev, hlc: replica.stampNow(Date.now()), ops };
+      const result = await this.state.submit(signDelta(body, this.secret), 'self');
       return result.ok;
     });
     this.queue = next.catch(() => undefined);

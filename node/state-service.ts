@@ -1,10 +1,27 @@
 import type { Logger } from 'pino';
-import { decodeDelta, defaultReplicaOptions, encodeDelta, Replica, type Accepted, type Delta, type Genesis, type Rejection } from '../crdt/index.js';
+import { decodeDelta, defaultReplicaOptions, encodeDelta, Replica, type Accepted, type Delta, type DeltaDecodeError, type Genesis, type Rejection } from '../crdt/index.js';
+import { AuthorQuota, defaultQuota, type QuotaConfig } from '../protocol/quota/author-quota.js';
 import type { Result } from '../protocol/result.js';
 import { nativeVerifier } from './native-verifier.js';
 import { StateStore } from './state-store.js';
 
 export type Verdict = 'accept' | 'ignore' | 'reject';
+
+/**
+ * Refusals an honest forwarder can cause: it saw the delta before us, or before a
+ * change we saw first (an admission not yet here, a revocation it had not seen), or
+ * its clock differs from ours. Only these are ignored; the rest cost the sender score.
+ */
+const IGNORED: ReadonlySet<Refusal['code']> = new Set(['duplicate', 'clock-ahead', 'too-old', 'unknown-author', 'revoked', 'over-quota']);
+
+/** A key wrote past its quota on this node (see protocol/quota/author-quota.ts). */
+export interface OverQuota {
+  code: 'over-quota';
+  detail: string;
+  retryAfterMs: number;
+}
+
+export type Refusal = Rejection | DeltaDecodeError | OverQuota;
 
 export interface StateCounters {
   accepted: number;
@@ -19,23 +36,27 @@ export interface StateCounters {
 export class StateService {
   readonly counters: StateCounters = { accepted: 0, rejected: {}, equivocations: 0 };
   private publish: ((bytes: Uint8Array) => Promise<void>) | undefined;
+  private readonly quota: AuthorQuota;
   private readonly listeners: ((changed: string[]) => void)[] = [];
 
   private constructor(
     readonly replica: Replica,
     private readonly store: StateStore,
     private readonly log: Logger,
-  ) {}
+    quota: QuotaConfig,
+  ) {
+    this.quota = new AuthorQuota(quota);
+  }
 
   /** Loads the document from disk before the node talks to anyone. */
-  static async open(path: string, genesis: Genesis, log: Logger): Promise<StateService> {
+  static async open(path: string, genesis: Genesis, log: Logger, quota: QuotaConfig = defaultQuota()): Promise<StateService> {
     const store = await StateStore.open(path);
     const replica = new Replica(genesis, { ...defaultReplicaOptions(), verifier: nativeVerifier() });
     const deltas: Delta[] = [];
     for await (const delta of store.deltas()) deltas.push(delta);
     replica.load(deltas);
     log.info({ deltas: replica.size, objects: replica.document.keys().length }, 'desired state loaded');
-    return new StateService(replica, store, log);
+    return new StateService(replica, store, log, quota);
   }
 
   get ready(): boolean {
@@ -56,13 +77,26 @@ export class StateService {
     this.listeners.push(listener);
   }
 
-  /** A write from a client of this node's API: stored, merged, then gossiped. */
-  async submit(delta: Delta): Promise<Result<Accepted, Rejection>> {
-    if (this.replica.check(delta, Date.now()).ok && !this.replica.authorizes(delta)) {
-      this.count('not-an-operator');
-      return { ok: false, error: { code: 'not-an-operator', detail: `${delta.body.author} may not write now` } };
+  /**
+   * A write from a client of this node's API, or the node's own: checked with the same
+   * schema as a peer's (a write peers would refuse must fail here, not diverge), then
+   * stored, merged and gossiped.
+   */
+  async submit(delta: Delta, origin: 'client' | 'self' = 'client'): Promise<Result<Accepted, Refusal>> {
+    const wellFormed = decodeDelta(encodeDelta(delta));
+    if (!wellFormed.ok) {
+      this.count(wellFormed.error.code);
+      return wellFormed;
     }
-    const result = await this.ingest(delta);
+    if (this.replica.check(delta, Date.now()).ok && !this.replica.authorizes(delta)) {
+      if (this.replica.revokedOut(delta)) {
+        this.count('revoked');
+        return { ok: false, error: { code: 'revoked', detail: `${delta.body.author} was revoked` } };
+      }
+      this.count('not-an-operator');
+      return { ok: false, error: { code: 'not-an-operator', detail: `${delta.body.author} may not write this now` } };
+    }
+    const result = await this.ingest(delta, origin === 'client');
     if (result.ok) await this.publish?.(encodeDelta(delta)).catch((e: unknown) => this.log.warn({ error: String(e) }, 'publish failed; anti-entropy will spread the delta'));
     return result;
   }
@@ -74,15 +108,19 @@ export class StateService {
       this.count(decoded.error.code);
       return 'reject';
     }
-    const result = await this.ingest(decoded.value).catch(() => undefined);
+    const result = await this.ingest(decoded.value, true).catch(() => undefined);
     if (result === undefined) return 'ignore';
     if (result.ok) return 'accept';
-    return result.error.code === 'duplicate' || result.error.code === 'clock-ahead' || result.error.code === 'too-old' ? 'ignore' : 'reject';
+    return IGNORED.has(result.error.code) ? 'ignore' : 'reject';
   }
 
-  /** A delta from anti-entropy: the peer held it, so a refusal only counts. True when merged. */
+  /**
+   * A delta from anti-entropy: the peer held it, so a refusal only counts. True when
+   * merged. No quota: a peer offers only deltas it accepted, each of which passed one
+   * where it came in, and a node catching up after a restart takes everything at once.
+   */
   async fromPeer(delta: Delta): Promise<boolean> {
-    const result = await this.ingest(delta).catch(() => undefined);
+    const result = await this.ingest(delta, false).catch(() => undefined);
     return result?.ok === true;
   }
 
@@ -90,12 +128,17 @@ export class StateService {
     await this.store.close();
   }
 
-  private async ingest(delta: Delta): Promise<Result<Accepted, Rejection>> {
+  private async ingest(delta: Delta, metered: boolean): Promise<Result<Accepted, Refusal>> {
     const now = Date.now();
     const checked = this.replica.check(delta, now);
     if (!checked.ok) {
       if (checked.error.code !== 'duplicate') this.count(checked.error.code);
       return checked;
+    }
+    const quota = metered ? this.quota.take(delta.body.author, encodeDelta(delta).length, now) : ({ ok: true } as const);
+    if (!quota.ok) {
+      this.count('over-quota');
+      return { ok: false, error: { code: 'over-quota', detail: `${delta.body.author} wrote past its quota; retry in ${quota.retryAfterMs} ms`, retryAfterMs: quota.retryAfterMs } };
     }
     await this.store.append(delta);
     const accepted = this.replica.commit(delta, now);

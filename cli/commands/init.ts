@@ -1,7 +1,7 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { hasCluster, newCluster, saveCluster } from '../../node/cluster.js';
 import { UserError } from '../../node/errors.js';
-import { loadOrCreateIdentity } from '../../node/identity.js';
+import { loadOrCreateIdentity, nodePublicKey } from '../../node/identity.js';
 import { loadOrCreateOperatorKey } from '../../node/operator-key.js';
 import { encodeJoinToken } from '../../node/join-token.js';
 import { advertisedSeeds } from '../seeds.js';
@@ -11,8 +11,10 @@ export async function init(opts: { dataDir: string; port: number; key: string })
     throw new UserError(`${opts.dataDir} already holds a cluster: use \`shoal start --data-dir ${opts.dataDir}\`, or another --data-dir`);
   }
   const operator = loadOrCreateOperatorKey(opts.key);
-  const cluster = newCluster([operator.publicKey]);
-  const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(opts.dataDir)).toString();
+  const identity = await loadOrCreateIdentity(opts.dataDir);
+  const peerId = peerIdFromPrivateKey(identity).toString();
+  // This node founds the cluster: it admits the nodes that join.
+  const cluster = newCluster([operator.publicKey], [nodePublicKey(identity)]);
   saveCluster(opts.dataDir, cluster);
   const token = encodeJoinToken(cluster, advertisedSeeds(opts.dataDir, peerId, opts.port));
   console.log(`Cluster ${cluster.id} created in ${opts.dataDir}; this node is ${peerId}.

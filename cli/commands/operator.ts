@@ -3,6 +3,7 @@ import { OPERATOR_PUBLIC_KEY } from '../../node/cluster.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey, loadOrCreateOperatorKey } from '../../node/operator-key.js';
 import { ApiClient, writeOps } from '../client.js';
+import { removeOperator } from './revoke.js';
 
 const publicKeyArg = (value: string): string => {
   if (!OPERATOR_PUBLIC_KEY.test(value)) throw new UserError(`invalid operator key '${value}': expected 64 hex digits, as \`shoal operator key\` prints`);
@@ -17,10 +18,12 @@ export function showKey(opts: { key: string; create: boolean }): void {
 /** `shoal operator add|remove KEY`: the operator set lives in the document, written like any object. */
 export async function changeOperators(opts: { action: 'add' | 'remove'; publicKey: string; api: string; key: string }): Promise<void> {
   const publicKey = publicKeyArg(opts.publicKey);
-  const client = new ApiClient(opts.api);
-  const op = opts.action === 'add' ? { key: operatorKey(publicKey), set: { publicKey } } : { key: operatorKey(publicKey), delete: true as const };
-  await writeOps(client, loadOperatorKey(opts.key), [op]);
-  console.log(`operator ${publicKey.slice(0, 16)}… ${opts.action === 'add' ? 'added' : 'removed'}`);
+  if (opts.action === 'remove') {
+    await removeOperator({ publicKey, api: opts.api, key: opts.key });
+    return;
+  }
+  await writeOps(new ApiClient(opts.api), loadOperatorKey(opts.key), [{ key: operatorKey(publicKey), set: { publicKey } }]);
+  console.log(`operator ${publicKey.slice(0, 16)}… added`);
 }
 
 export async function listOperators(opts: { api: string }): Promise<void> {

@@ -1,4 +1,5 @@
 import { hasCluster, loadCluster, saveCluster } from '../../node/cluster.js';
+import { defaultQuota, type QuotaConfig } from '../../protocol/quota/author-quota.js';
 import type { RuntimeChoice } from '../../node/agent/choose-runtime.js';
 import { startNode } from '../../node/daemon.js';
 import { JoinTimeoutError, UserError } from '../../node/errors.js';
@@ -17,6 +18,14 @@ export interface StartOptions {
   joinTimeout: string;
   enableFaultInjection: boolean;
   runtime: string;
+  writeQuota: string;
+}
+
+function parseWriteQuota(text: string): QuotaConfig {
+  const match = /^(\d+(?:\.\d+)?)\/(\d+)$/.exec(text);
+  const [rate, burst] = match === null ? [NaN, NaN] : [Number(match[1]), Number(match[2])];
+  if (!(rate > 0 && burst >= 1)) throw new UserError(`invalid --write-quota '${text}': expected deltas per second and a burst, such as 50/1000`);
+  return { ...defaultQuota(), deltasPerSecond: rate, burstDeltas: burst };
 }
 
 /** A node that joins with a token adopts the token's cluster; one that already has a cluster must match it. */
@@ -39,6 +48,7 @@ export async function start(opts: StartOptions): Promise<void> {
   if (!(opts.swimPreset in swimConfig)) throw new UserError(`invalid --swim-preset '${opts.swimPreset}': expected ${Object.keys(swimConfig).join(', ')}`);
   const joinTimeoutS = Number(opts.joinTimeout);
   if (!Number.isFinite(joinTimeoutS) || joinTimeoutS < 0) throw new UserError(`invalid --join-timeout '${opts.joinTimeout}': expected seconds, 0 to wait forever`);
+  const quota = parseWriteQuota(opts.writeQuota);
   const seeds = [...seedsFromToken(opts.dataDir, opts.join), ...opts.seed.map((s) => parseSeed(s))];
   const listen = opts.listen.map((l) => parseSeed(l, '--listen'));
   const node = await startNode({
@@ -50,6 +60,7 @@ export async function start(opts: StartOptions): Promise<void> {
     preset: opts.swimPreset as SwimPreset,
     faultInjection: opts.enableFaultInjection,
     runtime: opts.runtime as RuntimeChoice,
+    quota,
   });
   console.log(`shoal node ${node.peerId} started`);
   for (const addr of node.listenAddrs) console.log(`  listening on ${addr}`);

@@ -1,5 +1,5 @@
 import { base58btc } from 'multiformats/bases/base58';
-import { hexToBytes } from '@noble/hashes/utils.js';
+import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 
 /**
  * A node signs its writes with the Ed25519 key behind its libp2p peer id, so the
@@ -16,4 +16,16 @@ export function peerIdOfPublicKey(publicKeyHex: string): string {
   multihash.set(PREFIX);
   multihash.set(key, PREFIX.length);
   return base58btc.baseEncode(multihash);
+}
+
+/** The Ed25519 public key (hex) behind a peer id, or undefined where the id is no Ed25519 key. */
+export function publicKeyOfPeerId(peerId: string): string | undefined {
+  let multihash: Uint8Array;
+  try {
+    multihash = base58btc.baseDecode(peerId);
+  } catch {
+    return undefined;
+  }
+  if (multihash.length !== PREFIX.length + 32 || PREFIX.some((byte, i) => multihash[i] !== byte)) return undefined;
+  return bytesToHex(multihash.subarray(PREFIX.length));
 }

@@ -1,6 +1,5 @@
 import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
-import { PLACEMENT_KIND, STATUS_KIND } from '../../crdt/node-writes.js';
-import { parsePlacementField } from '../../crdt/node-writes.js';
+import { parsePlacementField, PLACEMENT_KIND, placementKey, slotOfObject as slotOfDocumentObject, STATUS_KIND, statusKey } from '../../crdt/node-writes.js';
 import type { Constraint } from '../auction/candidate.js';
 import { slotKey } from '../auction/slot.js';
 import { portsOf, resourcesOf } from '../spec/container.js';
@@ -40,32 +39,13 @@ export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
   };
 }
 
-/**
- * `Placement/<ns>/<name>.<index>` and `Status/<ns>/<name>.<index>` belong to slot
- * `Workload/<ns>/<name>#<index>`; a Job's are `<name>.j<index>` and a CronJob's
- * `<name>.c<tick>`, so objects of one name and different kinds never share them.
- */
+/** The slot a Placement or Status object belongs to; the naming itself is the document's (crdt/node-writes.ts). */
 export function slotOfObject(key: string): { slot: string; workload: string; index: number } | undefined {
-  const [, namespace, name] = key.split('/');
-  const dot = name?.lastIndexOf('.') ?? -1;
-  if (namespace === undefined || name === undefined || dot <= 0) return undefined;
-  const suffix = /^([jc]?)(\d+)$/.exec(name.slice(dot + 1));
-  if (suffix === null) return undefined;
-  const index = Number(suffix[2]);
-  const workload = `${SLOT_KINDS[suffix[1] as string]}/${namespace}/${name.slice(0, dot)}`;
-  return { slot: slotKey({ workload, index }), workload, index };
+  const slot = slotOfDocumentObject(key);
+  return slot === undefined ? undefined : { slot: slotKey(slot), ...slot };
 }
 
-const SLOT_KINDS: Record<string, string> = { '': 'Workload', j: 'Job', c: 'CronJob' };
-const SLOT_PREFIXES: Record<string, string> = { Workload: '', Job: 'j', CronJob: 'c' };
-
-const slotObjectName = (workload: string, index: number): string => {
-  const [kind = 'Workload', namespace, name] = workload.split('/');
-  return `${namespace}/${name}.${SLOT_PREFIXES[kind] ?? ''}${index}`;
-};
-
-export const placementKey = (workload: string, index: number): string => `${PLACEMENT_KIND}/${slotObjectName(workload, index)}`;
-export const statusKey = (workload: string, index: number): string => `${STATUS_KIND}/${slotObjectName(workload, index)}`;
+export { placementKey, statusKey };
 
 function claimsOf(fields: ObjectValue): Claim[] {
   return Object.entries(fields).flatMap(([field, value]) => {

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, writeOps } from '../../cli/client.js';
 import { loadManifests } from '../../cli/spec-file.js';
-import { newCluster, saveCluster } from '../../node/cluster.js';
+import { foundCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
 import type { PlacementJson } from '../../node/api-scheduling.js';
 import { loadOrCreateOperatorKey } from '../../node/operator-key.js';
@@ -35,7 +35,7 @@ spec:
 test('a placement on this node starts its replica at once, not on the agent\'s next periodic pass', async () => {
   const key = loadOrCreateOperatorKey(join(dir, 'operator.key'));
   const dataDir = join(dir, 'node');
-  saveCluster(dataDir, newCluster([key.publicKey]));
+  await foundCluster(dataDir, [key.publicKey]);
   node = await startNode({
     dataDir,
     listen: ['/ip4/127.0.0.1/tcp/0'],

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, writeOps } from '../../cli/client.js';
-import { newCluster, saveCluster } from '../../node/cluster.js';
+import { foundCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
 import { loadOrCreateOperatorKey } from '../../node/operator-key.js';
 
@@ -33,7 +33,7 @@ test('a full disk refuses writes with a clear error and not-ready, keeps what is
   const key = loadOrCreateOperatorKey(join(keyDir, 'operator.key'));
   const dataDir = join(mountPoint, 'node');
   mkdirSync(dataDir);
-  saveCluster(dataDir, newCluster([key.publicKey]));
+  await foundCluster(dataDir, [key.publicKey]);
   node = await startNode({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], api: { host: '127.0.0.1', port: 0 }, seeds: [], labels: {}, preset: 'local', log: pino({ level: 'silent' }) });
   const client = new ApiClient(node.apiUrl);
   await write(client, key, 'before');

@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { ApiClient, writeOps } from '../../cli/client.js';
 import { loadManifests } from '../../cli/spec-file.js';
 import type { PlacementJson } from '../../node/api-scheduling.js';
-import { newCluster, saveCluster } from '../../node/cluster.js';
+import { foundCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
 import { loadOrCreateOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
@@ -41,7 +41,7 @@ const running = (at: RunningNode, name: string) => async (): Promise<true | unde
 // node that has always been alone must not wait for peers that never existed.
 test('a cluster of one node schedules again after the node restarts', async () => {
   const key = loadOrCreateOperatorKey(join(dir, 'operator.key'));
-  saveCluster(dataDir, newCluster([key.publicKey]));
+  await foundCluster(dataDir, [key.publicKey]);
   node = await start();
   await apply(node, key, 'before');
   await poll('the first workload running', running(node, 'before'), 20_000);

@@ -62,7 +62,9 @@ test('deltas on gossip are merged when an operator signed them, and refused and 
   assert.ok(await eventually(() => objectExists('good')), 'the signed delta arrives');
   assert.ok(await eventually(async () => Object.values((await status()).state.rejected).reduce((a, b) => a + b, 0) >= 3));
   const { rejected } = (await status()).state;
-  assert.equal(rejected, { 'bad-signature': 1, 'unknown-author': 1, invalid: 1 });
+  // An unknown author is ignored, not rejected (it may be a node whose admission has not
+  // arrived yet), so gossipsub may deliver it again, and each delivery is counted.
+  assert.equal({ ...rejected, 'unknown-author': Math.min(1, rejected['unknown-author'] ?? 0) }, { 'bad-signature': 1, 'unknown-author': 1, invalid: 1 });
   assert.not.ok(await objectExists('forged'));
   assert.not.ok(await objectExists('unknown'));
 });

@@ -18,7 +18,10 @@ const op: fc.Arbitrary<Op> = fc.oneof(
 const history = fc.array(fc.record({ by: fc.nat({ max: authors.length - 1 }), at: fc.nat({ max: 20 }), counter: fc.nat({ max: 2 }), ops: fc.uniqueArray(op, { minLength: 1, maxLength: 3, selector: (o) => o.key }) }), { minLength: 1, maxLength: 12 });
 
 const signHistory = (h: { by: number; at: number; counter: number; ops: Op[] }[]): Delta[] => {
-  authors.forEach((a) => (a.seq = 0));
+  authors.forEach((a) => {
+    a.seq = 0;
+    a.last = undefined;
+  });
   return h.map((w) => write(authors[w.by]!, NOW + w.at * 1000, w.ops, w.counter));
 };
 

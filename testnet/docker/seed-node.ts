@@ -1,6 +1,6 @@
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { newCluster, saveCluster } from '../../node/cluster.js';
-import { loadOrCreateIdentity } from '../../node/identity.js';
+import { loadOrCreateIdentity, nodePublicKey } from '../../node/identity.js';
 import { encodeJoinToken } from '../../node/join-token.js';
 import { loadOrCreateOperatorKey } from '../../node/operator-key.js';
 import { P2P_PORT } from './resources.js';
@@ -19,8 +19,9 @@ export interface SeedNode {
  */
 export async function initSeedNode(dataDir: string, keyFile: string, ip: string): Promise<SeedNode> {
   const operator = loadOrCreateOperatorKey(keyFile);
-  const cluster = newCluster([operator.publicKey]);
+  const identity = await loadOrCreateIdentity(dataDir);
+  const cluster = newCluster([operator.publicKey], [nodePublicKey(identity)]);
   saveCluster(dataDir, cluster);
-  const peerId = peerIdFromPrivateKey(await loadOrCreateIdentity(dataDir)).toString();
+  const peerId = peerIdFromPrivateKey(identity).toString();
   return { cluster: cluster.id, peerId, token: encodeJoinToken(cluster, [`/ip4/${ip}/tcp/${P2P_PORT}/p2p/${peerId}`]) };
 }

@@ -10,6 +10,8 @@ export interface Author {
   secret: Uint8Array;
   publicKey: string;
   seq: number;
+  /** The author's last delta: each write names it, so an author's deltas form a chain. */
+  last?: string;
 }
 
 export const author = (n: number): Author => {
@@ -19,5 +21,8 @@ export const author = (n: number): Author => {
 
 export function write(by: Author, wallMs: number, ops: Op[], counter = 0): Delta {
   by.seq += 1;
-  return signDelta({ v: 1, cluster: CLUSTER, author: by.publicKey, seq: by.seq, hlc: { wallMs, counter }, ops }, by.secret);
+  const prev = by.last === undefined ? {} : { prev: [by.last] };
+  const delta = signDelta({ v: 1, cluster: CLUSTER, author: by.publicKey, seq: by.seq, ...prev, hlc: { wallMs, counter }, ops }, by.secret);
+  by.last = delta.id;
+  return delta;
 }

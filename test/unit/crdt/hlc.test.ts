@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compareHlc, HybridClock } from '../../../crdt/index.js';
+import { compareHlc, HybridClock, MAX_HLC_COUNTER } from '../../../crdt/index.js';
 
 test('readings only move forward, even when the physical clock jumps back', () => {
   const clock = new HybridClock(60_000);
@@ -29,6 +29,21 @@ test('a remote reading too far ahead is refused and leaves the clock alone', () 
   const refused = clock.observe({ wallMs: 1_000 + 60_001, counter: 0 }, 1_000);
   assert.equal(refused, { ok: false, error: { code: 'clock-ahead', aheadMs: 60_001 } });
   assert.equal(clock.now(1_000), { wallMs: 1_000, counter: 1 });
+});
+
+test('a remote reading whose counter is past the bound is refused and leaves the clock alone', () => {
+  const clock = new HybridClock(60_000);
+  const poisoned = { wallMs: 1_000 + 59_000, counter: 0xffffffff };
+  assert.equal(clock.observe(poisoned, 1_000), { ok: false, error: { code: 'clock-counter', counter: 0xffffffff } });
+  assert.equal(clock.now(1_000), { wallMs: 1_000, counter: 0 });
+});
+
+test('a counter that reaches the bound rolls over to the next millisecond instead of overflowing', () => {
+  const clock = new HybridClock(60_000);
+  assert.ok(clock.observe({ wallMs: 5_000, counter: MAX_HLC_COUNTER }, 1_000).ok);
+  const next = clock.now(1_000);
+  assert.equal(next, { wallMs: 5_001, counter: 1 });
+  assert.ok(compareHlc(next, { wallMs: 5_000, counter: MAX_HLC_COUNTER }) > 0);
 });
 
 test.run();

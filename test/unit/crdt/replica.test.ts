@@ -97,12 +97,27 @@ test('a removal that arrives after the removed operator\'s later write voids tha
 test('collection drops deltas older than the horizon that touch only collected objects', () => {
   const a = author(1);
   const replica = new Replica(genesisOf(a.publicKey), { maxClockAheadMs: 60_000, horizonMs: 1000 });
-  replica.receive(write(a, NOW, [{ key, set: { x: 1 } }]), NOW);
-  replica.receive(write(a, NOW + 10, [{ key, delete: true }]), NOW + 10);
-  replica.receive(write(a, NOW + 20, [{ key: 'Workload/default/kept', set: { x: 1 } }]), NOW + 20);
+  const unchained = (wallMs: number, ops: Parameters<typeof write>[2]) => {
+    a.last = undefined;
+    return write(a, wallMs, ops);
+  };
+  replica.receive(unchained(NOW, [{ key, set: { x: 1 } }]), NOW);
+  replica.receive(unchained(NOW + 10, [{ key, delete: true }]), NOW + 10);
+  replica.receive(unchained(NOW + 20, [{ key: 'Workload/default/kept', set: { x: 1 } }]), NOW + 20);
   assert.is(replica.collect(NOW + 5000), 1);
   assert.is(replica.size, 1);
   assert.is(replica.digest.summary('').count, 1);
+});
+
+test('collection keeps a delta a later delta of its author names, so a revocation can still walk the chain', () => {
+  const a = author(1);
+  const replica = new Replica(genesisOf(a.publicKey), { maxClockAheadMs: 60_000, horizonMs: 1000 });
+  const created = write(a, NOW, [{ key, set: { x: 1 } }]);
+  const deleted = write(a, NOW + 10, [{ key, delete: true }]);
+  const kept = write(a, NOW + 20, [{ key: 'Workload/default/kept', set: { x: 1 } }]);
+  for (const d of [created, deleted, kept]) replica.receive(d, NOW + 20);
+  assert.is(replica.collect(NOW + 5000), 1);
+  assert.is(replica.size, 3);
 });
 
 test.run();

@@ -1,0 +1,42 @@
+import { peerIdFromString } from '@libp2p/peer-id';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { nodeKey, operatorKey, revocationKey, type Op } from '../../crdt/index.js';
+import { UserError } from '../../node/errors.js';
+import { loadOperatorKey } from '../../node/operator-key.js';
+import { ApiClient, writeOps } from '../client.js';
+import { resolveNode } from './node-flags.js';
+
+/**
+ * A revocation pins the key's heads as this node knows them: every node keeps counting
+ * what those reach, and refuses whatever else the key signs, backdated or not.
+ */
+async function revocationOp(client: ApiClient, publicKey: string): Promise<Op> {
+  const author = await client.get<{ heads?: string[] }>(`/v1/authors/${publicKey}`);
+  if (author === undefined) throw new UserError(`${client.baseUrl} is not a Shoal node`);
+  return { key: revocationKey(publicKey), set: { publicKey, heads: author.heads ?? [] } };
+}
+
+/** `shoal operator remove KEY`: the grant goes, and the key's later writes never count anywhere. */
+export async function removeOperator(opts: { publicKey: string; api: string; key: string }): Promise<void> {
+  const client = new ApiClient(opts.api);
+  const signer = loadOperatorKey(opts.key);
+  if (signer.publicKey === opts.publicKey) throw new UserError('an operator cannot remove its own key: ask another operator');
+  await writeOps(client, signer, [{ key: operatorKey(opts.publicKey), delete: true }, await revocationOp(client, opts.publicKey)]);
+  console.log(`operator ${opts.publicKey.slice(0, 16)}… removed; what it wrote before stays, and nothing it signs from now on counts`);
+}
+
+/** `shoal node remove NODE`: the node is no longer admitted; it must rejoin with a new identity, and only an operator can let it in. */
+export async function removeNode(opts: { node: string; api: string; key: string }): Promise<void> {
+  const client = new ApiClient(opts.api);
+  const id = await resolveNode(client, opts.node).catch(() => opts.node);
+  let publicKey: string;
+  try {
+    const key = peerIdFromString(id).publicKey;
+    if (key?.type !== 'Ed25519') throw new Error('not an Ed25519 peer id');
+    publicKey = bytesToHex(key.raw);
+  } catch {
+    throw new UserError(`no node ${opts.node}: give a node id from \`shoal nodes\`, or the whole id of a node no longer listed`);
+  }
+  await writeOps(client, loadOperatorKey(opts.key), [{ key: nodeKey(publicKey), delete: true }, await revocationOp(client, publicKey)]);
+  console.log(`node ${id} removed: its writes from now on count nowhere; stop it, or it keeps running what it runs`);
+}

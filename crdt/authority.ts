@@ -1,0 +1,229 @@
+import { ancestry } from './chain.js';
+import { stampOf, type Delta } from './delta.js';
+import type { Json } from './json.js';
+import { compareStamp, type Stamp } from './stamp.js';
+
+/** Fixed at `shoal init`: the cluster's id, the operators who may write from the start, and its founding nodes. */
+export interface Genesis {
+  cluster: string;
+  operators: string[];
+  /** Ed25519 public keys (hex) of the nodes admitted from the start: the first node, which admits the rest. */
+  nodes?: string[];
+}
+
+export const OPERATOR_KIND = 'Operator';
+export const NODE_KIND = 'Node';
+export const REVOCATION_KIND = 'Revocation';
+export const AUTHORITY_NAMESPACE = 'cluster';
+/** Kept for callers that name the operators' namespace. */
+export const OPERATOR_NAMESPACE = AUTHORITY_NAMESPACE;
+
+/** Operator/cluster/<first 16 hex digits of the key>, field publicKey. */
+export const operatorKey = (publicKey: string): string => `${OPERATOR_KIND}/${AUTHORITY_NAMESPACE}/${publicKey.slice(0, 16)}`;
+/** Node/cluster/<public key>: an admitted node, written by an operator or by an admitted node that let it in. */
+export const nodeKey = (publicKey: string): string => `${NODE_KIND}/${AUTHORITY_NAMESPACE}/${publicKey}`;
+/** Revocation/cluster/<public key>, fields publicKey and heads: the key's deltas the revocation counts. */
+export const revocationKey = (publicKey: string): string => `${REVOCATION_KIND}/${AUTHORITY_NAMESPACE}/${publicKey}`;
+
+const AUTHORITY_PREFIXES = [OPERATOR_KIND, NODE_KIND, REVOCATION_KIND].map((kind) => `${kind}/${AUTHORITY_NAMESPACE}/`);
+export const isAuthorityKey = (key: string): boolean => AUTHORITY_PREFIXES.some((prefix) => key.startsWith(prefix));
+export const touchesAuthority = (delta: Delta): boolean => delta.body.ops.some((op) => isAuthorityKey(op.key));
+
+const PUBLIC_KEY = /^[0-9a-f]{64}$/;
+const DELTA_ID = /^[0-9a-f]{64}$/;
+/** Revocations that undo one another can flip forever; past this many rounds the last verdict stands. */
+const MAX_ROUNDS = 8;
+
+interface Grant {
+  adds: Stamp[];
+  removes: Stamp[];
+}
+
+const latestBefore = (stamps: readonly Stamp[], stamp: Stamp): Stamp | undefined => {
+  let latest: Stamp | undefined;
+  for (const s of stamps) if (compareStamp(s, stamp) < 0 && (latest === undefined || compareStamp(s, latest) > 0)) latest = s;
+  return latest;
+};
+
+/**
+ * Who may write, as a pure function of the log, so every replica reaches the same
+ * verdict whatever order deltas arrived in:
+ * - an operator (genesis, or added by an operator's counted write) counts at a stamp if
+ *   the latest add or remove of it stamped before is an add;
+ * - a node counts once admitted: in the genesis, by an operator, or by an admitted node
+ *   (earlier in stamp order, so two nodes cannot admit each other into being);
+ * - a revoked key counts only for the deltas its revocations' heads reach, whatever
+ *   their stamps: a backdated write lands outside, and so does anything it would grant.
+ * Only counted writes change who may write, so a removed operator adds nobody.
+ */
+export class Authority {
+  private constructor(
+    private readonly genesis: Genesis,
+    private readonly grants: ReadonlyMap<string, Grant>,
+    private readonly admitted: ReadonlySet<string>,
+    private readonly revoked: ReadonlyMap<string, ReadonlySet<string>>,
+  ) {}
+
+  static of(genesis: Genesis): Authority {
+    return new Authority(genesis, new Map(), new Set(genesis.nodes ?? []), new Map());
+  }
+
+  /** `deltas` must hold every delta the replica holds; only those touching authority objects matter. */
+  static fold(genesis: Genesis, deltas: Iterable<Delta>, get: (id: string) => Delta | undefined): Authority {
+    const relevant = [...deltas].filter(touchesAuthority).sort((a, b) => compareStamp(stampOf(a), stampOf(b)));
+    let revoked = new Map<string, Set<string>>();
+    let authority = Authority.of(genesis);
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const { grants, admitted, pins } = foldRound(genesis, relevant, revoked);
+      authority = new Authority(genesis, grants, admitted, revoked);
+      const next = new Map([...pins].map(([key, heads]) => [key, ancestry(key, heads, get)]));
+      if (sameRevocations(next, revoked)) break;
+      revoked = next;
+      authority = new Authority(genesis, grants, admitted, revoked);
+    }
+    return authority;
+  }
+
+  isOperator(author: string): boolean {
+    return this.genesis.operators.includes(author) || this.grants.has(author);
+  }
+
+  isNode(author: string): boolean {
+    return !this.isOperator(author) && this.admitted.has(author);
+  }
+
+  isRevoked(author: string): boolean {
+    return this.revoked.has(author);
+  }
+
+  /** Outside what the author's revocations counted (false for a key never revoked). */
+  revokedOut(delta: Delta): boolean {
+    const counted = this.revoked.get(delta.body.author);
+    return counted !== undefined && !counted.has(delta.id);
+  }
+
+  /** A revoked author's delta that would fill a gap in what its revocation counted. */
+  fillsRevokedChain(delta: Delta): boolean {
+    return this.revoked.get(delta.body.author)?.has(delta.id) === true;
+  }
+
+  operatorCounts(delta: Delta): boolean {
+    return this.isOperator(delta.body.author) && !this.revokedOut(delta) && grantedAt(this.genesis, this.grants, delta.body.author, stampOf(delta));
+  }
+
+  nodeCounts(delta: Delta): boolean {
+    return this.isNode(delta.body.author) && !this.revokedOut(delta);
+  }
+
+  /** Operators that may write at `stamp`, and have not been revoked. */
+  activeOperators(stamp: Stamp): string[] {
+    const keys = [...this.genesis.operators, ...this.grants.keys()];
+    return [...new Set(keys)].filter((key) => !this.revoked.has(key) && grantedAt(this.genesis, this.grants, key, stamp)).sort();
+  }
+
+  admittedNodes(): string[] {
+    return [...this.admitted].filter((key) => !this.revoked.has(key)).sort();
+  }
+}
+
+function grantedAt(genesis: Genesis, grants: ReadonlyMap<string, Grant>, author: string, stamp: Stamp): boolean {
+  if (genesis.operators.includes(author)) return true;
+  const grant = grants.get(author);
+  if (grant === undefined) return false;
+  const added = latestBefore(grant.adds, stamp);
+  const removed = latestBefore(grant.removes, stamp);
+  return added !== undefined && (removed === undefined || compareStamp(added, removed) > 0);
+}
+
+interface Candidate {
+  revoker: string;
+  target: string;
+  heads: string[];
+  delta: Delta;
+}
+
+/** One pass in stamp order with the revocations known so far; returns what it granted, admitted and pinned. */
+function foldRound(genesis: Genesis, deltas: readonly Delta[], revoked: ReadonlyMap<string, ReadonlySet<string>>) {
+  const grants = new Map<string, Grant>();
+  const admitted = new Set(genesis.nodes ?? []);
+  const candidates: Candidate[] = [];
+  const outside = (delta: Delta): boolean => revoked.has(delta.body.author) && !revoked.get(delta.body.author)?.has(delta.id);
+  for (const delta of deltas) {
+    if (outside(delta)) continue;
+    const author = delta.body.author;
+    const stamp = stampOf(delta);
+    const asOperator = grantedAt(genesis, grants, author, stamp);
+    const asNode = !asOperator && admitted.has(author);
+    if (!asOperator && !asNode) continue;
+    for (const op of delta.body.ops) {
+      const [kind, , name = ''] = op.key.split('/');
+      if (kind === OPERATOR_KIND && asOperator) foldGrant(grants, op, stamp);
+      // A revoked node may be admitted again harmlessly: its revocation still bounds what counts.
+      else if (kind === NODE_KIND && PUBLIC_KEY.test(name) && 'set' in op && (asOperator || name !== author)) admitted.add(name);
+      else if (kind === REVOCATION_KIND && asOperator && 'set' in op && op.set.publicKey === name) {
+        const heads = revocationHeads(op.set.heads);
+        if (heads !== undefined) candidates.push({ revoker: author, target: name, heads, delta });
+      }
+    }
+  }
+  return { grants, admitted, pins: resolveRevocations(genesis, grants, candidates) };
+}
+
+/**
+ * Revocations that cut each other off (two admins revoking each other, or a removed
+ * key revoking its remover with a backdated write) are settled by rank, never by
+ * stamp, which the writer chooses: genesis operators first, then operators in the order
+ * they were granted (a grant's stamp is the granter's), then the revocation's stamp.
+ * A revocation counts unless a higher-ranked one already cut its author off.
+ */
+function resolveRevocations(genesis: Genesis, grants: ReadonlyMap<string, Grant>, candidates: Candidate[]): Map<string, Set<string>> {
+  const rank = (key: string): [number, Stamp | undefined] => {
+    const index = genesis.operators.indexOf(key);
+    if (index >= 0) return [index, undefined];
+    const first = grants.get(key)?.adds.reduce<Stamp | undefined>((a, b) => (a === undefined || compareStamp(b, a) < 0 ? b : a), undefined);
+    return [genesis.operators.length, first];
+  };
+  const byRank = (a: Candidate, b: Candidate): number => {
+    const [ia, sa] = rank(a.revoker);
+    const [ib, sb] = rank(b.revoker);
+    if (ia !== ib) return ia - ib;
+    if (sa !== undefined && sb !== undefined && compareStamp(sa, sb) !== 0) return compareStamp(sa, sb);
+    return compareStamp(stampOf(a.delta), stampOf(b.delta));
+  };
+  const pins = new Map<string, Set<string>>();
+  for (const candidate of candidates.sort(byRank)) {
+    const cut = pins.get(candidate.revoker);
+    if (cut !== undefined && !cut.has(candidate.delta.id)) continue;
+    let pinned = pins.get(candidate.target);
+    if (pinned === undefined) pins.set(candidate.target, (pinned = new Set()));
+    for (const id of candidate.heads) pinned.add(id);
+  }
+  return pins;
+}
+
+function foldGrant(grants: Map<string, Grant>, op: Delta['body']['ops'][number], stamp: Stamp): void {
+  if ('delete' in op) {
+    for (const [key, grant] of grants) if (operatorKey(key) === op.key) grant.removes.push(stamp);
+    return;
+  }
+  const publicKey = op.set.publicKey;
+  if (typeof publicKey !== 'string' || !PUBLIC_KEY.test(publicKey) || operatorKey(publicKey) !== op.key) return;
+  let grant = grants.get(publicKey);
+  if (grant === undefined) grants.set(publicKey, (grant = { adds: [], removes: [] }));
+  grant.adds.push(stamp);
+}
+
+/** A revocation's heads: delta ids; an empty list counts nothing of the key. */
+function revocationHeads(value: Json | undefined): string[] | undefined {
+  if (!Array.isArray(value) || value.length > 1024) return undefined;
+  return value.every((id) => typeof id === 'string' && DELTA_ID.test(id)) ? (value as string[]) : undefined;
+}
+
+function sameRevocations(a: ReadonlyMap<string, ReadonlySet<string>>, b: ReadonlyMap<string, ReadonlySet<string>>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, ids] of a) {
+    const other = b.get(key);
+    if (other === undefined || other.size !== ids.size || [...ids].some((id) => !other.has(id))) return false;
+  }
+  return true;
+}

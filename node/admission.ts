@@ -1,0 +1,75 @@
+import type { Logger } from 'pino';
+import { nodeKey } from '../crdt/index.js';
+import { admitsNow } from '../protocol/admission/admitter.js';
+import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
+import type { NodeWriter } from './node-writer.js';
+import type { StateService } from './state-service.js';
+import type { SwimService } from './swim-service.js';
+
+export interface AdmissionOptions {
+  swim: SwimService;
+  state: StateService;
+  writer: NodeWriter;
+  log: Logger;
+  /** How often to look for joiners not yet admitted, besides each join SWIM reports. */
+  intervalMs: number;
+  /** How long the first-ranked admitter has before every admitted member steps in. */
+  graceMs: number;
+}
+
+/**
+ * Admits the members that joined: they reached us through the private network, so they
+ * hold the cluster key. Until a Node object names it, a node's writes count nowhere.
+ */
+export class Admission {
+  private readonly waitingSince = new Map<string, number>();
+  private readonly writing = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly options: AdmissionOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.pass(), this.options.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** A member joined or came back: look now rather than at the next interval. */
+  kick(): void {
+    this.pass();
+  }
+
+  private pass(): void {
+    const { swim, state } = this.options;
+    const replica = state.replica;
+    const alive = swim.members().filter((m) => m.state === 'alive');
+    const admitted = alive.map((m) => m.record.id).filter((id) => replica.isAdmittedNode(publicKeyOfPeerId(id) ?? ''));
+    const now = Date.now();
+    for (const member of alive) {
+      const id = member.record.id;
+      const publicKey = publicKeyOfPeerId(id);
+      if (publicKey === undefined || replica.isAdmittedNode(publicKey) || replica.isRevoked(publicKey)) {
+        this.waitingSince.delete(id);
+        continue;
+      }
+      const since = this.waitingSince.get(id) ?? now;
+      this.waitingSince.set(id, since);
+      if (this.writing.has(id) || !admitsNow({ self: swim.id, joiner: id, admitted, waitedMs: now - since, graceMs: this.options.graceMs })) continue;
+      this.admit(id, publicKey);
+    }
+    for (const id of this.waitingSince.keys()) if (!alive.some((m) => m.record.id === id)) this.waitingSince.delete(id);
+  }
+
+  private admit(id: string, publicKey: string): void {
+    this.writing.add(id);
+    this.options.writer
+      .write([{ key: nodeKey(publicKey), set: { peerId: id, admittedBy: this.options.swim.id, atMs: Date.now() } }])
+      .then(
+        (ok) => ok && this.options.log.info({ node: id }, 'admitted a node that joined through the cluster key'),
+        (e: unknown) => this.options.log.warn({ node: id, error: String(e) }, 'could not admit a node; another member will'),
+      )
+      .finally(() => this.writing.delete(id));
+  }
+}

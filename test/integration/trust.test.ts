@@ -1,0 +1,159 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { nodeKey, operatorKey, signDelta, type Delta, type Hlc, type Op } from '../../crdt/index.js';
+import { placementField } from '../../crdt/node-writes.js';
+import { loadOperatorKey, loadOrCreateOperatorKey, type OperatorKey } from '../../node/operator-key.js';
+import { peerIdOfPublicKey } from '../../protocol/identity/peer-id.js';
+import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
+import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
+import { poll } from '../../testnet/poll.js';
+
+/**
+ * The trust model on three real nodes: a key that never joined, a removed operator
+ * writing behind its revocation, a poisoned clock, and one key flooding, each refused
+ * by every node while honest writes keep landing.
+ */
+/** A small quota, so the flood outruns it however slow this machine is: 1 delta a second after the burst. */
+const BURST = 150;
+const root = mkdtempSync(join(tmpdir(), 'shoal-trust-'));
+let cluster: LocalCluster;
+let rootKey: OperatorKey;
+let clusterId: string;
+
+test.before(async () => {
+  cluster = await startLocalCluster({ dir: join(root, 'c'), nodes: 3, args: ['--runtime', 'process', '--write-quota', `1/${BURST}`] });
+  for (const node of cluster.nodes) await waitForMembers(node.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 30_000);
+  rootKey = loadOperatorKey(cluster.operatorKey);
+  clusterId = ((await (await fetch(`${cluster.nodes[0]!.api}/v1/status`)).json()) as { cluster: string }).cluster;
+});
+
+test.after(async () => {
+  await cluster?.stop(0);
+  rmSync(root, { recursive: true, force: true });
+});
+
+const shoal = async (args: string[], node: ShoalNodeProcess = cluster.nodes[0] as ShoalNodeProcess): Promise<string> => {
+  const result = await runShoal([...args, '--api', node.apiAddress]);
+  assert.is(result.code, 0, `shoal ${args.join(' ')}: ${result.stderr}`);
+  return result.stdout;
+};
+
+interface Posted {
+  status: number;
+  error?: string;
+}
+
+const post = async (node: ShoalNodeProcess, delta: Delta): Promise<Posted> => {
+  const response = await fetch(`${node.api}/v1/deltas`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(delta) });
+  return { status: response.status, error: ((await response.json()) as { error?: string }).error };
+};
+
+const sign = (key: OperatorKey, ops: Op[], hlc: Hlc, seq = 1, prev?: string[]): Delta =>
+  signDelta({ v: 1, cluster: clusterId, author: key.publicKey, seq, ...(prev ? { prev } : {}), hlc, ops }, key.secret);
+
+const apply = async (name: string, key: string, node?: ShoalNodeProcess): Promise<void> => {
+  const file = join(root, `${name}.yaml`);
+  writeFileSync(file, `apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: ${name}}\nspec:\n  image: shoal/busybox:1\n  command: [sleep, "3600"]\n  replicas: 0\n`);
+  await shoal(['apply', '-f', file, '--key', key], node);
+};
+
+const exists = async (node: ShoalNodeProcess, key: string): Promise<boolean> => (await fetch(`${node.api}/v1/objects/${key}`)).status === 200;
+
+test('a key that never joined has its Placement, Status, Rollout and admission writes refused by every node', async () => {
+  await apply('web', cluster.operatorKey);
+  const stranger = loadOrCreateOperatorKey(join(root, 'stranger.key'));
+  const id = peerIdOfPublicKey(stranger.publicKey);
+  const now = { wallMs: Date.now(), counter: 0 };
+  const writes: Op[][] = [
+    [{ key: 'Placement/default/web.0', set: { [placementField(1, id)]: { winner: id, score: 1e9 } } }],
+    [{ key: 'Placement/default/web.0', set: { [placementField(999_999_999, id)]: { winner: id } } }],
+    [{ key: 'Status/default/web.0', set: { [id]: { state: 'running', epoch: 1 } } }],
+    [{ key: 'Rollout/default/web', set: { [`failed.0123456789ab.${id}`]: { reason: 'forced', slot: 0 } } }],
+    [{ key: nodeKey(stranger.publicKey), set: { peerId: id } }],
+  ];
+  for (const node of cluster.nodes) {
+    for (const ops of writes) assert.equal(await post(node, sign(stranger, ops, now)), { status: 422, error: 'unknown-author' }, JSON.stringify(ops));
+  }
+});
+
+test('a removed operator\'s backdated write, and the operator it would add, are refused by every node', async () => {
+  const bob = loadOrCreateOperatorKey(join(root, 'bob.key'));
+  const sybil = loadOrCreateOperatorKey(join(root, 'sybil.key'));
+  await shoal(['operator', 'add', bob.publicKey, '--key', cluster.operatorKey]);
+  const addedAtMs = Date.now();
+  await poll('bob may write on every node', async () => ((await Promise.all(cluster.nodes.map(async (n) => ((await (await fetch(`${n.api}/v1/operators`)).json()) as string[]).includes(bob.publicKey)))).every(Boolean) ? true : undefined), 20_000);
+  await apply('by-bob', bob.path, cluster.nodes[1]);
+  await poll('bob\'s workload on every node', async () => ((await Promise.all(cluster.nodes.map((n) => exists(n, 'Workload/default/by-bob')))).every(Boolean) ? true : undefined), 20_000);
+  await shoal(['operator', 'remove', bob.publicKey, '--key', cluster.operatorKey]);
+  await poll('bob removed on every node', async () => ((await Promise.all(cluster.nodes.map(async (n) => !((await (await fetch(`${n.api}/v1/operators`)).json()) as string[]).includes(bob.publicKey)))).every(Boolean) ? true : undefined), 20_000);
+  // Stamped inside bob's old window, as if written before the removal.
+  const backdated = { wallMs: addedAtMs + 1, counter: 0 };
+  const backdoor = sign(bob, [{ key: 'Workload/default/backdoor', set: { 'spec.image': 'evil', 'spec.replicas': 1 } }, { key: operatorKey(sybil.publicKey), set: { publicKey: sybil.publicKey } }], backdated, 2);
+  for (const node of cluster.nodes) {
+    assert.equal(await post(node, backdoor), { status: 422, error: 'revoked' });
+    assert.ok(await exists(node, 'Workload/default/by-bob'), 'what bob wrote before his removal stays');
+    assert.not.ok(await exists(node, 'Workload/default/backdoor'));
+    assert.not.ok(((await (await fetch(`${node.api}/v1/operators`)).json()) as string[]).includes(sybil.publicKey));
+  }
+});
+
+test('a delta with its clock counter at the limit is refused by every node, and writes keep working', async () => {
+  const author = (await (await fetch(`${cluster.nodes[0]!.api}/v1/authors/${rootKey.publicKey}`)).json()) as { nextSeq: number; heads: string[] };
+  const poisoned = sign(rootKey, [{ key: 'Workload/default/poison', set: { 'spec.image': 'x' } }], { wallMs: Date.now() + 30_000, counter: 0xffffffff }, author.nextSeq, author.heads);
+  for (const node of cluster.nodes) assert.equal(await post(node, poisoned), { status: 422, error: 'clock-counter' });
+  for (const [i, node] of cluster.nodes.entries()) await apply(`after-${i}`, cluster.operatorKey, node);
+  for (const node of cluster.nodes) {
+    await poll('every write on every node', async () => ((await Promise.all([0, 1, 2].map((i) => exists(node, `Workload/default/after-${i}`)))).every(Boolean) ? true : undefined), 20_000);
+  }
+});
+
+test('a flood from one key is cut at its quota while another key\'s writes still land', async () => {
+  const flooder = loadOrCreateOperatorKey(join(root, 'flooder.key'));
+  await shoal(['operator', 'add', flooder.publicKey, '--key', cluster.operatorKey]);
+  const target = cluster.nodes[2] as ShoalNodeProcess;
+  await poll('the flooder may write', async () => (((await (await fetch(`${target.api}/v1/operators`)).json()) as string[]).includes(flooder.publicKey) ? true : undefined), 20_000);
+  const codes = new Map<number, number>();
+  let prev: string[] | undefined;
+  const flood = (async () => {
+    for (let i = 0; i < 2 * BURST; i++) {
+      const delta = sign(flooder, [{ key: `Workload/flood/w${i}`, set: { 'spec.image': 'x', 'spec.replicas': 0 } }], { wallMs: Date.now(), counter: 0 }, i + 1, prev);
+      const { status } = await post(target, delta);
+      if (status === 201) prev = [delta.id];
+      codes.set(status, (codes.get(status) ?? 0) + 1);
+    }
+  })();
+  await apply('during-flood', cluster.operatorKey, target);
+  await flood;
+  assert.ok((codes.get(429) ?? 0) > 0, `the flood was cut: ${JSON.stringify([...codes])}`);
+  assert.ok((codes.get(201) ?? 0) >= BURST, 'its burst landed');
+  await apply('after-flood', cluster.operatorKey, target);
+  for (const node of cluster.nodes) assert.ok(await poll('the honest writes everywhere', async () => ((await exists(node, 'Workload/default/after-flood')) && (await exists(node, 'Workload/default/during-flood')) ? true : undefined), 30_000));
+});
+
+test('a restarted node catches up 20 MB of writes through anti-entropy, and every node stays up with bounded memory', async () => {
+  const victim = cluster.nodes[2] as ShoalNodeProcess;
+  victim.child.kill('SIGTERM');
+  await victim.exited;
+  const entry = cluster.nodes[0] as ShoalNodeProcess;
+  // 100 deltas of 200 KB each, signed here and posted straight to the API: large applies, as an operator's would be.
+  const big = 'x'.repeat(200 * 1024);
+  for (let i = 0; i < 100; i++) {
+    const author = (await (await fetch(`${entry.api}/v1/authors/${rootKey.publicKey}`)).json()) as { nextSeq: number; heads: string[]; hlc: Hlc };
+    const delta = sign(rootKey, [{ key: `Workload/bulk/w${i}`, set: { 'spec.image': 'x', 'spec.replicas': 0, 'spec.env': { BLOB: big } } }], { wallMs: Math.max(Date.now(), author.hlc.wallMs + 1), counter: 0 }, author.nextSeq, author.heads);
+    assert.is((await post(entry, delta)).status, 201);
+  }
+  const back = await cluster.restart(victim);
+  const count = async (node: ShoalNodeProcess): Promise<number> => ((await (await fetch(`${node.api}/v1/status`)).json()) as { state: { deltas: number } }).state.deltas;
+  const target = await count(entry);
+  await poll('the restarted node holds every delta', async () => ((await count(back)) >= target ? true : undefined), 120_000);
+  for (const node of cluster.nodes) {
+    assert.ok(node.child.exitCode === null && node.child.signalCode === null, `node ${node.peerId} is up`);
+    const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${node.child.pid}/status`, 'utf8'))?.[1]);
+    assert.ok(rssKb < 600 * 1024, `node ${node.peerId} uses ${Math.round(rssKb / 1024)} MB`);
+  }
+});
+
+test.run();
