@@ -1,6 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import { MAX_FRAME_BYTES } from '../protocol/limits.js';
+import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
 import type { MemberView } from '../protocol/swim/index.js';
+import type { AntiEntropy } from './anti-entropy.js';
 import { registerReplicaRoutes } from './api-replicas.js';
 import { registerRolloutRoutes } from './api-rollout.js';
 import { registerSecretRoutes } from './api-secrets.js';
@@ -25,9 +27,11 @@ export interface NodeJson {
   capacity: { cpuMillis: number; memoryBytes: number };
   version: string;
   lastChange: string | null;
+  /** Whether the document admits the member: until then its writes count nowhere. */
+  admitted: boolean;
 }
 
-export const nodeJson = (view: MemberView): NodeJson => ({
+export const nodeJson = (view: MemberView, admitted: boolean): NodeJson => ({
   id: view.record.id,
   addrs: view.record.addrs,
   state: view.state,
@@ -36,12 +40,14 @@ export const nodeJson = (view: MemberView): NodeJson => ({
   capacity: view.record.capacity,
   version: view.record.version,
   lastChange: view.stateChangedAtMs > 0 ? new Date(view.stateChangedAtMs).toISOString() : null,
+  admitted,
 });
 
 export interface ApiContext {
   swim: SwimService;
   transport: SwimTransport;
   state: StateService;
+  antiEntropy: AntiEntropy;
   scheduler: SchedulerService;
   replicas: ReplicaAccess;
   events: EventLog;
@@ -56,7 +62,7 @@ export interface ApiContext {
 export function createApi(context: ApiContext): FastifyInstance {
   // One frame bound for every body, as for gossip and anti-entropy (protocol/limits.ts).
   const app = Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES });
-  app.get('/v1/nodes', async () => context.swim.members().map(nodeJson));
+  app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, context.state.replica.isAdmittedNode(publicKeyOfPeerId(m.record.id) ?? ''))));
   app.get('/v1/status', async () => ({
     id: context.swim.id,
     cluster: context.clusterId,
@@ -65,6 +71,8 @@ export function createApi(context: ApiContext): FastifyInstance {
     runtime: context.runtime,
     scheduler: context.scheduler.counters,
     swim: { ...context.swim.counters, streams: context.transport.counters },
+    antiEntropy: context.antiEntropy.counters,
+    streams: { events: context.feed.counters, replicas: context.replicas.counters },
     state: {
       ...context.state.counters,
       deltas: context.state.replica.size,
@@ -72,6 +80,7 @@ export function createApi(context: ApiContext): FastifyInstance {
       digest: context.state.replica.digest.summary(''),
       ready: context.state.ready,
       equivocationReports: context.state.replica.equivocations,
+      admittedNodes: context.state.replica.admittedNodes().length,
     },
   }));
   registerStateRoutes(app, context.state);

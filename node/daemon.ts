@@ -196,7 +196,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await feed.start();
     cleanup.push(() => feed.stop());
 
-    const api = createApi({ swim, transport, state, scheduler, replicas, events, feed, secrets, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
+    const api = createApi({ swim, transport, state, antiEntropy, scheduler, replicas, events, feed, secrets, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
     if (gate) registerFaultRoutes(api, host, gate);
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;

@@ -18,6 +18,7 @@ export async function nodes(opts: { api: string; output: string }): Promise<void
   const rows = members.map((m) => [
     m.id,
     m.state,
+    m.admitted ? 'yes' : 'not yet',
     String(m.incarnation),
     m.addrs[0] ?? '',
     Object.entries(m.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
@@ -26,5 +27,5 @@ export async function nodes(opts: { api: string; output: string }): Promise<void
     m.version,
     m.lastChange ?? '-',
   ]);
-  console.log(table(['ID', 'STATE', 'INCARNATION', 'ADDRESS', 'LABELS', 'CPU', 'MEMORY', 'VERSION', 'LAST CHANGE'], rows));
+  console.log(table(['ID', 'STATE', 'ADMITTED', 'INCARNATION', 'ADDRESS', 'LABELS', 'CPU', 'MEMORY', 'VERSION', 'LAST CHANGE'], rows));
 }

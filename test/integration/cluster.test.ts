@@ -49,7 +49,8 @@ test('shoal nodes -o json prints every member with the documented fields', async
   const members = JSON.parse(result.stdout) as Record<string, unknown>[];
   assert.ok(members.length >= 3);
   for (const m of members) {
-    assert.equal(Object.keys(m).sort(), ['addrs', 'capacity', 'id', 'incarnation', 'labels', 'lastChange', 'state', 'version']);
+    assert.ok(m.state !== 'alive' || m.admitted === true, `alive member ${String(m.id)} admitted`);
+    assert.equal(Object.keys(m).sort(), ['addrs', 'admitted', 'capacity', 'id', 'incarnation', 'labels', 'lastChange', 'state', 'version']);
   }
 });
 

@@ -36,7 +36,7 @@ const peer = (name: string): string => `peer-${name}`;
 const CAPACITY = { cpuMillis: 2_000, memoryBytes: 1 << 30 };
 
 function nodeSnapshot(node: string, workloads: WorkloadObject[], digest = '7:abc'): NodeSnapshot {
-  const members = NODES.map((n) => ({ id: peer(n), addrs: [], state: 'alive' as const, incarnation: 0, labels: {}, capacity: CAPACITY, version: '0.1.0', lastChange: null }));
+  const members = NODES.map((n) => ({ id: peer(n), addrs: [], state: 'alive' as const, incarnation: 0, labels: {}, capacity: CAPACITY, version: '0.1.0', lastChange: null, admitted: true }));
   return { node, peerId: peer(node), view: { digest, liveMembers: NODES.length, workloads, placements: [], members }, error: null };
 }
 const replica = (workload: string, slot: number, node: string, epoch = 1): RunningReplica => ({ container: `${node}-${workload}-${slot}-${epoch}`.padEnd(12, 'x'), node: peer(node), workload, slot, epoch });
