@@ -3,8 +3,8 @@ import { UserError } from './errors.js';
 
 /**
  * The cluster key is a libp2p private-network pre-shared key: a node without it cannot
- * complete a connection. pnet wants the go-ipfs swarm.key text; tokens carry only the
- * 32 key bytes, base64url.
+ * complete a connection. The protector (node/private-network.ts) reads the go-ipfs
+ * swarm.key text, as pnet does; tokens carry only the 32 key bytes, base64url.
  */
 const HEADER = '/key/swarm/psk/1.0.0/\n/base16/\n';
 const KEY_BYTES = 32;
