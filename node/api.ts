@@ -3,6 +3,7 @@ import { MAX_FRAME_BYTES } from '../protocol/limits.js';
 import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
 import type { MemberView } from '../protocol/swim/index.js';
 import type { AntiEntropy } from './anti-entropy.js';
+import { streamRaceCounters } from './stream-race-guard.js';
 import { registerReplicaRoutes } from './api-replicas.js';
 import { registerRolloutRoutes } from './api-rollout.js';
 import { registerSecretRoutes } from './api-secrets.js';
@@ -72,6 +73,8 @@ export function createApi(context: ApiContext): FastifyInstance {
     scheduler: context.scheduler.counters,
     swim: { ...context.swim.counters, streams: context.transport.counters },
     antiEntropy: context.antiEntropy.counters,
+    // libp2p stream errors thrown where no caller could catch them (node/stream-race-guard.ts).
+    streamErrorsSurvived: streamRaceCounters.survived,
     streams: { events: context.feed.counters, replicas: context.replicas.counters },
     state: {
       ...context.state.counters,

@@ -1,4 +1,6 @@
 import { hasCluster, loadCluster, saveCluster } from '../../node/cluster.js';
+import { pino } from 'pino';
+import { guardStreamRaces } from '../../node/stream-race-guard.js';
 import { defaultQuota, type QuotaConfig } from '../../protocol/quota/author-quota.js';
 import type { RuntimeChoice } from '../../node/agent/choose-runtime.js';
 import { startNode } from '../../node/daemon.js';
@@ -51,7 +53,10 @@ export async function start(opts: StartOptions): Promise<void> {
   const quota = parseWriteQuota(opts.writeQuota);
   const seeds = [...seedsFromToken(opts.dataDir, opts.join), ...opts.seed.map((s) => parseSeed(s))];
   const listen = opts.listen.map((l) => parseSeed(l, '--listen'));
+  const log = pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
+  guardStreamRaces(log);
   const node = await startNode({
+    log,
     dataDir: opts.dataDir,
     listen,
     api: parseHostPort(opts.api, '--api'),
