@@ -88,7 +88,10 @@ export class StateService {
       this.count(wellFormed.error.code);
       return wellFormed;
     }
-    if (this.replica.check(delta, Date.now()).ok && !this.replica.authorizes(delta)) {
+    // The node's own writes are stored even when they do not count yet (a status for a
+    // workload just deleted, a decision whose epoch waits for another): refusing them
+    // would make the agent and scheduler write them again on every pass.
+    if (origin === 'client' && this.replica.check(delta, Date.now()).ok && !this.replica.authorizes(delta)) {
       if (this.replica.revokedOut(delta)) {
         this.count('revoked');
         return { ok: false, error: { code: 'revoked', detail: `${delta.body.author} was revoked` } };
