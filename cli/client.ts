@@ -47,7 +47,7 @@ export async function writeOps(client: ApiClient, key: OperatorKey, ops: Op[]): 
   const delta: Delta = signDelta({ v: 1, cluster: status.cluster, author: key.publicKey, seq: author.nextSeq, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.secret);
   const reply = await client.post<{ id: string; changed?: string[]; error?: string; detail?: string }>('/v1/deltas', delta);
   if (reply.status === 201 || reply.status === 200) return { id: delta.id, changed: reply.body.changed ?? [] };
-  if (reply.body.error === 'not-an-operator') {
+  if (reply.body.error === 'not-an-operator' || reply.body.error === 'revoked') {
     throw new UserError(`operator key ${key.publicKey.slice(0, 16)}… (${key.path}) was removed from the cluster's operators; nothing was written`);
   }
   if (reply.body.error === 'unknown-author') {
