@@ -25,6 +25,7 @@ import { PartitionGate } from './partition-gate.js';
 import { EventFeed } from './event-feed.js';
 import { EventLog } from './event-log.js';
 import { NodeWriter } from './node-writer.js';
+import { MemberSnapshotWriter, memberSnapshotPath, readMemberSnapshot } from './member-snapshot.js';
 import { Redialer } from './redialer.js';
 import { ReplicaAccess } from './replica-access.js';
 import { SchedulerService } from './scheduler-service.js';
@@ -205,7 +206,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const address = api.server.address();
     const apiUrl = typeof address === 'object' && address !== null ? `http://${options.api.host}:${address.port}` : '';
 
-    const redialer = new Redialer(host, swim, seeds, { intervalMs: Math.max(1_000, config.probeIntervalMs * 2), dialTimeoutMs: 5_000, log });
+    const snapshotPath = memberSnapshotPath(dataPaths(options.dataDir).root);
+    const lastMembers = readMemberSnapshot(snapshotPath, log);
+    const snapshot = new MemberSnapshotWriter(snapshotPath, swim, 5_000, log, lastMembers);
+    snapshot.start();
+    cleanup.push(() => snapshot.stop());
+    const redialer = new Redialer(host, swim, seeds, { intervalMs: Math.max(1_000, config.probeIntervalMs * 2), dialTimeoutMs: 5_000, log, rejoin: lastMembers });
     redialer.start();
     cleanup.push(() => redialer.stop());
     writeJsonFile(dataPaths(options.dataDir).runtime, { pid: process.pid, peerId: swim.id, listen: listenAddrs, api: apiUrl });
@@ -221,6 +227,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         stopping ??= (async () => {
           await agent.stop();
           await agent.removeMajorityReplicas().catch((e: unknown) => log.warn({ error: String(e) }, 'could not remove the majority replicas before leaving'));
+          // Before the leave: the snapshot is of the members this node saw while it was one.
+          snapshot.stop();
           await swim.leave();
           await unwind();
         })();
