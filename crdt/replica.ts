@@ -116,8 +116,12 @@ export class Replica {
   /**
    * Every check `receive` makes, without merging: node/ stores a delta between the two.
    * Cheap checks come first, so a stranger's flood costs no signature verification.
+   * A delta a peer `held` (anti-entropy) may be older than the horizon: the peer has not
+   * collected it, so it still counts there, and a node that joins a cluster older than
+   * the horizon needs it; a new write that old is refused, since it could bring back an
+   * object whose tombstone was collected.
    */
-  check(delta: Delta, nowMs: number): Result<void, Rejection> {
+  check(delta: Delta, nowMs: number, origin: 'new' | 'held' = 'new'): Result<void, Rejection> {
     const body = delta.body;
     if (this.log.has(delta.id)) return err({ code: 'duplicate', detail: delta.id });
     if (body.cluster !== this.genesis.cluster) return err({ code: 'wrong-cluster', detail: body.cluster });
@@ -129,7 +133,7 @@ export class Replica {
         ? err({ code: 'clock-ahead', detail: `${skew.error.aheadMs} ms ahead` })
         : err({ code: 'clock-counter', detail: `hlc.counter ${skew.error.counter} is past the bound` });
     }
-    if (body.hlc.wallMs < nowMs - this.options.horizonMs) return err({ code: 'too-old', detail: `stamped ${new Date(body.hlc.wallMs).toISOString()}` });
+    if (origin === 'new' && body.hlc.wallMs < nowMs - this.options.horizonMs) return err({ code: 'too-old', detail: `stamped ${new Date(body.hlc.wallMs).toISOString()}` });
     const signature = verifyDelta(delta, this.options.verifier);
     if (!signature.ok) return err({ code: signature.error.code, detail: delta.id });
     return ok(undefined);

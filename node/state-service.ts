@@ -99,7 +99,7 @@ export class StateService {
       this.count('not-an-operator');
       return { ok: false, error: { code: 'not-an-operator', detail: `${delta.body.author} may not write this now` } };
     }
-    const result = await this.ingest(delta, origin === 'client');
+    const result = await this.ingest(delta, origin);
     if (result.ok) await this.publish?.(encodeDelta(delta)).catch((e: unknown) => this.log.warn({ error: String(e) }, 'publish failed; anti-entropy will spread the delta'));
     return result;
   }
@@ -111,7 +111,7 @@ export class StateService {
       this.count(decoded.error.code);
       return 'reject';
     }
-    const result = await this.ingest(decoded.value, true).catch(() => undefined);
+    const result = await this.ingest(decoded.value, 'gossip').catch(() => undefined);
     if (result === undefined) return 'ignore';
     if (result.ok) return 'accept';
     return IGNORED.has(result.error.code) ? 'ignore' : 'reject';
@@ -123,7 +123,7 @@ export class StateService {
    * where it came in, and a node catching up after a restart takes everything at once.
    */
   async fromPeer(delta: Delta): Promise<boolean> {
-    const result = await this.ingest(delta, false).catch(() => undefined);
+    const result = await this.ingest(delta, 'peer').catch(() => undefined);
     return result?.ok === true;
   }
 
@@ -131,9 +131,11 @@ export class StateService {
     await this.store.close();
   }
 
-  private async ingest(delta: Delta, metered: boolean): Promise<Result<Accepted, Refusal>> {
+  /** Clients and gossip are metered by the quota; a peer's repair may be older than the horizon (Replica.check). */
+  private async ingest(delta: Delta, source: 'client' | 'self' | 'gossip' | 'peer'): Promise<Result<Accepted, Refusal>> {
     const now = Date.now();
-    const checked = this.replica.check(delta, now);
+    const metered = source === 'client' || source === 'gossip';
+    const checked = this.replica.check(delta, now, source === 'peer' ? 'held' : 'new');
     if (!checked.ok) {
       if (checked.error.code !== 'duplicate') this.count(checked.error.code);
       return checked;

@@ -120,4 +120,12 @@ test('collection keeps a delta a later delta of its author names, so a revocatio
   assert.is(replica.size, 3);
 });
 
+test('a delta older than the horizon is refused as a new write, and taken when a peer still holds it', () => {
+  const a = author(1);
+  const replica = new Replica(genesisOf(a.publicKey), { maxClockAheadMs: 60_000, horizonMs: 1000 });
+  const old = write(a, NOW - 5000, [{ key: 'Workload/default/old', set: { x: 1 } }]);
+  assert.equal(replica.check(old, NOW), { ok: false, error: { code: 'too-old', detail: `stamped ${new Date(NOW - 5000).toISOString()}` } });
+  assert.ok(replica.check(old, NOW, 'held').ok, 'a node joining a cluster older than the horizon still gets its old workloads');
+});
+
 test.run();
