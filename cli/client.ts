@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { MAX_PREV, signDelta, type Delta, type Hlc, type Op } from '../crdt/index.js';
 import { UserError } from '../node/errors.js';
 import type { OperatorKey } from '../node/operator-key.js';
@@ -32,19 +33,22 @@ export class ApiClient {
 
 /**
  * Signs `ops` with the operator key on this side of the API (the node never sees the
- * key) and submits them as one delta. The node suggests the next sequence number and a
+ * key) and submits them as one delta, as a writer of its own. The node suggests a
  * clock reading past everything it has seen, so this write orders after what the user
  * just read, even when this machine's clock is behind, and the key's heads, so the
  * write extends the key's chain (what a revocation of the key will pin).
  */
 export async function writeOps(client: ApiClient, key: OperatorKey, ops: Op[]): Promise<{ id: string; changed: string[] }> {
   const status = await client.get<{ cluster: string }>('/v1/status');
-  const author = await client.get<{ nextSeq: number; heads?: string[]; hlc: Hlc }>(`/v1/authors/${key.publicKey}`);
+  const author = await client.get<{ heads?: string[]; hlc: Hlc }>(`/v1/authors/${key.publicKey}`);
   if (status === undefined || author === undefined) throw new UserError(`${client.baseUrl} is not a Shoal node`);
   const now = Date.now();
   const hlc: Hlc = now > author.hlc.wallMs ? { wallMs: now, counter: 0 } : { wallMs: author.hlc.wallMs, counter: author.hlc.counter + 1 };
   const heads = (author.heads ?? []).slice(-MAX_PREV);
-  const delta: Delta = signDelta({ v: 1, cluster: status.cluster, author: key.publicKey, seq: author.nextSeq, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.secret);
+  // Each invocation is a writer of its own, so two terminals (or two sides of a
+  // partition) writing with one key at once are not mistaken for an equivocation.
+  const writer = randomBytes(8).toString('hex');
+  const delta: Delta = signDelta({ v: 1, cluster: status.cluster, author: key.publicKey, writer, seq: 1, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.secret);
   const reply = await client.post<{ id: string; changed?: string[]; error?: string; detail?: string }>('/v1/deltas', delta);
   if (reply.status === 201 || reply.status === 200) return { id: delta.id, changed: reply.body.changed ?? [] };
   if (reply.body.error === 'not-an-operator' || reply.body.error === 'revoked') {

@@ -30,6 +30,7 @@ const delta = z.strictObject({
     v: z.literal(DELTA_VERSION),
     cluster: z.string().min(1).max(64),
     author: z.string().regex(HEX(32)),
+    writer: z.string().regex(HEX(8)).optional(),
     seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
     prev: z
       .array(z.string().regex(HEX(32)))

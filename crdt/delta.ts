@@ -17,7 +17,12 @@ export interface DeltaBody {
   cluster: string;
   /** The operator's Ed25519 public key, hex. */
   author: string;
-  /** Per author, counting from 1: two different deltas under one number are an equivocation. */
+  /**
+   * Which of the author's writers signed it: a random id per CLI invocation or node run,
+   * since one key legitimately writes from several places at once. Absent on older deltas.
+   */
+  writer?: string;
+  /** Per author and writer, counting from 1: two different deltas under one number are an equivocation. */
   seq: number;
   /**
    * The author's latest deltas the writer knew of (its heads), so an author's deltas form

@@ -50,9 +50,13 @@ export interface Rejection {
   detail: string;
 }
 
-/** One author signed two different deltas under one sequence number. */
+/**
+ * One writer of an author signed two different deltas under one sequence number. Two
+ * terminals, or two sides of a partition, are two writers: that is no equivocation.
+ */
 export interface Equivocation {
   author: string;
+  writer: string | undefined;
   seq: number;
   ids: [string, string];
 }
@@ -69,6 +73,8 @@ const admitsOthers = (delta: Delta): boolean =>
   delta.body.ops.every((op) => 'set' in op && op.key.startsWith(`${NODE_KIND}/${AUTHORITY_NAMESPACE}/`) && op.key !== nodeKey(delta.body.author));
 
 type Role = 'operator' | 'node';
+
+const writerKey = (author: string, writer: string | undefined): string => `${author}/${writer ?? ''}`;
 
 /**
  * One replica of the cluster's desired state: the log of every accepted delta, the
@@ -175,10 +181,10 @@ export class Replica {
     return this.log.size;
   }
 
-  /** The sequence number the author should sign next. */
-  nextSeq(author: string): number {
+  /** The sequence number the author's writer should sign next. */
+  nextSeq(author: string, writer?: string): number {
     let max = 0;
-    for (const seq of this.seqs.get(author)?.keys() ?? []) max = Math.max(max, seq);
+    for (const seq of this.seqs.get(writerKey(author, writer))?.keys() ?? []) max = Math.max(max, seq);
     return max + 1;
   }
 
@@ -269,15 +275,15 @@ export class Replica {
       if (keys === undefined) this.nodeObjects.set(workload, (keys = new Set()));
       keys.add(op.key);
     }
-    const { author, seq } = delta.body;
-    let bySeq = this.seqs.get(author);
-    if (bySeq === undefined) this.seqs.set(author, (bySeq = new Map()));
+    const { author, writer, seq } = delta.body;
+    let bySeq = this.seqs.get(writerKey(author, writer));
+    if (bySeq === undefined) this.seqs.set(writerKey(author, writer), (bySeq = new Map()));
     const previous = bySeq.get(seq);
     if (previous === undefined) {
       bySeq.set(seq, delta.id);
       return undefined;
     }
-    const equivocation: Equivocation = { author, seq, ids: [previous, delta.id] };
+    const equivocation: Equivocation = { author, writer, seq, ids: [previous, delta.id] };
     this.equivocations.push(equivocation);
     if (this.equivocations.length > MAX_EQUIVOCATIONS) this.equivocations.shift();
     return equivocation;

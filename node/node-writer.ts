@@ -1,5 +1,6 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { bytesToHex } from '@noble/hashes/utils.js';
+import { randomBytes } from 'node:crypto';
 import { MAX_PREV, signDelta, type Op } from '../crdt/index.js';
 import type { StateService } from './state-service.js';
 
@@ -11,6 +12,8 @@ import type { StateService } from './state-service.js';
 export class NodeWriter {
   private readonly secret: Uint8Array;
   readonly publicKey: string;
+  /** This run of the node as a writer: a restart starts a new sequence, not a clash with the old one. */
+  private readonly writer = randomBytes(8).toString('hex');
   private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -28,7 +31,7 @@ export class NodeWriter {
       const replica = this.state.replica;
       const heads = replica.heads(this.publicKey).slice(-MAX_PREV);
       const prev = heads.length > 0 ? { prev: heads } : {};
-      const body = { v: 1 as const, cluster: this.cluster, author: this.publicKey, seq: replica.nextSeq(this.publicKey), ...prev, hlc: replica.stampNow(Date.now()), ops };
+      const body = { v: 1 as const, cluster: this.cluster, author: this.publicKey, writer: this.writer, seq: replica.nextSeq(this.publicKey, this.writer), ...prev, hlc: replica.stampNow(Date.now()), ops };
       const result = await this.state.submit(signDelta(body, this.secret), 'self');
       return result.ok;
     });

@@ -110,6 +110,22 @@ test('a delta with its clock counter at the limit is refused by every node, and 
   }
 });
 
+test('one operator applying through two nodes at once is no equivocator; one writer signing twice under one number is', async () => {
+  const equivocations = async (node: ShoalNodeProcess): Promise<number> => ((await (await fetch(`${node.api}/v1/status`)).json()) as { state: { equivocations: number } }).state.equivocations;
+  const [left, right] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess];
+  for (let round = 0; round < 3; round++) await Promise.all([apply(`left-${round}`, cluster.operatorKey, left), apply(`right-${round}`, cluster.operatorKey, right)]);
+  for (const node of cluster.nodes) {
+    await poll('every concurrent write everywhere', async () => ((await Promise.all([0, 1, 2].flatMap((r) => [exists(node, `Workload/default/left-${r}`), exists(node, `Workload/default/right-${r}`)]))).every(Boolean) ? true : undefined), 20_000);
+    assert.is(await equivocations(node), 0);
+  }
+  const writer = 'c0ffee00c0ffee00';
+  const twice = (name: string): Delta =>
+    signDelta({ v: 1, cluster: clusterId, author: rootKey.publicKey, writer, seq: 1, hlc: { wallMs: Date.now(), counter: 0 }, ops: [{ key: `Workload/default/${name}`, set: { 'spec.image': 'x', 'spec.replicas': 0 } }] }, rootKey.secret);
+  assert.is((await post(left, twice('first'))).status, 201);
+  assert.is((await post(left, twice('second'))).status, 201);
+  assert.is(await equivocations(left), 1);
+});
+
 test('a flood from one key is cut at its quota while another key\'s writes still land', async () => {
   const flooder = loadOrCreateOperatorKey(join(root, 'flooder.key'));
   await shoal(['operator', 'add', flooder.publicKey, '--key', cluster.operatorKey]);

@@ -61,8 +61,19 @@ test('two different deltas under one sequence number are reported as an equivoca
   assert.ok(replica.receive(first, NOW).ok);
   const result = replica.receive(second, NOW);
   assert.ok(result.ok && result.value.equivocation !== undefined);
-  assert.equal(replica.equivocations, [{ author: a.publicKey, seq: 1, ids: [first.id, second.id] }]);
+  assert.equal(replica.equivocations, [{ author: a.publicKey, writer: undefined, seq: 1, ids: [first.id, second.id] }]);
   assert.equal(replica.document.keys(), ['Workload/default/other', key]);
+});
+
+test('one key writing from two writers at once under the same number is no equivocation; one writer doing so is', () => {
+  const a = author(1);
+  const replica = new Replica(genesisOf(a.publicKey));
+  const as = (writer: string, name: string) => signDelta({ v: 1, cluster: CLUSTER, author: a.publicKey, writer, seq: 1, hlc: { wallMs: NOW, counter: 0 }, ops: [{ key: `Workload/default/${name}`, set: { x: 1 } }] }, a.secret);
+  assert.ok(replica.receive(as('0000000000000001', 'left'), NOW).ok);
+  const concurrent = replica.receive(as('0000000000000002', 'right'), NOW);
+  assert.ok(concurrent.ok && concurrent.value.equivocation === undefined, 'two terminals, or two sides of a partition');
+  const crafted = replica.receive(as('0000000000000001', 'crafted'), NOW);
+  assert.ok(crafted.ok && crafted.value.equivocation?.writer === '0000000000000001');
 });
 
 test('an operator added through the document may write after its addition, and not after its removal', () => {
