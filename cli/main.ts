@@ -76,6 +76,17 @@ program
     await nodes({ api: apiUrl(opts.api, opts.dataDir), output: opts.output });
   });
 
+program
+  .command('status')
+  .description('what one node holds and has refused: members, desired state, counters by reason')
+  .addOption(dataDirOption())
+  .option('--api <host:port>', 'the node to ask (default: the node on --data-dir, else 127.0.0.1:7371)')
+  .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
+  .action(async (opts: { dataDir: string; api?: string; output: string }) => {
+    const { status } = await import('./commands/status.js');
+    await status({ api: apiUrl(opts.api, opts.dataDir), output: opts.output });
+  });
+
 const apiOptions = (command: Command): Command =>
   command
     .addOption(dataDirOption())

@@ -149,6 +149,14 @@ test('a flood from one key is cut at its quota while another key\'s writes still
   for (const node of cluster.nodes) assert.ok(await poll('the honest writes everywhere', async () => ((await exists(node, 'Workload/default/after-flood')) && (await exists(node, 'Workload/default/during-flood')) ? true : undefined), 30_000));
 });
 
+test('shoal status shows what a node refused, by reason', async () => {
+  const text = await shoal(['status'], cluster.nodes[1]);
+  assert.match(text, /writes refused\s+.*unknown-author \d+/);
+  assert.match(text, /clock-counter 1/);
+  const json = JSON.parse(await shoal(['status', '-o', 'json'], cluster.nodes[1])) as { state: { rejected: Record<string, number> } };
+  assert.ok((json.state.rejected['unknown-author'] ?? 0) >= 5);
+});
+
 test('a restarted node catches up 20 MB of writes through anti-entropy, and every node stays up with bounded memory', async () => {
   const victim = cluster.nodes[2] as ShoalNodeProcess;
   victim.child.kill('SIGTERM');
