@@ -15,8 +15,6 @@ export const OPERATOR_KIND = 'Operator';
 export const NODE_KIND = 'Node';
 export const REVOCATION_KIND = 'Revocation';
 export const AUTHORITY_NAMESPACE = 'cluster';
-/** Kept for callers that name the operators' namespace. */
-export const OPERATOR_NAMESPACE = AUTHORITY_NAMESPACE;
 
 /** Operator/cluster/<first 16 hex digits of the key>, field publicKey. */
 export const operatorKey = (publicKey: string): string => `${OPERATOR_KIND}/${AUTHORITY_NAMESPACE}/${publicKey.slice(0, 16)}`;
@@ -26,7 +24,7 @@ export const nodeKey = (publicKey: string): string => `${NODE_KIND}/${AUTHORITY_
 export const revocationKey = (publicKey: string): string => `${REVOCATION_KIND}/${AUTHORITY_NAMESPACE}/${publicKey}`;
 
 const AUTHORITY_PREFIXES = [OPERATOR_KIND, NODE_KIND, REVOCATION_KIND].map((kind) => `${kind}/${AUTHORITY_NAMESPACE}/`);
-export const isAuthorityKey = (key: string): boolean => AUTHORITY_PREFIXES.some((prefix) => key.startsWith(prefix));
+const isAuthorityKey = (key: string): boolean => AUTHORITY_PREFIXES.some((prefix) => key.startsWith(prefix));
 export const touchesAuthority = (delta: Delta): boolean => delta.body.ops.some((op) => isAuthorityKey(op.key));
 
 const PUBLIC_KEY = /^[0-9a-f]{64}$/;
@@ -100,11 +98,6 @@ export class Authority {
   revokedOut(delta: Delta): boolean {
     const counted = this.revoked.get(delta.body.author);
     return counted !== undefined && !counted.has(delta.id);
-  }
-
-  /** A revoked author's delta that would fill a gap in what its revocation counted. */
-  fillsRevokedChain(delta: Delta): boolean {
-    return this.revoked.get(delta.body.author)?.has(delta.id) === true;
   }
 
   operatorCounts(delta: Delta): boolean {

@@ -1,11 +1,9 @@
 export { answerQuery, compareAnswer, firstQuery, type Comparison, type DigestAnswer, type DigestEntry, type DigestQuery } from './anti-entropy.js';
 export {
   AUTHORITY_NAMESPACE,
-  isAuthorityKey,
   NODE_KIND,
   nodeKey,
   OPERATOR_KIND,
-  OPERATOR_NAMESPACE,
   operatorKey,
   REVOCATION_KIND,
   revocationKey,
