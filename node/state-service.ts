@@ -83,24 +83,14 @@ export class StateService {
    * stored, merged and gossiped.
    */
   async submit(delta: Delta, origin: 'client' | 'self' = 'client'): Promise<Result<Accepted, Refusal>> {
-    const wellFormed = decodeDelta(encodeDelta(delta));
+    const bytes = encodeDelta(delta);
+    const wellFormed = decodeDelta(bytes);
     if (!wellFormed.ok) {
       this.count(wellFormed.error.code);
       return wellFormed;
     }
-    // The node's own writes are stored even when they do not count yet (a status for a
-    // workload just deleted, a decision whose epoch waits for another): refusing them
-    // would make the agent and scheduler write them again on every pass.
-    if (origin === 'client' && this.replica.check(delta, Date.now()).ok && !this.replica.authorizes(delta)) {
-      if (this.replica.revokedOut(delta)) {
-        this.count('revoked');
-        return { ok: false, error: { code: 'revoked', detail: `${delta.body.author} was revoked` } };
-      }
-      this.count('not-an-operator');
-      return { ok: false, error: { code: 'not-an-operator', detail: `${delta.body.author} may not write this now` } };
-    }
-    const result = await this.ingest(delta, origin);
-    if (result.ok) await this.publish?.(encodeDelta(delta)).catch((e: unknown) => this.log.warn({ error: String(e) }, 'publish failed; anti-entropy will spread the delta'));
+    const result = await this.ingest(delta, origin, bytes.length);
+    if (result.ok) await this.publish?.(bytes).catch((e: unknown) => this.log.warn({ error: String(e) }, 'publish failed; anti-entropy will spread the delta'));
     return result;
   }
 
@@ -111,7 +101,7 @@ export class StateService {
       this.count(decoded.error.code);
       return 'reject';
     }
-    const result = await this.ingest(decoded.value, 'gossip').catch(() => undefined);
+    const result = await this.ingest(decoded.value, 'gossip', bytes.length).catch(() => undefined);
     if (result === undefined) return 'ignore';
     if (result.ok) return 'accept';
     return IGNORED.has(result.error.code) ? 'ignore' : 'reject';
@@ -123,7 +113,7 @@ export class StateService {
    * where it came in, and a node catching up after a restart takes everything at once.
    */
   async fromPeer(delta: Delta): Promise<boolean> {
-    const result = await this.ingest(delta, 'peer').catch(() => undefined);
+    const result = await this.ingest(delta, 'peer', 0).catch(() => undefined);
     return result?.ok === true;
   }
 
@@ -131,16 +121,30 @@ export class StateService {
     await this.store.close();
   }
 
-  /** Clients and gossip are metered by the quota; a peer's repair may be older than the horizon (Replica.check). */
-  private async ingest(delta: Delta, source: 'client' | 'self' | 'gossip' | 'peer'): Promise<Result<Accepted, Refusal>> {
+  /**
+   * Checks, then stores and merges. A client's write must also count now; the node's own
+   * writes are stored even when they do not count yet (a status for a workload just
+   * deleted, a decision whose epoch waits for another), since refusing them would make
+   * the agent and scheduler write them again on every pass. Clients and gossip are
+   * metered by the quota (`bytes` is the delta's encoded size); a peer's repair may be
+   * older than the horizon (Replica.check).
+   */
+  private async ingest(delta: Delta, source: 'client' | 'self' | 'gossip' | 'peer', bytes: number): Promise<Result<Accepted, Refusal>> {
     const now = Date.now();
-    const metered = source === 'client' || source === 'gossip';
     const checked = this.replica.check(delta, now, source === 'peer' ? 'held' : 'new');
     if (!checked.ok) {
       if (checked.error.code !== 'duplicate') this.count(checked.error.code);
       return checked;
     }
-    const quota = metered ? this.quota.take(delta.body.author, encodeDelta(delta).length, now) : ({ ok: true } as const);
+    if (source === 'client' && !this.replica.authorizes(delta)) {
+      const revoked = this.replica.revokedOut(delta);
+      this.count(revoked ? 'revoked' : 'not-an-operator');
+      return revoked
+        ? { ok: false, error: { code: 'revoked', detail: `${delta.body.author} was revoked` } }
+        : { ok: false, error: { code: 'not-an-operator', detail: `${delta.body.author} may not write this now` } };
+    }
+    const metered = source === 'client' || source === 'gossip';
+    const quota = metered ? this.quota.take(delta.body.author, bytes, now) : ({ ok: true } as const);
     if (!quota.ok) {
       this.count('over-quota');
       return { ok: false, error: { code: 'over-quota', detail: `${delta.body.author} wrote past its quota; retry in ${quota.retryAfterMs} ms`, retryAfterMs: quota.retryAfterMs } };
