@@ -44,13 +44,12 @@ export class Admission {
   private pass(): void {
     const { swim, state } = this.options;
     const replica = state.replica;
-    const alive = swim.members().filter((m) => m.state === 'alive');
-    const admitted = alive.map((m) => m.record.id).filter((id) => replica.isAdmittedNode(publicKeyOfPeerId(id) ?? ''));
+    const alive = swim.members().flatMap((m) => (m.state === 'alive' ? [{ id: m.record.id, publicKey: publicKeyOfPeerId(m.record.id) }] : []));
+    const admitted = alive.flatMap(({ id, publicKey }) => (publicKey !== undefined && replica.isAdmittedNode(publicKey) ? [id] : []));
+    const admittedIds = new Set(admitted);
     const now = Date.now();
-    for (const member of alive) {
-      const id = member.record.id;
-      const publicKey = publicKeyOfPeerId(id);
-      if (publicKey === undefined || replica.isAdmittedNode(publicKey) || replica.isRevoked(publicKey)) {
+    for (const { id, publicKey } of alive) {
+      if (publicKey === undefined || admittedIds.has(id) || replica.isRevoked(publicKey)) {
         this.waitingSince.delete(id);
         continue;
       }
@@ -59,7 +58,8 @@ export class Admission {
       if (this.writing.has(id) || !admitsNow({ self: swim.id, joiner: id, admitted, waitedMs: now - since, graceMs: this.options.graceMs })) continue;
       this.admit(id, publicKey);
     }
-    for (const id of this.waitingSince.keys()) if (!alive.some((m) => m.record.id === id)) this.waitingSince.delete(id);
+    const aliveIds = new Set(alive.map(({ id }) => id));
+    for (const id of this.waitingSince.keys()) if (!aliveIds.has(id)) this.waitingSince.delete(id);
   }
 
   private admit(id: string, publicKey: string): void {
