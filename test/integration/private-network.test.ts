@@ -36,14 +36,40 @@ async function openStream(from: Libp2p, to: Libp2p, protocol: string): Promise<{
   return { connection, stream: await connection.newStream(protocol, { signal }) };
 }
 
-/** One connection: an echo of message on a stream, then the connection closes. */
+/** Longer than any echo takes on a loaded machine: only a stuck one reaches it. */
+const ECHO_DEADLINE_MS = 60_000;
+
+/**
+ * One connection: an echo of message on a stream, then the connection closes. One that
+ * is stuck fails the test, naming its step, rather than hang the suite.
+ */
 async function echoOnce(from: Libp2p, to: Libp2p, message: Uint8Array, writeBytes = message.length): Promise<Buffer> {
-  const { connection, stream } = await openStream(from, to, ECHO_PROTOCOL);
-  try {
-    const [, echoed] = await Promise.all([writeAll(stream, message, writeBytes), readAll(stream)]);
-    return echoed;
-  } finally {
+  let step = 'dial';
+  let connection: Connection | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new Error(`an echo was stuck in its ${step} step for ${ECHO_DEADLINE_MS / 1000} s`);
+      connection?.abort(error);
+      reject(error);
+    }, ECHO_DEADLINE_MS);
+  });
+  const echo = async (): Promise<Buffer> => {
+    const opened = await openStream(from, to, ECHO_PROTOCOL);
+    connection = opened.connection;
+    step = 'write and read';
+    const [, echoed] = await Promise.all([writeAll(opened.stream, message, writeBytes), readAll(opened.stream)]);
+    step = 'close';
     await connection.close();
+    return echoed;
+  };
+  try {
+    return await Promise.race([echo(), stuck]);
+  } catch (err) {
+    connection?.abort(err instanceof Error ? err : new Error(String(err)));
+    throw err;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
