@@ -65,6 +65,14 @@ export class ClusterDocument {
     return out.sort();
   }
 
+  /** The stamp of a field's current value: when (by its writer's clock) and by whom it was written. */
+  fieldStamp(key: string, field: string): Stamp | undefined {
+    const state = this.objects.get(key);
+    const register = state?.fields.get(field);
+    if (state === undefined || register === undefined || register.value === null) return undefined;
+    return state.tombstone !== undefined && compareStamp(register.stamp, state.tombstone) <= 0 ? undefined : register.stamp;
+  }
+
   /** The stamp that wrote the object's current state, for conflict reports and `describe`. */
   lastWrite(key: string): Stamp | undefined {
     const state = this.objects.get(key);

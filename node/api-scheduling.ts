@@ -1,11 +1,14 @@
 import type { FastifyInstance } from 'fastify';
+import { localPlacementState, reportedPlacementState } from '../protocol/agent/placement-state.js';
 import type { ReplicaStatus } from '../protocol/agent/reconcile.js';
+import type { ObservedReplica } from '../protocol/agent/replica.js';
 import { slotKey } from '../protocol/auction/slot.js';
 import { slotHistory } from '../protocol/scheduler/assignment.js';
 import { statusKey } from '../protocol/scheduler/from-document.js';
 import { planCluster, type Plan } from '../protocol/scheduler/plan.js';
 import { isWinningClaim, type ClusterView, type WorkloadInfo } from '../protocol/scheduler/view.js';
 import type { EventLog } from './event-log.js';
+import type { ReplicaAccess } from './replica-access.js';
 import type { SchedulerService } from './scheduler-service.js';
 import type { StateService } from './state-service.js';
 
@@ -19,8 +22,15 @@ export interface PlacementJson {
   node: string | null;
   /** The node as this one sees it: alive, suspect (unreachable), dead, left, or unknown. */
   nodeState: string;
-  /** The replica's state as its node reported it, or why the slot has no node. */
+  /**
+   * The replica's state: for a slot on the node asked, as its runtime says now; for one
+   * on another node, as that node last reported it; or why the slot has no node.
+   */
   state: string;
+  /** `runtime` (asked now), `report` (the node's last status), or null for a slot with no node. */
+  source: 'runtime' | 'report' | null;
+  /** For a report: how long ago its node wrote it, by that node's clock (so roughly, under skew); else null. */
+  reportedAgoMs: number | null;
   restarts: number;
   /** Running, and passing its readiness probe if it has one. */
   ready: boolean;
@@ -36,34 +46,49 @@ const nameOf = (key: string): { namespace: string; name: string } => {
   return { namespace, name };
 };
 
-function placementsJson(state: StateService, view: ClusterView, plan: Plan, filter?: string): PlacementJson[] {
+/** What the node asked knows first-hand: itself, and what its runtime holds now. */
+interface LocalView {
+  node: string;
+  replicas: readonly ObservedReplica[];
+  nowMs: number;
+}
+
+function placementsJson(state: StateService, view: ClusterView, plan: Plan, local: LocalView, filter?: string): PlacementJson[] {
   const out: PlacementJson[] = [];
-  const statusOf = (w: WorkloadInfo, index: number, node: string): ReplicaStatus | undefined =>
-    state.replica.document.get(statusKey(w.key, index))?.[node] as unknown as ReplicaStatus | undefined;
+  const { document } = state.replica;
   for (const p of plan.placed) {
     if (filter !== undefined && p.workload.key !== filter) continue;
-    const s = statusOf(p.workload, p.index, p.assignment.node);
+    const node = p.assignment.node;
+    const key = statusKey(p.workload.key, p.index);
+    const s = document.get(key)?.[node] as unknown as ReplicaStatus | undefined;
     const current = s !== undefined && s.epoch === p.assignment.epoch ? s : undefined;
+    const here = node === local.node;
+    const said = here
+      ? localPlacementState(local.replicas.filter((r) => r.workload === p.workload.key && r.slot === p.index && r.epoch === p.assignment.epoch), current)
+      : reportedPlacementState(current);
+    const writtenAtMs = current === undefined || here ? undefined : document.fieldStamp(key, node)?.hlc.wallMs;
     out.push({
       workload: p.workload.key,
       ...nameOf(p.workload.key),
       slot: p.index,
       epoch: p.assignment.epoch,
-      node: p.assignment.node,
-      nodeState: view.nodes.get(p.assignment.node)?.state ?? 'unknown',
-      state: current?.state ?? 'pending',
+      node,
+      nodeState: view.nodes.get(node)?.state ?? 'unknown',
+      state: said.state,
+      source: said.source,
+      reportedAgoMs: writtenAtMs === undefined ? null : Math.max(0, local.nowMs - writtenAtMs),
       restarts: current?.restarts ?? 0,
-      ready: current?.ready ?? false,
+      ready: said.ready,
       version: current?.specVersion ?? null,
-      address: current?.address ?? null,
-      hostPorts: current?.hostPorts ?? [],
-      message: current?.message ?? null,
+      address: said.state === 'running' ? (current?.address ?? null) : null,
+      hostPorts: said.state === 'running' ? (current?.hostPorts ?? []) : [],
+      message: said.message ?? null,
     });
   }
   const unplaced = [...plan.open.map((o) => ({ workload: o.workload, index: o.index, state: 'scheduling', message: o.because })), ...plan.waiting.map((w) => ({ workload: w.workload, index: w.index, state: w.decision.reason === 'backoff' ? 'unschedulable' : `waiting (${w.decision.reason})`, message: null }))];
   for (const u of unplaced) {
     if (filter !== undefined && u.workload.key !== filter) continue;
-    out.push({ workload: u.workload.key, ...nameOf(u.workload.key), slot: u.index, epoch: null, node: null, nodeState: 'unknown', state: u.state, restarts: 0, ready: false, version: null, address: null, hostPorts: [], message: u.message });
+    out.push({ workload: u.workload.key, ...nameOf(u.workload.key), slot: u.index, epoch: null, node: null, nodeState: 'unknown', state: u.state, source: null, reportedAgoMs: null, restarts: 0, ready: false, version: null, address: null, hostPorts: [], message: u.message });
   }
   return out.sort((a, b) => (a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : a.slot - b.slot));
 }
@@ -85,7 +110,8 @@ function auctionHistory(view: ClusterView, workload: WorkloadInfo) {
   });
 }
 
-export function registerSchedulingRoutes(app: FastifyInstance, state: StateService, scheduler: SchedulerService, events: EventLog): void {
+export function registerSchedulingRoutes(app: FastifyInstance, state: StateService, scheduler: SchedulerService, replicas: ReplicaAccess, events: EventLog): void {
+  const local = async (): Promise<LocalView> => ({ node: replicas.self, replicas: await replicas.local(), nowMs: Date.now() });
   const current = (): { view: ClusterView; plan: Plan } => {
     const view = scheduler.view();
     return { view, plan: scheduler.plan ?? planCluster(view, Date.now(), { fenceMs: 0, fenceMarginMs: 0 }) };
@@ -93,7 +119,7 @@ export function registerSchedulingRoutes(app: FastifyInstance, state: StateServi
 
   app.get('/v1/placements', async () => {
     const { view, plan } = current();
-    return placementsJson(state, view, plan);
+    return placementsJson(state, view, plan, await local());
   });
 
   app.get<{ Params: { namespace: string; name: string } }>('/v1/workloads/:namespace/:name', async (request, reply) => {
@@ -105,7 +131,7 @@ export function registerSchedulingRoutes(app: FastifyInstance, state: StateServi
       key,
       fields: state.replica.document.get(key),
       replicas: workload.replicas,
-      placements: placementsJson(state, view, plan, key),
+      placements: placementsJson(state, view, plan, await local(), key),
       auctions: auctionHistory(view, workload),
       events: events.list(key),
     };

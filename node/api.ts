@@ -87,7 +87,7 @@ export function createApi(context: ApiContext): FastifyInstance {
     },
   }));
   registerStateRoutes(app, context.state);
-  registerSchedulingRoutes(app, context.state, context.scheduler, context.events);
+  registerSchedulingRoutes(app, context.state, context.scheduler, context.replicas, context.events);
   registerReplicaRoutes(app, context.replicas);
   registerRolloutRoutes(app, context.state, context.scheduler);
   registerSecretRoutes(app, context.secrets);

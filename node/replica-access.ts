@@ -11,6 +11,7 @@ import {
   MAX_REQUEST_BYTES,
   type ReplicaRequest,
 } from '../protocol/replica-access-codec.js';
+import type { ObservedReplica } from '../protocol/agent/replica.js';
 import type { ContainerRuntime, ExecResult, ReplicaOwner } from './agent/runtime.js';
 import { dialMember } from './dial-member.js';
 import { UserError } from './errors.js';
@@ -73,6 +74,16 @@ export class ReplicaAccess {
     const result = await readFrame(lp, decodeExecOutput, this.counters.dropped, signal);
     if (!result.ok) throw new Error(`${node} answered with a bad exec result (${result.error.code}): ${result.error.detail}`);
     return result.value;
+  }
+
+  /** This node's peer id. */
+  get self(): string {
+    return this.owner.node;
+  }
+
+  /** This node's replicas as its runtime holds them now. */
+  async local(): Promise<ObservedReplica[]> {
+    return this.runtime.list(this.owner);
   }
 
   private nodeOf(workload: string, slot: number): string {

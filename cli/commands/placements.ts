@@ -2,7 +2,15 @@ import type { PlacementJson } from '../../node/api-scheduling.js';
 import { ApiClient } from '../client.js';
 import { table } from '../table.js';
 
-export const PLACEMENT_HEADERS = ['WORKLOAD', 'SLOT', 'NODE', 'NODE STATE', 'STATE', 'READY', 'RESTARTS', 'EPOCH', 'PORTS', 'MESSAGE'];
+export const PLACEMENT_HEADERS = ['WORKLOAD', 'SLOT', 'NODE', 'NODE STATE', 'STATE', 'AS OF', 'READY', 'RESTARTS', 'EPOCH', 'PORTS', 'MESSAGE'];
+
+/** Where a state comes from: `now` (the node asked read its own runtime), or the age of another node's report. */
+function asOf(p: PlacementJson): string {
+  if (p.source === 'runtime') return 'now';
+  if (p.reportedAgoMs === null) return '-';
+  const s = Math.round(p.reportedAgoMs / 1000);
+  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+}
 
 export const placementRows = (placements: readonly PlacementJson[]): string[][] =>
   placements.map((p) => [
@@ -11,6 +19,7 @@ export const placementRows = (placements: readonly PlacementJson[]): string[][] 
     p.node ?? '-',
     p.node === null ? '-' : p.nodeState === 'suspect' ? 'unreachable' : p.nodeState,
     p.state,
+    asOf(p),
     p.ready ? 'yes' : 'no',
     String(p.restarts),
     p.epoch === null ? '-' : String(p.epoch),

@@ -58,6 +58,11 @@ export async function schedulingScenario(runtime: 'docker' | 'process', dir: str
     assert.is(before.length, 6, 'six replicas run, no more');
     const victimIds = (await replicas.running([victim])).get(victim.peerId)?.map((r) => r.id).sort() ?? [];
     assert.is(victimIds.length, 2);
+    // A node answers for its own replicas from its runtime, for the others' from their last reports, and says which.
+    for (const p of await placements(first)) {
+      if (p.node === first.peerId) assert.equal([p.source, p.state, p.reportedAgoMs], ['runtime', 'running', null], `slot ${p.slot} on the node asked`);
+      else assert.ok(p.source === 'report' && p.reportedAgoMs !== null && p.reportedAgoMs >= 0, `slot ${p.slot} on ${p.node}: ${JSON.stringify(p)}`);
+    }
 
     victim.child.kill('SIGKILL');
     await victim.exited;

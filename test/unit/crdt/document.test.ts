@@ -62,4 +62,16 @@ test('garbage collection forgets tombstones older than the horizon, and nothing 
   assert.equal(doc.get(key), { x: 1 });
 });
 
+test('a field\'s stamp says when and by whom its current value was written, and nothing once deleted', () => {
+  const [a, b] = [author(1), author(2)];
+  const doc = new ClusterDocument();
+  doc.apply(write(a, 1000, [{ key, set: { 'spec.image': 'web:1', 'spec.replicas': 2 } }]));
+  doc.apply(write(b, 3000, [{ key, set: { 'spec.replicas': 3 } }]));
+  assert.equal([doc.fieldStamp(key, 'spec.image')?.hlc.wallMs, doc.fieldStamp(key, 'spec.image')?.author], [1000, a.publicKey]);
+  assert.equal([doc.fieldStamp(key, 'spec.replicas')?.hlc.wallMs, doc.fieldStamp(key, 'spec.replicas')?.author], [3000, b.publicKey]);
+  assert.is(doc.fieldStamp(key, 'spec.command'), undefined);
+  doc.apply(write(a, 4000, [{ key, delete: true }]));
+  assert.is(doc.fieldStamp(key, 'spec.replicas'), undefined);
+});
+
 test.run();
