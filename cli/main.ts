@@ -40,6 +40,8 @@ program
   .addOption(new Option('--enable-fault-injection', 'serve /v1/faults to partition this node (tests and testnets)').default(false))
   .addOption(new Option('--runtime <runtime>', 'where replicas run: a Docker engine (DOCKER_HOST or the default socket), plain processes, or auto').choices(['auto', 'docker', 'process']).default('auto'))
   .option('--write-quota <rate/burst>', 'deltas one key may write through this node: per second, and in one burst', `${defaultQuota().deltasPerSecond}/${defaultQuota().burstDeltas}`)
+  .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)')
+  .option('--log-file <path>', 'append the logs to this file instead of standard output')
   .action(async (opts) => {
     const { start } = await import('./commands/start.js');
     const listen = opts.listen.length > 0 ? opts.listen : [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`];

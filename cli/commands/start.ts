@@ -1,5 +1,5 @@
 import { hasCluster, loadCluster, saveCluster } from '../../node/cluster.js';
-import { pino } from 'pino';
+import { createNodeLoggers, parseLogFormat } from '../../node/logger.js';
 import { guardStreamRaces } from '../../node/stream-race-guard.js';
 import { defaultQuota, type QuotaConfig } from '../../protocol/quota/author-quota.js';
 import type { RuntimeChoice } from '../../node/agent/choose-runtime.js';
@@ -21,6 +21,8 @@ export interface StartOptions {
   enableFaultInjection: boolean;
   runtime: string;
   writeQuota: string;
+  logFormat?: string;
+  logFile?: string;
 }
 
 function parseWriteQuota(text: string): QuotaConfig {
@@ -53,7 +55,7 @@ export async function start(opts: StartOptions): Promise<void> {
   const quota = parseWriteQuota(opts.writeQuota);
   const seeds = [...seedsFromToken(opts.dataDir, opts.join), ...opts.seed.map((s) => parseSeed(s))];
   const listen = opts.listen.map((l) => parseSeed(l, '--listen'));
-  const log = pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
+  const { log, always } = createNodeLoggers({ format: parseLogFormat(opts.logFormat), file: opts.logFile });
   guardStreamRaces(log);
   const node = await startNode({
     log,
@@ -67,9 +69,7 @@ export async function start(opts: StartOptions): Promise<void> {
     runtime: opts.runtime as RuntimeChoice,
     quota,
   });
-  console.log(`shoal node ${node.peerId} started`);
-  for (const addr of node.listenAddrs) console.log(`  listening on ${addr}`);
-  console.log(`  API on ${node.apiUrl}`);
+  always.info({ peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl }, 'shoal node started');
 
   const shutdown = (): void => {
     node.stop().then(
@@ -87,6 +87,6 @@ export async function start(opts: StartOptions): Promise<void> {
       await node.stop();
       throw new JoinTimeoutError(seeds, joinTimeoutS, node.redialer.lastDialError);
     }
-    console.log('  joined the cluster');
+    always.info({ peerId: node.peerId }, 'joined the cluster');
   }
 }

@@ -43,7 +43,21 @@ export interface ShoalNodeProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `shoal start ARGS` and resolves once it prints its API address. */
+/** The node's "started" log line (JSON: its output is not a terminal), once it has written it. */
+function startRecord(output: string): { peerId: string; listen: string[]; api: string } | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.includes('"shoal node started"')) continue;
+    try {
+      const record = JSON.parse(line) as { peerId?: string; listen?: string[]; api?: string };
+      if (record.peerId !== undefined && record.listen !== undefined && record.api !== undefined) return { peerId: record.peerId, listen: record.listen, api: record.api };
+    } catch {
+      // A line cut short: the rest is still to come.
+    }
+  }
+  return undefined;
+}
+
+/** Starts `shoal start ARGS` and resolves once it logs where it listens. */
 export function startShoal(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ShoalNodeProcess> {
   const child = spawn(SHOAL_BIN, ['start', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,12 +68,10 @@ export function startShoal(args: string[], env: NodeJS.ProcessEnv = {}): Promise
   return new Promise((resolve, reject) => {
     const onData = (d: Buffer): void => {
       out += d.toString();
-      const api = /API on (\S+)/.exec(out)?.[1];
-      const peerId = /shoal node (\S+) started/.exec(out)?.[1];
-      if (api !== undefined && peerId !== undefined) {
-        const listen = [...out.matchAll(/listening on (\S+)/g)].map((m) => m[1] as string);
+      const started = startRecord(out);
+      if (started !== undefined) {
         const dataDir = args[args.indexOf('--data-dir') + 1] ?? '';
-        resolve({ child, dataDir, peerId, listen, api, apiAddress: api.replace(/^http:\/\//, ''), output: () => out, exited });
+        resolve({ child, dataDir, ...started, apiAddress: started.api.replace(/^http:\/\//, ''), output: () => out, exited });
       }
     };
     child.stdout.on('data', onData);
