@@ -57,6 +57,13 @@ function runUvu(dir, files) {
         // The group has already gone.
       }
     };
+    // A detached group no longer gets the terminal's Ctrl-C: pass it on, then stop.
+    const interrupted = (signal) => {
+      signalGroup('SIGKILL');
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', interrupted);
+    process.once('SIGTERM', interrupted);
     let killer;
     const deadline = setTimeout(() => {
       console.error(`\n${files.map((f) => relative(dir, f)).join(', ')}: no result within ${DEADLINE_MS / 60_000} min, stopping it`);
@@ -69,6 +76,8 @@ function runUvu(dir, files) {
       process.stdout.write(chunk);
     });
     child.on('close', (code) => {
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
       clearTimeout(deadline);
       clearTimeout(killer);
       // Whatever the tests started and left behind in the group (the process is gone).
