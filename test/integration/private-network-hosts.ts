@@ -3,6 +3,7 @@ import { yamux } from '@chainsafe/libp2p-yamux';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import type { ComponentLogger, ConnectionProtector, Libp2p, Stream } from '@libp2p/interface';
 import { tcp } from '@libp2p/tcp';
+import { byteStream } from '@libp2p/utils';
 import { createLibp2p } from 'libp2p';
 import { createHash } from 'node:crypto';
 
@@ -40,11 +41,11 @@ export async function serveTestProtocols(host: Pick<Libp2p, 'handle'>): Promise<
   await host.handle(DIGEST_PROTOCOL, (stream) => reply(stream, (data) => `${data.length} ${sha256(data)}`));
   await host.handle(COUNT_PROTOCOL, async (stream) => {
     let bytes = 0;
-    for await (const chunk of stream) bytes += chunk.byteLength;
+    for await (const chunk of chunksOf(stream)) bytes += chunk.byteLength;
     await answer(stream, String(bytes));
   });
   await host.handle(ECHO_PROTOCOL, async (stream) => {
-    for await (const chunk of stream) if (!stream.send(chunk)) await stream.onDrain();
+    for await (const chunk of chunksOf(stream)) if (!stream.send(chunk)) await stream.onDrain();
     await stream.close();
   });
 }
@@ -59,10 +60,24 @@ export async function writeAll(stream: Stream, data: Uint8Array, writeBytes: num
   await stream.close();
 }
 
+/**
+ * What the remote sends, chunk by chunk, until it closes its end. Not the stream's own
+ * async iterator: in @libp2p/utils 7.4.1 that one ends only on a 'remoteCloseWrite'
+ * event, so a loop that starts after the remote has already sent and closed (a handler
+ * that awaits first, or merely runs late) gets the buffered bytes and then waits
+ * forever. byteStream asks the stream whether its remote has closed. Its buffer is
+ * unbounded here: one socket read can deliver several MB before this loop runs, and the
+ * tests send at most 20 MB.
+ */
+export async function* chunksOf(stream: Stream): AsyncGenerator<Uint8Array> {
+  const bytes = byteStream(stream, { maxBufferSize: Infinity });
+  for (let chunk = await bytes.read(); chunk !== null; chunk = await bytes.read()) yield chunk.subarray();
+}
+
 /** Everything the remote sends until it closes its end. */
 export async function readAll(stream: Stream): Promise<Buffer> {
   const parts: Buffer[] = [];
-  for await (const chunk of stream) parts.push(Buffer.from(chunk.subarray()));
+  for await (const chunk of chunksOf(stream)) parts.push(Buffer.from(chunk));
   return Buffer.concat(parts);
 }
 

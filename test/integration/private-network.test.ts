@@ -9,7 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { newCluster } from '../../node/cluster.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
-import { bareHost, DIGEST_PROTOCOL, ECHO_PROTOCOL, exchange, readAll, serveTestProtocols, sha256, writeAll } from './private-network-hosts.js';
+import { bareHost, chunksOf, DIGEST_PROTOCOL, ECHO_PROTOCOL, exchange, readAll, serveTestProtocols, sha256, writeAll } from './private-network-hosts.js';
 
 const cluster = newCluster([]);
 const started: Libp2p[] = [];
@@ -43,7 +43,7 @@ const ECHO_DEADLINE_MS = 60_000;
  * One connection: an echo of message on a stream, then the connection closes. One that
  * is stuck fails the test, naming its step, rather than hang the suite.
  */
-async function echoOnce(from: Libp2p, to: Libp2p, message: Uint8Array, writeBytes = message.length): Promise<Buffer> {
+async function echoOnce(from: Libp2p, to: Libp2p, message: Uint8Array, writeBytes = message.length, protocol = ECHO_PROTOCOL): Promise<Buffer> {
   let step = 'dial';
   let connection: Connection | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -55,7 +55,7 @@ async function echoOnce(from: Libp2p, to: Libp2p, message: Uint8Array, writeByte
     }, ECHO_DEADLINE_MS);
   });
   const echo = async (): Promise<Buffer> => {
-    const opened = await openStream(from, to, ECHO_PROTOCOL);
+    const opened = await openStream(from, to, protocol);
     connection = opened.connection;
     step = 'write and read';
     const [, echoed] = await Promise.all([writeAll(opened.stream, message, writeBytes), readAll(opened.stream)]);
@@ -122,6 +122,23 @@ test('5,000 connections opened and closed leave the host connecting, its memory 
   console.log(`    ${opened} connections: live heap and external memory grew ${grownMb.toFixed(1)} MB, RSS ${((process.memoryUsage().rss - rssBefore) / 2 ** 20).toFixed(1)} MB`);
   assert.ok(grownMb < 64, `live memory grew ${grownMb.toFixed(1)} MB`);
   assert.is((await echoOnce(b, a, Buffer.from('after'))).toString(), 'after');
+});
+
+test('a handler that starts reading only after the dialer has sent and closed still reads to the end', async () => {
+  // The race that hung this suite in CI: on a fast machine the echo's bytes and the
+  // dialer's close arrived before the handler began its loop. Here the handler waits for
+  // the close on purpose, every time.
+  const LATE_ECHO = '/shoal-test/late-echo/1.0.0';
+  await b.handle(LATE_ECHO, async (stream) => {
+    if (stream.remoteWriteStatus === 'writable') await new Promise((resolve) => stream.addEventListener('remoteCloseWrite', resolve, { once: true }));
+    for await (const chunk of chunksOf(stream)) stream.send(chunk);
+    await stream.close();
+  });
+  try {
+    assert.is((await echoOnce(a, b, Buffer.from('late'), 4, LATE_ECHO)).toString(), 'late');
+  } finally {
+    await b.unhandle(LATE_ECHO);
+  }
 });
 
 test('a host on @libp2p/pnet and a host on ours, with the same key, talk both ways', async () => {
