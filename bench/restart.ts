@@ -2,12 +2,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { signDelta, type Delta, type Json } from '../crdt/index.js';
 import { loadCluster } from '../node/cluster.js';
-import { dataPaths } from '../node/data-dir.js';
 import { loadOperatorKey } from '../node/operator-key.js';
-import { StateStore } from '../node/state-store.js';
 import { runShoal, SHOAL_BIN } from '../testnet/local/shoal-process.js';
+import { operatorHistory, storeDeltas } from '../testnet/local/stored-deltas.js';
 import { percentile, round } from './stats.js';
 
 /**
@@ -19,35 +17,13 @@ import { percentile, round } from './stats.js';
 const RUNS = Number(process.env.RUNS ?? 5);
 const SIZES = [1_000, 10_000];
 
-/** N deltas as an operator writes them: 100 workloads, then changes to them (replicas 0: nothing runs). */
-function operatorDeltas(n: number, cluster: string, secret: Uint8Array, author: string): Delta[] {
-  const deltas: Delta[] = [];
-  const start = Date.now() - n;
-  let prev: string | undefined;
-  for (let i = 0; i < n; i++) {
-    const name = `w${i % 100}`;
-    const set: Record<string, Json> =
-      i < 100
-        ? { apiVersion: 'shoal/v1', 'spec.image': 'registry.local/web:1.0.0', 'spec.replicas': 0, 'spec.resources': { cpu: '0.1', memory: '32Mi' }, 'spec.restartPolicy': 'always' }
-        : { 'spec.image': `registry.local/web:1.0.${i}` };
-    const delta = signDelta({ v: 1, cluster, author, seq: i + 1, ...(prev ? { prev: [prev] } : {}), hlc: { wallMs: start + i, counter: 0 }, ops: [{ key: `Workload/default/${name}`, set }] }, secret);
-    prev = delta.id;
-    deltas.push(delta);
-  }
-  return deltas;
-}
-
 async function dataDirWith(n: number): Promise<{ dir: string; dataDir: string }> {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-restart-'));
   const dataDir = join(dir, 'node');
   const keyPath = join(dir, 'operator.key');
   const init = await runShoal(['init', '--data-dir', dataDir, '--key', keyPath]);
   if (init.code !== 0) throw new Error(`shoal init failed: ${init.stderr}`);
-  const key = loadOperatorKey(keyPath);
-  const store = await StateStore.open(join(dataPaths(dataDir).root, 'state'));
-  const deltas = operatorDeltas(n, loadCluster(dataDir).id, key.secret, key.publicKey);
-  for (let i = 0; i < deltas.length; i += 1_000) await Promise.all(deltas.slice(i, i + 1_000).map((d) => store.append(d)));
-  await store.close();
+  await storeDeltas(dataDir, operatorHistory(n, loadCluster(dataDir).id, loadOperatorKey(keyPath)));
   return { dir, dataDir };
 }
 
