@@ -185,7 +185,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       secrets,
       placed: () => (scheduler.plan?.placed ?? []).map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch, node: s.assignment.node })),
       intervalMs: options.agentIntervalMs,
-      majority: { fenced: () => scheduler.fenced(), guard: (ids) => fence.guard(ids) },
+      majority: { fenced: () => scheduler.fenced() || fence.runOut(), guard: (ids) => fence.guard(ids) },
     });
     agent.start();
     scheduler.onDesiredChange(() => agent.kick());

@@ -55,7 +55,7 @@ export class SchedulerService {
   private readonly desiredListeners: (() => void)[] = [];
 
   constructor(private readonly options: SchedulerServiceOptions) {
-    this.scheduler = new Scheduler(options.swim.id, options.config, createRandom(randomInt(2 ** 32)), options.fence.majoritySeenAtMs);
+    this.scheduler = new Scheduler(options.swim.id, options.config, createRandom(randomInt(2 ** 32)), options.fence.majoritySeenAtWallMs);
   }
 
   async start(): Promise<void> {
@@ -126,7 +126,7 @@ export class SchedulerService {
     if (this.stopped || !this.options.hasJoined() || !this.options.state.ready) return;
     const nowMs = Date.now();
     this.run(this.scheduler.tick(this.view(), nowMs));
-    this.options.fence.sawMajority(this.scheduler.majoritySeenAtMs);
+    if (this.scheduler.currentPlan?.hasMajority === true) this.options.fence.sawMajority();
     if (nowMs - this.censusAtMs >= this.options.config.censusMs && needsMajorityEvidence(this.scheduler.currentPlan as Plan, this.options.swim.id)) {
       this.censusAtMs = nowMs;
       this.options.swim.census();

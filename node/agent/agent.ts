@@ -122,9 +122,11 @@ export class Agent {
     const { state, runtime, owner } = this.options;
     const scheduled = this.options.scheduled();
     const { document } = state.replica;
-    // Before its first plan a node runs what it ran before, but a majority replica only
-    // within the fence of the last time it saw a majority, which a restart does not reset.
-    const slots = scheduled ?? bootSlots(this.written).filter((s) => !(isMajority(document, s.workload) && this.options.majority.fenced()));
+    // Before its first plan a node runs what it ran before. A majority replica runs only
+    // while the node is not fenced: neither its scheduler (which a restart does not reset)
+    // nor the lease its fence keeper acts on says it has been out of a majority's sight.
+    const fenced = this.options.majority.fenced();
+    const slots = (scheduled ?? bootSlots(this.written)).filter((s) => !(fenced && isMajority(document, s.workload)));
     const { replicas: desired, rollouts } = desiredReplicas(document, slots, scheduled === undefined ? [] : this.options.placed(), this.options.secrets);
     const observed = await runtime.list(owner);
     this.options.majority.guard(observed.filter((o) => isMajority(document, o.workload)).map((o) => o.id));

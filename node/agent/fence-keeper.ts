@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import { keeperStep } from '../../protocol/agent/majority-fence.js';
 import { lockPidFile } from '../data-dir.js';
+import { monotonicMs } from '../lease-clock.js';
 import { DockerRuntime } from './docker-runtime.js';
 import { fenceKeeperLockPath, readFenceRecord } from './fence-record.js';
 import { ProcessRuntime } from './process-runtime.js';
@@ -32,7 +33,7 @@ export async function runFenceKeeper(dataRoot: string, log: Logger): Promise<voi
   try {
     for (;;) {
       const record = readFenceRecord(dataRoot);
-      const step = keeperStep(record, Date.now(), removed);
+      const step = keeperStep(record, monotonicMs(), removed);
       if (step.exit || record === undefined) return;
       for (const id of step.remove) {
         log.warn({ replica: id }, 'the node has not seen a majority within its fence time: removing its majority replica');

@@ -2,10 +2,13 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { MajorityLease } from '../../protocol/agent/majority-fence.js';
+import { bootId } from '../lease-clock.js';
 
 /** The lease as the node hands it to its fence keeper: a file in the data directory, which outlives the node's process. */
 const fenceRecord = z.object({
+  /** On the host's monotonic clock (node/lease-clock.ts) of the boot `bootId` names. */
   seenMajorityAtMs: z.number(),
+  bootId: z.string(),
   fenceMs: z.number().positive(),
   /** SIGTERM to SIGKILL when the keeper removes a replica. */
   graceMs: z.number().nonnegative(),
@@ -27,11 +30,15 @@ export function writeFenceRecord(dataRoot: string, record: FenceRecord): void {
   renameSync(`${path}.tmp`, path);
 }
 
-/** Undefined when there is none, or it cannot be read. */
+/**
+ * Undefined when there is none, or it cannot be read. A record from an earlier boot, whose
+ * clock has restarted since, holds a lease that has run out: no sighting of that boot counts.
+ */
 export function readFenceRecord(dataRoot: string): FenceRecord | undefined {
   try {
     const parsed = fenceRecord.safeParse(JSON.parse(readFileSync(fenceRecordPath(dataRoot), 'utf8')));
-    return parsed.success ? parsed.data : undefined;
+    if (!parsed.success) return undefined;
+    return parsed.data.bootId === bootId() ? parsed.data : { ...parsed.data, seenMajorityAtMs: Number.NEGATIVE_INFINITY };
   } catch {
     return undefined;
   }

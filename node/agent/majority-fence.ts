@@ -1,4 +1,7 @@
 import type { Logger } from 'pino';
+import { MajorityLeaseHolder } from '../../protocol/agent/majority-lease.js';
+import type { MajorityLease } from '../../protocol/agent/majority-fence.js';
+import { bootId, monotonicMs } from '../lease-clock.js';
 import type { KeeperLauncher } from './fence-keeper-launch.js';
 import { readFenceRecord, writeFenceRecord } from './fence-record.js';
 
@@ -15,50 +18,51 @@ export interface MajorityFenceOptions {
 const RESPAWN_AFTER_MS = 3_000;
 
 /**
- * The node's side of the majority lease (protocol/agent/majority-fence.ts): it keeps the
- * lease's record current while this node runs `majority` replicas, and starts the fence
- * keeper that acts on it. The record is rewritten when the replicas change and every
- * quarter fence time while the node sees a majority, so a record read by the keeper is
- * never older than a fraction of the fence.
+ * The node's side of the majority lease, wired to the disk and the host's monotonic
+ * clock: the lease itself (protocol/agent/majority-lease.ts) decides when the record is
+ * rewritten and whether the node may run a `majority` replica; this writes the record
+ * and starts the fence keeper that acts on it.
  */
 export class MajorityFence {
-  private seenMajorityAtMs: number;
-  private replicas: string[] = [];
-  private written: { seenMajorityAtMs: number; replicas: string } | undefined;
+  private readonly lease: MajorityLeaseHolder;
+  private readonly bootId = bootId();
   private keeperStartedAtMs = Number.NEGATIVE_INFINITY;
 
   /** Starts from the record a previous process of this node left, if it then ran majority replicas. */
   constructor(private readonly options: MajorityFenceOptions) {
     const before = readFenceRecord(options.dataRoot);
-    this.seenMajorityAtMs = before !== undefined && before.replicas.length > 0 ? before.seenMajorityAtMs : Date.now();
+    const nowMs = monotonicMs();
+    // A sighting older than the fence (or of another boot) counts as one just past it: run out either way, and a number JSON can hold.
+    this.lease = new MajorityLeaseHolder(options.fenceMs, before !== undefined && before.replicas.length > 0 ? Math.max(before.seenMajorityAtMs, nowMs - options.fenceMs) : nowMs);
   }
 
-  get majoritySeenAtMs(): number {
-    return this.seenMajorityAtMs;
+  /** When the node last saw a majority, on the wall clock its scheduler reads. */
+  get majoritySeenAtWallMs(): number {
+    return Date.now() - (monotonicMs() - this.lease.majoritySeenAtMs);
   }
 
-  sawMajority(atMs: number): void {
-    this.seenMajorityAtMs = Math.max(this.seenMajorityAtMs, atMs);
-    this.flush();
+  /** The node's scheduler saw a majority just now. */
+  sawMajority(): void {
+    this.write(this.lease.sawMajority(monotonicMs()));
   }
 
   /** The runtime ids of this node's majority replicas, as its agent last listed them. */
   guard(replicas: readonly string[]): void {
-    this.replicas = [...replicas].sort();
-    this.flush();
+    this.write(this.lease.guard(replicas));
   }
 
-  private flush(): void {
-    const replicas = this.replicas.join(' ');
-    const written = this.written;
-    if (written === undefined && replicas === '') return;
-    if (written !== undefined && written.replicas === replicas && (replicas === '' || this.seenMajorityAtMs - written.seenMajorityAtMs < this.options.fenceMs / 4)) return;
-    const { dataRoot, fenceMs, runtime, replicasDir } = this.options;
+  /** The node must not run a `majority` replica now: the lease its keeper acts on has run out. */
+  runOut(): boolean {
+    return this.lease.runOut(monotonicMs());
+  }
+
+  private write(record: MajorityLease | undefined): void {
+    if (record === undefined) return;
+    const { dataRoot, runtime, replicasDir } = this.options;
     // Half the margin the majority side waits beyond the fence: a replica that ignores
     // SIGTERM is killed before its slot can run elsewhere.
-    writeFenceRecord(dataRoot, { seenMajorityAtMs: this.seenMajorityAtMs, fenceMs, graceMs: fenceMs / 2, runtime, replicasDir, replicas: this.replicas });
-    this.written = { seenMajorityAtMs: this.seenMajorityAtMs, replicas };
-    if (replicas !== '') this.startKeeper();
+    writeFenceRecord(dataRoot, { ...record, replicas: [...record.replicas], bootId: this.bootId, graceMs: record.fenceMs / 2, runtime, replicasDir });
+    if (record.replicas.length > 0) this.startKeeper();
   }
 
   private startKeeper(): void {

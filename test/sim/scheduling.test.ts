@@ -113,6 +113,22 @@ test('majority: no slot runs twice across the heal either', () => {
   expectOk(sim, noDuplicates(sim.duplicateSamples), 'across the heal');
 });
 
+// Issue 20: the fence keeper acted on the lease as last written (rewritten every quarter
+// fence), the agent on its scheduler's fresher sighting; between the two, a replica the
+// keeper had removed was started again on the cut-off side. Now the agent judges by the
+// keeper's record too.
+test('majority: once its keeper has removed a replica, a cut-off node starts none until it sees a majority again', () => {
+  for (let i = 0; i < 5; i++) {
+    const { sim, cutAtMs } = partitioned(simSeed(90 + i), 'majority');
+    sim.run(cutAtMs + 45_000);
+    for (const node of MINORITY) assert.equal(sim.agent.majorityReplicas(node), [], `${node} is fenced; ${sim.replay()}`);
+    sim.heal();
+    sim.run(cutAtMs + 75_000);
+    assert.equal(sim.fencedStarts, [], `no start while fenced; ${sim.replay()}`);
+    expectOk(sim, noDuplicates(sim.duplicateSamples), 'across the cut and the heal');
+  }
+});
+
 test('a node whose machine goes down has its replicas placed and run on the others', () => {
   const sim = new SchedulingSimulation({ seed: simSeed(7), nodes: 20 });
   sim.apply(variedWorkloads(createRandom(7), 3, 10));

@@ -2,6 +2,12 @@ import { slotKey } from '../../protocol/auction/slot.js';
 import type { PlacedSlot } from '../../protocol/scheduler/plan.js';
 import type { DocumentOp } from './sched-document.js';
 
+/** A replica as a runtime holds it: a new id for every start, as a container's. */
+interface Running {
+  epoch: number;
+  id: string;
+}
+
 /**
  * The node agent reduced to what scheduling needs: a node runs a slot while its
  * scheduler desires it, and reports, once per (slot, epoch), when it first ran it.
@@ -9,8 +15,9 @@ import type { DocumentOp } from './sched-document.js';
  * Containers outlive a crashed daemon unless the crash takes them down too.
  */
 export class AgentModel {
-  /** By node: slot key to the epoch it runs. */
-  private readonly running = new Map<string, Map<string, number>>();
+  /** By node: slot key to the replica running it. */
+  private readonly running = new Map<string, Map<string, Running>>();
+  private starts = 0;
   /** Slots of `majority` workloads: what a fence keeper removes. */
   private readonly majority = new Set<string>();
   /** By slot: the nodes running it. */
@@ -24,10 +31,10 @@ export class AgentModel {
     const running = this.runningMap(node);
     const wanted = new Map(desired.map((s) => [slotKey({ workload: s.workload.key, index: s.index }), s.assignment.epoch]));
     for (const s of desired) if (s.workload.partitionPolicy === 'majority') this.majority.add(slotKey({ workload: s.workload.key, index: s.index }));
-    for (const [slot, epoch] of running) if (wanted.get(slot) !== epoch) this.stop(node, slot);
+    for (const [slot, replica] of running) if (wanted.get(slot) !== replica.epoch) this.stop(node, slot);
     const ops: DocumentOp[] = [];
     for (const [slot, epoch] of wanted) {
-      if (running.get(slot) === epoch) continue;
+      if (running.get(slot)?.epoch === epoch) continue;
       this.start(node, slot, epoch);
       const key = `${slot}|${node}|${epoch}`;
       if (this.firstRunMs.has(key)) continue;
@@ -41,13 +48,21 @@ export class AgentModel {
     for (const slot of [...this.runningMap(node).keys()]) this.stop(node, slot);
   }
 
-  stopMajority(node: string): void {
-    for (const slot of [...this.runningMap(node).keys()]) if (this.majority.has(slot)) this.stop(node, slot);
+  /** The ids of the node's `majority` replicas: what its lease guards. */
+  majorityReplicas(node: string): string[] {
+    return [...this.runningMap(node)].filter(([slot]) => this.majority.has(slot)).map(([, replica]) => replica.id);
   }
 
-  runsMajority(node: string): boolean {
-    for (const slot of this.runningMap(node).keys()) if (this.majority.has(slot)) return true;
-    return false;
+  /** The slot of the node's replica `id`, if it still runs. */
+  slotOfReplica(node: string, id: string): string | undefined {
+    for (const [slot, replica] of this.runningMap(node)) if (replica.id === id) return slot;
+    return undefined;
+  }
+
+  /** A fence keeper removes the node's replica `id`, if it still runs. */
+  removeReplica(node: string, id: string): void {
+    const slot = this.slotOfReplica(node, id);
+    if (slot !== undefined) this.stop(node, slot);
   }
 
   /** The nodes running `slot` now. */
@@ -60,14 +75,14 @@ export class AgentModel {
     return this.where;
   }
 
-  private runningMap(node: string): Map<string, number> {
+  private runningMap(node: string): Map<string, Running> {
     let running = this.running.get(node);
     if (running === undefined) this.running.set(node, (running = new Map()));
     return running;
   }
 
   private start(node: string, slot: string, epoch: number): void {
-    this.runningMap(node).set(slot, epoch);
+    this.runningMap(node).set(slot, { epoch, id: `${slot}#${++this.starts}` });
     let nodes = this.where.get(slot);
     if (nodes === undefined) this.where.set(slot, (nodes = new Set()));
     if (nodes.has(node)) return;

@@ -1,3 +1,5 @@
+import type { MajorityLease } from '../../protocol/agent/majority-fence.js';
+import type { MajorityLeaseHolder } from '../../protocol/agent/majority-lease.js';
 import type { Plan } from '../../protocol/scheduler/plan.js';
 import type { Scheduler } from '../../protocol/scheduler/scheduler.js';
 import type { NodeInfo } from '../../protocol/scheduler/view.js';
@@ -13,6 +15,10 @@ export interface SimNode {
   idle: IdleState;
   /** When the node last pinged every member for evidence of a majority (majority-evidence.ts). */
   censusAtMs: number;
+  /** The daemon's majority lease; a new one from the record after a restart. */
+  lease: MajorityLeaseHolder;
+  /** What outlives the daemon: the lease's record as last written, and its fence keeper's removals and the last one's time. */
+  keeper: { record: MajorityLease | undefined; removed: Set<string>; removedAtMs: number };
 }
 
 /**

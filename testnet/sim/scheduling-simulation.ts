@@ -1,3 +1,5 @@
+import { keeperStep, type MajorityLease } from '../../protocol/agent/majority-fence.js';
+import { MajorityLeaseHolder } from '../../protocol/agent/majority-lease.js';
 import { slotKey } from '../../protocol/auction/slot.js';
 import { createRandom, type Random } from '../../protocol/random.js';
 import { schedulerConfig, type SchedulerConfig } from '../../protocol/scheduler/config.js';
@@ -29,8 +31,9 @@ type SimEvent =
  * replica (a write reaches others after a seeded latency, and across a cut only after
  * the heal) and its own membership view (crashes and cuts are noticed after a detection
  * delay, or by the real SWIM machines when `swim` is given). An agent model runs what
- * each node desires, and a fence keeper model removes a crashed node's `majority`
- * replicas when its lease runs out. The same seed gives the same run.
+ * each node desires, with the daemon's majority lease, and a fence keeper model removes
+ * a node's `majority` replicas when the lease's record runs out, whether the daemon
+ * runs, hangs behind a cut or has crashed. The same seed gives the same run.
  */
 export class SchedulingSimulation {
   readonly seed: number;
@@ -45,6 +48,10 @@ export class SchedulingSimulation {
   readonly placedAtMs = new Map<string, number>();
   /** Samples, one per tick period, at which some slot ran on more than one node. */
   readonly duplicateSamples: { atMs: number; slots: number }[] = [];
+  /** `majority` replicas an agent started after its fence keeper had removed one, before the node saw a majority again. */
+  readonly fencedStarts: { atMs: number; node: string; slot: string }[] = [];
+  /** `majority` replicas the fence keepers removed. */
+  readonly keeperRemovals: { atMs: number; node: string; slot: string }[] = [];
   private readonly queue = new EventQueue<SimEvent>();
   private readonly nodes = new Map<string, SimNode>();
   private readonly capacities = new Map<string, NodeInfo['capacity']>();
@@ -81,7 +88,16 @@ export class SchedulingSimulation {
     });
     for (const info of infos) {
       this.capacities.set(info.id, info.capacity);
-      this.nodes.set(info.id, { id: info.id, scheduler: this.newScheduler(info.id), document: new DocumentReplica(), generation: 0, idle: freshIdle(), censusAtMs: Number.NEGATIVE_INFINITY });
+      this.nodes.set(info.id, {
+        id: info.id,
+        scheduler: this.newScheduler(info.id),
+        document: new DocumentReplica(),
+        generation: 0,
+        idle: freshIdle(),
+        censusAtMs: Number.NEGATIVE_INFINITY,
+        lease: new MajorityLeaseHolder(this.config.fenceMs, 0),
+        keeper: { record: undefined, removed: new Set(), removedAtMs: Number.NEGATIVE_INFINITY },
+      });
       this.queue.push(this.random.int(this.tickMs), { kind: 'tick', node: info.id, generation: 0 });
     }
     this.queue.push(this.tickMs, { kind: 'sample' });
@@ -145,11 +161,10 @@ export class SchedulingSimulation {
    */
   crash(id: string, options: { replicasKeepRunning: boolean } = { replicasKeepRunning: true }): void {
     const node = this.node(id);
-    const generation = ++node.generation;
+    ++node.generation;
     this.world.setUp(id, false);
     this.membership.crashed(id);
     if (!options.replicasKeepRunning) this.agent.stopAll(id);
-    else this.at(node.scheduler.majoritySeenAtMs + this.config.fenceMs, () => node.generation === generation && this.agent.stopMajority(id));
     this.membership.worldChanged([id]);
   }
 
@@ -162,7 +177,9 @@ export class SchedulingSimulation {
     const node = this.node(id);
     node.generation++;
     this.world.setUp(id, true);
-    const seenMajorityAtMs = this.agent.runsMajority(id) ? node.scheduler.majoritySeenAtMs : this.now;
+    const record = node.keeper.record;
+    const seenMajorityAtMs = record !== undefined && this.agent.majorityReplicas(id).length > 0 ? record.seenMajorityAtMs : this.now;
+    node.lease = new MajorityLeaseHolder(this.config.fenceMs, seenMajorityAtMs);
     node.scheduler = this.newScheduler(id, seenMajorityAtMs);
     node.idle = freshIdle();
     this.membership.restarted(id);
@@ -200,6 +217,7 @@ export class SchedulingSimulation {
         return this.gossip.arrive(event.delivery);
       case 'sample':
         this.queue.push(this.now + this.tickMs, event);
+        this.runKeepers();
         if (this.agent.duplicates > 0) this.duplicateSamples.push({ atMs: this.now, slots: this.agent.duplicates });
         return;
       case 'action':
@@ -219,6 +237,7 @@ export class SchedulingSimulation {
     }
     this.traffic.ticks++;
     const effects = node.scheduler.tick(this.viewOf(id), this.now);
+    if (node.scheduler.currentPlan?.hasMajority === true) this.writeLease(node, node.lease.sawMajority(this.now));
     afterTick(node.idle, node.scheduler.currentPlan as Plan, node.scheduler.fenced(this.now), this.now + this.config.fenceMs / 2);
     this.execute(node, effects);
     this.runAgent(node);
@@ -233,10 +252,38 @@ export class SchedulingSimulation {
     this.membership.census(node.id);
   }
 
+  /** As the daemon's agent: a `majority` slot runs only while neither the scheduler nor the lease fences the node. */
   private runAgent(node: SimNode): void {
-    const ops = this.agent.reconcile(node.id, node.scheduler.desired(this.now), this.now);
+    const fenced = node.lease.runOut(this.now);
+    const desired = node.scheduler.desired(this.now).filter((s) => !(fenced && s.workload.partitionPolicy === 'majority'));
+    const before = new Set(this.agent.majorityReplicas(node.id));
+    const ops = this.agent.reconcile(node.id, desired, this.now);
+    const unseenSinceRemoval = node.lease.majoritySeenAtMs < node.keeper.removedAtMs;
+    for (const id of this.agent.majorityReplicas(node.id)) {
+      if (unseenSinceRemoval && !before.has(id)) this.fencedStarts.push({ atMs: this.now, node: node.id, slot: this.agent.slotOfReplica(node.id, id) as string });
+    }
+    this.writeLease(node, node.lease.guard(this.agent.majorityReplicas(node.id)));
     this.traffic.statusWrites += ops.length;
     if (ops.length > 0) this.write(node, ops);
+  }
+
+  private writeLease(node: SimNode, record: MajorityLease | undefined): void {
+    if (record !== undefined) node.keeper.record = record;
+  }
+
+  /** Every node's fence keeper looks at its record, as the real one does every 250 ms: running, cut off, or crashed. */
+  private runKeepers(): void {
+    for (const node of this.nodes.values()) {
+      const { record, removed } = node.keeper;
+      for (const id of keeperStep(record, this.now, removed).remove) {
+        removed.add(id);
+        const slot = this.agent.slotOfReplica(node.id, id);
+        if (slot === undefined) continue;
+        this.keeperRemovals.push({ atMs: this.now, node: node.id, slot });
+        node.keeper.removedAtMs = this.now;
+        this.agent.removeReplica(node.id, id);
+      }
+    }
   }
 
   private execute(node: SimNode, effects: readonly SchedulerEffect[]): void {
