@@ -20,7 +20,12 @@ const fenceRecord = z.object({
 
 export type FenceRecord = z.infer<typeof fenceRecord> & MajorityLease;
 
-const fenceRecordPath = (dataRoot: string): string => join(dataRoot, 'majority-lease.json');
+/**
+ * v2: times on the monotonic clock. A keeper of an earlier version, still running across
+ * an upgrade, keeps reading the old file, whose lease runs out as if the node had died:
+ * it removes the replicas that file names, then exits, and the node starts them again.
+ */
+const fenceRecordPath = (dataRoot: string): string => join(dataRoot, 'majority-lease.v2.json');
 export const fenceKeeperLockPath = (dataRoot: string): string => join(dataRoot, 'fence-keeper.lock');
 
 /** Written whole and renamed into place, so the keeper never reads half a record. */

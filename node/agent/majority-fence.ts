@@ -48,7 +48,7 @@ export class MajorityFence {
 
   /** The runtime ids of this node's majority replicas, as its agent last listed them. */
   guard(replicas: readonly string[]): void {
-    this.write(this.lease.guard(replicas));
+    this.write(this.lease.guard(replicas, monotonicMs()));
   }
 
   /** The node must not run a `majority` replica now: the lease its keeper acts on has run out. */

@@ -15,6 +15,8 @@ export class MajorityLeaseHolder {
   private seenMajorityAtMs: number;
   private replicas: string[] = [];
   private written: { seenMajorityAtMs: number; replicas: string } | undefined;
+  /** When the lease was found run out; until a sighting after it, the node stays fenced. */
+  private ranOutAtMs: number | undefined;
 
   /** `seenMajorityAtMs`: from the record a previous process of the node left, else the start. */
   constructor(
@@ -31,22 +33,37 @@ export class MajorityLeaseHolder {
   /** The node saw a majority at `atMs`; returns the record to write, if it must be rewritten. */
   sawMajority(atMs: number): MajorityLease | undefined {
     this.seenMajorityAtMs = Math.max(this.seenMajorityAtMs, atMs);
+    if (this.ranOutAtMs !== undefined && atMs >= this.ranOutAtMs) this.ranOutAtMs = undefined;
     return this.flush();
   }
 
-  /** The node's `majority` replicas, as its agent last listed them; returns the record to write, if any. */
-  guard(replicas: readonly string[]): MajorityLease | undefined {
+  /** The node's `majority` replicas at `nowMs`, as its agent listed them; returns the record to write, if any. */
+  guard(replicas: readonly string[], nowMs: number): MajorityLease | undefined {
+    this.notice(nowMs);
     this.replicas = [...replicas].sort();
     return this.flush();
   }
 
   /**
    * The node must not run a `majority` replica now: its keeper's record (or, while it
-   * guards none, the sighting the next record will carry) is older than the fence.
+   * guards none, the sighting the next record will carry) is older than the fence, or
+   * was since the last sighting.
    */
   runOut(nowMs: number): boolean {
+    this.notice(nowMs);
+    return this.ranOutAtMs !== undefined;
+  }
+
+  /**
+   * A run-out lease stays run out until the node sees a majority again. Without this,
+   * the record written when the keeper's removal empties the guarded list would carry
+   * the node's latest sighting, fresher than the record the keeper acted on by up to a
+   * quarter fence, and the node would start the removed replica again for that long.
+   */
+  private notice(nowMs: number): void {
+    if (this.ranOutAtMs !== undefined) return;
     const keeperSees = this.written !== undefined && this.written.replicas !== '' ? this.written.seenMajorityAtMs : this.seenMajorityAtMs;
-    return leaseRunOut(keeperSees, this.fenceMs, nowMs);
+    if (leaseRunOut(keeperSees, this.fenceMs, nowMs)) this.ranOutAtMs = nowMs;
   }
 
   /**

@@ -10,11 +10,11 @@ import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-proce
 import { placements, until } from './scheduling-scenario.js';
 
 /**
- * A `majority` replica on a node whose wall clock is stepped, then cut off (issue 20,
- * item 1), for either runtime. The node and its fence keeper judge the lease by one
- * clock and one record: a step of the node's wall clock removes nothing, and once the
- * cut-off node's replica is gone it starts none again until it sees a majority. Local
- * preset: fence 3 s.
+ * A `majority` replica on a node that is cut off, then on a node whose wall clock is
+ * stepped (issue 20, item 1), for either runtime. The node and its fence keeper judge
+ * the lease by one record and one clock: once the cut-off node's replica is gone it
+ * starts none again until it sees a majority, and a step of the wall clock removes
+ * nothing. Local preset: fence 3 s.
  */
 const MANIFEST = `apiVersion: shoal/v1
 kind: Workload
@@ -52,30 +52,23 @@ export async function majorityCutScenario(runtime: 'docker' | 'process', dir: st
     writeFileSync(join(dir, 'solo.yaml'), MANIFEST);
     const applied = await runShoal(['apply', '-f', join(dir, 'solo.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
-    const victimId = await until(
-      'solo running',
-      async () => {
-        const placed = (await placements(first)).find((p) => p.name === 'solo');
-        return placed?.state === 'running' ? (placed.node ?? undefined) : undefined;
-      },
-      30_000,
-    );
-    const victim = cluster.nodes.find((n) => n.peerId === victimId) as ShoalNodeProcess;
+    const soloNode = async (): Promise<ShoalNodeProcess> => {
+      const id = await until(
+        'solo running',
+        async () => {
+          const placed = (await placements(first)).find((p) => p.name === 'solo');
+          return placed?.state === 'running' && placed.nodeState === 'alive' ? (placed.node ?? undefined) : undefined;
+        },
+        60_000,
+      );
+      return cluster.nodes.find((n) => n.peerId === id) as ShoalNodeProcess;
+    };
+
+    // Cut off: once its replica is gone (its keeper's record ran out), the node starts none
+    // again until it sees a majority; before, it did within the record's cadence.
+    const victim = await soloNode();
     const others = cluster.nodes.filter((n) => n !== victim);
-    const [original] = await until('solo running on its node', async () => ((await soloOn(victim)).length === 1 ? soloOn(victim) : undefined), 10_000);
-    await until('the fence keeper started', async () => lockHolder(fenceKeeperLockPath(dataPaths(victim.dataDir).root)), 10_000);
-
-    // A wall clock stepped back by more than the fence: the keeper, a process of its own,
-    // read it unstepped, found the lease run out, and removed the replica that the node
-    // started again, over and over.
-    await post(victim, '/v1/faults/clock', { offsetMs: -20_000 });
-    for (const end = Date.now() + WATCH_MS; Date.now() < end; ) {
-      assert.equal(await soloOn(victim), [original], 'the replica keeps running, untouched, through a step of the node\'s wall clock');
-      await new Promise((r) => setTimeout(r, WATCH_EVERY_MS));
-    }
-    // The step stays: stepping forward again would fence the node for a while, by its
-    // scheduler's wall-clock rule, and blur what the cut shows.
-
+    await until('solo running on its node', async () => ((await soloOn(victim)).length === 1 ? true : undefined), 10_000);
     for (const node of others) await post(node, '/v1/faults/partition', { peers: [victim.peerId] });
     await post(victim, '/v1/faults/partition', { peers: others.map((n) => n.peerId) });
     await until('the cut-off node\'s replica removed', async () => ((await soloOn(victim)).length === 0 ? true : undefined), 30_000);
@@ -85,7 +78,6 @@ export async function majorityCutScenario(runtime: 'docker' | 'process', dir: st
       await new Promise((r) => setTimeout(r, WATCH_EVERY_MS));
     }
     assert.is(await soloStarts(victim), startsAtRemoval, 'and its agent started none, however briefly');
-
     for (const node of cluster.nodes) await fetch(`${node.api}/v1/faults/partition`, { method: 'DELETE' });
     await until(
       'solo running once after the heal',
@@ -95,6 +87,18 @@ export async function majorityCutScenario(runtime: 'docker' | 'process', dir: st
       },
       60_000,
     );
+
+    // A wall clock stepped back by more than the fence: the keeper, a process of its own,
+    // read it unstepped, found the lease run out, and removed the replica that the node
+    // started again, over and over.
+    const runner = await soloNode();
+    const [original] = await until('solo running on its node', async () => ((await soloOn(runner)).length === 1 ? soloOn(runner) : undefined), 10_000);
+    await until('the fence keeper started', async () => lockHolder(fenceKeeperLockPath(dataPaths(runner.dataDir).root)), 10_000);
+    await post(runner, '/v1/faults/clock', { offsetMs: -20_000 });
+    for (const end = Date.now() + WATCH_MS; Date.now() < end; ) {
+      assert.equal(await soloOn(runner), [original], 'the replica keeps running, untouched, through a step of the node\'s wall clock');
+      await new Promise((r) => setTimeout(r, WATCH_EVERY_MS));
+    }
   } finally {
     await cluster.stop();
     for (const node of cluster.nodes) {

@@ -116,7 +116,9 @@ test('majority: no slot runs twice across the heal either', () => {
 // Issue 20: the fence keeper acted on the lease as last written (rewritten every quarter
 // fence), the agent on its scheduler's fresher sighting; between the two, a replica the
 // keeper had removed was started again on the cut-off side. Now the agent judges by the
-// keeper's record too.
+// keeper's record too, and a lease once run out stays so until the node sees a majority:
+// else the record rewritten when the removal empties the guarded list carries the fresher
+// sighting and unfences the node for up to a quarter fence (seed 90 showed it).
 test('majority: once its keeper has removed a replica, a cut-off node starts none until it sees a majority again', () => {
   for (let i = 0; i < 5; i++) {
     const { sim, cutAtMs } = partitioned(simSeed(90 + i), 'majority');

@@ -19,6 +19,8 @@ export interface SimNode {
   lease: MajorityLeaseHolder;
   /** What outlives the daemon: the lease's record as last written, and its fence keeper's removals and the last one's time. */
   keeper: { record: MajorityLease | undefined; removed: Set<string>; removedAtMs: number };
+  /** When the agent first found the node fenced since its last sighting of a majority: the checker's own account, not the lease's. */
+  fencedSinceMs: number | undefined;
 }
 
 /**

@@ -50,8 +50,6 @@ export class SchedulingSimulation {
   readonly duplicateSamples: { atMs: number; slots: number }[] = [];
   /** `majority` replicas an agent started after its fence keeper had removed one, before the node saw a majority again. */
   readonly fencedStarts: { atMs: number; node: string; slot: string }[] = [];
-  /** `majority` replicas the fence keepers removed. */
-  readonly keeperRemovals: { atMs: number; node: string; slot: string }[] = [];
   private readonly queue = new EventQueue<SimEvent>();
   private readonly nodes = new Map<string, SimNode>();
   private readonly capacities = new Map<string, NodeInfo['capacity']>();
@@ -97,6 +95,7 @@ export class SchedulingSimulation {
         censusAtMs: Number.NEGATIVE_INFINITY,
         lease: new MajorityLeaseHolder(this.config.fenceMs, 0),
         keeper: { record: undefined, removed: new Set(), removedAtMs: Number.NEGATIVE_INFINITY },
+        fencedSinceMs: undefined,
       });
       this.queue.push(this.random.int(this.tickMs), { kind: 'tick', node: info.id, generation: 0 });
     }
@@ -258,11 +257,15 @@ export class SchedulingSimulation {
     const desired = node.scheduler.desired(this.now).filter((s) => !(fenced && s.workload.partitionPolicy === 'majority'));
     const before = new Set(this.agent.majorityReplicas(node.id));
     const ops = this.agent.reconcile(node.id, desired, this.now);
-    const unseenSinceRemoval = node.lease.majoritySeenAtMs < node.keeper.removedAtMs;
+    // A start is fenced when the node has seen no majority since its keeper removed a
+    // replica, or since it was last found fenced itself.
+    if (fenced) node.fencedSinceMs ??= this.now;
+    else if (node.fencedSinceMs !== undefined && node.lease.majoritySeenAtMs >= node.fencedSinceMs) node.fencedSinceMs = undefined;
+    const unseenSinceFenced = node.lease.majoritySeenAtMs < Math.max(node.keeper.removedAtMs, node.fencedSinceMs ?? Number.NEGATIVE_INFINITY);
     for (const id of this.agent.majorityReplicas(node.id)) {
-      if (unseenSinceRemoval && !before.has(id)) this.fencedStarts.push({ atMs: this.now, node: node.id, slot: this.agent.slotOfReplica(node.id, id) as string });
+      if (unseenSinceFenced && !before.has(id)) this.fencedStarts.push({ atMs: this.now, node: node.id, slot: this.agent.slotOfReplica(node.id, id) as string });
     }
-    this.writeLease(node, node.lease.guard(this.agent.majorityReplicas(node.id)));
+    this.writeLease(node, node.lease.guard(this.agent.majorityReplicas(node.id), this.now));
     this.traffic.statusWrites += ops.length;
     if (ops.length > 0) this.write(node, ops);
   }
@@ -277,9 +280,7 @@ export class SchedulingSimulation {
       const { record, removed } = node.keeper;
       for (const id of keeperStep(record, this.now, removed).remove) {
         removed.add(id);
-        const slot = this.agent.slotOfReplica(node.id, id);
-        if (slot === undefined) continue;
-        this.keeperRemovals.push({ atMs: this.now, node: node.id, slot });
+        if (this.agent.slotOfReplica(node.id, id) === undefined) continue;
         node.keeper.removedAtMs = this.now;
         this.agent.removeReplica(node.id, id);
       }
