@@ -62,17 +62,17 @@ export function nextRequest(random: Random, nodes: readonly TestnetNode[], pool:
 }
 
 /** Sends one request and records it, answered or not; it never throws. */
-export async function perform(client: string, request: Request, writer: Writer): Promise<ClientOp> {
+export async function perform(client: string, request: Request, writer: Writer, timeoutMs = REQUEST_TIMEOUT_MS): Promise<ClientOp> {
   const startMs = Date.now();
   let stamp: Stamp | null = null;
   const op: Op = request.fields === null ? { key: request.workload, delete: true } : { key: request.workload, set: request.fields };
   const entry = { client, kind: request.kind, node: request.node.name, workload: request.workload, fields: request.fields, startMs };
   try {
-    const signal = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+    const signal = AbortSignal.timeout(timeoutMs);
     const delta = await signedWrite(request.node.api, writer.cluster, writer.key, [op], signal, (s) => (stamp = s));
     return { ...entry, stamp, endMs: Date.now(), result: { ok: true, delta } };
   } catch (e) {
-    return { ...entry, stamp, endMs: Date.now(), result: { ok: false, error: failureText(e, REQUEST_TIMEOUT_MS) } };
+    return { ...entry, stamp, endMs: Date.now(), result: { ok: false, error: failureText(e, timeoutMs) } };
   }
 }
 

@@ -16,6 +16,8 @@ const each = async (nodes: readonly string[], act: (node: string) => Promise<voi
 };
 
 const SKEW_MS = 60_000;
+/** The compound fault's kill -9 lasts this long before the restart, still inside the partition. */
+const COMPOUND_DOWN_MS = 5_000;
 
 /**
  * The CI set on five nodes. Holds are long enough for the local SWIM preset to declare
@@ -64,6 +66,26 @@ export const CI_FAULTS: readonly Fault[] = [
     holdMs: 20_000,
     inject: (t) => each(['node-1', 'node-2'], (n) => t.loss(n, 10)),
     heal: (t) => each(['node-1', 'node-2'], (n) => t.loss(n, 0)),
+  },
+  {
+    // Issue 20: what an operator meets at once. The clients apply, scale and delete through
+    // both sides; node-4 restarts on the majority side while its seed (node-1) is on the
+    // other, so it must rejoin through the members it knew; node-2's clock runs 30 s ahead.
+    name: 'partition {1,2} | {3,4,5}, kill -9 and restart of node-4 inside it, clock of node-2 30 s ahead',
+    kind: 'compound',
+    nodes: ['node-1', 'node-2', 'node-3', 'node-4', 'node-5'],
+    holdMs: 20_000,
+    inject: async (t) => {
+      await t.partition([['node-1', 'node-2'], ['node-3', 'node-4', 'node-5']]);
+      await t.skew('node-2', 30_000);
+      await t.kill('node-4');
+      await new Promise((resolve) => setTimeout(resolve, COMPOUND_DOWN_MS));
+      await t.restart('node-4');
+    },
+    heal: async (t) => {
+      await t.heal();
+      await t.skew('node-2', 0);
+    },
   },
   {
     name: 'kill -9 of node-2 and node-5, then restart',

@@ -28,7 +28,7 @@ export interface ClientOp {
   result: OpResult;
 }
 
-export type FaultKind = 'partition' | 'kill' | 'pause' | 'skew' | 'loss';
+export type FaultKind = 'partition' | 'kill' | 'pause' | 'skew' | 'loss' | 'compound';
 
 /** A fault as it happened: injected at `startMs`, healed at `endMs`. */
 export interface FaultEvent {
