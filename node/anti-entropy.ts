@@ -30,6 +30,8 @@ export interface SyncStats {
   received: number;
   sent: number;
   bytes: number;
+  /** The walk reached every difference: not cut short by MAX_QUERIES or an entry too large to answer. */
+  complete: boolean;
 }
 
 export interface AntiEntropyCounters {
@@ -61,7 +63,7 @@ interface Side {
   stats: SyncStats;
 }
 
-const noStats = (): SyncStats => ({ rounds: 0, received: 0, sent: 0, bytes: 0 });
+const noStats = (): SyncStats => ({ rounds: 0, received: 0, sent: 0, bytes: 0, complete: false });
 
 /** Sorted by stamp, so an operator's grant arrives before the writes it allows. */
 const inStampOrder = (deltas: Delta[]): Delta[] => deltas.sort((a, b) => compareStamp(stampOf(a), stampOf(b)));
@@ -80,12 +82,19 @@ export class AntiEntropy {
   readonly counters: AntiEntropyCounters = { exchanges: 0, failed: 0, rounds: 0, bytesSent: 0, bytesReceived: 0, deltasReceived: 0, deltasSent: 0, dropped: {}, unsendable: 0 };
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** Peers to exchange with as soon as the running exchange ends (syncSoon). */
+  private readonly soon = new Set<string>();
 
   constructor(
     private readonly host: Libp2p,
     private readonly state: StateService,
     private readonly log: Logger,
-    private readonly options: { intervalMs: number; pickPeer: () => string | undefined },
+    private readonly options: {
+      intervalMs: number;
+      pickPeer: () => string | undefined;
+      /** This node's exchange with `peer`, begun at `startedAtMs` (wall clock), walked the whole digest: it now holds all the peer held then. */
+      onSynced?: (peer: string, startedAtMs: number) => void;
+    },
   ) {}
 
   async start(): Promise<void> {
@@ -99,9 +108,14 @@ export class AntiEntropy {
     await this.host.unhandle(STATE_SYNC_PROTOCOL);
   }
 
-  /** A member just joined or came back: exchange with it now rather than at the next tick. */
+  /**
+   * A member just joined or came back: exchange with it soon rather than at a tick. After
+   * a heal many come back at once; each waits its turn (one exchange at a time), since a
+   * node that has been away catches up by exchanging with several (Scheduler.synced).
+   */
   syncSoon(peer: string): void {
-    void this.exchange(peer);
+    this.soon.add(peer);
+    void this.exchange();
   }
 
   private async tick(): Promise<void> {
@@ -110,17 +124,28 @@ export class AntiEntropy {
     if (this.timer !== undefined) this.timer = setTimeout(() => void this.tick(), this.options.intervalMs);
   }
 
-  private async exchange(peer: string): Promise<void> {
+  private async exchange(picked?: string): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
-      const stats = await this.syncWith(peer, AbortSignal.timeout(EXCHANGE_TIMEOUT_MS));
-      if (stats.received + stats.sent > 0) this.log.info({ peer, ...stats }, 'anti-entropy repaired differences');
-    } catch (e) {
-      this.log.debug({ peer, error: String(e) }, 'anti-entropy exchange failed');
+      for (let peer = picked ?? this.nextSoon(); peer !== undefined; peer = this.nextSoon()) {
+        this.soon.delete(peer);
+        const startedAtMs = Date.now();
+        try {
+          const stats = await this.syncWith(peer, AbortSignal.timeout(EXCHANGE_TIMEOUT_MS));
+          if (stats.complete) this.options.onSynced?.(peer, startedAtMs);
+          if (stats.received + stats.sent > 0) this.log.info({ peer, ...stats }, 'anti-entropy repaired differences');
+        } catch (e) {
+          this.log.debug({ peer, error: String(e) }, 'anti-entropy exchange failed');
+        }
+      }
     } finally {
       this.running = false;
     }
+  }
+
+  private nextSoon(): string | undefined {
+    return this.soon.values().next().value;
   }
 
   /** One exchange with `peer`; both sides end holding every delta either held, up to MAX_QUERIES. */
@@ -170,6 +195,7 @@ export class AntiEntropy {
         if (frames >= ids.length) throw this.refuse('unexpected', 'more deltas frames than ids wanted');
       }
     }
+    side.stats.complete = pending.length === 0;
     const ours = [...missingThere].flatMap((id) => this.state.replica.get(id) ?? []);
     if (ours.length > 0) await this.sendDeltas(side, ours);
     await this.send(side, { t: 'done' });

@@ -108,6 +108,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     });
 
     let antiEntropy: AntiEntropy | undefined;
+    let scheduler: SchedulerService | undefined;
     let admitJoiner: (() => void) | undefined;
     const swim = new SwimService({
       config,
@@ -140,6 +141,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         const peers = swim.members().filter((m) => m.state === 'alive' && m.record.id !== swim.id);
         return peers[Math.floor(Math.random() * peers.length)]?.record.id;
       },
+      // The scheduler is made below; a node catching up after a time away counts these.
+      onSynced: (peer, startedAtMs) => scheduler?.synced(peer, startedAtMs),
     });
     await antiEntropy.start();
     cleanup.push(() => antiEntropy?.stop());
@@ -159,7 +162,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
     const fence = new MajorityFence({ dataRoot, fenceMs: schedulingConfig.fenceMs, runtime: runtime.kind, replicasDir, launcher: await keeperLauncher(runtime.kind, dataRoot, log), log });
-    const scheduler = new SchedulerService({
+    scheduler = new SchedulerService({
       host,
       swim,
       state,

@@ -99,6 +99,11 @@ export class SchedulerService {
   }
 
   /** This node must not run `majority` replicas now; before its first plan, by what it knew before a restart. */
+  /** Anti-entropy completed an exchange with `peer`, begun at `startedAtMs` (Scheduler.synced). */
+  synced(peer: string, startedAtMs: number): void {
+    this.scheduler.synced(peer, startedAtMs);
+  }
+
   fenced(): boolean {
     return this.scheduler.fenced(Date.now());
   }

@@ -63,7 +63,12 @@ export class Scheduler {
   private readonly collecting = new Map<string, Collection>();
   private readonly early = new Map<string, Map<string, Answer>>();
   private lastForecast: { key: string; nodes: Map<string, string> } | undefined;
-  private fencedUntilMs = 0;
+  /**
+   * Back in a majority's sight after a fence or more away: since when, and the peers it
+   * has since completed an anti-entropy exchange with. Until it has caught up the node
+   * stays fenced (`caughtUp`).
+   */
+  private catchUp: { sinceMs: number; synced: Set<string> } | undefined;
   private seenMajorityAtMs: number;
   /** The last tick showed a majority. */
   private hadMajority = false;
@@ -89,19 +94,20 @@ export class Scheduler {
     // A clock stepped back (NTP, the testnet's skew fault) must not leave the lease, the
     // catch-up fence or the majority's start in its future: they would hold for the step.
     this.seenMajorityAtMs = Math.min(this.seenMajorityAtMs, nowMs);
-    this.fencedUntilMs = Math.min(this.fencedUntilMs, nowMs + this.config.fenceMs);
+    if (this.catchUp !== undefined) this.catchUp.sinceMs = Math.min(this.catchUp.sinceMs, nowMs);
     if (Number.isFinite(this.majoritySinceMs)) this.majoritySinceMs = Math.min(this.majoritySinceMs, nowMs);
     const sees = seesMajority(view.nodes);
     if (sees) {
       // Out of a majority's sight for a fence (cut off, restarted, or paused and not
-      // ticking at all), a node stays fenced a fence more: its view of the majority's
-      // decisions (the replacements) may still be catching up.
+      // ticking at all), a node stays fenced until it has caught up with the majority's
+      // decisions (the replacements): see caughtUp.
       const away = leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs);
-      if (away) this.fencedUntilMs = nowMs + this.config.fenceMs;
+      if (away) this.catchUp = { sinceMs: nowMs, synced: new Set() };
       if (away || !this.hadMajority) this.majoritySinceMs = nowMs;
       this.seenMajorityAtMs = nowMs;
     }
     this.hadMajority = sees;
+    if (this.catchUp !== undefined && this.caughtUp(view, this.catchUp, nowMs)) this.catchUp = undefined;
     const plan = (this.plan = planCluster(view, nowMs, this.config, this.majoritySinceMs));
     this.forgetClosed(plan, nowMs);
     const effects: SchedulerEffect[] = [];
@@ -139,7 +145,37 @@ export class Scheduler {
    * fenceMs (the lease its fence keeper enforces too), or is catching up after it did again.
    */
   fenced(nowMs: number): boolean {
-    return leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs) || nowMs < this.fencedUntilMs;
+    return leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs) || this.catchUp !== undefined;
+  }
+
+  /** This node completed an anti-entropy exchange with `peer`, begun at `startedAtMs`: it holds everything the peer held then. */
+  synced(peer: string, startedAtMs: number): void {
+    if (this.catchUp !== undefined && startedAtMs >= this.catchUp.sinceMs) this.catchUp.synced.add(peer);
+  }
+
+  /**
+   * Caught up after a time away: a fence has passed (the majority side may decide for that
+   * long), and the node has completed exchanges, begun since it came back, with enough
+   * live peers that they and it are a strict majority of the members. Those intersect the
+   * majority that decided while it was away, so it now holds their decisions. A fixed
+   * time alone was a guess: on a busy host a healed node's view took longer than a fence
+   * to arrive, and it ran a slot the majority had moved (issue 20, item 8).
+   */
+  private caughtUp(view: ClusterView, catchUp: { sinceMs: number; synced: ReadonlySet<string> }, nowMs: number): boolean {
+    if (nowMs - catchUp.sinceMs < this.config.fenceMs) return false;
+    let members = 0;
+    let synced = 0;
+    for (const node of view.nodes.values()) {
+      if (node.state === 'left') continue;
+      members++;
+      if (node.id !== this.self && node.state === 'alive' && catchUp.synced.has(node.id)) synced++;
+    }
+    return (synced + 1) * 2 > members;
+  }
+
+  /** Back in a majority's sight after a time away, and not yet caught up with it. */
+  get catchingUp(): boolean {
+    return this.catchUp !== undefined;
   }
 
   /** When a tick last showed this node a majority (or what it was constructed with). */

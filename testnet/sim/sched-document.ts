@@ -32,6 +32,15 @@ export class DocumentReplica {
     return changed;
   }
 
+  /** Everything this replica holds, as ops: what an anti-entropy exchange hands a peer. */
+  ops(): DocumentOp[] {
+    return [
+      ...this.workloads.map((workload) => ({ kind: 'workload' as const, workload })),
+      ...[...this.claims].flatMap(([slot, claims]) => claims.map((claim) => ({ kind: 'claim' as const, slot, claim }))),
+      ...[...this.statuses].flatMap(([slot, statuses]) => statuses.map((status) => ({ kind: 'status' as const, slot, status }))),
+    ];
+  }
+
   view(nodes: ReadonlyMap<string, NodeInfo>): ClusterView {
     return { nodes, workloads: this.workloads, claims: this.claims, statuses: this.statuses };
   }

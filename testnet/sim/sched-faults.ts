@@ -14,6 +14,11 @@ export interface SchedulingFaults {
   noticeJitterMs: number;
   /** From a heal or a restart to an observer marking the node alive again: a join's gossip. */
   rejoinMs: number;
+  /**
+   * Anti-entropy's time after a heal or a restart: for a write held back by the cut to
+   * arrive, and for one exchange with a peer to complete. Long on a busy host.
+   */
+  repairLatency: Latency;
 }
 
 export const defaultSchedulingFaults = (): SchedulingFaults => ({
@@ -23,4 +28,5 @@ export const defaultSchedulingFaults = (): SchedulingFaults => ({
   detectionMs: 3_000,
   noticeJitterMs: 500,
   rejoinMs: 1_000,
+  repairLatency: uniformLatency(1, 10),
 });

@@ -14,6 +14,8 @@ export interface GossipPorts {
   world: World;
   random: Random;
   latency: Latency;
+  /** What a write held back by a cut or a stopped node takes once it can get through. */
+  repairLatency: Latency;
   /** Every replica's node id, the writer's included. */
   ids: () => Iterable<string>;
   schedule: (atMs: number, delivery: Delivery) => void;
@@ -46,7 +48,7 @@ export class DocumentGossip {
     const waiting = this.held;
     this.held = [];
     for (const delivery of waiting) {
-      if (this.ports.world.reaches(delivery.from, delivery.to)) this.ports.schedule(nowMs + this.ports.latency(this.ports.random), delivery);
+      if (this.ports.world.reaches(delivery.from, delivery.to)) this.ports.schedule(nowMs + this.ports.repairLatency(this.ports.random), delivery);
       else this.held.push(delivery);
     }
   }

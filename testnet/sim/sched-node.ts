@@ -21,6 +21,8 @@ export interface SimNode {
   keeper: { record: MajorityLease | undefined; removed: Set<string>; removedAtMs: number };
   /** When the agent first found the node fenced since its last sighting of a majority: the checker's own account, not the lease's. */
   fencedSinceMs: number | undefined;
+  /** An anti-entropy exchange of this node is under way (it runs one at a time). */
+  syncing: boolean;
 }
 
 /**

@@ -80,6 +80,7 @@ export class SchedulingSimulation {
       world: this.world,
       random: this.random,
       latency: this.faults.documentLatency,
+      repairLatency: this.faults.repairLatency,
       ids: () => this.nodes.keys(),
       schedule: (atMs, delivery) => this.queue.push(atMs, { kind: 'merge', delivery }),
       merge: (to, ops) => this.mergeAt(this.node(to), ops),
@@ -96,6 +97,7 @@ export class SchedulingSimulation {
         lease: new MajorityLeaseHolder(this.config.fenceMs, 0),
         keeper: { record: undefined, removed: new Set(), removedAtMs: Number.NEGATIVE_INFINITY },
         fencedSinceMs: undefined,
+        syncing: false,
       });
       this.queue.push(this.random.int(this.tickMs), { kind: 'tick', node: info.id, generation: 0 });
     }
@@ -181,6 +183,7 @@ export class SchedulingSimulation {
     node.lease = new MajorityLeaseHolder(this.config.fenceMs, seenMajorityAtMs);
     node.scheduler = this.newScheduler(id, seenMajorityAtMs);
     node.idle = freshIdle();
+    node.syncing = false;
     this.membership.restarted(id);
     this.queue.push(this.now + this.random.int(this.tickMs), { kind: 'tick', node: id, generation: node.generation });
     this.membership.worldChanged([id]);
@@ -229,7 +232,8 @@ export class SchedulingSimulation {
     if (generation !== node.generation) return;
     this.queue.push(this.now + this.tickMs, { kind: 'tick', node: id, generation });
     this.takeCensus(node);
-    if (this.options.skipIdleTicks !== false && !needsTick(node.idle, this.now)) {
+    this.syncWhileCatchingUp(node);
+    if (this.options.skipIdleTicks !== false && !node.scheduler.catchingUp && !needsTick(node.idle, this.now)) {
       this.traffic.skippedTicks++;
       if (node.idle.fenceWatch) this.runAgent(node);
       return;
@@ -249,6 +253,29 @@ export class SchedulingSimulation {
     if (!needsMajorityEvidence(plan, node.id)) return;
     node.censusAtMs = this.now;
     this.membership.census(node.id);
+  }
+
+  /**
+   * Anti-entropy as the scheduler sees it while it catches up after a time away: one
+   * exchange at a time with a random reachable peer, which hands over the peer's whole
+   * document after the repair latency; the scheduler counts the exchange (Scheduler.synced).
+   */
+  private syncWhileCatchingUp(node: SimNode): void {
+    if (!node.scheduler.catchingUp || node.syncing) return;
+    const peers = this.ids().filter((id) => id !== node.id && this.world.isUp(id) && this.world.reaches(node.id, id) && this.world.reaches(id, node.id));
+    if (peers.length === 0) return;
+    const peer = peers[this.random.int(peers.length)] as string;
+    const { generation } = node;
+    const startedAtMs = this.now;
+    node.syncing = true;
+    this.at(this.now + this.faults.repairLatency(this.random), () => {
+      if (node.generation !== generation) return;
+      node.syncing = false;
+      if (!this.world.isUp(peer) || !this.world.reaches(peer, node.id)) return;
+      this.mergeAt(node, this.node(peer).document.ops());
+      node.scheduler.synced(peer, startedAtMs);
+      node.idle.dirty = true;
+    });
   }
 
   /** As the daemon's agent: a `majority` slot runs only while neither the scheduler nor the lease fences the node. */
