@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Json } from '../../../crdt/index.js';
-import { checkAll, checkCapacity, checkDigests, checkDocuments, checkSlots, checkWrites, passed, writesLost } from '../../../testnet/docker/scenario/checker.js';
+import { checkAll, checkCapacity, checkDigests, checkDocuments, checkEquivocations, checkSlots, checkWrites, passed, writesLost } from '../../../testnet/docker/scenario/checker.js';
 import type { ClientOp, History, OpKind } from '../../../testnet/docker/scenario/history.js';
 import type { NodeSnapshot, RunningReplica, Snapshot, WorkloadObject } from '../../../testnet/docker/scenario/snapshot.js';
 
@@ -37,7 +37,7 @@ const CAPACITY = { cpuMillis: 2_000, memoryBytes: 1 << 30 };
 
 function nodeSnapshot(node: string, workloads: WorkloadObject[], digest = '7:abc'): NodeSnapshot {
   const members = NODES.map((n) => ({ id: peer(n), addrs: [], state: 'alive' as const, incarnation: 0, labels: {}, capacity: CAPACITY, version: '0.1.0', lastChange: null, admitted: true }));
-  return { node, peerId: peer(node), view: { digest, liveMembers: NODES.length, workloads, placements: [], members }, error: null };
+  return { node, peerId: peer(node), view: { digest, liveMembers: NODES.length, equivocations: [], workloads, placements: [], members }, error: null };
 }
 const replica = (workload: string, slot: number, node: string, epoch = 1): RunningReplica => ({ container: `${node}-${workload}-${slot}-${epoch}`.padEnd(12, 'x'), node: peer(node), workload, slot, epoch });
 
@@ -71,7 +71,7 @@ test('a lost delete: the object shows on a node although its acknowledged delete
   const s = snapshot([web(1)], webReplicas(1));
   const results = checkWrites(history(apply(WEB, 1, 100), remove(WEB, 200)), s);
   assert.is(results.length, 4 * NODES.length, 'every field of the apply, on every node');
-  assert.is(writesLost({ digests: [], documents: [], writes: results, slots: [], capacity: [] }), 1);
+  assert.is(writesLost({ digests: [], documents: [], writes: results, slots: [], capacity: [], equivocations: [] }), 1);
 });
 
 test('a write superseded by a later-stamped acknowledged write needs not show', () => {
@@ -135,6 +135,17 @@ test('slots: a slot that runs twice, one that runs nowhere, and replicas of no s
   assert.match(checkSlots(snapshot([web(2)], webReplicas(1)))[0]?.detail ?? '', /web#1 runs nowhere/);
   const orphans = [...webReplicas(2), replica(WEB, 2, 'node-1'), replica(DB, 0, 'node-2')];
   assert.equal(checkSlots(snapshot([web(2)], orphans)).map((v) => v.detail.split(' ')[0]), [`${WEB}#2`, `${DB}#0`]);
+});
+
+test('equivocations: a node that reported any is named, with the last of them', () => {
+  const s = snapshot([web(1)], webReplicas(1));
+  const node2 = nodeSnapshot('node-2', [web(1)]);
+  const reported = withNode(s, 1, { ...node2, view: { ...(node2.view as NonNullable<NodeSnapshot['view']>), equivocations: [{ author: 'k1', seq: 3 }] } });
+  assert.equal(checkEquivocations(s), []);
+  const found = checkEquivocations(reported);
+  assert.is(found.length, 1);
+  assert.match(found[0]?.detail ?? '', /node-2 reported 1 equivocations, the last \{"author":"k1","seq":3\}/);
+  assert.not.ok(passed(checkAll(history(apply(WEB, 1, 100)), reported)));
 });
 
 test('capacity: a node running more than it has is over-committed; one at exactly its capacity is not', () => {

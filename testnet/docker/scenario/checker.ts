@@ -14,7 +14,7 @@ import type { NodeSnapshot, NodeView, RunningReplica, Snapshot, WorkloadObject }
  *   container runs for a deleted workload or an index past the replica count;
  * - capacity: on each node, the running replicas' requests fit its capacity.
  */
-export type CheckName = 'digests' | 'documents' | 'writes' | 'slots' | 'capacity';
+export type CheckName = 'digests' | 'documents' | 'writes' | 'slots' | 'capacity' | 'equivocations';
 
 export interface Violation {
   check: CheckName;
@@ -88,6 +88,16 @@ export function checkCapacity(snapshot: Snapshot): Violation[] {
   });
 }
 
+/**
+ * The clients are one operator writing through several nodes at once, as a team does: a
+ * node that reports that as an equivocation cries wolf, and would hide a real one.
+ */
+export function checkEquivocations(snapshot: Snapshot): Violation[] {
+  return answered(snapshot).flatMap((n) =>
+    n.view.equivocations.length === 0 ? [] : [{ check: 'equivocations' as const, detail: `${n.node} reported ${n.view.equivocations.length} equivocations, the last ${JSON.stringify(n.view.equivocations.at(-1))}` }],
+  );
+}
+
 export function checkAll(history: History, snapshot: Snapshot): CheckResults {
   return {
     digests: checkDigests(snapshot),
@@ -95,6 +105,7 @@ export function checkAll(history: History, snapshot: Snapshot): CheckResults {
     writes: checkWrites(history, snapshot),
     slots: checkSlots(snapshot),
     capacity: checkCapacity(snapshot),
+    equivocations: checkEquivocations(snapshot),
   };
 }
 

@@ -15,7 +15,7 @@ const OBSERVE_TIMEOUT_MS = 1_500;
 
 interface StatusJson {
   liveMembers: number;
-  state: { digest: { count: number; xor: string } };
+  state: { digest: { count: number; xor: string }; equivocationReports: unknown[] };
 }
 
 const slotOf = (r: RunningReplica): string => slotKey({ workload: r.workload, index: r.slot });
@@ -33,7 +33,7 @@ export async function nodeSnapshot(node: TestnetNode): Promise<NodeSnapshot> {
       getJson<PlacementJson[]>(api, '/v1/placements', deadline()),
       getJson<NodeJson[]>(api, '/v1/nodes', deadline()),
     ]);
-    return { node: name, peerId, view: { digest: digestOf(status), liveMembers: status.liveMembers, workloads, placements, members }, error: null };
+    return { node: name, peerId, view: { digest: digestOf(status), liveMembers: status.liveMembers, equivocations: status.state.equivocationReports, workloads, placements, members }, error: null };
   } catch (e) {
     return { node: name, peerId, view: null, error: failureText(e, OBSERVE_TIMEOUT_MS) };
   }

@@ -1,4 +1,5 @@
-import { signDelta, stampOf, type Hlc, type Op, type Stamp } from '../../../crdt/index.js';
+import { randomBytes } from 'node:crypto';
+import { MAX_PREV, signDelta, stampOf, type Hlc, type Op, type Stamp } from '../../../crdt/index.js';
 import type { OperatorKey } from '../../../node/operator-key.js';
 import { getJson } from './http.js';
 
@@ -10,10 +11,14 @@ import { getJson } from './http.js';
  * to disk (201, or 200 for a delta it already held).
  */
 export async function signedWrite(api: string, cluster: string, key: OperatorKey, ops: Op[], signal: AbortSignal, signed: (stamp: Stamp) => void): Promise<string> {
-  const author = await getJson<{ nextSeq: number; hlc: Hlc }>(api, `/v1/authors/${key.publicKey}`, signal);
+  const author = await getJson<{ heads?: string[]; hlc: Hlc }>(api, `/v1/authors/${key.publicKey}`, signal);
   const now = Date.now();
   const hlc: Hlc = now > author.hlc.wallMs ? { wallMs: now, counter: 0 } : { wallMs: author.hlc.wallMs, counter: author.hlc.counter + 1 };
-  const delta = signDelta({ v: 1, cluster, author: key.publicKey, seq: author.nextSeq, hlc, ops }, key.secret);
+  // A writer of its own per write, as the CLI: clients writing at once with one key are
+  // one operator in several places, not an equivocator (issue 20, item 4).
+  const heads = (author.heads ?? []).slice(-MAX_PREV);
+  const writer = randomBytes(8).toString('hex');
+  const delta = signDelta({ v: 1, cluster, author: key.publicKey, writer, seq: 1, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.secret);
   signed(stampOf(delta));
   const response = await fetch(`${api}/v1/deltas`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(delta), signal });
   if (response.status === 201 || response.status === 200) {

@@ -12,6 +12,8 @@ export interface NodeView {
   /** The delta digest as `count:xor`: equal on two nodes exactly when they hold the same deltas. */
   digest: string;
   liveMembers: number;
+  /** What the node reported as equivocations (two deltas under one author, writer and sequence number), newest last. */
+  equivocations: unknown[];
   workloads: WorkloadObject[];
   placements: PlacementJson[];
   members: NodeJson[];
