@@ -3,4 +3,4 @@
 // per semi-space) and V8's size-over-speed mode keep it near 93 MB of RSS instead of
 // 120 MB, for about half a percent more of one core (docs/benchmarks.md).
 import '../dist/node/polyfill.js';
-await import('../dist/cli/main.js');
+await import('../dist/bundle/shoal.mjs');

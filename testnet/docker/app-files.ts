@@ -8,7 +8,7 @@ export const APP_PATHS = ['package.json', 'bin', 'dist', 'node_modules'] as cons
 
 /** The directories `npm run build` compiles (tsconfig.build.json). */
 const SOURCE_DIRS = ['node', 'protocol', 'crdt', 'cli', 'testnet'];
-const BUILT_ENTRY = join('dist', 'cli', 'main.js');
+const BUILT_ENTRY = join('dist', 'bundle', 'shoal.mjs');
 
 const filesUnder = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
