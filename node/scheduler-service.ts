@@ -98,12 +98,12 @@ export class SchedulerService {
     return this.scheduler.currentPlan === undefined ? undefined : this.scheduler.desired(Date.now());
   }
 
-  /** This node must not run `majority` replicas now; before its first plan, by what it knew before a restart. */
   /** Anti-entropy completed an exchange with `peer`, begun at `startedAtMs` (Scheduler.synced). */
   synced(peer: string, startedAtMs: number): void {
     this.scheduler.synced(peer, startedAtMs);
   }
 
+  /** This node must not run `majority` replicas now; before its first plan, by what it knew before a restart. */
   fenced(): boolean {
     return this.scheduler.fenced(Date.now());
   }
