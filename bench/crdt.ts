@@ -44,7 +44,20 @@ function mergeThroughput(): object {
     return Math.round(2_000 / ((performance.now() - started) / 1000));
   };
   const scale = write(operator, NOW, [{ key: 'Workload/default/web', set: { 'spec.replicas': 5 } }]);
-  const full = write(operator, NOW, [{ key: 'Workload/default/web', set: { apiVersion: 'shoal/v1', 'spec.image': 'registry.local/web:1.4.2', 'spec.replicas': 3, 'spec.resources': { cpu: '0.5', memory: '128Mi' }, 'spec.ports': [{ containerPort: 8080, protocol: 'tcp' }], 'spec.restartPolicy': 'always', 'spec.partitionPolicy': 'available' } }]);
+  const full = write(operator, NOW, [
+    {
+      key: 'Workload/default/web',
+      set: {
+        apiVersion: 'shoal/v1',
+        'spec.image': 'registry.local/web:1.4.2',
+        'spec.replicas': 3,
+        'spec.resources': { cpu: '0.5', memory: '128Mi' },
+        'spec.ports': [{ containerPort: 8080, protocol: 'tcp' }],
+        'spec.restartPolicy': 'always',
+        'spec.partitionPolicy': 'available',
+      },
+    },
+  ]);
   return {
     fieldOperations: 100_000,
     mergeFieldOpsPerS: Math.round(100_000 / mergeS),
@@ -68,9 +81,11 @@ async function realVisibility(samples: number): Promise<object> {
       await writeOps(client, key, [{ key: `Workload/default/${name}`, set: { 'spec.replicas': i } }]);
       const pending = new Set(nodes.slice(1));
       while (pending.size > 0) {
-        await Promise.all([...pending].map(async (n) => {
-          if ((await fetch(`${n.api}/v1/objects/Workload/default/${name}`)).status === 200) pending.delete(n);
-        }));
+        await Promise.all(
+          [...pending].map(async (n) => {
+            if ((await fetch(`${n.api}/v1/objects/Workload/default/${name}`)).status === 200) pending.delete(n);
+          }),
+        );
       }
       times.push(performance.now() - started);
     }
@@ -128,7 +143,16 @@ function repair(base: number, perSide: number): object {
   }
   const identical = a.digest.summary('').xor === b.digest.summary('').xor;
   const deltaBytes = 2 * perSide * encodeDelta(common[0]!).length;
-  return { baseDeltas: base, writesDuringPartition: 2 * perSide, rounds, bytes, bytesOfTheDeltasThemselves: deltaBytes, overheadRatio: round(bytes / deltaBytes), ms: round(performance.now() - started, 1), identical };
+  return {
+    baseDeltas: base,
+    writesDuringPartition: 2 * perSide,
+    rounds,
+    bytes,
+    bytesOfTheDeltasThemselves: deltaBytes,
+    overheadRatio: round(bytes / deltaBytes),
+    ms: round(performance.now() - started, 1),
+    identical,
+  };
 }
 
 async function loadTime(objects: number): Promise<object> {

@@ -54,7 +54,12 @@ const figures = {
   repeats,
   minutes: round((Date.now() - startedMs) / 60_000, 1),
   results: outDir,
-  faults: faults.map((f) => perFault(f.name, results.filter((r) => r.fault.name === f.name))),
+  faults: faults.map((f) =>
+    perFault(
+      f.name,
+      results.filter((r) => r.fault.name === f.name),
+    ),
+  ),
   failure,
 };
 console.log(JSON.stringify(figures, null, 2));

@@ -68,16 +68,25 @@ async function rolloutMs(cluster: LocalCluster, dir: string, maxUnavailable: num
 
 /** Lines as `shoal logs -f` on another node prints them, against the engine's own timestamp of each. */
 async function logsFollowLatencyMs(cluster: LocalCluster, dir: string, docker: Dockerode): Promise<number[]> {
-  await apply(cluster, dir, 'ticker', `apiVersion: shoal/v1
+  await apply(
+    cluster,
+    dir,
+    'ticker',
+    `apiVersion: shoal/v1
 kind: Workload
 metadata: {name: ticker}
 spec:
   image: shoal/busybox:1
   command: [sh, -c, "i=0; while true; i=$((i+1)); do echo tick-$i; sleep 0.25; done"]
   replicas: 1
-`);
+`,
+  );
   let running: PlacementJson | undefined;
-  await waitUntil(async () => (running = (await placements(cluster.nodes[0] as ShoalNodeProcess)).find((p) => p.name === 'ticker' && p.state === 'running')) !== undefined, 30_000, 'ticker runs');
+  await waitUntil(
+    async () => (running = (await placements(cluster.nodes[0] as ShoalNodeProcess)).find((p) => p.name === 'ticker' && p.state === 'running')) !== undefined,
+    30_000,
+    'ticker runs',
+  );
   const remote = cluster.nodes.find((n) => n.peerId !== running?.node) as ShoalNodeProcess;
   const arrivals = new Map<string, number>();
   const child = spawn(SHOAL_BIN, ['logs', 'ticker', '-f', '--tail', '0', '--api', remote.apiAddress], { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -103,7 +112,11 @@ spec:
 
 /** From the probe's verdict (at most failureThreshold x period = 1 s after the failure) to a restarted, ready replica. */
 async function livenessToReadyMs(cluster: LocalCluster, dir: string): Promise<number> {
-  await apply(cluster, dir, 'flaky', `apiVersion: shoal/v1
+  await apply(
+    cluster,
+    dir,
+    'flaky',
+    `apiVersion: shoal/v1
 kind: Workload
 metadata: {name: flaky}
 spec:
@@ -112,13 +125,18 @@ spec:
   replicas: 1
   livenessProbe: {exec: {command: [test, -f, /tmp/alive]}, periodSeconds: 0.5, failureThreshold: 2}
   readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 0.2}
-`);
+`,
+  );
   let back = 0;
-  await waitUntil(async () => {
-    const [p] = await truth(cluster, 'flaky');
-    if (p !== undefined && p.restarts >= 1 && p.ready) back = Date.now();
-    return back > 0;
-  }, 60_000, 'flaky restarted and ready');
+  await waitUntil(
+    async () => {
+      const [p] = await truth(cluster, 'flaky');
+      if (p !== undefined && p.restarts >= 1 && p.ready) back = Date.now();
+      return back > 0;
+    },
+    60_000,
+    'flaky restarted and ready',
+  );
   // busybox's date has no sub-second format: the failure is timed by the node that saw it.
   const events = (await (await fetch(`${cluster.nodes[0]!.api}/v1/cluster/events`)).json()) as { events: { kind: string; atMs: number; object: string }[] };
   const unhealthy = events.events.find((e) => e.kind === 'unhealthy' && e.object === 'Workload/default/flaky');

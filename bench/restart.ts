@@ -78,7 +78,11 @@ async function restartOnce(dataDir: string): Promise<RestartTimes> {
 /** Spawn to exit of a command, in ms. */
 async function runTime(command: string, args: string[]): Promise<number> {
   const started = Date.now();
-  await new Promise<void>((resolve, reject) => spawn(command, args, { stdio: 'ignore' }).on('close', () => resolve()).on('error', reject));
+  await new Promise<void>((resolve, reject) =>
+    spawn(command, args, { stdio: 'ignore' })
+      .on('close', () => resolve())
+      .on('error', reject),
+  );
   return Date.now() - started;
 }
 

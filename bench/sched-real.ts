@@ -83,10 +83,22 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
       const wall0 = Date.now();
       await apply(`submit-${i}`, 1, via);
       phases.applyReturned.push(Date.now() - wall0);
-      await waitFor((all) => runningOn(all, `submit-${i}`, cluster.nodes.map((n) => n.peerId)) === 1, via, 30_000);
+      await waitFor(
+        (all) =>
+          runningOn(
+            all,
+            `submit-${i}`,
+            cluster.nodes.map((n) => n.peerId),
+          ) === 1,
+        via,
+        30_000,
+      );
       submit.push(performance.now() - t0);
       const first = await firstEvents(cluster.nodes, `submit-${i}`);
-      for (const [phase, kind] of [['placed', 'placed'], ['containerStarted', 'started']] as const) {
+      for (const [phase, kind] of [
+        ['placed', 'placed'],
+        ['containerStarted', 'started'],
+      ] as const) {
         const at = first.get(kind);
         if (at !== undefined) phases[phase].push(at - wall0);
       }

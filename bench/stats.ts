@@ -6,5 +6,4 @@ export function percentile(values: readonly number[], p: number): number | null 
   return sorted[rank] as number;
 }
 
-export const round = (value: number | null, digits = 2): number | null =>
-  value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits;
+export const round = (value: number | null, digits = 2): number | null => (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits);

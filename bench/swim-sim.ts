@@ -53,7 +53,20 @@ export function detection(members: number, config: SwimConfig, configName: strin
     config: configName,
     lossRate,
     crashes,
-    firstSuspicionS: { p50: round(percentile([...firstSuspect.values()].map((ms) => ms / 1000), 50)), p99: round(percentile([...firstSuspect.values()].map((ms) => ms / 1000), 99)) },
+    firstSuspicionS: {
+      p50: round(
+        percentile(
+          [...firstSuspect.values()].map((ms) => ms / 1000),
+          50,
+        ),
+      ),
+      p99: round(
+        percentile(
+          [...firstSuspect.values()].map((ms) => ms / 1000),
+          99,
+        ),
+      ),
+    },
     deadAtMemberS: { p50: round(percentile(perMember, 50)), p99: round(percentile(perMember, 99)), max: round(perMember.length ? Math.max(...perMember) : null) },
     deadAtEveryMemberS: { p50: round(percentile(everyMember, 50)), p99: round(percentile(everyMember, 99)) },
     memberlistLanReferenceS: round(1 + 4 * Math.log10(members)) as number,

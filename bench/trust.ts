@@ -65,7 +65,10 @@ class Writer {
 
   delta(ops: Op[]): Delta {
     this.seq += 1;
-    const delta = signDelta({ v: 1, cluster: this.clusterId, author: this.key.publicKey, seq: this.seq, ...(this.prev ? { prev: [this.prev] } : {}), hlc: { wallMs: Date.now(), counter: 0 }, ops }, this.key.secret);
+    const delta = signDelta(
+      { v: 1, cluster: this.clusterId, author: this.key.publicKey, seq: this.seq, ...(this.prev ? { prev: [this.prev] } : {}), hlc: { wallMs: Date.now(), counter: 0 }, ops },
+      this.key.secret,
+    );
     return delta;
   }
 
@@ -91,7 +94,13 @@ async function phase(cluster: LocalCluster, honest: Writer, seconds: number, lab
     await new Promise((r) => setTimeout(r, 250));
   }
   clearInterval(sampler);
-  return { writes: latencies.length, writeP50Ms: round(percentile(latencies, 50)), writeP99Ms: round(percentile(latencies, 99)), rssMaxMb: round(Math.max(...rss), 0), rssP50Mb: round(percentile(rss, 50), 0) };
+  return {
+    writes: latencies.length,
+    writeP50Ms: round(percentile(latencies, 50)),
+    writeP99Ms: round(percentile(latencies, 99)),
+    rssMaxMb: round(Math.max(...rss), 0),
+    rssP50Mb: round(percentile(rss, 50), 0),
+  };
 }
 
 async function flood(): Promise<object> {

@@ -6,18 +6,15 @@ import { defaultOperatorKeyPath } from '../node/operator-key.js';
 import { SHOAL_VERSION } from '../node/version.js';
 import { apiUrl, collect, DEFAULT_API, DEFAULT_P2P_PORT } from './options.js';
 
-const program = new Command('shoal')
-  .description('A container orchestrator with no control plane.')
-  .version(SHOAL_VERSION)
-  .showHelpAfterError();
+const program = new Command('shoal').description('A container orchestrator with no control plane.').version(SHOAL_VERSION).showHelpAfterError();
 
-const dataDirOption = () => new Option('--data-dir <dir>', 'the node\'s data directory').default(defaultDataDir());
+const dataDirOption = () => new Option('--data-dir <dir>', "the node's data directory").default(defaultDataDir());
 const keyOption = () => new Option('--key <file>', 'the operator key that signs writes').default(defaultOperatorKeyPath());
 const portOption = () => new Option('--port <port>', 'the p2p port the token advertises').default(String(DEFAULT_P2P_PORT));
 
 program
   .command('init')
-  .description('create a new cluster: its key, its genesis operator and this node\'s identity; prints a join token')
+  .description("create a new cluster: its key, its genesis operator and this node's identity; prints a join token")
   .addOption(dataDirOption())
   .addOption(portOption())
   .addOption(keyOption())
@@ -38,8 +35,16 @@ program
   .addOption(new Option('--swim-preset <preset>', 'failure-detection timing').choices(['lan', 'edge', 'local']).default('lan'))
   .option('--join-timeout <seconds>', 'give up if no seed answers in this time; 0 waits forever', '60')
   .addOption(new Option('--enable-fault-injection', 'serve /v1/faults to partition this node (tests and testnets)').default(false))
-  .addOption(new Option('--runtime <runtime>', 'where replicas run: a Docker engine (DOCKER_HOST or the default socket), plain processes, or auto').choices(['auto', 'docker', 'process']).default('auto'))
-  .option('--write-quota <rate/burst>', 'deltas one key may write through this node: per second, and in one burst', `${defaultQuota().deltasPerSecond}/${defaultQuota().burstDeltas}`)
+  .addOption(
+    new Option('--runtime <runtime>', 'where replicas run: a Docker engine (DOCKER_HOST or the default socket), plain processes, or auto')
+      .choices(['auto', 'docker', 'process'])
+      .default('auto'),
+  )
+  .option(
+    '--write-quota <rate/burst>',
+    'deltas one key may write through this node: per second, and in one burst',
+    `${defaultQuota().deltasPerSecond}/${defaultQuota().burstDeltas}`,
+  )
   .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)')
   .option('--log-file <path>', 'append the logs to this file instead of standard output')
   .action(async (opts) => {
@@ -50,7 +55,7 @@ program
 
 program
   .command('fence-keeper', { hidden: true })
-  .description('started by a node that runs majority replicas: removes them once the node\'s lease runs out')
+  .description("started by a node that runs majority replicas: removes them once the node's lease runs out")
   .addOption(dataDirOption())
   .action(async (opts: { dataDir: string }) => {
     const { fenceKeeper } = await import('./commands/fence-keeper.js');
@@ -90,9 +95,7 @@ program
   });
 
 const apiOptions = (command: Command): Command =>
-  command
-    .addOption(dataDirOption())
-    .option('--api <host:port>', 'the node to talk to (default: the node on --data-dir, else 127.0.0.1:7371)');
+  command.addOption(dataDirOption()).option('--api <host:port>', 'the node to talk to (default: the node on --data-dir, else 127.0.0.1:7371)');
 
 apiOptions(
   program
@@ -209,12 +212,16 @@ apiOptions(
   const { rolloutStatus } = await import('./commands/rollout.js');
   await rolloutStatus({ name, namespace: opts.namespace, watch: opts.watch, api: apiUrl(opts.api, opts.dataDir) });
 });
-apiOptions(rollout.command('history').description("a workload's revisions, and why any failed").argument('<name>', 'the workload').option('-n, --namespace <namespace>', 'namespace', 'default')).action(
-  async (name: string, opts: { namespace: string; dataDir: string; api?: string }) => {
-    const { rolloutHistory } = await import('./commands/rollout.js');
-    await rolloutHistory({ name, namespace: opts.namespace, api: apiUrl(opts.api, opts.dataDir) });
-  },
-);
+apiOptions(
+  rollout
+    .command('history')
+    .description("a workload's revisions, and why any failed")
+    .argument('<name>', 'the workload')
+    .option('-n, --namespace <namespace>', 'namespace', 'default'),
+).action(async (name: string, opts: { namespace: string; dataDir: string; api?: string }) => {
+  const { rolloutHistory } = await import('./commands/rollout.js');
+  await rolloutHistory({ name, namespace: opts.namespace, api: apiUrl(opts.api, opts.dataDir) });
+});
 apiOptions(
   rollout
     .command('undo')
@@ -269,11 +276,7 @@ operator
   });
 for (const action of ['add', 'remove'] as const) {
   apiOptions(
-    operator
-      .command(action)
-      .description(`${action} an operator (a public key from \`shoal operator key\`)`)
-      .argument('<public-key>', '64 hex digits')
-      .addOption(keyOption()),
+    operator.command(action).description(`${action} an operator (a public key from \`shoal operator key\`)`).argument('<public-key>', '64 hex digits').addOption(keyOption()),
   ).action(async (publicKey: string, opts: { key: string; dataDir: string; api?: string }) => {
     const { changeOperators } = await import('./commands/operator.js');
     await changeOperators({ action, publicKey, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });

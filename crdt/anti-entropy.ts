@@ -22,11 +22,13 @@ export const MAX_QUERY_PREFIXES = 4096;
 
 export function answerQuery(digest: DeltaDigest, query: DigestQuery): DigestAnswer {
   return {
-    entries: query.prefixes.slice(0, MAX_QUERY_PREFIXES).map((prefix) =>
-      digest.isLeaf(prefix)
-        ? { prefix, summary: digest.summary(prefix), ids: digest.ids(prefix) }
-        : { prefix, summary: digest.summary(prefix), children: digest.children(prefix) },
-    ),
+    entries: query.prefixes
+      .slice(0, MAX_QUERY_PREFIXES)
+      .map((prefix) =>
+        digest.isLeaf(prefix)
+          ? { prefix, summary: digest.summary(prefix), ids: digest.ids(prefix) }
+          : { prefix, summary: digest.summary(prefix), children: digest.children(prefix) },
+      ),
   };
 }
 

@@ -392,5 +392,3 @@ export class Replica {
     return [...changed, ...[...before.keys()].filter((k) => this.folded.get(k) === undefined)];
   }
 }
-
-

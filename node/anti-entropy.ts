@@ -208,7 +208,11 @@ export class AntiEntropy {
         const message = await this.receive(side);
         if (message.t === 'done') break;
         if (message.t === 'query') await this.send(side, { t: 'answer', answer: fitAnswer(answerQuery(this.state.replica.digest, message.query)) });
-        else if (message.t === 'want') await this.sendDeltas(side, message.ids.flatMap((id) => this.state.replica.get(id) ?? []));
+        else if (message.t === 'want')
+          await this.sendDeltas(
+            side,
+            message.ids.flatMap((id) => this.state.replica.get(id) ?? []),
+          );
         else if (message.t === 'deltas') side.stats.received += await this.ingest(message.deltas);
         else throw this.refuse('unexpected', `got ${message.t}`);
       }

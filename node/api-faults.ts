@@ -6,7 +6,13 @@ import type { PartitionGate } from './partition-gate.js';
 
 const partitionBody = z.object({ peers: z.array(z.string().min(1).max(128)).max(1024) });
 // A year either way is more than any test needs, and keeps Date arithmetic far from its limits.
-const clockBody = z.object({ offsetMs: z.number().int().min(-365 * 86_400_000).max(365 * 86_400_000) });
+const clockBody = z.object({
+  offsetMs: z
+    .number()
+    .int()
+    .min(-365 * 86_400_000)
+    .max(365 * 86_400_000),
+});
 
 /** Only with --enable-fault-injection: split this node from peers, and heal; skew its clock. */
 export function registerFaultRoutes(app: FastifyInstance, host: Libp2p, gate: PartitionGate): void {

@@ -41,16 +41,19 @@ export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAcces
     }
   });
 
-  app.post<{ Params: { namespace: string; name: string }; Body: { slot?: number; command?: string[]; timeoutMs?: number } }>('/v1/workloads/:namespace/:name/exec', async (request, reply) => {
-    const { slot = 0, command, timeoutMs = 60_000 } = request.body ?? {};
-    if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
-      return reply.code(400).send({ error: 'bad-request', detail: 'command must be a non-empty array of strings' });
-    }
-    try {
-      return await access.exec(`Workload/${request.params.namespace}/${request.params.name}`, slot, command, timeoutMs);
-    } catch (e) {
-      if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message });
-      return reply.code(502).send({ error: 'exec-failed', detail: (e as Error).message });
-    }
-  });
+  app.post<{ Params: { namespace: string; name: string }; Body: { slot?: number; command?: string[]; timeoutMs?: number } }>(
+    '/v1/workloads/:namespace/:name/exec',
+    async (request, reply) => {
+      const { slot = 0, command, timeoutMs = 60_000 } = request.body ?? {};
+      if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
+        return reply.code(400).send({ error: 'bad-request', detail: 'command must be a non-empty array of strings' });
+      }
+      try {
+        return await access.exec(`Workload/${request.params.namespace}/${request.params.name}`, slot, command, timeoutMs);
+      } catch (e) {
+        if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message });
+        return reply.code(502).send({ error: 'exec-failed', detail: (e as Error).message });
+      }
+    },
+  );
 }

@@ -64,7 +64,10 @@ function placementsJson(state: StateService, view: ClusterView, plan: Plan, loca
     const current = s !== undefined && s.epoch === p.assignment.epoch ? s : undefined;
     const here = node === local.node;
     const said = here
-      ? localPlacementState(local.replicas.filter((r) => r.workload === p.workload.key && r.slot === p.index && r.epoch === p.assignment.epoch), current)
+      ? localPlacementState(
+          local.replicas.filter((r) => r.workload === p.workload.key && r.slot === p.index && r.epoch === p.assignment.epoch),
+          current,
+        )
       : reportedPlacementState(current);
     const writtenAtMs = current === undefined || here ? undefined : document.fieldStamp(key, node)?.hlc.wallMs;
     out.push({
@@ -85,10 +88,34 @@ function placementsJson(state: StateService, view: ClusterView, plan: Plan, loca
       message: said.message ?? null,
     });
   }
-  const unplaced = [...plan.open.map((o) => ({ workload: o.workload, index: o.index, state: 'scheduling', message: o.because })), ...plan.waiting.map((w) => ({ workload: w.workload, index: w.index, state: w.decision.reason === 'backoff' ? 'unschedulable' : `waiting (${w.decision.reason})`, message: null }))];
+  const unplaced = [
+    ...plan.open.map((o) => ({ workload: o.workload, index: o.index, state: 'scheduling', message: o.because })),
+    ...plan.waiting.map((w) => ({
+      workload: w.workload,
+      index: w.index,
+      state: w.decision.reason === 'backoff' ? 'unschedulable' : `waiting (${w.decision.reason})`,
+      message: null,
+    })),
+  ];
   for (const u of unplaced) {
     if (filter !== undefined && u.workload.key !== filter) continue;
-    out.push({ workload: u.workload.key, ...nameOf(u.workload.key), slot: u.index, epoch: null, node: null, nodeState: 'unknown', state: u.state, source: null, reportedAgoMs: null, restarts: 0, ready: false, version: null, address: null, hostPorts: [], message: u.message });
+    out.push({
+      workload: u.workload.key,
+      ...nameOf(u.workload.key),
+      slot: u.index,
+      epoch: null,
+      node: null,
+      nodeState: 'unknown',
+      state: u.state,
+      source: null,
+      reportedAgoMs: null,
+      restarts: 0,
+      ready: false,
+      version: null,
+      address: null,
+      hostPorts: [],
+      message: u.message,
+    });
   }
   return out.sort((a, b) => (a.workload < b.workload ? -1 : a.workload > b.workload ? 1 : a.slot - b.slot));
 }
@@ -100,12 +127,14 @@ function auctionHistory(view: ClusterView, workload: WorkloadInfo) {
     const history = slotHistory(claims);
     return {
       slot: index,
-      auctions: [...new Set(claims.map((c) => c.epoch))].sort((a, b) => a - b).map((epoch) => {
-        const decided = claims.filter((c) => c.epoch === epoch);
-        const won = history.assignments.find((a) => a.epoch === epoch);
-        const declines = decided[0]?.declines ?? {};
-        return { epoch, winner: won?.node ?? null, score: won?.score ?? null, bids: decided.find(isWinningClaim)?.bids ?? 0, declines };
-      }),
+      auctions: [...new Set(claims.map((c) => c.epoch))]
+        .sort((a, b) => a - b)
+        .map((epoch) => {
+          const decided = claims.filter((c) => c.epoch === epoch);
+          const won = history.assignments.find((a) => a.epoch === epoch);
+          const declines = decided[0]?.declines ?? {};
+          return { epoch, winner: won?.node ?? null, score: won?.score ?? null, bids: decided.find(isWinningClaim)?.bids ?? 0, declines };
+        }),
     };
   });
 }

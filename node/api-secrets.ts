@@ -5,7 +5,10 @@ import { SECRET_KEY, secretField } from '../protocol/spec/secret.js';
 import type { SecretBox } from './secret-box.js';
 
 const body = z.strictObject({
-  object: z.string().regex(OBJECT_KEY).refine((k) => k.startsWith('Secret/'), 'not a Secret'),
+  object: z
+    .string()
+    .regex(OBJECT_KEY)
+    .refine((k) => k.startsWith('Secret/'), 'not a Secret'),
   values: z.record(z.string().regex(SECRET_KEY), z.string().max(1024 * 1024)),
 });
 

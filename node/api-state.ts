@@ -40,9 +40,7 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
     }
   });
 
-  app.get<{ Querystring: { kind?: string } }>('/v1/objects', async (request) =>
-    state.replica.document.keys(request.query.kind).flatMap((key) => objectJson(state, key) ?? []),
-  );
+  app.get<{ Querystring: { kind?: string } }>('/v1/objects', async (request) => state.replica.document.keys(request.query.kind).flatMap((key) => objectJson(state, key) ?? []));
 
   app.get<{ Params: { kind: string; namespace: string; name: string } }>('/v1/objects/:kind/:namespace/:name', async (request, reply) => {
     const { kind, namespace, name } = request.params;
@@ -58,7 +56,5 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
 
   app.get('/v1/operators', async () => state.replica.activeOperators(Date.now()));
 
-  app.get('/v1/ready', async (_request, reply) =>
-    state.ready ? { ready: true } : reply.code(503).send({ ready: false, reason: state.unavailable }),
-  );
+  app.get('/v1/ready', async (_request, reply) => (state.ready ? { ready: true } : reply.code(503).send({ ready: false, reason: state.unavailable })));
 }

@@ -86,7 +86,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   };
   try {
     const cluster = loadCluster(options.dataDir);
-    const state = await StateService.open(join(dataPaths(options.dataDir).root, 'state'), { cluster: cluster.id, operators: cluster.operators, nodes: cluster.nodes }, log, options.quota);
+    const state = await StateService.open(
+      join(dataPaths(options.dataDir).root, 'state'),
+      { cluster: cluster.id, operators: cluster.operators, nodes: cluster.nodes },
+      log,
+      options.quota,
+    );
     cleanup.push(() => state.close());
     const privateKey = await loadOrCreateIdentity(options.dataDir);
     const gate = options.faultInjection ? new PartitionGate() : undefined;
@@ -133,7 +138,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       onFrame: (from, frame) => swim.receive(from, frame),
     });
     swim.start(transport);
-    cleanup.push(() => swim.stop(), () => transport.stop());
+    cleanup.push(
+      () => swim.stop(),
+      () => transport.stop(),
+    );
 
     antiEntropy = new AntiEntropy(host, state, log, {
       intervalMs: antiEntropyIntervalMs(options.preset),
@@ -161,7 +169,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log);
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
-    const fence = new MajorityFence({ dataRoot, fenceMs: schedulingConfig.fenceMs, runtime: runtime.kind, replicasDir, launcher: await keeperLauncher(runtime.kind, dataRoot, log), log });
+    const fence = new MajorityFence({
+      dataRoot,
+      fenceMs: schedulingConfig.fenceMs,
+      runtime: runtime.kind,
+      replicasDir,
+      launcher: await keeperLauncher(runtime.kind, dataRoot, log),
+      log,
+    });
     scheduler = new SchedulerService({
       host,
       swim,

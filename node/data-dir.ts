@@ -21,7 +21,10 @@ export const dataPaths = (dataDir: string) => {
 
 export class DataDirLockedError extends UserError {
   override readonly name = 'DataDirLockedError';
-  constructor(readonly dataDir: string, readonly pid: number) {
+  constructor(
+    readonly dataDir: string,
+    readonly pid: number,
+  ) {
     super(`data directory ${dataDir} is in use by another shoal process (pid ${pid})`);
   }
 }

@@ -12,9 +12,11 @@ export class AddressInUseError extends UserError {
 
 export class JoinTimeoutError extends UserError {
   override readonly name = 'JoinTimeoutError';
-  constructor(readonly seeds: readonly string[], readonly seconds: number, readonly lastError: string) {
-    super(
-      `could not join in ${seconds} s: wrong cluster key, or the seed is unreachable (tried ${seeds.join(', ')}${lastError ? `; last error: ${lastError}` : ''})`,
-    );
+  constructor(
+    readonly seeds: readonly string[],
+    readonly seconds: number,
+    readonly lastError: string,
+  ) {
+    super(`could not join in ${seconds} s: wrong cluster key, or the seed is unreachable (tried ${seeds.join(', ')}${lastError ? `; last error: ${lastError}` : ''})`);
   }
 }

@@ -9,14 +9,16 @@ import type { SwimService } from './swim-service.js';
 
 export const memberSnapshotPath = (dataRoot: string): string => join(dataRoot, 'members.json');
 
-const parses = (parse: (text: string) => unknown) => (text: string): boolean => {
-  try {
-    parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const parses =
+  (parse: (text: string) => unknown) =>
+  (text: string): boolean => {
+    try {
+      parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
 
 // Checked whole, so the redialer never meets an address or peer id it cannot parse.
 const snapshotFile = z.object({

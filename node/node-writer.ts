@@ -31,7 +31,16 @@ export class NodeWriter {
       const replica = this.state.replica;
       const heads = replica.heads(this.publicKey).slice(-MAX_PREV);
       const prev = heads.length > 0 ? { prev: heads } : {};
-      const body = { v: 1 as const, cluster: this.cluster, author: this.publicKey, writer: this.writer, seq: replica.nextSeq(this.publicKey, this.writer), ...prev, hlc: replica.stampNow(Date.now()), ops };
+      const body = {
+        v: 1 as const,
+        cluster: this.cluster,
+        author: this.publicKey,
+        writer: this.writer,
+        seq: replica.nextSeq(this.publicKey, this.writer),
+        ...prev,
+        hlc: replica.stampNow(Date.now()),
+        ops,
+      };
       const result = await this.state.submit(signDelta(body, this.secret), 'self');
       return result.ok;
     });

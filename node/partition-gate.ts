@@ -17,7 +17,12 @@ export class PartitionGate {
   /** Cuts this node off from `peers`, closing the connections it has to them. */
   async block(host: Libp2p, peers: readonly string[]): Promise<void> {
     for (const peer of peers) this.blocked.add(peer);
-    await Promise.all(host.getConnections().filter((c) => this.blocked.has(c.remotePeer.toString())).map((c) => c.close().catch(() => c.abort(new Error('partitioned')))));
+    await Promise.all(
+      host
+        .getConnections()
+        .filter((c) => this.blocked.has(c.remotePeer.toString()))
+        .map((c) => c.close().catch(() => c.abort(new Error('partitioned')))),
+    );
   }
 
   heal(): void {

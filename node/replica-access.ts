@@ -52,7 +52,12 @@ export class ReplicaAccess {
     await this.host.unhandle(REPLICA_PROTOCOL);
   }
 
-  async *logs(workload: string, slot: number, options: { follow: boolean; tail?: number | undefined; sinceMs?: number | undefined }, signal: AbortSignal): AsyncIterable<Uint8Array> {
+  async *logs(
+    workload: string,
+    slot: number,
+    options: { follow: boolean; tail?: number | undefined; sinceMs?: number | undefined },
+    signal: AbortSignal,
+  ): AsyncIterable<Uint8Array> {
     const node = this.nodeOf(workload, slot);
     if (node === this.owner.node) {
       yield* this.runtime.logs(await this.localId(workload, slot), { ...options, signal });

@@ -173,7 +173,11 @@ export class SchedulerService {
         const message =
           e.kind === 'placed'
             ? `slot ${e.index} placed on ${e.node} (epoch ${e.epoch}, ${e.because})`
-            : `slot ${e.index} unschedulable (epoch ${e.epoch}): ${Object.entries(e.declines).map(([r, n]) => `${n} ${r}`).join(', ') || 'no node answered'}`;
+            : `slot ${e.index} unschedulable (epoch ${e.epoch}): ${
+                Object.entries(e.declines)
+                  .map(([r, n]) => `${n} ${r}`)
+                  .join(', ') || 'no node answered'
+              }`;
         this.options.events.record({ atMs: Date.now(), node: this.options.swim.id, kind: e.kind, object: e.workload, message });
         this.options.log.info({ workload: e.workload, slot: e.index }, message);
       }

@@ -155,7 +155,7 @@ export class StateService {
     if (accepted.changed.length > 0) for (const listener of this.listeners) listener(accepted.changed);
     if (accepted.equivocation !== undefined) {
       this.counters.equivocations++;
-      this.log.warn(accepted.equivocation, 'one writer of a key signed two different deltas under one sequence number: the key may be in someone else\'s hands');
+      this.log.warn(accepted.equivocation, "one writer of a key signed two different deltas under one sequence number: the key may be in someone else's hands");
     }
     return { ok: true, value: accepted };
   }

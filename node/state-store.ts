@@ -29,7 +29,11 @@ export class StateStore {
   private failure: string | undefined;
   private recovery: NodeJS.Timeout | undefined;
 
-  private constructor(private db: Level<string, Delta>, private readonly path: string, private readonly recoveryIntervalMs: number) {}
+  private constructor(
+    private db: Level<string, Delta>,
+    private readonly path: string,
+    private readonly recoveryIntervalMs: number,
+  ) {}
 
   static async open(path: string, recoveryIntervalMs = 2_000): Promise<StateStore> {
     const db = new Level<string, Delta>(path, { valueEncoding: 'json' });
@@ -66,7 +70,10 @@ export class StateStore {
       const batch = this.pending;
       this.pending = [];
       try {
-        await this.db.batch(batch.map((p) => ({ type: 'put' as const, key: `delta/${p.delta.id}`, value: p.delta })), { sync: true });
+        await this.db.batch(
+          batch.map((p) => ({ type: 'put' as const, key: `delta/${p.delta.id}`, value: p.delta })),
+          { sync: true },
+        );
         batch.forEach((p) => p.resolve());
       } catch (e) {
         this.fail(isDiskFull(e) ? 'disk full' : (e as Error).message);

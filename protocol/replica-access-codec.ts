@@ -14,8 +14,21 @@ const MAX_ERROR_CHARS = 4096;
 const workload = z.string().max(512);
 
 const request = z.discriminatedUnion('op', [
-  z.strictObject({ op: z.literal('logs'), workload, slot: z.number().int().min(0), follow: z.boolean(), tail: z.number().int().min(0).optional(), sinceMs: z.number().int().min(0).optional() }),
-  z.strictObject({ op: z.literal('exec'), workload, slot: z.number().int().min(0), command: z.array(z.string().max(4096)).min(1).max(256), timeoutMs: z.number().int().min(1).max(3_600_000) }),
+  z.strictObject({
+    op: z.literal('logs'),
+    workload,
+    slot: z.number().int().min(0),
+    follow: z.boolean(),
+    tail: z.number().int().min(0).optional(),
+    sinceMs: z.number().int().min(0).optional(),
+  }),
+  z.strictObject({
+    op: z.literal('exec'),
+    workload,
+    slot: z.number().int().min(0),
+    command: z.array(z.string().max(4096)).min(1).max(256),
+    timeoutMs: z.number().int().min(1).max(3_600_000),
+  }),
 ]);
 const header = z.strictObject({ error: z.string().max(MAX_ERROR_CHARS).optional() });
 const execResult = z.strictObject({ exitCode: z.number().int(), stdout: z.string(), stderr: z.string() });

@@ -24,9 +24,7 @@ const tierOnly = filter !== undefined && TIERS.includes(filter);
 const filePattern = filter !== undefined && !tierOnly ? new RegExp(filter, 'i') : undefined;
 
 const testFiles = (dir) =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : [],
-  );
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? testFiles(join(dir, e.name)) : e.name.endsWith('.test.ts') ? [join(dir, e.name)] : []));
 
 // uvu takes a single pattern and loads every file it matches, helpers too; naming the
 // chosen files exactly keeps it to them.

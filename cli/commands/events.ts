@@ -10,7 +10,8 @@ const HEADERS = ['TIME', 'NODE', 'KIND', 'OBJECT', 'MESSAGE'];
 /** `shoal events [-w]`: every node's recent events, merged in time order; -w keeps printing new ones. */
 export async function events(opts: { watch: boolean; api: string; output: string }): Promise<void> {
   const client = new ApiClient(opts.api);
-  const fetchSince = async (sinceMs: number) => (await client.get<{ events: NodeEvent[]; unanswered: string[] }>(`/v1/cluster/events?sinceMs=${sinceMs}`)) ?? { events: [], unanswered: [] };
+  const fetchSince = async (sinceMs: number) =>
+    (await client.get<{ events: NodeEvent[]; unanswered: string[] }>(`/v1/cluster/events?sinceMs=${sinceMs}`)) ?? { events: [], unanswered: [] };
   const first = await fetchSince(0);
   if (opts.output === 'json') console.log(JSON.stringify(first, null, 2));
   else {

@@ -7,7 +7,10 @@ export async function exec(opts: { name: string; namespace: string; slot: string
   const slot = Number(opts.slot);
   if (!Number.isInteger(slot) || slot < 0) throw new UserError(`invalid --slot '${opts.slot}': expected a slot number`);
   if (opts.command.length === 0) throw new UserError('no command: shoal exec NAME -- CMD [ARGS...]');
-  const reply = await new ApiClient(opts.api).post<ExecResult & { error?: string; detail?: string }>(`/v1/workloads/${opts.namespace}/${opts.name}/exec`, { slot, command: opts.command });
+  const reply = await new ApiClient(opts.api).post<ExecResult & { error?: string; detail?: string }>(`/v1/workloads/${opts.namespace}/${opts.name}/exec`, {
+    slot,
+    command: opts.command,
+  });
   if (reply.status !== 200) throw new UserError(reply.body.detail ?? `exec failed with ${reply.status}`);
   process.stdout.write(reply.body.stdout);
   process.stderr.write(reply.body.stderr);

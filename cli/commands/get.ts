@@ -14,7 +14,10 @@ export const kindOf = (resource: string): string => {
   return kind;
 };
 
-const secretKeys = (o: ObjectJson): string[] => Object.keys(o.fields).filter((f) => f.startsWith('data.')).map((f) => f.slice('data.'.length));
+const secretKeys = (o: ObjectJson): string[] =>
+  Object.keys(o.fields)
+    .filter((f) => f.startsWith('data.'))
+    .map((f) => f.slice('data.'.length));
 
 /** A Secret shows its key names, never a value, not even sealed. */
 const manifest = (o: ObjectJson): Record<string, Json> =>
@@ -24,9 +27,20 @@ const manifest = (o: ObjectJson): Record<string, Json> =>
 
 function print(objects: ObjectJson[], output: string, single: boolean): void {
   if (output === 'json') console.log(JSON.stringify(single ? manifest(objects[0]!) : objects.map(manifest), null, 2));
-  else if (output === 'yaml') console.log(objects.map((o) => stringify(manifest(o))).join('---\n').trimEnd());
+  else if (output === 'yaml')
+    console.log(
+      objects
+        .map((o) => stringify(manifest(o)))
+        .join('---\n')
+        .trimEnd(),
+    );
   else if (objects[0]?.kind === 'Secret') {
-    console.log(table(['NAMESPACE', 'NAME', 'KEYS', 'UPDATED'], objects.map((o) => [o.namespace, o.name, secretKeys(o).join(','), o.lastWrite ? new Date(o.lastWrite.wallMs).toISOString() : '-'])));
+    console.log(
+      table(
+        ['NAMESPACE', 'NAME', 'KEYS', 'UPDATED'],
+        objects.map((o) => [o.namespace, o.name, secretKeys(o).join(','), o.lastWrite ? new Date(o.lastWrite.wallMs).toISOString() : '-']),
+      ),
+    );
   } else {
     const rows = objects.map((o) => [
       o.namespace,
@@ -43,11 +57,17 @@ function print(objects: ObjectJson[], output: string, single: boolean): void {
 export async function get(opts: { resource: string; name?: string; namespace: string; output: string; api: string; allNamespaces: boolean }): Promise<void> {
   if (!['table', 'json', 'yaml'].includes(opts.output)) throw new UserError(`invalid -o '${opts.output}': expected table, json or yaml`);
   if (['jobs', 'job'].includes(opts.resource.toLowerCase())) {
-    const jobs = ((await new ApiClient(opts.api).get<{ namespace: string; name: string; completions: number; succeeded: number; failures: number; state: string }[]>('/v1/jobs')) ?? []).filter(
-      (j) => (opts.allNamespaces || j.namespace === opts.namespace) && (opts.name === undefined || j.name === opts.name),
-    );
+    const jobs = (
+      (await new ApiClient(opts.api).get<{ namespace: string; name: string; completions: number; succeeded: number; failures: number; state: string }[]>('/v1/jobs')) ?? []
+    ).filter((j) => (opts.allNamespaces || j.namespace === opts.namespace) && (opts.name === undefined || j.name === opts.name));
     if (opts.output === 'json') console.log(JSON.stringify(jobs, null, 2));
-    else console.log(table(['NAMESPACE', 'NAME', 'COMPLETIONS', 'FAILURES', 'STATE'], jobs.map((j) => [j.namespace, j.name, `${j.succeeded}/${j.completions}`, String(j.failures), j.state])));
+    else
+      console.log(
+        table(
+          ['NAMESPACE', 'NAME', 'COMPLETIONS', 'FAILURES', 'STATE'],
+          jobs.map((j) => [j.namespace, j.name, `${j.succeeded}/${j.completions}`, String(j.failures), j.state]),
+        ),
+      );
     return;
   }
   if (['placements', 'placement'].includes(opts.resource.toLowerCase())) {

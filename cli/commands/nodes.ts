@@ -21,7 +21,9 @@ export async function nodes(opts: { api: string; output: string }): Promise<void
     m.admitted ? 'yes' : 'not yet',
     String(m.incarnation),
     m.addrs[0] ?? '',
-    Object.entries(m.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-',
+    Object.entries(m.labels)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',') || '-',
     String(m.capacity.cpuMillis / 1000),
     gib(m.capacity.memoryBytes),
     m.version,

@@ -46,7 +46,12 @@ export async function rolloutStatus(opts: { name: string; namespace: string; api
     last = text;
     if (r.complete || !opts.watch) {
       if (tty) process.stdout.write('\n');
-      if (r.complete) console.log(r.rolledBackFrom === null ? `workload ${opts.name} rolled out (revision ${numberOf(r, r.target)})` : `workload ${opts.name} rolled back to revision ${numberOf(r, r.target)}`);
+      if (r.complete)
+        console.log(
+          r.rolledBackFrom === null
+            ? `workload ${opts.name} rolled out (revision ${numberOf(r, r.target)})`
+            : `workload ${opts.name} rolled back to revision ${numberOf(r, r.target)}`,
+        );
       if (r.rolledBackFrom !== null) process.exitCode = 1;
       return;
     }
@@ -73,12 +78,22 @@ export async function rolloutUndo(opts: { name: string; namespace: string; api: 
   const r = await fetchRollout(client, opts.namespace, opts.name);
   const index = r.revisions.findIndex((v) => v.version === r.current);
   const wanted = opts.toRevision === undefined ? r.revisions[index - 1] : r.revisions.find((v) => String(v.number) === opts.toRevision);
-  if (wanted === undefined) throw new UserError(opts.toRevision === undefined ? `workload ${opts.name} has no revision before the current one` : `workload ${opts.name} has no revision ${opts.toRevision}: see \`shoal rollout history ${opts.name}\``);
+  if (wanted === undefined)
+    throw new UserError(
+      opts.toRevision === undefined
+        ? `workload ${opts.name} has no revision before the current one`
+        : `workload ${opts.name} has no revision ${opts.toRevision}: see \`shoal rollout history ${opts.name}\``,
+    );
   const key = workloadKey(opts.namespace, opts.name);
   const set: Record<string, Json> = {};
   for (const field of CONTAINER_FIELDS) set[`spec.${field}`] = (wanted.fields[`spec.${field}`] as Json | undefined) ?? null;
-  const ops: Op[] = [{ key, set }, { key: revisionKey(key, wanted.version), set: wanted.fields as Record<string, Json> }];
-  const marks = Object.keys((await client.get<ObjectJson>(`/v1/objects/${rolloutKey(key)}`))?.fields ?? {}).filter((f) => parseRolloutFailureField(f)?.specVersion === wanted.version);
+  const ops: Op[] = [
+    { key, set },
+    { key: revisionKey(key, wanted.version), set: wanted.fields as Record<string, Json> },
+  ];
+  const marks = Object.keys((await client.get<ObjectJson>(`/v1/objects/${rolloutKey(key)}`))?.fields ?? {}).filter(
+    (f) => parseRolloutFailureField(f)?.specVersion === wanted.version,
+  );
   if (marks.length > 0) ops.push({ key: rolloutKey(key), set: Object.fromEntries(marks.map((f) => [f, null])) });
   await writeOps(client, loadOperatorKey(opts.key), ops);
   console.log(`workload/${opts.name} rolled back to revision ${wanted.number} (${wanted.image})`);

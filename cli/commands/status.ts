@@ -7,7 +7,15 @@ interface StatusJson {
   startedAt: string;
   liveMembers: number;
   runtime: string;
-  state: { deltas: number; accepted: number; rejected: Record<string, number>; equivocations: number; admittedNodes: number; ready: boolean; digest: { count: number; xor: string } };
+  state: {
+    deltas: number;
+    accepted: number;
+    rejected: Record<string, number>;
+    equivocations: number;
+    admittedNodes: number;
+    ready: boolean;
+    digest: { count: number; xor: string };
+  };
   antiEntropy: { exchanges: number; failed: number; dropped: Record<string, number> };
   swim: { dropped: Record<string, number> };
   scheduler: { dropped: Record<string, number> };

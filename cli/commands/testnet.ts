@@ -18,7 +18,12 @@ export function nodeArg(value: string): string {
 
 /** `1,2 3,4,5`; a single group is cut off from every node not in it. */
 export function partitionGroups(args: readonly string[], testnet: Testnet): string[][] {
-  const groups = args.map((a) => a.split(',').filter((n) => n !== '').map(nodeArg));
+  const groups = args.map((a) =>
+    a
+      .split(',')
+      .filter((n) => n !== '')
+      .map(nodeArg),
+  );
   if (groups.length !== 1) return groups;
   const named = new Set(groups[0]);
   return [...groups, testnet.nodes.map((n) => n.name).filter((n) => !named.has(n))];
@@ -46,13 +51,18 @@ async function printStatus(testnet: Testnet): Promise<void> {
   const { testnetStatus } = await import('../../testnet/docker/status.js');
   const { observer, rows } = await testnetStatus(testnet);
   const headers = ['NODE', 'CONTAINER', 'IP', 'API', 'PEER ID', 'CONTAINER STATE', `MEMBER STATE (${observer ?? 'no node answers'})`];
-  console.log(table(headers, rows.map((r) => [r.node.name, r.node.container, r.node.ip, r.node.api, r.node.peerId, r.container, r.member])));
+  console.log(
+    table(
+      headers,
+      rows.map((r) => [r.node.name, r.node.container, r.node.ip, r.node.api, r.node.peerId, r.container, r.member]),
+    ),
+  );
 }
 
 const NODE_ACTIONS = {
-  kill: ['SIGKILL the node\'s container (its data volume stays)', 'killed'],
+  kill: ["SIGKILL the node's container (its data volume stays)", 'killed'],
   restart: ['start a killed node again on its data; waits for its API', 'restarted'],
-  pause: ['freeze the node\'s container (docker pause)', 'paused'],
+  pause: ["freeze the node's container (docker pause)", 'paused'],
   unpause: ['thaw a paused node', 'unpaused'],
 } as const;
 
@@ -70,13 +80,21 @@ export function addTestnetCommands(testnet: Command): void {
       await printStatus(started);
       console.log(`\nWrite with: shoal apply -f FILE --api ${started.nodes[0]?.ip}:7371 --key ${started.operatorKey}`);
     });
-  testnet.command('down').description('remove the nodes, their replicas, volumes and network').addOption(nameOption()).action(async (opts: { name: string }) => {
-    await (await docker()).downByName(opts.name);
-    console.log(`testnet ${opts.name} removed`);
-  });
-  testnet.command('ps').description('the nodes: container, address, API, peer id, container and member state').addOption(nameOption()).action(async (opts: { name: string }) => {
-    await printStatus(await attach(opts.name));
-  });
+  testnet
+    .command('down')
+    .description('remove the nodes, their replicas, volumes and network')
+    .addOption(nameOption())
+    .action(async (opts: { name: string }) => {
+      await (await docker()).downByName(opts.name);
+      console.log(`testnet ${opts.name} removed`);
+    });
+  testnet
+    .command('ps')
+    .description('the nodes: container, address, API, peer id, container and member state')
+    .addOption(nameOption())
+    .action(async (opts: { name: string }) => {
+      await printStatus(await attach(opts.name));
+    });
   testnet
     .command('partition')
     .description('split the nodes into groups that cannot reach each other: partition 1,2 3,4,5 (one group: it against the rest)')
@@ -88,24 +106,45 @@ export function addTestnetCommands(testnet: Command): void {
       await t.partition(groups);
       console.log(`partitioned: ${groups.map((g) => g.join(',')).join(' | ')}`);
     });
-  testnet.command('heal').description('end every partition').addOption(nameOption()).action(async (opts: { name: string }) => {
-    await (await attach(opts.name)).heal();
-    console.log('healed');
-  });
-  for (const [action, [description, done]] of Object.entries(NODE_ACTIONS)) {
-    testnet.command(action).description(description).argument('<node>', 'node-N or N').addOption(nameOption()).action(async (node: string, opts: { name: string }) => {
-      await (await attach(opts.name))[action as keyof typeof NODE_ACTIONS](nodeArg(node));
-      console.log(`${nodeArg(node)} ${done}`);
+  testnet
+    .command('heal')
+    .description('end every partition')
+    .addOption(nameOption())
+    .action(async (opts: { name: string }) => {
+      await (await attach(opts.name)).heal();
+      console.log('healed');
     });
+  for (const [action, [description, done]] of Object.entries(NODE_ACTIONS)) {
+    testnet
+      .command(action)
+      .description(description)
+      .argument('<node>', 'node-N or N')
+      .addOption(nameOption())
+      .action(async (node: string, opts: { name: string }) => {
+        await (await attach(opts.name))[action as keyof typeof NODE_ACTIONS](nodeArg(node));
+        console.log(`${nodeArg(node)} ${done}`);
+      });
   }
-  testnet.command('skew').description('shift a node\'s clock: skew 2 +30s (0 ends it)').argument('<node>').argument('<offset>').addOption(nameOption()).action(async (node: string, offset: string, opts: { name: string }) => {
-    const offsetMs = offsetArg(offset);
-    await (await attach(opts.name)).skew(nodeArg(node), offsetMs);
-    console.log(`${nodeArg(node)} clock ${offsetMs === 0 ? 'restored' : `offset ${offset}`}`);
-  });
-  testnet.command('loss').description('drop a share of a node\'s packets: loss 1 10% (0 ends it)').argument('<node>').argument('<percent>').addOption(nameOption()).action(async (node: string, percent: string, opts: { name: string }) => {
-    const share = percentArg(percent);
-    await (await attach(opts.name)).loss(nodeArg(node), share);
-    console.log(`${nodeArg(node)} loses ${share}% of its packets`);
-  });
+  testnet
+    .command('skew')
+    .description("shift a node's clock: skew 2 +30s (0 ends it)")
+    .argument('<node>')
+    .argument('<offset>')
+    .addOption(nameOption())
+    .action(async (node: string, offset: string, opts: { name: string }) => {
+      const offsetMs = offsetArg(offset);
+      await (await attach(opts.name)).skew(nodeArg(node), offsetMs);
+      console.log(`${nodeArg(node)} clock ${offsetMs === 0 ? 'restored' : `offset ${offset}`}`);
+    });
+  testnet
+    .command('loss')
+    .description("drop a share of a node's packets: loss 1 10% (0 ends it)")
+    .argument('<node>')
+    .argument('<percent>')
+    .addOption(nameOption())
+    .action(async (node: string, percent: string, opts: { name: string }) => {
+      const share = percentArg(percent);
+      await (await attach(opts.name)).loss(nodeArg(node), share);
+      console.log(`${nodeArg(node)} loses ${share}% of its packets`);
+    });
 }

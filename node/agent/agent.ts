@@ -96,7 +96,13 @@ export class Agent {
   async removeMajorityReplicas(): Promise<void> {
     const { runtime, owner, state } = this.options;
     const majority = (await runtime.list(owner)).filter((o) => isMajority(state.replica.document, o.workload));
-    await Promise.all(majority.map((o) => runtime.remove(o.id, this.options.stopGraceMs ?? 10_000).then(() => this.event('stopped', o.workload, `slot ${o.slot} removed (the node is leaving; a majority slot must not run twice)`))));
+    await Promise.all(
+      majority.map((o) =>
+        runtime
+          .remove(o.id, this.options.stopGraceMs ?? 10_000)
+          .then(() => this.event('stopped', o.workload, `slot ${o.slot} removed (the node is leaving; a majority slot must not run twice)`)),
+      ),
+    );
     this.options.majority.guard([]);
   }
 
@@ -134,10 +140,12 @@ export class Agent {
     const result = reconcile({ desired, observed, book: this.book, nowMs: Date.now(), backoff, node: owner.node, ready: this.prober.readyIds() });
     this.book = result.book;
     const byName = new Map(desired.map((d) => [`${replicaName(d)}@${d.epoch}/${d.specVersion}`, d]));
-    this.prober.track(observed.flatMap((o) => {
-      const match = byName.get(`${replicaName(o)}@${o.epoch}/${o.specVersion}`);
-      return o.state === 'running' && match !== undefined ? [{ observed: o, desired: match }] : [];
-    }));
+    this.prober.track(
+      observed.flatMap((o) => {
+        const match = byName.get(`${replicaName(o)}@${o.epoch}/${o.specVersion}`);
+        return o.state === 'running' && match !== undefined ? [{ observed: o, desired: match }] : [];
+      }),
+    );
     await this.execute(result.actions, backoff, observed);
     const statuses = result.statuses.map((s) => ({ ...s, ...this.prober.health(s) }));
     await this.report(statuses, desired);
@@ -149,16 +157,20 @@ export class Agent {
     const named = (id: string): ObservedReplica | undefined => observed.find((o) => o.id === id);
     await Promise.all(
       removals.map((a) =>
-        this.options.runtime.remove(a.id, this.options.stopGraceMs ?? 10_000).then(() => this.event('stopped', named(a.id)?.workload ?? a.id, `slot ${named(a.id)?.slot ?? '?'} removed (${a.reason})`)),
+        this.options.runtime
+          .remove(a.id, this.options.stopGraceMs ?? 10_000)
+          .then(() => this.event('stopped', named(a.id)?.workload ?? a.id, `slot ${named(a.id)?.slot ?? '?'} removed (${a.reason})`)),
       ),
     );
     await Promise.all(
-      actions.flatMap((a) => (a.kind === 'remove' ? [] : [this.launch(a)])).map((p) =>
-        p.catch(({ replica, error }: { replica: DesiredReplica; error: Error }) => {
-          this.book = recordStartFailure(this.book, replica, error.message, Date.now(), backoff);
-          this.event('start-failed', replica.workload, `slot ${replica.slot}: ${error.message}`);
-        }),
-      ),
+      actions
+        .flatMap((a) => (a.kind === 'remove' ? [] : [this.launch(a)]))
+        .map((p) =>
+          p.catch(({ replica, error }: { replica: DesiredReplica; error: Error }) => {
+            this.book = recordStartFailure(this.book, replica, error.message, Date.now(), backoff);
+            this.event('start-failed', replica.workload, `slot ${replica.slot}: ${error.message}`);
+          }),
+        ),
     );
   }
 

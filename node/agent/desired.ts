@@ -54,7 +54,12 @@ export function rolloutOf(document: ClusterDocument, workload: string, placed: r
  * Slots as replicas to run, each with the revision its workload's rollout gives it; a
  * slot whose workload is gone is dropped.
  */
-export function desiredReplicas(document: ClusterDocument, slots: readonly SlotRef[], placed: readonly PlacedRef[], box: SecretBox): { replicas: DesiredReplica[]; rollouts: Map<string, WorkloadRollout> } {
+export function desiredReplicas(
+  document: ClusterDocument,
+  slots: readonly SlotRef[],
+  placed: readonly PlacedRef[],
+  box: SecretBox,
+): { replicas: DesiredReplica[]; rollouts: Map<string, WorkloadRollout> } {
   const rollouts = new Map<string, WorkloadRollout>();
   const replicas = slots.flatMap((slot): DesiredReplica[] => {
     if (document.get(slot.workload) === undefined) return [];

@@ -19,7 +19,13 @@ export function demuxFrames(raw: Buffer): { stdout: Buffer; stderr: Buffer } {
 
 export async function* containerLogs(docker: Dockerode, id: string, options: LogOptions): AsyncIterable<Uint8Array> {
   const container = docker.getContainer(id);
-  const base = { stdout: true, stderr: true, timestamps: false, since: options.sinceMs === undefined ? 0 : Math.floor(options.sinceMs / 1000), ...(options.tail === undefined ? {} : { tail: options.tail }) };
+  const base = {
+    stdout: true,
+    stderr: true,
+    timestamps: false,
+    since: options.sinceMs === undefined ? 0 : Math.floor(options.sinceMs / 1000),
+    ...(options.tail === undefined ? {} : { tail: options.tail }),
+  };
   if (!options.follow) {
     const { stdout, stderr } = demuxFrames(await container.logs({ ...base, follow: false }));
     yield Buffer.concat([stdout, stderr]);
@@ -43,11 +49,12 @@ export async function containerExec(docker: Dockerode, id: string, command: read
   const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  const collect = (s: PassThrough): Promise<string> => new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    s.on('data', (c: Buffer) => chunks.push(c));
-    s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-  });
+  const collect = (s: PassThrough): Promise<string> =>
+    new Promise((resolve) => {
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    });
   const [out, err] = [collect(stdout), collect(stderr)];
   docker.modem.demuxStream(stream, stdout, stderr);
   const timer = setTimeout(() => stream.destroy(new Error(`exec did not end within ${timeoutMs} ms`)), timeoutMs);

@@ -13,7 +13,14 @@ export interface KeeperLauncher {
 }
 
 /** The V8 flags of bin/shoal.js: the keeper idles, and small is what matters. */
-const keeperCommand = (dataRoot: string): string[] => ['--max-semi-space-size=1', '--optimize-for-size', join(packageRoot(), 'bin', 'shoal.js'), 'fence-keeper', '--data-dir', dataRoot];
+const keeperCommand = (dataRoot: string): string[] => [
+  '--max-semi-space-size=1',
+  '--optimize-for-size',
+  join(packageRoot(), 'bin', 'shoal.js'),
+  'fence-keeper',
+  '--data-dir',
+  dataRoot,
+];
 
 /** A detached process of its own: it outlives the node's process. */
 class ProcessKeeperLauncher implements KeeperLauncher {
@@ -50,7 +57,10 @@ class ContainerKeeperLauncher implements KeeperLauncher {
   }
 
   async ensure(): Promise<void> {
-    const existing = await this.docker.getContainer(this.name).inspect().catch(() => undefined);
+    const existing = await this.docker
+      .getContainer(this.name)
+      .inspect()
+      .catch(() => undefined);
     if (existing?.State.Running === true) return;
     if (existing !== undefined) await this.docker.getContainer(this.name).remove({ force: true });
     const container = await this.docker.createContainer({
@@ -83,7 +93,12 @@ async function ownContainer(docker: Dockerode): Promise<Dockerode.ContainerInspe
     return undefined;
   }
   const id = /^\S+ \S+ \S+ \S*\/containers\/([0-9a-f]{64})\/hostname \/etc\/hostname /m.exec(mountinfo)?.[1];
-  return id === undefined ? undefined : docker.getContainer(id).inspect().catch(() => undefined);
+  return id === undefined
+    ? undefined
+    : docker
+        .getContainer(id)
+        .inspect()
+        .catch(() => undefined);
 }
 
 export async function keeperLauncher(runtime: 'docker' | 'process', dataRoot: string, log: Logger): Promise<KeeperLauncher> {

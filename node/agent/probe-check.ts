@@ -38,7 +38,9 @@ export async function runCheck(spec: ProbeSpec, replica: { id: string; address?:
   if (check.kind === 'exec') {
     try {
       const result = await runtime.exec(replica.id, check.command, timeoutMs);
-      return result.exitCode === 0 ? { ok: true, message: null } : { ok: false, message: `exec ${check.command.join(' ')}: exit ${result.exitCode} ${result.stderr.trim().slice(0, 200)}`.trim() };
+      return result.exitCode === 0
+        ? { ok: true, message: null }
+        : { ok: false, message: `exec ${check.command.join(' ')}: exit ${result.exitCode} ${result.stderr.trim().slice(0, 200)}`.trim() };
     } catch (e) {
       return { ok: false, message: `exec ${check.command.join(' ')}: ${(e as Error).message}` };
     }

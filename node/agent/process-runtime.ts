@@ -64,11 +64,13 @@ export class ProcessRuntime implements ContainerRuntime {
   async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
     const ids = await readdir(this.dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
     const observed = await Promise.all(
-      ids.filter((id) => REPLICA_ID.test(id)).map(async (id) => {
-        const record = await this.read(id);
-        const owned = record !== undefined && record.owner.cluster === owner.cluster && record.owner.node === owner.node;
-        return owned ? this.observe(id, record) : undefined;
-      }),
+      ids
+        .filter((id) => REPLICA_ID.test(id))
+        .map(async (id) => {
+          const record = await this.read(id);
+          const owned = record !== undefined && record.owner.cluster === owner.cluster && record.owner.node === owner.node;
+          return owned ? this.observe(id, record) : undefined;
+        }),
     );
     return observed.filter((r): r is ObservedReplica => r !== undefined);
   }
@@ -222,8 +224,7 @@ async function writeFiles(root: string, files: NonNullable<DesiredReplica['spec'
   }
 }
 
-const isRunning = (record: ReplicaRecord): boolean =>
-  record.startTime !== undefined && processStartTime(record.pid) === record.startTime;
+const isRunning = (record: ReplicaRecord): boolean => record.startTime !== undefined && processStartTime(record.pid) === record.startTime;
 
 /** SIGTERM to the replica's group, SIGKILL once the grace is over. */
 async function stop(record: ReplicaRecord, graceMs: number): Promise<void> {
@@ -265,7 +266,12 @@ function processStartTime(pid: number): number | undefined {
 
 /** Looks `name` up as the shell will (with a slash relative to `cwd`, else in PATH), so a typo fails the start, not the replica. */
 function assertExecutable(name: string, path: string, cwd: string): void {
-  const candidates = name.includes('/') ? [resolve(cwd, name)] : path.split(delimiter).filter((d) => d !== '').map((d) => join(d, name));
+  const candidates = name.includes('/')
+    ? [resolve(cwd, name)]
+    : path
+        .split(delimiter)
+        .filter((d) => d !== '')
+        .map((d) => join(d, name));
   if (!candidates.some(isExecutableFile)) throw new Error(`cannot start ${name}: no such executable file (PATH ${path})`);
 }
 

@@ -1,16 +1,6 @@
 import type { BackoffConfig } from './backoff.js';
 import { replicaName, type DesiredReplica, type ObservedReplica, type RestartPolicy } from './replica.js';
-import {
-  attemptDue,
-  forgetUndesired,
-  recordAttempt,
-  recordExit,
-  recordFor,
-  recordRestart,
-  recordRunning,
-  type ReplicaRecord,
-  type RestartBook,
-} from './restart-book.js';
+import { attemptDue, forgetUndesired, recordAttempt, recordExit, recordFor, recordRestart, recordRunning, type ReplicaRecord, type RestartBook } from './restart-book.js';
 
 /**
  * One node's reconciler: the replicas the document asks this node to run, against what
@@ -114,8 +104,7 @@ const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 
  * two; the later epoch wins, as a re-placement supersedes the one before it. Sorted by name.
  */
 function onePerSlot(desired: readonly DesiredReplica[]): DesiredReplica[] {
-  const supersedes = (d: DesiredReplica, held: DesiredReplica): boolean =>
-    (d.epoch - held.epoch || compareText(d.specVersion, held.specVersion)) > 0;
+  const supersedes = (d: DesiredReplica, held: DesiredReplica): boolean => (d.epoch - held.epoch || compareText(d.specVersion, held.specVersion)) > 0;
   const byName = new Map<string, DesiredReplica>();
   for (const d of desired) {
     const held = byName.get(replicaName(d));
@@ -138,9 +127,7 @@ const stateRank: Record<ObservedReplica['state'], number> = { running: 0, create
 
 /** Which of several copies to keep: running over not, then the one started first, then by id. */
 const keeperOrder = (a: ObservedReplica, b: ObservedReplica): number =>
-  stateRank[a.state] - stateRank[b.state] ||
-  (a.startedAtMs ?? Infinity) - (b.startedAtMs ?? Infinity) ||
-  compareText(a.id, b.id);
+  stateRank[a.state] - stateRank[b.state] || (a.startedAtMs ?? Infinity) - (b.startedAtMs ?? Infinity) || compareText(a.id, b.id);
 
 /** The copies of this placement: one to keep, others of the same spec as duplicates, older specs as replaced. */
 function sortOut(replica: DesiredReplica, found: readonly ObservedReplica[], ready: ReadonlySet<string>): { keeper?: ObservedReplica; removals: AgentAction[] } {
@@ -175,8 +162,7 @@ function observedStep(replica: DesiredReplica, keeper: ObservedReplica, record: 
   return { actions: [{ kind: 'restart', id: keeper.id, replica }], record: recordRestart(waiting), state: 'pending' };
 }
 
-const restartsAfter = (policy: RestartPolicy, failed: boolean): boolean =>
-  policy === 'always' || (policy === 'on-failure' && failed);
+const restartsAfter = (policy: RestartPolicy, failed: boolean): boolean => policy === 'always' || (policy === 'on-failure' && failed);
 
 function statusOf(replica: DesiredReplica, keeper: ObservedReplica | undefined, step: Step, node: string): ReplicaStatus {
   const { record, state } = step;

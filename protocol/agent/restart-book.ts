@@ -52,13 +52,7 @@ export function recordFor(book: RestartBook, replica: DesiredReplica): ReplicaRe
 }
 
 /** The executor could not start (or restart) the replica: the next attempt backs off, 1, 2, 4, ... times the initial wait. */
-export function recordStartFailure(
-  book: RestartBook,
-  replica: DesiredReplica,
-  message: string,
-  nowMs: number,
-  backoff: BackoffConfig,
-): RestartBook {
+export function recordStartFailure(book: RestartBook, replica: DesiredReplica, message: string, nowMs: number, backoff: BackoffConfig): RestartBook {
   const record = recordFor(book, replica);
   const startFailures = record.startFailures + 1;
   const nextAttemptAtMs = nowMs + restartDelayMs(startFailures - 1, backoff);
@@ -75,12 +69,7 @@ export function forgetUndesired(book: RestartBook, desired: readonly DesiredRepl
  * Seen running: failures are over, nothing waits, and the first run is fixed once. A
  * replica up for `resetAfterMs` has earned a fresh count.
  */
-export function recordRunning(
-  record: ReplicaRecord,
-  observed: Pick<ObservedReplica, 'startedAtMs'>,
-  nowMs: number,
-  backoff: BackoffConfig,
-): ReplicaRecord {
+export function recordRunning(record: ReplicaRecord, observed: Pick<ObservedReplica, 'startedAtMs'>, nowMs: number, backoff: BackoffConfig): ReplicaRecord {
   const upMs = observed.startedAtMs === undefined ? 0 : nowMs - observed.startedAtMs;
   return {
     ...record,
@@ -96,12 +85,7 @@ export function recordRunning(
  * Seen exited, to be restarted: the wait runs from the exit and is set once per exit,
  * however many passes see it. A run of `resetAfterMs` or more clears the count first.
  */
-export function recordExit(
-  record: ReplicaRecord,
-  observed: Pick<ObservedReplica, 'startedAtMs' | 'finishedAtMs'>,
-  nowMs: number,
-  backoff: BackoffConfig,
-): ReplicaRecord {
+export function recordExit(record: ReplicaRecord, observed: Pick<ObservedReplica, 'startedAtMs' | 'finishedAtMs'>, nowMs: number, backoff: BackoffConfig): ReplicaRecord {
   const { startedAtMs, finishedAtMs } = observed;
   const ranMs = startedAtMs === undefined || finishedAtMs === undefined ? 0 : finishedAtMs - startedAtMs;
   const restarts = ranMs >= backoff.resetAfterMs ? 0 : record.restarts;
@@ -110,8 +94,7 @@ export function recordExit(
 }
 
 /** True when no back-off holds the next start or restart. */
-export const attemptDue = (record: ReplicaRecord, nowMs: number): boolean =>
-  record.nextAttemptAtMs === null || record.nextAttemptAtMs <= nowMs;
+export const attemptDue = (record: ReplicaRecord, nowMs: number): boolean => record.nextAttemptAtMs === null || record.nextAttemptAtMs <= nowMs;
 
 /** A first start goes out (or a created replica is started): the wait is spent, the count unchanged. */
 export const recordAttempt = (record: ReplicaRecord): ReplicaRecord => ({ ...record, nextAttemptAtMs: null });

@@ -11,8 +11,7 @@ export const addResources = (a: Resources, b: Resources): Resources => ({
   memoryBytes: a.memoryBytes + b.memoryBytes,
 });
 
-export const fitsWithin = (demand: Resources, free: Resources): boolean =>
-  demand.cpuMillis <= free.cpuMillis && demand.memoryBytes <= free.memoryBytes;
+export const fitsWithin = (demand: Resources, free: Resources): boolean => demand.cpuMillis <= free.cpuMillis && demand.memoryBytes <= free.memoryBytes;
 
 export const freeOf = (capacity: Resources, used: Resources): Resources => ({
   cpuMillis: capacity.cpuMillis - used.cpuMillis,

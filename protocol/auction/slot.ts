@@ -29,5 +29,4 @@ export function auctionId(slot: Slot, epoch: number): string {
 }
 
 /** A stable pseudo-random tie-break per (auction, node): no node is favoured in every tie. */
-export const tiebreak = (auction: string, node: string): string =>
-  bytesToHex(sha256(new TextEncoder().encode(`tiebreak/${auction}/${node}`))).slice(0, 32);
+export const tiebreak = (auction: string, node: string): string => bytesToHex(sha256(new TextEncoder().encode(`tiebreak/${auction}/${node}`))).slice(0, 32);

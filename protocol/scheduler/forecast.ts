@@ -50,7 +50,10 @@ export function forecast(view: ClusterView, plan: Plan, held: { node: string; au
     return heap;
   };
   let spread: MinHeap<NodeState> | undefined;
-  const binpack = new FullestFirst(nodes, open.filter((a) => a.workload.policy === 'binpack'));
+  const binpack = new FullestFirst(
+    nodes,
+    open.filter((a) => a.workload.policy === 'binpack'),
+  );
   for (const auction of open) {
     const refused = failedOn.get(slotKey({ workload: auction.workload.key, index: auction.index }));
     const feasible = (n: NodeState): boolean => refused?.has(n.info.id) !== true && checkFeasibility(auction.workload.demand, candidateOf(n)).ok;

@@ -12,8 +12,7 @@ export const NODE_FLAGS_KEY = 'Nodes/cluster/flags';
 export const cordonField = (node: string): string => `cordon.${node}`;
 export const drainField = (node: string): string => `drain.${node}`;
 
-const record = (value: Json | undefined): Record<string, Json> | undefined =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined;
+const record = (value: Json | undefined): Record<string, Json> | undefined => (value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined);
 
 export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
   const placement = record(fields['spec.placement']) ?? {};
@@ -60,7 +59,16 @@ function statusesOf(fields: ObjectValue): SlotStatus[] {
   return Object.entries(fields).flatMap(([node, value]) => {
     const s = record(value);
     if (s === undefined || typeof s.epoch !== 'number') return [];
-    return [{ node, epoch: s.epoch, state: String(s.state), firstRunningAtMs: typeof s.firstRunningAtMs === 'number' ? s.firstRunningAtMs : undefined, permanentFailure: s.permanentFailure === true, restarts: typeof s.restarts === 'number' ? s.restarts : 0 }];
+    return [
+      {
+        node,
+        epoch: s.epoch,
+        state: String(s.state),
+        firstRunningAtMs: typeof s.firstRunningAtMs === 'number' ? s.firstRunningAtMs : undefined,
+        permanentFailure: s.permanentFailure === true,
+        restarts: typeof s.restarts === 'number' ? s.restarts : 0,
+      },
+    ];
   });
 }
 

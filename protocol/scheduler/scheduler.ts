@@ -206,7 +206,10 @@ export class Scheduler {
       const mine = this.mine.get(auction.id);
       if (mine !== undefined) mine.auction = auction;
     }
-    const fresh = shuffle(plan.open.filter((a) => !this.mine.has(a.id)), this.random);
+    const fresh = shuffle(
+      plan.open.filter((a) => !this.mine.has(a.id)),
+      this.random,
+    );
     for (const auction of fresh) this.mine.set(auction.id, { auction, answer: undefined, seenAtMs: nowMs, sentAtMs: -Infinity });
     this.decide(plan, nowMs);
     const outbox = new Map<string, Answer[]>();
@@ -321,7 +324,17 @@ export class Scheduler {
 
   private openCollection(auction: OpenAuction, nowMs: number): void {
     if (this.collecting.has(auction.id) || !this.collectorsOf(auction.id).includes(this.self)) return;
-    const collection: Collection = { auction, openedAtMs: nowMs, answers: new Map(), bids: 0, deferrals: 0, waitingForBids: false, lateBidAtMs: undefined, closedAtMs: undefined, claimed: false };
+    const collection: Collection = {
+      auction,
+      openedAtMs: nowMs,
+      answers: new Map(),
+      bids: 0,
+      deferrals: 0,
+      waitingForBids: false,
+      lateBidAtMs: undefined,
+      closedAtMs: undefined,
+      claimed: false,
+    };
     for (const answer of this.early.get(auction.id)?.values() ?? []) record(collection, answer, nowMs);
     this.early.delete(auction.id);
     this.collecting.set(auction.id, collection);
@@ -359,7 +372,15 @@ export class Scheduler {
     const claim: Claim =
       best === undefined
         ? { epoch: auction.epoch, collector: this.self, unschedulable: true, declines, retryAtMs: nowMs + this.retryDelayMs(auction), liveMembers: schedulableCount(view.nodes) }
-        : { epoch: auction.epoch, collector: this.self, winner: best.node, score: best.score, tiebreak: best.tiebreak, bids: answers.length - Object.values(declines).reduce((a, b) => a + b, 0), declines };
+        : {
+            epoch: auction.epoch,
+            collector: this.self,
+            winner: best.node,
+            score: best.score,
+            tiebreak: best.tiebreak,
+            bids: answers.length - Object.values(declines).reduce((a, b) => a + b, 0),
+            declines,
+          };
     effects.push({ type: 'claim', workload: auction.workload.key, index: auction.index, claim });
     const event: SchedulerEvent =
       'winner' in claim

@@ -10,8 +10,7 @@ export const CONTAINER_FIELDS = ['image', 'command', 'args', 'env', 'secrets', '
 
 type Fields = Readonly<Record<string, Json>>;
 
-const strings = (value: Json | undefined): string[] | undefined =>
-  Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined;
+const strings = (value: Json | undefined): string[] | undefined => (Array.isArray(value) && value.every((v) => typeof v === 'string') ? (value as string[]) : undefined);
 
 /** Ports as the manifest gave them; malformed entries (never from a validated apply) are skipped. */
 export function portsOf(fields: Fields): PortMapping[] {
@@ -25,7 +24,8 @@ export function portsOf(fields: Fields): PortMapping[] {
 
 export function resourcesOf(fields: Fields): { cpuMillis: number; memoryBytes: number } {
   const r = fields['spec.resources'];
-  const get = (k: string): string | number | undefined => (r !== null && typeof r === 'object' && !Array.isArray(r) && (typeof r[k] === 'string' || typeof r[k] === 'number') ? (r[k] as string | number) : undefined);
+  const get = (k: string): string | number | undefined =>
+    r !== null && typeof r === 'object' && !Array.isArray(r) && (typeof r[k] === 'string' || typeof r[k] === 'number') ? (r[k] as string | number) : undefined;
   const cpu = get('cpu');
   const memory = get('memory');
   return { cpuMillis: cpu === undefined ? 0 : (cpuMillis(cpu) ?? 0), memoryBytes: memory === undefined ? 0 : (memoryBytes(memory) ?? 0) };
@@ -88,7 +88,8 @@ export function secretRefsOf(fields: Fields): SecretRefs {
 export function containerSpecOf(fields: Fields): ContainerSpec {
   const env: Record<string, string> = {};
   const list = fields['spec.env'];
-  if (Array.isArray(list)) for (const e of list) if (e !== null && typeof e === 'object' && !Array.isArray(e) && typeof e.name === 'string' && typeof e.value === 'string') env[e.name] = e.value;
+  if (Array.isArray(list))
+    for (const e of list) if (e !== null && typeof e === 'object' && !Array.isArray(e) && typeof e.name === 'string' && typeof e.value === 'string') env[e.name] = e.value;
   const { cpuMillis: cpu, memoryBytes: memory } = resourcesOf(fields);
   const policy = fields['spec.restartPolicy'];
   return {

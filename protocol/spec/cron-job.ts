@@ -62,7 +62,8 @@ function ticksOfHour(schedule: string, hour: number): number[] {
   if (ticks === undefined) {
     const cron = new Cron(schedule, { timezone: 'UTC', paused: true });
     ticks = [];
-    for (let next = cron.nextRun(new Date(hour * HOUR_MS - 1)); next !== null && next.getTime() < (hour + 1) * HOUR_MS; next = cron.nextRun(next)) ticks.push(Math.round(next.getTime() / 1000));
+    for (let next = cron.nextRun(new Date(hour * HOUR_MS - 1)); next !== null && next.getTime() < (hour + 1) * HOUR_MS; next = cron.nextRun(next))
+      ticks.push(Math.round(next.getTime() / 1000));
     if (buckets.size >= BUCKETS_KEPT) buckets.delete(buckets.keys().next().value as string);
     buckets.set(key, ticks);
   }

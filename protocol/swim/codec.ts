@@ -79,8 +79,7 @@ function encodeUpdate(update: Update): string {
   }
 }
 
-const encodeSyncEntry = (entry: SyncEntry): string =>
-  `[${STATE_CODES.indexOf(entry.state)},${entry.incarnation},${encodeRecord(entry.member)}]`;
+const encodeSyncEntry = (entry: SyncEntry): string => `[${STATE_CODES.indexOf(entry.state)},${entry.incarnation},${encodeRecord(entry.member)}]`;
 
 /** The message as wire text; `encode` turns it into bytes. */
 export function encodeText(message: SwimMessage): string {

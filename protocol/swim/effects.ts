@@ -21,7 +21,4 @@ export interface MemberEvent {
 }
 
 /** What the machine asks its driver (node/ or the simulator) to do. */
-export type Effect =
-  | { type: 'send'; to: MemberId; message: SwimMessage }
-  | { type: 'timer'; timer: Timer; afterMs: number }
-  | { type: 'event'; event: MemberEvent };
+export type Effect = { type: 'send'; to: MemberId; message: SwimMessage } | { type: 'timer'; timer: Timer; afterMs: number } | { type: 'event'; event: MemberEvent };

@@ -7,14 +7,7 @@ const log10Size = (members: number): number => Math.log10(Math.max(members, 1));
  * beta * min; each independent confirmation moves the timeout from max toward min
  * logarithmically, reaching min at `expected` confirmations.
  */
-export function suspicionTimeoutMs(p: {
-  members: number;
-  probeIntervalMs: number;
-  alpha: number;
-  beta: number;
-  confirmations: number;
-  expected: number;
-}): number {
+export function suspicionTimeoutMs(p: { members: number; probeIntervalMs: number; alpha: number; beta: number; confirmations: number; expected: number }): number {
   const min = Math.floor(Math.max(1, p.alpha * log10Size(p.members)) * p.probeIntervalMs);
   const max = p.beta * min;
   if (p.expected < 1) return min;

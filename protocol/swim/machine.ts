@@ -57,14 +57,7 @@ export class SwimMachine {
   constructor(options: SwimMachineOptions) {
     this.config = options.config;
     this.random = options.random;
-    this.membership = new Membership(
-      options.config,
-      options.directory ?? new MemberDirectory(),
-      options.random,
-      options.self,
-      options.incarnation ?? 0,
-      this.out,
-    );
+    this.membership = new Membership(options.config, options.directory ?? new MemberDirectory(), options.random, options.self, options.incarnation ?? 0, this.out);
   }
 
   get id(): MemberId {
@@ -233,9 +226,7 @@ export class SwimMachine {
     const seq = ++this.seq;
     const id = this.membership.id(target);
     const buddy: Update[] =
-      this.membership.table.state(target) === 'suspect'
-        ? [{ kind: 'suspect', incarnation: this.membership.table.incarnation(target), id, from: this.id }]
-        : [];
+      this.membership.table.state(target) === 'suspect' ? [{ kind: 'suspect', incarnation: this.membership.table.incarnation(target), id, from: this.id }] : [];
     this.send(id, { type: 'ping', seq, target: id, updates: [...buddy, ...this.piggyback()] });
     return seq;
   }
@@ -324,10 +315,7 @@ export class SwimMachine {
   }
 
   private piggyback(): Update[] {
-    return this.membership.queue.take(
-      this.config.piggybackBytes,
-      retransmitLimit(this.config.retransmitMultiplier, this.membership.size),
-    );
+    return this.membership.queue.take(this.config.piggybackBytes, retransmitLimit(this.config.retransmitMultiplier, this.membership.size));
   }
 
   private armGossip(): void {

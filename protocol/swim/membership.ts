@@ -137,7 +137,10 @@ export class Membership {
     if (verify !== undefined && this.reachable.has(verify)) return verify;
     for (let scanned = 0; scanned <= this.probeList.length; scanned++) {
       if (this.probeCursor >= this.probeList.length) {
-        this.probeList = shuffle(this.probeList.filter((i) => this.table.has(i)), this.random);
+        this.probeList = shuffle(
+          this.probeList.filter((i) => this.table.has(i)),
+          this.random,
+        );
         this.probeCursor = 0;
         if (this.probeList.length === 0) return undefined;
       }

@@ -26,5 +26,4 @@ export type SwimMessage =
 
 export type MessageType = SwimMessage['type'];
 
-export const updateSubject = (update: Update): MemberId =>
-  update.kind === 'alive' ? update.member.id : update.id;
+export const updateSubject = (update: Update): MemberId => (update.kind === 'alive' ? update.member.id : update.id);

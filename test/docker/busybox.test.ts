@@ -39,7 +39,7 @@ async function runOnce(engine: Dockerode, image: string, cmd: string[]): Promise
   }
 }
 
-(docker === null ? test.skip : test)('an image built from the host\'s busybox runs a container with no registry', async () => {
+(docker === null ? test.skip : test)("an image built from the host's busybox runs a container with no registry", async () => {
   const engine = docker as Dockerode;
   const image = await ensureBusyboxImage(engine);
   const run = await runOnce(engine, image, ['sh', '-c', 'echo hello-shoal']);

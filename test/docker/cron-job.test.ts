@@ -42,11 +42,17 @@ spec:
     const ticks = runs.filter((t) => t * 1000 > appliedAt + 1_000 && t * 1000 < stoppedAt);
     assert.ok(ticks.length >= 3, `at least three ticks ran in 13 s: ${runs.join(', ')}`);
     assert.is(new Set(runs).size, runs.length, `no tick ran twice: ${runs.join(', ')}`);
-    assert.ok(ticks.every((t) => t % 3 === 0), 'ticks fall on the schedule');
+    assert.ok(
+      ticks.every((t) => t % 3 === 0),
+      'ticks fall on the schedule',
+    );
     // A run without its tick exits 1 and would be failed, not completed.
     const statuses = (await (await fetch(`${first.api}/v1/objects?kind=Status`)).json()) as { key: string; fields: Record<string, { state: string }> }[];
     const ended = statuses.filter((s) => s.key.startsWith('Status/default/ticker.c')).flatMap((s) => Object.values(s.fields).map((f) => f.state));
-    assert.ok(ended.length >= runs.length - 1 && ended.every((state) => state === 'completed' || state === 'running' || state === 'pending'), `every run completed: ${ended.join(', ')}`);
+    assert.ok(
+      ended.length >= runs.length - 1 && ended.every((state) => state === 'completed' || state === 'running' || state === 'pending'),
+      `every run completed: ${ended.join(', ')}`,
+    );
   } finally {
     await cluster.stop();
     await replicas.removeAll(cluster.nodes);

@@ -42,8 +42,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, timeo
   }
 }
 
-const listed = async (id: string, by: ReplicaOwner = owner): Promise<ObservedReplica | undefined> =>
-  (await runtime.list(by)).find((r) => r.id === id);
+const listed = async (id: string, by: ReplicaOwner = owner): Promise<ObservedReplica | undefined> => (await runtime.list(by)).find((r) => r.id === id);
 
 const gone = (e: unknown): boolean => [404, 409].includes((e as { statusCode?: number }).statusCode ?? 0);
 
@@ -51,7 +50,16 @@ const gone = (e: unknown): boolean => [404, 409].includes((e as { statusCode?: n
 async function removeContainersOfThisRun(engine: Dockerode): Promise<void> {
   const containers = await engine.listContainers({ all: true, filters: { label: [LABEL.cluster] } });
   const ours = containers.filter((c) => c.Labels[LABEL.cluster]?.startsWith(cluster));
-  await Promise.all(ours.map((c) => engine.getContainer(c.Id).remove({ force: true }).catch((e: unknown) => { if (!gone(e)) throw e; })));
+  await Promise.all(
+    ours.map((c) =>
+      engine
+        .getContainer(c.Id)
+        .remove({ force: true })
+        .catch((e: unknown) => {
+          if (!gone(e)) throw e;
+        }),
+    ),
+  );
 }
 
 async function listeningServer(): Promise<Server> {
@@ -71,7 +79,13 @@ test.after.each(async () => {
 });
 
 test.after(async () => {
-  if (docker !== null) await docker.getNetwork(network).remove().catch((e: unknown) => { if (!gone(e)) throw e; });
+  if (docker !== null)
+    await docker
+      .getNetwork(network)
+      .remove()
+      .catch((e: unknown) => {
+        if (!gone(e)) throw e;
+      });
 });
 
 it('a started replica is listed as running with its identity and an address on the network', async () => {
@@ -106,7 +120,10 @@ it('limits, dropped capabilities, no-new-privileges and an init are set on the c
   assert.is(host.NanoCpus, 250_000_000);
   assert.is(host.Memory, 64 * 1024 * 1024);
   assert.equal(host.CapDrop, ['ALL']);
-  assert.equal((host.CapAdd as string[]).map((c) => c.replace(/^CAP_/, '')), ['NET_BIND_SERVICE']);
+  assert.equal(
+    (host.CapAdd as string[]).map((c) => c.replace(/^CAP_/, '')),
+    ['NET_BIND_SERVICE'],
+  );
   assert.equal(host.SecurityOpt, ['no-new-privileges']);
   assert.is(host.Init, true);
   assert.is(host.RestartPolicy?.Name, 'no');
@@ -190,8 +207,14 @@ it("list shows neither another node's nor another cluster's containers", async (
   const mine = await runtime.start(replica(0), owner);
   const theirs = await runtime.start(replica(1), otherNode);
   await runtime.start(replica(2), otherCluster);
-  assert.equal((await runtime.list(owner)).map((r) => r.id), [mine]);
-  assert.equal((await runtime.list(otherNode)).map((r) => r.id), [theirs]);
+  assert.equal(
+    (await runtime.list(owner)).map((r) => r.id),
+    [mine],
+  );
+  assert.equal(
+    (await runtime.list(otherNode)).map((r) => r.id),
+    [theirs],
+  );
 });
 
 test.run();

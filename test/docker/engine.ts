@@ -16,8 +16,7 @@ export async function dockerOrSkip(): Promise<Dockerode | null> {
   } catch (e) {
     if (process.env.SHOAL_REQUIRE_DOCKER === '1') {
       throw new Error(
-        `SHOAL_REQUIRE_DOCKER=1 but no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} ` +
-          `(${(e as Error).message}); run scripts/ensure-docker.sh`,
+        `SHOAL_REQUIRE_DOCKER=1 but no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'} ` + `(${(e as Error).message}); run scripts/ensure-docker.sh`,
       );
     }
     return null;

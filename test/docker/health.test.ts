@@ -37,13 +37,20 @@ spec:
     const running = await until('running, not yet ready', async () => (await placements(node)).find((p) => p.state === 'running'), 20_000);
     assert.is(running.ready, false, 'not ready before its readiness probe passes');
     await until('ready', async () => ((await placements(node))[0]?.ready === true ? true : undefined), 20_000);
-    const restarted = await until('restarted after liveness failed, and ready again', async () => {
-      const [p] = await placements(node);
-      return p !== undefined && p.restarts >= 1 && p.state === 'running' && p.ready ? p : undefined;
-    }, 30_000);
+    const restarted = await until(
+      'restarted after liveness failed, and ready again',
+      async () => {
+        const [p] = await placements(node);
+        return p !== undefined && p.restarts >= 1 && p.state === 'running' && p.ready ? p : undefined;
+      },
+      30_000,
+    );
     assert.is(restarted.restarts, 1);
     const events = (await (await fetch(`${node.api}/v1/events`)).json()) as { kind: string }[];
-    assert.ok(events.some((e) => e.kind === 'unhealthy'), JSON.stringify(events));
+    assert.ok(
+      events.some((e) => e.kind === 'unhealthy'),
+      JSON.stringify(events),
+    );
   } finally {
     await cluster.stop();
     await replicas.removeAll(cluster.nodes);

@@ -47,15 +47,29 @@ interface JobJson {
     assert.is(applied.code, 0, applied.stderr);
 
     let most = 0;
-    await until('the batch job completes', async () => {
-      most = Math.max(most, (await placements(first)).filter((p) => p.name === 'batch' && p.state === 'running').length);
-      return (await jobs()).find((j) => j.name === 'batch' && j.state === 'complete');
-    }, 60_000);
+    await until(
+      'the batch job completes',
+      async () => {
+        most = Math.max(most, (await placements(first)).filter((p) => p.name === 'batch' && p.state === 'running').length);
+        return (await jobs()).find((j) => j.name === 'batch' && j.state === 'complete');
+      },
+      60_000,
+    );
     assert.ok(most <= 2, `at most parallelism = 2 ran at once; saw ${most}`);
     const batch = await starts('batch');
     const perSlot = new Map<string, number>();
     for (const e of batch) perSlot.set(e.message.split(' ')[1] as string, (perSlot.get(e.message.split(' ')[1] as string) ?? 0) + 1);
-    assert.equal([...perSlot.entries()].sort(), [['0', 1], ['1', 1], ['2', 1], ['3', 1], ['4', 1]], 'each index started exactly once');
+    assert.equal(
+      [...perSlot.entries()].sort(),
+      [
+        ['0', 1],
+        ['1', 1],
+        ['2', 1],
+        ['3', 1],
+        ['4', 1],
+      ],
+      'each index started exactly once',
+    );
     assert.ok(new Set(batch.map((e) => e.node)).size > 1, 'the runs spread across nodes');
 
     const doomed = await until('the failing job gives up', async () => (await jobs()).find((j) => j.name === 'doomed' && j.state === 'failed'), 60_000);

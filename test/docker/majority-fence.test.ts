@@ -9,17 +9,20 @@ import { dockerOrSkip } from './engine.js';
 
 const docker = await dockerOrSkip();
 
-(docker === null ? test.skip : test)('a killed node\'s majority container is removed by its fence keeper before the slot runs elsewhere; a graceful stop removes it first (Docker)', async () => {
-  if (docker !== null) await ensureBusyboxImage(docker);
-  const dir = mkdtempSync(join(tmpdir(), 'shoal-fence-docker-'));
-  try {
-    await majorityFenceScenario('docker', dir);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+(docker === null ? test.skip : test)(
+  "a killed node's majority container is removed by its fence keeper before the slot runs elsewhere; a graceful stop removes it first (Docker)",
+  async () => {
+    if (docker !== null) await ensureBusyboxImage(docker);
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-fence-docker-'));
+    try {
+      await majorityFenceScenario('docker', dir);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
 
-(docker === null ? test.skip : test)('a majority container survives a step of its node\'s clock, and a cut-off node starts it no more once fenced (Docker)', async () => {
+(docker === null ? test.skip : test)("a majority container survives a step of its node's clock, and a cut-off node starts it no more once fenced (Docker)", async () => {
   if (docker !== null) await ensureBusyboxImage(docker);
   const dir = mkdtempSync(join(tmpdir(), 'shoal-cut-docker-'));
   try {

@@ -72,8 +72,14 @@ function followNewLines(api: string, count: number): Promise<string[]> {
 
     const events = await runShoal(['events', '-o', 'json', '--api', elsewhere.apiAddress]);
     const seen = (JSON.parse(events.stdout) as { events: { kind: string; node: string; object: string }[] }).events;
-    assert.ok(seen.some((e) => e.kind === 'started' && e.node === running.node && e.object === 'Workload/default/ticker'), 'the running node\'s start event, seen from another node');
-    assert.ok(seen.some((e) => e.kind === 'placed'), events.stdout);
+    assert.ok(
+      seen.some((e) => e.kind === 'started' && e.node === running.node && e.object === 'Workload/default/ticker'),
+      "the running node's start event, seen from another node",
+    );
+    assert.ok(
+      seen.some((e) => e.kind === 'placed'),
+      events.stdout,
+    );
 
     const missing = await runShoal(['logs', 'ticker', '--slot', '7', '--api', elsewhere.apiAddress]);
     assert.is(missing.code, 1);

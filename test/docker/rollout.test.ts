@@ -67,22 +67,30 @@ async function rolloutOf(node: ShoalNodeProcess): Promise<RolloutJson> {
     await apply(manifest('v2'));
     let fewest = 6;
     // A rollback of v2 ends the wait at once, with the reason its node gave.
-    const rolledOut = await until('v2 ready everywhere', async () => {
-      fewest = Math.min(fewest, (await truth(cluster.nodes)).filter((s) => s.ready).length);
-      const rollout = await rolloutOf(cluster.nodes[0]!);
-      if (rollout.rolledBackFrom !== null) return { rolledBack: rollout.revisions.find((r) => r.version === rollout.rolledBackFrom)?.failed ?? 'no reason recorded' };
-      const version = await allReadyOn(6);
-      return version !== undefined && version !== v1 ? { version } : undefined;
-    }, 90_000);
+    const rolledOut = await until(
+      'v2 ready everywhere',
+      async () => {
+        fewest = Math.min(fewest, (await truth(cluster.nodes)).filter((s) => s.ready).length);
+        const rollout = await rolloutOf(cluster.nodes[0]!);
+        if (rollout.rolledBackFrom !== null) return { rolledBack: rollout.revisions.find((r) => r.version === rollout.rolledBackFrom)?.failed ?? 'no reason recorded' };
+        const version = await allReadyOn(6);
+        return version !== undefined && version !== v1 ? { version } : undefined;
+      },
+      90_000,
+    );
     assert.ok(rolledOut.version !== undefined, `v2 was rolled back: ${rolledOut.rolledBack}`);
     const v2 = rolledOut.version;
     assert.ok(fewest >= 5, `at least replicas - maxUnavailable = 5 ready at every sample; saw ${fewest}`);
 
     await apply(manifest('v3', false));
-    const back = await until('rolled back to v2 by itself', async () => {
-      const r = await rolloutOf(cluster.nodes[1]!);
-      return r.rolledBackFrom !== null && r.complete && (await allReadyOn(6)) === v2 ? r : undefined;
-    }, 90_000);
+    const back = await until(
+      'rolled back to v2 by itself',
+      async () => {
+        const r = await rolloutOf(cluster.nodes[1]!);
+        return r.rolledBackFrom !== null && r.complete && (await allReadyOn(6)) === v2 ? r : undefined;
+      },
+      90_000,
+    );
     assert.is(back.target, v2);
     const history = await runShoal(['rollout', 'history', 'web', '--api', (cluster.nodes[2] as ShoalNodeProcess).apiAddress]);
     assert.match(history.stdout, /failed: not ready within 4 s/);

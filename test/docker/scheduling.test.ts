@@ -8,7 +8,7 @@ import { dockerOrSkip } from './engine.js';
 
 const docker = await dockerOrSkip();
 
-(docker === null ? test.skip : test)('three nodes on Docker spread six replicas, move a killed node\'s, and adopt them back without duplicates', async () => {
+(docker === null ? test.skip : test)("three nodes on Docker spread six replicas, move a killed node's, and adopt them back without duplicates", async () => {
   if (docker !== null) await ensureBusyboxImage(docker);
   const dir = mkdtempSync(join(tmpdir(), 'shoal-sched-docker-'));
   try {

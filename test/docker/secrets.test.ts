@@ -58,13 +58,30 @@ function filesUnder(dir: string): Buffer[] {
     writeFileSync(join(dir, 'app.yaml'), MANIFESTS);
     await shoal('apply', '-f', join(dir, 'app.yaml'), '--dry-run', '--key', cluster.operatorKey);
     assert.is((await shoal('apply', '-f', join(dir, 'app.yaml'), '--key', cluster.operatorKey)).code, 0, outputs.join('\n'));
-    assert.match((await shoal('apply', '-f', join(dir, 'app.yaml'), '--key', cluster.operatorKey)).stdout, 'secret/db unchanged', 'sealing is deterministic: a re-apply writes nothing');
+    assert.match(
+      (await shoal('apply', '-f', join(dir, 'app.yaml'), '--key', cluster.operatorKey)).stdout,
+      'secret/db unchanged',
+      'sealing is deterministic: a re-apply writes nothing',
+    );
     await until('the app runs', async () => (await placements(cluster.nodes[0] as ShoalNodeProcess)).find((p) => p.state === 'running'), 30_000);
 
     const inside = await shoal('exec', 'app', '--', 'sh', '-c', 'printf %s "$PASSWORD" | sha256sum; sha256sum < /run/secrets/db/password; stat -c %a /run/secrets/db/password');
-    assert.equal(inside.stdout.split('\n').map((l) => l.split(' ')[0]), [sha, sha, '400', ''], `env and file hold the value; the file is 0400 (${inside.stderr})`);
+    assert.equal(
+      inside.stdout.split('\n').map((l) => l.split(' ')[0]),
+      [sha, sha, '400', ''],
+      `env and file hold the value; the file is 0400 (${inside.stderr})`,
+    );
 
-    for (const args of [['get', 'secrets'], ['get', 'secret', 'db', '-o', 'yaml'], ['get', 'secret', 'db', '-o', 'json'], ['get', 'workload', 'app', '-o', 'yaml'], ['describe', 'workload', 'app'], ['get', 'placements'], ['events']]) await shoal(...args);
+    for (const args of [
+      ['get', 'secrets'],
+      ['get', 'secret', 'db', '-o', 'yaml'],
+      ['get', 'secret', 'db', '-o', 'json'],
+      ['get', 'workload', 'app', '-o', 'yaml'],
+      ['describe', 'workload', 'app'],
+      ['get', 'placements'],
+      ['events'],
+    ])
+      await shoal(...args);
     assert.match(outputs.join('\n'), /password/, 'key names are shown');
     for (const node of cluster.nodes) {
       for (const path of ['/v1/objects', '/v1/placements', '/v1/events', '/v1/cluster/events', '/v1/status', '/v1/workloads/default/app', '/v1/workloads/default/app/rollout']) {

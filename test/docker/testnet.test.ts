@@ -90,7 +90,7 @@ function faultRules(node: TestnetNode, chain: string): string {
     const teammate = bytesToHex(ed25519.getPublicKey(ed25519.utils.randomSecretKey()));
     await writeOps(new ApiClient(n2.api), key, [{ key: operatorKey(teammate), set: { publicKey: teammate } }]);
     // Within the 60 s bound on clocks ahead, the others merge it (the grant takes effect there once their clocks reach its time).
-    await poll('the skewed node\'s write reaches node-1', () => getJson(n1.api, `/v1/objects/${operatorKey(teammate)}`), 20_000);
+    await poll("the skewed node's write reaches node-1", () => getJson(n1.api, `/v1/objects/${operatorKey(teammate)}`), 20_000);
     await testnet.skew(n2.name, 0);
 
     await testnet.loss(n1.name, 10);

@@ -32,7 +32,7 @@ spec:
 
 // The claim reaches the document before the plan that puts the slot on this node: an agent
 // woken by the document alone would see the old plan and wait for its periodic pass.
-test('a placement on this node starts its replica at once, not on the agent\'s next periodic pass', async () => {
+test("a placement on this node starts its replica at once, not on the agent's next periodic pass", async () => {
   const key = loadOrCreateOperatorKey(join(dir, 'operator.key'));
   const dataDir = join(dir, 'node');
   await foundCluster(dataDir, [key.publicKey]);

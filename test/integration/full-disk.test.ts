@@ -34,7 +34,15 @@ test('a full disk refuses writes with a clear error and not-ready, keeps what is
   const dataDir = join(mountPoint, 'node');
   mkdirSync(dataDir);
   await foundCluster(dataDir, [key.publicKey]);
-  node = await startNode({ dataDir, listen: ['/ip4/127.0.0.1/tcp/0'], api: { host: '127.0.0.1', port: 0 }, seeds: [], labels: {}, preset: 'local', log: pino({ level: 'silent' }) });
+  node = await startNode({
+    dataDir,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    api: { host: '127.0.0.1', port: 0 },
+    seeds: [],
+    labels: {},
+    preset: 'local',
+    log: pino({ level: 'silent' }),
+  });
   const client = new ApiClient(node.apiUrl);
   await write(client, key, 'before');
 

@@ -41,7 +41,14 @@ async function until(what: string, check: () => boolean | Promise<boolean>, ms =
 }
 
 async function peer(connectionGater?: ConnectionGater): Promise<Host> {
-  const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk: cluster.psk, clusterId: cluster.id, listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust, ...(connectionGater ? { connectionGater } : {}) });
+  const host = await createHost({
+    privateKey: await generateKeyPair('Ed25519'),
+    psk: cluster.psk,
+    clusterId: cluster.id,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    ...loopbackTrust,
+    ...(connectionGater ? { connectionGater } : {}),
+  });
   hosts.push(host);
   host.services.pubsub.subscribe(topic);
   await host.dial(multiaddr(node.listenAddrs[0]!));
@@ -51,7 +58,15 @@ async function peer(connectionGater?: ConnectionGater): Promise<Host> {
 
 test.before(async () => {
   saveCluster(dir, cluster);
-  node = await startNode({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], api: { host: '127.0.0.1', port: 0 }, seeds: [], labels: {}, preset: 'local', log: pino({ level: 'silent' }) });
+  node = await startNode({
+    dataDir: dir,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    api: { host: '127.0.0.1', port: 0 },
+    seeds: [],
+    labels: {},
+    preset: 'local',
+    log: pino({ level: 'silent' }),
+  });
   honest = await peer();
   // The flooder talks to the node alone: were it connected to the honest peer (the DHT
   // may introduce them), its deltas could reach the node relayed, past the graylist.
@@ -71,7 +86,17 @@ const objectExists = async (name: string): Promise<boolean> => (await fetch(`${n
 const score = (host: Host): number => node.gossipScore(host.peerId.toString());
 
 const write = (seq: number, name: string): Delta =>
-  signDelta({ v: 1, cluster: cluster.id, author: operator.publicKey, seq, hlc: { wallMs: Date.now(), counter: 0 }, ops: [{ key: `Workload/default/${name}`, set: { 'spec.image': 'busybox' } }] }, operator.secret);
+  signDelta(
+    {
+      v: 1,
+      cluster: cluster.id,
+      author: operator.publicKey,
+      seq,
+      hlc: { wallMs: Date.now(), counter: 0 },
+      ops: [{ key: `Workload/default/${name}`, set: { 'spec.image': 'busybox' } }],
+    },
+    operator.secret,
+  );
 
 function forged(seq: number): Delta {
   const delta = write(seq, `forged-${seq}`);

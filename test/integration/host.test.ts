@@ -108,10 +108,12 @@ test('oversized frames are dropped and counted on both ends; a truncated stream 
 
   const inboxBefore = b.inbox.length;
   const huge = await a.host.dialProtocol(b.host.peerId, SWIM_PROTOCOL);
-  const write = lpStream(huge).write(new Uint8Array(8 * MAX_FRAME)).then(
-    () => huge.close(),
-    () => undefined,
-  );
+  const write = lpStream(huge)
+    .write(new Uint8Array(8 * MAX_FRAME))
+    .then(
+      () => huge.close(),
+      () => undefined,
+    );
   await until('the oversized drop at b', () => b.transport.counters.droppedOversized === 1);
   await write.catch(() => undefined);
   await until('the oversized stream reset', () => huge.status !== 'open');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import { majorityCutScenario } from './majority-cut-scenario.js';
 
-test('a majority replica survives a step of its node\'s clock, and a cut-off node starts it no more once fenced (processes)', async () => {
+test("a majority replica survives a step of its node's clock, and a cut-off node starts it no more once fenced (processes)", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-cut-process-'));
   try {
     await majorityCutScenario('process', dir);

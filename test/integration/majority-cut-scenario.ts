@@ -71,7 +71,7 @@ export async function majorityCutScenario(runtime: 'docker' | 'process', dir: st
     await until('solo running on its node', async () => ((await soloOn(victim)).length === 1 ? true : undefined), 10_000);
     for (const node of others) await post(node, '/v1/faults/partition', { peers: [victim.peerId] });
     await post(victim, '/v1/faults/partition', { peers: others.map((n) => n.peerId) });
-    await until('the cut-off node\'s replica removed', async () => ((await soloOn(victim)).length === 0 ? true : undefined), 30_000);
+    await until("the cut-off node's replica removed", async () => ((await soloOn(victim)).length === 0 ? true : undefined), 30_000);
     const startsAtRemoval = await soloStarts(victim);
     for (const end = Date.now() + WATCH_MS; Date.now() < end; ) {
       assert.equal(await soloOn(victim), [], 'a fenced node starts no majority replica while it is cut off');
@@ -96,7 +96,7 @@ export async function majorityCutScenario(runtime: 'docker' | 'process', dir: st
     await until('the fence keeper started', async () => lockHolder(fenceKeeperLockPath(dataPaths(runner.dataDir).root)), 10_000);
     await post(runner, '/v1/faults/clock', { offsetMs: -20_000 });
     for (const end = Date.now() + WATCH_MS; Date.now() < end; ) {
-      assert.equal(await soloOn(runner), [original], 'the replica keeps running, untouched, through a step of the node\'s wall clock');
+      assert.equal(await soloOn(runner), [original], "the replica keeps running, untouched, through a step of the node's wall clock");
       await new Promise((r) => setTimeout(r, WATCH_EVERY_MS));
     }
   } finally {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import { majorityFenceScenario } from './majority-fence-scenario.js';
 
-test('a killed node\'s majority replica is removed by its fence keeper before the slot runs elsewhere; a graceful stop removes it first (processes)', async () => {
+test("a killed node's majority replica is removed by its fence keeper before the slot runs elsewhere; a graceful stop removes it first (processes)", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-fence-process-'));
   try {
     await majorityFenceScenario('process', dir);

@@ -64,7 +64,7 @@ export async function majorityFenceScenario(runtime: 'docker' | 'process', dir: 
     const solo = held.find((r) => r.workload === SOLO) as ObservedReplica;
     const crowd = held.find((r) => r.workload !== SOLO) as ObservedReplica;
     assert.ok(solo !== undefined && crowd !== undefined, 'the victim runs solo and one crowd replica');
-    await until('the victim\'s fence keeper started', async () => keeperOf(victim), 10_000);
+    await until("the victim's fence keeper started", async () => keeperOf(victim), 10_000);
 
     victim.child.kill('SIGKILL');
     await victim.exited;
@@ -79,17 +79,23 @@ export async function majorityFenceScenario(runtime: 'docker' | 'process', dir: 
       },
       40_000,
     );
-    assert.ok(soloGone, 'the killed node\'s solo replica was removed before the slot ran elsewhere');
-    assert.ok((await replicas.running([victim])).get(victimId)?.some((r) => r.id === crowd.id), 'the available replica keeps running on the killed node');
-    await until('the victim\'s fence keeper exited', async () => (keeperOf(victim) === undefined ? true : undefined), 10_000);
+    assert.ok(soloGone, "the killed node's solo replica was removed before the slot ran elsewhere");
+    assert.ok(
+      (await replicas.running([victim])).get(victimId)?.some((r) => r.id === crowd.id),
+      'the available replica keeps running on the killed node',
+    );
+    await until("the victim's fence keeper exited", async () => (keeperOf(victim) === undefined ? true : undefined), 10_000);
 
     const host = cluster.nodes.find((n) => n.peerId === elsewhere) as ShoalNodeProcess;
     const moved = (await replicas.running([host])).get(elsewhere)?.find((r) => r.workload === SOLO) as ObservedReplica;
     assert.ok(moved !== undefined);
     host.child.kill('SIGTERM');
     await host.exited;
-    assert.not.ok((await replicas.of(host)).some((r) => r.id === moved.id), 'a node that stops gracefully removes its majority replica first');
-    await until('the stopped node\'s fence keeper exited', async () => (keeperOf(host) === undefined ? true : undefined), 10_000);
+    assert.not.ok(
+      (await replicas.of(host)).some((r) => r.id === moved.id),
+      'a node that stops gracefully removes its majority replica first',
+    );
+    await until("the stopped node's fence keeper exited", async () => (keeperOf(host) === undefined ? true : undefined), 10_000);
   } finally {
     await cluster.stop();
     for (const node of cluster.nodes) {

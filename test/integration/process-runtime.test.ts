@@ -35,8 +35,7 @@ async function until<T>(what: string, probe: () => Promise<T | undefined> | T | 
   }
 }
 
-const listed = async (id: string, by: ReplicaOwner = owner, from = runtime): Promise<ObservedReplica | undefined> =>
-  (await from.list(by)).find((r) => r.id === id);
+const listed = async (id: string, by: ReplicaOwner = owner, from = runtime): Promise<ObservedReplica | undefined> => (await from.list(by)).find((r) => r.id === id);
 
 const exited = (id: string, from = runtime): Promise<ObservedReplica> =>
   until(`${id} to exit`, async () => {
@@ -45,8 +44,7 @@ const exited = (id: string, from = runtime): Promise<ObservedReplica> =>
   });
 
 /** The content of a file the replica writes in its directory, once it is there. */
-const fileOf = (id: string, name: string): string | undefined =>
-  existsSync(join(dir, id, name)) ? readFileSync(join(dir, id, name), 'utf8') : undefined;
+const fileOf = (id: string, name: string): string | undefined => (existsSync(join(dir, id, name)) ? readFileSync(join(dir, id, name), 'utf8') : undefined);
 
 const record = (id: string): { pid: number; startTime: number } => JSON.parse(readFileSync(join(dir, id, 'replica.json'), 'utf8'));
 
@@ -79,7 +77,10 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('a started process is listed as running with its identity, its host ports and its output in a file', async () => {
   const command = ['sh', '-c', 'echo to-stdout; echo to-stderr >&2; exec sleep 300'];
-  const ports: ContainerSpec['ports'] = [{ containerPort: 80, hostPort: 8080, protocol: 'tcp' }, { containerPort: 81, protocol: 'tcp' }];
+  const ports: ContainerSpec['ports'] = [
+    { containerPort: 80, hostPort: 8080, protocol: 'tcp' },
+    { containerPort: 81, protocol: 'tcp' },
+  ];
   const before = Date.now();
   const id = await runtime.start(replica(0, { command, ports }), owner);
   const observed = await listed(id);
@@ -187,8 +188,14 @@ test("list shows neither another node's nor another cluster's replicas", async (
   const mine = await runtime.start(replica(0), owner);
   const theirs = await runtime.start(replica(1), otherNode);
   await runtime.start(replica(2), { cluster: 'cluster-two', node: owner.node });
-  assert.equal((await runtime.list(owner)).map((r) => r.id), [mine]);
-  assert.equal((await runtime.list(otherNode)).map((r) => r.id), [theirs]);
+  assert.equal(
+    (await runtime.list(owner)).map((r) => r.id),
+    [mine],
+  );
+  assert.equal(
+    (await runtime.list(otherNode)).map((r) => r.id),
+    [theirs],
+  );
 });
 
 test('the image is ignored, and a log line says so once', async () => {
@@ -203,10 +210,20 @@ test('the image is ignored, and a log line says so once', async () => {
 
 test('values from secrets reach the process but never its record, and its secret files live in memory', async () => {
   const files = [{ path: '/run/secrets/db/password', content: Buffer.from('file-value-71c2').toString('base64'), mode: 0o400 }];
-  const spec: Partial<ContainerSpec> = { command: ['sh', '-c', 'echo "$PASSWORD"; cat "$SHOAL_ROOT/run/secrets/db/password"; exec sleep 300'], env: { PASSWORD: 'env-value-9f3a', PLAIN: 'x' }, secretEnv: ['PASSWORD'], files };
+  const spec: Partial<ContainerSpec> = {
+    command: ['sh', '-c', 'echo "$PASSWORD"; cat "$SHOAL_ROOT/run/secrets/db/password"; exec sleep 300'],
+    env: { PASSWORD: 'env-value-9f3a', PLAIN: 'x' },
+    secretEnv: ['PASSWORD'],
+    files,
+  };
   const id = await runtime.start(replica(0, spec), owner);
   await until('both values printed', async () => (readFileSync(join(dir, id, 'output.log'), 'utf8').includes('file-value-71c2') ? true : undefined));
-  assert.equal(readFileSync(join(dir, id, 'output.log'), 'utf8').split('\n').slice(0, 2), ['env-value-9f3a', 'file-value-71c2']);
+  assert.equal(
+    readFileSync(join(dir, id, 'output.log'), 'utf8')
+      .split('\n')
+      .slice(0, 2),
+    ['env-value-9f3a', 'file-value-71c2'],
+  );
   const stored = readFileSync(join(dir, id, 'replica.json'), 'utf8');
   assert.not.match(stored, 'env-value-9f3a');
   assert.match(stored, '"PLAIN"');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import { schedulingScenario } from './scheduling-scenario.js';
 
-test('three nodes running plain processes spread six replicas, move a killed node\'s, and adopt them back without duplicates', async () => {
+test("three nodes running plain processes spread six replicas, move a killed node's, and adopt them back without duplicates", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-sched-process-'));
   try {
     await schedulingScenario('process', dir);

@@ -39,7 +39,10 @@ const settled = (observer: ShoalNodeProcess, onNodes?: readonly string[]) => asy
 };
 
 async function runningIds(replicas: LocalReplicas, nodes: readonly ShoalNodeProcess[]): Promise<string[]> {
-  return [...(await replicas.running(nodes)).values()].flat().map((r) => r.id).sort();
+  return [...(await replicas.running(nodes)).values()]
+    .flat()
+    .map((r) => r.id)
+    .sort();
 }
 
 export async function schedulingScenario(runtime: 'docker' | 'process', dir: string): Promise<void> {
@@ -56,7 +59,11 @@ export async function schedulingScenario(runtime: 'docker' | 'process', dir: str
     assert.equal([...spread.values()], [2, 2, 2], 'two replicas on each node');
     const before = await runningIds(replicas, cluster.nodes);
     assert.is(before.length, 6, 'six replicas run, no more');
-    const victimIds = (await replicas.running([victim])).get(victim.peerId)?.map((r) => r.id).sort() ?? [];
+    const victimIds =
+      (await replicas.running([victim]))
+        .get(victim.peerId)
+        ?.map((r) => r.id)
+        .sort() ?? [];
     assert.is(victimIds.length, 2);
     // A node answers for its own replicas from its runtime, for the others' from their last reports, and says which.
     for (const p of await placements(first)) {
@@ -67,14 +74,18 @@ export async function schedulingScenario(runtime: 'docker' | 'process', dir: str
     victim.child.kill('SIGKILL');
     await victim.exited;
     const survivors = cluster.nodes.filter((n) => n !== victim).map((n) => n.peerId);
-    const moved = await until('the killed node\'s replicas running elsewhere', settled(first, survivors), 30_000);
+    const moved = await until("the killed node's replicas running elsewhere", settled(first, survivors), 30_000);
     assert.equal([...moved.values()].sort(), [3, 3]);
 
     const back = await cluster.restart(victim);
     await waitForMembers(first.api, (m) => m.some((x) => x.id === back.peerId && x.state === 'alive'), 20_000);
     await until('the restarted node keeps its originals', settled(first, [...survivors, back.peerId]), 30_000);
     await until('no duplicates left', async () => ((await runningIds(replicas, cluster.nodes)).length === 6 ? true : undefined), 20_000);
-    const adopted = (await replicas.running([back])).get(back.peerId)?.map((r) => r.id).sort() ?? [];
+    const adopted =
+      (await replicas.running([back]))
+        .get(back.peerId)
+        ?.map((r) => r.id)
+        .sort() ?? [];
     assert.equal(adopted, victimIds, 'the restarted node adopted the replicas it left running, and started none anew');
     assert.is((await runningIds(replicas, cluster.nodes)).length, 6, 'no duplicates');
   } finally {

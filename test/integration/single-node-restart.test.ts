@@ -28,7 +28,16 @@ test.after(async () => {
 });
 
 const start = (at = dataDir): Promise<RunningNode> =>
-  startNode({ dataDir: at, listen: ['/ip4/127.0.0.1/tcp/0'], api: { host: '127.0.0.1', port: 0 }, seeds: [], labels: {}, preset: 'local', runtime: 'process', log: pino({ level: 'silent' }) });
+  startNode({
+    dataDir: at,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    api: { host: '127.0.0.1', port: 0 },
+    seeds: [],
+    labels: {},
+    preset: 'local',
+    runtime: 'process',
+    log: pino({ level: 'silent' }),
+  });
 
 async function apply(running: RunningNode, key: OperatorKey, name: string): Promise<void> {
   const [workload] = loadManifests(`apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: ${name}}\nspec:\n  image: ignored:1\n  command: [sleep, "300"]\n`, `${name}.yaml`);

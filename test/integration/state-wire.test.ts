@@ -22,7 +22,15 @@ let peer: Host;
 
 test.before(async () => {
   saveCluster(dir, cluster);
-  node = await startNode({ dataDir: dir, listen: ['/ip4/127.0.0.1/tcp/0'], api: { host: '127.0.0.1', port: 0 }, seeds: [], labels: {}, preset: 'local', log: pino({ level: 'silent' }) });
+  node = await startNode({
+    dataDir: dir,
+    listen: ['/ip4/127.0.0.1/tcp/0'],
+    api: { host: '127.0.0.1', port: 0 },
+    seeds: [],
+    labels: {},
+    preset: 'local',
+    log: pino({ level: 'silent' }),
+  });
   peer = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk: cluster.psk, clusterId: cluster.id, listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust });
   peer.services.pubsub.subscribe(topic);
   await peer.dial(multiaddr(node.listenAddrs[0]!));
@@ -50,10 +58,16 @@ async function eventually(check: () => Promise<boolean>): Promise<boolean> {
 
 test('deltas on gossip are merged when an operator signed them, and refused and counted when forged or unknown', async () => {
   const now = Date.now();
-  const good = signDelta({ v: 1, cluster: cluster.id, author: operator.publicKey, seq: 1, hlc: { wallMs: now, counter: 0 }, ops: [{ key: 'Workload/default/good', set: { 'spec.image': 'busybox' } }] }, operator.secret);
+  const good = signDelta(
+    { v: 1, cluster: cluster.id, author: operator.publicKey, seq: 1, hlc: { wallMs: now, counter: 0 }, ops: [{ key: 'Workload/default/good', set: { 'spec.image': 'busybox' } }] },
+    operator.secret,
+  );
   const forged = { ...signDelta({ ...good.body, seq: 2, ops: [{ key: 'Workload/default/forged', set: { x: 1 } }] }, operator.secret) };
   forged.sig = forged.sig.replace(/^./, forged.sig.startsWith('0') ? '1' : '0');
-  const unknown = signDelta({ v: 1, cluster: cluster.id, author: stranger.publicKey, seq: 1, hlc: { wallMs: now, counter: 0 }, ops: [{ key: 'Workload/default/unknown', set: { x: 1 } }] }, stranger.secret);
+  const unknown = signDelta(
+    { v: 1, cluster: cluster.id, author: stranger.publicKey, seq: 1, hlc: { wallMs: now, counter: 0 }, ops: [{ key: 'Workload/default/unknown', set: { x: 1 } }] },
+    stranger.secret,
+  );
   const pubsub = peer.services.pubsub;
   await pubsub.publish(topic, encodeDelta(forged));
   await pubsub.publish(topic, encodeDelta(unknown));

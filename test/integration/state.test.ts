@@ -86,7 +86,9 @@ test('writes on both sides of a partition are all on every node after the heal',
       `every write on ${node.peerId}`,
       async () => {
         const web = await workload(node, 'web');
-        return web?.spec.replicas === 7 && web.spec.image === 'busybox:2' && (await workload(node, 'left-only')) !== undefined && (await workload(node, 'right-only')) !== undefined;
+        return (
+          web?.spec.replicas === 7 && web.spec.image === 'busybox:2' && (await workload(node, 'left-only')) !== undefined && (await workload(node, 'right-only')) !== undefined
+        );
       },
       30_000,
     );
@@ -122,7 +124,7 @@ test('an operator added through the document can write from any node; once remov
   await eventually('the removal reaches node 4', async () => !((await (await fetch(`${cluster.nodes[3]!.api}/v1/operators`)).json()) as string[]).includes(key), 5_000);
   const refused = await runShoal(['apply', '-f', manifest('by-second', { replicas: 9 }), '--api', cluster.nodes[3]!.apiAddress, '--key', second]);
   assert.is(refused.code, 1);
-  assert.match(refused.stderr, 'was removed from the cluster\'s operators');
+  assert.match(refused.stderr, "was removed from the cluster's operators");
   assert.is((await workload(cluster.nodes[3]!, 'by-second'))?.spec.replicas, 3);
 });
 

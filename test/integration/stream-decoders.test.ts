@@ -26,10 +26,15 @@ let feed: EventFeed;
 
 // Only what serving a stream uses: the runtime's list and exec. Asking goes through the scheduler and SWIM, not tested here.
 const replica: ObservedReplica = { id: 'r1', workload: WORKLOAD, slot: 0, epoch: 1, specVersion: 'v1', state: 'running', hostPorts: [] };
-const runtime = { kind: 'process', list: async () => [replica], exec: async () => ({ exitCode: 3, stdout: 'o'.repeat(2 * MAX_FRAME_BYTES), stderr: 'done' }) } as Partial<ContainerRuntime> as ContainerRuntime;
+const runtime = {
+  kind: 'process',
+  list: async () => [replica],
+  exec: async () => ({ exitCode: 3, stdout: 'o'.repeat(2 * MAX_FRAME_BYTES), stderr: 'done' }),
+} as Partial<ContainerRuntime> as ContainerRuntime;
 
 test.before(async () => {
-  for (let i = 0; i < 2; i++) hosts.push(await createHost({ privateKey: await generateKeyPair('Ed25519'), psk, clusterId: 'c0ffee', listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust }));
+  for (let i = 0; i < 2; i++)
+    hosts.push(await createHost({ privateKey: await generateKeyPair('Ed25519'), psk, clusterId: 'c0ffee', listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust }));
   [server, client] = hosts as [Host, Host];
   access = new ReplicaAccess(server, runtime, { cluster: 'c0ffee', node: server.peerId.toString() }, {} as SchedulerService, {} as SwimService);
   await access.start();

@@ -41,7 +41,9 @@ test.after(async () => {
 
 async function sendFrame(bytes: Uint8Array): Promise<void> {
   const stream = await raw.dialProtocol(multiaddr(node.listenAddrs[0]!), SWIM_PROTOCOL);
-  await lpStream(stream).write(bytes).catch(() => undefined);
+  await lpStream(stream)
+    .write(bytes)
+    .catch(() => undefined);
   await stream.close().catch(() => undefined);
 }
 
@@ -85,7 +87,10 @@ test('the DHT finds the addresses of a member that was never dialed directly', a
         await new Promise((r) => setTimeout(r, 200));
       }
     }
-    assert.ok(found.some((a) => third.getMultiaddrs().some((m) => m.toString().startsWith(a))), `found ${found.join(', ')}`);
+    assert.ok(
+      found.some((a) => third.getMultiaddrs().some((m) => m.toString().startsWith(a))),
+      `found ${found.join(', ')}`,
+    );
   } finally {
     await third.stop();
   }

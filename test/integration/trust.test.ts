@@ -79,19 +79,45 @@ test('a key that never joined has its Placement, Status, Rollout and admission w
   }
 });
 
-test('a removed operator\'s backdated write, and the operator it would add, are refused by every node', async () => {
+test("a removed operator's backdated write, and the operator it would add, are refused by every node", async () => {
   const bob = loadOrCreateOperatorKey(join(root, 'bob.key'));
   const sybil = loadOrCreateOperatorKey(join(root, 'sybil.key'));
   await shoal(['operator', 'add', bob.publicKey, '--key', cluster.operatorKey]);
   const addedAtMs = Date.now();
-  await poll('bob may write on every node', async () => ((await Promise.all(cluster.nodes.map(async (n) => ((await (await fetch(`${n.api}/v1/operators`)).json()) as string[]).includes(bob.publicKey)))).every(Boolean) ? true : undefined), 20_000);
+  await poll(
+    'bob may write on every node',
+    async () =>
+      (await Promise.all(cluster.nodes.map(async (n) => ((await (await fetch(`${n.api}/v1/operators`)).json()) as string[]).includes(bob.publicKey)))).every(Boolean)
+        ? true
+        : undefined,
+    20_000,
+  );
   await apply('by-bob', bob.path, cluster.nodes[1]);
-  await poll('bob\'s workload on every node', async () => ((await Promise.all(cluster.nodes.map((n) => exists(n, 'Workload/default/by-bob')))).every(Boolean) ? true : undefined), 20_000);
+  await poll(
+    "bob's workload on every node",
+    async () => ((await Promise.all(cluster.nodes.map((n) => exists(n, 'Workload/default/by-bob')))).every(Boolean) ? true : undefined),
+    20_000,
+  );
   await shoal(['operator', 'remove', bob.publicKey, '--key', cluster.operatorKey]);
-  await poll('bob removed on every node', async () => ((await Promise.all(cluster.nodes.map(async (n) => !((await (await fetch(`${n.api}/v1/operators`)).json()) as string[]).includes(bob.publicKey)))).every(Boolean) ? true : undefined), 20_000);
+  await poll(
+    'bob removed on every node',
+    async () =>
+      (await Promise.all(cluster.nodes.map(async (n) => !((await (await fetch(`${n.api}/v1/operators`)).json()) as string[]).includes(bob.publicKey)))).every(Boolean)
+        ? true
+        : undefined,
+    20_000,
+  );
   // Stamped inside bob's old window, as if written before the removal.
   const backdated = { wallMs: addedAtMs + 1, counter: 0 };
-  const backdoor = sign(bob, [{ key: 'Workload/default/backdoor', set: { 'spec.image': 'evil', 'spec.replicas': 1 } }, { key: operatorKey(sybil.publicKey), set: { publicKey: sybil.publicKey } }], backdated, 2);
+  const backdoor = sign(
+    bob,
+    [
+      { key: 'Workload/default/backdoor', set: { 'spec.image': 'evil', 'spec.replicas': 1 } },
+      { key: operatorKey(sybil.publicKey), set: { publicKey: sybil.publicKey } },
+    ],
+    backdated,
+    2,
+  );
   for (const node of cluster.nodes) {
     assert.equal(await post(node, backdoor), { status: 422, error: 'revoked' });
     assert.ok(await exists(node, 'Workload/default/by-bob'), 'what bob wrote before his removal stays');
@@ -102,35 +128,66 @@ test('a removed operator\'s backdated write, and the operator it would add, are 
 
 test('a delta with its clock counter at the limit is refused by every node, and writes keep working', async () => {
   const author = (await (await fetch(`${cluster.nodes[0]!.api}/v1/authors/${rootKey.publicKey}`)).json()) as { nextSeq: number; heads: string[] };
-  const poisoned = sign(rootKey, [{ key: 'Workload/default/poison', set: { 'spec.image': 'x' } }], { wallMs: Date.now() + 30_000, counter: 0xffffffff }, author.nextSeq, author.heads);
+  const poisoned = sign(
+    rootKey,
+    [{ key: 'Workload/default/poison', set: { 'spec.image': 'x' } }],
+    { wallMs: Date.now() + 30_000, counter: 0xffffffff },
+    author.nextSeq,
+    author.heads,
+  );
   for (const node of cluster.nodes) assert.equal(await post(node, poisoned), { status: 422, error: 'clock-counter' });
   for (const [i, node] of cluster.nodes.entries()) await apply(`after-${i}`, cluster.operatorKey, node);
   for (const node of cluster.nodes) {
-    await poll('every write on every node', async () => ((await Promise.all([0, 1, 2].map((i) => exists(node, `Workload/default/after-${i}`)))).every(Boolean) ? true : undefined), 20_000);
+    await poll(
+      'every write on every node',
+      async () => ((await Promise.all([0, 1, 2].map((i) => exists(node, `Workload/default/after-${i}`)))).every(Boolean) ? true : undefined),
+      20_000,
+    );
   }
 });
 
 test('one operator applying through two nodes at once is no equivocator; one writer signing twice under one number is', async () => {
-  const equivocations = async (node: ShoalNodeProcess): Promise<number> => ((await (await fetch(`${node.api}/v1/status`)).json()) as { state: { equivocations: number } }).state.equivocations;
+  const equivocations = async (node: ShoalNodeProcess): Promise<number> =>
+    ((await (await fetch(`${node.api}/v1/status`)).json()) as { state: { equivocations: number } }).state.equivocations;
   const [left, right] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess];
   for (let round = 0; round < 3; round++) await Promise.all([apply(`left-${round}`, cluster.operatorKey, left), apply(`right-${round}`, cluster.operatorKey, right)]);
   for (const node of cluster.nodes) {
-    await poll('every concurrent write everywhere', async () => ((await Promise.all([0, 1, 2].flatMap((r) => [exists(node, `Workload/default/left-${r}`), exists(node, `Workload/default/right-${r}`)]))).every(Boolean) ? true : undefined), 20_000);
+    await poll(
+      'every concurrent write everywhere',
+      async () =>
+        (await Promise.all([0, 1, 2].flatMap((r) => [exists(node, `Workload/default/left-${r}`), exists(node, `Workload/default/right-${r}`)]))).every(Boolean) ? true : undefined,
+      20_000,
+    );
     assert.is(await equivocations(node), 0);
   }
   const writer = 'c0ffee00c0ffee00';
   const twice = (name: string): Delta =>
-    signDelta({ v: 1, cluster: clusterId, author: rootKey.publicKey, writer, seq: 1, hlc: { wallMs: Date.now(), counter: 0 }, ops: [{ key: `Workload/default/${name}`, set: { 'spec.image': 'x', 'spec.replicas': 0 } }] }, rootKey.secret);
+    signDelta(
+      {
+        v: 1,
+        cluster: clusterId,
+        author: rootKey.publicKey,
+        writer,
+        seq: 1,
+        hlc: { wallMs: Date.now(), counter: 0 },
+        ops: [{ key: `Workload/default/${name}`, set: { 'spec.image': 'x', 'spec.replicas': 0 } }],
+      },
+      rootKey.secret,
+    );
   assert.is((await post(left, twice('first'))).status, 201);
   assert.is((await post(left, twice('second'))).status, 201);
   assert.is(await equivocations(left), 1);
 });
 
-test('a flood from one key is cut at its quota while another key\'s writes still land', async () => {
+test("a flood from one key is cut at its quota while another key's writes still land", async () => {
   const flooder = loadOrCreateOperatorKey(join(root, 'flooder.key'));
   await shoal(['operator', 'add', flooder.publicKey, '--key', cluster.operatorKey]);
   const target = cluster.nodes[2] as ShoalNodeProcess;
-  await poll('the flooder may write', async () => (((await (await fetch(`${target.api}/v1/operators`)).json()) as string[]).includes(flooder.publicKey) ? true : undefined), 20_000);
+  await poll(
+    'the flooder may write',
+    async () => (((await (await fetch(`${target.api}/v1/operators`)).json()) as string[]).includes(flooder.publicKey) ? true : undefined),
+    20_000,
+  );
   const codes = new Map<number, number>();
   let prev: string[] | undefined;
   const flood = (async () => {
@@ -146,7 +203,14 @@ test('a flood from one key is cut at its quota while another key\'s writes still
   assert.ok((codes.get(429) ?? 0) > 0, `the flood was cut: ${JSON.stringify([...codes])}`);
   assert.ok((codes.get(201) ?? 0) >= BURST, 'its burst landed');
   await apply('after-flood', cluster.operatorKey, target);
-  for (const node of cluster.nodes) assert.ok(await poll('the honest writes everywhere', async () => ((await exists(node, 'Workload/default/after-flood')) && (await exists(node, 'Workload/default/during-flood')) ? true : undefined), 30_000));
+  for (const node of cluster.nodes)
+    assert.ok(
+      await poll(
+        'the honest writes everywhere',
+        async () => ((await exists(node, 'Workload/default/after-flood')) && (await exists(node, 'Workload/default/during-flood')) ? true : undefined),
+        30_000,
+      ),
+    );
 });
 
 test('shoal status shows what a node refused, by reason', async () => {
@@ -166,7 +230,13 @@ test('a restarted node catches up 20 MB of writes through anti-entropy, and ever
   const big = 'x'.repeat(200 * 1024);
   for (let i = 0; i < 100; i++) {
     const author = (await (await fetch(`${entry.api}/v1/authors/${rootKey.publicKey}`)).json()) as { nextSeq: number; heads: string[]; hlc: Hlc };
-    const delta = sign(rootKey, [{ key: `Workload/bulk/w${i}`, set: { 'spec.image': 'x', 'spec.replicas': 0, 'spec.env': { BLOB: big } } }], { wallMs: Math.max(Date.now(), author.hlc.wallMs + 1), counter: 0 }, author.nextSeq, author.heads);
+    const delta = sign(
+      rootKey,
+      [{ key: `Workload/bulk/w${i}`, set: { 'spec.image': 'x', 'spec.replicas': 0, 'spec.env': { BLOB: big } } }],
+      { wallMs: Math.max(Date.now(), author.hlc.wallMs + 1), counter: 0 },
+      author.nextSeq,
+      author.heads,
+    );
     assert.is((await post(entry, delta)).status, 201);
   }
   const back = await cluster.restart(victim);

@@ -52,9 +52,7 @@ const book: fc.Arbitrary<RestartBook> = fc
 
 /** A runtime copy of one of the desired replicas, so keepers, duplicates and ties are common. */
 const copyOf = (desired: readonly DesiredReplica[]): fc.Arbitrary<ObservedReplica> =>
-  fc
-    .tuple(fc.constantFrom(...desired), observedReplica)
-    .map(([d, o]) => ({ ...o, workload: d.workload, slot: d.slot, epoch: d.epoch, specVersion: d.specVersion }));
+  fc.tuple(fc.constantFrom(...desired), observedReplica).map(([d, o]) => ({ ...o, workload: d.workload, slot: d.slot, epoch: d.epoch, specVersion: d.specVersion }));
 
 const input: fc.Arbitrary<ReconcileInput> = fc.array(desiredReplica, { maxLength: 8 }).chain((desired) =>
   fc.record({

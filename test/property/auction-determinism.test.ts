@@ -34,17 +34,18 @@ const claims = fc
 
 test('the same bid set in any order gives the same winner', () => {
   fc.assert(
-    fc.property(bids.chain((set) => fc.tuple(fc.constant(set), fc.shuffledSubarray(set, { minLength: set.length, maxLength: set.length }))), ([set, shuffled]) => {
-      assert.equal(winner(shuffled), winner(set));
-    }),
+    fc.property(
+      bids.chain((set) => fc.tuple(fc.constant(set), fc.shuffledSubarray(set, { minLength: set.length, maxLength: set.length }))),
+      ([set, shuffled]) => {
+        assert.equal(winner(shuffled), winner(set));
+      },
+    ),
     { numRuns: 500 },
   );
 });
 
 test('the claims of a slot in any order, with duplicates, give the same history', () => {
-  const withDuplicates = claims.chain((list) =>
-    fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length }), fc.subarray(list)),
-  );
+  const withDuplicates = claims.chain((list) => fc.tuple(fc.constant(list), fc.shuffledSubarray(list, { minLength: list.length, maxLength: list.length }), fc.subarray(list)));
   fc.assert(
     fc.property(withDuplicates, ([list, shuffled, repeated]) => {
       assert.equal(slotHistory([...shuffled, ...repeated]), slotHistory(list));
@@ -59,7 +60,10 @@ test('two collectors that saw different subsets of the bids converge on the best
     fc.property(split, ([, seenByFirst, seenBySecond]) => {
       const [a, b] = [claimOf(1, 'c0', seenByFirst), claimOf(1, 'c1', seenBySecond)];
       const best = winner([...seenByFirst, ...seenBySecond]) as Bid;
-      for (const order of [[a, b], [b, a]]) {
+      for (const order of [
+        [a, b],
+        [b, a],
+      ]) {
         const [kept] = slotHistory(order).assignments;
         assert.equal(kept, { epoch: 1, node: best.node, score: best.score, tiebreak: best.tiebreak });
       }

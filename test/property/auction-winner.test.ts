@@ -13,7 +13,7 @@ test('the same bid set in any order, with repeats, gives every node the same win
   fc.assert(
     fc.property(bids, fc.infiniteStream(fc.nat()), (set, picks) => {
       const expected = winner(set);
-      const shuffled = [...set].sort(() => (picks.next().value as number) % 3 - 1);
+      const shuffled = [...set].sort(() => ((picks.next().value as number) % 3) - 1);
       assert.equal(winner(shuffled), expected);
       assert.equal(winner([...shuffled, ...set.slice(0, 3)]), expected);
     }),

@@ -10,12 +10,26 @@ const keys = ['Workload/default/a', 'Workload/default/b', 'Service/prod/c'];
 const fields = ['spec.image', 'spec.replicas', 'metadata.labels'];
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ key: fc.constantFrom(...keys), set: fc.dictionary(fc.constantFrom(...fields), fc.oneof(fc.integer({ min: 0, max: 9 }), fc.constant(null), fc.string({ maxLength: 3 })), { minKeys: 1 }) }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      key: fc.constantFrom(...keys),
+      set: fc.dictionary(fc.constantFrom(...fields), fc.oneof(fc.integer({ min: 0, max: 9 }), fc.constant(null), fc.string({ maxLength: 3 })), { minKeys: 1 }),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ key: fc.constantFrom(...keys), delete: fc.constant(true as const) }) },
 );
 
 /** A random history: each write by one of three operators, at a time with frequent ties. */
-const history = fc.array(fc.record({ by: fc.nat({ max: authors.length - 1 }), at: fc.nat({ max: 20 }), counter: fc.nat({ max: 2 }), ops: fc.uniqueArray(op, { minLength: 1, maxLength: 3, selector: (o) => o.key }) }), { minLength: 1, maxLength: 12 });
+const history = fc.array(
+  fc.record({
+    by: fc.nat({ max: authors.length - 1 }),
+    at: fc.nat({ max: 20 }),
+    counter: fc.nat({ max: 2 }),
+    ops: fc.uniqueArray(op, { minLength: 1, maxLength: 3, selector: (o) => o.key }),
+  }),
+  { minLength: 1, maxLength: 12 },
+);
 
 const signHistory = (h: { by: number; at: number; counter: number; ops: Op[] }[]): Delta[] => {
   authors.forEach((a) => {
@@ -38,7 +52,7 @@ test('merge is commutative, associative and idempotent over random histories', (
     fc.property(history, fc.infiniteStream(fc.nat()), (h, picks) => {
       const deltas = signHistory(h);
       const reference = applyAll(deltas);
-      const shuffled = [...deltas].sort(() => (picks.next().value as number) % 3 - 1);
+      const shuffled = [...deltas].sort(() => ((picks.next().value as number) % 3) - 1);
       assert.is(applyAll(shuffled), reference, 'any order');
       assert.is(applyAll([...deltas, ...shuffled]), reference, 'every delta twice');
       const cut = deltas.length >> 1;

@@ -45,7 +45,8 @@ const cluster = fc
     ws.forEach((w, wi) => {
       for (let index = 0; index < w.replicas; index++) {
         const on = placedOn[wi * w.replicas + index];
-        if (on !== undefined && on % 3 === 0) placed.push({ workload: w, index, assignment: { epoch: 1, node: `n${on % infos.length}`, score: 1, tiebreak: '0' }, unreachable: false });
+        if (on !== undefined && on % 3 === 0)
+          placed.push({ workload: w, index, assignment: { epoch: 1, node: `n${on % infos.length}`, score: 1, tiebreak: '0' }, unreachable: false });
         else open.push({ id: auctionId({ workload: w.key, index }, 1), workload: w, index, epoch: 1, because: 'new', unschedulableRun: 0 });
       }
     });

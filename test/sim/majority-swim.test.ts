@@ -17,8 +17,7 @@ function singleton(seed: number, nodes: number): { sim: SchedulingSimulation; ow
   return { sim, owner: runners[0] as string };
 }
 
-const epochOn = (sim: SchedulingSimulation, node: string): string =>
-  (sim.lastPlanOf(node)?.placed ?? []).map((s) => `${s.assignment.node}@${s.assignment.epoch}`).join();
+const epochOn = (sim: SchedulingSimulation, node: string): string => (sim.lastPlanOf(node)?.placed ?? []).map((s) => `${s.assignment.node}@${s.assignment.epoch}`).join();
 
 // Failed in 61 of 200 seeds at 5 nodes, 2 of them cut off: Lifeguard slowed the minority's
 // probes, so it still saw a far member alive for ten seconds, and stopped the singleton
@@ -48,7 +47,7 @@ for (const [nodes, cutOff] of [
 // Found by the testnet's kill fault: the slot had moved once (epoch 1 on A, epoch 2 on B);
 // B's node was killed, and A ran epoch 1 again at once, while B's replica ran on until its
 // fence keeper removed it.
-test('when the latest winner\'s node dies, an older winner does not run the slot again; it waits out the fence', () => {
+test("when the latest winner's node dies, an older winner does not run the slot again; it waits out the fence", () => {
   for (let i = 0; i < SEEDS; i++) {
     const { sim, owner } = singleton(simSeed(300 + i), 5);
     const others = sim.ids().filter((id) => id !== owner);

@@ -19,8 +19,7 @@ function expectOk(sim: SchedulingSimulation, result: CheckResult, what: string):
   assert.ok(result.ok, `${what}: ${result.detail}; ${sim.replay()}`);
 }
 
-const runners = (sim: SchedulingSimulation, slots: readonly string[]): Map<string, string> =>
-  new Map(slots.map((slot) => [slot, [...sim.agent.runnersOf(slot)].sort().join(',')]));
+const runners = (sim: SchedulingSimulation, slots: readonly string[]): Map<string, string> => new Map(slots.map((slot) => [slot, [...sim.agent.runnersOf(slot)].sort().join(',')]));
 
 test('200 nodes given 2,000 replicas of 100 workloads at once place each slot once, agree, and overfill no node', () => {
   const seed = simSeed(2000);
@@ -48,7 +47,9 @@ for (const policy of ['spread', 'binpack'] as const) {
     const shoal = packingOf(placementsOf(sim.planOf(first)), nodes, workloads);
     const greedy = packingOf(greedyPlacement(nodes, workloads), nodes, workloads);
     const [quality, what] =
-      policy === 'spread' ? [greedy.maxUtilization / shoal.maxUtilization, `busiest node ${shoal.maxUtilization} vs ${greedy.maxUtilization}`] : [greedy.nodesUsed / shoal.nodesUsed, `nodes used ${shoal.nodesUsed} vs ${greedy.nodesUsed}`];
+      policy === 'spread'
+        ? [greedy.maxUtilization / shoal.maxUtilization, `busiest node ${shoal.maxUtilization} vs ${greedy.maxUtilization}`]
+        : [greedy.nodesUsed / shoal.nodesUsed, `nodes used ${shoal.nodesUsed} vs ${greedy.nodesUsed}`];
     assert.ok(quality >= 0.95, `${what}; ${sim.replay()}`);
   });
 }
@@ -174,7 +175,10 @@ test('a daemon that dies and restarts, its replicas still running, ends with eac
   const victim = 'n03';
   sim.crash(victim);
   sim.run(20_000);
-  assert.ok(slots.some((s) => sim.agent.runnersOf(s).size === 2), `the dead node's replicas were replaced; ${sim.replay()}`);
+  assert.ok(
+    slots.some((s) => sim.agent.runnersOf(s).size === 2),
+    `the dead node's replicas were replaced; ${sim.replay()}`,
+  );
   sim.restart(victim);
   sim.run(40_000);
   expectOk(sim, onePlacementPerSlot(sim), 'after the restart');
@@ -184,7 +188,13 @@ test('a daemon that dies and restarts, its replicas still running, ends with eac
 /** Every write of a run with loss, a crash, a partition and a heal, as text. */
 function trace(seed: number, skipIdleTicks: boolean): string {
   const lines: string[] = [];
-  const sim = new SchedulingSimulation({ seed, nodes: 30, skipIdleTicks, faults: { answerLossRate: 0.05 }, onWrite: (node, ops, atMs) => lines.push(`${atMs}:${node}:${JSON.stringify(ops)}`) });
+  const sim = new SchedulingSimulation({
+    seed,
+    nodes: 30,
+    skipIdleTicks,
+    faults: { answerLossRate: 0.05 },
+    onWrite: (node, ops, atMs) => lines.push(`${atMs}:${node}:${JSON.stringify(ops)}`),
+  });
   const ids = sim.ids();
   sim.apply(variedWorkloads(createRandom(seed), 6, 8));
   sim.at(8_000, () => sim.crash(ids[4] as string));

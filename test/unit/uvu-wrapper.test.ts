@@ -28,7 +28,7 @@ test.run();
   }
 });
 
-test('a test stopped by the runner\'s deadline names itself and what the process waited on', async () => {
+test("a test stopped by the runner's deadline names itself and what the process waited on", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-uvu-wrapper-'));
   try {
     writeFileSync(

@@ -10,8 +10,7 @@ export const APP_PATHS = ['package.json', 'bin', 'dist', 'node_modules'] as cons
 const SOURCE_DIRS = ['node', 'protocol', 'crdt', 'cli', 'testnet'];
 const BUILT_ENTRY = join('dist', 'bundle', 'shoal.mjs');
 
-const filesUnder = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
+const filesUnder = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 
 const newestMtime = (files: readonly string[]): number => Math.max(0, ...files.map((f) => statSync(f).mtimeMs));
 

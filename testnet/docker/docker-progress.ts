@@ -15,7 +15,13 @@ export async function followProgress(docker: Dockerode, stream: NodeJS.ReadableS
   );
   const failure = events.find((p) => p.error !== undefined);
   if (failure) {
-    const output = events.map((p) => p.stream ?? '').join('').trim().split('\n').slice(-10).join('\n');
+    const output = events
+      .map((p) => p.stream ?? '')
+      .join('')
+      .trim()
+      .split('\n')
+      .slice(-10)
+      .join('\n');
     throw new Error(`${what} failed: ${failure.error}${output ? `\n${output}` : ''}`);
   }
   return events;

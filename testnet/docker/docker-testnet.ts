@@ -50,7 +50,11 @@ export async function up(options: TestnetOptions): Promise<Testnet> {
     log(`network ${name} on ${subnet}, image ${image}`);
     const state = await startNodes(docker, { name, image, subnet, count: options.nodes, preset: options.preset ?? 'local' });
     saveState(state);
-    await waitForAlive(state.nodes.map((n) => n.api), state.nodes.length, START_TIMEOUT_MS);
+    await waitForAlive(
+      state.nodes.map((n) => n.api),
+      state.nodes.length,
+      START_TIMEOUT_MS,
+    );
     log(`${state.nodes.length} nodes alive`);
     return new RunningTestnet(docker, state);
   } catch (e) {

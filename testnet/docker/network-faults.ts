@@ -15,7 +15,11 @@ const run = promisify(execFile);
 export type FaultChain = 'SHOAL-PARTITION' | 'SHOAL-LOSS';
 
 /** Drops everything from and to these addresses. */
-export const partitionRules = (ips: readonly string[]): string[][] => ips.flatMap((ip) => [['-s', ip, '-j', 'DROP'], ['-d', ip, '-j', 'DROP']]);
+export const partitionRules = (ips: readonly string[]): string[][] =>
+  ips.flatMap((ip) => [
+    ['-s', ip, '-j', 'DROP'],
+    ['-d', ip, '-j', 'DROP'],
+  ]);
 
 /** Drops each packet, in and out, with probability percent / 100 (tc netem is not in this kernel). */
 export const lossRules = (percent: number): string[][] =>
@@ -28,7 +32,7 @@ async function iptables(pid: number, args: string[]): Promise<boolean> {
   } catch (e) {
     const error = e as NodeJS.ErrnoException & { stderr?: string };
     if (error.code === 'ENOENT') throw new UserError('network faults need nsenter and iptables on this host: apt-get install -y util-linux iptables');
-    if (/permitted|denied/i.test(error.stderr ?? '')) throw new UserError('network faults need root: nsenter enters the node\'s network namespace');
+    if (/permitted|denied/i.test(error.stderr ?? '')) throw new UserError("network faults need root: nsenter enters the node's network namespace");
     if (/already exists|does a matching rule exist/i.test(error.stderr ?? '')) return false;
     throw new Error(`iptables ${args.join(' ')} in the namespace of pid ${pid} failed: ${error.stderr?.trim() ?? error.message}`);
   }
@@ -37,7 +41,10 @@ async function iptables(pid: number, args: string[]): Promise<boolean> {
 /** Replaces the rules of `chain` in the network namespace of `pid` with `rules`; none ends the fault. */
 export async function setFaultRules(pid: number, chain: FaultChain, rules: readonly string[][]): Promise<void> {
   await iptables(pid, ['-N', chain]);
-  for (const [hook, iface] of [['INPUT', '-i'], ['OUTPUT', '-o']] as const) {
+  for (const [hook, iface] of [
+    ['INPUT', '-i'],
+    ['OUTPUT', '-o'],
+  ] as const) {
     const jump = [hook, '!', iface, 'lo', '-j', chain];
     if (!(await iptables(pid, ['-C', ...jump]))) await iptables(pid, ['-A', ...jump]);
   }

@@ -41,7 +41,9 @@ function buildRootfs(rootfs: string): void {
   symlinkSync('bin', join(rootfs, 'sbin'));
   symlinkSync('../bin', join(rootfs, 'usr', 'bin'));
   copyFileSync(BUSYBOX, join(rootfs, 'bin', 'busybox'));
-  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+  const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((a) => a && a !== 'busybox');
   for (const applet of applets) symlinkSync('busybox', join(rootfs, 'bin', applet));
   copyFileSync(process.execPath, join(rootfs, 'bin', 'node'));
   // Each library at the path the host's loader found it, which the image's loader searches too.

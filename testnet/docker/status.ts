@@ -18,7 +18,10 @@ export async function testnetStatus(testnet: Testnet): Promise<{ observer: strin
       docker
         .getContainer(n.container)
         .inspect()
-        .then((i) => i.State.Status, () => 'missing'),
+        .then(
+          (i) => i.State.Status,
+          () => 'missing',
+        ),
     ),
   );
   let observer: string | undefined;

@@ -28,7 +28,9 @@ export async function ensureBusyboxImage(docker: Dockerode, tag = BUSYBOX_IMAGE)
     symlinkSync('../bin', join(rootfs, 'usr', 'bin'));
     symlinkSync('../bin', join(rootfs, 'usr', 'sbin'));
     copyFileSync(BUSYBOX, join(rootfs, 'bin', 'busybox'));
-    const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a && a !== 'busybox');
+    const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((a) => a && a !== 'busybox');
     for (const applet of applets) symlinkSync('busybox', join(rootfs, 'bin', applet));
     const tarball = join(dir, 'rootfs.tar');
     // Root-owned inside the image even when a non-root user builds it.

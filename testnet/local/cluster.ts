@@ -29,7 +29,16 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   rmSync(options.dir, { recursive: true, force: true });
   mkdirSync(options.dir, { recursive: true });
   const preset = ['--swim-preset', options.preset ?? 'local'];
-  const common = (name: string): string[] => ['--data-dir', join(options.dir, name), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', ...preset, ...(options.args ?? [])];
+  const common = (name: string): string[] => [
+    '--data-dir',
+    join(options.dir, name),
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+    '--api',
+    '127.0.0.1:0',
+    ...preset,
+    ...(options.args ?? []),
+  ];
   const operatorKey = join(options.dir, 'operator.key');
   const init = await runShoal(['init', '--data-dir', join(options.dir, 'node-1'), '--key', operatorKey]);
   if (init.code !== 0) throw new Error(`shoal init failed: ${init.stderr}`);
@@ -85,11 +94,7 @@ async function stopAll(nodes: readonly ShoalNodeProcess[], graceMs: number): Pro
 }
 
 /** Polls `GET /v1/nodes` on `api` until `predicate` holds, or throws after `timeoutMs`. */
-export async function waitForMembers(
-  api: string,
-  predicate: (members: { id: string; state: string }[]) => boolean,
-  timeoutMs: number,
-): Promise<{ id: string; state: string }[]> {
+export async function waitForMembers(api: string, predicate: (members: { id: string; state: string }[]) => boolean, timeoutMs: number): Promise<{ id: string; state: string }[]> {
   const deadline = Date.now() + timeoutMs;
   let last: { id: string; state: string }[] = [];
   while (Date.now() < deadline) {

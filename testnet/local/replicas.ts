@@ -26,7 +26,11 @@ export class LocalReplicas {
 
   async running(nodes: readonly ReplicaHolder[]): Promise<Map<string, ObservedReplica[]>> {
     const out = new Map<string, ObservedReplica[]>();
-    for (const node of nodes) out.set(node.peerId, (await this.of(node)).filter((r) => r.state === 'running'));
+    for (const node of nodes)
+      out.set(
+        node.peerId,
+        (await this.of(node)).filter((r) => r.state === 'running'),
+      );
     return out;
   }
 

@@ -19,7 +19,15 @@ export function operatorHistory(count: number, cluster: string, key: OperatorKey
         ? { apiVersion: 'shoal/v1', 'spec.image': 'registry.local/web:1.0.0', 'spec.replicas': 0, 'spec.resources': { cpu: '0.1', memory: '32Mi' }, 'spec.restartPolicy': 'always' }
         : { 'spec.image': `registry.local/web:1.0.${i}` };
     const delta = signDelta(
-      { v: 1, cluster, author: key.publicKey, seq: i + 1, ...(prev ? { prev: [prev] } : {}), hlc: { wallMs: start + i, counter: 0 }, ops: [{ key: `Workload/default/w${i % workloads}`, set }] },
+      {
+        v: 1,
+        cluster,
+        author: key.publicKey,
+        seq: i + 1,
+        ...(prev ? { prev: [prev] } : {}),
+        hlc: { wallMs: start + i, counter: 0 },
+        ops: [{ key: `Workload/default/w${i % workloads}`, set }],
+      },
       key.secret,
     );
     prev = delta.id;

@@ -40,7 +40,15 @@ function bestNode(nodes: readonly NodeInfo[], loads: ReadonlyMap<string, Load>, 
   let best: { node: string; score: number; tiebreak: string | undefined } | undefined;
   for (const node of nodes) {
     const load = loads.get(node.id) as Load;
-    const candidate: Candidate = { id: node.id, labels: node.labels, capacity: node.capacity, allocated: load.allocated, hostPortsInUse: NO_PORTS, schedulable: true, replicasByWorkload: load.replicasByWorkload };
+    const candidate: Candidate = {
+      id: node.id,
+      labels: node.labels,
+      capacity: node.capacity,
+      allocated: load.allocated,
+      hostPortsInUse: NO_PORTS,
+      schedulable: true,
+      replicasByWorkload: load.replicasByWorkload,
+    };
     if (!checkFeasibility(workload.demand, candidate).ok) continue;
     const value = score(workload.policy, workload.demand, candidate, NO_SPREAD);
     if (best === undefined || value > best.score) {

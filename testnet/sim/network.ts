@@ -3,17 +3,25 @@ import type { Random } from '../../protocol/random.js';
 /** One-way delay of a message, drawn per message. */
 export type Latency = (random: Random) => number;
 
-export const fixedLatency = (ms: number): Latency => () => ms;
+export const fixedLatency =
+  (ms: number): Latency =>
+  () =>
+    ms;
 
-export const uniformLatency = (minMs: number, maxMs: number): Latency => (random) => minMs + random.next() * (maxMs - minMs);
+export const uniformLatency =
+  (minMs: number, maxMs: number): Latency =>
+  (random) =>
+    minMs + random.next() * (maxMs - minMs);
 
 /** Most messages near the median, a long tail: what a real LAN or WAN shows. */
-export const logNormalLatency = (medianMs: number, sigma: number): Latency => (random) => {
-  const u1 = Math.max(random.next(), Number.MIN_VALUE);
-  const u2 = random.next();
-  const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-  return medianMs * Math.exp(sigma * normal);
-};
+export const logNormalLatency =
+  (medianMs: number, sigma: number): Latency =>
+  (random) => {
+    const u1 = Math.max(random.next(), Number.MIN_VALUE);
+    const u2 = random.next();
+    const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
+    return medianMs * Math.exp(sigma * normal);
+  };
 
 /** Network faults as data, so a scenario is a value and a seed replays it. */
 export interface NetworkFaults {

@@ -6,10 +6,7 @@ export interface StampedStatus extends SlotStatus {
 }
 
 /** One operation of a delta: an operator's workload, a collector's claim, a node's status. */
-export type DocumentOp =
-  | { kind: 'workload'; workload: WorkloadInfo }
-  | { kind: 'claim'; slot: string; claim: Claim }
-  | { kind: 'status'; slot: string; status: StampedStatus };
+export type DocumentOp = { kind: 'workload'; workload: WorkloadInfo } | { kind: 'claim'; slot: string; claim: Claim } | { kind: 'status'; slot: string; status: StampedStatus };
 
 /**
  * One node's replica of the parts of the cluster document the scheduler reads. Merging

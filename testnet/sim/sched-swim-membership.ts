@@ -45,7 +45,16 @@ export class SwimMembership implements MembershipModel {
     if ((node.stale || silenceChanged(node.view, silent)) && node.machine !== undefined) {
       node.view = new Map(
         node.machine.members().map((m) => {
-          const info: NodeInfo = { id: m.record.id, state: m.state, labels: m.record.labels, capacity: m.record.capacity, stateChangedAtMs: m.stateChangedAtMs, cordoned: false, draining: false, silent: silent.has(m.record.id) };
+          const info: NodeInfo = {
+            id: m.record.id,
+            state: m.state,
+            labels: m.record.labels,
+            capacity: m.record.capacity,
+            stateChangedAtMs: m.stateChangedAtMs,
+            cordoned: false,
+            draining: false,
+            silent: silent.has(m.record.id),
+          };
           return [m.record.id, info];
         }),
       );
@@ -92,7 +101,8 @@ export class SwimMembership implements MembershipModel {
       if (effect.type === 'send') {
         this.transmit(id, effect.to, effect.message);
         // Silence comes with time, not with an event: the scheduler must tick when it may start.
-        if (effect.message.type === 'ping' || effect.message.type === 'ping-req') this.ports.at(this.ports.now() + this.config.probeIntervalMs, () => this.checkSilence(node, generation));
+        if (effect.message.type === 'ping' || effect.message.type === 'ping-req')
+          this.ports.at(this.ports.now() + this.config.probeIntervalMs, () => this.checkSilence(node, generation));
       } else if (effect.type === 'timer') this.ports.at(this.ports.now() + effect.afterMs, () => this.onTimer(node, generation, effect.timer));
       else {
         node.stale = true;

@@ -19,7 +19,14 @@ export function workloadOf(shape: WorkloadShape): WorkloadInfo {
   return {
     key,
     replicas: shape.replicas,
-    demand: { workload: key, resources: { cpuMillis: shape.cpuMillis, memoryBytes: shape.memoryBytes }, hostPorts: [], constraints: [], maxPerNode: shape.maxPerNode, spreadBy: undefined },
+    demand: {
+      workload: key,
+      resources: { cpuMillis: shape.cpuMillis, memoryBytes: shape.memoryBytes },
+      hostPorts: [],
+      constraints: [],
+      maxPerNode: shape.maxPerNode,
+      spreadBy: undefined,
+    },
     policy: shape.policy ?? 'spread',
     partitionPolicy: shape.partitionPolicy ?? 'available',
   };

@@ -141,7 +141,10 @@ export class SchedulingSimulation {
 
   /** An operator writes these workloads through `origin`; the others learn them as any write. */
   apply(workloads: readonly WorkloadInfo[], origin = this.ids()[0] as string): void {
-    this.write(this.node(origin), workloads.map((workload) => ({ kind: 'workload', workload })));
+    this.write(
+      this.node(origin),
+      workloads.map((workload) => ({ kind: 'workload', workload })),
+    );
   }
 
   at(atMs: number, run: () => void): void {

@@ -152,10 +152,7 @@ export class Simulation {
     const id = event.kind === 'deliver' ? event.to : event.node;
     const node = this.nodes.get(id);
     if (node?.machine === undefined || node.generation !== event.generation) return;
-    const effects =
-      event.kind === 'deliver'
-        ? node.machine.handleMessage(event.from, event.message, this.now)
-        : node.machine.handleTimer(event.timer, this.now);
+    const effects = event.kind === 'deliver' ? node.machine.handleMessage(event.from, event.message, this.now) : node.machine.handleTimer(event.timer, this.now);
     this.execute(node, effects);
   }
 

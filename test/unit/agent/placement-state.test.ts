@@ -17,7 +17,16 @@ const status = (over: Partial<ReplicaStatus> = {}): ReplicaStatus => ({
   ready: true,
   ...over,
 });
-const observed = (over: Partial<ObservedReplica> = {}): ObservedReplica => ({ id: 'r1', workload: 'Workload/default/web', slot: 0, epoch: 1, specVersion: 'v1', state: 'running', hostPorts: [], ...over });
+const observed = (over: Partial<ObservedReplica> = {}): ObservedReplica => ({
+  id: 'r1',
+  workload: 'Workload/default/web',
+  slot: 0,
+  epoch: 1,
+  specVersion: 'v1',
+  state: 'running',
+  hostPorts: [],
+  ...over,
+});
 
 test('a replica whose process is gone is not running, though its last status still says so', () => {
   assert.equal(localPlacementState([], status()), { state: 'not running', ready: false, message: 'the runtime holds no replica of this slot', source: 'runtime' });
@@ -41,7 +50,7 @@ test('of two replicas of one slot (one leaving), the running one speaks', () => 
   assert.is(localPlacementState([observed({ id: 'old', state: 'exited' }), observed({ id: 'new' })], status()).state, 'running');
 });
 
-test('another node\'s slot is as its node reported it, and pending before any report', () => {
+test("another node's slot is as its node reported it, and pending before any report", () => {
   assert.equal(reportedPlacementState(status({ ready: false })), { state: 'running', ready: false, message: undefined, source: 'report' });
   assert.equal(reportedPlacementState(undefined), { state: 'pending', ready: false, message: undefined, source: 'report' });
 });

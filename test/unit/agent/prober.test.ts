@@ -6,7 +6,14 @@ import type { ProbeSpec } from '../../../protocol/agent/probe.js';
 import type { ObservedReplica } from '../../../protocol/agent/replica.js';
 import { desiredReplica, observedReplica } from './fixtures.js';
 
-const readiness: ProbeSpec = { check: { kind: 'exec', command: ['test', '-f', '/tmp/ready'] }, initialDelayMs: 0, periodMs: 300, timeoutMs: 1_000, successThreshold: 1, failureThreshold: 3 };
+const readiness: ProbeSpec = {
+  check: { kind: 'exec', command: ['test', '-f', '/tmp/ready'] },
+  initialDelayMs: 0,
+  periodMs: 300,
+  timeoutMs: 1_000,
+  successThreshold: 1,
+  failureThreshold: 3,
+};
 
 /** A runtime whose exec probes stay in flight until the test answers them, as a slow Docker exec does. */
 class SlowExec {

@@ -10,8 +10,7 @@ const pass = (over: Partial<ReconcileInput>): ReconcileResult =>
   reconcile({ desired: [], observed: [], book: emptyBook, nowMs: 100_000, backoff: defaultBackoff, node: NODE, ...over });
 
 const web = desiredReplica();
-const describe = (a: AgentAction): string =>
-  a.kind === 'remove' ? `remove ${a.id} ${a.reason}` : a.kind === 'restart' ? `restart ${a.id}` : `start ${replicaName(a.replica)}`;
+const describe = (a: AgentAction): string => (a.kind === 'remove' ? `remove ${a.id} ${a.reason}` : a.kind === 'restart' ? `restart ${a.id}` : `start ${replicaName(a.replica)}`);
 const kinds = (r: ReconcileResult): string[] => r.actions.map(describe);
 const only = <T>(items: readonly T[]): T => {
   assert.is(items.length, 1);
@@ -21,12 +20,7 @@ const only = <T>(items: readonly T[]): T => {
 const withRestarts = (restarts: number): RestartBook => ({ [replicaName(web)]: { ...recordFor(emptyBook, web), restarts } });
 
 /** Exited replica `c1` seen on each pass at `nowMs`, the book carried from one pass to the next. */
-function exitedPasses(
-  desired: DesiredReplica,
-  exited: Partial<ObservedReplica>,
-  times: number[],
-  book: RestartBook = emptyBook,
-): ReconcileResult[] {
+function exitedPasses(desired: DesiredReplica, exited: Partial<ObservedReplica>, times: number[], book: RestartBook = emptyBook): ReconcileResult[] {
   const results: ReconcileResult[] = [];
   for (const nowMs of times) {
     const result = pass({ desired: [desired], observed: [observedReplica('c1', { state: 'exited', ...exited })], book, nowMs });
@@ -152,10 +146,16 @@ test('restart policy always: an exit, even a clean one, is restarted once its ba
 test('the back-off doubles with each restart, and one exit is counted once however many passes see it', () => {
   const exit = { exitCode: 1, startedAtMs: 99_000, finishedAtMs: 100_000 };
   const first = exitedPasses(web, exit, [100_200, 100_400, 101_000]);
-  assert.equal(first.map((r) => r.actions.length), [0, 0, 1]);
+  assert.equal(
+    first.map((r) => r.actions.length),
+    [0, 0, 1],
+  );
   const again = { exitCode: 1, startedAtMs: 101_000, finishedAtMs: 101_500 };
   const second = exitedPasses(web, again, [103_000, 103_499, 103_500], first[2]?.book);
-  assert.equal(second.map((r) => r.actions.length), [0, 0, 1]);
+  assert.equal(
+    second.map((r) => r.actions.length),
+    [0, 0, 1],
+  );
   assert.is(second[2] && only(second[2].statuses).restarts, 2);
 });
 

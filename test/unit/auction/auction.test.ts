@@ -40,7 +40,17 @@ test('every filter refuses with its reason', () => {
     const verdict = checkFeasibility(demand(d), node('n', c));
     assert.equal(verdict.ok ? 'ok' : verdict.reason, reason);
   }
-  assert.ok(checkFeasibility(demand({ constraints: [{ key: 'zone', operator: 'in', values: ['a'] }, { key: 'zone', operator: 'exists' }] }), node('n')).ok);
+  assert.ok(
+    checkFeasibility(
+      demand({
+        constraints: [
+          { key: 'zone', operator: 'in', values: ['a'] },
+          { key: 'zone', operator: 'exists' },
+        ],
+      }),
+      node('n'),
+    ).ok,
+  );
 });
 
 test('spread prefers the emptier node and binpack the fuller one', () => {
@@ -59,7 +69,12 @@ test('spread keeps replicas of one workload apart, and balances a spread label',
   assert.is(winner([holding, bare].map((c) => bidFor(auction, 'spread', demand(), c, none)).filter(isBid))?.node, 'bare');
   const inA = node('in-a', { labels: { zone: 'a' } });
   const inB = node('in-b', { labels: { zone: 'b' }, allocated: { cpuMillis: 1000, memoryBytes: 2 * GiB } });
-  const context = { replicasByLabelValue: new Map([['a', 2], ['b', 0]]) };
+  const context = {
+    replicasByLabelValue: new Map([
+      ['a', 2],
+      ['b', 0],
+    ]),
+  };
   assert.is(winner([inA, inB].map((c) => bidFor(auction, 'spread', demand({ spreadBy: 'zone' }), c, context)).filter(isBid))?.node, 'in-b');
 });
 
@@ -81,7 +96,16 @@ test('an auction closes when every live member answered, or when its window has 
 });
 
 test('an auction with no bid yet stays open while a live member that could take it has deferred', () => {
-  const progress = { openedAtMs: 1000, windowMs: 500, liveMembers: new Set(['a', 'b']), answered: new Set(['a', 'b']), bids: 0, deferring: 1, lateBidAtMs: undefined, gatherMs: 100 };
+  const progress = {
+    openedAtMs: 1000,
+    windowMs: 500,
+    liveMembers: new Set(['a', 'b']),
+    answered: new Set(['a', 'b']),
+    bids: 0,
+    deferring: 1,
+    lateBidAtMs: undefined,
+    gatherMs: 100,
+  };
   assert.not.ok(isClosed(progress, 1001));
   assert.not.ok(isClosed(progress, 9000), 'not even past its window');
   assert.ok(isClosed({ ...progress, bids: 1 }, 1001), 'a bid closes it once all have answered');

@@ -52,7 +52,12 @@ test('a field set to null is absent', () => {
 test('garbage collection forgets tombstones older than the horizon, and nothing else', () => {
   const a = author(1);
   const doc = new ClusterDocument();
-  doc.apply(write(a, 1000, [{ key, set: { x: 1 } }, { key: 'Workload/default/old', set: { x: 1 } }]));
+  doc.apply(
+    write(a, 1000, [
+      { key, set: { x: 1 } },
+      { key: 'Workload/default/old', set: { x: 1 } },
+    ]),
+  );
   doc.apply(write(a, 2000, [{ key: 'Workload/default/old', delete: true }]));
   doc.apply(write(a, 9000, [{ key: 'Workload/default/recent', delete: true }]));
   assert.is(doc.size, 3);
@@ -62,7 +67,7 @@ test('garbage collection forgets tombstones older than the horizon, and nothing 
   assert.equal(doc.get(key), { x: 1 });
 });
 
-test('a field\'s stamp says when and by whom its current value was written, and nothing once deleted', () => {
+test("a field's stamp says when and by whom its current value was written, and nothing once deleted", () => {
   const [a, b] = [author(1), author(2)];
   const doc = new ClusterDocument();
   doc.apply(write(a, 1000, [{ key, set: { 'spec.image': 'web:1', 'spec.replicas': 2 } }]));

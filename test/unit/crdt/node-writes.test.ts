@@ -47,7 +47,7 @@ test('a founding node decides a placement for a workload that exists, and report
   assert.equal(r.document.get('Status/default/web.0'), { [founderId]: { state: 'running' } });
 });
 
-test('a decision more than one epoch past the slot\'s latest does not count, so no slot can be wedged', () => {
+test("a decision more than one epoch past the slot's latest does not count, so no slot can be wedged", () => {
   const r = replica();
   code(r, write(operator, NOW, [web]));
   assert.is(code(r, decision(founder, 999_999_999, founderId)), 'ok', 'stored: it may count once the epochs before it exist');
@@ -97,7 +97,7 @@ test('deleting a workload takes its node writes with it, and a replica holding t
   assert.is(r.document.get('Status/default/web.0'), undefined);
 });
 
-test('a node may not write in another node\'s name, delete, touch workloads and operators, or admit itself', () => {
+test("a node may not write in another node's name, delete, touch workloads and operators, or admit itself", () => {
   const r = replica();
   const refused = [
     [{ key: 'Placement/default/web.0', set: { [placementField(1, joinerId)]: { winner: founderId } } }],

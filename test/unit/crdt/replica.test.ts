@@ -68,7 +68,11 @@ test('two different deltas under one sequence number are reported as an equivoca
 test('one key writing from two writers at once under the same number is no equivocation; one writer doing so is', () => {
   const a = author(1);
   const replica = new Replica(genesisOf(a.publicKey));
-  const as = (writer: string, name: string) => signDelta({ v: 1, cluster: CLUSTER, author: a.publicKey, writer, seq: 1, hlc: { wallMs: NOW, counter: 0 }, ops: [{ key: `Workload/default/${name}`, set: { x: 1 } }] }, a.secret);
+  const as = (writer: string, name: string) =>
+    signDelta(
+      { v: 1, cluster: CLUSTER, author: a.publicKey, writer, seq: 1, hlc: { wallMs: NOW, counter: 0 }, ops: [{ key: `Workload/default/${name}`, set: { x: 1 } }] },
+      a.secret,
+    );
   assert.ok(replica.receive(as('0000000000000001', 'left'), NOW).ok);
   const concurrent = replica.receive(as('0000000000000002', 'right'), NOW);
   assert.ok(concurrent.ok && concurrent.value.equivocation === undefined, 'two terminals, or two sides of a partition');
@@ -91,7 +95,7 @@ test('an operator added through the document may write after its addition, and n
   assert.equal(replica.activeOperators(NOW + 50), [root.publicKey]);
 });
 
-test('a removal that arrives after the removed operator\'s later write voids that write, as if it had come in order', () => {
+test("a removal that arrives after the removed operator's later write voids that write, as if it had come in order", () => {
   const [root, added] = [author(1), author(2)];
   const grant = write(root, NOW + 10, [{ key: operatorKey(added.publicKey), set: { publicKey: added.publicKey } }]);
   const early = write(added, NOW + 20, [{ key, set: { x: 1 } }]);

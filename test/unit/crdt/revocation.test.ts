@@ -25,7 +25,7 @@ function replay(deltas: Delta[], root: Author, nodes: Author[] = []): Replica {
   return replica;
 }
 
-test('a revoked operator\'s backdated write is refused everywhere, and so is the operator it would add', () => {
+test("a revoked operator's backdated write is refused everywhere, and so is the operator it would add", () => {
   const [root, mallory, sybil] = [author(1), author(2), author(3)];
   const added = grant(root, mallory, NOW + 10);
   const honest = workload(mallory, 'honest', NOW + 20);
@@ -85,7 +85,10 @@ test('a removed node keeps what it wrote before, and writes nothing after', () =
   const id = peerIdOfPublicKey(founder.publicKey);
   const web = write(root, NOW + 1, [{ key: 'Workload/default/web', set: { 'spec.image': 'busybox' } }]);
   const decided = write(founder, NOW + 2, [{ key: 'Placement/default/web.0', set: { [placementField(1, id)]: { winner: id } } }]);
-  const removal = write(root, NOW + 10, [{ key: nodeKey(founder.publicKey), delete: true }, { key: revocationKey(founder.publicKey), set: { publicKey: founder.publicKey, heads: [decided.id] } }]);
+  const removal = write(root, NOW + 10, [
+    { key: nodeKey(founder.publicKey), delete: true },
+    { key: revocationKey(founder.publicKey), set: { publicKey: founder.publicKey, heads: [decided.id] } },
+  ]);
   const later = write(founder, NOW + 5, [{ key: 'Placement/default/web.0', set: { [placementField(2, id)]: { winner: id } } }]);
   for (const order of orders([web, decided, removal, later])) {
     const replica = replay(order, root, [founder]);

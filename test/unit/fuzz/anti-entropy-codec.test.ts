@@ -32,8 +32,13 @@ const padded = (delta: Delta, bytes: number): Delta => {
 };
 // A few deltas near the frame in size, or more small ones than a frame takes.
 const deltas = fc.oneof(
-  fc.array(fc.tuple(anyDelta, fc.integer({ min: 0, max: MAX_FRAME_BYTES })).map(([d, n]) => padded(d, n)), { maxLength: 6 }),
-  fc.tuple(anyDelta, fc.integer({ min: SYNC_CHUNK - 5, max: 2 * SYNC_CHUNK + 5 })).map(([d, n]) => Array.from({ length: n }, (_, seq) => ({ ...d, body: { ...d.body, seq: seq + 1 } }))),
+  fc.array(
+    fc.tuple(anyDelta, fc.integer({ min: 0, max: MAX_FRAME_BYTES })).map(([d, n]) => padded(d, n)),
+    { maxLength: 6 },
+  ),
+  fc
+    .tuple(anyDelta, fc.integer({ min: SYNC_CHUNK - 5, max: 2 * SYNC_CHUNK + 5 }))
+    .map(([d, n]) => Array.from({ length: n }, (_, seq) => ({ ...d, body: { ...d.body, seq: seq + 1 } }))),
 );
 
 test('deltas go in frames that each fit and decode, in order, the last marked; none is lost but what cannot fit alone', () => {

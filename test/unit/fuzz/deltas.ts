@@ -7,9 +7,7 @@ import type { Delta, Json, Op } from '../../../crdt/index.js';
  * shape around the digits, not the digits.
  */
 export const hex = (min: number, max = min): fc.Arbitrary<string> =>
-  fc
-    .tuple(fc.integer({ min, max }), fc.noBias(fc.bigInt({ min: 0n, max: 16n ** BigInt(max) - 1n })))
-    .map(([length, n]) => n.toString(16).padStart(max, '0').slice(0, length));
+  fc.tuple(fc.integer({ min, max }), fc.noBias(fc.bigInt({ min: 0n, max: 16n ** BigInt(max) - 1n }))).map(([length, n]) => n.toString(16).padStart(max, '0').slice(0, length));
 
 const key = fc
   .tuple(fc.constantFrom('Workload', 'Secret', 'Node'), fc.constantFrom('default', 'prod'), fc.constantFrom('web', 'db-1', 'a.b', 'x'), fc.nat({ max: 99 }))
@@ -19,7 +17,10 @@ const key = fc
 const field: fc.Arbitrary<Json> = fc.jsonValue({ maxDepth: 2 }).map((v) => JSON.parse(JSON.stringify(v)) as Json);
 
 const op: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ key, set: fc.dictionary(fc.constantFrom('spec.image', 'spec.replicas', 'spec.env', 'metadata.labels', 'x_1', 'a-b.c'), field, { minKeys: 1, maxKeys: 3 }).map((set) => ({ ...set })) }),
+  fc.record({
+    key,
+    set: fc.dictionary(fc.constantFrom('spec.image', 'spec.replicas', 'spec.env', 'metadata.labels', 'x_1', 'a-b.c'), field, { minKeys: 1, maxKeys: 3 }).map((set) => ({ ...set })),
+  }),
   fc.record({ key, delete: fc.constant(true as const) }),
 );
 

@@ -26,7 +26,11 @@ test('an answer keeps the newest events that fit in a frame, and cuts messages a
       assert.ok(bytes.length <= MAX_FRAME_BYTES);
       const decoded = decodeEventsAnswer(bytes);
       assert.ok(decoded.ok, JSON.stringify(decoded).slice(0, 300));
-      if (decoded.ok) assert.equal(decoded.value.map((e) => e.atMs), events.slice(n - decoded.value.length).map((e) => e.atMs));
+      if (decoded.ok)
+        assert.equal(
+          decoded.value.map((e) => e.atMs),
+          events.slice(n - decoded.value.length).map((e) => e.atMs),
+        );
     }),
     { numRuns: 30 },
   );

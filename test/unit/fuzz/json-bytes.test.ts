@@ -7,7 +7,12 @@ import { fuzz } from './mutate.js';
 
 const utf8 = new TextEncoder();
 
-fuzz(test, 'parseJsonBytes', { decode: (bytes) => parseJsonBytes(bytes), encode: (value) => utf8.encode(JSON.stringify(value)), codes: ['oversized', 'malformed', 'too-deep'] }, fc.jsonValue({ maxDepth: 3 }));
+fuzz(
+  test,
+  'parseJsonBytes',
+  { decode: (bytes) => parseJsonBytes(bytes), encode: (value) => utf8.encode(JSON.stringify(value)), codes: ['oversized', 'malformed', 'too-deep'] },
+  fc.jsonValue({ maxDepth: 3 }),
+);
 
 const code = (text: string | Uint8Array): string => {
   const r = parseJsonBytes(typeof text === 'string' ? utf8.encode(text) : text);

@@ -21,12 +21,29 @@ const request: fc.Arbitrary<ReplicaRequest> = fc.oneof(
     { op: fc.constant('logs' as const), workload, slot: fc.nat(), follow: fc.boolean(), tail: fc.nat(), sinceMs: fc.nat() },
     { requiredKeys: ['op', 'workload', 'slot', 'follow'] },
   ),
-  fc.record({ op: fc.constant('exec' as const), workload, slot: fc.nat(), command: fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 4 }), timeoutMs: fc.integer({ min: 1, max: 3_600_000 }) }),
+  fc.record({
+    op: fc.constant('exec' as const),
+    workload,
+    slot: fc.nat(),
+    command: fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 4 }),
+    timeoutMs: fc.integer({ min: 1, max: 3_600_000 }),
+  }),
 );
 
 fuzz(test, 'decodeReplicaRequest', { decode: decodeReplicaRequest, encode: encodeReplicaRequest, codes: CODES }, request);
-fuzz(test, 'decodeReplicaHeader', { decode: decodeReplicaHeader, encode: encodeReplicaHeader, codes: CODES }, fc.record({ error: fc.string({ maxLength: 200 }) }, { requiredKeys: [] }), 256);
-fuzz(test, 'decodeExecOutput', { decode: decodeExecOutput, encode: encodeExecOutput, codes: CODES }, fc.record({ exitCode: fc.integer({ min: -1, max: 255 }), stdout: fc.string(), stderr: fc.string() }));
+fuzz(
+  test,
+  'decodeReplicaHeader',
+  { decode: decodeReplicaHeader, encode: encodeReplicaHeader, codes: CODES },
+  fc.record({ error: fc.string({ maxLength: 200 }) }, { requiredKeys: [] }),
+  256,
+);
+fuzz(
+  test,
+  'decodeExecOutput',
+  { decode: decodeExecOutput, encode: encodeExecOutput, codes: CODES },
+  fc.record({ exitCode: fc.integer({ min: -1, max: 255 }), stdout: fc.string(), stderr: fc.string() }),
+);
 
 test('an exec result larger than a frame keeps the end of its output and fits', () => {
   fc.assert(

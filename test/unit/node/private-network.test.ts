@@ -62,7 +62,10 @@ test('the key inside a cluster key is its 32 bytes, also after a trip through a 
 test('a malformed key is refused when the protector is made, not at the first connection', () => {
   const text = new TextDecoder().decode(swarmKey);
   for (const bad of [text.replace('/base16/', '/base64/'), text.slice(0, -2), text.replace(/.$/, 'g'), 'not a key']) {
-    assert.throws(() => privateNetwork(new TextEncoder().encode(bad)), (err: unknown) => err instanceof ClusterKeyError);
+    assert.throws(
+      () => privateNetwork(new TextEncoder().encode(bad)),
+      (err: unknown) => err instanceof ClusterKeyError,
+    );
   }
 });
 

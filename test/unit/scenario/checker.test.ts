@@ -1,13 +1,28 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Json } from '../../../crdt/index.js';
-import { checkAll, checkCapacity, checkDigests, checkDocuments, checkEquivocations, checkSlots, checkWrites, passed, writesLost } from '../../../testnet/docker/scenario/checker.js';
+import {
+  checkAll,
+  checkCapacity,
+  checkDigests,
+  checkDocuments,
+  checkEquivocations,
+  checkSlots,
+  checkWrites,
+  passed,
+  writesLost,
+} from '../../../testnet/docker/scenario/checker.js';
 import type { ClientOp, History, OpKind } from '../../../testnet/docker/scenario/history.js';
 import type { NodeSnapshot, RunningReplica, Snapshot, WorkloadObject } from '../../../testnet/docker/scenario/snapshot.js';
 
 const WEB = 'Workload/default/web';
 const DB = 'Workload/default/db';
-const spec = (replicas: number): Record<string, Json> => ({ apiVersion: 'shoal/v1', 'spec.image': 'shoal/busybox:1', 'spec.replicas': replicas, 'spec.resources': { cpu: '500m', memory: '8Mi' } });
+const spec = (replicas: number): Record<string, Json> => ({
+  apiVersion: 'shoal/v1',
+  'spec.image': 'shoal/busybox:1',
+  'spec.replicas': replicas,
+  'spec.resources': { cpu: '500m', memory: '8Mi' },
+});
 
 let ids = 0;
 /** A write stamped at `wallMs`; `answer` says whether it was acknowledged, failed after posting, or never posted. */
@@ -36,10 +51,26 @@ const peer = (name: string): string => `peer-${name}`;
 const CAPACITY = { cpuMillis: 2_000, memoryBytes: 1 << 30 };
 
 function nodeSnapshot(node: string, workloads: WorkloadObject[], digest = '7:abc'): NodeSnapshot {
-  const members = NODES.map((n) => ({ id: peer(n), addrs: [], state: 'alive' as const, incarnation: 0, labels: {}, capacity: CAPACITY, version: '0.1.0', lastChange: null, admitted: true }));
+  const members = NODES.map((n) => ({
+    id: peer(n),
+    addrs: [],
+    state: 'alive' as const,
+    incarnation: 0,
+    labels: {},
+    capacity: CAPACITY,
+    version: '0.1.0',
+    lastChange: null,
+    admitted: true,
+  }));
   return { node, peerId: peer(node), view: { digest, liveMembers: NODES.length, equivocations: [], workloads, placements: [], members }, error: null };
 }
-const replica = (workload: string, slot: number, node: string, epoch = 1): RunningReplica => ({ container: `${node}-${workload}-${slot}-${epoch}`.padEnd(12, 'x'), node: peer(node), workload, slot, epoch });
+const replica = (workload: string, slot: number, node: string, epoch = 1): RunningReplica => ({
+  container: `${node}-${workload}-${slot}-${epoch}`.padEnd(12, 'x'),
+  node: peer(node),
+  workload,
+  slot,
+  epoch,
+});
 
 /** Every node holds `workloads`, and the engine runs `replicas`. */
 const snapshot = (workloads: WorkloadObject[], replicas: RunningReplica[]): Snapshot => ({ atMs: 0, nodes: NODES.map((n) => nodeSnapshot(n, workloads)), replicas });
@@ -118,7 +149,10 @@ test('a field no write of the history set is reported', () => {
 test('digests: a silent node and a node holding other deltas are reported', () => {
   const s = snapshot([web(1)], []);
   const silent = withNode(s, 2, { node: 'node-3', peerId: peer('node-3'), view: null, error: 'timed out after 2000 ms' });
-  assert.equal(checkDigests(silent).map((v) => v.detail), ['node-3 did not answer: timed out after 2000 ms']);
+  assert.equal(
+    checkDigests(silent).map((v) => v.detail),
+    ['node-3 did not answer: timed out after 2000 ms'],
+  );
   const apart = withNode(s, 0, nodeSnapshot('node-1', [web(1)], '8:fff'));
   assert.match(checkDigests(apart)[0]?.detail ?? '', /node-1 hold 8:fff; node-2,node-3 hold 7:abc/);
 });
@@ -134,7 +168,10 @@ test('slots: a slot that runs twice, one that runs nowhere, and replicas of no s
   assert.match(checkSlots(snapshot([web(2)], twice))[0]?.detail ?? '', /web#0 runs 2 times: .* on node-1 \(epoch 1\), .* on node-2 \(epoch 2\)/);
   assert.match(checkSlots(snapshot([web(2)], webReplicas(1)))[0]?.detail ?? '', /web#1 runs nowhere/);
   const orphans = [...webReplicas(2), replica(WEB, 2, 'node-1'), replica(DB, 0, 'node-2')];
-  assert.equal(checkSlots(snapshot([web(2)], orphans)).map((v) => v.detail.split(' ')[0]), [`${WEB}#2`, `${DB}#0`]);
+  assert.equal(
+    checkSlots(snapshot([web(2)], orphans)).map((v) => v.detail.split(' ')[0]),
+    [`${WEB}#2`, `${DB}#0`],
+  );
 });
 
 test('equivocations: a node that reported any is named, with the last of them', () => {

@@ -6,10 +6,20 @@ import type { OpenAuction, PlacedSlot, Plan } from '../../../protocol/scheduler/
 import type { ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 import { GiB, node, workload } from './harness.js';
 
-const placed = (w: WorkloadInfo, index: number, on: string): PlacedSlot => ({ workload: w, index, assignment: { epoch: 1, node: on, score: 1, tiebreak: '0' }, unreachable: false });
+const placed = (w: WorkloadInfo, index: number, on: string): PlacedSlot => ({
+  workload: w,
+  index,
+  assignment: { epoch: 1, node: on, score: 1, tiebreak: '0' },
+  unreachable: false,
+});
 const open = (w: WorkloadInfo, index: number): OpenAuction => ({ id: auctionId({ workload: w.key, index }, 1), workload: w, index, epoch: 1, because: 'new', unschedulableRun: 0 });
 const plan = (p: Partial<Plan>): Plan => ({ placed: [], open: [], waiting: [], hasMajority: true, jobs: new Map(), ...p });
-const view = (nodes: NodeInfo[], statuses = new Map<string, SlotStatus[]>()): ClusterView => ({ nodes: new Map(nodes.map((n) => [n.id, n])), workloads: [], claims: new Map(), statuses });
+const view = (nodes: NodeInfo[], statuses = new Map<string, SlotStatus[]>()): ClusterView => ({
+  nodes: new Map(nodes.map((n) => [n.id, n])),
+  workloads: [],
+  claims: new Map(),
+  statuses,
+});
 const sized = (name: string, replicas: number, cpuMillis: number, extra: Partial<WorkloadInfo> = {}): WorkloadInfo => {
   const base = workload(name, replicas, extra);
   return { ...base, demand: { ...base.demand, resources: { cpuMillis, memoryBytes: GiB / 4 }, ...extra.demand } };

@@ -44,7 +44,8 @@ export class SharedCluster {
     public workloads: WorkloadInfo[],
     seed = 1,
   ) {
-    for (const id of nodes.keys()) this.schedulers.set(id, new Scheduler(id, schedulerConfig.local(), createRandom(seed + id.length * 7919 + id.charCodeAt(id.length - 1)), this.nowMs));
+    for (const id of nodes.keys())
+      this.schedulers.set(id, new Scheduler(id, schedulerConfig.local(), createRandom(seed + id.length * 7919 + id.charCodeAt(id.length - 1)), this.nowMs));
   }
 
   view(): ClusterView {

@@ -21,7 +21,11 @@ const context = (claims: Claim[], nodes: NodeInfo[], extra: Partial<SlotContext>
 });
 
 test('a slot stays on a live node, and is marked unreachable while its node is suspect', () => {
-  assert.equal(resolveSlot(context([claim(1, 'a')], [node('a', { state: 'suspect' })])), { kind: 'placed', assignment: { epoch: 1, node: 'a', score: 0.5, tiebreak: '00' }, unreachable: true });
+  assert.equal(resolveSlot(context([claim(1, 'a')], [node('a', { state: 'suspect' })])), {
+    kind: 'placed',
+    assignment: { epoch: 1, node: 'a', score: 0.5, tiebreak: '00' },
+    unreachable: true,
+  });
 });
 
 test('a dead, left, unknown or draining node gives its slot to a new auction; a cordoned one keeps it', () => {
@@ -62,7 +66,11 @@ test('under majority, a minority side waits, and the majority side waits out the
   assert.equal(resolveSlot(context([claim(1, 'a')], [dead], { partitionPolicy: 'majority', hasMajority: false })), { kind: 'waiting', reason: 'no-majority' });
   assert.equal(resolveSlot(context([claim(1, 'a')], [dead], { partitionPolicy: 'majority' })), { kind: 'waiting', reason: 'fence', untilMs: 105_000 });
   assert.equal(resolveSlot(context([claim(1, 'a')], [dead], { partitionPolicy: 'majority', nowMs: 105_000 })), { kind: 'needs-auction', epoch: 2, because: 'node-dead' });
-  assert.equal(resolveSlot(context([], [node('b')], { partitionPolicy: 'majority', hasMajority: false })), { kind: 'waiting', reason: 'no-majority' }, 'nor does a minority place new slots');
+  assert.equal(
+    resolveSlot(context([], [node('b')], { partitionPolicy: 'majority', hasMajority: false })),
+    { kind: 'waiting', reason: 'no-majority' },
+    'nor does a minority place new slots',
+  );
 });
 
 test('a node back in the majority counts a dead node\'s fence from its return, not from its own "dead since"', () => {
@@ -71,7 +79,7 @@ test('a node back in the majority counts a dead node\'s fence from its return, n
   assert.equal(resolveSlot(context([claim(1, 'a')], [dead], { partitionPolicy: 'majority', majoritySinceMs: 90_000 })), { kind: 'needs-auction', epoch: 2, because: 'node-dead' });
 });
 
-test('under majority an older winner never comes back when the latest one\'s node dies; under available it does', () => {
+test("under majority an older winner never comes back when the latest one's node dies; under available it does", () => {
   const claims = [claim(1, 'a'), claim(2, 'b')];
   const nodes = [node('a'), node('b', { state: 'dead', stateChangedAtMs: 99_000 })];
   assert.equal(resolveSlot(context(claims, nodes, { partitionPolicy: 'majority' })), { kind: 'waiting', reason: 'fence', untilMs: 105_000 });

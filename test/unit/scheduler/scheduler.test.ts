@@ -19,7 +19,7 @@ test('six replicas on three equal nodes land two on each', () => {
   assert.equal(count(placed), { a: 2, b: 2, c: 2 });
 });
 
-test('a dead node\'s replicas are placed again on the live ones', () => {
+test("a dead node's replicas are placed again on the live ones", () => {
   const cluster = new SharedCluster(new Map(['a', 'b', 'c'].map((id) => [id, node(id)])), [workload('web', 6)]);
   cluster.run(40);
   cluster.nodes = new Map([...cluster.nodes].map(([id, n]) => [id, id === 'b' ? { ...n, state: 'dead', stateChangedAtMs: cluster.nowMs } : n]));
@@ -53,7 +53,7 @@ test('no node is given more than its capacity, however many auctions run at once
   for (const [id, n] of Object.entries(count(placed))) assert.ok(n <= 8, `${id} holds ${n}`);
 });
 
-test('a drained node\'s replicas move; a cordoned node keeps its replicas and gets no new ones', () => {
+test("a drained node's replicas move; a cordoned node keeps its replicas and gets no new ones", () => {
   const cluster = new SharedCluster(new Map(['a', 'b', 'c'].map((id) => [id, node(id)])), [workload('web', 3)]);
   cluster.run(40);
   cluster.nodes = new Map([...cluster.nodes].map(([id, n]) => [id, id === 'a' ? { ...n, cordoned: true } : id === 'b' ? { ...n, cordoned: true, draining: true } : n]));
@@ -95,7 +95,14 @@ test('a node fences its majority replicas fenceMs after it last saw a majority, 
   assert.not.ok(a.fenced(seenBeforeRestartMs + config.fenceMs - 1), 'within the fence before any plan');
   assert.ok(a.fenced(seenBeforeRestartMs + config.fenceMs), 'a restart does not reset the fence');
   const alive = (ids: string[]) => ({ nodes: new Map(ids.map((id) => [id, node(id)])), workloads: [], claims: new Map(), statuses: new Map() });
-  const lonely = { ...alive(['a']), nodes: new Map([['a', node('a')], ['b', node('b', { state: 'dead' })], ['c', node('c', { state: 'dead' })]]) };
+  const lonely = {
+    ...alive(['a']),
+    nodes: new Map([
+      ['a', node('a')],
+      ['b', node('b', { state: 'dead' })],
+      ['c', node('c', { state: 'dead' })],
+    ]),
+  };
   const backAtMs = seenBeforeRestartMs + 2 * config.fenceMs;
   a.tick(lonely, backAtMs);
   assert.ok(a.fenced(backAtMs), 'no majority in sight');
@@ -151,7 +158,12 @@ test('a clock stepped back does not hold the fence for the length of the step', 
 test('back from a time away, a node stays fenced until it has exchanged with enough peers to make a majority with them, however long that takes', () => {
   const config = schedulerConfig.local();
   const ids = ['a', 'b', 'c', 'd', 'e'];
-  const view = (dead: string[] = []) => ({ nodes: new Map(ids.map((id) => [id, node(id, dead.includes(id) ? { state: 'dead' as const } : {})])), workloads: [], claims: new Map(), statuses: new Map() });
+  const view = (dead: string[] = []) => ({
+    nodes: new Map(ids.map((id) => [id, node(id, dead.includes(id) ? { state: 'dead' as const } : {})])),
+    workloads: [],
+    claims: new Map(),
+    statuses: new Map(),
+  });
   const a = new Scheduler('a', config, createRandom(1), 0);
   a.tick(view(), 1_000);
   const backAtMs = 1_000 + 3 * config.fenceMs;

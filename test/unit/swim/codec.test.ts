@@ -8,7 +8,7 @@ const limits = swimConfig.lan();
 const utf8 = new TextEncoder();
 
 const samples: SwimMessage[] = [
-  { type: 'ping', seq: 1, target: 'b', updates: [{ kind: 'alive', incarnation: 2, member: { ...record('b'), labels: { zone: 'eu-1', 'gpu': 'ünïcode' } } }] },
+  { type: 'ping', seq: 1, target: 'b', updates: [{ kind: 'alive', incarnation: 2, member: { ...record('b'), labels: { zone: 'eu-1', gpu: 'ünïcode' } } }] },
   { type: 'ack', seq: 2, updates: [{ kind: 'suspect', incarnation: 3, id: 'c', from: 'a' }] },
   { type: 'ping-req', seq: 3, target: 'c', updates: [{ kind: 'dead', incarnation: 1, id: 'd', from: 'a' }] },
   { type: 'nack', seq: 4, updates: [{ kind: 'left', incarnation: 9, id: 'e' }] },

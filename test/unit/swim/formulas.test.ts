@@ -25,15 +25,24 @@ test('expected confirmations: alpha - 2, none when too few members could confirm
 });
 
 test('retransmit limit grows with log10(N + 1)', () => {
-  assert.equal([1, 9, 10, 99, 1000, 10_000].map((n) => retransmitLimit(4, n)), [4, 4, 8, 8, 16, 20]);
+  assert.equal(
+    [1, 9, 10, 99, 1000, 10_000].map((n) => retransmitLimit(4, n)),
+    [4, 4, 8, 8, 16, 20],
+  );
 });
 
 test('push-pull interval is flat to 32 members, then one more interval per doubling', () => {
-  assert.equal([2, 32, 33, 64, 65, 10_000].map((n) => pushPullIntervalMs(30_000, n)), [30_000, 30_000, 60_000, 60_000, 90_000, 300_000]);
+  assert.equal(
+    [2, 32, 33, 64, 65, 10_000].map((n) => pushPullIntervalMs(30_000, n)),
+    [30_000, 30_000, 60_000, 60_000, 90_000, 300_000],
+  );
 });
 
 test('local health multiplies timeouts by score + 1', () => {
-  assert.equal([0, 1, 7].map((s) => scaleByHealth(500, s)), [500, 1000, 4000]);
+  assert.equal(
+    [0, 1, 7].map((s) => scaleByHealth(500, s)),
+    [500, 1000, 4000],
+  );
 });
 
 test.run();

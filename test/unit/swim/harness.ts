@@ -1,13 +1,5 @@
 import { createRandom } from '../../../protocol/random.js';
-import {
-  SwimMachine,
-  swimConfig,
-  type Effect,
-  type MemberRecord,
-  type SwimConfig,
-  type SwimMessage,
-  type Timer,
-} from '../../../protocol/swim/index.js';
+import { SwimMachine, swimConfig, type Effect, type MemberRecord, type SwimConfig, type SwimMessage, type Timer } from '../../../protocol/swim/index.js';
 
 export const record = (id: string): MemberRecord => ({
   id,
@@ -17,14 +9,11 @@ export const record = (id: string): MemberRecord => ({
   version: '0.1.0',
 });
 
-export const sends = (effects: Effect[]): { to: string; message: SwimMessage }[] =>
-  effects.flatMap((e) => (e.type === 'send' ? [{ to: e.to, message: e.message }] : []));
+export const sends = (effects: Effect[]): { to: string; message: SwimMessage }[] => effects.flatMap((e) => (e.type === 'send' ? [{ to: e.to, message: e.message }] : []));
 
-export const timers = (effects: Effect[]): { timer: Timer; afterMs: number }[] =>
-  effects.flatMap((e) => (e.type === 'timer' ? [{ timer: e.timer, afterMs: e.afterMs }] : []));
+export const timers = (effects: Effect[]): { timer: Timer; afterMs: number }[] => effects.flatMap((e) => (e.type === 'timer' ? [{ timer: e.timer, afterMs: e.afterMs }] : []));
 
-export const changes = (effects: Effect[]): string[] =>
-  effects.flatMap((e) => (e.type === 'event' ? [`${e.event.id}:${e.event.change}`] : []));
+export const changes = (effects: Effect[]): string[] => effects.flatMap((e) => (e.type === 'event' ? [`${e.event.id}:${e.event.change}`] : []));
 
 /** A machine "a" that already knows `peers`, with its start-up effects discarded. */
 export function machineWith(peers: string[], config: Partial<SwimConfig> = {}, seed = 7): SwimMachine {

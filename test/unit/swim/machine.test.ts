@@ -39,7 +39,7 @@ test('a census pings every reachable member; those that leave it unanswered for 
   assert.equal([...a.silentMembers(2000)].sort(), ['c', 'd']);
   a.handleMessage('c', { type: 'gossip', updates: [] }, 2100);
   assert.equal([...a.silentMembers(2200)], ['d']);
-  assert.is(a.member('d')?.state, 'alive', 'silence is the majority rule\'s business; SWIM still judges by its probes');
+  assert.is(a.member('d')?.state, 'alive', "silence is the majority rule's business; SWIM still judges by its probes");
 });
 
 test('an answered probe leaves the member alive', () => {
@@ -69,7 +69,7 @@ test('an indirect ack saves the member from suspicion', () => {
   const { to, seq } = probe(a, 1000);
   const helper = sends(a.handleTimer({ kind: 'probe-timeout', seq }, 1500))[0]?.to as string;
   a.handleMessage(helper, { type: 'ack', seq, updates: [] }, 1600);
-  assert.equal(changes(a.handleTimer({ kind: 'probe', }, 2000)), []);
+  assert.equal(changes(a.handleTimer({ kind: 'probe' }, 2000)), []);
   assert.is(a.member(to)?.state, 'alive');
 });
 
@@ -83,7 +83,7 @@ test('a member that answers neither directly nor indirectly becomes suspect', ()
   assert.ok(timers(effects).some((t) => t.timer.kind === 'suspicion' && t.timer.id === to));
 });
 
-test('a relay pings the target for the requester and forwards its ack under the requester\'s sequence number', () => {
+test("a relay pings the target for the requester and forwards its ack under the requester's sequence number", () => {
   const a = machineWith(['b', 'c']);
   const relayed = onlySend(a.handleMessage('b', { type: 'ping-req', seq: 41, target: 'c', updates: [] }, 100));
   assert.is(relayed.to, 'c');
@@ -181,12 +181,28 @@ test('join is a push-pull: the seed learns the joiner and answers with everyone 
   assert.equal(reply.message.type === 'sync' && reply.message.reply, true);
   assert.is(seed.member('z')?.state, 'alive');
   joiner.handleMessage('a', reply.message, 1);
-  assert.equal(joiner.members().map((m) => m.record.id).sort(), ['a', 'b', 'c', 'z']);
+  assert.equal(
+    joiner
+      .members()
+      .map((m) => m.record.id)
+      .sort(),
+    ['a', 'b', 'c', 'z'],
+  );
 });
 
 test('a member that rejoins after a restart refutes the dead state others hold of it', () => {
   const seed = machineWith(['b']);
-  seed.handleMessage('b', { type: 'gossip', updates: [{ kind: 'dead', id: 'z', incarnation: 4, from: 'b' }, { kind: 'alive', member: record('z'), incarnation: 4 }] }, 0);
+  seed.handleMessage(
+    'b',
+    {
+      type: 'gossip',
+      updates: [
+        { kind: 'dead', id: 'z', incarnation: 4, from: 'b' },
+        { kind: 'alive', member: record('z'), incarnation: 4 },
+      ],
+    },
+    0,
+  );
   seed.handleMessage('b', { type: 'gossip', updates: [{ kind: 'dead', id: 'z', incarnation: 4, from: 'b' }] }, 0);
   assert.is(seed.member('z')?.state, 'dead');
   const restarted = new SwimMachine({ config: swimConfig.lan(), self: record('z'), random: createRandom(2) });
@@ -210,7 +226,17 @@ test('Lifeguard: helpers that never answer raise the local health score, which s
 
 test('an update is piggybacked lambda * ceil(log10(N + 1)) times, an alive update twice that', () => {
   const a = machineWith(['b', 'c', 'd'], { retransmitMultiplier: 2 });
-  a.handleMessage('b', { type: 'gossip', updates: [{ kind: 'alive', member: record('b'), incarnation: 1 }, { kind: 'suspect', id: 'd', incarnation: 0, from: 'b' }] }, 0);
+  a.handleMessage(
+    'b',
+    {
+      type: 'gossip',
+      updates: [
+        { kind: 'alive', member: record('b'), incarnation: 1 },
+        { kind: 'suspect', id: 'd', incarnation: 0, from: 'b' },
+      ],
+    },
+    0,
+  );
   const carried = { alive: 0, suspect: 0 };
   for (let i = 0; i < 10; i++) {
     const ack = onlySend(a.handleMessage('c', { type: 'ping', seq: i, target: 'a', updates: [] }, i));
@@ -223,13 +249,29 @@ test('an update is piggybacked lambda * ceil(log10(N + 1)) times, an alive updat
 
 test('a reconnect tick tells one dead member who we are and that we hold it dead, and nothing more', () => {
   const a = machineWith(['b', 'c', 'd']);
-  a.handleMessage('c', { type: 'gossip', updates: [{ kind: 'dead', id: 'b', incarnation: 2, from: 'c' }, { kind: 'alive', member: record('b'), incarnation: 2 }] }, 0);
+  a.handleMessage(
+    'c',
+    {
+      type: 'gossip',
+      updates: [
+        { kind: 'dead', id: 'b', incarnation: 2, from: 'c' },
+        { kind: 'alive', member: record('b'), incarnation: 2 },
+      ],
+    },
+    0,
+  );
   a.handleMessage('c', { type: 'gossip', updates: [{ kind: 'dead', id: 'b', incarnation: 2, from: 'c' }] }, 0);
   const sync = sends(a.handleTimer({ kind: 'reconnect' }, 10_000)).find((s) => s.message.type === 'sync');
   assert.ok(sync);
   assert.is(sync!.to, 'b');
   const members = sync!.message.type === 'sync' ? sync!.message.members : [];
-  assert.equal(members.map((m) => [m.member.id, m.state, m.incarnation]), [['a', 'alive', 0], ['b', 'dead', 2]]);
+  assert.equal(
+    members.map((m) => [m.member.id, m.state, m.incarnation]),
+    [
+      ['a', 'alive', 0],
+      ['b', 'dead', 2],
+    ],
+  );
 });
 
 test('a stale timer is a no-op', () => {

@@ -16,7 +16,13 @@ const BASELINE_ATTEMPT_MS = 15_000;
  * round after round, until one acknowledges it. Every attempt is returned for the
  * history, since one that timed out may still have landed.
  */
-export async function writeUntilAcknowledged(nodes: readonly TestnetNode[], writer: Writer, kind: OpKind, workload: string, fields: Record<string, Json> | null): Promise<ClientOp[]> {
+export async function writeUntilAcknowledged(
+  nodes: readonly TestnetNode[],
+  writer: Writer,
+  kind: OpKind,
+  workload: string,
+  fields: Record<string, Json> | null,
+): Promise<ClientOp[]> {
   const attempts: ClientOp[] = [];
   const deadline = Date.now() + BASELINE_DEADLINE_MS;
   while (Date.now() < deadline) {
@@ -26,5 +32,7 @@ export async function writeUntilAcknowledged(nodes: readonly TestnetNode[], writ
       if (op.result.ok) return attempts;
     }
   }
-  throw new Error(`no node acknowledged the ${kind} of ${workload} within ${BASELINE_DEADLINE_MS / 1000} s: ${attempts.map((a) => `${a.node} ${a.result.ok ? 'ok' : a.result.error}`).join('; ')}`);
+  throw new Error(
+    `no node acknowledged the ${kind} of ${workload} within ${BASELINE_DEADLINE_MS / 1000} s: ${attempts.map((a) => `${a.node} ${a.result.ok ? 'ok' : a.result.error}`).join('; ')}`,
+  );
 }

@@ -84,7 +84,12 @@ export function checkCapacity(snapshot: Snapshot): Violation[] {
     const cpu = requests.reduce((sum, r) => sum + r.cpuMillis, 0);
     const memory = requests.reduce((sum, r) => sum + r.memoryBytes, 0);
     if (cpu <= capacity.cpuMillis && memory <= capacity.memoryBytes) return [];
-    return [{ check: 'capacity' as const, detail: `${name(node)} runs ${replicas.length} replicas asking ${cpu}m CPU and ${memory} B, over its ${capacity.cpuMillis}m and ${capacity.memoryBytes} B` }];
+    return [
+      {
+        check: 'capacity' as const,
+        detail: `${name(node)} runs ${replicas.length} replicas asking ${cpu}m CPU and ${memory} B, over its ${capacity.cpuMillis}m and ${capacity.memoryBytes} B`,
+      },
+    ];
   });
 }
 
@@ -94,7 +99,9 @@ export function checkCapacity(snapshot: Snapshot): Violation[] {
  */
 export function checkEquivocations(snapshot: Snapshot): Violation[] {
   return answered(snapshot).flatMap((n) =>
-    n.view.equivocations.length === 0 ? [] : [{ check: 'equivocations' as const, detail: `${n.node} reported ${n.view.equivocations.length} equivocations, the last ${JSON.stringify(n.view.equivocations.at(-1))}` }],
+    n.view.equivocations.length === 0
+      ? []
+      : [{ check: 'equivocations' as const, detail: `${n.node} reported ${n.view.equivocations.length} equivocations, the last ${JSON.stringify(n.view.equivocations.at(-1))}` }],
   );
 }
 

@@ -32,7 +32,11 @@ export const CI_FAULTS: readonly Fault[] = [
     kind: 'partition',
     nodes: ['node-1', 'node-2', 'node-3', 'node-4', 'node-5'],
     holdMs: 20_000,
-    inject: (t) => t.partition([['node-1', 'node-2'], ['node-3', 'node-4', 'node-5']]),
+    inject: (t) =>
+      t.partition([
+        ['node-1', 'node-2'],
+        ['node-3', 'node-4', 'node-5'],
+      ]),
     heal: (t) => t.heal(),
   },
   {
@@ -76,7 +80,10 @@ export const CI_FAULTS: readonly Fault[] = [
     nodes: ['node-1', 'node-2', 'node-3', 'node-4', 'node-5'],
     holdMs: 20_000,
     inject: async (t) => {
-      await t.partition([['node-1', 'node-2'], ['node-3', 'node-4', 'node-5']]);
+      await t.partition([
+        ['node-1', 'node-2'],
+        ['node-3', 'node-4', 'node-5'],
+      ]);
       await t.skew('node-2', 30_000);
       await t.kill('node-4');
       await new Promise((resolve) => setTimeout(resolve, COMPOUND_DOWN_MS));

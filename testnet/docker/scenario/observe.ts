@@ -33,7 +33,12 @@ export async function nodeSnapshot(node: TestnetNode): Promise<NodeSnapshot> {
       getJson<PlacementJson[]>(api, '/v1/placements', deadline()),
       getJson<NodeJson[]>(api, '/v1/nodes', deadline()),
     ]);
-    return { node: name, peerId, view: { digest: digestOf(status), liveMembers: status.liveMembers, equivocations: status.state.equivocationReports, workloads, placements, members }, error: null };
+    return {
+      node: name,
+      peerId,
+      view: { digest: digestOf(status), liveMembers: status.liveMembers, equivocations: status.state.equivocationReports, workloads, placements, members },
+      error: null,
+    };
   } catch (e) {
     return { node: name, peerId, view: null, error: failureText(e, OBSERVE_TIMEOUT_MS) };
   }

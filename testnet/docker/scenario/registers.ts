@@ -26,11 +26,9 @@ export interface Register {
   allowed: Outcome[];
 }
 
-export const outcomeOf = (op: ClientOp, field: string): Outcome =>
-  op.fields === null ? { present: false } : { present: true, value: op.fields[field] as Json };
+export const outcomeOf = (op: ClientOp, field: string): Outcome => (op.fields === null ? { present: false } : { present: true, value: op.fields[field] as Json });
 
-export const sameOutcome = (a: Outcome, b: Outcome): boolean =>
-  a.present === b.present && (!a.present || canonicalJson(a.value) === canonicalJson((b as { value: Json }).value));
+export const sameOutcome = (a: Outcome, b: Outcome): boolean => a.present === b.present && (!a.present || canonicalJson(a.value) === canonicalJson((b as { value: Json }).value));
 
 const stampOf = (op: ClientOp): Stamp => op.stamp as Stamp;
 const byStamp = (a: ClientOp, b: ClientOp): number => compareStamp(stampOf(a), stampOf(b));
@@ -41,7 +39,13 @@ export function registers(ops: readonly ClientOp[]): Register[] {
   const workloads = [...new Set(landed.map((op) => op.workload))].sort();
   return workloads.flatMap((workload) => {
     const touching = landed.filter((op) => op.workload === workload).sort(byStamp);
-    return fieldsWritten(touching).map((field) => register(workload, field, touching.filter((op) => op.fields === null || field in op.fields)));
+    return fieldsWritten(touching).map((field) =>
+      register(
+        workload,
+        field,
+        touching.filter((op) => op.fields === null || field in op.fields),
+      ),
+    );
   });
 }
 

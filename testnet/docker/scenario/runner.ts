@@ -73,7 +73,8 @@ export async function runScenario(options: ScenarioOptions): Promise<ScenarioRes
   sampler.start();
   try {
     for (const key of poolKeys(pool)) history.ops.push(...(await writeUntilAcknowledged(testnet.nodes, options.writer, 'apply', key, workloadSpec(nameOf(key), 1))));
-    if ((await sampler.settled(Date.now(), options.boundMs)) === null) throw new Error(`the testnet did not settle within ${options.boundMs / 1000} s before ${fault.name}: ${JSON.stringify(sampler.samples.at(-1))}`);
+    if ((await sampler.settled(Date.now(), options.boundMs)) === null)
+      throw new Error(`the testnet did not settle within ${options.boundMs / 1000} s before ${fault.name}: ${JSON.stringify(sampler.samples.at(-1))}`);
     const clientsStartMs = Date.now();
     const event = await faultUnderWrites(options, pool, history);
     const clientsStopMs = Date.now();

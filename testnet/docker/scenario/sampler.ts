@@ -50,7 +50,10 @@ export class Sampler {
       const next = Date.now() + PERIOD_MS;
       if (inFlight.size < MAX_IN_FLIGHT) {
         // A failed sample (the engine busy) is a gap in the record, not the end of it.
-        const sampling = takeSample(this.testnet, this.docker).then((s) => this.insert(s), () => undefined);
+        const sampling = takeSample(this.testnet, this.docker).then(
+          (s) => this.insert(s),
+          () => undefined,
+        );
         inFlight.add(sampling);
         void sampling.finally(() => inFlight.delete(sampling));
       }

@@ -50,7 +50,18 @@ export async function runSuite(docker: Dockerode, options: SuiteOptions): Promis
     for (let round = 0; round < options.repeats; round++) {
       for (const [i, fault] of options.faults.entries()) {
         const index = round * options.faults.length + i;
-        const result = await runScenario({ testnet, docker, writer, fault, prefix: `s${index}`, seed: options.seed + index, clients: options.clients, poolSize: options.poolSize, baseline, boundMs: options.boundMs });
+        const result = await runScenario({
+          testnet,
+          docker,
+          writer,
+          fault,
+          prefix: `s${index}`,
+          seed: options.seed + index,
+          clients: options.clients,
+          poolSize: options.poolSize,
+          baseline,
+          boundMs: options.boundMs,
+        });
         const path = writeResult(options.outDir, index, result);
         options.log(`${formatReport(result)}\n  result: ${path}`);
         results.push(result);
