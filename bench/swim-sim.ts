@@ -26,7 +26,7 @@ export function detection(members: number, config: SwimConfig, configName: strin
   const firstSuspect = new Map<string, number>();
   const deadAt = new Map<string, number[]>();
   let falseDead = 0;
-  const onEvent = (observer: string, event: MemberEvent): void => {
+  const onEvent = (_observer: string, event: MemberEvent): void => {
     const crashed = crashedAt.get(event.id);
     if (event.change === 'dead' && crashed === undefined) falseDead++;
     if (crashed === undefined) return;
