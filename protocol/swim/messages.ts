@@ -23,7 +23,3 @@ export type SwimMessage =
   | { type: 'nack'; seq: number; updates: Update[] }
   | { type: 'gossip'; updates: Update[] }
   | { type: 'sync'; reply: boolean; members: SyncEntry[] };
-
-export type MessageType = SwimMessage['type'];
-
-export const updateSubject = (update: Update): MemberId => (update.kind === 'alive' ? update.member.id : update.id);

@@ -3,11 +3,6 @@ import type { Random } from '../../protocol/random.js';
 /** One-way delay of a message, drawn per message. */
 export type Latency = (random: Random) => number;
 
-export const fixedLatency =
-  (ms: number): Latency =>
-  () =>
-    ms;
-
 export const uniformLatency =
   (minMs: number, maxMs: number): Latency =>
   (random) =>
