@@ -12,7 +12,8 @@ import type { NodeSnapshot, NodeView, RunningReplica, Snapshot, WorkloadObject }
  * - writes: no acknowledged write is lost (see registers.ts for the exact rule);
  * - slots: each slot of the document has exactly one running container, and no
  *   container runs for a deleted workload or an index past the replica count;
- * - capacity: on each node, the running replicas' requests fit its capacity.
+ * - capacity: on each node, the running replicas' requests fit its capacity;
+ * - equivocations: no node reported one (the clients are one honest operator).
  */
 export type CheckName = 'digests' | 'documents' | 'writes' | 'slots' | 'capacity' | 'equivocations';
 
