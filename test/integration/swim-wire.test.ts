@@ -13,6 +13,7 @@ import { startNode, type RunningNode } from '../../node/daemon.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
 import { SWIM_PROTOCOL } from '../../node/swim-transport.js';
 import { swimConfig } from '../../protocol/swim/index.js';
+import { poll } from '../../testnet/poll.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-wire-'));
 const cluster = newCluster(['ab'.repeat(32)]);
@@ -56,8 +57,15 @@ test('malformed and wrong-version SWIM messages from a real peer are dropped, co
   await sendFrame(utf8.encode('not json at all'));
   await sendFrame(utf8.encode('{"v":9,"t":"gossip","u":[]}'));
   await sendFrame(utf8.encode(`{"v":1,"t":"gossip","u":[["a",1,{"i":"${raw.peerId}","a":"oops","l":{},"c":[1,1],"v":"1"}]]}`));
-  await new Promise((r) => setTimeout(r, 300));
-  const { dropped } = (await status()).swim;
+  // Counted once the node has read all three; a busy host takes longer than any fixed wait.
+  const { dropped } = await poll(
+    'the three frames counted',
+    async () => {
+      const { swim } = await status();
+      return (swim.dropped.malformed ?? 0) + (swim.dropped.version ?? 0) + (swim.dropped.invalid ?? 0) >= 3 ? swim : undefined;
+    },
+    30_000,
+  );
   assert.is(dropped.malformed, 1);
   assert.is(dropped.version, 1);
   assert.is(dropped.invalid, 1);
@@ -67,9 +75,16 @@ test('malformed and wrong-version SWIM messages from a real peer are dropped, co
 test('an oversized SWIM frame is refused at the stream, before it is buffered whole', async () => {
   const before = await memberIds();
   await sendFrame(new Uint8Array(swimConfig.local().maxSyncBytes + 1024));
-  await new Promise((r) => setTimeout(r, 300));
+  const oversized = await poll(
+    'the oversized frame counted',
+    async () => {
+      const counted = (await status()).swim.streams.droppedOversized ?? 0;
+      return counted > 0 ? counted : undefined;
+    },
+    30_000,
+  );
+  assert.is(oversized, 1);
   assert.equal(await memberIds(), before);
-  assert.is((await status()).swim.streams.droppedOversized, 1);
 });
 
 test('the DHT finds the addresses of a member that was never dialed directly', async () => {
