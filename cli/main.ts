@@ -113,7 +113,7 @@ apiOptions(
   program
     .command('get')
     .description('list objects, or show one: shoal get workloads | shoal get workload NAME -o yaml')
-    .argument('<resource>', 'workloads | placements')
+    .argument('<resource>', 'workloads | placements | jobs | cronjobs | secrets')
     .argument('[name]', 'one object')
     .option('-n, --namespace <namespace>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace', false)

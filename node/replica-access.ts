@@ -93,8 +93,10 @@ export class ReplicaAccess {
 
   private nodeOf(workload: string, slot: number): string {
     const placed = this.scheduler.plan?.placed.find((p) => p.workload.key === workload && p.index === slot);
-    if (placed === undefined) throw new UserError(`${workload} has no replica in slot ${slot} placed on a node`);
-    return placed.assignment.node;
+    if (placed !== undefined) return placed.assignment.node;
+    // An object the document does not hold is not found; one that exists may have no replica there yet.
+    const known = this.scheduler.view().workloads.some((w) => w.key === workload);
+    throw new UserError(known ? `${workload} has no replica in slot ${slot} placed on a node` : `${workload} not found`);
   }
 
   private async localId(workload: string, slot: number): Promise<string> {

@@ -8,9 +8,12 @@ import { table } from '../table.js';
 
 const KINDS: Record<string, string> = { workload: 'Workload', workloads: 'Workload', secret: 'Secret', secrets: 'Secret', cronjob: 'CronJob', cronjobs: 'CronJob' };
 
+/** What `shoal get` lists, as its help and its errors name them. */
+export const RESOURCES = 'workloads, placements, jobs, cronjobs or secrets';
+
 export const kindOf = (resource: string): string => {
   const kind = KINDS[resource.toLowerCase()];
-  if (kind === undefined) throw new UserError(`unknown resource '${resource}': expected workloads or placements`);
+  if (kind === undefined) throw new UserError(`unknown resource '${resource}': expected ${RESOURCES}`);
   return kind;
 };
 
@@ -25,7 +28,8 @@ const manifest = (o: ObjectJson): Record<string, Json> =>
     ? { apiVersion: 'shoal/v1', kind: 'Secret', metadata: { name: o.name, namespace: o.namespace }, keys: secretKeys(o) }
     : workloadFromFields(o.namespace, o.name, o.fields as Record<string, Json>);
 
-function print(objects: ObjectJson[], output: string, single: boolean): void {
+/** Columns by the kind asked for, not the first object's: an empty list of secrets is still a list of secrets. */
+function print(kind: string, objects: ObjectJson[], output: string, single: boolean): void {
   if (output === 'json') console.log(JSON.stringify(single ? manifest(objects[0]!) : objects.map(manifest), null, 2));
   else if (output === 'yaml')
     console.log(
@@ -34,7 +38,7 @@ function print(objects: ObjectJson[], output: string, single: boolean): void {
         .join('---\n')
         .trimEnd(),
     );
-  else if (objects[0]?.kind === 'Secret') {
+  else if (kind === 'Secret') {
     console.log(
       table(
         ['NAMESPACE', 'NAME', 'KEYS', 'UPDATED'],
@@ -80,9 +84,9 @@ export async function get(opts: { resource: string; name?: string; namespace: st
   if (opts.name !== undefined) {
     const object = await client.get<ObjectJson>(`/v1/objects/${kind}/${opts.namespace}/${opts.name}`);
     if (object === undefined) throw new UserError(`${kind.toLowerCase()} ${opts.namespace}/${opts.name} not found`);
-    print([object], opts.output, true);
+    print(kind, [object], opts.output, true);
     return;
   }
   const objects = ((await client.get<ObjectJson[]>(`/v1/objects?kind=${kind}`)) ?? []).filter((o) => opts.allNamespaces || o.namespace === opts.namespace);
-  print(objects, opts.output, false);
+  print(kind, objects, opts.output, false);
 }

@@ -84,6 +84,9 @@ function followNewLines(api: string, count: number): Promise<string[]> {
     const missing = await runShoal(['logs', 'ticker', '--slot', '7', '--api', elsewhere.apiAddress]);
     assert.is(missing.code, 1);
     assert.match(missing.stderr, /no replica in slot 7/);
+    const unknown = await runShoal(['logs', 'nosuch', '--api', elsewhere.apiAddress]);
+    assert.is(unknown.code, 1);
+    assert.match(unknown.stderr, /Workload\/default\/nosuch not found/, 'a workload the document lacks is not found, not a missing slot');
 
     for (const n of ['3', '1']) {
       const scaled = await runShoal(['scale', 'ticker', '--replicas', n, '--api', elsewhere.apiAddress, '--key', cluster.operatorKey]);

@@ -54,6 +54,12 @@ test('a workload applied on one node can be read on all five', async () => {
   const read = await runShoal(['get', 'workload', 'web', '-o', 'json', '--api', cluster.nodes[4]!.apiAddress]);
   assert.is(read.code, 0, read.stderr);
   assert.is((JSON.parse(read.stdout) as { spec: { image: string } }).spec.image, 'busybox');
+  // No secret yet: still the secrets' columns, not a workload's.
+  const secrets = await runShoal(['get', 'secrets', '--api', cluster.nodes[4]!.apiAddress]);
+  assert.is(secrets.code, 0, secrets.stderr);
+  assert.match(secrets.stdout, /^NAMESPACE\s+NAME\s+KEYS\s+UPDATED/);
+  const unknown = await runShoal(['get', 'gadgets', '--api', cluster.nodes[4]!.apiAddress]);
+  assert.match(unknown.stderr, /unknown resource 'gadgets': expected workloads, placements, jobs, cronjobs or secrets/);
 });
 
 test('writes on both sides of a partition are all on every node after the heal', async () => {
