@@ -7,6 +7,7 @@ import type { NodeEvent } from '../../node/event-log.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
+import { SOLO, SOLO_MANIFEST } from './majority-fence-scenario.js';
 import { placements, until } from './scheduling-scenario.js';
 
 /**
@@ -16,18 +17,6 @@ import { placements, until } from './scheduling-scenario.js';
  * starts none again until it sees a majority, and a step of the wall clock removes
  * nothing. Local preset: fence 3 s.
  */
-const MANIFEST = `apiVersion: shoal/v1
-kind: Workload
-metadata: {name: solo}
-spec:
-  image: shoal/busybox:1
-  command: [sh, -c, "while true; do sleep 1; done"]
-  replicas: 1
-  partitionPolicy: majority
-  resources: {cpu: 100m, memory: 16Mi}
-`;
-
-const SOLO = 'Workload/default/solo';
 /** Several fences: long enough for a keeper and an agent that disagree to show it. */
 const WATCH_MS = 10_000;
 const WATCH_EVERY_MS = 100;
@@ -49,7 +38,7 @@ export async function majorityCutScenario(runtime: 'docker' | 'process', dir: st
   try {
     const first = cluster.nodes[0] as ShoalNodeProcess;
     await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
-    writeFileSync(join(dir, 'solo.yaml'), MANIFEST);
+    writeFileSync(join(dir, 'solo.yaml'), SOLO_MANIFEST);
     const applied = await runShoal(['apply', '-f', join(dir, 'solo.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
     const soloNode = async (): Promise<ShoalNodeProcess> => {

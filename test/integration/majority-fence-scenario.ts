@@ -16,7 +16,8 @@ import { placements, until } from './scheduling-scenario.js';
  * node keeps running; a node stopped gracefully removes its majority replica before it
  * leaves. Local preset: fence 3 s, the majority re-places after dead + 6 s.
  */
-const MANIFESTS = `apiVersion: shoal/v1
+/** One `majority` replica: the fence scenarios' subject (also majority-cut-scenario.ts). */
+export const SOLO_MANIFEST = `apiVersion: shoal/v1
 kind: Workload
 metadata: {name: solo}
 spec:
@@ -25,7 +26,9 @@ spec:
   replicas: 1
   partitionPolicy: majority
   resources: {cpu: 100m, memory: 16Mi}
----
+`;
+
+const MANIFESTS = `${SOLO_MANIFEST}---
 apiVersion: shoal/v1
 kind: Workload
 metadata: {name: crowd}
@@ -37,7 +40,7 @@ spec:
   resources: {cpu: 100m, memory: 16Mi}
 `;
 
-const SOLO = 'Workload/default/solo';
+export const SOLO = 'Workload/default/solo';
 
 const keeperOf = (node: ShoalNodeProcess): number | undefined => lockHolder(fenceKeeperLockPath(dataPaths(node.dataDir).root));
 
