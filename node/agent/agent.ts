@@ -14,7 +14,7 @@ import { rolloutKey } from '../../protocol/rollout/revisions.js';
 import { rolloutFailureField } from '../../crdt/node-writes.js';
 import type { SecretBox } from '../secret-box.js';
 import { Prober } from './prober.js';
-import type { ContainerRuntime, ReplicaOwner } from './runtime.js';
+import { StartHeldError, type ContainerRuntime, type ReplicaOwner } from './runtime.js';
 
 export interface AgentOptions {
   runtime: ContainerRuntime;
@@ -167,6 +167,8 @@ export class Agent {
         .flatMap((a) => (a.kind === 'remove' ? [] : [this.launch(a)]))
         .map((p) =>
           p.catch(({ replica, error }: { replica: DesiredReplica; error: Error }) => {
+            if (error instanceof StartHeldError)
+              return this.event('held', replica.workload, `slot ${replica.slot}: not started, the node is fenced (it lost sight of a majority while it was starting the replica)`);
             this.book = recordStartFailure(this.book, replica, error.message, Date.now(), backoff);
             this.event('start-failed', replica.workload, `slot ${replica.slot}: ${error.message}`);
           }),
@@ -176,10 +178,16 @@ export class Agent {
 
   private async launch(action: Exclude<AgentAction, { kind: 'remove' }>): Promise<void> {
     const { replica } = action;
+    // The pass judged the fence before it listed the runtime, and a start takes more
+    // runtime calls: a node paused in between (docker pause) wakes with its lease run
+    // out and its replica removed by its keeper, and must not start it again. So the
+    // runtime asks once more, just before the replica runs (issue 20, item 1).
+    const majority = isMajority(this.options.state.replica.document, replica.workload);
+    const mayRun = (): boolean => !(majority && this.options.majority.fenced());
     try {
       if (replica.spec.unresolved !== undefined) throw new Error(replica.spec.unresolved);
-      if (action.kind === 'start') await this.options.runtime.start(replica, this.options.owner);
-      else await this.options.runtime.restart(action.id, replica);
+      if (action.kind === 'start') await this.options.runtime.start(replica, this.options.owner, mayRun);
+      else await this.options.runtime.restart(action.id, replica, mayRun);
       this.event(action.kind === 'start' ? 'started' : 'restarted', replica.workload, `slot ${replica.slot} (epoch ${replica.epoch}, spec ${replica.specVersion})`);
     } catch (error) {
       throw { replica, error: error instanceof Error ? error : new Error(String(error)) };

@@ -4,7 +4,7 @@ import type { DesiredReplica, ObservedReplica, ObservedState, PortMapping } from
 import { identityFromLabels, instanceName, LABEL, replicaLabels } from './labels.js';
 import { containerExec, containerLogs } from './docker-streams.js';
 import { filesArchive } from './file-archive.js';
-import { ImageUnavailableError, type ContainerRuntime, type ExecResult, type LogOptions, type ReplicaOwner } from './runtime.js';
+import { ImageUnavailableError, StartHeldError, type ContainerRuntime, type ExecResult, type LogOptions, type ReplicaOwner } from './runtime.js';
 
 export interface DockerRuntimeOptions {
   docker?: Dockerode;
@@ -38,7 +38,7 @@ export class DockerRuntime implements ContainerRuntime {
     return observed.filter((r): r is ObservedReplica => r !== undefined);
   }
 
-  async start(replica: DesiredReplica, owner: ReplicaOwner): Promise<string> {
+  async start(replica: DesiredReplica, owner: ReplicaOwner, mayRun: () => boolean = () => true): Promise<string> {
     await this.ensureImage(replica.spec.image);
     const network = await this.ensureNetwork();
     const container = await this.docker.createContainer(createOptions(replica, owner, network));
@@ -46,6 +46,7 @@ export class DockerRuntime implements ContainerRuntime {
       // Secrets go into the container's own filesystem before it starts: no host path is
       // shared, so this works the same where the node itself runs in a container.
       if ((replica.spec.files ?? []).length > 0) await container.putArchive(await filesArchive(replica.spec.files ?? []), { path: '/' });
+      if (!mayRun()) throw new StartHeldError(instanceName(replica, owner));
       await container.start();
     } catch (e) {
       // A container that never ran would linger as `created` and be listed as a replica; the
@@ -58,7 +59,8 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   /** A container keeps its config: the replica is not needed. */
-  async restart(id: string, _replica: DesiredReplica): Promise<void> {
+  async restart(id: string, _replica: DesiredReplica, mayRun: () => boolean = () => true): Promise<void> {
+    if (!mayRun()) throw new StartHeldError(id);
     await ignoreStatus(this.docker.getContainer(id).start(), [304]);
   }
 

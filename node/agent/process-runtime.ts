@@ -7,7 +7,7 @@ import { pino, type Logger } from 'pino';
 import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
 import { instanceName, type ReplicaIdentity } from './labels.js';
 import { execBeside, fileLogs } from './process-streams.js';
-import type { ContainerRuntime, ExecResult, LogOptions, ReplicaOwner } from './runtime.js';
+import { StartHeldError, type ContainerRuntime, type ExecResult, type LogOptions, type ReplicaOwner } from './runtime.js';
 
 export interface ProcessRuntimeOptions {
   /** One directory per replica below it, e.g. `<dataDir>/replicas`. */
@@ -75,7 +75,7 @@ export class ProcessRuntime implements ContainerRuntime {
     return observed.filter((r): r is ObservedReplica => r !== undefined);
   }
 
-  async start(replica: DesiredReplica, owner: ReplicaOwner): Promise<string> {
+  async start(replica: DesiredReplica, owner: ReplicaOwner, mayRun: () => boolean = () => true): Promise<string> {
     const command = [...(replica.spec.command ?? []), ...(replica.spec.args ?? [])];
     if (command.length === 0) throw new Error(`${replicaName(replica)}: the process runtime needs a command to run`);
     this.noticeIgnoredImage(replica.spec.image);
@@ -87,7 +87,7 @@ export class ProcessRuntime implements ContainerRuntime {
     await mkdir(this.replicaDir(id), { recursive: true });
     try {
       await writeFiles(root, replica.spec.files ?? []);
-      const started = await this.spawn(id, command, env);
+      const started = await this.spawn(id, command, env, mayRun);
       const { workload, slot, epoch, specVersion } = replica;
       const hostPorts = replica.spec.ports.flatMap((p) => (p.hostPort === undefined ? [] : [p.hostPort]));
       await this.write(id, { owner, replica: { workload, slot, epoch, specVersion }, command, env: withoutSecrets(env, replica), hostPorts, ...started });
@@ -101,12 +101,12 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   /** The env is the replica's as the agent gives it now: values from secrets are never kept in the record. */
-  async restart(id: string, replica: DesiredReplica): Promise<void> {
+  async restart(id: string, replica: DesiredReplica, mayRun: () => boolean = () => true): Promise<void> {
     const record = await this.read(id);
     if (record === undefined) throw new Error(`no replica ${id} to restart`);
     if (isRunning(record)) return;
     const env = { ...record.env, ...replica.spec.env };
-    await this.write(id, { ...record, ...(await this.spawn(id, record.command, env)) });
+    await this.write(id, { ...record, ...(await this.spawn(id, record.command, env, mayRun)) });
   }
 
   async stop(id: string, graceMs: number): Promise<void> {
@@ -134,12 +134,13 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async close(): Promise<void> {}
 
-  private async spawn(id: string, command: string[], env: Record<string, string>): Promise<Run> {
+  private async spawn(id: string, command: string[], env: Record<string, string>, mayRun: () => boolean): Promise<Run> {
     const dir = this.replicaDir(id);
     assertExecutable(command[0] ?? '', env.PATH ?? '', dir);
     await rm(join(dir, EXIT_CODE), { force: true });
     const output = await open(join(dir, OUTPUT), 'a');
     try {
+      if (!mayRun()) throw new StartHeldError(id);
       const startedAtMs = Date.now();
       const child = spawn('/bin/sh', ['-c', WRAPPER, 'shoal-replica', join(dir, EXIT_CODE), ...command], {
         cwd: dir,

@@ -16,10 +16,15 @@ export interface ContainerRuntime {
   readonly kind: 'docker' | 'process';
   /** Every replica this owner started that still exists, running or exited. */
   list(owner: ReplicaOwner): Promise<ObservedReplica[]>;
-  /** Creates and starts a replica; resolves with its id once it has started. */
-  start(replica: DesiredReplica, owner: ReplicaOwner): Promise<string>;
-  /** Starts an exited replica again, in place; `replica` is what it should run now. */
-  restart(id: string, replica: DesiredReplica): Promise<void>;
+  /**
+   * Creates and starts a replica; resolves with its id once it has started. `mayRun` is
+   * asked last, just before the replica begins to run (after the image, the network and
+   * its files): if it says no, nothing runs, nothing is left, and the start rejects with
+   * StartHeldError.
+   */
+  start(replica: DesiredReplica, owner: ReplicaOwner, mayRun?: () => boolean): Promise<string>;
+  /** Starts an exited replica again, in place; `replica` is what it should run now. `mayRun` as for start. */
+  restart(id: string, replica: DesiredReplica, mayRun?: () => boolean): Promise<void>;
   /** Stops a replica and keeps it, exited, as a failed liveness probe does: its restart policy decides what follows. */
   stop(id: string, graceMs: number): Promise<void>;
   /** Stops (SIGTERM, then SIGKILL after `graceMs`) and removes a replica; a missing one is not an error. */
@@ -54,5 +59,18 @@ export class ImageUnavailableError extends Error {
     readonly reason: string,
   ) {
     super(`image ${image} is not present and could not be pulled: ${reason}`);
+  }
+}
+
+/**
+ * A start its `mayRun` refused at the last moment. The agent decided to start the
+ * replica a runtime call or more earlier; a node paused in between (docker pause, a
+ * stopped VM) may have lost its right to run it meanwhile, as a `majority` replica's
+ * fence does.
+ */
+export class StartHeldError extends Error {
+  override readonly name = 'StartHeldError';
+  constructor(readonly replica: string) {
+    super(`${replica}: not started, the node may no longer run it`);
   }
 }

@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { DockerRuntime } from '../../node/agent/docker-runtime.js';
 import { LABEL } from '../../node/agent/labels.js';
-import { ImageUnavailableError, type ReplicaOwner } from '../../node/agent/runtime.js';
+import { ImageUnavailableError, StartHeldError, type ReplicaOwner } from '../../node/agent/runtime.js';
 import type { ContainerSpec, DesiredReplica, ObservedReplica } from '../../protocol/agent/replica.js';
 import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
 import { dockerOrSkip } from './engine.js';
@@ -199,6 +199,16 @@ it('a start that fails leaves no container behind', async () => {
   } finally {
     await new Promise((r) => taken.close(r));
   }
+});
+
+it('a start or restart its gate refuses at the last moment runs nothing, and a refused start leaves no container', async () => {
+  const held = (e: unknown): void => assert.instance(e, StartHeldError);
+  await runtime.start(replica(0), owner, () => false).then(() => assert.unreachable('the gate refused the start'), held);
+  assert.equal(await runtime.list(owner), []);
+  const id = await runtime.start(replica(0, { command: ['sh', '-c', 'exit 0'] }), owner);
+  await until('the exit', async () => ((await listed(id))?.state === 'exited' ? true : undefined));
+  await runtime.restart(id, replica(0), () => false).then(() => assert.unreachable('the gate refused the restart'), held);
+  assert.is((await listed(id))?.state, 'exited');
 });
 
 it("list shows neither another node's nor another cluster's containers", async () => {

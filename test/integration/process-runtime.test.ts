@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ProcessRuntime } from '../../node/agent/process-runtime.js';
-import type { ReplicaOwner } from '../../node/agent/runtime.js';
+import { StartHeldError, type ReplicaOwner } from '../../node/agent/runtime.js';
 import type { ContainerSpec, DesiredReplica, ObservedReplica } from '../../protocol/agent/replica.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-process-runtime-'));
@@ -181,6 +181,28 @@ test('a missing executable is a start failure naming the command, and leaves not
   assert.ok(error, 'start should have failed');
   assert.match(error.message, 'shoal-no-such-command');
   assert.equal(readdirSync(dir), []);
+});
+
+test('a start or restart its gate refuses at the last moment runs nothing, and a refused start leaves nothing behind', async () => {
+  const refused = await runtime
+    .start(replica(0), owner, () => false)
+    .then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+  assert.instance(refused, StartHeldError);
+  assert.equal(readdirSync(dir), []);
+  const id = await runtime.start(replica(0, { command: ['sh', '-c', 'exit 0'] }), owner);
+  await exited(id);
+  const restart = await runtime
+    .restart(id, replica(0), () => false)
+    .then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+  assert.instance(restart, StartHeldError);
+  assert.is((await listed(id))?.state, 'exited');
+  await runtime.remove(id, 300);
 });
 
 test("list shows neither another node's nor another cluster's replicas", async () => {
