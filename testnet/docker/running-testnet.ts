@@ -9,6 +9,8 @@ import type { Testnet, TestnetNode } from './testnet.js';
 const RESTART_TIMEOUT_MS = 60_000;
 
 /** Engine answers that mean "already so" (304) pass; "not possible now" (409) is the user's to fix. */
+const PAUSE_ATTEMPTS = 5;
+
 async function engineCall(node: string, call: Promise<unknown>): Promise<void> {
   try {
     await call;
@@ -52,8 +54,19 @@ export class RunningTestnet implements Testnet {
     });
   }
 
+  /**
+   * runc gives up on a freeze that does not settle in time ("unable to freeze", an open
+   * engine bug: moby/moby#48205) and thaws the container again; it seldom fails twice.
+   */
   async pause(node: string): Promise<void> {
-    await engineCall(node, this.container(node).pause());
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await engineCall(node, this.container(node).pause());
+      } catch (e) {
+        if (attempt >= PAUSE_ATTEMPTS || !String((e as Error).message).includes('unable to freeze')) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   }
 
   async unpause(node: string): Promise<void> {
