@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { ApiClient, writeOps } from '../cli/client.js';
+import { ApiClient, signedFetch, writeOps } from '../cli/client.js';
 import { answerQuery, ClusterDocument, compareAnswer, defaultReplicaOptions, encodeDelta, firstQuery, Replica, type Delta, type SignatureVerifier } from '../crdt/index.js';
 import { nativeVerifier } from '../node/native-verifier.js';
 import { loadOperatorKey } from '../node/operator-key.js';
@@ -72,8 +72,8 @@ async function realVisibility(samples: number): Promise<object> {
   try {
     const nodes = cluster.nodes;
     await new Promise((r) => setTimeout(r, 3_000));
-    const client = new ApiClient(nodes[0]!.api);
     const key = loadOperatorKey(cluster.operatorKey);
+    const client = new ApiClient(nodes[0]!.api, key);
     const times: number[] = [];
     for (let i = 0; i < samples; i++) {
       const name = `visible-${i}`;
@@ -83,7 +83,7 @@ async function realVisibility(samples: number): Promise<object> {
       while (pending.size > 0) {
         await Promise.all(
           [...pending].map(async (n) => {
-            if ((await fetch(`${n.api}/v1/objects/Workload/default/${name}`)).status === 200) pending.delete(n);
+            if ((await signedFetch(key)(`${n.api}/v1/objects/Workload/default/${name}`)).status === 200) pending.delete(n);
           }),
         );
       }

@@ -9,13 +9,14 @@ import { startLocalCluster, waitForMembers, type LocalCluster } from '../testnet
 import { LocalReplicas } from '../testnet/local/replicas.js';
 import { runShoal, SHOAL_BIN, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
 import { percentile, round } from './stats.js';
+import { signedFetch } from '../cli/client.js';
 
 /**
  * Workload lifecycle on 3 real loopback nodes with Docker (LAN preset): a rolling update
  * of 10 replicas, `shoal logs -f` from a node that does not run the replica, and the
  * time from a liveness failure to a restarted, ready replica.
  */
-const placements = async (n: ShoalNodeProcess): Promise<PlacementJson[]> => (await (await fetch(`${n.api}/v1/placements`)).json()) as PlacementJson[];
+const placements = async (n: ShoalNodeProcess, key: string): Promise<PlacementJson[]> => (await (await signedFetch(key)(`${n.api}/v1/placements`)).json()) as PlacementJson[];
 
 async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -27,7 +28,7 @@ async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, what:
 
 /** Every slot as its own node reports it: a node's statuses are current on itself. */
 async function truth(cluster: LocalCluster, name: string): Promise<PlacementJson[]> {
-  return (await Promise.all(cluster.nodes.map(async (n) => (await placements(n)).filter((p) => p.node === n.peerId && p.name === name)))).flat();
+  return (await Promise.all(cluster.nodes.map(async (n) => (await placements(n, cluster.operatorKey)).filter((p) => p.node === n.peerId && p.name === name)))).flat();
 }
 
 async function apply(cluster: LocalCluster, dir: string, name: string, text: string): Promise<void> {
@@ -83,13 +84,13 @@ spec:
   );
   let running: PlacementJson | undefined;
   await waitUntil(
-    async () => (running = (await placements(cluster.nodes[0] as ShoalNodeProcess)).find((p) => p.name === 'ticker' && p.state === 'running')) !== undefined,
+    async () => (running = (await placements(cluster.nodes[0] as ShoalNodeProcess, cluster.operatorKey)).find((p) => p.name === 'ticker' && p.state === 'running')) !== undefined,
     30_000,
     'ticker runs',
   );
   const remote = cluster.nodes.find((n) => n.peerId !== running?.node) as ShoalNodeProcess;
   const arrivals = new Map<string, number>();
-  const child = spawn(SHOAL_BIN, ['logs', 'ticker', '-f', '--tail', '0', '--api', remote.apiAddress], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn(SHOAL_BIN, ['logs', 'ticker', '-f', '--tail', '0', '--api', remote.apiAddress, '--key', cluster.operatorKey], { stdio: ['ignore', 'pipe', 'ignore'] });
   let pending = '';
   child.stdout.on('data', (d: Buffer) => {
     pending += d.toString();
@@ -138,7 +139,9 @@ spec:
     'flaky restarted and ready',
   );
   // busybox's date has no sub-second format: the failure is timed by the node that saw it.
-  const events = (await (await fetch(`${cluster.nodes[0]!.api}/v1/cluster/events`)).json()) as { events: { kind: string; atMs: number; object: string }[] };
+  const events = (await (await signedFetch(cluster.operatorKey)(`${cluster.nodes[0]!.api}/v1/cluster/events`)).json()) as {
+    events: { kind: string; atMs: number; object: string }[];
+  };
   const unhealthy = events.events.find((e) => e.kind === 'unhealthy' && e.object === 'Workload/default/flaky');
   if (unhealthy === undefined) throw new Error('no unhealthy event');
   return back - unhealthy.atMs;
@@ -151,7 +154,7 @@ export async function lifecycle(): Promise<Record<string, unknown>> {
   const replicas = new LocalReplicas('docker');
   const cluster = await startLocalCluster({ dir, nodes: 3, preset: 'lan', args: ['--runtime', 'docker'] });
   try {
-    await waitForMembers(cluster.nodes[0]!.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 30_000);
+    await waitForMembers(cluster.nodes[0]!.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 30_000);
     const rollout1 = await rolloutMs(cluster, dir, 1);
     const rollout3 = await rolloutMs(cluster, dir, 3);
     const logs = await logsFollowLatencyMs(cluster, dir, docker);

@@ -8,6 +8,7 @@ import { startLocalCluster, waitForMembers } from '../testnet/local/cluster.js';
 import { LocalReplicas } from '../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
 import { percentile, round } from './stats.js';
+import { signedFetch } from '../cli/client.js';
 
 /**
  * Real nodes on loopback with the default (LAN) preset and a local Docker image:
@@ -42,19 +43,19 @@ interface EventJson {
 }
 
 /** When the first node recorded each kind of event for `workload`, by the wall clock every local node shares. */
-async function firstEvents(nodes: readonly ShoalNodeProcess[], workload: string): Promise<Map<string, number>> {
-  const lists = await Promise.all(nodes.map(async (n) => (await (await fetch(`${n.api}/v1/events`)).json()) as EventJson[]));
+async function firstEvents(nodes: readonly ShoalNodeProcess[], key: string, workload: string): Promise<Map<string, number>> {
+  const lists = await Promise.all(nodes.map(async (n) => (await (await signedFetch(key)(`${n.api}/v1/events`)).json()) as EventJson[]));
   const first = new Map<string, number>();
   for (const e of lists.flat()) if (e.object === `Workload/default/${workload}`) first.set(e.kind, Math.min(e.atMs, first.get(e.kind) ?? Infinity));
   return first;
 }
 
-const placements = async (node: ShoalNodeProcess): Promise<PlacementJson[]> => (await (await fetch(`${node.api}/v1/placements`)).json()) as PlacementJson[];
+const placements = async (node: ShoalNodeProcess, key: string): Promise<PlacementJson[]> => (await (await signedFetch(key)(`${node.api}/v1/placements`)).json()) as PlacementJson[];
 
-async function waitFor(predicate: (all: PlacementJson[]) => boolean, observer: ShoalNodeProcess, timeoutMs: number): Promise<void> {
+async function waitFor(predicate: (all: PlacementJson[]) => boolean, observer: ShoalNodeProcess, key: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!predicate(await placements(observer))) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${JSON.stringify(await placements(observer))}`);
+  while (!predicate(await placements(observer, key))) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms: ${JSON.stringify(await placements(observer, key))}`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }
@@ -74,7 +75,7 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
   };
   try {
     const first = cluster.nodes[0] as ShoalNodeProcess;
-    await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === nodes, 30_000);
+    await waitForMembers(first.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === nodes, 30_000);
     const submit: number[] = [];
     const phases = { applyReturned: [] as number[], placed: [] as number[], containerStarted: [] as number[] };
     for (let i = 0; i < submits; i++) {
@@ -91,10 +92,11 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
             cluster.nodes.map((n) => n.peerId),
           ) === 1,
         via,
+        cluster.operatorKey,
         30_000,
       );
       submit.push(performance.now() - t0);
-      const first = await firstEvents(cluster.nodes, `submit-${i}`);
+      const first = await firstEvents(cluster.nodes, cluster.operatorKey, `submit-${i}`);
       for (const [phase, kind] of [
         ['placed', 'placed'],
         ['containerStarted', 'started'],
@@ -106,7 +108,7 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
     const perNode = 2;
     await apply('failover', nodes * perNode, first);
     const all = () => cluster.nodes.map((n) => n.peerId);
-    await waitFor((p) => runningOn(p, 'failover', all()) === nodes * perNode, first, 60_000);
+    await waitFor((p) => runningOn(p, 'failover', all()) === nodes * perNode, first, cluster.operatorKey, 60_000);
     const failover: number[] = [];
     for (let i = 0; i < crashes; i++) {
       const victim = cluster.nodes[1 + (i % (nodes - 1))] as ShoalNodeProcess;
@@ -114,11 +116,11 @@ export async function realScheduling(nodes = 4, submits = 20, crashes = 8): Prom
       const survivors = all().filter((id) => id !== victim.peerId);
       const t0 = performance.now();
       victim.child.kill('SIGKILL');
-      await waitFor((p) => runningOn(p, 'failover', survivors) === nodes * perNode, observer, 60_000);
+      await waitFor((p) => runningOn(p, 'failover', survivors) === nodes * perNode, observer, cluster.operatorKey, 60_000);
       failover.push(performance.now() - t0);
       const back = await cluster.restart(victim);
-      await waitForMembers(first.api, (m) => m.some((x) => x.id === back.peerId && x.state === 'alive'), 30_000);
-      await waitFor((p) => runningOn(p, 'failover', all()) === nodes * perNode, first, 60_000);
+      await waitForMembers(first.api, cluster.operatorKey, (m) => m.some((x) => x.id === back.peerId && x.state === 'alive'), 30_000);
+      await waitFor((p) => runningOn(p, 'failover', all()) === nodes * perNode, first, cluster.operatorKey, 60_000);
     }
     const figure = (values: number[]) => ({ samples: values.length, p50: round(percentile(values, 50), 0), p99: round(percentile(values, 99), 0) });
     const p50 = (values: number[]) => round(percentile(values, 50), 0);

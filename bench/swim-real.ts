@@ -27,7 +27,7 @@ export async function idleNode(nodes = 5, idleSeconds = 30): Promise<IdleNodeFig
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-'));
   const cluster = await startLocalCluster({ dir, nodes, preset: 'lan' });
   try {
-    await waitForMembers(cluster.nodes[0]!.api, (m) => m.filter((x) => x.state === 'alive').length === nodes, 30_000);
+    await waitForMembers(cluster.nodes[0]!.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === nodes, 30_000);
     await new Promise((r) => setTimeout(r, 5_000));
     const pids = cluster.nodes.map((n) => n.child.pid!);
     const before = pids.map(cpuSeconds);

@@ -8,6 +8,7 @@ import { loadOperatorKey, loadOrCreateOperatorKey, type OperatorKey } from '../n
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../testnet/local/cluster.js';
 import { runShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
 import { percentile, round } from './stats.js';
+import { signedFetch } from '../cli/client.js';
 
 /**
  * `npm run bench:trust`: the cost of trust, as JSON (docs/benchmarks.md).
@@ -49,8 +50,9 @@ const rssMb = (node: ShoalNodeProcess): number => {
   return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 };
 
-async function post(node: ShoalNodeProcess, delta: Delta): Promise<number> {
-  const response = await fetch(`${node.api}/v1/deltas`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(delta) });
+/** Posts `delta`, with the request signed by its author, as the API requires. */
+async function post(node: ShoalNodeProcess, key: OperatorKey | string, delta: Delta): Promise<number> {
+  const response = await signedFetch(key)(`${node.api}/v1/deltas`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(delta) });
   await response.arrayBuffer();
   return response.status;
 }
@@ -87,7 +89,7 @@ async function phase(cluster: LocalCluster, honest: Writer, seconds: number, lab
   while (Date.now() < until) {
     const delta = honest.delta([{ key: `Workload/${label}/w${i++}`, set: { 'spec.image': 'x', 'spec.replicas': 0 } }]);
     const started = performance.now();
-    if ((await post(cluster.nodes[0] as ShoalNodeProcess, delta)) === 201) {
+    if ((await post(cluster.nodes[0] as ShoalNodeProcess, cluster.operatorKey, delta)) === 201) {
       latencies.push(performance.now() - started);
       honest.accepted(delta);
     }
@@ -107,9 +109,9 @@ async function flood(): Promise<object> {
   const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-trust-'));
   const cluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', 'process', '--write-quota', QUOTA] });
   try {
-    for (const node of cluster.nodes) await waitForMembers(node.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 30_000);
+    for (const node of cluster.nodes) await waitForMembers(node.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 30_000);
     const first = cluster.nodes[0] as ShoalNodeProcess;
-    const clusterId = ((await (await fetch(`${first.api}/v1/status`)).json()) as { cluster: string }).cluster;
+    const clusterId = ((await (await signedFetch(cluster.operatorKey)(`${first.api}/v1/status`)).json()) as { cluster: string }).cluster;
     const flooderKey = loadOrCreateOperatorKey(join(dir, 'flooder.key'));
     const added = await runShoal(['operator', 'add', flooderKey.publicKey, '--key', cluster.operatorKey, '--api', first.apiAddress]);
     if (added.code !== 0) throw new Error(added.stderr);
@@ -123,7 +125,7 @@ async function flood(): Promise<object> {
     const floods = Array.from({ length: 4 }, async () => {
       for (let i = 0; flooding; i++) {
         const delta = flooder.delta([{ key: `Workload/flood/w${Math.random().toString(36).slice(2)}`, set: { 'spec.image': 'x'.repeat(1024), 'spec.replicas': 0 } }]);
-        const status = await post(target, delta);
+        const status = await post(target, flooderKey, delta);
         if (status === 201) flooder.accepted(delta);
         codes.set(status, (codes.get(status) ?? 0) + 1);
       }

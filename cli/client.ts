@@ -1,15 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { MAX_PREV, signDelta, type Delta, type Hlc, type Op } from '../crdt/index.js';
 import { UserError } from '../node/errors.js';
-import type { OperatorKey } from '../node/operator-key.js';
+import { loadOperatorKey, type OperatorKey } from '../node/operator-key.js';
+import { signatureHeaders } from '../node/request-signature.js';
 
-/** A node's HTTP API, as the CLI uses it. */
+/** A node's HTTP API, as the CLI uses it: every request signed with the operator key (node/request-signature.ts). */
 export class ApiClient {
-  constructor(readonly baseUrl: string) {}
+  private loaded: OperatorKey | undefined;
+
+  /** `key`: the operator key, or the path of its file, read at the first request. */
+  constructor(
+    readonly baseUrl: string,
+    private readonly key: OperatorKey | string,
+  ) {}
+
+  get operatorKey(): OperatorKey {
+    this.loaded ??= typeof this.key === 'string' ? loadOperatorKey(this.key) : this.key;
+    return this.loaded;
+  }
 
   async get<T>(path: string): Promise<T | undefined> {
     const response = await this.fetch(path);
     if (response.status === 404) return undefined;
+    if (response.status === 401 || response.status === 403) throw new UserError(await refusal(response, this.operatorKey));
     if (!response.ok) throw new UserError(`${this.baseUrl}${path} answered ${response.status}: ${await response.text()}`);
     return (await response.json()) as T;
   }
@@ -24,11 +37,28 @@ export class ApiClient {
     return { status: response.status, body: (await response.json()) as T };
   }
 
-  private async fetch(path: string, init?: RequestInit): Promise<Response> {
-    return fetch(`${this.baseUrl}${path}`, init).catch((e: unknown) => {
+  private async fetch(path: string, init: SignedInit = {}): Promise<Response> {
+    return signedFetch(this.operatorKey)(`${this.baseUrl}${path}`, init).catch((e: unknown) => {
       throw new UserError(`no Shoal node answers at ${this.baseUrl} (${(e as Error).cause ?? (e as Error).message}): is \`shoal start\` running? Use --api HOST:PORT`);
     });
   }
+}
+
+type SignedInit = Omit<RequestInit, 'body' | 'headers'> & { body?: string; headers?: Record<string, string> };
+
+/** `fetch`, with each request signed by `key` (a key, or the path of its file) as a node's API requires. */
+export function signedFetch(key: OperatorKey | string): (url: string, init?: SignedInit) => Promise<Response> {
+  const operator = typeof key === 'string' ? loadOperatorKey(key) : key;
+  return async (url, init = {}) => fetch(url, { ...init, headers: { ...init.headers, ...(await signatureHeaders(operator, init.method ?? 'GET', url, init.body)) } });
+}
+
+/** A 401 or 403 as a sentence that names the key, which is usually what is wrong, and what to do. */
+async function refusal(response: Response, key: OperatorKey): Promise<string> {
+  const body = (await response.json().catch(() => ({}))) as { error?: string; detail?: string };
+  const named = `operator key ${key.publicKey.slice(0, 16)}… (${key.path})`;
+  if (body.error === 'not-an-operator') return `the cluster does not know ${named}: an operator must run \`shoal operator add ${key.publicKey}\``;
+  if (body.error === 'removed') return `${named} was removed from the cluster's operators; nothing was done`;
+  return `the node refused ${named}: ${body.detail ?? response.status}`;
 }
 
 /**

@@ -9,7 +9,7 @@ import { apiUrl, collect, DEFAULT_API, DEFAULT_P2P_PORT } from './options.js';
 const program = new Command('shoal').description('A container orchestrator with no control plane.').version(SHOAL_VERSION).showHelpAfterError();
 
 const dataDirOption = () => new Option('--data-dir <dir>', "the node's data directory").default(defaultDataDir());
-const keyOption = () => new Option('--key <file>', 'the operator key that signs writes').default(defaultOperatorKeyPath());
+const keyOption = () => new Option('--key <file>', 'the operator key that signs requests and writes').default(defaultOperatorKeyPath());
 const portOption = () => new Option('--port <port>', 'the p2p port the token advertises').default(String(DEFAULT_P2P_PORT));
 
 program
@@ -28,6 +28,12 @@ program
   .description('run a node')
   .addOption(dataDirOption())
   .option('--listen <multiaddr>', 'p2p listen address (repeatable)', collect, [])
+  .option(
+    '--advertise <multiaddr>',
+    'the address others reach this node at, if not a listen address (a public IP, a port forward; repeatable): members and join tokens carry it',
+    collect,
+    [],
+  )
   .option('--api <host:port>', 'HTTP API address', DEFAULT_API)
   .option('--join <token>', 'join the cluster of this token (from `shoal init` or `shoal token`)')
   .option('--seed <multiaddr>', 'another member to join through (repeatable)', collect, [])
@@ -77,10 +83,11 @@ program
   .description('list the members as a node sees them')
   .addOption(dataDirOption())
   .option('--api <host:port>', 'the node to ask (default: the node on --data-dir, else 127.0.0.1:7371)')
+  .addOption(keyOption())
   .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-  .action(async (opts: { dataDir: string; api?: string; output: string }) => {
+  .action(async (opts: { dataDir: string; api?: string; key: string; output: string }) => {
     const { nodes } = await import('./commands/nodes.js');
-    await nodes({ api: apiUrl(opts.api, opts.dataDir), output: opts.output });
+    await nodes({ api: apiUrl(opts.api, opts.dataDir), key: opts.key, output: opts.output });
   });
 
 program
@@ -88,22 +95,22 @@ program
   .description('what one node holds and has refused: members, desired state, counters by reason')
   .addOption(dataDirOption())
   .option('--api <host:port>', 'the node to ask (default: the node on --data-dir, else 127.0.0.1:7371)')
+  .addOption(keyOption())
   .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action(async (opts: { dataDir: string; api?: string; output: string }) => {
+  .action(async (opts: { dataDir: string; api?: string; key: string; output: string }) => {
     const { status } = await import('./commands/status.js');
-    await status({ api: apiUrl(opts.api, opts.dataDir), output: opts.output });
+    await status({ api: apiUrl(opts.api, opts.dataDir), key: opts.key, output: opts.output });
   });
 
 const apiOptions = (command: Command): Command =>
-  command.addOption(dataDirOption()).option('--api <host:port>', 'the node to talk to (default: the node on --data-dir, else 127.0.0.1:7371)');
+  command.addOption(dataDirOption()).option('--api <host:port>', 'the node to talk to (default: the node on --data-dir, else 127.0.0.1:7371)').addOption(keyOption());
 
 apiOptions(
   program
     .command('apply')
     .description('create or update objects from YAML (several documents per file); signs with your operator key')
     .requiredOption('-f, --filename <file>', 'a YAML file, or - for standard input')
-    .option('--dry-run', 'show what would change, write nothing', false)
-    .addOption(keyOption()),
+    .option('--dry-run', 'show what would change, write nothing', false),
 ).action(async (opts: { filename: string; dryRun: boolean; key: string; dataDir: string; api?: string }) => {
   const { apply } = await import('./commands/apply.js');
   await apply({ file: opts.filename, dryRun: opts.dryRun, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
@@ -118,9 +125,9 @@ apiOptions(
     .option('-n, --namespace <namespace>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace', false)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table')),
-).action(async (resource: string, name: string | undefined, opts: { namespace: string; allNamespaces: boolean; output: string; dataDir: string; api?: string }) => {
+).action(async (resource: string, name: string | undefined, opts: { namespace: string; allNamespaces: boolean; output: string; key: string; dataDir: string; api?: string }) => {
   const { get } = await import('./commands/get.js');
-  await get({ resource, name, namespace: opts.namespace, allNamespaces: opts.allNamespaces, output: opts.output, api: apiUrl(opts.api, opts.dataDir) });
+  await get({ resource, name, namespace: opts.namespace, allNamespaces: opts.allNamespaces, output: opts.output, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
 });
 
 apiOptions(
@@ -129,8 +136,7 @@ apiOptions(
     .description('delete an object: shoal delete workload NAME')
     .argument('<resource>', 'workload')
     .argument('<name>', 'its name')
-    .option('-n, --namespace <namespace>', 'namespace', 'default')
-    .addOption(keyOption()),
+    .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (resource: string, name: string, opts: { namespace: string; key: string; dataDir: string; api?: string }) => {
   const { remove } = await import('./commands/delete.js');
   await remove({ resource, name, namespace: opts.namespace, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
@@ -143,9 +149,9 @@ apiOptions(
     .argument('<resource>', 'workload')
     .argument('<name>', 'its name')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (resource: string, name: string, opts: { namespace: string; dataDir: string; api?: string }) => {
+).action(async (resource: string, name: string, opts: { namespace: string; key: string; dataDir: string; api?: string }) => {
   const { describe } = await import('./commands/describe.js');
-  await describe({ resource, name, namespace: opts.namespace, api: apiUrl(opts.api, opts.dataDir) });
+  await describe({ resource, name, namespace: opts.namespace, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
 });
 
 apiOptions(
@@ -154,8 +160,7 @@ apiOptions(
     .description('set how many replicas a workload runs: shoal scale NAME --replicas N')
     .argument('<name>', 'the workload')
     .requiredOption('--replicas <n>', 'the number of replicas')
-    .option('-n, --namespace <namespace>', 'namespace', 'default')
-    .addOption(keyOption()),
+    .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (name: string, opts: { replicas: string; namespace: string; key: string; dataDir: string; api?: string }) => {
   const { scale } = await import('./commands/scale.js');
   await scale({ name, namespace: opts.namespace, replicas: opts.replicas, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
@@ -171,9 +176,9 @@ apiOptions(
     .option('--tail <n>', 'only the last N lines')
     .option('--since <duration>', 'only output newer than this, such as 5m (Docker replicas)')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, opts: { slot: string; follow: boolean; tail?: string; since?: string; namespace: string; dataDir: string; api?: string }) => {
+).action(async (name: string, opts: { slot: string; follow: boolean; tail?: string; since?: string; namespace: string; key: string; dataDir: string; api?: string }) => {
   const { logs } = await import('./commands/logs.js');
-  await logs({ name, namespace: opts.namespace, slot: opts.slot, follow: opts.follow, tail: opts.tail, since: opts.since, api: apiUrl(opts.api, opts.dataDir) });
+  await logs({ name, namespace: opts.namespace, slot: opts.slot, follow: opts.follow, tail: opts.tail, since: opts.since, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
 });
 
 apiOptions(
@@ -184,9 +189,9 @@ apiOptions(
     .argument('<command...>', 'the command and its arguments, after --')
     .option('--slot <i>', 'which replica', '0')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, command: string[], opts: { slot: string; namespace: string; dataDir: string; api?: string }) => {
+).action(async (name: string, command: string[], opts: { slot: string; namespace: string; key: string; dataDir: string; api?: string }) => {
   const { exec } = await import('./commands/exec.js');
-  await exec({ name, namespace: opts.namespace, slot: opts.slot, command, api: apiUrl(opts.api, opts.dataDir) });
+  await exec({ name, namespace: opts.namespace, slot: opts.slot, command, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
 });
 
 apiOptions(
@@ -195,9 +200,9 @@ apiOptions(
     .description("the cluster's recent events, from every node, in time order")
     .option('-w, --watch', 'keep printing new events', false)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
-).action(async (opts: { watch: boolean; output: string; dataDir: string; api?: string }) => {
+).action(async (opts: { watch: boolean; output: string; key: string; dataDir: string; api?: string }) => {
   const { events } = await import('./commands/events.js');
-  await events({ watch: opts.watch, output: opts.output, api: apiUrl(opts.api, opts.dataDir) });
+  await events({ watch: opts.watch, output: opts.output, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
 });
 
 const rollout = program.command('rollout').description('rolling updates: follow one, list revisions, roll back');
@@ -208,9 +213,9 @@ apiOptions(
     .argument('<name>', 'the workload')
     .option('--no-watch', 'print the state once')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, opts: { watch: boolean; namespace: string; dataDir: string; api?: string }) => {
+).action(async (name: string, opts: { watch: boolean; namespace: string; key: string; dataDir: string; api?: string }) => {
   const { rolloutStatus } = await import('./commands/rollout.js');
-  await rolloutStatus({ name, namespace: opts.namespace, watch: opts.watch, api: apiUrl(opts.api, opts.dataDir) });
+  await rolloutStatus({ name, namespace: opts.namespace, watch: opts.watch, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
 });
 apiOptions(
   rollout
@@ -218,9 +223,9 @@ apiOptions(
     .description("a workload's revisions, and why any failed")
     .argument('<name>', 'the workload')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, opts: { namespace: string; dataDir: string; api?: string }) => {
+).action(async (name: string, opts: { namespace: string; key: string; dataDir: string; api?: string }) => {
   const { rolloutHistory } = await import('./commands/rollout.js');
-  await rolloutHistory({ name, namespace: opts.namespace, api: apiUrl(opts.api, opts.dataDir) });
+  await rolloutHistory({ name, namespace: opts.namespace, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
 });
 apiOptions(
   rollout
@@ -228,8 +233,7 @@ apiOptions(
     .description('roll a workload back to the revision before (or --to-revision N)')
     .argument('<name>', 'the workload')
     .option('--to-revision <n>', 'a revision number from `shoal rollout history`')
-    .option('-n, --namespace <namespace>', 'namespace', 'default')
-    .addOption(keyOption()),
+    .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (name: string, opts: { toRevision?: string; namespace: string; key: string; dataDir: string; api?: string }) => {
   const { rolloutUndo } = await import('./commands/rollout.js');
   await rolloutUndo({ name, namespace: opts.namespace, toRevision: opts.toRevision, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
@@ -241,7 +245,7 @@ const nodeFlagCommands = [
   ['drain', 'move every replica off NODE and place none there'],
 ] as const;
 for (const [action, description] of nodeFlagCommands) {
-  apiOptions(program.command(action).description(description).argument('<node>', 'a node id, or a unique suffix of one').addOption(keyOption())).action(
+  apiOptions(program.command(action).description(description).argument('<node>', 'a node id, or a unique suffix of one')).action(
     async (node: string, opts: { key: string; dataDir: string; api?: string }) => {
       const { setNodeFlags } = await import('./commands/node-flags.js');
       await setNodeFlags({ action, node, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
@@ -254,8 +258,7 @@ apiOptions(
   node
     .command('remove')
     .description('revoke NODE: nothing it signs from now on counts, and it cannot be admitted again under that identity')
-    .argument('<node>', 'a node id, or a unique suffix of one')
-    .addOption(keyOption()),
+    .argument('<node>', 'a node id, or a unique suffix of one'),
 ).action(async (id: string, opts: { key: string; dataDir: string; api?: string }) => {
   const { removeNode } = await import('./commands/revoke.js');
   await removeNode({ node: id, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
@@ -274,17 +277,34 @@ operator
     const { showKey } = await import('./commands/operator.js');
     showKey({ key: opts.key, create: opts.new });
   });
-for (const action of ['add', 'remove'] as const) {
-  apiOptions(
-    operator.command(action).description(`${action} an operator (a public key from \`shoal operator key\`)`).argument('<public-key>', '64 hex digits').addOption(keyOption()),
-  ).action(async (publicKey: string, opts: { key: string; dataDir: string; api?: string }) => {
+apiOptions(
+  operator
+    .command('add')
+    .description('add an operator (a public key from `shoal operator key`), or change its role: admin, deployer (of --namespace) or viewer')
+    .argument('<public-key>', '64 hex digits')
+    .addOption(
+      new Option('--role <role>', 'admin: everything; deployer: apply, scale, delete, roll out; viewer: read only').choices(['admin', 'deployer', 'viewer']).default('admin'),
+    )
+    .option('--namespace <namespace>', 'a namespace a deployer may change (repeatable; default: every one)', collect, [])
+    .option('--exec', 'may also run commands in replicas (an admin always may)', false),
+).action(async (publicKey: string, opts: { role: string; namespace: string[]; exec: boolean; key: string; dataDir: string; api?: string }) => {
+  const { changeOperators, grantFromFlags } = await import('./commands/operator.js');
+  await changeOperators({ action: 'add', publicKey, grant: grantFromFlags(opts), key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+});
+apiOptions(operator.command('remove').description('remove an operator: revoke its key').argument('<public-key>', '64 hex digits')).action(
+  async (publicKey: string, opts: { key: string; dataDir: string; api?: string }) => {
     const { changeOperators } = await import('./commands/operator.js');
-    await changeOperators({ action, publicKey, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
-  });
-}
-apiOptions(operator.command('list').description('the operators who may write now')).action(async (opts: { dataDir: string; api?: string }) => {
+    await changeOperators({ action: 'remove', publicKey, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  },
+);
+apiOptions(
+  operator
+    .command('list')
+    .description('the operators who may act now, with their roles')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
+).action(async (opts: { output: string; key: string; dataDir: string; api?: string }) => {
   const { listOperators } = await import('./commands/operator.js');
-  await listOperators({ api: apiUrl(opts.api, opts.dataDir) });
+  await listOperators({ output: opts.output, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
 });
 
 try {

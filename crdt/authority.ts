@@ -1,6 +1,7 @@
 import { ancestry } from './chain.js';
 import { stampOf, type Delta } from './delta.js';
 import type { Json } from './json.js';
+import { ADMIN, grantAllowsWrite, grantOf, type OperatorGrant } from './roles.js';
 import { compareStamp, type Stamp } from './stamp.js';
 
 /** Fixed at `shoal init`: the cluster's id, the operators who may write from the start, and its founding nodes. */
@@ -24,7 +25,7 @@ export const nodeKey = (publicKey: string): string => `${NODE_KIND}/${AUTHORITY_
 export const revocationKey = (publicKey: string): string => `${REVOCATION_KIND}/${AUTHORITY_NAMESPACE}/${publicKey}`;
 
 const AUTHORITY_PREFIXES = [OPERATOR_KIND, NODE_KIND, REVOCATION_KIND].map((kind) => `${kind}/${AUTHORITY_NAMESPACE}/`);
-const isAuthorityKey = (key: string): boolean => AUTHORITY_PREFIXES.some((prefix) => key.startsWith(prefix));
+export const isAuthorityKey = (key: string): boolean => AUTHORITY_PREFIXES.some((prefix) => key.startsWith(prefix));
 export const touchesAuthority = (delta: Delta): boolean => delta.body.ops.some((op) => isAuthorityKey(op.key));
 
 const PUBLIC_KEY = /^[0-9a-f]{64}$/;
@@ -32,14 +33,15 @@ const DELTA_ID = /^[0-9a-f]{64}$/;
 /** Revocations that undo one another can flip forever; past this many rounds the last verdict stands. */
 const MAX_ROUNDS = 8;
 
+/** An operator's adds (each with the role it gave) and removes, by stamp. */
 interface Grant {
-  adds: Stamp[];
+  adds: { stamp: Stamp; grant: OperatorGrant }[];
   removes: Stamp[];
 }
 
-const latestBefore = (stamps: readonly Stamp[], stamp: Stamp): Stamp | undefined => {
-  let latest: Stamp | undefined;
-  for (const s of stamps) if (compareStamp(s, stamp) < 0 && (latest === undefined || compareStamp(s, latest) > 0)) latest = s;
+const latestBefore = <T>(items: readonly T[], stampOf: (item: T) => Stamp, stamp: Stamp): T | undefined => {
+  let latest: T | undefined;
+  for (const item of items) if (compareStamp(stampOf(item), stamp) < 0 && (latest === undefined || compareStamp(stampOf(item), stampOf(latest)) > 0)) latest = item;
   return latest;
 };
 
@@ -100,8 +102,20 @@ export class Authority {
     return counted !== undefined && !counted.has(delta.id);
   }
 
+  /**
+   * An operator's delta counts if the key was an operator at its stamp, with a role that
+   * allows every object it writes: every replica judges this when it merges, so a node
+   * that skipped the API's check cannot make the cluster accept it.
+   */
   operatorCounts(delta: Delta): boolean {
-    return this.isOperator(delta.body.author) && !this.revokedOut(delta) && grantedAt(this.genesis, this.grants, delta.body.author, stampOf(delta));
+    if (!this.isOperator(delta.body.author) || this.revokedOut(delta)) return false;
+    const grant = grantedAt(this.genesis, this.grants, delta.body.author, stampOf(delta));
+    return grant !== undefined && delta.body.ops.every((op) => grantAllowsWrite(grant, op.key, isAuthorityKey(op.key)));
+  }
+
+  /** What `author` may do at `stamp` as an operator; undefined if it may do nothing, or was revoked. */
+  grantAt(author: string, stamp: Stamp): OperatorGrant | undefined {
+    return this.revoked.has(author) ? undefined : grantedAt(this.genesis, this.grants, author, stamp);
   }
 
   nodeCounts(delta: Delta): boolean {
@@ -111,7 +125,7 @@ export class Authority {
   /** Operators that may write at `stamp`, and have not been revoked. */
   activeOperators(stamp: Stamp): string[] {
     const keys = [...this.genesis.operators, ...this.grants.keys()];
-    return [...new Set(keys)].filter((key) => !this.revoked.has(key) && grantedAt(this.genesis, this.grants, key, stamp)).sort();
+    return [...new Set(keys)].filter((key) => this.grantAt(key, stamp) !== undefined).sort();
   }
 
   admittedNodes(): string[] {
@@ -119,13 +133,14 @@ export class Authority {
   }
 }
 
-function grantedAt(genesis: Genesis, grants: ReadonlyMap<string, Grant>, author: string, stamp: Stamp): boolean {
-  if (genesis.operators.includes(author)) return true;
+/** A genesis operator is an admin for good; another has the role of its latest add, unless a later remove took it away. */
+function grantedAt(genesis: Genesis, grants: ReadonlyMap<string, Grant>, author: string, stamp: Stamp): OperatorGrant | undefined {
+  if (genesis.operators.includes(author)) return ADMIN;
   const grant = grants.get(author);
-  if (grant === undefined) return false;
-  const added = latestBefore(grant.adds, stamp);
-  const removed = latestBefore(grant.removes, stamp);
-  return added !== undefined && (removed === undefined || compareStamp(added, removed) > 0);
+  if (grant === undefined) return undefined;
+  const added = latestBefore(grant.adds, (a) => a.stamp, stamp);
+  const removed = latestBefore(grant.removes, (s) => s, stamp);
+  return added !== undefined && (removed === undefined || compareStamp(added.stamp, removed) > 0) ? added.grant : undefined;
 }
 
 interface Candidate {
@@ -145,15 +160,17 @@ function foldRound(genesis: Genesis, deltas: readonly Delta[], revoked: Readonly
     if (outside(delta)) continue;
     const author = delta.body.author;
     const stamp = stampOf(delta);
-    const asOperator = grantedAt(genesis, grants, author, stamp);
-    const asNode = !asOperator && admitted.has(author);
-    if (!asOperator && !asNode) continue;
+    const grant = grantedAt(genesis, grants, author, stamp);
+    // Only an admin changes who may write; a node admits other nodes.
+    const asAdmin = grant?.role === 'admin';
+    const asNode = grant === undefined && admitted.has(author);
+    if (!asAdmin && !asNode) continue;
     for (const op of delta.body.ops) {
       const [kind, , name = ''] = op.key.split('/');
-      if (kind === OPERATOR_KIND && asOperator) foldGrant(grants, op, stamp);
+      if (kind === OPERATOR_KIND && asAdmin) foldGrant(grants, op, stamp);
       // A revoked node may be admitted again harmlessly: its revocation still bounds what counts.
-      else if (kind === NODE_KIND && PUBLIC_KEY.test(name) && 'set' in op && (asOperator || name !== author)) admitted.add(name);
-      else if (kind === REVOCATION_KIND && asOperator && 'set' in op && op.set.publicKey === name) {
+      else if (kind === NODE_KIND && PUBLIC_KEY.test(name) && 'set' in op && (asAdmin || name !== author)) admitted.add(name);
+      else if (kind === REVOCATION_KIND && asAdmin && 'set' in op && op.set.publicKey === name) {
         const heads = revocationHeads(op.set.heads);
         if (heads !== undefined) candidates.push({ revoker: author, target: name, heads, delta });
       }
@@ -173,7 +190,10 @@ function resolveRevocations(genesis: Genesis, grants: ReadonlyMap<string, Grant>
   const rank = (key: string): [number, Stamp | undefined] => {
     const index = genesis.operators.indexOf(key);
     if (index >= 0) return [index, undefined];
-    const first = grants.get(key)?.adds.reduce<Stamp | undefined>((a, b) => (a === undefined || compareStamp(b, a) < 0 ? b : a), undefined);
+    const first = grants
+      .get(key)
+      ?.adds.map((a) => a.stamp)
+      .reduce<Stamp | undefined>((a, b) => (a === undefined || compareStamp(b, a) < 0 ? b : a), undefined);
     return [genesis.operators.length, first];
   };
   const byRank = (a: Candidate, b: Candidate): number => {
@@ -201,9 +221,11 @@ function foldGrant(grants: Map<string, Grant>, op: Delta['body']['ops'][number],
   }
   const publicKey = op.set.publicKey;
   if (typeof publicKey !== 'string' || !PUBLIC_KEY.test(publicKey) || operatorKey(publicKey) !== op.key) return;
+  const given = grantOf(op.set);
+  if (given === undefined) return;
   let grant = grants.get(publicKey);
   if (grant === undefined) grants.set(publicKey, (grant = { adds: [], removes: [] }));
-  grant.adds.push(stamp);
+  grant.adds.push({ stamp, grant: given });
 }
 
 /** A revocation's heads: delta ids; an empty list counts nothing of the key. */

@@ -1,6 +1,7 @@
 export { answerQuery, compareAnswer, firstQuery, type Comparison, type DigestAnswer, type DigestEntry, type DigestQuery } from './anti-entropy.js';
 export {
   AUTHORITY_NAMESPACE,
+  isAuthorityKey,
   NODE_KIND,
   nodeKey,
   OPERATOR_KIND,
@@ -16,4 +17,5 @@ export { ClusterDocument, type ObjectValue } from './document.js';
 export { compareHlc, HybridClock, MAX_HLC_COUNTER, type Hlc } from './hlc.js';
 export { canonicalJson, type Json } from './json.js';
 export { defaultReplicaOptions, Replica, type Accepted, type Equivocation, type Rejection, type RejectCode, type ReplicaOptions } from './replica.js';
+export { ADMIN, describeGrant, grantAllowsWrite, grantFields, grantOf, NAMESPACE, namespaceOf, OPERATOR_ROLES, type OperatorGrant, type OperatorRole } from './roles.js';
 export { compareStamp, type Stamp } from './stamp.js';

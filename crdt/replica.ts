@@ -18,6 +18,7 @@ import {
   statusKey,
   workloadOfNodeObject,
 } from './node-writes.js';
+import type { OperatorGrant } from './roles.js';
 import { compareStamp } from './stamp.js';
 
 export type { Genesis } from './authority.js';
@@ -196,6 +197,20 @@ export class Replica {
   /** A clock reading for a write made here at `nowMs`, after everything this replica has seen. */
   stampNow(nowMs: number): Hlc {
     return this.clock.now(nowMs);
+  }
+
+  /**
+   * What `author` may do as an operator by everything this replica holds (the latest
+   * add or remove of it, however far ahead its stamp); undefined if nothing. The API
+   * authorises requests by this; a delta is judged again by its own stamp when merged.
+   */
+  operatorGrant(author: string): OperatorGrant | undefined {
+    return this.authority.grantAt(author, { hlc: { wallMs: Number.MAX_SAFE_INTEGER, counter: 0 }, author: '', id: '' });
+  }
+
+  /** `author` was made an operator at some time (it may since have been removed or revoked). */
+  wasOperator(author: string): boolean {
+    return this.authority.isOperator(author);
   }
 
   activeOperators(nowMs: number): string[] {

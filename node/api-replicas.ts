@@ -44,6 +44,11 @@ export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAcces
   app.post<{ Params: { namespace: string; name: string }; Body: { slot?: number; command?: string[]; timeoutMs?: number } }>(
     '/v1/workloads/:namespace/:name/exec',
     async (request, reply) => {
+      // The exec grant itself was checked at the gate; a deployer's stays in its namespaces.
+      const namespaces = request.caller?.grant.namespaces;
+      if (namespaces !== undefined && !namespaces.includes(request.params.namespace)) {
+        return reply.code(403).send({ error: 'forbidden', detail: `exec in namespace ${request.params.namespace} is not granted to this operator` });
+      }
       const { slot = 0, command, timeoutMs = 60_000 } = request.body ?? {};
       if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
         return reply.code(400).send({ error: 'bad-request', detail: 'command must be a non-empty array of strings' });

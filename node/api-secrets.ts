@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { OBJECT_KEY } from '../crdt/index.js';
+import { namespaceOf, OBJECT_KEY } from '../crdt/index.js';
 import { SECRET_KEY, secretField } from '../protocol/spec/secret.js';
+import { mayUseNamespace } from './api-auth.js';
 import type { SecretBox } from './secret-box.js';
+import type { StateService } from './state-service.js';
 
 const body = z.strictObject({
   object: z
@@ -12,13 +14,24 @@ const body = z.strictObject({
   values: z.record(z.string().regex(SECRET_KEY), z.string().max(1024 * 1024)),
 });
 
-/** Seals a Secret's values for the client to sign: the API listens on loopback, so plain values stay on this machine. */
-export function registerSecretRoutes(app: FastifyInstance, box: SecretBox): void {
+/**
+ * Seals a Secret's values for the client to sign, for a deployer of the Secret's
+ * namespace (who could read the values anyway, through a workload that mounts them).
+ */
+export function registerSecretRoutes(app: FastifyInstance, box: SecretBox, state: StateService): void {
   app.post('/v1/secrets/seal', async (request, reply) => {
     const parsed = body.safeParse(request.body);
-    if (!parsed.success) return reply.code(400).send({ error: 'bad-request', detail: parsed.error.issues[0]?.message ?? 'invalid' });
+    if (!parsed.success)
+      return reply.code(400).send({ error: 'bad-request', detail: `${parsed.error.issues[0]?.path.join('.') ?? 'body'}: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
     const { object, values } = parsed.data;
-    const fields = Object.fromEntries(Object.entries(values).map(([k, v]) => [secretField(k), box.seal(object, secretField(k), Buffer.from(v, 'base64'))]));
+    const grant = request.caller?.grant;
+    if (grant === undefined || !mayUseNamespace(grant, namespaceOf(object))) {
+      return reply.code(403).send({ error: 'forbidden', detail: `sealing ${object} needs a deployer of namespace ${namespaceOf(object)}` });
+    }
+    const current = state.replica.document.get(object) ?? {};
+    const fields = Object.fromEntries(
+      Object.entries(values).map(([k, v]) => [secretField(k), box.sealUnlessSame(object, secretField(k), Buffer.from(v, 'base64'), current[secretField(k)])]),
+    );
     return { fields };
   });
 }

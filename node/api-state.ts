@@ -1,7 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import { parseDelta } from '../crdt/index.js';
+import { describeGrant, grantAllowsWrite, isAuthorityKey, parseDelta, type OperatorRole } from '../crdt/index.js';
 import type { StateService } from './state-service.js';
 import { StorageUnavailableError } from './state-store.js';
+
+/** An operator as `GET /v1/operators` and `shoal operator list` show it; `namespaces` null: every one. */
+export interface OperatorJson {
+  publicKey: string;
+  role: OperatorRole;
+  namespaces: string[] | null;
+  exec: boolean;
+}
 
 /** One object of the desired state as the API returns it. */
 export interface ObjectJson {
@@ -26,6 +34,20 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
   app.post('/v1/deltas', async (request, reply) => {
     const parsed = parseDelta(request.body);
     if (!parsed.ok) return reply.code(400).send({ error: parsed.error.code, detail: parsed.error.detail });
+    // The API's check; every node checks the role again when it merges (crdt/authority.ts).
+    const caller = request.caller;
+    const { author, ops } = parsed.value.body;
+    if (caller === undefined || author !== caller.publicKey) {
+      return reply
+        .code(403)
+        .send({ id: parsed.value.id, error: 'forbidden', detail: 'a delta is submitted by its own author: sign the request with the key that signed the delta' });
+    }
+    const refused = ops.find((op) => !grantAllowsWrite(caller.grant, op.key, isAuthorityKey(op.key)));
+    if (refused !== undefined) {
+      return reply
+        .code(403)
+        .send({ id: parsed.value.id, error: 'forbidden', detail: `operator ${author.slice(0, 16)}… is ${describeGrant(caller.grant)}: it may not write ${refused.key}` });
+    }
     try {
       const result = await state.submit(parsed.value);
       if (!result.ok) {
@@ -54,7 +76,14 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
     hlc: state.replica.stampNow(Date.now()),
   }));
 
-  app.get('/v1/operators', async () => state.replica.activeOperators(Date.now()));
+  app.get(
+    '/v1/operators',
+    async (): Promise<OperatorJson[]> =>
+      state.replica.activeOperators(Date.now()).flatMap((publicKey) => {
+        const grant = state.replica.operatorGrant(publicKey);
+        return grant === undefined ? [] : [{ publicKey, ...grant, namespaces: grant.namespaces === undefined ? null : [...grant.namespaces] }];
+      }),
+  );
 
   app.get('/v1/ready', async (_request, reply) => (state.ready ? { ready: true } : reply.code(503).send({ ready: false, reason: state.unavailable })));
 }

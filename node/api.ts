@@ -3,6 +3,7 @@ import { MAX_FRAME_BYTES } from '../protocol/limits.js';
 import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
 import type { MemberView } from '../protocol/swim/index.js';
 import type { AntiEntropy } from './anti-entropy.js';
+import { registerAuth } from './api-auth.js';
 import { streamRaceCounters } from './stream-race-guard.js';
 import { registerReplicaRoutes } from './api-replicas.js';
 import { registerRolloutRoutes } from './api-rollout.js';
@@ -59,10 +60,11 @@ export interface ApiContext {
   startedAt: Date;
 }
 
-/** The node's JSON API. It listens on loopback by default: it is for the local operator and CLI. */
+/** The node's JSON API: every request but `/v1/ready` signed by an operator whose role allows it (api-auth.ts). */
 export function createApi(context: ApiContext): FastifyInstance {
   // One frame bound for every body, as for gossip and anti-entropy (protocol/limits.ts).
   const app = Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES });
+  const auth = registerAuth(app, context.state);
   app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, context.state.replica.isAdmittedNode(publicKeyOfPeerId(m.record.id) ?? ''))));
   app.get('/v1/status', async () => ({
     id: context.swim.id,
@@ -76,6 +78,7 @@ export function createApi(context: ApiContext): FastifyInstance {
     // libp2p stream errors thrown where no caller could catch them (node/stream-race-guard.ts).
     streamErrorsSurvived: streamRaceCounters.survived,
     streams: { events: context.feed.counters, replicas: context.replicas.counters },
+    api: auth,
     state: {
       ...context.state.counters,
       deltas: context.state.replica.size,
@@ -90,7 +93,7 @@ export function createApi(context: ApiContext): FastifyInstance {
   registerSchedulingRoutes(app, context.state, context.scheduler, context.replicas, context.events);
   registerReplicaRoutes(app, context.replicas);
   registerRolloutRoutes(app, context.state, context.scheduler);
-  registerSecretRoutes(app, context.secrets);
+  registerSecretRoutes(app, context.secrets, context.state);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
     const sinceMs = Number(request.query.sinceMs ?? 0);
     if (!Number.isFinite(sinceMs) || sinceMs < 0) return reply.code(400).send({ error: 'bad-request', detail: 'sinceMs must be a time in ms' });

@@ -38,6 +38,8 @@ import { SHOAL_VERSION } from './version.js';
 export interface NodeOptions {
   dataDir: string;
   listen: string[];
+  /** Addresses to give peers and join tokens instead of the listen addresses (`--advertise`). */
+  advertise?: string[];
   api: { host: string; port: number };
   seeds: string[];
   labels: Record<string, string>;
@@ -95,11 +97,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     cleanup.push(() => state.close());
     const privateKey = await loadOrCreateIdentity(options.dataDir);
     const gate = options.faultInjection ? new PartitionGate() : undefined;
-    const host = await createHost({ privateKey, psk: cluster.psk, clusterId: cluster.id, listen: options.listen, ...loopbackTrust, connectionGater: gate?.gater }).catch(
-      (e: unknown) => {
-        throw inUse(e) ? new AddressInUseError(options.listen.join(', ')) : e;
-      },
-    );
+    const host = await createHost({
+      privateKey,
+      psk: cluster.psk,
+      clusterId: cluster.id,
+      listen: options.listen,
+      announce: options.advertise,
+      ...loopbackTrust,
+      connectionGater: gate?.gater,
+    }).catch((e: unknown) => {
+      throw inUse(e) ? new AddressInUseError(options.listen.join(', ')) : e;
+    });
     cleanup.push(() => host.stop());
     const config = swimConfig[options.preset]();
     const listenAddrs = host.getMultiaddrs().map((a) => a.toString());

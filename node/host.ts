@@ -20,6 +20,8 @@ export interface HostOptions {
   clusterId: string;
   /** Multiaddrs, e.g. /ip4/0.0.0.0/tcp/4001. */
   listen: string[];
+  /** Addresses others reach this node at, in place of its listen addresses (a public address, a port forward). */
+  announce?: string[];
   /**
    * IPs or CIDRs (10.0.0.0/24) whose peers skip the connection manager's inbound limits:
    * 5 new connections per second per IP, 10 pending handshakes, maxConnections, pruning.
@@ -66,7 +68,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
   const colocation = (options.colocationWhitelist ?? loopbackTrust.colocationWhitelist).map(parseNetwork);
   return createLibp2p({
     privateKey: options.privateKey,
-    addresses: { listen: options.listen },
+    addresses: { listen: options.listen, ...(options.announce !== undefined && options.announce.length > 0 ? { announce: options.announce } : {}) },
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],

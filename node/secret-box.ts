@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 const PREFIX = 'sealed1:';
 const NONCE_BYTES = 12;
@@ -6,28 +6,40 @@ const TAG_BYTES = 16;
 
 /**
  * Secret values in the document and on disk are AES-256-GCM ciphertexts under a key
- * derived from the cluster key, which only members hold. The nonce is an HMAC of the
- * value and its place (synthetic-IV style), so sealing the same value twice gives the
- * same text: applying an unchanged Secret writes nothing. The place (object and field)
- * is authenticated too, so a sealed value cannot be moved to another key.
+ * derived from the cluster key, which only members hold. The nonce is random: a text
+ * that the same value always sealed to would let whoever can ask for a seal confirm a
+ * guessed value. The place (object and field) is authenticated too, so a sealed value
+ * cannot be moved to another key.
  */
 export class SecretBox {
   private readonly key: Buffer;
-  private readonly nonceKey: Buffer;
 
   constructor(clusterKey: Uint8Array, clusterId: string) {
-    const derive = (info: string): Buffer => Buffer.from(hkdfSync('sha256', clusterKey, clusterId, info, 32));
-    this.key = derive('shoal/secrets/v1/key');
-    this.nonceKey = derive('shoal/secrets/v1/nonce');
+    this.key = Buffer.from(hkdfSync('sha256', clusterKey, clusterId, 'shoal/secrets/v1/key', 32));
   }
 
   seal(object: string, field: string, value: Buffer): string {
     const place = `${object}\u0000${field}`;
-    const nonce = createHmac('sha256', this.nonceKey).update(place).update('\u0000').update(value).digest().subarray(0, NONCE_BYTES);
+    const nonce = randomBytes(NONCE_BYTES);
     const cipher = createCipheriv('aes-256-gcm', this.key, nonce);
     cipher.setAAD(Buffer.from(place));
     const body = Buffer.concat([cipher.update(value), cipher.final()]);
     return PREFIX + Buffer.concat([nonce, body, cipher.getAuthTag()]).toString('base64url');
+  }
+
+  /**
+   * `value` sealed for its place, or `current` (the text the document holds) when that
+   * already opens to it: applying an unchanged Secret then writes nothing.
+   */
+  sealUnlessSame(object: string, field: string, value: Buffer, current: unknown): string {
+    if (typeof current === 'string') {
+      try {
+        if (this.open(object, field, current).equals(value)) return current;
+      } catch {
+        // Not a text of this place and cluster: seal anew.
+      }
+    }
+    return this.seal(object, field, value);
   }
 
   /** The value, or an Error when the text is not a value sealed for this place by this cluster. */

@@ -55,7 +55,7 @@ export async function apply(opts: { file: string; api: string; key: string; dryR
   const text = opts.file === '-' ? readFileSync(0, 'utf8') : readSource(opts.file);
   const manifests = loadManifests(text, opts.file === '-' ? '<stdin>' : opts.file);
   if (manifests.length === 0) throw new UserError(`${opts.file} holds no objects`);
-  const client = new ApiClient(opts.api);
+  const client = new ApiClient(opts.api, opts.key);
   for (const manifest of manifests) if (manifest.secretValues !== undefined) manifest.fields = await seal(client, manifest.key, manifest.secretValues);
   const currents = await Promise.all(manifests.map((m) => client.get<ObjectJson>(`/v1/objects/${m.key}`)));
   const changes = manifests.map((m, i) => diff(m, currents[i]));

@@ -8,7 +8,7 @@ import { kindOf } from './get.js';
 export async function remove(opts: { resource: string; name: string; namespace: string; api: string; key: string }): Promise<void> {
   const kind = kindOf(opts.resource);
   const key = `${kind}/${opts.namespace}/${opts.name}`;
-  const client = new ApiClient(opts.api);
+  const client = new ApiClient(opts.api, opts.key);
   if ((await client.get<ObjectJson>(`/v1/objects/${key}`)) === undefined) throw new UserError(`${kind.toLowerCase()} ${opts.namespace}/${opts.name} not found`);
   await writeOps(client, loadOperatorKey(opts.key), [{ key, delete: true }]);
   console.log(`${kind.toLowerCase()}/${opts.name} deleted`);

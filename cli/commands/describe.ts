@@ -21,9 +21,9 @@ const declined = (d: Record<string, number>): string =>
     .join(', ') || '-';
 
 /** `shoal describe workload NAME`: what kubectl describe shows, from any node. */
-export async function describe(opts: { resource: string; name: string; namespace: string; api: string }): Promise<void> {
+export async function describe(opts: { resource: string; name: string; namespace: string; api: string; key: string }): Promise<void> {
   if (!['workload', 'workloads'].includes(opts.resource.toLowerCase())) throw new UserError(`unknown resource '${opts.resource}': expected workload`);
-  const detail = await new ApiClient(opts.api).get<WorkloadDetail>(`/v1/workloads/${opts.namespace}/${opts.name}`);
+  const detail = await new ApiClient(opts.api, opts.key).get<WorkloadDetail>(`/v1/workloads/${opts.namespace}/${opts.name}`);
   if (detail === undefined) throw new UserError(`workload ${opts.namespace}/${opts.name} not found`);
   const spec = Object.fromEntries(
     Object.entries(detail.fields)

@@ -8,8 +8,8 @@ const row = (e: NodeEvent): string[] => [new Date(e.atMs).toISOString(), e.node.
 const HEADERS = ['TIME', 'NODE', 'KIND', 'OBJECT', 'MESSAGE'];
 
 /** `shoal events [-w]`: every node's recent events, merged in time order; -w keeps printing new ones. */
-export async function events(opts: { watch: boolean; api: string; output: string }): Promise<void> {
-  const client = new ApiClient(opts.api);
+export async function events(opts: { watch: boolean; api: string; key: string; output: string }): Promise<void> {
+  const client = new ApiClient(opts.api, opts.key);
   const fetchSince = async (sinceMs: number) =>
     (await client.get<{ events: NodeEvent[]; unanswered: string[] }>(`/v1/cluster/events?sinceMs=${sinceMs}`)) ?? { events: [], unanswered: [] };
   const first = await fetchSince(0);

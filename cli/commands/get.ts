@@ -58,11 +58,12 @@ function print(kind: string, objects: ObjectJson[], output: string, single: bool
 }
 
 /** `shoal get workloads` and `shoal get workload NAME`. */
-export async function get(opts: { resource: string; name?: string; namespace: string; output: string; api: string; allNamespaces: boolean }): Promise<void> {
+export async function get(opts: { resource: string; name?: string; namespace: string; output: string; api: string; key: string; allNamespaces: boolean }): Promise<void> {
   if (!['table', 'json', 'yaml'].includes(opts.output)) throw new UserError(`invalid -o '${opts.output}': expected table, json or yaml`);
   if (['jobs', 'job'].includes(opts.resource.toLowerCase())) {
     const jobs = (
-      (await new ApiClient(opts.api).get<{ namespace: string; name: string; completions: number; succeeded: number; failures: number; state: string }[]>('/v1/jobs')) ?? []
+      (await new ApiClient(opts.api, opts.key).get<{ namespace: string; name: string; completions: number; succeeded: number; failures: number; state: string }[]>('/v1/jobs')) ??
+      []
     ).filter((j) => (opts.allNamespaces || j.namespace === opts.namespace) && (opts.name === undefined || j.name === opts.name));
     if (opts.output === 'json') console.log(JSON.stringify(jobs, null, 2));
     else
@@ -80,7 +81,7 @@ export async function get(opts: { resource: string; name?: string; namespace: st
     return;
   }
   const kind = kindOf(opts.resource);
-  const client = new ApiClient(opts.api);
+  const client = new ApiClient(opts.api, opts.key);
   if (opts.name !== undefined) {
     const object = await client.get<ObjectJson>(`/v1/objects/${kind}/${opts.namespace}/${opts.name}`);
     if (object === undefined) throw new UserError(`${kind.toLowerCase()} ${opts.namespace}/${opts.name} not found`);

@@ -3,7 +3,7 @@ import { parseDuration } from '../duration.js';
 import { ApiClient } from '../client.js';
 
 /** `shoal logs NAME`: a replica's output, streamed from whichever node runs it. */
-export async function logs(opts: { name: string; namespace: string; slot: string; follow: boolean; tail?: string; since?: string; api: string }): Promise<void> {
+export async function logs(opts: { name: string; namespace: string; slot: string; follow: boolean; tail?: string; since?: string; api: string; key: string }): Promise<void> {
   const slot = Number(opts.slot);
   if (!Number.isInteger(slot) || slot < 0) throw new UserError(`invalid --slot '${opts.slot}': expected a slot number`);
   const query = new URLSearchParams({ slot: String(slot), follow: String(opts.follow) });
@@ -12,7 +12,7 @@ export async function logs(opts: { name: string; namespace: string; slot: string
     query.set('tail', opts.tail);
   }
   if (opts.since !== undefined) query.set('sinceMs', String(Date.now() - parseDuration(opts.since, '--since')));
-  const response = await new ApiClient(opts.api).raw(`/v1/workloads/${opts.namespace}/${opts.name}/logs?${query}`);
+  const response = await new ApiClient(opts.api, opts.key).raw(`/v1/workloads/${opts.namespace}/${opts.name}/logs?${query}`);
   if (!response.ok) {
     const body = (await response.json().catch(() => ({}))) as { detail?: string };
     throw new UserError(body.detail ?? `${opts.api} answered ${response.status}`);

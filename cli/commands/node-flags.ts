@@ -15,7 +15,7 @@ export async function resolveNode(client: ApiClient, name: string): Promise<stri
 
 /** `shoal cordon|uncordon|drain NODE`: an operator's signed write to the cluster's node flags. */
 export async function setNodeFlags(opts: { action: 'cordon' | 'uncordon' | 'drain'; node: string; key: string; api: string }): Promise<void> {
-  const client = new ApiClient(opts.api);
+  const client = new ApiClient(opts.api, opts.key);
   const node = await resolveNode(client, opts.node);
   const set =
     opts.action === 'uncordon'

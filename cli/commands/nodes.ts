@@ -1,16 +1,13 @@
 import type { NodeJson } from '../../node/api.js';
 import { UserError } from '../../node/errors.js';
+import { ApiClient } from '../client.js';
 import { table } from '../table.js';
 
 const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)}Gi`;
 
-export async function nodes(opts: { api: string; output: string }): Promise<void> {
+export async function nodes(opts: { api: string; key: string; output: string }): Promise<void> {
   if (opts.output !== 'table' && opts.output !== 'json') throw new UserError(`invalid -o '${opts.output}': expected table or json`);
-  const response = await fetch(`${opts.api}/v1/nodes`).catch((e: unknown) => {
-    throw new UserError(`no Shoal node answers at ${opts.api} (${(e as Error).cause ?? (e as Error).message}): is \`shoal start\` running? Use --api HOST:PORT`);
-  });
-  if (!response.ok) throw new UserError(`${opts.api}/v1/nodes answered ${response.status}`);
-  const members = (await response.json()) as NodeJson[];
+  const members = (await new ApiClient(opts.api, opts.key).get<NodeJson[]>('/v1/nodes')) ?? [];
   if (opts.output === 'json') {
     console.log(JSON.stringify(members, null, 2));
     return;

@@ -28,8 +28,8 @@ export const placementRows = (placements: readonly PlacementJson[]): string[][] 
   ]);
 
 /** `shoal get placements`: every slot of every workload, where it runs and how it is. */
-export async function placements(opts: { api: string; output: string; namespace: string; allNamespaces: boolean }): Promise<void> {
-  const all = ((await new ApiClient(opts.api).get<PlacementJson[]>('/v1/placements')) ?? []).filter((p) => opts.allNamespaces || p.namespace === opts.namespace);
+export async function placements(opts: { api: string; key: string; output: string; namespace: string; allNamespaces: boolean }): Promise<void> {
+  const all = ((await new ApiClient(opts.api, opts.key).get<PlacementJson[]>('/v1/placements')) ?? []).filter((p) => opts.allNamespaces || p.namespace === opts.namespace);
   if (opts.output === 'json') console.log(JSON.stringify(all, null, 2));
   else console.log(table(PLACEMENT_HEADERS, placementRows(all)));
 }

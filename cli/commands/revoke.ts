@@ -18,7 +18,7 @@ async function revocationOp(client: ApiClient, publicKey: string): Promise<Op> {
 
 /** `shoal operator remove KEY`: the grant goes, and the key's later writes never count anywhere. */
 export async function removeOperator(opts: { publicKey: string; api: string; key: string }): Promise<void> {
-  const client = new ApiClient(opts.api);
+  const client = new ApiClient(opts.api, opts.key);
   const signer = loadOperatorKey(opts.key);
   if (signer.publicKey === opts.publicKey) throw new UserError('an operator cannot remove its own key: ask another operator');
   await writeOps(client, signer, [{ key: operatorKey(opts.publicKey), delete: true }, await revocationOp(client, opts.publicKey)]);
@@ -27,7 +27,7 @@ export async function removeOperator(opts: { publicKey: string; api: string; key
 
 /** `shoal node remove NODE`: the node is no longer admitted; it must rejoin with a new identity, and only an operator can let it in. */
 export async function removeNode(opts: { node: string; api: string; key: string }): Promise<void> {
-  const client = new ApiClient(opts.api);
+  const client = new ApiClient(opts.api, opts.key);
   const id = await resolveNode(client, opts.node).catch(() => opts.node);
   let publicKey: string;
   try {

@@ -34,8 +34,8 @@ const bar = (r: RolloutJson, width = 30): string => {
 };
 
 /** `shoal rollout status NAME`: follows the rollout until it completes (exit 0) or rolls back (exit 1). */
-export async function rolloutStatus(opts: { name: string; namespace: string; api: string; watch: boolean }): Promise<void> {
-  const client = new ApiClient(opts.api);
+export async function rolloutStatus(opts: { name: string; namespace: string; api: string; key: string; watch: boolean }): Promise<void> {
+  const client = new ApiClient(opts.api, opts.key);
   const tty = process.stdout.isTTY === true;
   let last = '';
   for (;;) {
@@ -60,8 +60,8 @@ export async function rolloutStatus(opts: { name: string; namespace: string; api
 }
 
 /** `shoal rollout history NAME`: every kept revision, oldest first, and why any failed. */
-export async function rolloutHistory(opts: { name: string; namespace: string; api: string }): Promise<void> {
-  const r = await fetchRollout(new ApiClient(opts.api), opts.namespace, opts.name);
+export async function rolloutHistory(opts: { name: string; namespace: string; api: string; key: string }): Promise<void> {
+  const r = await fetchRollout(new ApiClient(opts.api, opts.key), opts.namespace, opts.name);
   const rows = r.revisions.map((v) => [
     String(v.number),
     v.version,
@@ -74,7 +74,7 @@ export async function rolloutHistory(opts: { name: string; namespace: string; ap
 
 /** `shoal rollout undo NAME [--to-revision N]`: the workload's spec becomes that revision's again (by default the one before). */
 export async function rolloutUndo(opts: { name: string; namespace: string; api: string; key: string; toRevision?: string }): Promise<void> {
-  const client = new ApiClient(opts.api);
+  const client = new ApiClient(opts.api, opts.key);
   const r = await fetchRollout(client, opts.namespace, opts.name);
   const index = r.revisions.findIndex((v) => v.version === r.current);
   const wanted = opts.toRevision === undefined ? r.revisions[index - 1] : r.revisions.find((v) => String(v.number) === opts.toRevision);

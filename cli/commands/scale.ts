@@ -12,7 +12,7 @@ import { ApiClient, writeOps } from '../client.js';
 export async function scale(opts: { name: string; namespace: string; replicas: string; key: string; api: string }): Promise<void> {
   const replicas = Number(opts.replicas);
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10_000) throw new UserError(`invalid --replicas '${opts.replicas}': expected a whole number from 0 to 10000`);
-  const client = new ApiClient(opts.api);
+  const client = new ApiClient(opts.api, opts.key);
   const key = workloadKey(opts.namespace, opts.name);
   if ((await client.get<ObjectJson>(`/v1/objects/${key}`)) === undefined) throw new UserError(`workload ${opts.namespace}/${opts.name} not found`);
   await writeOps(client, loadOperatorKey(opts.key), [{ key, set: { 'spec.replicas': replicas } }]);

@@ -12,6 +12,7 @@ import { parseHostPort, parseLabels, parseSeed } from '../options.js';
 export interface StartOptions {
   dataDir: string;
   listen: string[];
+  advertise: string[];
   api: string;
   join?: string;
   seed: string[];
@@ -61,6 +62,7 @@ export async function start(opts: StartOptions): Promise<void> {
     log,
     dataDir: opts.dataDir,
     listen,
+    advertise: opts.advertise.map((a) => parseSeed(a, '--advertise')),
     api: parseHostPort(opts.api, '--api'),
     seeds,
     labels: parseLabels(opts.label),

@@ -20,6 +20,7 @@ interface StatusJson {
   swim: { dropped: Record<string, number> };
   scheduler: { dropped: Record<string, number> };
   streamErrorsSurvived: number;
+  api: { accepted: number; refused: Record<string, number> };
 }
 
 const counts = (byCode: Record<string, number>): string =>
@@ -29,9 +30,9 @@ const counts = (byCode: Record<string, number>): string =>
     .join(', ') || 'none';
 
 /** `shoal status`: what one node holds and has refused, from GET /v1/status; -o json prints all of it. */
-export async function status(opts: { api: string; output: string }): Promise<void> {
+export async function status(opts: { api: string; key: string; output: string }): Promise<void> {
   if (opts.output !== 'text' && opts.output !== 'json') throw new UserError(`invalid -o '${opts.output}': expected text or json`);
-  const s = await new ApiClient(opts.api).get<StatusJson>('/v1/status');
+  const s = await new ApiClient(opts.api, opts.key).get<StatusJson>('/v1/status');
   if (s === undefined) throw new UserError(`${opts.api} is not a Shoal node`);
   if (opts.output === 'json') {
     console.log(JSON.stringify(s, null, 2));
@@ -45,6 +46,8 @@ export async function status(opts: { api: string; output: string }): Promise<voi
     ['live members', String(s.liveMembers)],
     ['admitted nodes', String(s.state.admittedNodes)],
     ['desired state', `${s.state.deltas} deltas, digest ${s.state.digest.count}/${s.state.digest.xor}${s.state.ready ? '' : ' (not ready: writes refused)'}`],
+    ['requests accepted', String(s.api.accepted)],
+    ['requests refused', counts(s.api.refused)],
     ['writes accepted', String(s.state.accepted)],
     ['writes refused', counts(s.state.rejected)],
     ['equivocations', String(s.state.equivocations)],

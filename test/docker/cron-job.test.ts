@@ -9,6 +9,7 @@ import { startLocalCluster, waitForMembers } from '../../testnet/local/cluster.j
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { dockerOrSkip } from './engine.js';
+import { signedFetch } from '../../cli/client.js';
 
 const docker = await dockerOrSkip();
 
@@ -29,7 +30,7 @@ spec:
   const cluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', 'docker'] });
   const first = cluster.nodes[0] as ShoalNodeProcess;
   try {
-    await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
+    await waitForMembers(first.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'cron.yaml'), CRON);
     const applied = await runShoal(['apply', '-f', join(dir, 'cron.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
@@ -37,7 +38,7 @@ spec:
     await new Promise((r) => setTimeout(r, 13_000));
     const stoppedAt = Date.now();
     await new Promise((r) => setTimeout(r, 3_000));
-    const events = ((await (await fetch(`${first.api}/v1/cluster/events`)).json()) as { events: NodeEvent[] }).events;
+    const events = ((await (await signedFetch(cluster.operatorKey)(`${first.api}/v1/cluster/events`)).json()) as { events: NodeEvent[] }).events;
     const runs = events.filter((e) => e.kind === 'started' && e.object === 'CronJob/default/ticker').map((e) => Number(e.message.split(' ')[1]));
     const ticks = runs.filter((t) => t * 1000 > appliedAt + 1_000 && t * 1000 < stoppedAt);
     assert.ok(ticks.length >= 3, `at least three ticks ran in 13 s: ${runs.join(', ')}`);
@@ -47,7 +48,7 @@ spec:
       'ticks fall on the schedule',
     );
     // A run without its tick exits 1 and would be failed, not completed.
-    const statuses = (await (await fetch(`${first.api}/v1/objects?kind=Status`)).json()) as { key: string; fields: Record<string, { state: string }> }[];
+    const statuses = (await (await signedFetch(cluster.operatorKey)(`${first.api}/v1/objects?kind=Status`)).json()) as { key: string; fields: Record<string, { state: string }> }[];
     const ended = statuses.filter((s) => s.key.startsWith('Status/default/ticker.c')).flatMap((s) => Object.values(s.fields).map((f) => f.state));
     assert.ok(
       ended.length >= runs.length - 1 && ended.every((state) => state === 'completed' || state === 'running' || state === 'pending'),

@@ -9,6 +9,7 @@ import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { placements, until } from '../integration/scheduling-scenario.js';
 import { dockerOrSkip } from './engine.js';
+import { signedFetch } from '../../cli/client.js';
 
 const docker = await dockerOrSkip();
 
@@ -46,7 +47,7 @@ spec:
       30_000,
     );
     assert.is(restarted.restarts, 1);
-    const events = (await (await fetch(`${node.api}/v1/events`)).json()) as { kind: string }[];
+    const events = (await (await signedFetch(cluster.operatorKey)(`${node.api}/v1/events`)).json()) as { kind: string }[];
     assert.ok(
       events.some((e) => e.kind === 'unhealthy'),
       JSON.stringify(events),

@@ -10,6 +10,7 @@ import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { placements, until } from '../integration/scheduling-scenario.js';
 import { dockerOrSkip } from './engine.js';
+import { signedFetch } from '../../cli/client.js';
 
 const docker = await dockerOrSkip();
 
@@ -37,11 +38,13 @@ interface JobJson {
   const replicas = new LocalReplicas('docker');
   const cluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', 'docker'] });
   const first = cluster.nodes[0] as ShoalNodeProcess;
-  const jobs = async (): Promise<JobJson[]> => (await (await fetch(`${first.api}/v1/jobs`)).json()) as JobJson[];
+  const jobs = async (): Promise<JobJson[]> => (await (await signedFetch(cluster.operatorKey)(`${first.api}/v1/jobs`)).json()) as JobJson[];
   const starts = async (name: string): Promise<NodeEvent[]> =>
-    ((await (await fetch(`${first.api}/v1/cluster/events`)).json()) as { events: NodeEvent[] }).events.filter((e) => e.kind === 'started' && e.object === `Job/default/${name}`);
+    ((await (await signedFetch(cluster.operatorKey)(`${first.api}/v1/cluster/events`)).json()) as { events: NodeEvent[] }).events.filter(
+      (e) => e.kind === 'started' && e.object === `Job/default/${name}`,
+    );
   try {
-    await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
+    await waitForMembers(first.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'jobs.yaml'), `${job('batch', 'sleep 1', 'completions: 5\n  parallelism: 2')}---\n${job('doomed', 'exit 1', 'backoffLimit: 1')}`);
     const applied = await runShoal(['apply', '-f', join(dir, 'jobs.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
@@ -76,7 +79,7 @@ interface JobJson {
     assert.is(doomed.failures, 2, 'backoffLimit 1: the second failure ends it');
     await new Promise((r) => setTimeout(r, 2_000));
     assert.is((await starts('doomed')).length, 2, 'and no run starts after that');
-    const table = await runShoal(['get', 'jobs', '--api', first.apiAddress]);
+    const table = await runShoal(['get', 'jobs', '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.match(table.stdout, /batch\s+5\/5\s+0\s+complete/);
     assert.match(table.stdout, /doomed\s+0\/1\s+2\s+failed/);
   } finally {

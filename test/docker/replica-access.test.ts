@@ -24,9 +24,9 @@ spec:
 `;
 
 /** Reads `shoal logs -f` until `count` lines it had not printed when it started have come. */
-function followNewLines(api: string, count: number): Promise<string[]> {
+function followNewLines(api: string, key: string, count: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(SHOAL_BIN, ['logs', 'ticker', '-f', '--tail', '1', '--api', api], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(SHOAL_BIN, ['logs', 'ticker', '-f', '--tail', '1', '--api', api, '--key', key], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let stderr = '';
     const timer = setTimeout(() => {
@@ -53,24 +53,24 @@ function followNewLines(api: string, count: number): Promise<string[]> {
   const cluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', 'docker'] });
   try {
     const first = cluster.nodes[0] as ShoalNodeProcess;
-    await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
+    await waitForMembers(first.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'ticker.yaml'), TICKER);
     const applied = await runShoal(['apply', '-f', join(dir, 'ticker.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
     const running = await until('the ticker runs', async () => (await placements(first)).find((p) => p.state === 'running'), 30_000);
     const elsewhere = cluster.nodes.find((n) => n.peerId !== running.node) as ShoalNodeProcess;
 
-    const fresh = await followNewLines(elsewhere.apiAddress, 3);
+    const fresh = await followNewLines(elsewhere.apiAddress, cluster.operatorKey, 3);
     const numbers = fresh.map((l) => Number(l.split(' ')[1]));
     assert.equal(numbers, [numbers[0], (numbers[0] as number) + 1, (numbers[0] as number) + 2], `consecutive new lines: ${fresh.join(', ')}`);
 
-    const tail = await runShoal(['logs', 'ticker', '--tail', '2', '--api', elsewhere.apiAddress]);
+    const tail = await runShoal(['logs', 'ticker', '--tail', '2', '--api', elsewhere.apiAddress, '--key', cluster.operatorKey]);
     assert.is(tail.stdout.trim().split('\n').length, 2, tail.stdout + tail.stderr);
 
-    const exec = await runShoal(['exec', 'ticker', '--api', elsewhere.apiAddress, '--', 'sh', '-c', 'echo from-inside; exit 3']);
+    const exec = await runShoal(['exec', 'ticker', '--api', elsewhere.apiAddress, '--key', cluster.operatorKey, '--', 'sh', '-c', 'echo from-inside; exit 3']);
     assert.equal([exec.code, exec.stdout], [3, 'from-inside\n'], exec.stderr);
 
-    const events = await runShoal(['events', '-o', 'json', '--api', elsewhere.apiAddress]);
+    const events = await runShoal(['events', '-o', 'json', '--api', elsewhere.apiAddress, '--key', cluster.operatorKey]);
     const seen = (JSON.parse(events.stdout) as { events: { kind: string; node: string; object: string }[] }).events;
     assert.ok(
       seen.some((e) => e.kind === 'started' && e.node === running.node && e.object === 'Workload/default/ticker'),
@@ -81,10 +81,10 @@ function followNewLines(api: string, count: number): Promise<string[]> {
       events.stdout,
     );
 
-    const missing = await runShoal(['logs', 'ticker', '--slot', '7', '--api', elsewhere.apiAddress]);
+    const missing = await runShoal(['logs', 'ticker', '--slot', '7', '--api', elsewhere.apiAddress, '--key', cluster.operatorKey]);
     assert.is(missing.code, 1);
     assert.match(missing.stderr, /no replica in slot 7/);
-    const unknown = await runShoal(['logs', 'nosuch', '--api', elsewhere.apiAddress]);
+    const unknown = await runShoal(['logs', 'nosuch', '--api', elsewhere.apiAddress, '--key', cluster.operatorKey]);
     assert.is(unknown.code, 1);
     assert.match(unknown.stderr, /Workload\/default\/nosuch not found/, 'a workload the document lacks is not found, not a missing slot');
 

@@ -11,6 +11,8 @@ import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { placements, until } from '../integration/scheduling-scenario.js';
 import { dockerOrSkip } from './engine.js';
+import { operatorKeyOf } from '../../testnet/local/shoal-process.js';
+import { signedFetch } from '../../cli/client.js';
 
 const docker = await dockerOrSkip();
 
@@ -41,7 +43,7 @@ async function truth(nodes: readonly ShoalNodeProcess[]): Promise<PlacementJson[
 }
 
 async function rolloutOf(node: ShoalNodeProcess): Promise<RolloutJson> {
-  return (await (await fetch(`${node.api}/v1/workloads/default/web/rollout`)).json()) as RolloutJson;
+  return (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/workloads/default/web/rollout`)).json()) as RolloutJson;
 }
 
 (docker === null ? test.skip : test)('a rolling update keeps replicas - maxUnavailable ready, and a revision that never gets ready rolls back by itself', async () => {
@@ -60,7 +62,7 @@ async function rolloutOf(node: ShoalNodeProcess): Promise<RolloutJson> {
     return slots.length === count && slots.every((s) => s.ready) && versions.size === 1 ? (slots[0]?.version ?? undefined) : undefined;
   };
   try {
-    await waitForMembers(cluster.nodes[0]!.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
+    await waitForMembers(cluster.nodes[0]!.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     await apply(manifest('v1'));
     const v1 = await until('v1 ready everywhere', () => allReadyOn(6), 40_000);
 
@@ -92,9 +94,9 @@ async function rolloutOf(node: ShoalNodeProcess): Promise<RolloutJson> {
       90_000,
     );
     assert.is(back.target, v2);
-    const history = await runShoal(['rollout', 'history', 'web', '--api', (cluster.nodes[2] as ShoalNodeProcess).apiAddress]);
+    const history = await runShoal(['rollout', 'history', 'web', '--api', (cluster.nodes[2] as ShoalNodeProcess).apiAddress, '--key', cluster.operatorKey]);
     assert.match(history.stdout, /failed: not ready within 4 s/);
-    const status = await runShoal(['rollout', 'status', 'web', '--api', (cluster.nodes[2] as ShoalNodeProcess).apiAddress]);
+    const status = await runShoal(['rollout', 'status', 'web', '--api', (cluster.nodes[2] as ShoalNodeProcess).apiAddress, '--key', cluster.operatorKey]);
     assert.is(status.code, 1, 'status says the rollout of the applied spec failed');
     assert.match(status.stdout, /rolled back to revision 2/);
   } finally {

@@ -10,6 +10,7 @@ import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { placements, until } from '../integration/scheduling-scenario.js';
 import { dockerOrSkip } from './engine.js';
+import { signedFetch } from '../../cli/client.js';
 
 const docker = await dockerOrSkip();
 
@@ -49,12 +50,12 @@ function filesUnder(dir: string): Buffer[] {
   const shoal = async (...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> => {
     // Before the arguments: after `exec NAME --` everything is the command.
     const [command = '', ...rest] = args;
-    const run = await runShoal([command, '--api', (cluster.nodes[1] as ShoalNodeProcess).apiAddress, ...rest]);
+    const run = await runShoal([command, '--api', (cluster.nodes[1] as ShoalNodeProcess).apiAddress, '--key', cluster.operatorKey, ...rest]);
     outputs.push(run.stdout, run.stderr);
     return run;
   };
   try {
-    await waitForMembers(cluster.nodes[0]!.api, (m) => m.filter((x) => x.state === 'alive').length === 2, 20_000);
+    await waitForMembers(cluster.nodes[0]!.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 2, 20_000);
     writeFileSync(join(dir, 'app.yaml'), MANIFESTS);
     await shoal('apply', '-f', join(dir, 'app.yaml'), '--dry-run', '--key', cluster.operatorKey);
     assert.is((await shoal('apply', '-f', join(dir, 'app.yaml'), '--key', cluster.operatorKey)).code, 0, outputs.join('\n'));
@@ -85,7 +86,7 @@ function filesUnder(dir: string): Buffer[] {
     assert.match(outputs.join('\n'), /password/, 'key names are shown');
     for (const node of cluster.nodes) {
       for (const path of ['/v1/objects', '/v1/placements', '/v1/events', '/v1/cluster/events', '/v1/status', '/v1/workloads/default/app', '/v1/workloads/default/app/rollout']) {
-        outputs.push(await (await fetch(`${node.api}${path}`)).text());
+        outputs.push(await (await signedFetch(cluster.operatorKey)(`${node.api}${path}`)).text());
       }
       outputs.push(node.output());
     }

@@ -12,7 +12,7 @@ import { ApiClient, writeOps } from '../../cli/client.js';
 import { operatorKey } from '../../crdt/index.js';
 import type { PlacementJson } from '../../node/api-scheduling.js';
 import { LABEL } from '../../node/agent/labels.js';
-import { loadOperatorKey } from '../../node/operator-key.js';
+import { loadOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { up } from '../../testnet/docker/docker-testnet.js';
 import { getJson, members } from '../../testnet/docker/node-api.js';
 import { poll } from '../../testnet/poll.js';
@@ -36,23 +36,23 @@ spec:
 `;
 
 /** Resolves once `observer` sees each of `peers` in `state`. */
-const seesAs = (observer: TestnetNode, peers: readonly TestnetNode[], state: string): Promise<true> =>
+const seesAs = (observer: TestnetNode, key: OperatorKey, peers: readonly TestnetNode[], state: string): Promise<true> =>
   poll(
     `${observer.name} sees ${peers.map((p) => p.name).join(', ')} ${state}`,
     async () => {
-      const seen = new Map((await members(observer.api)).map((m) => [m.id, m.state]));
+      const seen = new Map((await members(observer.api, key)).map((m) => [m.id, m.state]));
       return peers.every((p) => seen.get(p.peerId) === state) ? true : undefined;
     },
     60_000,
   );
 
-const allAlive = (testnet: Testnet): Promise<true[]> => Promise.all(testnet.nodes.map((n) => seesAs(n, testnet.nodes, 'alive')));
+const allAlive = (testnet: Testnet): Promise<true[]> => Promise.all(testnet.nodes.map((n) => seesAs(n, loadOperatorKey(testnet.operatorKey), testnet.nodes, 'alive')));
 
-const threeRunning = (observer: TestnetNode): Promise<PlacementJson[]> =>
+const threeRunning = (observer: TestnetNode, key: OperatorKey): Promise<PlacementJson[]> =>
   poll(
     'three replicas running',
     async () => {
-      const placements = await getJson<PlacementJson[]>(observer.api, '/v1/placements');
+      const placements = await getJson<PlacementJson[]>(observer.api, key, '/v1/placements');
       return placements.length === 3 && placements.every((p) => p.state === 'running' && p.nodeState === 'alive') ? placements : undefined;
     },
     60_000,
@@ -71,26 +71,26 @@ function faultRules(node: TestnetNode, chain: string): string {
   try {
     testnet = await up({ nodes: 3, name: `shoal-test-${randomBytes(3).toString('hex')}` });
     const [n1, n2, n3] = testnet.nodes as [TestnetNode, TestnetNode, TestnetNode];
+    const key = loadOperatorKey(testnet.operatorKey);
     writeFileSync(join(dir, 'sleeper.yaml'), MANIFEST);
     const applied = await runShoal(['apply', '-f', join(dir, 'sleeper.yaml'), '--api', `${n1.ip}:7371`, '--key', testnet.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
-    await threeRunning(n2);
+    await threeRunning(n2, key);
     const replicas = await (docker as Dockerode).listContainers({ filters: { label: [`${LABEL.cluster}=${testnet.cluster}`] } });
     assert.is(replicas.length, 3, 'three replica containers on the host engine, labelled with the cluster');
 
     await testnet.partition([[n3.name], [n1.name, n2.name]]);
-    await Promise.all([seesAs(n1, [n3], 'dead'), seesAs(n2, [n3], 'dead'), seesAs(n3, [n1, n2], 'dead')]);
+    await Promise.all([seesAs(n1, key, [n3], 'dead'), seesAs(n2, key, [n3], 'dead'), seesAs(n3, key, [n1, n2], 'dead')]);
     await testnet.heal();
     await allAlive(testnet);
 
     await testnet.skew(n2.name, 30_000);
-    const key = loadOperatorKey(testnet.operatorKey);
-    const author = await getJson<{ hlc: { wallMs: number } }>(n2.api, `/v1/authors/${key.publicKey}`);
+    const author = await getJson<{ hlc: { wallMs: number } }>(n2.api, key, `/v1/authors/${key.publicKey}`);
     assert.ok(author.hlc.wallMs - Date.now() > 25_000, `node-2's clock runs 30 s ahead (${author.hlc.wallMs - Date.now()} ms)`);
     const teammate = bytesToHex(ed25519.getPublicKey(ed25519.utils.randomSecretKey()));
-    await writeOps(new ApiClient(n2.api), key, [{ key: operatorKey(teammate), set: { publicKey: teammate } }]);
+    await writeOps(new ApiClient(n2.api, key), key, [{ key: operatorKey(teammate), set: { publicKey: teammate } }]);
     // Within the 60 s bound on clocks ahead, the others merge it (the grant takes effect there once their clocks reach its time).
-    await poll("the skewed node's write reaches node-1", () => getJson(n1.api, `/v1/objects/${operatorKey(teammate)}`), 20_000);
+    await poll("the skewed node's write reaches node-1", () => getJson(n1.api, key, `/v1/objects/${operatorKey(teammate)}`), 20_000);
     await testnet.skew(n2.name, 0);
 
     await testnet.loss(n1.name, 10);
@@ -99,10 +99,10 @@ function faultRules(node: TestnetNode, chain: string): string {
     assert.not.match(faultRules(n1, 'SHOAL-LOSS'), /DROP/);
 
     await testnet.kill(n2.name);
-    await seesAs(n1, [n2], 'dead');
+    await seesAs(n1, key, [n2], 'dead');
     await testnet.restart(n2.name);
     await allAlive(testnet);
-    await threeRunning(n1);
+    await threeRunning(n1, key);
   } finally {
     await testnet?.down();
     delete process.env.SHOAL_TESTNETS_DIR;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, writeOps } from '../../cli/client.js';
+import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { loadManifests } from '../../cli/spec-file.js';
 import { foundCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
@@ -49,11 +49,11 @@ test("a placement on this node starts its replica at once, not on the agent's ne
   });
   const [workload] = loadManifests(manifest, 'prompt.yaml');
   if (workload === undefined) throw new Error('the manifest holds no workload');
-  await writeOps(new ApiClient(node.apiUrl), key, [{ key: workload.key, set: workload.fields }]);
+  await writeOps(new ApiClient(node.apiUrl, key), key, [{ key: workload.key, set: workload.fields }]);
   let state: string | undefined;
   const deadline = Date.now() + 20_000;
   while (state !== 'running' && Date.now() < deadline) {
-    const placements = (await (await fetch(`${node.apiUrl}/v1/placements`)).json()) as PlacementJson[];
+    const placements = (await (await signedFetch(key)(`${node.apiUrl}/v1/placements`)).json()) as PlacementJson[];
     state = placements.find((p) => p.name === 'prompt')?.state;
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { decodeJoinToken } from '../../node/join-token.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { runShoal, startShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 
@@ -19,7 +21,7 @@ const stateOf = (members: { id: string; state: string }[], id: string): string |
 test('3 shoal processes on loopback join through one seed', async () => {
   cluster = await startLocalCluster({ dir: join(root, 'c1'), nodes: 3 });
   for (const node of cluster.nodes) {
-    await waitForMembers(node.api, (m) => m.length === 3 && m.every((x) => x.state === 'alive'), 15_000);
+    await waitForMembers(node.api, cluster!.operatorKey, (m) => m.length === 3 && m.every((x) => x.state === 'alive'), 15_000);
   }
 });
 
@@ -28,23 +30,23 @@ test('kill -9 of one node is seen as dead by the others', async () => {
   victim.child.kill('SIGKILL');
   await victim.exited;
   for (const node of [a, b]) {
-    await waitForMembers(node.api, (m) => stateOf(m, victim.peerId) === 'dead', 15_000);
+    await waitForMembers(node.api, cluster!.operatorKey, (m) => stateOf(m, victim.peerId) === 'dead', 15_000);
   }
 });
 
 test('SIGTERM is a graceful leave: the others record the node as left', async () => {
   const leaver = await cluster!.add('node-4');
   const first = cluster!.nodes[0]!;
-  await waitForMembers(first.api, (m) => stateOf(m, leaver.peerId) === 'alive', 15_000);
-  await waitForMembers(leaver.api, (m) => stateOf(m, first.peerId) === 'alive', 15_000);
+  await waitForMembers(first.api, cluster!.operatorKey, (m) => stateOf(m, leaver.peerId) === 'alive', 15_000);
+  await waitForMembers(leaver.api, cluster!.operatorKey, (m) => stateOf(m, first.peerId) === 'alive', 15_000);
   leaver.child.kill('SIGTERM');
   assert.is(await leaver.exited, 0);
-  await waitForMembers(first.api, (m) => stateOf(m, leaver.peerId) === 'left', 5_000);
+  await waitForMembers(first.api, cluster!.operatorKey, (m) => stateOf(m, leaver.peerId) === 'left', 5_000);
 });
 
 test('shoal nodes -o json prints every member with the documented fields', async () => {
   const api = cluster!.nodes[0]!.apiAddress;
-  const result = await runShoal(['nodes', '--api', api, '-o', 'json']);
+  const result = await runShoal(['nodes', '--api', api, '-o', 'json', '--key', cluster!.operatorKey]);
   assert.is(result.code, 0, result.stderr);
   const members = JSON.parse(result.stdout) as Record<string, unknown>[];
   assert.ok(members.length >= 3);
@@ -62,7 +64,7 @@ test('a node with the wrong cluster key cannot join, and says why', async () => 
   const code = await outsider.exited;
   assert.is(code, 1);
   assert.match(outsider.output(), 'wrong cluster key, or the seed is unreachable');
-  const members = await waitForMembers(cluster!.nodes[0]!.api, () => true, 1_000);
+  const members = await waitForMembers(cluster!.nodes[0]!.api, cluster!.operatorKey, () => true, 1_000);
   assert.not.ok(members.some((m) => m.id === outsider.peerId));
 });
 
@@ -72,7 +74,7 @@ test('bad input gets one clear line and a non-zero exit', async () => {
     [['start', '--data-dir', join(root, 'c1', 'node-1'), '--api', '127.0.0.1:0', '--listen', '/ip4/127.0.0.1/tcp/0'], /in use by another shoal process/],
     [['start', '--data-dir', join(root, 'fresh')], /no cluster in/],
     [['start', '--data-dir', join(root, 'c1', 'node-2'), '--join', 'SHOAL1-garbage'], /invalid --join token/],
-    [['nodes', '--api', '127.0.0.1:1'], /no Shoal node answers at/],
+    [['nodes', '--api', '127.0.0.1:1', '--key', cluster!.operatorKey], /no Shoal node answers at/],
   ];
   for (const [args, expected] of cases) {
     const result = await runShoal(args);
@@ -90,5 +92,39 @@ test('a port in use is named', async () => {
   assert.is(result.code, 1);
   assert.match(result.stderr, `address ${busy} is already in use`);
 });
+
+test('a token made on a node started with --advertise names that address, and a new node joins through it', async () => {
+  const port = await freePort();
+  const dir = join(root, 'advertised');
+  const key = join(dir, 'operator.key');
+  assert.is((await runShoal(['init', '--data-dir', join(dir, 'a'), '--key', key])).code, 0);
+  // Listening everywhere, reached at 127.0.0.2: as a node behind a port forward is reached at the forward.
+  const common = ['--api', '127.0.0.1:0', '--swim-preset', 'local'];
+  const a = await startShoal(['--data-dir', join(dir, 'a'), '--listen', `/ip4/0.0.0.0/tcp/${port}`, '--advertise', `/ip4/127.0.0.2/tcp/${port}`, ...common]);
+  const started: ShoalNodeProcess[] = [a];
+  try {
+    const token = (await runShoal(['token', '--data-dir', join(dir, 'a')])).stdout.trim();
+    assert.equal(
+      decodeJoinToken(token).seeds.map((s) => s.replace(/\/p2p\/.*$/, '')),
+      [`/ip4/127.0.0.2/tcp/${port}`],
+    );
+    const b = await startShoal(['--data-dir', join(dir, 'b'), '--listen', '/ip4/127.0.0.1/tcp/0', '--join', token, ...common]);
+    started.push(b);
+    await waitForMembers(b.api, key, (m) => m.length === 2 && m.every((x) => x.state === 'alive'), 20_000);
+  } finally {
+    for (const node of started) node.child.kill('SIGKILL');
+    await Promise.all(started.map((n) => n.exited));
+  }
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
 
 test.run();

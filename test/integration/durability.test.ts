@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, writeOps } from '../../cli/client.js';
+import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
 import { startLocalCluster, type LocalCluster } from '../../testnet/local/cluster.js';
 import { startShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
@@ -22,8 +22,8 @@ test.after(async () => {
 test('kill -9 during a burst of writes loses no acknowledged write', async () => {
   cluster = await startLocalCluster({ dir: join(root, 'c'), nodes: 1 });
   const node = cluster.nodes[0]!;
-  const client = new ApiClient(node.api);
   const key = loadOperatorKey(cluster.operatorKey);
+  const client = new ApiClient(node.api, key);
   const acknowledged: string[] = [];
   let next = 0;
   const writer = async (): Promise<void> => {
@@ -44,7 +44,7 @@ test('kill -9 during a burst of writes loses no acknowledged write', async () =>
   await node.exited;
 
   restarted = await startShoal(['--data-dir', join(root, 'c', 'node-1'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--swim-preset', 'local']);
-  const objects = (await (await fetch(`${restarted.api}/v1/objects?kind=Workload`)).json()) as { name: string }[];
+  const objects = (await (await signedFetch(key)(`${restarted.api}/v1/objects?kind=Workload`)).json()) as { name: string }[];
   const stored = new Set(objects.map((o) => o.name));
   const lost = acknowledged.filter((name) => !stored.has(name));
   assert.equal(lost, [], `${lost.length} of ${acknowledged.length} acknowledged writes lost`);

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, writeOps } from '../../cli/client.js';
+import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { foundCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
 import { loadOrCreateOperatorKey } from '../../node/operator-key.js';
@@ -43,7 +43,7 @@ test('a full disk refuses writes with a clear error and not-ready, keeps what is
     preset: 'local',
     log: pino({ level: 'silent' }),
   });
-  const client = new ApiClient(node.apiUrl);
+  const client = new ApiClient(node.apiUrl, key);
   await write(client, key, 'before');
 
   const filler = join(mountPoint, 'filler');
@@ -58,14 +58,14 @@ test('a full disk refuses writes with a clear error and not-ready, keeps what is
   }
   assert.match(refusal, 'cannot store writes right now (disk full)');
   assert.is((await fetch(`${node.apiUrl}/v1/ready`)).status, 503);
-  assert.is((await fetch(`${node.apiUrl}/v1/objects/Workload/default/before`)).status, 200, 'what was stored is still there');
+  assert.is((await signedFetch(key)(`${node.apiUrl}/v1/objects/Workload/default/before`)).status, 200, 'what was stored is still there');
 
   rmSync(filler);
   const deadline = Date.now() + 15_000;
   while ((await fetch(`${node.apiUrl}/v1/ready`)).status !== 200 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
   assert.is((await fetch(`${node.apiUrl}/v1/ready`)).status, 200, 'ready again without a restart');
   await write(client, key, 'after');
-  assert.is((await fetch(`${node.apiUrl}/v1/objects/Workload/default/after`)).status, 200);
+  assert.is((await signedFetch(key)(`${node.apiUrl}/v1/objects/Workload/default/after`)).status, 200);
 });
 
 test.run();

@@ -14,6 +14,7 @@ import { startNode, type RunningNode } from '../../node/daemon.js';
 import { stateScoreThresholds } from '../../node/gossip-scoring.js';
 import { createHost, loopbackTrust, stateTopic, type Host } from '../../node/host.js';
 import { author } from '../unit/crdt/fixtures.js';
+import { signedFetch } from '../../cli/client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-scoring-'));
 const operator = author(1);
@@ -80,9 +81,11 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const status = async (): Promise<{ state: { rejected: Record<string, number> } }> => (await fetch(`${node.apiUrl}/v1/status`)).json() as never;
+/** Reads of the node's API are signed like any request. */
+const fetchAs = signedFetch({ ...operator, path: 'test operator' });
+const status = async (): Promise<{ state: { rejected: Record<string, number> } }> => (await fetchAs(`${node.apiUrl}/v1/status`)).json() as never;
 const rejectedCount = async (): Promise<number> => Object.values((await status()).state.rejected).reduce((a, b) => a + b, 0);
-const objectExists = async (name: string): Promise<boolean> => (await fetch(`${node.apiUrl}/v1/objects/Workload/default/${name}`)).status === 200;
+const objectExists = async (name: string): Promise<boolean> => (await fetchAs(`${node.apiUrl}/v1/objects/Workload/default/${name}`)).status === 200;
 const score = (host: Host): number => node.gossipScore(host.peerId.toString());
 
 const write = (seq: number, name: string): Delta =>

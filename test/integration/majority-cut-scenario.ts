@@ -9,6 +9,8 @@ import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { SOLO, SOLO_MANIFEST } from './majority-fence-scenario.js';
 import { placements, until } from './scheduling-scenario.js';
+import { operatorKeyOf } from '../../testnet/local/shoal-process.js';
+import { signedFetch } from '../../cli/client.js';
 
 /**
  * A `majority` replica on a node that is cut off, then on a node whose wall clock is
@@ -22,12 +24,12 @@ const WATCH_MS = 10_000;
 const WATCH_EVERY_MS = 100;
 
 async function post(node: ShoalNodeProcess, path: string, body: unknown): Promise<void> {
-  const response = await fetch(`${node.api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const response = await signedFetch(operatorKeyOf(node))(`${node.api}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   assert.is(response.status, 200, `${path} on ${node.peerId}: ${await response.text()}`);
 }
 
 async function soloStarts(node: ShoalNodeProcess): Promise<number> {
-  const events = (await (await fetch(`${node.api}/v1/events`)).json()) as NodeEvent[];
+  const events = (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/events`)).json()) as NodeEvent[];
   return events.filter((e) => e.kind === 'started' && e.object === SOLO).length;
 }
 
@@ -37,7 +39,7 @@ export async function majorityCutScenario(runtime: 'docker' | 'process', dir: st
   const soloOn = async (node: ShoalNodeProcess): Promise<string[]> => (await replicas.of(node)).filter((r) => r.workload === SOLO && r.state === 'running').map((r) => r.id);
   try {
     const first = cluster.nodes[0] as ShoalNodeProcess;
-    await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
+    await waitForMembers(first.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'solo.yaml'), SOLO_MANIFEST);
     const applied = await runShoal(['apply', '-f', join(dir, 'solo.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
@@ -67,7 +69,7 @@ export async function majorityCutScenario(runtime: 'docker' | 'process', dir: st
       await new Promise((r) => setTimeout(r, WATCH_EVERY_MS));
     }
     assert.is(await soloStarts(victim), startsAtRemoval, 'and its agent started none, however briefly');
-    for (const node of cluster.nodes) await fetch(`${node.api}/v1/faults/partition`, { method: 'DELETE' });
+    for (const node of cluster.nodes) await signedFetch(operatorKeyOf(node))(`${node.api}/v1/faults/partition`, { method: 'DELETE' });
     await until(
       'solo running once after the heal',
       async () => {

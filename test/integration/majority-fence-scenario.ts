@@ -56,7 +56,7 @@ export async function majorityFenceScenario(runtime: 'docker' | 'process', dir: 
   const cluster: LocalCluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', runtime] });
   try {
     const first = cluster.nodes[0] as ShoalNodeProcess;
-    await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
+    await waitForMembers(first.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'workloads.yaml'), MANIFESTS);
     const applied = await runShoal(['apply', '-f', join(dir, 'workloads.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);

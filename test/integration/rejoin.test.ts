@@ -20,7 +20,7 @@ test('a restarted node rejoins through the members it knew when its only seed is
   cluster = await startLocalCluster({ dir: join(root, 'c'), nodes: 3, args: ['--runtime', 'process'] });
   const [seed, survivor, restarted] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess, ShoalNodeProcess];
   for (const node of cluster.nodes) {
-    await waitForMembers(node.api, (m) => m.length === 3 && m.every((x) => x.state === 'alive'), 60_000);
+    await waitForMembers(node.api, cluster.operatorKey, (m) => m.length === 3 && m.every((x) => x.state === 'alive'), 60_000);
   }
   restarted.child.kill('SIGTERM');
   assert.is(await restarted.exited, 0);
@@ -29,8 +29,8 @@ test('a restarted node rejoins through the members it knew when its only seed is
   assert.is(await seed.exited, 0);
   const back = await cluster.restart(restarted);
   assert.is(back.peerId, restarted.peerId);
-  await waitForMembers(survivor.api, (m) => stateOf(m, back.peerId) === 'alive', 60_000);
-  await waitForMembers(back.api, (m) => stateOf(m, survivor.peerId) === 'alive', 60_000);
+  await waitForMembers(survivor.api, cluster.operatorKey, (m) => stateOf(m, back.peerId) === 'alive', 60_000);
+  await waitForMembers(back.api, cluster.operatorKey, (m) => stateOf(m, survivor.peerId) === 'alive', 60_000);
   assert.is(back.child.exitCode, null, 'the restarted node did not give up on joining');
 });
 

@@ -6,6 +6,8 @@ import { startLocalCluster, waitForMembers, type LocalCluster } from '../../test
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { poll as until } from '../../testnet/poll.js';
+import { operatorKeyOf } from '../../testnet/local/shoal-process.js';
+import { signedFetch } from '../../cli/client.js';
 
 export { until };
 
@@ -25,7 +27,7 @@ spec:
 `;
 
 export async function placements(node: ShoalNodeProcess): Promise<PlacementJson[]> {
-  return (await (await fetch(`${node.api}/v1/placements`)).json()) as PlacementJson[];
+  return (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/placements`)).json()) as PlacementJson[];
 }
 
 /** Slots by node, once `observer` sees all six running on live nodes; with `onNodes`, only there. */
@@ -50,7 +52,7 @@ export async function schedulingScenario(runtime: 'docker' | 'process', dir: str
   const cluster: LocalCluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', runtime] });
   try {
     const [first, , victim] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess, ShoalNodeProcess];
-    await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
+    await waitForMembers(first.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 20_000);
     writeFileSync(join(dir, 'sleeper.yaml'), MANIFEST);
     const applied = await runShoal(['apply', '-f', join(dir, 'sleeper.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
@@ -78,7 +80,7 @@ export async function schedulingScenario(runtime: 'docker' | 'process', dir: str
     assert.equal([...moved.values()].sort(), [3, 3]);
 
     const back = await cluster.restart(victim);
-    await waitForMembers(first.api, (m) => m.some((x) => x.id === back.peerId && x.state === 'alive'), 20_000);
+    await waitForMembers(first.api, cluster.operatorKey, (m) => m.some((x) => x.id === back.peerId && x.state === 'alive'), 20_000);
     await until('the restarted node keeps its originals', settled(first, [...survivors, back.peerId]), 30_000);
     await until('no duplicates left', async () => ((await runningIds(replicas, cluster.nodes)).length === 6 ? true : undefined), 20_000);
     const adopted =

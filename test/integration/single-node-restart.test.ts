@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ApiClient, writeOps } from '../../cli/client.js';
+import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { loadManifests } from '../../cli/spec-file.js';
 import type { PlacementJson } from '../../node/api-scheduling.js';
 import { foundCluster, loadCluster } from '../../node/cluster.js';
@@ -42,11 +42,11 @@ const start = (at = dataDir): Promise<RunningNode> =>
 async function apply(running: RunningNode, key: OperatorKey, name: string): Promise<void> {
   const [workload] = loadManifests(`apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: ${name}}\nspec:\n  image: ignored:1\n  command: [sleep, "300"]\n`, `${name}.yaml`);
   if (workload === undefined) throw new Error('no workload');
-  await writeOps(new ApiClient(running.apiUrl), key, [{ key: workload.key, set: workload.fields }]);
+  await writeOps(new ApiClient(running.apiUrl, key), key, [{ key: workload.key, set: workload.fields }]);
 }
 
-const running = (at: RunningNode, name: string) => async (): Promise<true | undefined> => {
-  const placements = (await (await fetch(`${at.apiUrl}/v1/placements`)).json()) as PlacementJson[];
+const running = (at: RunningNode, key: OperatorKey, name: string) => async (): Promise<true | undefined> => {
+  const placements = (await (await signedFetch(key)(`${at.apiUrl}/v1/placements`)).json()) as PlacementJson[];
   return placements.some((p) => p.name === name && p.state === 'running') ? true : undefined;
 };
 
@@ -57,12 +57,12 @@ test('a cluster of one node schedules again after the node restarts', async () =
   await foundCluster(dataDir, [key.publicKey]);
   node = await start();
   await apply(node, key, 'before');
-  await poll('the first workload running', running(node, 'before'), 20_000);
+  await poll('the first workload running', running(node, key, 'before'), 20_000);
   await node.stop();
   node = await start();
   await apply(node, key, 'after');
-  await poll('a workload applied after the restart running', running(node, 'after'), 20_000);
-  assert.ok(await running(node, 'before')(), 'the first still runs');
+  await poll('a workload applied after the restart running', running(node, key, 'after'), 20_000);
+  assert.ok(await running(node, key, 'before')(), 'the first still runs');
 });
 
 // bench:restart times this (issue 20, item 3); here, that all of a long history comes back.
@@ -72,9 +72,9 @@ test('a node restarted on 10,000 stored deltas serves every one of them, and the
   const history = operatorHistory(10_000, loadCluster(bigDataDir).id, key);
   await storeDeltas(bigDataDir, history);
   big = await start(bigDataDir);
-  const status = (await (await fetch(`${big.apiUrl}/v1/status`)).json()) as { state: { deltas: number } };
+  const status = (await (await signedFetch(key)(`${big.apiUrl}/v1/status`)).json()) as { state: { deltas: number } };
   assert.is(status.state.deltas, 10_000);
-  const workloads = (await (await fetch(`${big.apiUrl}/v1/objects?kind=Workload`)).json()) as { key: string; fields: Record<string, unknown> }[];
+  const workloads = (await (await signedFetch(key)(`${big.apiUrl}/v1/objects?kind=Workload`)).json()) as { key: string; fields: Record<string, unknown> }[];
   assert.is(workloads.length, 100);
   const last = workloads.find((w) => w.key === 'Workload/default/w99');
   assert.is(last?.fields['spec.image'], 'registry.local/web:1.0.9999', 'the last write to each field wins after the reload');

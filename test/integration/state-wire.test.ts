@@ -6,11 +6,12 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeDelta, signDelta } from '../../crdt/index.js';
+import { encodeDelta, operatorKey, signDelta } from '../../crdt/index.js';
 import { newCluster, saveCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
 import { author } from '../unit/crdt/fixtures.js';
+import { signedFetch } from '../../cli/client.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-gossip-'));
 const operator = author(1);
@@ -44,8 +45,10 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const status = async (): Promise<{ state: { rejected: Record<string, number>; accepted: number } }> => (await fetch(`${node.apiUrl}/v1/status`)).json() as never;
-const objectExists = async (name: string): Promise<boolean> => (await fetch(`${node.apiUrl}/v1/objects/Workload/default/${name}`)).status === 200;
+/** Reads of the node's API are signed like any request. */
+const fetchAs = signedFetch({ ...operator, path: 'test operator' });
+const status = async (): Promise<{ state: { rejected: Record<string, number>; accepted: number } }> => (await fetchAs(`${node.apiUrl}/v1/status`)).json() as never;
+const objectExists = async (name: string): Promise<boolean> => (await fetchAs(`${node.apiUrl}/v1/objects/Workload/default/${name}`)).status === 200;
 
 async function eventually(check: () => Promise<boolean>): Promise<boolean> {
   const deadline = Date.now() + 5_000;
@@ -81,6 +84,37 @@ test('deltas on gossip are merged when an operator signed them, and refused and 
   assert.equal({ ...rejected, 'unknown-author': Math.min(1, rejected['unknown-author'] ?? 0) }, { 'bad-signature': 1, 'unknown-author': 1, invalid: 1 });
   assert.not.ok(await objectExists('forged'));
   assert.not.ok(await objectExists('unknown'));
+});
+
+// The API refuses such a write (api-auth.test.ts); a peer that skips the API and gossips it
+// meets the same rule in the replica, which judges a delta by its author's role.
+test("a deployer's write outside its namespaces, carried on gossip past any API, changes nothing", async () => {
+  const deployer = author(8);
+  const now = Date.now();
+  const grant = signDelta(
+    {
+      v: 1,
+      cluster: cluster.id,
+      author: operator.publicKey,
+      seq: 3,
+      hlc: { wallMs: now, counter: 0 },
+      ops: [{ key: operatorKey(deployer.publicKey), set: { publicKey: deployer.publicKey, role: 'deployer', namespaces: ['shop'] } }],
+    },
+    operator.secret,
+  );
+  const write = (seq: number, key: string) =>
+    signDelta(
+      { v: 1, cluster: cluster.id, author: deployer.publicKey, seq, hlc: { wallMs: now + 10, counter: 0 }, ops: [{ key, set: { 'spec.image': 'busybox' } }] },
+      deployer.secret,
+    );
+  const pubsub = peer.services.pubsub;
+  await pubsub.publish(topic, encodeDelta(grant));
+  // Validation runs concurrently: a write that overtook its author's grant would be dropped as from an unknown key.
+  assert.ok(await eventually(async () => ((await (await fetchAs(`${node.apiUrl}/v1/operators`)).json()) as unknown[]).length === 2), 'the grant arrives');
+  await pubsub.publish(topic, encodeDelta(write(1, 'Workload/default/outside')));
+  await pubsub.publish(topic, encodeDelta(write(2, 'Workload/shop/inside')));
+  assert.ok(await eventually(async () => (await fetchAs(`${node.apiUrl}/v1/objects/Workload/shop/inside`)).status === 200), 'its write in shop counts');
+  assert.not.ok(await objectExists('outside'), 'its write in default does not');
 });
 
 test.run();

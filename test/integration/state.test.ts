@@ -5,13 +5,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
+import { signedFetch } from '../../cli/client.js';
 
 const root = mkdtempSync(join(tmpdir(), 'shoal-state-'));
 let cluster: LocalCluster;
 
 test.before(async () => {
   cluster = await startLocalCluster({ dir: join(root, 'c'), nodes: 5, args: ['--enable-fault-injection'] });
-  await Promise.all(cluster.nodes.map((n) => waitForMembers(n.api, (m) => m.filter((x) => x.state === 'alive').length === 5, 20_000)));
+  await Promise.all(cluster.nodes.map((n) => waitForMembers(n.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 5, 20_000)));
 });
 
 test.after(async () => {
@@ -31,7 +32,7 @@ async function apply(node: ShoalNodeProcess, file: string): Promise<void> {
 }
 
 async function workload(node: ShoalNodeProcess, name: string): Promise<{ spec: { image: string; replicas: number } } | undefined> {
-  const response = await fetch(`${node.api}/v1/objects/Workload/default/${name}`);
+  const response = await signedFetch(cluster.operatorKey)(`${node.api}/v1/objects/Workload/default/${name}`);
   if (response.status === 404) return undefined;
   const object = (await response.json()) as { fields: Record<string, unknown> };
   return { spec: { image: object.fields['spec.image'] as string, replicas: object.fields['spec.replicas'] as number } };
@@ -51,14 +52,14 @@ test('a workload applied on one node can be read on all five', async () => {
   for (const node of cluster.nodes) {
     await eventually(`web on ${node.peerId}`, async () => (await workload(node, 'web'))?.spec.replicas === 2, 5_000);
   }
-  const read = await runShoal(['get', 'workload', 'web', '-o', 'json', '--api', cluster.nodes[4]!.apiAddress]);
+  const read = await runShoal(['get', 'workload', 'web', '-o', 'json', '--api', cluster.nodes[4]!.apiAddress, '--key', cluster.operatorKey]);
   assert.is(read.code, 0, read.stderr);
   assert.is((JSON.parse(read.stdout) as { spec: { image: string } }).spec.image, 'busybox');
   // No secret yet: still the secrets' columns, not a workload's.
-  const secrets = await runShoal(['get', 'secrets', '--api', cluster.nodes[4]!.apiAddress]);
+  const secrets = await runShoal(['get', 'secrets', '--api', cluster.nodes[4]!.apiAddress, '--key', cluster.operatorKey]);
   assert.is(secrets.code, 0, secrets.stderr);
   assert.match(secrets.stdout, /^NAMESPACE\s+NAME\s+KEYS\s+UPDATED/);
-  const unknown = await runShoal(['get', 'gadgets', '--api', cluster.nodes[4]!.apiAddress]);
+  const unknown = await runShoal(['get', 'gadgets', '--api', cluster.nodes[4]!.apiAddress, '--key', cluster.operatorKey]);
   assert.match(unknown.stderr, /unknown resource 'gadgets': expected workloads, placements, jobs, cronjobs or secrets/);
 });
 
@@ -67,7 +68,7 @@ test('writes on both sides of a partition are all on every node after the heal',
   const right = cluster.nodes.slice(3);
   const split = async (side: ShoalNodeProcess[], other: ShoalNodeProcess[]): Promise<void> => {
     for (const node of side) {
-      const response = await fetch(`${node.api}/v1/faults/partition`, {
+      const response = await signedFetch(cluster.operatorKey)(`${node.api}/v1/faults/partition`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ peers: other.map((o) => o.peerId) }),
@@ -86,7 +87,7 @@ test('writes on both sides of a partition are all on every node after the heal',
   await new Promise((r) => setTimeout(r, 500));
   assert.is(await workload(right[0]!, 'left-only'), undefined, 'the partition holds');
 
-  for (const node of cluster.nodes) await fetch(`${node.api}/v1/faults/partition`, { method: 'DELETE' });
+  for (const node of cluster.nodes) await signedFetch(cluster.operatorKey)(`${node.api}/v1/faults/partition`, { method: 'DELETE' });
   for (const node of cluster.nodes) {
     await eventually(
       `every write on ${node.peerId}`,
@@ -123,11 +124,19 @@ test('an operator added through the document can write from any node; once remov
   const second = join(root, 'second.key');
   const key = (await runShoal(['operator', 'key', '--new', '--key', second])).stdout.trim();
   assert.is((await runShoal(['operator', 'add', key, '--api', cluster.nodes[0]!.apiAddress, '--key', cluster.operatorKey])).code, 0);
-  await eventually('the new operator is known on node 5', async () => ((await (await fetch(`${cluster.nodes[4]!.api}/v1/operators`)).json()) as string[]).includes(key), 5_000);
+  await eventually(
+    'the new operator is known on node 5',
+    async () => ((await (await signedFetch(cluster.operatorKey)(`${cluster.nodes[4]!.api}/v1/operators`)).json()) as { publicKey: string }[]).some((o) => o.publicKey === key),
+    5_000,
+  );
   await apply(cluster.nodes[4]!, manifest('by-second'));
   assert.is((await runShoal(['apply', '-f', manifest('by-second', { replicas: 3 }), '--api', cluster.nodes[4]!.apiAddress, '--key', second])).code, 0);
   assert.is((await runShoal(['operator', 'remove', key, '--api', cluster.nodes[1]!.apiAddress, '--key', cluster.operatorKey])).code, 0);
-  await eventually('the removal reaches node 4', async () => !((await (await fetch(`${cluster.nodes[3]!.api}/v1/operators`)).json()) as string[]).includes(key), 5_000);
+  await eventually(
+    'the removal reaches node 4',
+    async () => !((await (await signedFetch(cluster.operatorKey)(`${cluster.nodes[3]!.api}/v1/operators`)).json()) as { publicKey: string }[]).some((o) => o.publicKey === key),
+    5_000,
+  );
   const refused = await runShoal(['apply', '-f', manifest('by-second', { replicas: 9 }), '--api', cluster.nodes[3]!.apiAddress, '--key', second]);
   assert.is(refused.code, 1);
   assert.match(refused.stderr, "was removed from the cluster's operators");

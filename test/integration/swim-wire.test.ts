@@ -14,9 +14,14 @@ import { createHost, loopbackTrust, type Host } from '../../node/host.js';
 import { SWIM_PROTOCOL } from '../../node/swim-transport.js';
 import { swimConfig } from '../../protocol/swim/index.js';
 import { poll } from '../../testnet/poll.js';
+import { signedFetch } from '../../cli/client.js';
+import { author } from '../unit/crdt/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-wire-'));
-const cluster = newCluster(['ab'.repeat(32)]);
+const operator = author(1);
+const cluster = newCluster([operator.publicKey]);
+/** Reads of the node's API are signed like any request. */
+const fetchAs = signedFetch({ ...operator, path: 'test operator' });
 let node: RunningNode;
 let raw: Host;
 
@@ -48,8 +53,8 @@ async function sendFrame(bytes: Uint8Array): Promise<void> {
   await stream.close().catch(() => undefined);
 }
 
-const status = async (): Promise<{ swim: { dropped: Record<string, number>; streams: Record<string, number> } }> => (await fetch(`${node.apiUrl}/v1/status`)).json() as never;
-const memberIds = async (): Promise<string[]> => ((await (await fetch(`${node.apiUrl}/v1/nodes`)).json()) as { id: string }[]).map((m) => m.id);
+const status = async (): Promise<{ swim: { dropped: Record<string, number>; streams: Record<string, number> } }> => (await fetchAs(`${node.apiUrl}/v1/status`)).json() as never;
+const memberIds = async (): Promise<string[]> => ((await (await fetchAs(`${node.apiUrl}/v1/nodes`)).json()) as { id: string }[]).map((m) => m.id);
 
 test('malformed and wrong-version SWIM messages from a real peer are dropped, counted, and change no member', async () => {
   const before = await memberIds();

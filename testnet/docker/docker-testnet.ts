@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserError } from '../../node/errors.js';
+import { loadOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { ensureBusyboxImage } from '../images/busybox-image.js';
 import { copyIntoDataDir, createNodeContainer } from './node-containers.js';
 import { ensureNodeImage } from './node-image.js';
@@ -52,6 +53,7 @@ export async function up(options: TestnetOptions): Promise<Testnet> {
     saveState(state);
     await waitForAlive(
       state.nodes.map((n) => n.api),
+      loadOperatorKey(state.operatorKey),
       state.nodes.length,
       START_TIMEOUT_MS,
     );
@@ -84,16 +86,17 @@ async function startNodes(docker: Dockerode, layout: Layout): Promise<TestnetSta
     const containers = await Promise.all(indices.map((i) => createNodeContainer(docker, { ...spec(i), token: i === 1 ? undefined : seed.token })));
     await copyIntoDataDir(containers[0] as Dockerode.Container, seedDir);
     await Promise.all(containers.map((c) => c.start()));
-    const nodes = await Promise.all(indices.map((i) => startedNode(layout.name, i, ips[i - 1] as string)));
+    const key = loadOperatorKey(operatorKey);
+    const nodes = await Promise.all(indices.map((i) => startedNode(layout.name, i, ips[i - 1] as string, key)));
     return { name: layout.name, cluster: seed.cluster, operatorKey, nodes };
   } finally {
     rmSync(seedDir, { recursive: true, force: true });
   }
 }
 
-async function startedNode(testnet: string, index: number, ip: string): Promise<TestnetNode> {
+async function startedNode(testnet: string, index: number, ip: string, key: OperatorKey): Promise<TestnetNode> {
   const api = `http://${ip}:${API_PORT}`;
-  const status = await waitForApi(api, START_TIMEOUT_MS);
+  const status = await waitForApi(api, key, START_TIMEOUT_MS);
   return { name: nodeName(index), container: containerName(testnet, index), ip, api, peerId: status.id };
 }
 

@@ -1,5 +1,6 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { signedFetch } from '../../cli/client.js';
 import { runShoal, startShoal, type ShoalNodeProcess } from './shoal-process.js';
 
 export interface LocalCluster {
@@ -44,14 +45,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   if (init.code !== 0) throw new Error(`shoal init failed: ${init.stderr}`);
   const nodes: ShoalNodeProcess[] = [];
   try {
-    nodes.push(await startShoal(common('node-1')));
+    const started = async (args: string[]): Promise<ShoalNodeProcess> => Object.assign(await startShoal(args), { operatorKey });
+    nodes.push(await started(common('node-1')));
     const argsOf = new Map<ShoalNodeProcess, string[]>([[nodes[0] as ShoalNodeProcess, common('node-1')]]);
     const tokenRun = await runShoal(['token', '--data-dir', join(options.dir, 'node-1')]);
     if (tokenRun.code !== 0) throw new Error(`shoal token failed: ${tokenRun.stderr}`);
     const token = tokenRun.stdout.trim();
     const add = async (name: string, extraArgs: string[] = []): Promise<ShoalNodeProcess> => {
       const args = [...common(name), '--join', token, ...extraArgs];
-      const node = await startShoal(args);
+      const node = await started(args);
       argsOf.set(node, args);
       nodes.push(node);
       return node;
@@ -60,7 +62,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const args = argsOf.get(old);
       if (args === undefined) throw new Error(`node ${old.peerId} is not of this cluster`);
       if (old.child.exitCode === null && old.child.signalCode === null) throw new Error(`node ${old.peerId} is still running`);
-      const node = await startShoal(args);
+      const node = await started(args);
       argsOf.set(node, args);
       nodes[nodes.indexOf(old)] = node;
       return node;
@@ -93,13 +95,19 @@ async function stopAll(nodes: readonly ShoalNodeProcess[], graceMs: number): Pro
   );
 }
 
-/** Polls `GET /v1/nodes` on `api` until `predicate` holds, or throws after `timeoutMs`. */
-export async function waitForMembers(api: string, predicate: (members: { id: string; state: string }[]) => boolean, timeoutMs: number): Promise<{ id: string; state: string }[]> {
+/** Polls `GET /v1/nodes` on `api`, signed with the operator key at `key`, until `predicate` holds, or throws after `timeoutMs`. */
+export async function waitForMembers(
+  api: string,
+  key: string,
+  predicate: (members: { id: string; state: string }[]) => boolean,
+  timeoutMs: number,
+): Promise<{ id: string; state: string }[]> {
+  const fetchAs = signedFetch(key);
   const deadline = Date.now() + timeoutMs;
   let last: { id: string; state: string }[] = [];
   while (Date.now() < deadline) {
     try {
-      last = (await (await fetch(`${api}/v1/nodes`)).json()) as { id: string; state: string }[];
+      last = (await (await fetchAs(`${api}/v1/nodes`)).json()) as { id: string; state: string }[];
       if (predicate(last)) return last;
     } catch {
       // the node may still be starting

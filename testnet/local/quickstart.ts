@@ -7,6 +7,7 @@ import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../images/busybox-image.js';
 import { startLocalCluster, waitForMembers } from './cluster.js';
 import { LocalReplicas } from './replicas.js';
 import { runShoal } from './shoal-process.js';
+import { signedFetch } from '../../cli/client.js';
 
 /**
  * `npm run quickstart`: three `shoal` nodes on loopback, joined through the first; the
@@ -30,16 +31,16 @@ process.once('SIGTERM', () => void stop(0));
 try {
   const first = cluster.nodes[0]!;
   const last = cluster.nodes[cluster.nodes.length - 1]!;
-  await waitForMembers(first.api, (m) => m.filter((x) => x.state === 'alive').length === size, 20_000);
+  await waitForMembers(first.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === size, 20_000);
   console.log(`A ${size}-node Shoal cluster runs on loopback (data in ${cluster.dir}); replicas run on ${runtime === 'docker' ? 'Docker' : 'plain processes'}.\n`);
   for (const node of cluster.nodes) console.log(`  ${node.peerId}  API ${node.api}`);
   const api = first.apiAddress;
   const lastApi = last.apiAddress;
-  await show(['nodes', '--api', api]);
+  await show(['nodes', '--api', api, '--key', cluster.operatorKey]);
   await show(['apply', '-f', join(packageRoot(), 'examples', 'hello.yaml'), '--api', api, '--key', cluster.operatorKey]);
   await waitForRunning(last.api, 3);
-  await show(['get', 'workloads', '--api', lastApi]);
-  await show(['get', 'placements', '--api', lastApi]);
+  await show(['get', 'workloads', '--api', lastApi, '--key', cluster.operatorKey]);
+  await show(['get', 'placements', '--api', lastApi, '--key', cluster.operatorKey]);
 } catch (e) {
   console.error(`quickstart failed: ${(e as Error).message}`);
   await stop(1);
@@ -69,7 +70,7 @@ async function show(args: string[]): Promise<void> {
 async function waitForRunning(api: string, count: number): Promise<void> {
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const placements = (await (await fetch(`${api}/v1/placements`)).json()) as { state: string }[];
+    const placements = (await (await signedFetch(cluster.operatorKey)(`${api}/v1/placements`)).json()) as { state: string }[];
     if (placements.filter((p) => p.state === 'running').length === count) return;
     if (Date.now() > deadline) throw new Error(`the replicas did not all run within 30 s: ${JSON.stringify(placements)}`);
     await new Promise((r) => setTimeout(r, 100));

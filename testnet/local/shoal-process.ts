@@ -39,6 +39,8 @@ export interface ShoalNodeProcess {
   /** `host:port`: what `--api` takes. */
   apiAddress: string;
   output(): string;
+  /** The operator key (a file) a harness signs its API requests with: the cluster's genesis key, for a node of a LocalCluster. */
+  operatorKey?: string;
   /** Resolves with the exit code once the process has ended. */
   exited: Promise<number | null>;
 }
@@ -78,4 +80,10 @@ export function startShoal(args: string[], env: NodeJS.ProcessEnv = {}): Promise
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
     void exited.then((code) => reject(new Error(`shoal start exited with ${code} before it was up:\n${out}`)));
   });
+}
+
+/** The operator key a harness signs `node`'s API requests with; a node started alone has none. */
+export function operatorKeyOf(node: ShoalNodeProcess): string {
+  if (node.operatorKey === undefined) throw new Error(`node ${node.peerId} was started alone: sign its requests with the key of its cluster`);
+  return node.operatorKey;
 }

@@ -1,6 +1,9 @@
-/** A node's API as the scenario reads it: every call has a deadline, since a paused node accepts and never answers. */
-export async function getJson<T>(api: string, path: string, signal: AbortSignal): Promise<T> {
-  const response = await fetch(`${api}${path}`, { signal });
+import { signedFetch } from '../../../cli/client.js';
+import type { OperatorKey } from '../../../node/operator-key.js';
+
+/** A node's API as the scenario reads it, signed: every call has a deadline, since a paused node accepts and never answers. */
+export async function getJson<T>(api: string, key: OperatorKey, path: string, signal: AbortSignal): Promise<T> {
+  const response = await signedFetch(key)(`${api}${path}`, { signal });
   if (!response.ok) throw new Error(`${path} answered ${response.status}`);
   return (await response.json()) as T;
 }

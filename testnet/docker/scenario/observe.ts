@@ -3,6 +3,7 @@ import type { Json } from '../../../crdt/index.js';
 import type { PlacementJson } from '../../../node/api-scheduling.js';
 import type { NodeJson } from '../../../node/api.js';
 import { identityFromLabels, LABEL } from '../../../node/agent/labels.js';
+import { loadOperatorKey, type OperatorKey } from '../../../node/operator-key.js';
 import { slotKey } from '../../../protocol/auction/slot.js';
 import type { Testnet, TestnetNode } from '../testnet.js';
 import { failureText, getJson } from './http.js';
@@ -21,17 +22,17 @@ interface StatusJson {
 const slotOf = (r: RunningReplica): string => slotKey({ workload: r.workload, index: r.slot });
 const digestOf = (status: StatusJson): string => `${status.state.digest.count}:${status.state.digest.xor}`;
 const deadline = (): AbortSignal => AbortSignal.timeout(OBSERVE_TIMEOUT_MS);
-const workloadsOf = async (api: string): Promise<WorkloadObject[]> =>
-  (await getJson<{ key: string; fields: Record<string, Json> }[]>(api, '/v1/objects?kind=Workload', deadline())).map(({ key, fields }) => ({ key, fields }));
+const workloadsOf = async (api: string, operator: OperatorKey): Promise<WorkloadObject[]> =>
+  (await getJson<{ key: string; fields: Record<string, Json> }[]>(api, operator, '/v1/objects?kind=Workload', deadline())).map(({ key, fields }) => ({ key, fields }));
 
-export async function nodeSnapshot(node: TestnetNode): Promise<NodeSnapshot> {
+export async function nodeSnapshot(node: TestnetNode, operator: OperatorKey): Promise<NodeSnapshot> {
   const { name, peerId, api } = node;
   try {
     const [status, workloads, placements, members] = await Promise.all([
-      getJson<StatusJson>(api, '/v1/status', deadline()),
-      workloadsOf(api),
-      getJson<PlacementJson[]>(api, '/v1/placements', deadline()),
-      getJson<NodeJson[]>(api, '/v1/nodes', deadline()),
+      getJson<StatusJson>(api, operator, '/v1/status', deadline()),
+      workloadsOf(api, operator),
+      getJson<PlacementJson[]>(api, operator, '/v1/placements', deadline()),
+      getJson<NodeJson[]>(api, operator, '/v1/nodes', deadline()),
     ]);
     return {
       node: name,
@@ -56,7 +57,8 @@ export async function runningReplicas(docker: Dockerode, cluster: string): Promi
 
 export async function takeSnapshot(testnet: Testnet, docker: Dockerode): Promise<Snapshot> {
   const atMs = Date.now();
-  const [nodes, replicas] = await Promise.all([Promise.all(testnet.nodes.map(nodeSnapshot)), runningReplicas(docker, testnet.cluster)]);
+  const operator = loadOperatorKey(testnet.operatorKey);
+  const [nodes, replicas] = await Promise.all([Promise.all(testnet.nodes.map((n) => nodeSnapshot(n, operator))), runningReplicas(docker, testnet.cluster)]);
   return { atMs, nodes, replicas };
 }
 
@@ -67,12 +69,13 @@ export async function takeSnapshot(testnet: Testnet, docker: Dockerode): Promise
  */
 export async function takeSample(testnet: Testnet, docker: Dockerode): Promise<Sample> {
   const atMs = Date.now();
+  const operator = loadOperatorKey(testnet.operatorKey);
   const [statuses, replicas] = await Promise.all([
-    Promise.all(testnet.nodes.map((n) => getJson<StatusJson>(n.api, '/v1/status', deadline()).catch(() => null))),
+    Promise.all(testnet.nodes.map((n) => getJson<StatusJson>(n.api, operator, '/v1/status', deadline()).catch(() => null))),
     runningReplicas(docker, testnet.cluster),
   ]);
   const reader = testnet.nodes.find((_, i) => statuses[i] !== null);
-  const workloads = reader === undefined ? null : await workloadsOf(reader.api).catch(() => null);
+  const workloads = reader === undefined ? null : await workloadsOf(reader.api, operator).catch(() => null);
   const census = slotCensus(workloads ?? [], replicas);
   const perSlot = new Map<string, string[]>();
   for (const r of replicas) perSlot.set(slotOf(r), [...(perSlot.get(slotOf(r)) ?? []), `${r.node}@${r.epoch}`]);

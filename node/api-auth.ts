@@ -1,0 +1,180 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { httpbis } from 'http-message-signatures';
+import { describeGrant, type OperatorGrant } from '../crdt/index.js';
+import { nativeVerifier } from './native-verifier.js';
+import { NonceLedger } from './nonce-ledger.js';
+import { BODY_DIGEST, contentDigest, SIGNED_COMPONENTS } from './request-signature.js';
+import type { StateService } from './state-service.js';
+
+/** What a route needs: `open` none; the rest a signed request from an operator whose role allows it. */
+export type Permission = 'open' | 'read' | 'exec' | 'deploy' | 'admin';
+
+/**
+ * Every route and what it needs; a route not listed needs an admin, so a new route is
+ * closed until someone decides. Namespaced checks (a deployer's namespaces, exec's) are
+ * the handlers', with `mayUseNamespace`.
+ */
+const ROUTES: Readonly<Record<string, Permission>> = {
+  'GET /v1/ready': 'open',
+  'GET /v1/nodes': 'read',
+  'GET /v1/status': 'read',
+  'GET /v1/placements': 'read',
+  'GET /v1/events': 'read',
+  'GET /v1/jobs': 'read',
+  'GET /v1/objects': 'read',
+  'GET /v1/objects/:kind/:namespace/:name': 'read',
+  'GET /v1/authors/:author': 'read',
+  'GET /v1/operators': 'read',
+  'GET /v1/cluster/events': 'read',
+  'GET /v1/workloads/:namespace/:name': 'read',
+  'GET /v1/workloads/:namespace/:name/rollout': 'read',
+  'GET /v1/workloads/:namespace/:name/logs': 'read',
+  'POST /v1/workloads/:namespace/:name/exec': 'exec',
+  'POST /v1/deltas': 'deploy',
+  'POST /v1/secrets/seal': 'deploy',
+};
+
+/** A signature made this far from the node's clock, either way, is refused: the nonce ledger holds each for twice this. */
+export const SIGNATURE_WINDOW_MS = 120_000;
+
+export interface Caller {
+  publicKey: string;
+  grant: OperatorGrant;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The body as it came, for its digest. */
+    rawBody?: string;
+    /** The operator who signed the request; set for every route that is not open. */
+    caller?: Caller;
+  }
+}
+
+export interface AuthCounters {
+  accepted: number;
+  refused: Record<string, number>;
+}
+
+const PUBLIC_KEY = /^[0-9a-f]{64}$/;
+const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
+
+/** May a caller act on objects of `namespace`? An admin anywhere, a deployer in its namespaces. */
+export const mayUseNamespace = (grant: OperatorGrant, namespace: string): boolean =>
+  grant.role === 'admin' || (grant.role === 'deployer' && (grant.namespaces === undefined || grant.namespaces.includes(namespace)));
+
+class Refusal extends Error {
+  constructor(
+    readonly status: 401 | 403 | 429,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const allows = (grant: OperatorGrant, permission: Permission): boolean =>
+  permission === 'read' || (permission === 'exec' && grant.exec) || (permission === 'deploy' && grant.role !== 'viewer') || (permission === 'admin' && grant.role === 'admin');
+
+/**
+ * The API's gate: a Host header that names this node by address (a DNS name pointing at
+ * it is how a rebinding page would reach it), then, for every route that is not open, a
+ * valid signature by an operator within the window, a nonce not seen before, and a role
+ * that allows the route. Refusals are 401 (who are you), 403 (not you) or 429 (ledger
+ * full), each with a sentence, and counted.
+ */
+export function registerAuth(app: FastifyInstance, state: StateService): AuthCounters {
+  const counters: AuthCounters = { accepted: 0, refused: {} };
+  const nonces = new NonceLedger();
+  const verify = nativeVerifier();
+
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    request.rawBody = body as string;
+    try {
+      done(null, body === '' ? undefined : JSON.parse(body as string));
+    } catch (e) {
+      done(Object.assign(e as Error, { statusCode: 400 }), undefined);
+    }
+  });
+
+  const refuse = (reply: FastifyReply, refusal: Refusal): FastifyReply => {
+    counters.refused[refusal.reason] = (counters.refused[refusal.reason] ?? 0) + 1;
+    return reply.code(refusal.status).send({ error: refusal.reason, detail: refusal.message });
+  };
+
+  app.addHook('preValidation', async (request, reply) => {
+    try {
+      checkHost(request.headers.host);
+      const permission = ROUTES[`${request.method} ${request.routeOptions.url ?? ''}`] ?? 'admin';
+      if (permission === 'open') return;
+      const caller = await authenticate(request, state, verify, nonces);
+      if (!allows(caller.grant, permission)) {
+        throw new Refusal(403, 'forbidden', `operator ${caller.publicKey.slice(0, 16)}… is ${describeGrant(caller.grant)}: ${request.method} ${request.url} needs ${permission}`);
+      }
+      request.caller = caller;
+      counters.accepted++;
+    } catch (e) {
+      if (e instanceof Refusal) return refuse(reply, e);
+      throw e;
+    }
+  });
+  return counters;
+}
+
+/** Loopback names and address literals only: a browser page reaches a node by a DNS name of its own making. */
+function checkHost(host: string | undefined): void {
+  const name = (host ?? '').replace(/:\d+$/, '');
+  const isAddress = /^\d{1,3}(\.\d{1,3}){3}$/.test(name) || /^\[[0-9a-fA-F:.]+\]$/.test(name);
+  if (name !== 'localhost' && !isAddress) {
+    throw new Refusal(403, 'bad-host', `Host '${host ?? ''}' is not an address of this node: use its IP address or localhost`);
+  }
+}
+
+async function authenticate(request: FastifyRequest, state: StateService, verify: ReturnType<typeof nativeVerifier>, nonces: NonceLedger): Promise<Caller> {
+  const { headers } = request;
+  if (headers.signature === undefined || headers['signature-input'] === undefined) {
+    throw new Refusal(401, 'unsigned', 'the request is not signed: every request to the API is signed with an operator key (the shoal CLI does it; see the README, "The API")');
+  }
+  const body = request.rawBody;
+  if (body !== undefined && headers[BODY_DIGEST] !== contentDigest(body)) throw new Refusal(401, 'bad-digest', 'Content-Digest is missing or does not match the body');
+  const nowMs = Date.now();
+  let caller: (Caller & { nonce: string; createdMs: number }) | undefined;
+  let lookups = 0;
+  let verified: boolean | null;
+  try {
+    verified = await httpbis.verifyMessage(
+      {
+        requiredParams: ['created', 'keyid', 'nonce'],
+        requiredFields: [...SIGNED_COMPONENTS, ...(body === undefined ? [] : [BODY_DIGEST])],
+        notAfter: Math.floor((nowMs + SIGNATURE_WINDOW_MS) / 1000),
+        keyLookup: async (params) => {
+          if (++lookups > 1) throw new Refusal(401, 'bad-signature', 'one signature per request');
+          const { keyid, nonce, created } = params;
+          if (typeof keyid !== 'string' || !PUBLIC_KEY.test(keyid)) throw new Refusal(401, 'bad-signature', 'keyid must be an operator public key (64 hex digits)');
+          if (typeof nonce !== 'string' || !NONCE.test(nonce)) throw new Refusal(401, 'bad-signature', 'nonce must be 16-64 base64url characters');
+          const createdMs = created instanceof Date ? created.getTime() : Number.NaN;
+          if (!(Math.abs(nowMs - createdMs) <= SIGNATURE_WINDOW_MS)) {
+            const skewS = Math.round((createdMs - nowMs) / 1000);
+            const when = `${Math.abs(skewS)} s ${skewS < 0 ? 'before' : 'after'} this node's time`;
+            throw new Refusal(401, 'stale', `the request was signed ${when} (at most ${SIGNATURE_WINDOW_MS / 1000} s either way): check the clocks, or sign it anew`);
+          }
+          const grant = state.replica.operatorGrant(keyid);
+          if (grant === undefined && state.replica.wasOperator(keyid))
+            throw new Refusal(401, 'removed', `operator key ${keyid.slice(0, 16)}… was removed from the cluster's operators`);
+          if (grant === undefined) throw new Refusal(401, 'not-an-operator', `key ${keyid.slice(0, 16)}… is not an operator of this cluster`);
+          caller = { publicKey: keyid, grant, nonce, createdMs };
+          return { id: keyid, algs: ['ed25519'], verify: async (data, signature) => verify(keyid, data, signature.toString('hex')) };
+        },
+      },
+      { method: request.method, url: `http://${headers.host ?? ''}${request.url}`, headers: headers as Record<string, string> },
+    );
+  } catch (e) {
+    if (e instanceof Refusal) throw e;
+    throw new Refusal(401, 'bad-signature', `the signature does not verify: ${(e as Error).message}`);
+  }
+  if (verified !== true || caller === undefined) throw new Refusal(401, 'bad-signature', 'the signature does not verify');
+  const used = nonces.use(`${caller.publicKey}:${caller.nonce}`, caller.createdMs + SIGNATURE_WINDOW_MS, nowMs);
+  if (used === 'replayed') throw new Refusal(401, 'replayed', 'this signed request was already used: sign each request anew');
+  if (used === 'full') throw new Refusal(429, 'busy', 'too many signed requests within the window: retry later');
+  return { publicKey: caller.publicKey, grant: caller.grant };
+}
