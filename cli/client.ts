@@ -3,16 +3,49 @@ import { MAX_PREV, signDelta, type Delta, type Hlc, type Op } from '../crdt/inde
 import { UserError } from '../node/errors.js';
 import { loadOperatorKey, type OperatorKey } from '../node/operator-key.js';
 import { signatureHeaders } from '../node/request-signature.js';
+import { FingerprintMismatchError, pinnedFetch } from './pinned-tls.js';
 
-/** A node's HTTP API, as the CLI uses it: every request signed with the operator key (node/request-signature.ts). */
+/** A node's API: `http://` on loopback, else `https://` with the fingerprint of the node's certificate. */
+export interface Endpoint {
+  url: string;
+  fingerprint?: string | undefined;
+}
+
+/** One node's API, or several of one cluster (a context): any of them answers any request. */
+export type ApiTarget = string | Endpoint | readonly Endpoint[];
+
+const endpointsOf = (target: ApiTarget): Endpoint[] => (typeof target === 'string' ? [{ url: target }] : Array.isArray(target) ? [...target] : [target as Endpoint]);
+
+/** Errors of the connect phase: nothing of the request reached the node, so another node may take it. */
+const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ENOTFOUND', 'EAI_AGAIN']);
+const connectFailed = (e: unknown): boolean => {
+  const cause = (e as { cause?: { code?: string } }).cause;
+  return cause instanceof FingerprintMismatchError || CONNECT_FAILURES.has(cause?.code ?? '');
+};
+
+/**
+ * A node's HTTP API, as the CLI uses it: every request signed with the operator key
+ * (node/request-signature.ts). Given several nodes, it tries the next when one cannot
+ * be reached, and stays with the one that answered.
+ */
 export class ApiClient {
   private loaded: OperatorKey | undefined;
+  private readonly endpoints: Endpoint[];
+  private current = 0;
 
   /** `key`: the operator key, or the path of its file, read at the first request. */
   constructor(
-    readonly baseUrl: string,
+    target: ApiTarget,
     private readonly key: OperatorKey | string,
-  ) {}
+  ) {
+    this.endpoints = endpointsOf(target);
+    if (this.endpoints.length === 0) throw new UserError('no node to talk to: the context lists none');
+  }
+
+  /** The node that answered last (else the first to try). */
+  get baseUrl(): string {
+    return (this.endpoints[this.current] as Endpoint).url;
+  }
 
   get operatorKey(): OperatorKey {
     this.loaded ??= typeof this.key === 'string' ? loadOperatorKey(this.key) : this.key;
@@ -38,18 +71,48 @@ export class ApiClient {
   }
 
   private async fetch(path: string, init: SignedInit = {}): Promise<Response> {
-    return signedFetch(this.operatorKey)(`${this.baseUrl}${path}`, init).catch((e: unknown) => {
-      throw new UserError(`no Shoal node answers at ${this.baseUrl} (${(e as Error).cause ?? (e as Error).message}): is \`shoal start\` running? Use --api HOST:PORT`);
-    });
+    const failures: string[] = [];
+    let mismatch: FingerprintMismatchError | undefined;
+    for (let tried = 0; tried < this.endpoints.length; tried++) {
+      const index = (this.current + tried) % this.endpoints.length;
+      const endpoint = this.endpoints[index] as Endpoint;
+      try {
+        const response = await signedFetch(this.operatorKey, endpoint.fingerprint)(`${endpoint.url}${path}`, init);
+        this.current = index;
+        return response;
+      } catch (e) {
+        if (e instanceof UserError) throw e;
+        const cause = (e as Error).cause;
+        if (cause instanceof FingerprintMismatchError) mismatch = cause;
+        failures.push(`${endpoint.url} (${cause instanceof Error ? cause.message : String(cause ?? (e as Error).message)})`);
+        // A request that may have reached its node is not sent to another: exec must not run twice.
+        if (!connectFailed(e)) break;
+      }
+    }
+    // Every node that answered was an impostor: say that, not that nothing answers.
+    if (mismatch !== undefined && failures.length === this.endpoints.length) throw mismatch;
+    throw new UserError(`no Shoal node answers at ${failures.join('; ')}: is \`shoal start\` running? Use --api HOST:PORT, or a context`);
   }
 }
 
 type SignedInit = Omit<RequestInit, 'body' | 'headers'> & { body?: string; headers?: Record<string, string> };
 
-/** `fetch`, with each request signed by `key` (a key, or the path of its file) as a node's API requires. */
-export function signedFetch(key: OperatorKey | string): (url: string, init?: SignedInit) => Promise<Response> {
+/**
+ * `fetch`, with each request signed by `key` (a key, or the path of its file) as a node's
+ * API requires; to an `https` URL only over TLS pinned to `fingerprint`.
+ */
+export function signedFetch(key: OperatorKey | string, fingerprint?: string): (url: string, init?: SignedInit) => Promise<Response> {
   const operator = typeof key === 'string' ? loadOperatorKey(key) : key;
-  return async (url, init = {}) => fetch(url, { ...init, headers: { ...init.headers, ...(await signatureHeaders(operator, init.method ?? 'GET', url, init.body)) } });
+  return async (url, init = {}) => {
+    const signed = { ...init, headers: { ...init.headers, ...(await signatureHeaders(operator, init.method ?? 'GET', url, init.body)) } };
+    if (!url.startsWith('https:')) return fetch(url, signed);
+    if (fingerprint === undefined) {
+      throw new UserError(
+        `${new URL(url).host} speaks TLS with a certificate of its own: give its fingerprint (--fingerprint, as \`shoal start\` logs it and \`shoal token\` carries it), or use a context`,
+      );
+    }
+    return pinnedFetch(fingerprint)(url, signed);
+  };
 }
 
 /** A 401 or 403 as a sentence that names the key, which is usually what is wrong, and what to do. */

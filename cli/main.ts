@@ -4,7 +4,8 @@ import { defaultDataDir } from '../node/data-dir.js';
 import { UserError } from '../node/errors.js';
 import { defaultOperatorKeyPath } from '../node/operator-key.js';
 import { SHOAL_VERSION } from '../node/version.js';
-import { apiUrl, collect, DEFAULT_API, DEFAULT_P2P_PORT } from './options.js';
+import { connection } from './connection.js';
+import { collect, DEFAULT_API, DEFAULT_P2P_PORT } from './options.js';
 
 const program = new Command('shoal').description('A container orchestrator with no control plane.').version(SHOAL_VERSION).showHelpAfterError();
 
@@ -78,32 +79,34 @@ program
     await token({ dataDir: opts.dataDir, port: Number(opts.port) });
   });
 
-program
-  .command('nodes')
-  .description('list the members as a node sees them')
-  .addOption(dataDirOption())
-  .option('--api <host:port>', 'the node to ask (default: the node on --data-dir, else 127.0.0.1:7371)')
-  .addOption(keyOption())
-  .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'))
-  .action(async (opts: { dataDir: string; api?: string; key: string; output: string }) => {
-    const { nodes } = await import('./commands/nodes.js');
-    await nodes({ api: apiUrl(opts.api, opts.dataDir), key: opts.key, output: opts.output });
-  });
-
-program
-  .command('status')
-  .description('what one node holds and has refused: members, desired state, counters by reason')
-  .addOption(dataDirOption())
-  .option('--api <host:port>', 'the node to ask (default: the node on --data-dir, else 127.0.0.1:7371)')
-  .addOption(keyOption())
-  .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))
-  .action(async (opts: { dataDir: string; api?: string; key: string; output: string }) => {
-    const { status } = await import('./commands/status.js');
-    await status({ api: apiUrl(opts.api, opts.dataDir), key: opts.key, output: opts.output });
-  });
-
+/** How a command reaches a node and signs: cli/connection.ts. */
 const apiOptions = (command: Command): Command =>
-  command.addOption(dataDirOption()).option('--api <host:port>', 'the node to talk to (default: the node on --data-dir, else 127.0.0.1:7371)').addOption(keyOption());
+  command
+    .addOption(dataDirOption())
+    .option('--api <host:port>', 'the node to talk to (default: the context, else the node on --data-dir, else 127.0.0.1:7371)')
+    .option('--fingerprint <sha256>', "the --api node's certificate fingerprint, for an address other than loopback (as `shoal start` logs it)")
+    .option('--context <name>', 'a context from ~/.shoal/config (default: SHOAL_CONTEXT, else the current one)')
+    .option('--key <file>', "the operator key that signs requests (default: the context's, else ~/.shoal/operator.key)");
+
+apiOptions(
+  program
+    .command('nodes')
+    .description('list the members as a node sees them')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
+).action(async (opts: { output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
+  const { nodes } = await import('./commands/nodes.js');
+  await nodes({ ...connection(opts), output: opts.output });
+});
+
+apiOptions(
+  program
+    .command('status')
+    .description('what one node holds and has refused: members, desired state, counters by reason')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text')),
+).action(async (opts: { output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
+  const { status } = await import('./commands/status.js');
+  await status({ ...connection(opts), output: opts.output });
+});
 
 apiOptions(
   program
@@ -111,9 +114,9 @@ apiOptions(
     .description('create or update objects from YAML (several documents per file); signs with your operator key')
     .requiredOption('-f, --filename <file>', 'a YAML file, or - for standard input')
     .option('--dry-run', 'show what would change, write nothing', false),
-).action(async (opts: { filename: string; dryRun: boolean; key: string; dataDir: string; api?: string }) => {
+).action(async (opts: { filename: string; dryRun: boolean; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { apply } = await import('./commands/apply.js');
-  await apply({ file: opts.filename, dryRun: opts.dryRun, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await apply({ file: opts.filename, dryRun: opts.dryRun, ...connection(opts) });
 });
 
 apiOptions(
@@ -125,10 +128,16 @@ apiOptions(
     .option('-n, --namespace <namespace>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace', false)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json', 'yaml']).default('table')),
-).action(async (resource: string, name: string | undefined, opts: { namespace: string; allNamespaces: boolean; output: string; key: string; dataDir: string; api?: string }) => {
-  const { get } = await import('./commands/get.js');
-  await get({ resource, name, namespace: opts.namespace, allNamespaces: opts.allNamespaces, output: opts.output, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
-});
+).action(
+  async (
+    resource: string,
+    name: string | undefined,
+    opts: { namespace: string; allNamespaces: boolean; output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string },
+  ) => {
+    const { get } = await import('./commands/get.js');
+    await get({ resource, name, namespace: opts.namespace, allNamespaces: opts.allNamespaces, output: opts.output, ...connection(opts) });
+  },
+);
 
 apiOptions(
   program
@@ -137,9 +146,9 @@ apiOptions(
     .argument('<resource>', 'workload')
     .argument('<name>', 'its name')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (resource: string, name: string, opts: { namespace: string; key: string; dataDir: string; api?: string }) => {
+).action(async (resource: string, name: string, opts: { namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { remove } = await import('./commands/delete.js');
-  await remove({ resource, name, namespace: opts.namespace, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await remove({ resource, name, namespace: opts.namespace, ...connection(opts) });
 });
 
 apiOptions(
@@ -149,9 +158,9 @@ apiOptions(
     .argument('<resource>', 'workload')
     .argument('<name>', 'its name')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (resource: string, name: string, opts: { namespace: string; key: string; dataDir: string; api?: string }) => {
+).action(async (resource: string, name: string, opts: { namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { describe } = await import('./commands/describe.js');
-  await describe({ resource, name, namespace: opts.namespace, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await describe({ resource, name, namespace: opts.namespace, ...connection(opts) });
 });
 
 apiOptions(
@@ -161,9 +170,9 @@ apiOptions(
     .argument('<name>', 'the workload')
     .requiredOption('--replicas <n>', 'the number of replicas')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, opts: { replicas: string; namespace: string; key: string; dataDir: string; api?: string }) => {
+).action(async (name: string, opts: { replicas: string; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { scale } = await import('./commands/scale.js');
-  await scale({ name, namespace: opts.namespace, replicas: opts.replicas, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await scale({ name, namespace: opts.namespace, replicas: opts.replicas, ...connection(opts) });
 });
 
 apiOptions(
@@ -176,10 +185,15 @@ apiOptions(
     .option('--tail <n>', 'only the last N lines')
     .option('--since <duration>', 'only output newer than this, such as 5m (Docker replicas)')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, opts: { slot: string; follow: boolean; tail?: string; since?: string; namespace: string; key: string; dataDir: string; api?: string }) => {
-  const { logs } = await import('./commands/logs.js');
-  await logs({ name, namespace: opts.namespace, slot: opts.slot, follow: opts.follow, tail: opts.tail, since: opts.since, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
-});
+).action(
+  async (
+    name: string,
+    opts: { slot: string; follow: boolean; tail?: string; since?: string; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string },
+  ) => {
+    const { logs } = await import('./commands/logs.js');
+    await logs({ name, namespace: opts.namespace, slot: opts.slot, follow: opts.follow, tail: opts.tail, since: opts.since, ...connection(opts) });
+  },
+);
 
 apiOptions(
   program
@@ -189,10 +203,12 @@ apiOptions(
     .argument('<command...>', 'the command and its arguments, after --')
     .option('--slot <i>', 'which replica', '0')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, command: string[], opts: { slot: string; namespace: string; key: string; dataDir: string; api?: string }) => {
-  const { exec } = await import('./commands/exec.js');
-  await exec({ name, namespace: opts.namespace, slot: opts.slot, command, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
-});
+).action(
+  async (name: string, command: string[], opts: { slot: string; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
+    const { exec } = await import('./commands/exec.js');
+    await exec({ name, namespace: opts.namespace, slot: opts.slot, command, ...connection(opts) });
+  },
+);
 
 apiOptions(
   program
@@ -200,9 +216,9 @@ apiOptions(
     .description("the cluster's recent events, from every node, in time order")
     .option('-w, --watch', 'keep printing new events', false)
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
-).action(async (opts: { watch: boolean; output: string; key: string; dataDir: string; api?: string }) => {
+).action(async (opts: { watch: boolean; output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { events } = await import('./commands/events.js');
-  await events({ watch: opts.watch, output: opts.output, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await events({ watch: opts.watch, output: opts.output, ...connection(opts) });
 });
 
 const rollout = program.command('rollout').description('rolling updates: follow one, list revisions, roll back');
@@ -213,9 +229,9 @@ apiOptions(
     .argument('<name>', 'the workload')
     .option('--no-watch', 'print the state once')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, opts: { watch: boolean; namespace: string; key: string; dataDir: string; api?: string }) => {
+).action(async (name: string, opts: { watch: boolean; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { rolloutStatus } = await import('./commands/rollout.js');
-  await rolloutStatus({ name, namespace: opts.namespace, watch: opts.watch, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await rolloutStatus({ name, namespace: opts.namespace, watch: opts.watch, ...connection(opts) });
 });
 apiOptions(
   rollout
@@ -223,9 +239,9 @@ apiOptions(
     .description("a workload's revisions, and why any failed")
     .argument('<name>', 'the workload')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, opts: { namespace: string; key: string; dataDir: string; api?: string }) => {
+).action(async (name: string, opts: { namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { rolloutHistory } = await import('./commands/rollout.js');
-  await rolloutHistory({ name, namespace: opts.namespace, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await rolloutHistory({ name, namespace: opts.namespace, ...connection(opts) });
 });
 apiOptions(
   rollout
@@ -234,9 +250,9 @@ apiOptions(
     .argument('<name>', 'the workload')
     .option('--to-revision <n>', 'a revision number from `shoal rollout history`')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
-).action(async (name: string, opts: { toRevision?: string; namespace: string; key: string; dataDir: string; api?: string }) => {
+).action(async (name: string, opts: { toRevision?: string; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { rolloutUndo } = await import('./commands/rollout.js');
-  await rolloutUndo({ name, namespace: opts.namespace, toRevision: opts.toRevision, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await rolloutUndo({ name, namespace: opts.namespace, toRevision: opts.toRevision, ...connection(opts) });
 });
 
 const nodeFlagCommands = [
@@ -246,9 +262,9 @@ const nodeFlagCommands = [
 ] as const;
 for (const [action, description] of nodeFlagCommands) {
   apiOptions(program.command(action).description(description).argument('<node>', 'a node id, or a unique suffix of one')).action(
-    async (node: string, opts: { key: string; dataDir: string; api?: string }) => {
+    async (node: string, opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
       const { setNodeFlags } = await import('./commands/node-flags.js');
-      await setNodeFlags({ action, node, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+      await setNodeFlags({ action, node, ...connection(opts) });
     },
   );
 }
@@ -259,10 +275,38 @@ apiOptions(
     .command('remove')
     .description('revoke NODE: nothing it signs from now on counts, and it cannot be admitted again under that identity')
     .argument('<node>', 'a node id, or a unique suffix of one'),
-).action(async (id: string, opts: { key: string; dataDir: string; api?: string }) => {
+).action(async (id: string, opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { removeNode } = await import('./commands/revoke.js');
-  await removeNode({ node: id, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await removeNode({ node: id, ...connection(opts) });
 });
+
+const context = program.command('context').description('named ways to reach a cluster (nodes, fingerprints, key), as kubeconfig contexts: ~/.shoal/config');
+context
+  .command('add')
+  .description('create a context, or add a node to it: --api HOST:PORT [--fingerprint F], or every API a join token carries')
+  .argument('<name>', 'the context')
+  .option('--api <host:port>', "a node's API")
+  .option('--fingerprint <sha256>', "that node's certificate fingerprint (needed off loopback)")
+  .option('--token <token>', 'a join token from `shoal token` on a node whose API is served over TLS')
+  .option('--key <file>', 'the operator key to sign with in this context')
+  .action(async (name: string, opts: { api?: string; fingerprint?: string; token?: string; key?: string }) => {
+    const { addContext } = await import('./commands/context.js');
+    addContext({ name, ...opts });
+  });
+context
+  .command('use')
+  .description('make NAME the current context')
+  .argument('<name>', 'the context')
+  .action(async (name: string) => (await import('./commands/context.js')).useContext(name));
+context
+  .command('list')
+  .description('the contexts; * marks the current one')
+  .action(async () => (await import('./commands/context.js')).listContexts());
+context
+  .command('remove')
+  .description('forget a context')
+  .argument('<name>', 'the context')
+  .action(async (name: string) => (await import('./commands/context.js')).removeContext(name));
 
 const { addTestnetCommands } = await import('./commands/testnet.js');
 addTestnetCommands(program.command('testnet').description('a testnet of Shoal nodes in Docker containers on this host, and faults to apply to them'));
@@ -287,14 +331,16 @@ apiOptions(
     )
     .option('--namespace <namespace>', 'a namespace a deployer may change (repeatable; default: every one)', collect, [])
     .option('--exec', 'may also run commands in replicas (an admin always may)', false),
-).action(async (publicKey: string, opts: { role: string; namespace: string[]; exec: boolean; key: string; dataDir: string; api?: string }) => {
-  const { changeOperators, grantFromFlags } = await import('./commands/operator.js');
-  await changeOperators({ action: 'add', publicKey, grant: grantFromFlags(opts), key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
-});
+).action(
+  async (publicKey: string, opts: { role: string; namespace: string[]; exec: boolean; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
+    const { changeOperators, grantFromFlags } = await import('./commands/operator.js');
+    await changeOperators({ action: 'add', publicKey, grant: grantFromFlags(opts), ...connection(opts) });
+  },
+);
 apiOptions(operator.command('remove').description('remove an operator: revoke its key').argument('<public-key>', '64 hex digits')).action(
-  async (publicKey: string, opts: { key: string; dataDir: string; api?: string }) => {
+  async (publicKey: string, opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
     const { changeOperators } = await import('./commands/operator.js');
-    await changeOperators({ action: 'remove', publicKey, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+    await changeOperators({ action: 'remove', publicKey, ...connection(opts) });
   },
 );
 apiOptions(
@@ -302,9 +348,9 @@ apiOptions(
     .command('list')
     .description('the operators who may act now, with their roles')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
-).action(async (opts: { output: string; key: string; dataDir: string; api?: string }) => {
+).action(async (opts: { output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { listOperators } = await import('./commands/operator.js');
-  await listOperators({ output: opts.output, key: opts.key, api: apiUrl(opts.api, opts.dataDir) });
+  await listOperators({ output: opts.output, ...connection(opts) });
 });
 
 try {

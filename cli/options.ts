@@ -1,7 +1,9 @@
 import { multiaddr } from '@multiformats/multiaddr';
 import { existsSync } from 'node:fs';
 import { dataPaths, readJsonFile } from '../node/data-dir.js';
+import { isLoopback } from '../node/api-tls.js';
 import { UserError } from '../node/errors.js';
+import type { Endpoint } from './client.js';
 import { LABEL_KEY } from '../protocol/swim/codec.js';
 
 export const DEFAULT_P2P_PORT = 7370;
@@ -40,16 +42,18 @@ export function parseHostPort(value: string, flag: string): { host: string; port
   return { host: (match[1] as string).replace(/^\[|\]$/g, ''), port };
 }
 
+/** `HOST:PORT` as a URL: `http` on loopback, where a node serves plain HTTP; `https` anywhere else. */
+export function urlOfApi(api: string, flag = '--api'): string {
+  const { host, port } = parseHostPort(api, flag);
+  return `${isLoopback(host) ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
 /** The API of the node running on `dataDir`, as it recorded at start, else the default. */
-export function apiUrl(api: string | undefined, dataDir: string): string {
-  if (api !== undefined) {
-    const { host, port } = parseHostPort(api, '--api');
-    return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  }
+export function localEndpoint(dataDir: string): Endpoint {
   const runtime = dataPaths(dataDir).runtime;
   if (existsSync(runtime)) {
-    const recorded = (readJsonFile(runtime) as { api?: unknown }).api;
-    if (typeof recorded === 'string' && recorded.length > 0) return recorded;
+    const { api, apiFingerprint } = readJsonFile(runtime) as { api?: unknown; apiFingerprint?: unknown };
+    if (typeof api === 'string' && api.length > 0) return { url: api, fingerprint: typeof apiFingerprint === 'string' ? apiFingerprint : undefined };
   }
-  return `http://${DEFAULT_API}`;
+  return { url: `http://${DEFAULT_API}` };
 }

@@ -1,6 +1,19 @@
 import { existsSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { dataPaths, readJsonFile } from '../node/data-dir.js';
+import type { TokenApi } from '../node/join-token.js';
+
+/** The running node's API, if it is served over TLS (reachable from other machines), as a token carries it. */
+export function advertisedApis(dataDir: string): TokenApi[] {
+  const runtime = dataPaths(dataDir).runtime;
+  if (!existsSync(runtime)) return [];
+  const { api, apiFingerprint } = readJsonFile(runtime) as { api?: unknown; apiFingerprint?: unknown };
+  if (typeof api !== 'string' || typeof apiFingerprint !== 'string' || !api.startsWith('https://')) return [];
+  const { host, hostname } = new URL(api);
+  // Bound to every address: which one others reach is not known here.
+  if (hostname === '0.0.0.0' || hostname === '[::]') return [];
+  return [{ api: host, fingerprint: apiFingerprint }];
+}
 
 /** Addresses other machines can dial: a running node's real listen addresses, else this host's first IPv4 and the given port. */
 export function advertisedSeeds(dataDir: string, peerId: string, port: number): string[] {

@@ -61,9 +61,12 @@ export interface ApiContext {
 }
 
 /** The node's JSON API: every request but `/v1/ready` signed by an operator whose role allows it (api-auth.ts). */
-export function createApi(context: ApiContext): FastifyInstance {
+export function createApi(context: ApiContext, tls?: { key: string; cert: string }): FastifyInstance {
   // One frame bound for every body, as for gossip and anti-entropy (protocol/limits.ts).
-  const app = Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES });
+  // Over TLS the server is an https.Server; the routes do not care which.
+  const app = (tls === undefined
+    ? Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES })
+    : Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES, https: tls })) as unknown as FastifyInstance;
   const auth = registerAuth(app, context.state);
   app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, context.state.replica.isAdmittedNode(publicKeyOfPeerId(m.record.id) ?? ''))));
   app.get('/v1/status', async () => ({

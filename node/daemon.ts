@@ -15,6 +15,7 @@ import { MajorityFence } from './agent/majority-fence.js';
 import { Admission } from './admission.js';
 import { AntiEntropy } from './anti-entropy.js';
 import { createApi } from './api.js';
+import { isLoopback, loadOrCreateApiTls } from './api-tls.js';
 import { loadCluster } from './cluster.js';
 import { dataPaths, lockDataDir, writeJsonFile } from './data-dir.js';
 import { AddressInUseError } from './errors.js';
@@ -59,6 +60,8 @@ export interface RunningNode {
   peerId: string;
   listenAddrs: string[];
   apiUrl: string;
+  /** The fingerprint of the API's certificate, when it is served over TLS (any address but loopback). */
+  apiFingerprint: string | undefined;
   redialer: Redialer;
   /** This node's gossipsub score for a peer; below the graylist threshold its messages are dropped unread. */
   gossipScore(peerId: string): number;
@@ -223,14 +226,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await feed.start();
     cleanup.push(() => feed.stop());
 
-    const api = createApi({ swim, transport, state, antiEntropy, scheduler, replicas, events, feed, secrets, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() });
+    // Loopback is for the CLI on this machine; any other address is reached over TLS only.
+    const tls = isLoopback(options.api.host) ? undefined : await loadOrCreateApiTls(dataPaths(options.dataDir).root);
+    const api = createApi(
+      { swim, transport, state, antiEntropy, scheduler, replicas, events, feed, secrets, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() },
+      tls,
+    );
     if (gate) registerFaultRoutes(api, host, gate);
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;
     });
     cleanup.push(() => api.close());
     const address = api.server.address();
-    const apiUrl = typeof address === 'object' && address !== null ? `http://${options.api.host}:${address.port}` : '';
+    const apiHost = options.api.host.includes(':') ? `[${options.api.host}]` : options.api.host;
+    const apiUrl = typeof address === 'object' && address !== null ? `${tls === undefined ? 'http' : 'https'}://${apiHost}:${address.port}` : '';
 
     const snapshotPath = memberSnapshotPath(dataPaths(options.dataDir).root);
     const lastMembers = readMemberSnapshot(snapshotPath, log);
@@ -240,13 +249,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const redialer = new Redialer(host, swim, seeds, { intervalMs: Math.max(1_000, config.probeIntervalMs * 2), dialTimeoutMs: 5_000, log, rejoin: lastMembers });
     redialer.start();
     cleanup.push(() => redialer.stop());
-    writeJsonFile(dataPaths(options.dataDir).runtime, { pid: process.pid, peerId: swim.id, listen: listenAddrs, api: apiUrl });
+    writeJsonFile(dataPaths(options.dataDir).runtime, { pid: process.pid, peerId: swim.id, listen: listenAddrs, api: apiUrl, apiFingerprint: tls?.fingerprint ?? null });
 
     let stopping: Promise<void> | undefined;
     return {
       peerId: swim.id,
       listenAddrs,
       apiUrl,
+      apiFingerprint: tls?.fingerprint,
       redialer,
       gossipScore: (peerId) => pubsub.getScore(peerId),
       stop: () => {

@@ -2,6 +2,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import { clusterKeyFromToken, clusterKeyToToken } from './cluster-key.js';
 import { OPERATOR_PUBLIC_KEY, type Cluster } from './cluster.js';
+import { FINGERPRINT } from './api-tls.js';
 import { UserError } from './errors.js';
 
 /**
@@ -17,19 +18,39 @@ const payload = z.object({
   ops: z.array(z.string().regex(OPERATOR_PUBLIC_KEY)).min(1).max(64),
   nodes: z.array(z.string().regex(OPERATOR_PUBLIC_KEY)).max(64).default([]),
   seeds: z.array(z.string()).max(32),
+  /** The seed's API where it is served over TLS, for `shoal context add --token`. */
+  apis: z
+    .array(z.strictObject({ api: z.string().regex(/^.+:\d{1,5}$/), fingerprint: z.string().regex(FINGERPRINT) }))
+    .max(8)
+    .default([]),
 });
+
+/** A node's API as a token carries it: HOST:PORT and its certificate's fingerprint. */
+export interface TokenApi {
+  api: string;
+  fingerprint: string;
+}
 
 export interface JoinToken {
   cluster: Cluster;
   seeds: string[];
+  apis: TokenApi[];
 }
 
 export class JoinTokenError extends UserError {
   override readonly name = 'JoinTokenError';
 }
 
-export function encodeJoinToken(cluster: Cluster, seeds: readonly string[]): string {
-  const json = JSON.stringify({ v: 1, id: cluster.id, key: clusterKeyToToken(cluster.psk), ops: cluster.operators, nodes: cluster.nodes, seeds });
+export function encodeJoinToken(cluster: Cluster, seeds: readonly string[], apis: readonly TokenApi[] = []): string {
+  const json = JSON.stringify({
+    v: 1,
+    id: cluster.id,
+    key: clusterKeyToToken(cluster.psk),
+    ops: cluster.operators,
+    nodes: cluster.nodes,
+    seeds,
+    ...(apis.length > 0 ? { apis } : {}),
+  });
   return PREFIX + Buffer.from(json).toString('base64url');
 }
 
@@ -43,5 +64,5 @@ export function decodeJoinToken(token: string): JoinToken {
     throw new JoinTokenError('join token is damaged: copy it again from `shoal token`');
   }
   for (const seed of parsed.seeds) multiaddr(seed);
-  return { cluster: { id: parsed.id, psk: clusterKeyFromToken(parsed.key), operators: parsed.ops, nodes: parsed.nodes }, seeds: parsed.seeds };
+  return { cluster: { id: parsed.id, psk: clusterKeyFromToken(parsed.key), operators: parsed.ops, nodes: parsed.nodes }, seeds: parsed.seeds, apis: parsed.apis };
 }

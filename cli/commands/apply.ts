@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Json, Op } from '../../crdt/index.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
-import { ApiClient, writeOps } from '../client.js';
+import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { loadManifests, type Manifest } from '../spec-file.js';
 import { parseRolloutFailureField } from '../../crdt/node-writes.js';
 import { revisionFields, revisionKey, rolloutKey } from '../../protocol/rollout/revisions.js';
@@ -51,7 +51,7 @@ async function seal(client: ApiClient, key: string, values: Record<string, strin
 }
 
 /** `shoal apply -f FILE|-`: validates every document first; writes only what differs, as one signed delta. */
-export async function apply(opts: { file: string; api: string; key: string; dryRun: boolean }): Promise<void> {
+export async function apply(opts: { file: string; api: ApiTarget; key: string; dryRun: boolean }): Promise<void> {
   const text = opts.file === '-' ? readFileSync(0, 'utf8') : readSource(opts.file);
   const manifests = loadManifests(text, opts.file === '-' ? '<stdin>' : opts.file);
   if (manifests.length === 0) throw new UserError(`${opts.file} holds no objects`);

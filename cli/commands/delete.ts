@@ -1,11 +1,11 @@
 import type { ObjectJson } from '../../node/api-state.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
-import { ApiClient, writeOps } from '../client.js';
+import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { kindOf } from './get.js';
 
 /** `shoal delete workload NAME`: a signed tombstone. */
-export async function remove(opts: { resource: string; name: string; namespace: string; api: string; key: string }): Promise<void> {
+export async function remove(opts: { resource: string; name: string; namespace: string; api: ApiTarget; key: string }): Promise<void> {
   const kind = kindOf(opts.resource);
   const key = `${kind}/${opts.namespace}/${opts.name}`;
   const client = new ApiClient(opts.api, opts.key);

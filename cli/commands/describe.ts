@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import type { PlacementJson } from '../../node/api-scheduling.js';
 import type { NodeEvent } from '../../node/event-log.js';
 import { UserError } from '../../node/errors.js';
-import { ApiClient } from '../client.js';
+import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 import { placementRows, PLACEMENT_HEADERS } from './placements.js';
 
@@ -21,7 +21,7 @@ const declined = (d: Record<string, number>): string =>
     .join(', ') || '-';
 
 /** `shoal describe workload NAME`: what kubectl describe shows, from any node. */
-export async function describe(opts: { resource: string; name: string; namespace: string; api: string; key: string }): Promise<void> {
+export async function describe(opts: { resource: string; name: string; namespace: string; api: ApiTarget; key: string }): Promise<void> {
   if (!['workload', 'workloads'].includes(opts.resource.toLowerCase())) throw new UserError(`unknown resource '${opts.resource}': expected workload`);
   const detail = await new ApiClient(opts.api, opts.key).get<WorkloadDetail>(`/v1/workloads/${opts.namespace}/${opts.name}`);
   if (detail === undefined) throw new UserError(`workload ${opts.namespace}/${opts.name} not found`);

@@ -1,5 +1,5 @@
 import type { NodeEvent } from '../../node/event-log.js';
-import { ApiClient } from '../client.js';
+import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 
 const WATCH_INTERVAL_MS = 1_000;
@@ -8,7 +8,7 @@ const row = (e: NodeEvent): string[] => [new Date(e.atMs).toISOString(), e.node.
 const HEADERS = ['TIME', 'NODE', 'KIND', 'OBJECT', 'MESSAGE'];
 
 /** `shoal events [-w]`: every node's recent events, merged in time order; -w keeps printing new ones. */
-export async function events(opts: { watch: boolean; api: string; key: string; output: string }): Promise<void> {
+export async function events(opts: { watch: boolean; api: ApiTarget; key: string; output: string }): Promise<void> {
   const client = new ApiClient(opts.api, opts.key);
   const fetchSince = async (sinceMs: number) =>
     (await client.get<{ events: NodeEvent[]; unanswered: string[] }>(`/v1/cluster/events?sinceMs=${sinceMs}`)) ?? { events: [], unanswered: [] };

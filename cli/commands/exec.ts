@@ -1,9 +1,9 @@
 import type { ExecResult } from '../../node/agent/runtime.js';
 import { UserError } from '../../node/errors.js';
-import { ApiClient } from '../client.js';
+import { ApiClient, type ApiTarget } from '../client.js';
 
 /** `shoal exec NAME -- CMD...`: runs CMD in a replica, wherever it runs; exits with CMD's status. */
-export async function exec(opts: { name: string; namespace: string; slot: string; command: string[]; api: string; key: string }): Promise<void> {
+export async function exec(opts: { name: string; namespace: string; slot: string; command: string[]; api: ApiTarget; key: string }): Promise<void> {
   const slot = Number(opts.slot);
   if (!Number.isInteger(slot) || slot < 0) throw new UserError(`invalid --slot '${opts.slot}': expected a slot number`);
   if (opts.command.length === 0) throw new UserError('no command: shoal exec NAME -- CMD [ARGS...]');

@@ -3,7 +3,7 @@ import type { ObjectJson } from '../../node/api-state.js';
 import { UserError } from '../../node/errors.js';
 import { workloadFromFields } from '../../protocol/spec/workload.js';
 import type { Json } from '../../crdt/index.js';
-import { ApiClient } from '../client.js';
+import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 
 const KINDS: Record<string, string> = { workload: 'Workload', workloads: 'Workload', secret: 'Secret', secrets: 'Secret', cronjob: 'CronJob', cronjobs: 'CronJob' };
@@ -58,7 +58,7 @@ function print(kind: string, objects: ObjectJson[], output: string, single: bool
 }
 
 /** `shoal get workloads` and `shoal get workload NAME`. */
-export async function get(opts: { resource: string; name?: string; namespace: string; output: string; api: string; key: string; allNamespaces: boolean }): Promise<void> {
+export async function get(opts: { resource: string; name?: string; namespace: string; output: string; api: ApiTarget; key: string; allNamespaces: boolean }): Promise<void> {
   if (!['table', 'json', 'yaml'].includes(opts.output)) throw new UserError(`invalid -o '${opts.output}': expected table, json or yaml`);
   if (['jobs', 'job'].includes(opts.resource.toLowerCase())) {
     const jobs = (

@@ -2,7 +2,7 @@ import type { NodeJson } from '../../node/api.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
 import { cordonField, drainField, NODE_FLAGS_KEY } from '../../protocol/scheduler/from-document.js';
-import { ApiClient, writeOps } from '../client.js';
+import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 
 /** A node named by its id or by a suffix only it has, as `shoal nodes` shows ids. */
 export async function resolveNode(client: ApiClient, name: string): Promise<string> {
@@ -14,7 +14,7 @@ export async function resolveNode(client: ApiClient, name: string): Promise<stri
 }
 
 /** `shoal cordon|uncordon|drain NODE`: an operator's signed write to the cluster's node flags. */
-export async function setNodeFlags(opts: { action: 'cordon' | 'uncordon' | 'drain'; node: string; key: string; api: string }): Promise<void> {
+export async function setNodeFlags(opts: { action: 'cordon' | 'uncordon' | 'drain'; node: string; key: string; api: ApiTarget }): Promise<void> {
   const client = new ApiClient(opts.api, opts.key);
   const node = await resolveNode(client, opts.node);
   const set =

@@ -1,11 +1,11 @@
 import type { NodeJson } from '../../node/api.js';
 import { UserError } from '../../node/errors.js';
-import { ApiClient } from '../client.js';
+import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 
 const gib = (bytes: number): string => `${(bytes / 1024 ** 3).toFixed(1)}Gi`;
 
-export async function nodes(opts: { api: string; key: string; output: string }): Promise<void> {
+export async function nodes(opts: { api: ApiTarget; key: string; output: string }): Promise<void> {
   if (opts.output !== 'table' && opts.output !== 'json') throw new UserError(`invalid -o '${opts.output}': expected table or json`);
   const members = (await new ApiClient(opts.api, opts.key).get<NodeJson[]>('/v1/nodes')) ?? [];
   if (opts.output === 'json') {

@@ -3,7 +3,7 @@ import type { OperatorJson } from '../../node/api-state.js';
 import { OPERATOR_PUBLIC_KEY } from '../../node/cluster.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey, loadOrCreateOperatorKey } from '../../node/operator-key.js';
-import { ApiClient, writeOps } from '../client.js';
+import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 import { removeOperator } from './revoke.js';
 
@@ -33,7 +33,7 @@ export function grantFromFlags(opts: { role: string; namespace: string[]; exec: 
  * `shoal operator add|remove KEY`: the operator set lives in the document, written like
  * any object. Adding a key that is already an operator sets its grant anew.
  */
-export async function changeOperators(opts: { action: 'add' | 'remove'; publicKey: string; api: string; key: string; grant?: OperatorGrant }): Promise<void> {
+export async function changeOperators(opts: { action: 'add' | 'remove'; publicKey: string; api: ApiTarget; key: string; grant?: OperatorGrant }): Promise<void> {
   const publicKey = publicKeyArg(opts.publicKey);
   if (opts.action === 'remove') {
     await removeOperator({ publicKey, api: opts.api, key: opts.key });
@@ -44,7 +44,7 @@ export async function changeOperators(opts: { action: 'add' | 'remove'; publicKe
   console.log(`operator ${publicKey.slice(0, 16)}… added: ${describeGrant(grant)}`);
 }
 
-export async function listOperators(opts: { api: string; key: string; output: string }): Promise<void> {
+export async function listOperators(opts: { api: ApiTarget; key: string; output: string }): Promise<void> {
   const operators = (await new ApiClient(opts.api, opts.key).get<OperatorJson[]>('/v1/operators')) ?? [];
   if (opts.output === 'json') {
     console.log(JSON.stringify(operators, null, 2));

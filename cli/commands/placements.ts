@@ -1,5 +1,5 @@
 import type { PlacementJson } from '../../node/api-scheduling.js';
-import { ApiClient } from '../client.js';
+import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 
 export const PLACEMENT_HEADERS = ['WORKLOAD', 'SLOT', 'NODE', 'NODE STATE', 'STATE', 'AS OF', 'READY', 'RESTARTS', 'EPOCH', 'PORTS', 'MESSAGE'];
@@ -28,7 +28,7 @@ export const placementRows = (placements: readonly PlacementJson[]): string[][] 
   ]);
 
 /** `shoal get placements`: every slot of every workload, where it runs and how it is. */
-export async function placements(opts: { api: string; key: string; output: string; namespace: string; allNamespaces: boolean }): Promise<void> {
+export async function placements(opts: { api: ApiTarget; key: string; output: string; namespace: string; allNamespaces: boolean }): Promise<void> {
   const all = ((await new ApiClient(opts.api, opts.key).get<PlacementJson[]>('/v1/placements')) ?? []).filter((p) => opts.allNamespaces || p.namespace === opts.namespace);
   if (opts.output === 'json') console.log(JSON.stringify(all, null, 2));
   else console.log(table(PLACEMENT_HEADERS, placementRows(all)));

@@ -3,7 +3,7 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { nodeKey, operatorKey, revocationKey, type Op } from '../../crdt/index.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
-import { ApiClient, writeOps } from '../client.js';
+import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { resolveNode } from './node-flags.js';
 
 /**
@@ -17,7 +17,7 @@ async function revocationOp(client: ApiClient, publicKey: string): Promise<Op> {
 }
 
 /** `shoal operator remove KEY`: the grant goes, and the key's later writes never count anywhere. */
-export async function removeOperator(opts: { publicKey: string; api: string; key: string }): Promise<void> {
+export async function removeOperator(opts: { publicKey: string; api: ApiTarget; key: string }): Promise<void> {
   const client = new ApiClient(opts.api, opts.key);
   const signer = loadOperatorKey(opts.key);
   if (signer.publicKey === opts.publicKey) throw new UserError('an operator cannot remove its own key: ask another operator');
@@ -26,7 +26,7 @@ export async function removeOperator(opts: { publicKey: string; api: string; key
 }
 
 /** `shoal node remove NODE`: the node is no longer admitted; it must rejoin with a new identity, and only an operator can let it in. */
-export async function removeNode(opts: { node: string; api: string; key: string }): Promise<void> {
+export async function removeNode(opts: { node: string; api: ApiTarget; key: string }): Promise<void> {
   const client = new ApiClient(opts.api, opts.key);
   const id = await resolveNode(client, opts.node).catch(() => opts.node);
   let publicKey: string;

@@ -7,7 +7,7 @@ import { loadOperatorKey } from '../../node/operator-key.js';
 import { CONTAINER_FIELDS } from '../../protocol/spec/container.js';
 import { revisionKey, rolloutKey } from '../../protocol/rollout/revisions.js';
 import { workloadKey } from '../../protocol/spec/workload.js';
-import { ApiClient, writeOps } from '../client.js';
+import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 
 const POLL_MS = 500;
@@ -34,7 +34,7 @@ const bar = (r: RolloutJson, width = 30): string => {
 };
 
 /** `shoal rollout status NAME`: follows the rollout until it completes (exit 0) or rolls back (exit 1). */
-export async function rolloutStatus(opts: { name: string; namespace: string; api: string; key: string; watch: boolean }): Promise<void> {
+export async function rolloutStatus(opts: { name: string; namespace: string; api: ApiTarget; key: string; watch: boolean }): Promise<void> {
   const client = new ApiClient(opts.api, opts.key);
   const tty = process.stdout.isTTY === true;
   let last = '';
@@ -60,7 +60,7 @@ export async function rolloutStatus(opts: { name: string; namespace: string; api
 }
 
 /** `shoal rollout history NAME`: every kept revision, oldest first, and why any failed. */
-export async function rolloutHistory(opts: { name: string; namespace: string; api: string; key: string }): Promise<void> {
+export async function rolloutHistory(opts: { name: string; namespace: string; api: ApiTarget; key: string }): Promise<void> {
   const r = await fetchRollout(new ApiClient(opts.api, opts.key), opts.namespace, opts.name);
   const rows = r.revisions.map((v) => [
     String(v.number),
@@ -73,7 +73,7 @@ export async function rolloutHistory(opts: { name: string; namespace: string; ap
 }
 
 /** `shoal rollout undo NAME [--to-revision N]`: the workload's spec becomes that revision's again (by default the one before). */
-export async function rolloutUndo(opts: { name: string; namespace: string; api: string; key: string; toRevision?: string }): Promise<void> {
+export async function rolloutUndo(opts: { name: string; namespace: string; api: ApiTarget; key: string; toRevision?: string }): Promise<void> {
   const client = new ApiClient(opts.api, opts.key);
   const r = await fetchRollout(client, opts.namespace, opts.name);
   const index = r.revisions.findIndex((v) => v.version === r.current);

@@ -2,14 +2,14 @@ import type { ObjectJson } from '../../node/api-state.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
 import { workloadKey } from '../../protocol/spec/workload.js';
-import { ApiClient, writeOps } from '../client.js';
+import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 
 /**
  * `shoal scale NAME --replicas N`: one field written, so a concurrent image change
  * elsewhere survives. Scaling down removes the highest slots first, which every node
  * derives alike.
  */
-export async function scale(opts: { name: string; namespace: string; replicas: string; key: string; api: string }): Promise<void> {
+export async function scale(opts: { name: string; namespace: string; replicas: string; key: string; api: ApiTarget }): Promise<void> {
   const replicas = Number(opts.replicas);
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10_000) throw new UserError(`invalid --replicas '${opts.replicas}': expected a whole number from 0 to 10000`);
   const client = new ApiClient(opts.api, opts.key);

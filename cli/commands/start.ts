@@ -71,7 +71,10 @@ export async function start(opts: StartOptions): Promise<void> {
     runtime: opts.runtime as RuntimeChoice,
     quota,
   });
-  always.info({ peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl }, 'shoal node started');
+  always.info(
+    { peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl, ...(node.apiFingerprint === undefined ? {} : { apiFingerprint: node.apiFingerprint }) },
+    'shoal node started',
+  );
 
   const shutdown = (): void => {
     node.stop().then(

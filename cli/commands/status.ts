@@ -1,4 +1,4 @@
-import { ApiClient } from '../client.js';
+import { ApiClient, type ApiTarget } from '../client.js';
 import { UserError } from '../../node/errors.js';
 
 interface StatusJson {
@@ -30,10 +30,11 @@ const counts = (byCode: Record<string, number>): string =>
     .join(', ') || 'none';
 
 /** `shoal status`: what one node holds and has refused, from GET /v1/status; -o json prints all of it. */
-export async function status(opts: { api: string; key: string; output: string }): Promise<void> {
+export async function status(opts: { api: ApiTarget; key: string; output: string }): Promise<void> {
   if (opts.output !== 'text' && opts.output !== 'json') throw new UserError(`invalid -o '${opts.output}': expected text or json`);
-  const s = await new ApiClient(opts.api, opts.key).get<StatusJson>('/v1/status');
-  if (s === undefined) throw new UserError(`${opts.api} is not a Shoal node`);
+  const client = new ApiClient(opts.api, opts.key);
+  const s = await client.get<StatusJson>('/v1/status');
+  if (s === undefined) throw new UserError(`${client.baseUrl} is not a Shoal node`);
   if (opts.output === 'json') {
     console.log(JSON.stringify(s, null, 2));
     return;

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { UserError } from '../../node/errors.js';
 import type { Testnet } from '../../testnet/docker/testnet.js';
+import { loadConfig, saveConfig } from '../contexts.js';
 import { table } from '../table.js';
 
 // The Docker testnet's modules load only when a testnet command runs: every other
@@ -47,6 +48,25 @@ export function percentArg(value: string): number {
   return percent;
 }
 
+/** A context named after the testnet: its nodes' APIs with their fingerprints, and its operator key. */
+function saveTestnetContext(testnet: Testnet): void {
+  const config = loadConfig();
+  config.contexts[testnet.name] = {
+    key: testnet.operatorKey,
+    nodes: testnet.nodes.map((n) => ({ api: new URL(n.api.url).host, ...(n.api.fingerprint === undefined ? {} : { fingerprint: n.api.fingerprint }) })),
+  };
+  config.current ??= testnet.name;
+  saveConfig(config);
+}
+
+function forgetTestnetContext(name: string): void {
+  const config = loadConfig();
+  if (config.contexts[name] === undefined) return;
+  delete config.contexts[name];
+  if (config.current === name) delete config.current;
+  saveConfig(config);
+}
+
 async function printStatus(testnet: Testnet): Promise<void> {
   const { testnetStatus } = await import('../../testnet/docker/status.js');
   const { observer, rows } = await testnetStatus(testnet);
@@ -54,7 +74,7 @@ async function printStatus(testnet: Testnet): Promise<void> {
   console.log(
     table(
       headers,
-      rows.map((r) => [r.node.name, r.node.container, r.node.ip, r.node.api, r.node.peerId, r.container, r.member]),
+      rows.map((r) => [r.node.name, r.node.container, r.node.ip, r.node.api.url, r.node.peerId, r.container, r.member]),
     ),
   );
 }
@@ -78,7 +98,8 @@ export function addTestnetCommands(testnet: Command): void {
       if (!/^\d+$/.test(opts.nodes)) throw new UserError(`invalid --nodes '${opts.nodes}': expected a whole number`);
       const started = await (await docker()).up({ nodes: Number(opts.nodes), name: opts.name, preset: opts.preset, log: (line) => console.log(line) });
       await printStatus(started);
-      console.log(`\nWrite with: shoal apply -f FILE --api ${started.nodes[0]?.ip}:7371 --key ${started.operatorKey}`);
+      saveTestnetContext(started);
+      console.log(`\nContext ${started.name} reaches every node with the testnet's operator key: shoal get workloads --context ${started.name}`);
     });
   testnet
     .command('down')
@@ -86,6 +107,7 @@ export function addTestnetCommands(testnet: Command): void {
     .addOption(nameOption())
     .action(async (opts: { name: string }) => {
       await (await docker()).downByName(opts.name);
+      forgetTestnetContext(opts.name);
       console.log(`testnet ${opts.name} removed`);
     });
   testnet

@@ -73,7 +73,17 @@ function faultRules(node: TestnetNode, chain: string): string {
     const [n1, n2, n3] = testnet.nodes as [TestnetNode, TestnetNode, TestnetNode];
     const key = loadOperatorKey(testnet.operatorKey);
     writeFileSync(join(dir, 'sleeper.yaml'), MANIFEST);
-    const applied = await runShoal(['apply', '-f', join(dir, 'sleeper.yaml'), '--api', `${n1.ip}:7371`, '--key', testnet.operatorKey]);
+    const applied = await runShoal([
+      'apply',
+      '-f',
+      join(dir, 'sleeper.yaml'),
+      '--api',
+      `${n1.ip}:7371`,
+      '--fingerprint',
+      n1.api.fingerprint as string,
+      '--key',
+      testnet.operatorKey,
+    ]);
     assert.is(applied.code, 0, applied.stderr);
     await threeRunning(n2, key);
     const replicas = await (docker as Dockerode).listContainers({ filters: { label: [`${LABEL.cluster}=${testnet.cluster}`] } });

@@ -1,7 +1,8 @@
 import Dockerode from 'dockerode';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadOrCreateApiTls, type ApiTls } from '../../node/api-tls.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { ensureBusyboxImage } from '../images/busybox-image.js';
@@ -82,20 +83,33 @@ async function startNodes(docker: Dockerode, layout: Layout): Promise<TestnetSta
   const seedDir = mkdtempSync(join(tmpdir(), 'shoal-testnet-seed-'));
   try {
     const seed = await initSeedNode(seedDir, operatorKey, ips[0] as string);
+    // Each node's API certificate is made here, so the host knows the fingerprint it pins.
+    const tls = await Promise.all(indices.map((i) => (i === 1 ? loadOrCreateApiTls(seedDir) : apiTlsIn(join(seedDir, `tls-${i}`)))));
     const spec = (index: number) => ({ testnet: layout.name, index, image: layout.image, ip: ips[index - 1] as string, preset: layout.preset });
     const containers = await Promise.all(indices.map((i) => createNodeContainer(docker, { ...spec(i), token: i === 1 ? undefined : seed.token })));
-    await copyIntoDataDir(containers[0] as Dockerode.Container, seedDir);
+    await copyIntoDataDir(
+      containers[0] as Dockerode.Container,
+      seedDir,
+      indices.slice(1).map((i) => `tls-${i}`),
+    );
+    await Promise.all(containers.slice(1).map((c, i) => copyIntoDataDir(c, join(seedDir, `tls-${i + 2}`))));
     await Promise.all(containers.map((c) => c.start()));
     const key = loadOperatorKey(operatorKey);
-    const nodes = await Promise.all(indices.map((i) => startedNode(layout.name, i, ips[i - 1] as string, key)));
+    const nodes = await Promise.all(indices.map((i) => startedNode(layout.name, i, ips[i - 1] as string, (tls[i - 1] as ApiTls).fingerprint, key)));
     return { name: layout.name, cluster: seed.cluster, operatorKey, nodes };
   } finally {
     rmSync(seedDir, { recursive: true, force: true });
   }
 }
 
-async function startedNode(testnet: string, index: number, ip: string, key: OperatorKey): Promise<TestnetNode> {
-  const api = `http://${ip}:${API_PORT}`;
+/** A directory that holds just a new API certificate, to copy into a node's data directory. */
+async function apiTlsIn(dir: string): Promise<ApiTls> {
+  mkdirSync(dir);
+  return loadOrCreateApiTls(dir);
+}
+
+async function startedNode(testnet: string, index: number, ip: string, fingerprint: string, key: OperatorKey): Promise<TestnetNode> {
+  const api = { url: `https://${ip}:${API_PORT}`, fingerprint };
   const status = await waitForApi(api, key, START_TIMEOUT_MS);
   return { name: nodeName(index), container: containerName(testnet, index), ip, api, peerId: status.id };
 }

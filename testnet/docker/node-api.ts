@@ -1,5 +1,5 @@
 import { poll } from '../poll.js';
-import { signedFetch } from '../../cli/client.js';
+import { signedFetch, type Endpoint } from '../../cli/client.js';
 import type { NodeJson } from '../../node/api.js';
 import type { OperatorKey } from '../../node/operator-key.js';
 
@@ -7,20 +7,20 @@ import type { OperatorKey } from '../../node/operator-key.js';
 const CALL_TIMEOUT_MS = 2_000;
 
 /** Every request is signed with the testnet's operator key, as the API requires. */
-export async function getJson<T>(api: string, key: OperatorKey, path: string): Promise<T> {
-  const response = await signedFetch(key)(`${api}${path}`, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
-  if (!response.ok) throw new Error(`${api}${path} answered ${response.status}`);
+export async function getJson<T>(api: Endpoint, key: OperatorKey, path: string): Promise<T> {
+  const response = await signedFetch(key, api.fingerprint)(`${api.url}${path}`, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+  if (!response.ok) throw new Error(`${api.url}${path} answered ${response.status}`);
   return (await response.json()) as T;
 }
 
-export async function postJson<T>(api: string, key: OperatorKey, path: string, body: unknown): Promise<T> {
-  const response = await signedFetch(key)(`${api}${path}`, {
+export async function postJson<T>(api: Endpoint, key: OperatorKey, path: string, body: unknown): Promise<T> {
+  const response = await signedFetch(key, api.fingerprint)(`${api.url}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
     signal: AbortSignal.timeout(CALL_TIMEOUT_MS),
   });
-  if (!response.ok) throw new Error(`${api}${path} answered ${response.status}: ${await response.text()}`);
+  if (!response.ok) throw new Error(`${api.url}${path} answered ${response.status}: ${await response.text()}`);
   return (await response.json()) as T;
 }
 
@@ -29,17 +29,17 @@ export interface NodeStatus {
   cluster: string;
 }
 
-export const waitForApi = (api: string, key: OperatorKey, timeoutMs: number): Promise<NodeStatus> =>
-  poll(`the API at ${api}`, () => getJson<NodeStatus>(api, key, '/v1/status'), timeoutMs);
+export const waitForApi = (api: Endpoint, key: OperatorKey, timeoutMs: number): Promise<NodeStatus> =>
+  poll(`the API at ${api.url}`, () => getJson<NodeStatus>(api, key, '/v1/status'), timeoutMs);
 
-export const members = (api: string, key: OperatorKey): Promise<NodeJson[]> => getJson<NodeJson[]>(api, key, '/v1/nodes');
+export const members = (api: Endpoint, key: OperatorKey): Promise<NodeJson[]> => getJson<NodeJson[]>(api, key, '/v1/nodes');
 
 /** Resolves once every API in `apis` sees `count` alive members. */
-export async function waitForAlive(apis: readonly string[], key: OperatorKey, count: number, timeoutMs: number): Promise<void> {
+export async function waitForAlive(apis: readonly Endpoint[], key: OperatorKey, count: number, timeoutMs: number): Promise<void> {
   await Promise.all(
     apis.map((api) =>
       poll(
-        `${count} alive members at ${api}`,
+        `${count} alive members at ${api.url}`,
         async () => {
           const seen = await members(api, key);
           if (seen.filter((m) => m.state === 'alive').length === count) return true;

@@ -41,9 +41,10 @@ export async function createNodeContainer(docker: Dockerode, spec: NodeContainer
   });
 }
 
-/** Copies the host directory `dir` into the container's data volume, root-owned, before the node first starts. */
-export async function copyIntoDataDir(container: Dockerode.Container, dir: string): Promise<void> {
-  const tar = spawn('tar', ['-C', dir, '--owner=0', '--group=0', '--numeric-owner', '-c', '-f', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
+/** Copies the host directory `dir` (less `exclude`) into the container's data volume, root-owned, before the node first starts. */
+export async function copyIntoDataDir(container: Dockerode.Container, dir: string, exclude: readonly string[] = []): Promise<void> {
+  const excluded = exclude.map((e) => `--exclude=./${e}`);
+  const tar = spawn('tar', ['-C', dir, ...excluded, '--owner=0', '--group=0', '--numeric-owner', '-c', '-f', '-', '.'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const done = new Promise<number | null>((resolve) => tar.on('close', resolve));
   await container.putArchive(tar.stdout, { path: NODE_DATA_DIR });
   const code = await done;

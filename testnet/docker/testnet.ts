@@ -1,3 +1,4 @@
+import type { Endpoint } from '../../cli/client.js';
 /**
  * A Shoal testnet: N node containers on one user-defined Docker network, each with its
  * own address and data volume, workloads as sibling containers on the host's engine
@@ -11,8 +12,8 @@ export interface TestnetNode {
   container: string;
   /** The node's address on the testnet network. */
   ip: string;
-  /** Its HTTP API, reachable from the host. */
-  api: string;
+  /** Its HTTP API, reachable from the host over TLS, pinned to the certificate the host made for it. */
+  api: Endpoint;
   peerId: string;
 }
 

@@ -2,6 +2,7 @@ import '../../node/polyfill.js';
 import Dockerode from 'dockerode';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { configPath, loadConfig, saveConfig } from '../../cli/contexts.js';
 import { packageRoot } from '../../node/package-root.js';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../images/busybox-image.js';
 import { startLocalCluster, waitForMembers } from './cluster.js';
@@ -17,6 +18,7 @@ import { signedFetch } from '../../cli/client.js';
  * Ctrl-C leaves gracefully and removes the replicas. With --once it stops after that.
  */
 const size = 3;
+const CONTEXT = 'quickstart';
 const runtime = await chooseRuntime();
 const replicas = new LocalReplicas(runtime);
 const cluster = await startLocalCluster({ dir: join(packageRoot(), '.shoal-local'), nodes: size, args: ['--runtime', runtime] });
@@ -34,16 +36,24 @@ try {
   await waitForMembers(first.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === size, 20_000);
   console.log(`A ${size}-node Shoal cluster runs on loopback (data in ${cluster.dir}); replicas run on ${runtime === 'docker' ? 'Docker' : 'plain processes'}.\n`);
   for (const node of cluster.nodes) console.log(`  ${node.peerId}  API ${node.api}`);
-  const api = first.apiAddress;
-  const lastApi = last.apiAddress;
-  await show(['nodes', '--api', api, '--key', cluster.operatorKey]);
-  await show(['apply', '-f', join(packageRoot(), 'examples', 'hello.yaml'), '--api', api, '--key', cluster.operatorKey]);
+  saveQuickstartContext();
+  console.log(`\nContext ${CONTEXT} (in ${configPath()}) reaches these nodes with the cluster's operator key: \`shoal get workloads --context ${CONTEXT}\`.`);
+  await show(['nodes', '--api', first.apiAddress, '--context', CONTEXT]);
+  await show(['apply', '-f', join(packageRoot(), 'examples', 'hello.yaml'), '--api', first.apiAddress, '--context', CONTEXT]);
   await waitForRunning(last.api, 3);
-  await show(['get', 'workloads', '--api', lastApi, '--key', cluster.operatorKey]);
-  await show(['get', 'placements', '--api', lastApi, '--key', cluster.operatorKey]);
+  await show(['get', 'workloads', '--api', last.apiAddress, '--context', CONTEXT]);
+  await show(['get', 'placements', '--api', last.apiAddress, '--context', CONTEXT]);
 } catch (e) {
   console.error(`quickstart failed: ${(e as Error).message}`);
   await stop(1);
+}
+
+/** The CLI's way to this cluster: every node, and the operator key `shoal init` made; the current context unless one is set. */
+function saveQuickstartContext(): void {
+  const config = loadConfig();
+  config.contexts[CONTEXT] = { key: cluster.operatorKey, nodes: cluster.nodes.map((n) => ({ api: n.apiAddress })) };
+  config.current ??= CONTEXT;
+  saveConfig(config);
 }
 
 async function chooseRuntime(): Promise<'docker' | 'process'> {

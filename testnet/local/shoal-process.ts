@@ -11,10 +11,21 @@ export interface CommandResult {
   stderr: string;
 }
 
+export interface ShoalRunOptions {
+  timeoutMs?: number;
+  /** A network namespace to run in (`ip netns exec`): another machine, as far as the network goes. */
+  netns?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** `shoal ARGS`, or in a network namespace `ip netns exec NS shoal ARGS`. */
+const command = (args: string[], netns: string | undefined): [string, string[]] => (netns === undefined ? [SHOAL_BIN, args] : ['ip', ['netns', 'exec', netns, SHOAL_BIN, ...args]]);
+
 /** Runs `shoal ARGS` to completion. */
-export function runShoal(args: string[], timeoutMs = 30_000): Promise<CommandResult> {
+export function runShoal(args: string[], options: ShoalRunOptions = {}): Promise<CommandResult> {
+  const timeoutMs = options.timeoutMs ?? 30_000;
   return new Promise((resolve, reject) => {
-    const child = spawn(SHOAL_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(...command(args, options.netns), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -38,6 +49,8 @@ export interface ShoalNodeProcess {
   api: string;
   /** `host:port`: what `--api` takes. */
   apiAddress: string;
+  /** Its API certificate's fingerprint, when the API is served over TLS (any address but loopback). */
+  apiFingerprint?: string;
   output(): string;
   /** The operator key (a file) a harness signs its API requests with: the cluster's genesis key, for a node of a LocalCluster. */
   operatorKey?: string;
@@ -46,12 +59,14 @@ export interface ShoalNodeProcess {
 }
 
 /** The node's "started" log line (JSON: its output is not a terminal), once it has written it. */
-function startRecord(output: string): { peerId: string; listen: string[]; api: string } | undefined {
+function startRecord(output: string): { peerId: string; listen: string[]; api: string; apiFingerprint?: string } | undefined {
   for (const line of output.split('\n')) {
     if (!line.includes('"shoal node started"')) continue;
     try {
-      const record = JSON.parse(line) as { peerId?: string; listen?: string[]; api?: string };
-      if (record.peerId !== undefined && record.listen !== undefined && record.api !== undefined) return { peerId: record.peerId, listen: record.listen, api: record.api };
+      const record = JSON.parse(line) as { peerId?: string; listen?: string[]; api?: string; apiFingerprint?: string };
+      if (record.peerId !== undefined && record.listen !== undefined && record.api !== undefined) {
+        return { peerId: record.peerId, listen: record.listen, api: record.api, ...(record.apiFingerprint === undefined ? {} : { apiFingerprint: record.apiFingerprint }) };
+      }
     } catch {
       // A line cut short: the rest is still to come.
     }
@@ -60,8 +75,8 @@ function startRecord(output: string): { peerId: string; listen: string[]; api: s
 }
 
 /** Starts `shoal start ARGS` and resolves once it logs where it listens. */
-export function startShoal(args: string[], env: NodeJS.ProcessEnv = {}): Promise<ShoalNodeProcess> {
-  const child = spawn(SHOAL_BIN, ['start', ...args], {
+export function startShoal(args: string[], env: NodeJS.ProcessEnv = {}, netns?: string): Promise<ShoalNodeProcess> {
+  const child = spawn(...command(['start', ...args], netns), {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, SHOAL_LOG_LEVEL: 'warn', ...env },
   });
@@ -73,7 +88,7 @@ export function startShoal(args: string[], env: NodeJS.ProcessEnv = {}): Promise
       const started = startRecord(out);
       if (started !== undefined) {
         const dataDir = args[args.indexOf('--data-dir') + 1] ?? '';
-        resolve({ child, dataDir, ...started, apiAddress: started.api.replace(/^http:\/\//, ''), output: () => out, exited });
+        resolve({ child, dataDir, ...started, apiAddress: started.api.replace(/^https?:\/\//, ''), output: () => out, exited });
       }
     };
     child.stdout.on('data', onData);

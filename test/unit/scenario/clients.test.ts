@@ -4,7 +4,13 @@ import { createRandom } from '../../../protocol/random.js';
 import { nextRequest } from '../../../testnet/docker/scenario/clients.js';
 import { workloadPool } from '../../../testnet/docker/scenario/workloads.js';
 
-const nodes = ['node-1', 'node-2', 'node-3'].map((name) => ({ name, container: name, ip: '10.0.0.1', api: 'http://10.0.0.1:7371', peerId: name }));
+const nodes = ['node-1', 'node-2', 'node-3'].map((name) => ({
+  name,
+  container: name,
+  ip: '10.0.0.1',
+  api: { url: 'https://10.0.0.1:7371', fingerprint: 'ab'.repeat(32) },
+  peerId: name,
+}));
 
 test('clients scale only workloads nobody deletes, delete only the churned ones, and reach every node and kind', () => {
   const pool = workloadPool('s0', 2);

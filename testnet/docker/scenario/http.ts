@@ -1,9 +1,9 @@
-import { signedFetch } from '../../../cli/client.js';
+import { signedFetch, type Endpoint } from '../../../cli/client.js';
 import type { OperatorKey } from '../../../node/operator-key.js';
 
 /** A node's API as the scenario reads it, signed: every call has a deadline, since a paused node accepts and never answers. */
-export async function getJson<T>(api: string, key: OperatorKey, path: string, signal: AbortSignal): Promise<T> {
-  const response = await signedFetch(key)(`${api}${path}`, { signal });
+export async function getJson<T>(api: Endpoint, key: OperatorKey, path: string, signal: AbortSignal): Promise<T> {
+  const response = await signedFetch(key, api.fingerprint)(`${api.url}${path}`, { signal });
   if (!response.ok) throw new Error(`${path} answered ${response.status}`);
   return (await response.json()) as T;
 }

@@ -4,6 +4,7 @@ import type { PlacementJson } from '../../../node/api-scheduling.js';
 import type { NodeJson } from '../../../node/api.js';
 import { identityFromLabels, LABEL } from '../../../node/agent/labels.js';
 import { loadOperatorKey, type OperatorKey } from '../../../node/operator-key.js';
+import type { Endpoint } from '../../../cli/client.js';
 import { slotKey } from '../../../protocol/auction/slot.js';
 import type { Testnet, TestnetNode } from '../testnet.js';
 import { failureText, getJson } from './http.js';
@@ -22,7 +23,7 @@ interface StatusJson {
 const slotOf = (r: RunningReplica): string => slotKey({ workload: r.workload, index: r.slot });
 const digestOf = (status: StatusJson): string => `${status.state.digest.count}:${status.state.digest.xor}`;
 const deadline = (): AbortSignal => AbortSignal.timeout(OBSERVE_TIMEOUT_MS);
-const workloadsOf = async (api: string, operator: OperatorKey): Promise<WorkloadObject[]> =>
+const workloadsOf = async (api: Endpoint, operator: OperatorKey): Promise<WorkloadObject[]> =>
   (await getJson<{ key: string; fields: Record<string, Json> }[]>(api, operator, '/v1/objects?kind=Workload', deadline())).map(({ key, fields }) => ({ key, fields }));
 
 export async function nodeSnapshot(node: TestnetNode, operator: OperatorKey): Promise<NodeSnapshot> {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { MAX_PREV, signDelta, stampOf, type Hlc, type Op, type Stamp } from '../../../crdt/index.js';
 import type { OperatorKey } from '../../../node/operator-key.js';
-import { signedFetch } from '../../../cli/client.js';
+import { signedFetch, type Endpoint } from '../../../cli/client.js';
 import { getJson } from './http.js';
 
 /**
@@ -11,7 +11,7 @@ import { getJson } from './http.js';
  * the stamp it would merge with. Resolves with the delta's id once the node has synced it
  * to disk (201, or 200 for a delta it already held).
  */
-export async function signedWrite(api: string, cluster: string, key: OperatorKey, ops: Op[], signal: AbortSignal, signed: (stamp: Stamp) => void): Promise<string> {
+export async function signedWrite(api: Endpoint, cluster: string, key: OperatorKey, ops: Op[], signal: AbortSignal, signed: (stamp: Stamp) => void): Promise<string> {
   const author = await getJson<{ heads?: string[]; hlc: Hlc }>(api, key, `/v1/authors/${key.publicKey}`, signal);
   const now = Date.now();
   const hlc: Hlc = now > author.hlc.wallMs ? { wallMs: now, counter: 0 } : { wallMs: author.hlc.wallMs, counter: author.hlc.counter + 1 };
@@ -21,7 +21,12 @@ export async function signedWrite(api: string, cluster: string, key: OperatorKey
   const writer = randomBytes(8).toString('hex');
   const delta = signDelta({ v: 1, cluster, author: key.publicKey, writer, seq: 1, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.secret);
   signed(stampOf(delta));
-  const response = await signedFetch(key)(`${api}/v1/deltas`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(delta), signal });
+  const response = await signedFetch(key, api.fingerprint)(`${api.url}/v1/deltas`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(delta),
+    signal,
+  });
   if (response.status === 201 || response.status === 200) {
     // The status is the acknowledgement; reading the body could still run into the deadline.
     void response.body?.cancel();

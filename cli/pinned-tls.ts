@@ -1,0 +1,56 @@
+import { isIP } from 'node:net';
+import { connect } from 'node:tls';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { normalFingerprint } from '../node/api-tls.js';
+import { UserError } from '../node/errors.js';
+
+/** The certificate a node presented is not the one its fingerprint names: someone else answers at that address. */
+export class FingerprintMismatchError extends UserError {
+  override readonly name = 'FingerprintMismatchError';
+}
+
+const agents = new Map<string, Agent>();
+
+/**
+ * A connection pool whose TLS connections are trusted by the certificate's SHA-256
+ * fingerprint alone, as SSH trusts a host key: a node's API certificate is self-signed,
+ * and an operator pins it (a context, a join token). The connection is handed to the
+ * HTTP client only after the fingerprint matched, so not one byte of a request reaches
+ * another server.
+ */
+function pinnedAgent(fingerprint: string): Agent {
+  let agent = agents.get(fingerprint);
+  if (agent !== undefined) return agent;
+  agent = new Agent({
+    connect: (options, callback) => {
+      const host = options.hostname.replace(/^\[|\]$/g, '');
+      const socket = connect({
+        host,
+        port: Number(options.port) || 443,
+        ...(isIP(host) === 0 ? { servername: host } : {}),
+        rejectUnauthorized: false,
+        ALPNProtocols: ['http/1.1'],
+      });
+      const failed = (e: Error): void => callback(e, null);
+      socket.once('error', failed);
+      socket.once('secureConnect', () => {
+        socket.off('error', failed);
+        const seen = normalFingerprint(socket.getPeerCertificate().fingerprint256 ?? '');
+        if (seen === fingerprint) return callback(null, socket);
+        socket.destroy();
+        callback(
+          new FingerprintMismatchError(
+            `the node at ${host}:${options.port} presented certificate ${seen.slice(0, 16)}…, not the pinned ${fingerprint.slice(0, 16)}…: another server answers there, or the node's data directory was replaced`,
+          ),
+          null,
+        );
+      });
+    },
+  });
+  agents.set(fingerprint, agent);
+  return agent;
+}
+
+/** `fetch` to `https` URLs over a connection pinned to `fingerprint`. */
+export const pinnedFetch = (fingerprint: string) => (url: string, init: RequestInit) =>
+  undiciFetch(url, { ...(init as Parameters<typeof undiciFetch>[1]), dispatcher: pinnedAgent(normalFingerprint(fingerprint)) }) as unknown as Promise<Response>;
