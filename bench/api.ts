@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient, writeOps, type Endpoint } from '../cli/client.js';
+import { pinnedFetch } from '../cli/pinned-tls.js';
+import { signatureHeaders } from '../node/request-signature.js';
 import { loadOperatorKey, type OperatorKey } from '../node/operator-key.js';
 import { runShoal, startShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
 import { percentile, round } from './stats.js';
@@ -35,16 +37,18 @@ async function timed(n: number, run: (i: number) => Promise<unknown>): Promise<{
   return { p50Ms: round(percentile(times, 50), 3), p99Ms: round(percentile(times, 99), 3) };
 }
 
-async function measure(endpoint: Endpoint, key: OperatorKey, label: string): Promise<object> {
+/** Reads, on the same document on both nodes: before either path's applies add to it. */
+async function measureReads(endpoint: Endpoint, key: OperatorKey): Promise<object> {
   const client = new ApiClient(endpoint, key);
-  const ready = await timed(REQUESTS, async () => {
-    const response = await fetch(`${endpoint.url}/v1/ready`).catch(() => undefined);
-    await response?.arrayBuffer();
-  });
+  const bare = endpoint.fingerprint === undefined ? fetch : pinnedFetch(endpoint.fingerprint);
+  const ready = await timed(REQUESTS, async () => (await bare(`${endpoint.url}/v1/ready`, {})).arrayBuffer());
+  const signing = await timed(REQUESTS, () => signatureHeaders(key, 'GET', `${endpoint.url}/v1/objects?kind=Workload`));
   const get = await timed(REQUESTS, () => client.get('/v1/objects?kind=Workload'));
-  const apply = await timed(REQUESTS, (i) => writeOps(client, key, [{ key: `Workload/bench/${label}-${i}`, set: { 'spec.image': 'x', 'spec.replicas': 0 } }]));
-  return { unsignedReady: ready, getWorkloads: get, apply };
+  return { unsignedReady: ready, signingAlone: signing, getWorkloads: get };
 }
+
+const measureApply = (endpoint: Endpoint, key: OperatorKey, label: string) =>
+  timed(REQUESTS, (i) => writeOps(new ApiClient(endpoint, key), key, [{ key: `Workload/bench/${label}-${i}`, set: { 'spec.image': 'x', 'spec.replicas': 0 } }]));
 
 async function cliGet(args: string[]): Promise<{ p50Ms: number | null; p99Ms: number | null }> {
   return timed(CLI_RUNS, async () => {
@@ -67,8 +71,11 @@ try {
   nodes.push(remote);
   const key = loadOperatorKey(keyPath);
   await new Promise((r) => setTimeout(r, 3_000));
-  const plain = await measure({ url: loopback.api }, key, 'plain');
-  const tls = await measure({ url: remote.api, fingerprint: remote.apiFingerprint }, key, 'tls');
+  const plainEndpoint = { url: loopback.api };
+  const tlsEndpoint = { url: remote.api, fingerprint: remote.apiFingerprint };
+  const plain = await measureReads(plainEndpoint, key);
+  const tls = await measureReads(tlsEndpoint, key);
+  const applies = { loopbackHttp: await measureApply(plainEndpoint, key, 'plain'), tls: await measureApply(tlsEndpoint, key, 'tls') };
   const cliLoopback = await cliGet(['--api', loopback.apiAddress, '--key', keyPath]);
   const cliTls = await cliGet(['--api', remote.apiAddress, '--fingerprint', remote.apiFingerprint ?? '', '--key', keyPath]);
   const version = await timed(CLI_RUNS, () => runShoal(['--version']));
@@ -77,8 +84,8 @@ try {
       {
         machine: { cores: cpus().length, node: process.version, date: new Date().toISOString().slice(0, 10), loadavg: loadavg().map((l) => round(l, 1)) },
         requests: REQUESTS,
-        loopbackHttp: plain,
-        tls,
+        loopbackHttp: { ...plain, apply: applies.loopbackHttp },
+        tls: { ...tls, apply: applies.tls },
         cli: { versionOnly: version, getLoopback: cliLoopback, getTls: cliTls },
       },
       null,

@@ -3,7 +3,7 @@ import { MAX_PREV, signDelta, type Delta, type Hlc, type Op } from '../crdt/inde
 import { UserError } from '../node/errors.js';
 import { loadOperatorKey, type OperatorKey } from '../node/operator-key.js';
 import { signatureHeaders } from '../node/request-signature.js';
-import { FingerprintMismatchError, pinnedFetch } from './pinned-tls.js';
+import { FingerprintMismatchError } from './fingerprint-mismatch.js';
 
 /** A node's API: `http://` on loopback, else `https://` with the fingerprint of the node's certificate. */
 export interface Endpoint {
@@ -111,6 +111,8 @@ export function signedFetch(key: OperatorKey | string, fingerprint?: string): (u
         `${new URL(url).host} speaks TLS with a certificate of its own: give its fingerprint (--fingerprint, as \`shoal start\` logs it and \`shoal token\` carries it), or use a context`,
       );
     }
+    // Loaded only for a TLS node: the HTTP client it brings (undici) would slow every command's start.
+    const { pinnedFetch } = await import('./pinned-tls.js');
     return pinnedFetch(fingerprint)(url, signed);
   };
 }

@@ -2,12 +2,7 @@ import { isIP } from 'node:net';
 import { connect } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { normalFingerprint } from '../node/api-tls.js';
-import { UserError } from '../node/errors.js';
-
-/** The certificate a node presented is not the one its fingerprint names: someone else answers at that address. */
-export class FingerprintMismatchError extends UserError {
-  override readonly name = 'FingerprintMismatchError';
-}
+import { FingerprintMismatchError } from './fingerprint-mismatch.js';
 
 const agents = new Map<string, Agent>();
 

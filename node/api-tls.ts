@@ -2,7 +2,6 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import { generate } from 'selfsigned';
 
 /** A node's API certificate, self-signed: operators pin its fingerprint (context, join token) instead of trusting a CA. */
 export interface ApiTls {
@@ -31,6 +30,10 @@ const paths = (dataRoot: string) => ({ key: join(dataRoot, 'api-tls.key'), cert:
 export async function loadOrCreateApiTls(dataRoot: string): Promise<ApiTls> {
   const { key, cert } = paths(dataRoot);
   if (!existsSync(key) || !existsSync(cert)) {
+    // Loaded only to make one: the X.509 library is large, and the CLI imports this module too.
+    // A CommonJS module: imported dynamically from the bundle, its exports sit on `default`.
+    const selfsigned = await import('selfsigned');
+    const { generate } = (selfsigned as unknown as { default?: typeof selfsigned }).default ?? selfsigned;
     const made = await generate([{ name: 'commonName', value: 'shoal node API' }], { keyType: 'ec', curve: 'P-256', notAfterDate: new Date(Date.now() + 10 * 365 * 86_400_000) });
     writeFileSync(key, made.private, { mode: 0o600 });
     writeFileSync(cert, made.cert);
