@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MAX_PREV, signDelta, type Delta, type Hlc, type Op } from '../crdt/index.js';
+import { MAX_PREV, readingAfter, signDelta, type Delta, type Hlc, type Op } from '../crdt/index.js';
 import { UserError } from '../node/errors.js';
 import { loadOperatorKey, type OperatorKey } from '../node/operator-key.js';
 import { signatureHeaders } from '../node/request-signature.js';
@@ -137,8 +137,7 @@ export async function writeOps(client: ApiClient, key: OperatorKey, ops: Op[]): 
   const status = await client.get<{ cluster: string }>('/v1/status');
   const author = await client.get<{ heads?: string[]; hlc: Hlc }>(`/v1/authors/${key.publicKey}`);
   if (status === undefined || author === undefined) throw new UserError(`${client.baseUrl} is not a Shoal node`);
-  const now = Date.now();
-  const hlc: Hlc = now > author.hlc.wallMs ? { wallMs: now, counter: 0 } : { wallMs: author.hlc.wallMs, counter: author.hlc.counter + 1 };
+  const hlc = readingAfter(author.hlc, Date.now());
   const heads = (author.heads ?? []).slice(-MAX_PREV);
   // Each invocation is a writer of its own, so two terminals (or two sides of a
   // partition) writing with one key at once are not mistaken for an equivocation.

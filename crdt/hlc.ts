@@ -32,8 +32,7 @@ export class HybridClock {
 
   /** A reading for a local event at physical time `physicalMs`. */
   now(physicalMs: number): Hlc {
-    if (physicalMs > this.last.wallMs) this.last = { wallMs: physicalMs, counter: 0 };
-    else this.last = rollOver({ wallMs: this.last.wallMs, counter: this.last.counter + 1 });
+    this.last = readingAfter(this.last, physicalMs);
     return this.last;
   }
 
@@ -58,6 +57,14 @@ export class HybridClock {
     return ok(undefined);
   }
 }
+
+/**
+ * The reading of an event at physical time `physicalMs` that must order after `seen`:
+ * the clock's own rule for a local event, and the rule for a writer that keeps no clock
+ * of its own (the CLI, after the node suggested the latest reading it has seen).
+ */
+export const readingAfter = (seen: Hlc, physicalMs: number): Hlc =>
+  physicalMs > seen.wallMs ? { wallMs: physicalMs, counter: 0 } : rollOver({ wallMs: seen.wallMs, counter: seen.counter + 1 });
 
 /** Past the counter bound the reading moves to the next millisecond: still after every earlier one. */
 const rollOver = (reading: Hlc): Hlc => (reading.counter > MAX_HLC_COUNTER ? { wallMs: reading.wallMs + 1, counter: 0 } : reading);

@@ -14,7 +14,7 @@ export { decodeDelta, encodeDelta, MAX_DELTA_BYTES, MAX_PREV, OBJECT_KEY, parseD
 export { deltaId, nobleVerifier, operatorPublicKey, signDelta, stampOf, verifyDelta, type Delta, type DeltaBody, type Op, type SignatureVerifier } from './delta.js';
 export { DeltaDigest, type PrefixSummary } from './digest.js';
 export { ClusterDocument, type ObjectValue } from './document.js';
-export { compareHlc, HybridClock, MAX_HLC_COUNTER, type Hlc } from './hlc.js';
+export { compareHlc, HybridClock, MAX_HLC_COUNTER, readingAfter, type Hlc } from './hlc.js';
 export { canonicalJson, type Json } from './json.js';
 export { defaultReplicaOptions, Replica, type Accepted, type Equivocation, type Rejection, type RejectCode, type ReplicaOptions } from './replica.js';
 export { ADMIN, describeGrant, grantAllowsWrite, grantFields, grantOf, NAMESPACE, namespaceOf, OPERATOR_ROLES, type OperatorGrant, type OperatorRole } from './roles.js';

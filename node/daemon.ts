@@ -28,6 +28,7 @@ import { EventLog } from './event-log.js';
 import { NodeWriter } from './node-writer.js';
 import { MemberSnapshotWriter, memberSnapshotPath, readMemberSnapshot } from './member-snapshot.js';
 import { Redialer } from './redialer.js';
+import { JoinedRule } from '../protocol/swim/joined.js';
 import { ReplicaAccess } from './replica-access.js';
 import { SchedulerService } from './scheduler-service.js';
 import { SecretBox } from './secret-box.js';
@@ -63,6 +64,8 @@ export interface RunningNode {
   /** The fingerprint of the API's certificate, when it is served over TLS (any address but loopback). */
   apiFingerprint: string | undefined;
   redialer: Redialer;
+  /** Joined its cluster (protocol/swim/joined.ts): `shoal start --join` waits for this. */
+  hasJoined(): boolean;
   /** This node's gossipsub score for a peer; below the graylist threshold its messages are dropped unread. */
   gossipScore(peerId: string): number;
   /** Graceful leave, then stop everything and release the data directory. */
@@ -172,9 +175,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     admission.start();
     cleanup.push(() => admission.stop());
     admitJoiner = () => admission.kick();
-    // Decide nothing alone after a restart: a node that knew others waits until it sees one.
-    const knewOthers = namesOtherNodes(state.replica.document, swim.id);
-    let joined = false;
+    const joined = new JoinedRule({ seeds: seeds.length, knewOthers: namesOtherNodes(state.replica.document, swim.id) });
+    const hasJoined = (): boolean => joined.joinedWith(swim.liveCount);
     const dataRoot = dataPaths(options.dataDir).root;
     const replicasDir = join(dataRoot, 'replicas');
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log);
@@ -197,7 +199,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       log,
       config: schedulingConfig,
       fence,
-      hasJoined: () => (joined ||= swim.liveCount > 1 || (!knewOthers && seeds.length === 0)),
+      hasJoined,
     });
     await scheduler.start();
     cleanup.push(() => scheduler.stop());
@@ -258,6 +260,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       apiUrl,
       apiFingerprint: tls?.fingerprint,
       redialer,
+      hasJoined,
       gossipScore: (peerId) => pubsub.getScore(peerId),
       stop: () => {
         stopping ??= (async () => {

@@ -37,11 +37,6 @@ export class Redialer {
     this.rejoin = options.rejoin ?? [];
   }
 
-  /** Joined through a seed or a member of the last run alike: `shoal start --join` waits for either. */
-  get hasJoined(): boolean {
-    return this.seeds.length === 0 || this.swim.liveCount > 1;
-  }
-
   get lastDialError(): string {
     return this.lastError;
   }

@@ -6,7 +6,7 @@ import { createRandom } from '../protocol/random.js';
 import { answerFrames, decodeAnswers, MAX_ANSWERS_BYTES } from '../protocol/scheduler/codec.js';
 import type { SchedulerConfig } from '../protocol/scheduler/config.js';
 import { clusterView, placementKey } from '../protocol/scheduler/from-document.js';
-import { needsMajorityEvidence } from '../protocol/scheduler/majority-evidence.js';
+import { censusDue } from '../protocol/scheduler/majority-evidence.js';
 import type { PlacedSlot, Plan } from '../protocol/scheduler/plan.js';
 import { Scheduler, type SchedulerEffect } from '../protocol/scheduler/scheduler.js';
 import type { ClusterView } from '../protocol/scheduler/view.js';
@@ -132,7 +132,7 @@ export class SchedulerService {
     const nowMs = Date.now();
     this.run(this.scheduler.tick(this.view(), nowMs));
     if (this.scheduler.currentPlan?.hasMajority === true) this.options.fence.sawMajority();
-    if (nowMs - this.censusAtMs >= this.options.config.censusMs && needsMajorityEvidence(this.scheduler.currentPlan as Plan, this.options.swim.id)) {
+    if (censusDue(this.scheduler.currentPlan, this.options.swim.id, this.censusAtMs, nowMs, this.options.config.censusMs)) {
       this.censusAtMs = nowMs;
       this.options.swim.census();
     }

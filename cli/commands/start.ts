@@ -87,8 +87,8 @@ export async function start(opts: StartOptions): Promise<void> {
 
   if (seeds.length > 0 && joinTimeoutS > 0) {
     const deadline = Date.now() + joinTimeoutS * 1000;
-    while (!node.redialer.hasJoined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
-    if (!node.redialer.hasJoined) {
+    while (!node.hasJoined() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    if (!node.hasJoined()) {
       await node.stop();
       throw new JoinTimeoutError(seeds, joinTimeoutS, node.redialer.lastDialError);
     }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { MajorityLeaseHolder } from '../../protocol/agent/majority-lease.js';
-import type { MajorityLease } from '../../protocol/agent/majority-fence.js';
+import { keeperStopGraceMs, type MajorityLease } from '../../protocol/agent/majority-fence.js';
 import { bootId, monotonicMs } from '../lease-clock.js';
 import type { KeeperLauncher } from './fence-keeper-launch.js';
 import { readFenceRecord, writeFenceRecord } from './fence-record.js';
@@ -61,7 +61,7 @@ export class MajorityFence {
     const { dataRoot, runtime, replicasDir } = this.options;
     // Half the margin the majority side waits beyond the fence: a replica that ignores
     // SIGTERM is killed before its slot can run elsewhere.
-    writeFenceRecord(dataRoot, { ...record, replicas: [...record.replicas], bootId: this.bootId, graceMs: record.fenceMs / 2, runtime, replicasDir });
+    writeFenceRecord(dataRoot, { ...record, replicas: [...record.replicas], bootId: this.bootId, graceMs: keeperStopGraceMs(record.fenceMs), runtime, replicasDir });
     if (record.replicas.length > 0) this.startKeeper();
   }
 

@@ -20,6 +20,14 @@ export interface KeeperStep {
   exit: boolean;
 }
 
+/**
+ * How long the keeper lets a fenced replica stop (SIGTERM, then SIGKILL) once its lease
+ * has run out. The majority side re-places the slot only after the node has been dead
+ * for a fence and a margin of another fence (resolve.ts): a removal that starts at the
+ * fence and ends within half a fence stays well inside that margin.
+ */
+export const keeperStopGraceMs = (fenceMs: number): number => fenceMs / 2;
+
 /** The lease has run out: no majority seen for `fenceMs`. The node's scheduler and its fence keeper judge by this one rule. */
 export const leaseRunOut = (seenMajorityAtMs: number, fenceMs: number, nowMs: number): boolean => nowMs - seenMajorityAtMs >= fenceMs;
 

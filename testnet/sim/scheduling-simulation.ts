@@ -3,7 +3,7 @@ import { MajorityLeaseHolder } from '../../protocol/agent/majority-lease.js';
 import { slotKey } from '../../protocol/auction/slot.js';
 import { createRandom, type Random } from '../../protocol/random.js';
 import { schedulerConfig, type SchedulerConfig } from '../../protocol/scheduler/config.js';
-import { needsMajorityEvidence } from '../../protocol/scheduler/majority-evidence.js';
+import { censusDue } from '../../protocol/scheduler/majority-evidence.js';
 import { planCluster, type Plan } from '../../protocol/scheduler/plan.js';
 import { Scheduler, type Answer, type SchedulerEffect } from '../../protocol/scheduler/scheduler.js';
 import type { ClusterView, NodeInfo, WorkloadInfo } from '../../protocol/scheduler/view.js';
@@ -249,11 +249,9 @@ export class SchedulingSimulation {
     this.runAgent(node);
   }
 
-  /** As the daemon does after its tick; the plan of the last tick decides, since the membership alone may change. */
+  /** The daemon's rule (censusDue), where the membership model can take a census at all. */
   private takeCensus(node: SimNode): void {
-    const plan = node.scheduler.currentPlan;
-    if (this.membership.census === undefined || plan === undefined || this.now - node.censusAtMs < this.config.censusMs) return;
-    if (!needsMajorityEvidence(plan, node.id)) return;
+    if (this.membership.census === undefined || !censusDue(node.scheduler.currentPlan, node.id, node.censusAtMs, this.now, this.config.censusMs)) return;
     node.censusAtMs = this.now;
     this.membership.census(node.id);
   }

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { compareHlc, HybridClock, MAX_HLC_COUNTER } from '../../../crdt/index.js';
+import { compareHlc, HybridClock, MAX_HLC_COUNTER, readingAfter } from '../../../crdt/index.js';
 
 test('readings only move forward, even when the physical clock jumps back', () => {
   const clock = new HybridClock(60_000);
@@ -44,6 +44,12 @@ test('a counter that reaches the bound rolls over to the next millisecond instea
   const next = clock.now(1_000);
   assert.equal(next, { wallMs: 5_001, counter: 1 });
   assert.ok(compareHlc(next, { wallMs: 5_000, counter: MAX_HLC_COUNTER }) > 0);
+});
+
+test("a writer with no clock of its own orders after the node's reading, however far behind its own clock is", () => {
+  assert.equal(readingAfter({ wallMs: 1_000, counter: 3 }, 2_000), { wallMs: 2_000, counter: 0 });
+  assert.equal(readingAfter({ wallMs: 1_000, counter: 3 }, 500), { wallMs: 1_000, counter: 4 });
+  assert.equal(readingAfter({ wallMs: 1_000, counter: MAX_HLC_COUNTER }, 500), { wallMs: 1_001, counter: 0 });
 });
 
 test.run();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { MAX_PREV, signDelta, stampOf, type Hlc, type Op, type Stamp } from '../../../crdt/index.js';
+import { type Hlc, MAX_PREV, type Op, readingAfter, signDelta, type Stamp, stampOf } from '../../../crdt/index.js';
 import type { OperatorKey } from '../../../node/operator-key.js';
 import { signedFetch, type Endpoint } from '../../../cli/client.js';
 import { getJson } from './http.js';
@@ -13,8 +13,7 @@ import { getJson } from './http.js';
  */
 export async function signedWrite(api: Endpoint, cluster: string, key: OperatorKey, ops: Op[], signal: AbortSignal, signed: (stamp: Stamp) => void): Promise<string> {
   const author = await getJson<{ heads?: string[]; hlc: Hlc }>(api, key, `/v1/authors/${key.publicKey}`, signal);
-  const now = Date.now();
-  const hlc: Hlc = now > author.hlc.wallMs ? { wallMs: now, counter: 0 } : { wallMs: author.hlc.wallMs, counter: author.hlc.counter + 1 };
+  const hlc = readingAfter(author.hlc, Date.now());
   // A writer of its own per write, as the CLI: clients writing at once with one key are
   // one operator in several places, not an equivocator (issue 20, item 4).
   const heads = (author.heads ?? []).slice(-MAX_PREV);
