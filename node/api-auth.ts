@@ -102,10 +102,22 @@ export function registerAuth(app: FastifyInstance, state: StateService): AuthCou
     return reply.code(refusal.status).send({ error: refusal.reason, detail: refusal.message });
   };
 
-  app.addHook('preValidation', async (request, reply) => {
+  const permissionOf = (request: FastifyRequest): Permission => ROUTES[`${request.method} ${request.routeOptions.url ?? ''}`] ?? 'admin';
+
+  // Before the body is read: a stranger's request costs no parsing.
+  app.addHook('onRequest', async (request, reply) => {
     try {
       checkHost(request.headers.host);
-      const permission = ROUTES[`${request.method} ${request.routeOptions.url ?? ''}`] ?? 'admin';
+      if (permissionOf(request) !== 'open' && !signed(request)) throw UNSIGNED;
+    } catch (e) {
+      if (e instanceof Refusal) return refuse(reply, e);
+      throw e;
+    }
+  });
+
+  app.addHook('preValidation', async (request, reply) => {
+    try {
+      const permission = permissionOf(request);
       if (permission === 'open') return;
       const caller = await authenticate(request, state, verify, nonces);
       if (!allows(caller.grant, permission)) {
@@ -130,11 +142,17 @@ function checkHost(host: string | undefined): void {
   }
 }
 
+const signed = (request: FastifyRequest): boolean => request.headers.signature !== undefined && request.headers['signature-input'] !== undefined;
+
+const UNSIGNED = new Refusal(
+  401,
+  'unsigned',
+  'the request is not signed: every request to the API is signed with an operator key (the shoal CLI does it; see the README, "The API")',
+);
+
 async function authenticate(request: FastifyRequest, state: StateService, verify: ReturnType<typeof nativeVerifier>, nonces: NonceLedger): Promise<Caller> {
   const { headers } = request;
-  if (headers.signature === undefined || headers['signature-input'] === undefined) {
-    throw new Refusal(401, 'unsigned', 'the request is not signed: every request to the API is signed with an operator key (the shoal CLI does it; see the README, "The API")');
-  }
+  if (!signed(request)) throw UNSIGNED;
   const body = request.rawBody;
   if (body !== undefined && headers[BODY_DIGEST] !== contentDigest(body)) throw new Refusal(401, 'bad-digest', 'Content-Digest is missing or does not match the body');
   const nowMs = Date.now();
