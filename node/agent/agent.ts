@@ -4,12 +4,12 @@ import { defaultBackoff, type BackoffConfig } from '../../protocol/agent/backoff
 import { reconcile, type AgentAction, type ReplicaStatus } from '../../protocol/agent/reconcile.js';
 import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
 import { emptyBook, recordStartFailure, type RestartBook } from '../../protocol/agent/restart-book.js';
-import { statusKey } from '../../protocol/scheduler/from-document.js';
 import type { EventLog } from '../event-log.js';
 import type { NodeWriter } from '../node-writer.js';
 import type { StateService } from '../state-service.js';
 import { bootSlots, desiredReplicas, isMajority, ownStatuses, type PlacedRef, type SlotRef, type WorkloadRollout } from './desired.js';
-import { revisionFailure } from '../../protocol/rollout/failure.js';
+import { failedRevisions, revisionName } from '../../protocol/rollout/judge.js';
+import { statusChanges } from '../../protocol/agent/status-report.js';
 import { rolloutKey } from '../../protocol/rollout/revisions.js';
 import { rolloutFailureField } from '../../crdt/node-writes.js';
 import type { SecretBox } from '../secret-box.js';
@@ -40,9 +40,6 @@ export interface AgentOptions {
   /** How long a replica gets to stop after SIGTERM. */
   stopGraceMs?: number;
 }
-
-/** A status that says how a replica ended stays: a Job's completions and failures are counted from them. */
-const FINAL_STATES = new Set<ReplicaStatus['state']>(['stopped', 'completed', 'failed']);
 
 /**
  * Makes this node's runtime hold what the document asks of it: reconcile (pure) says
@@ -194,26 +191,15 @@ export class Agent {
     }
   }
 
-  /** Writes the statuses that changed, and "stopped" for slots this node no longer runs. */
+  /** Writes the statuses that changed (protocol/agent/status-report.ts), signed by the node. */
   private async report(statuses: readonly ReplicaStatus[], desired: readonly DesiredReplica[]): Promise<void> {
-    const next = new Map<string, ReplicaStatus>();
-    for (const s of statuses) next.set(statusKey(s.workload, s.slot), s);
-    const kept = new Set(desired.map(replicaName));
-    for (const [key, previous] of this.written) {
-      if (next.has(key) || kept.has(replicaName({ workload: previous.workload, slot: previous.slot })) || FINAL_STATES.has(previous.state)) continue;
-      const { firstRunningAtMs: _ranSince, address: _address, ...rest } = previous;
-      next.set(key, { ...rest, state: 'stopped', hostPorts: [], permanentFailure: false });
-    }
     const node = this.options.owner.node;
-    const ops: Op[] = [];
-    for (const [key, status] of next) {
-      const clean = JSON.parse(JSON.stringify(status)) as ReplicaStatus;
-      if (JSON.stringify(this.written.get(key)) !== JSON.stringify(clean)) ops.push({ key, set: { [node]: clean as never } });
-    }
+    const changed = [...statusChanges(this.written, statuses, desired)];
     // A status is a few hundred bytes: 200 to a delta stays well inside its 256 KiB bound.
-    for (let i = 0; i < ops.length; i += 200) {
-      const chunk = ops.slice(i, i + 200);
-      if (await this.options.writer.write(chunk).catch(() => false)) for (const op of chunk) this.written.set(op.key, next.get(op.key) as ReplicaStatus);
+    for (let i = 0; i < changed.length; i += 200) {
+      const chunk = changed.slice(i, i + 200);
+      const ops: Op[] = chunk.map(([key, status]) => ({ key, set: { [node]: status as never } }));
+      if (await this.options.writer.write(ops).catch(() => false)) for (const [key, status] of chunk) this.written.set(key, status);
     }
   }
 
@@ -223,20 +209,17 @@ export class Agent {
    * rollback to the last good revision from that mark.
    */
   private async judgeRollouts(statuses: readonly ReplicaStatus[], rollouts: ReadonlyMap<string, WorkloadRollout>): Promise<void> {
-    const ops: Op[] = [];
-    const marked: string[] = [];
-    for (const status of statuses) {
-      const rollout = rollouts.get(status.workload);
-      if (rollout === undefined || rollout.plan.complete || rollout.plan.rolledBackFrom !== undefined || rollout.revisions < 2) continue;
-      if (status.specVersion !== rollout.plan.target || this.judged.has(`${status.workload}@${status.specVersion}`)) continue;
-      const reason = revisionFailure(status, rollout.policy.progressDeadlineMs, Date.now());
-      if (reason === undefined) continue;
-      marked.push(`${status.workload}@${status.specVersion}`);
-      this.judged.add(`${status.workload}@${status.specVersion}`);
-      this.event('rollout-failed', status.workload, `revision ${status.specVersion} failed on slot ${status.slot}: ${reason}; rolling back`);
-      ops.push({ key: rolloutKey(status.workload), set: { [rolloutFailureField(status.specVersion, this.options.owner.node)]: { reason, slot: status.slot, atMs: Date.now() } } });
-    }
-    if (ops.length > 0 && !(await this.options.writer.write(ops).catch(() => false))) for (const key of marked) this.judged.delete(key);
+    const failed = failedRevisions(statuses, rollouts, this.judged, Date.now());
+    if (failed.length === 0) return;
+    const marked = failed.map((f) => revisionName(f.workload, f.specVersion));
+    for (const name of marked) this.judged.add(name);
+    for (const f of failed) this.event('rollout-failed', f.workload, `revision ${f.specVersion} failed on slot ${f.slot}: ${f.reason}; rolling back`);
+    const ops: Op[] = failed.map((f) => ({
+      key: rolloutKey(f.workload),
+      set: { [rolloutFailureField(f.specVersion, this.options.owner.node)]: { reason: f.reason, slot: f.slot, atMs: Date.now() } },
+    }));
+    // A mark that could not be written is judged again on the next pass.
+    if (!(await this.options.writer.write(ops).catch(() => false))) for (const name of marked) this.judged.delete(name);
   }
 
   private event(kind: string, object: string, message: string): void {

@@ -7,6 +7,7 @@ import { ReservationLedger } from '../auction/reservations.js';
 import { addResources } from '../auction/resources.js';
 import { slotKey } from '../auction/slot.js';
 import { shuffle, type Random } from '../random.js';
+import { CatchUp } from './catch-up.js';
 import { CollectorRing } from './collectors.js';
 import { forecast } from './forecast.js';
 import type { SchedulerConfig } from './config.js';
@@ -63,12 +64,8 @@ export class Scheduler {
   private readonly collecting = new Map<string, Collection>();
   private readonly early = new Map<string, Map<string, Answer>>();
   private lastForecast: { key: string; nodes: Map<string, string> } | undefined;
-  /**
-   * Back in a majority's sight after a fence or more away: since when, and the peers it
-   * has since completed an anti-entropy exchange with. Until it has caught up the node
-   * stays fenced (`caughtUp`).
-   */
-  private catchUp: { sinceMs: number; synced: Set<string> } | undefined;
+  /** Back in a majority's sight after a fence or more away, the node stays fenced until it has caught up (catch-up.ts). */
+  private readonly catchUp: CatchUp;
   private seenMajorityAtMs: number;
   /** The last tick showed a majority. */
   private hadMajority = false;
@@ -87,6 +84,7 @@ export class Scheduler {
     majoritySeenAtMs: number,
   ) {
     this.seenMajorityAtMs = majoritySeenAtMs;
+    this.catchUp = new CatchUp(config.fenceMs);
   }
 
   tick(view: ClusterView, nowMs: number): SchedulerEffect[] {
@@ -94,20 +92,20 @@ export class Scheduler {
     // A clock stepped back (NTP, the testnet's skew fault) must not leave the lease, the
     // catch-up fence or the majority's start in its future: they would hold for the step.
     this.seenMajorityAtMs = Math.min(this.seenMajorityAtMs, nowMs);
-    if (this.catchUp !== undefined) this.catchUp.sinceMs = Math.min(this.catchUp.sinceMs, nowMs);
+    this.catchUp.clamp(nowMs);
     if (Number.isFinite(this.majoritySinceMs)) this.majoritySinceMs = Math.min(this.majoritySinceMs, nowMs);
     const sees = seesMajority(view.nodes);
     if (sees) {
       // Out of a majority's sight for a fence (cut off, restarted, or paused and not
       // ticking at all), a node stays fenced until it has caught up with the majority's
-      // decisions (the replacements): see caughtUp.
+      // decisions (the replacements): see catch-up.ts.
       const away = leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs);
-      if (away) this.catchUp = { sinceMs: nowMs, synced: new Set() };
+      if (away) this.catchUp.begin(nowMs);
       if (away || !this.hadMajority) this.majoritySinceMs = nowMs;
       this.seenMajorityAtMs = nowMs;
     }
     this.hadMajority = sees;
-    if (this.catchUp !== undefined && this.caughtUp(view, this.catchUp, nowMs)) this.catchUp = undefined;
+    this.catchUp.settle(view, this.self, nowMs);
     const plan = (this.plan = planCluster(view, nowMs, this.config, this.majoritySinceMs));
     this.forgetClosed(plan, nowMs);
     const effects: SchedulerEffect[] = [];
@@ -145,37 +143,17 @@ export class Scheduler {
    * fenceMs (the lease its fence keeper enforces too), or is catching up after it did again.
    */
   fenced(nowMs: number): boolean {
-    return leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs) || this.catchUp !== undefined;
+    return leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs) || this.catchUp.active;
   }
 
   /** This node completed an anti-entropy exchange with `peer`, begun at `startedAtMs`: it holds everything the peer held then. */
   synced(peer: string, startedAtMs: number): void {
-    if (this.catchUp !== undefined && startedAtMs >= this.catchUp.sinceMs) this.catchUp.synced.add(peer);
-  }
-
-  /**
-   * Caught up after a time away: a fence has passed (the majority side may decide for that
-   * long), and the node has completed exchanges, begun since it came back, with enough
-   * live peers that they and it are a strict majority of the members. Those intersect the
-   * majority that decided while it was away, so it now holds their decisions. A fixed
-   * time alone was a guess: on a busy host a healed node's view took longer than a fence
-   * to arrive, and it ran a slot the majority had moved (issue 20, item 8).
-   */
-  private caughtUp(view: ClusterView, catchUp: { sinceMs: number; synced: ReadonlySet<string> }, nowMs: number): boolean {
-    if (nowMs - catchUp.sinceMs < this.config.fenceMs) return false;
-    let members = 0;
-    let synced = 0;
-    for (const node of view.nodes.values()) {
-      if (node.state === 'left') continue;
-      members++;
-      if (node.id !== this.self && node.state === 'alive' && catchUp.synced.has(node.id)) synced++;
-    }
-    return (synced + 1) * 2 > members;
+    this.catchUp.synced(peer, startedAtMs);
   }
 
   /** Back in a majority's sight after a time away, and not yet caught up with it. */
   get catchingUp(): boolean {
-    return this.catchUp !== undefined;
+    return this.catchUp.active;
   }
 
   /** When a tick last showed this node a majority (or what it was constructed with). */
