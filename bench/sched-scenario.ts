@@ -1,9 +1,9 @@
 import type { SchedulingPolicy } from '../protocol/auction/candidate.js';
 import { createRandom } from '../protocol/random.js';
 import type { NodeInfo, WorkloadInfo } from '../protocol/scheduler/view.js';
-import { variedWorkloads } from '../testnet/sim/sched-workloads.js';
-import { onePlacementPerSlot, placementsOf, withinCapacity } from '../testnet/sim/scheduling-checks.js';
-import { SchedulingSimulation } from '../testnet/sim/scheduling-simulation.js';
+import { variedWorkloads } from '../testnet/sim/scheduling/workloads.js';
+import { onePlacementPerSlot, placementsOf, withinCapacity } from '../testnet/sim/scheduling/checks.js';
+import { SchedulingSimulation } from '../testnet/sim/scheduling/simulation.js';
 import { greedyPlacement } from '../testnet/sim/greedy-baseline.js';
 import { packingOf, ratio, type Packing } from '../testnet/sim/packing.js';
 import { round } from './stats.js';

@@ -1,4 +1,4 @@
-import { normalFingerprint } from '../node/api-tls.js';
+import { normalFingerprint } from '../node/api/tls.js';
 import { UserError } from '../node/errors.js';
 import { defaultOperatorKeyPath } from '../node/operator-key.js';
 import type { ApiTarget, Endpoint } from './client.js';

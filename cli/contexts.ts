@@ -3,7 +3,7 @@ import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { z } from 'zod';
-import { FINGERPRINT } from '../node/api-tls.js';
+import { FINGERPRINT } from '../node/api/tls.js';
 import { UserError } from '../node/errors.js';
 
 /**

@@ -1,7 +1,7 @@
 import { multiaddr } from '@multiformats/multiaddr';
 import { existsSync } from 'node:fs';
 import { dataPaths, readJsonFile } from '../node/data-dir.js';
-import { isLoopback } from '../node/api-tls.js';
+import { isLoopback } from '../node/api/tls.js';
 import { UserError } from '../node/errors.js';
 import type { Endpoint } from './client.js';
 import { LABEL_KEY } from '../protocol/swim/codec.js';

@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
 import { connect } from 'node:tls';
 import { Agent, fetch as undiciFetch } from 'undici';
-import { normalFingerprint } from '../node/api-tls.js';
+import { normalFingerprint } from '../node/api/tls.js';
 import { FingerprintMismatchError } from './fingerprint-mismatch.js';
 
 const agents = new Map<string, Agent>();

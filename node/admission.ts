@@ -4,7 +4,7 @@ import { admitsNow } from '../protocol/admission/admitter.js';
 import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
 import type { NodeWriter } from './node-writer.js';
 import type { StateService } from './state-service.js';
-import type { SwimService } from './swim-service.js';
+import type { SwimService } from './swim/service.js';
 
 export interface AdmissionOptions {
   swim: SwimService;

@@ -14,14 +14,14 @@ import { keeperLauncher } from './agent/fence-keeper-launch.js';
 import { MajorityFence } from './agent/majority-fence.js';
 import { Admission } from './admission.js';
 import { AntiEntropy } from './anti-entropy.js';
-import { createApi } from './api.js';
-import { isLoopback, loadOrCreateApiTls } from './api-tls.js';
+import { createApi } from './api/server.js';
+import { isLoopback, loadOrCreateApiTls } from './api/tls.js';
 import { loadCluster } from './cluster.js';
 import { dataPaths, lockDataDir, writeJsonFile } from './data-dir.js';
 import { AddressInUseError } from './errors.js';
 import { createHost, loopbackTrust, stateTopic } from './host.js';
 import { loadOrCreateIdentity } from './identity.js';
-import { registerFaultRoutes } from './api-faults.js';
+import { registerFaultRoutes } from './api/faults.js';
 import { PartitionGate } from './partition-gate.js';
 import { EventFeed } from './event-feed.js';
 import { EventLog } from './event-log.js';
@@ -33,8 +33,8 @@ import { ReplicaAccess } from './replica-access.js';
 import { SchedulerService } from './scheduler-service.js';
 import { SecretBox } from './secret-box.js';
 import { StateService } from './state-service.js';
-import { SwimService } from './swim-service.js';
-import { createSwimTransport } from './swim-transport.js';
+import { SwimService } from './swim/service.js';
+import { createSwimTransport } from './swim/transport.js';
 import { SHOAL_VERSION } from './version.js';
 
 export interface NodeOptions {

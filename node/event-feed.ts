@@ -5,7 +5,7 @@ import { MAX_FRAME_BYTES } from '../protocol/limits.js';
 import { dialMember } from './dial-member.js';
 import type { EventLog, NodeEvent } from './event-log.js';
 import { readFrame } from './read-frame.js';
-import type { SwimService } from './swim-service.js';
+import type { SwimService } from './swim/service.js';
 
 export const EVENTS_PROTOCOL = '/shoal/events/1.0.0';
 const ASK_TIMEOUT_MS = 3_000;

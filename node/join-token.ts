@@ -2,7 +2,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { z } from 'zod';
 import { clusterKeyFromToken, clusterKeyToToken } from './cluster-key.js';
 import { OPERATOR_PUBLIC_KEY, type Cluster } from './cluster.js';
-import { FINGERPRINT } from './api-tls.js';
+import { FINGERPRINT } from './api/tls.js';
 import { UserError } from './errors.js';
 
 /**

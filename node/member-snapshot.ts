@@ -5,7 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { REJOIN_ADDRS_LIMIT, REJOIN_SNAPSHOT_LIMIT, rejoinSnapshot, type RejoinEntry } from '../protocol/swim/rejoin.js';
-import type { SwimService } from './swim-service.js';
+import type { SwimService } from './swim/service.js';
 
 export const memberSnapshotPath = (dataRoot: string): string => join(dataRoot, 'members.json');
 

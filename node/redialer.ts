@@ -3,7 +3,7 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import type { Logger } from 'pino';
 import type { RejoinEntry } from '../protocol/swim/rejoin.js';
-import type { SwimService } from './swim-service.js';
+import type { SwimService } from './swim/service.js';
 
 export interface RedialerOptions {
   intervalMs: number;

@@ -17,7 +17,7 @@ import { dialMember } from './dial-member.js';
 import { UserError } from './errors.js';
 import { readFrame } from './read-frame.js';
 import type { SchedulerService } from './scheduler-service.js';
-import type { SwimService } from './swim-service.js';
+import type { SwimService } from './swim/service.js';
 
 export const REPLICA_PROTOCOL = '/shoal/replica/1.0.0';
 const REQUEST_TIMEOUT_MS = 10_000;

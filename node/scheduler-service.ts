@@ -14,8 +14,8 @@ import type { MajorityFence } from './agent/majority-fence.js';
 import type { EventLog } from './event-log.js';
 import type { NodeWriter } from './node-writer.js';
 import type { StateService } from './state-service.js';
-import type { SwimService } from './swim-service.js';
-import { createSwimTransport, type SwimTransport } from './swim-transport.js';
+import type { SwimService } from './swim/service.js';
+import { createSwimTransport, type SwimTransport } from './swim/transport.js';
 
 export const AUCTION_PROTOCOL = '/shoal/auction/1.0.0';
 

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { FINGERPRINT, isLoopback, normalFingerprint } from '../../node/api-tls.js';
+import { FINGERPRINT, isLoopback, normalFingerprint } from '../../node/api/tls.js';
 import { UserError } from '../../node/errors.js';
 import { decodeJoinToken } from '../../node/join-token.js';
 import { configPath, loadConfig, saveConfig, type ContextNode } from '../contexts.js';

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { PlacementJson } from '../../node/api-scheduling.js';
+import type { PlacementJson } from '../../node/api/scheduling.js';
 import type { NodeEvent } from '../../node/event-log.js';
 import { UserError } from '../../node/errors.js';
 import { ApiClient, type ApiTarget } from '../client.js';

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { ObjectJson } from '../../node/api-state.js';
+import type { ObjectJson } from '../../node/api/state.js';
 import { UserError } from '../../node/errors.js';
 import { workloadFromFields } from '../../protocol/spec/workload.js';
 import type { Json } from '../../crdt/index.js';

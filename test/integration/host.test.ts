@@ -8,7 +8,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateClusterKey } from '../../node/cluster-key.js';
 import { createHost, type Host } from '../../node/host.js';
-import { createSwimTransport, SWIM_PROTOCOL, type SwimTransport } from '../../node/swim-transport.js';
+import { createSwimTransport, SWIM_PROTOCOL, type SwimTransport } from '../../node/swim/transport.js';
 
 const MAX_FRAME = 64 * 1024;
 const TIMEOUT_MS = 1_500;

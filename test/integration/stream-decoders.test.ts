@@ -14,7 +14,7 @@ import { EventLog } from '../../node/event-log.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
 import { REPLICA_PROTOCOL, ReplicaAccess } from '../../node/replica-access.js';
 import type { SchedulerService } from '../../node/scheduler-service.js';
-import type { SwimService } from '../../node/swim-service.js';
+import type { SwimService } from '../../node/swim/service.js';
 
 const WORKLOAD = 'Workload/default/web';
 const psk = generateClusterKey();

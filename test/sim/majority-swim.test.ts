@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SINGLETON_SLOT as SLOT, singletonSimulation } from '../../testnet/sim/majority-singleton.js';
-import type { SchedulingSimulation } from '../../testnet/sim/scheduling-simulation.js';
+import type { SchedulingSimulation } from '../../testnet/sim/scheduling/simulation.js';
 import { simSeed } from './seed.js';
 
 // The `majority` promise (a singleton never runs twice) on the real SWIM machines with

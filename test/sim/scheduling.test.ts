@@ -3,13 +3,13 @@ import * as assert from 'uvu/assert';
 import { createRandom } from '../../protocol/random.js';
 import type { NodeInfo, PartitionPolicy } from '../../protocol/scheduler/view.js';
 import type { CheckResult } from '../../testnet/sim/checks.js';
-import { variedWorkloads, workloadOf } from '../../testnet/sim/sched-workloads.js';
+import { variedWorkloads, workloadOf } from '../../testnet/sim/scheduling/workloads.js';
 import { greedyPlacement } from '../../testnet/sim/greedy-baseline.js';
 import { packingOf } from '../../testnet/sim/packing.js';
-import { noDuplicates, onePlacementPerSlot, placedWithin, placementsOf, runsOnce, slotsOf, withinCapacity } from '../../testnet/sim/scheduling-checks.js';
+import { noDuplicates, onePlacementPerSlot, placedWithin, placementsOf, runsOnce, slotsOf, withinCapacity } from '../../testnet/sim/scheduling/checks.js';
 import { uniformLatency } from '../../testnet/sim/network.js';
-import type { SchedulingFaults } from '../../testnet/sim/sched-faults.js';
-import { SchedulingSimulation } from '../../testnet/sim/scheduling-simulation.js';
+import type { SchedulingFaults } from '../../testnet/sim/scheduling/faults.js';
+import { SchedulingSimulation } from '../../testnet/sim/scheduling/simulation.js';
 import { simSeed } from './seed.js';
 
 const GiB = 1024 ** 3;

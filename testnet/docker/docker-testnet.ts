@@ -2,7 +2,7 @@ import Dockerode from 'dockerode';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadOrCreateApiTls, type ApiTls } from '../../node/api-tls.js';
+import { loadOrCreateApiTls, type ApiTls } from '../../node/api/tls.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { ensureBusyboxImage } from '../images/busybox-image.js';

@@ -1,8 +1,8 @@
 import { schedulerConfig } from '../../protocol/scheduler/config.js';
 import type { PartitionPolicy } from '../../protocol/scheduler/view.js';
 import { swimConfig } from '../../protocol/swim/index.js';
-import { workloadOf } from './sched-workloads.js';
-import { SchedulingSimulation } from './scheduling-simulation.js';
+import { workloadOf } from './scheduling/workloads.js';
+import { SchedulingSimulation } from './scheduling/simulation.js';
 
 export const SINGLETON_SLOT = 'Workload/default/one#0';
 

@@ -1,6 +1,6 @@
 import type { Json } from '../../../crdt/index.js';
-import type { PlacementJson } from '../../../node/api-scheduling.js';
-import type { NodeJson } from '../../../node/api.js';
+import type { PlacementJson } from '../../../node/api/scheduling.js';
+import type { NodeJson } from '../../../node/api/server.js';
 
 export interface WorkloadObject {
   key: string;

@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { namespaceOf, OBJECT_KEY } from '../crdt/index.js';
-import { SECRET_KEY, secretField } from '../protocol/spec/secret.js';
-import { mayUseNamespace } from './api-auth.js';
-import type { SecretBox } from './secret-box.js';
-import type { StateService } from './state-service.js';
+import { namespaceOf, OBJECT_KEY } from '../../crdt/index.js';
+import { SECRET_KEY, secretField } from '../../protocol/spec/secret.js';
+import { mayUseNamespace } from './auth.js';
+import type { SecretBox } from '../secret-box.js';
+import type { StateService } from '../state-service.js';
 
 const body = z.strictObject({
   object: z

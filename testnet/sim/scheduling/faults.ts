@@ -1,4 +1,4 @@
-import { uniformLatency, type Latency } from './network.js';
+import { uniformLatency, type Latency } from '../network.js';
 
 /** What can go wrong around the schedulers, as data: a scenario is a value and a seed replays it. */
 export interface SchedulingFaults {

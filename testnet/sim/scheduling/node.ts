@@ -1,9 +1,9 @@
-import type { MajorityLease } from '../../protocol/agent/majority-fence.js';
-import type { MajorityLeaseHolder } from '../../protocol/agent/majority-lease.js';
-import type { Plan } from '../../protocol/scheduler/plan.js';
-import type { Scheduler } from '../../protocol/scheduler/scheduler.js';
-import type { NodeInfo } from '../../protocol/scheduler/view.js';
-import type { DocumentReplica } from './sched-document.js';
+import type { MajorityLease } from '../../../protocol/agent/majority-fence.js';
+import type { MajorityLeaseHolder } from '../../../protocol/agent/majority-lease.js';
+import type { Plan } from '../../../protocol/scheduler/plan.js';
+import type { Scheduler } from '../../../protocol/scheduler/scheduler.js';
+import type { NodeInfo } from '../../../protocol/scheduler/view.js';
+import type { DocumentReplica } from './document.js';
 
 /** One simulated node: its scheduler, its document replica, and when its next tick matters. */
 export interface SimNode {

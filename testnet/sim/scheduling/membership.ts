@@ -1,6 +1,6 @@
-import type { Random } from '../../protocol/random.js';
-import type { NodeInfo } from '../../protocol/scheduler/view.js';
-import type { World } from './sched-world.js';
+import type { Random } from '../../../protocol/random.js';
+import type { NodeInfo } from '../../../protocol/scheduler/view.js';
+import type { World } from './world.js';
 
 /** What a membership model may use of the simulation it serves. */
 export interface MembershipPorts {

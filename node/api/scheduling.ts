@@ -1,16 +1,16 @@
 import type { FastifyInstance } from 'fastify';
-import { localPlacementState, reportedPlacementState } from '../protocol/agent/placement-state.js';
-import type { ReplicaStatus } from '../protocol/agent/reconcile.js';
-import type { ObservedReplica } from '../protocol/agent/replica.js';
-import { slotKey } from '../protocol/auction/slot.js';
-import { slotHistory } from '../protocol/scheduler/assignment.js';
-import { statusKey } from '../protocol/scheduler/from-document.js';
-import { planCluster, type Plan } from '../protocol/scheduler/plan.js';
-import { isWinningClaim, type ClusterView, type WorkloadInfo } from '../protocol/scheduler/view.js';
-import type { EventLog } from './event-log.js';
-import type { ReplicaAccess } from './replica-access.js';
-import type { SchedulerService } from './scheduler-service.js';
-import type { StateService } from './state-service.js';
+import { localPlacementState, reportedPlacementState } from '../../protocol/agent/placement-state.js';
+import type { ReplicaStatus } from '../../protocol/agent/reconcile.js';
+import type { ObservedReplica } from '../../protocol/agent/replica.js';
+import { slotKey } from '../../protocol/auction/slot.js';
+import { slotHistory } from '../../protocol/scheduler/assignment.js';
+import { statusKey } from '../../protocol/scheduler/from-document.js';
+import { planCluster, type Plan } from '../../protocol/scheduler/plan.js';
+import { isWinningClaim, type ClusterView, type WorkloadInfo } from '../../protocol/scheduler/view.js';
+import type { EventLog } from '../event-log.js';
+import type { ReplicaAccess } from '../replica-access.js';
+import type { SchedulerService } from '../scheduler-service.js';
+import type { StateService } from '../state-service.js';
 
 /** One slot as `shoal get placements` shows it. */
 export interface PlacementJson {

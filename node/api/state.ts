@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { describeGrant, grantAllowsWrite, isAuthorityKey, parseDelta, type OperatorRole } from '../crdt/index.js';
-import type { StateService } from './state-service.js';
-import { StorageUnavailableError } from './state-store.js';
+import { describeGrant, grantAllowsWrite, isAuthorityKey, parseDelta, type OperatorRole } from '../../crdt/index.js';
+import type { StateService } from '../state-service.js';
+import { StorageUnavailableError } from '../state-store.js';
 
 /** An operator as `GET /v1/operators` and `shoal operator list` show it; `namespaces` null: every one. */
 export interface OperatorJson {

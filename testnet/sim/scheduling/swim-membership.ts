@@ -1,8 +1,8 @@
-import { createRandom } from '../../protocol/random.js';
-import type { NodeInfo } from '../../protocol/scheduler/view.js';
-import { MemberDirectory, SwimMachine, type Effect, type MemberRecord, type SwimConfig, type SwimMessage, type Timer } from '../../protocol/swim/index.js';
-import type { Latency } from './network.js';
-import type { MembershipModel, MembershipPorts } from './sched-membership.js';
+import { createRandom } from '../../../protocol/random.js';
+import type { NodeInfo } from '../../../protocol/scheduler/view.js';
+import { MemberDirectory, SwimMachine, type Effect, type MemberRecord, type SwimConfig, type SwimMessage, type Timer } from '../../../protocol/swim/index.js';
+import type { Latency } from '../network.js';
+import type { MembershipModel, MembershipPorts } from './membership.js';
 
 interface SwimNode {
   record: MemberRecord;

@@ -1,23 +1,23 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { MAX_FRAME_BYTES } from '../protocol/limits.js';
-import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
-import type { MemberView } from '../protocol/swim/index.js';
-import type { AntiEntropy } from './anti-entropy.js';
-import { registerAuth } from './api-auth.js';
-import { streamRaceCounters } from './stream-race-guard.js';
-import { registerReplicaRoutes } from './api-replicas.js';
-import { registerRolloutRoutes } from './api-rollout.js';
-import { registerSecretRoutes } from './api-secrets.js';
-import type { SecretBox } from './secret-box.js';
-import { registerSchedulingRoutes } from './api-scheduling.js';
-import { registerStateRoutes } from './api-state.js';
-import type { EventFeed } from './event-feed.js';
-import type { EventLog } from './event-log.js';
-import type { ReplicaAccess } from './replica-access.js';
-import type { SchedulerService } from './scheduler-service.js';
-import type { StateService } from './state-service.js';
-import type { SwimService } from './swim-service.js';
-import type { SwimTransport } from './swim-transport.js';
+import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
+import { publicKeyOfPeerId } from '../../protocol/identity/peer-id.js';
+import type { MemberView } from '../../protocol/swim/index.js';
+import type { AntiEntropy } from '../anti-entropy.js';
+import { registerAuth } from './auth.js';
+import { streamRaceCounters } from '../stream-race-guard.js';
+import { registerReplicaRoutes } from './replicas.js';
+import { registerRolloutRoutes } from './rollout.js';
+import { registerSecretRoutes } from './secrets.js';
+import type { SecretBox } from '../secret-box.js';
+import { registerSchedulingRoutes } from './scheduling.js';
+import { registerStateRoutes } from './state.js';
+import type { EventFeed } from '../event-feed.js';
+import type { EventLog } from '../event-log.js';
+import type { ReplicaAccess } from '../replica-access.js';
+import type { SchedulerService } from '../scheduler-service.js';
+import type { StateService } from '../state-service.js';
+import type { SwimService } from '../swim/service.js';
+import type { SwimTransport } from '../swim/transport.js';
 
 /** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
 export interface NodeJson {
@@ -60,7 +60,7 @@ export interface ApiContext {
   startedAt: Date;
 }
 
-/** The node's JSON API: every request but `/v1/ready` signed by an operator whose role allows it (api-auth.ts). */
+/** The node's JSON API: every request but `/v1/ready` signed by an operator whose role allows it (auth.ts). */
 export function createApi(context: ApiContext, tls?: { key: string; cert: string }): FastifyInstance {
   // One frame bound for every body, as for gossip and anti-entropy (protocol/limits.ts).
   // Over TLS the server is an https.Server; the routes do not care which.

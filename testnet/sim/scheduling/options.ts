@@ -1,9 +1,9 @@
-import type { SchedulerConfig } from '../../protocol/scheduler/config.js';
-import type { SchedulerEvent } from '../../protocol/scheduler/scheduler.js';
-import type { SwimConfig } from '../../protocol/swim/index.js';
-import type { DocumentOp } from './sched-document.js';
-import type { SchedulingFaults } from './sched-faults.js';
-import type { NodeSpec } from './sched-node.js';
+import type { SchedulerConfig } from '../../../protocol/scheduler/config.js';
+import type { SchedulerEvent } from '../../../protocol/scheduler/scheduler.js';
+import type { SwimConfig } from '../../../protocol/swim/index.js';
+import type { DocumentOp } from './document.js';
+import type { SchedulingFaults } from './faults.js';
+import type { NodeSpec } from './node.js';
 
 export interface SchedulingSimulationOptions {
   seed: number;

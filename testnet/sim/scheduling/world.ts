@@ -1,5 +1,5 @@
-import type { Liveness } from '../../protocol/scheduler/view.js';
-import { Partition } from './network.js';
+import type { Liveness } from '../../../protocol/scheduler/view.js';
+import { Partition } from '../network.js';
 
 /**
  * The truth the simulated nodes only learn about late: which nodes are up, and which

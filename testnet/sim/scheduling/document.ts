@@ -1,4 +1,4 @@
-import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from '../../protocol/scheduler/view.js';
+import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 
 /** A status as the agent writes it, stamped: the document keeps the newer of two writes to one field (its LWW rule). */
 export interface StampedStatus extends SlotStatus {

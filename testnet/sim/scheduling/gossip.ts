@@ -1,7 +1,7 @@
-import type { Random } from '../../protocol/random.js';
-import type { Latency } from './network.js';
-import type { DocumentOp } from './sched-document.js';
-import type { World } from './sched-world.js';
+import type { Random } from '../../../protocol/random.js';
+import type { Latency } from '../network.js';
+import type { DocumentOp } from './document.js';
+import type { World } from './world.js';
 
 /** One write on its way to one replica. */
 export interface Delivery {

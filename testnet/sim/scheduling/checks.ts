@@ -1,7 +1,7 @@
-import { slotKey } from '../../protocol/auction/slot.js';
-import type { Plan } from '../../protocol/scheduler/plan.js';
-import type { ClusterView, NodeInfo } from '../../protocol/scheduler/view.js';
-import type { CheckResult } from './checks.js';
+import { slotKey } from '../../../protocol/auction/slot.js';
+import type { Plan } from '../../../protocol/scheduler/plan.js';
+import type { ClusterView, NodeInfo } from '../../../protocol/scheduler/view.js';
+import type { CheckResult } from '../checks.js';
 
 /** What the checks read from a scheduling run: the simulator's, or a Docker testnet's scraped the same way. */
 export interface SchedulingObservation {

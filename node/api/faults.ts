@@ -1,8 +1,8 @@
 import type { Libp2p } from '@libp2p/interface';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { clockOffset, setClockOffset } from './clock-skew.js';
-import type { PartitionGate } from './partition-gate.js';
+import { clockOffset, setClockOffset } from '../clock-skew.js';
+import type { PartitionGate } from '../partition-gate.js';
 
 const partitionBody = z.object({ peers: z.array(z.string().min(1).max(128)).max(1024) });
 // A year either way is more than any test needs, and keeps Date arithmetic far from its limits.

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createRandom } from '../protocol/random.js';
+import { createRandom } from '../../protocol/random.js';
 import {
   decode,
   encode,
@@ -12,8 +12,8 @@ import {
   type MemberRecord,
   type MemberView,
   type SwimConfig,
-} from '../protocol/swim/index.js';
-import type { SwimTransport } from './swim-transport.js';
+} from '../../protocol/swim/index.js';
+import type { SwimTransport } from './transport.js';
 
 export interface SwimServiceCounters {
   received: number;

@@ -1,10 +1,10 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpbis } from 'http-message-signatures';
-import { describeGrant, type OperatorGrant } from '../crdt/index.js';
-import { nativeVerifier } from './native-verifier.js';
-import { NonceLedger } from './nonce-ledger.js';
-import { BODY_DIGEST, contentDigest, SIGNED_COMPONENTS } from './request-signature.js';
-import type { StateService } from './state-service.js';
+import { describeGrant, type OperatorGrant } from '../../crdt/index.js';
+import { nativeVerifier } from '../native-verifier.js';
+import { NonceLedger } from '../nonce-ledger.js';
+import { BODY_DIGEST, contentDigest, SIGNED_COMPONENTS } from '../request-signature.js';
+import type { StateService } from '../state-service.js';
 
 /** What a route needs: `open` none; the rest a signed request from an operator whose role allows it. */
 export type Permission = 'open' | 'read' | 'exec' | 'deploy' | 'admin';

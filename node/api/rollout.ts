@@ -1,10 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { failedRevisions, revisionsOf } from '../protocol/rollout/revisions.js';
-import { specVersionOf } from '../protocol/spec/container.js';
-import type { ObjectValue } from '../crdt/index.js';
-import { rolloutOf } from './agent/desired.js';
-import type { SchedulerService } from './scheduler-service.js';
-import type { StateService } from './state-service.js';
+import { failedRevisions, revisionsOf } from '../../protocol/rollout/revisions.js';
+import { specVersionOf } from '../../protocol/spec/container.js';
+import type { ObjectValue } from '../../crdt/index.js';
+import { rolloutOf } from '../agent/desired.js';
+import type { SchedulerService } from '../scheduler-service.js';
+import type { StateService } from '../state-service.js';
 
 /** A workload's rollout as `shoal rollout` shows it. */
 export interface RolloutJson {

@@ -1,23 +1,23 @@
-import { keeperStep, type MajorityLease } from '../../protocol/agent/majority-fence.js';
-import { MajorityLeaseHolder } from '../../protocol/agent/majority-lease.js';
-import { slotKey } from '../../protocol/auction/slot.js';
-import { createRandom, type Random } from '../../protocol/random.js';
-import { schedulerConfig, type SchedulerConfig } from '../../protocol/scheduler/config.js';
-import { censusDue } from '../../protocol/scheduler/majority-evidence.js';
-import { planCluster, type Plan } from '../../protocol/scheduler/plan.js';
-import { Scheduler, type Answer, type SchedulerEffect } from '../../protocol/scheduler/scheduler.js';
-import type { ClusterView, NodeInfo, WorkloadInfo } from '../../protocol/scheduler/view.js';
-import { EventQueue } from './event-queue.js';
-import { AgentModel } from './sched-agent.js';
-import { DocumentReplica, type DocumentOp } from './sched-document.js';
-import { DocumentGossip, type Delivery } from './sched-gossip.js';
-import { defaultSchedulingFaults, type SchedulingFaults } from './sched-faults.js';
-import { DelayedMembership } from './sched-delayed-membership.js';
-import type { MembershipModel, MembershipPorts } from './sched-membership.js';
-import { SwimMembership } from './sched-swim-membership.js';
-import { afterTick, defaultNodeSpec, freshIdle, needsTick, simNodeInfo, type SimNode } from './sched-node.js';
-import type { SchedulingSimulationOptions, SchedulingTraffic } from './sched-options.js';
-import { World } from './sched-world.js';
+import { keeperStep, type MajorityLease } from '../../../protocol/agent/majority-fence.js';
+import { MajorityLeaseHolder } from '../../../protocol/agent/majority-lease.js';
+import { slotKey } from '../../../protocol/auction/slot.js';
+import { createRandom, type Random } from '../../../protocol/random.js';
+import { schedulerConfig, type SchedulerConfig } from '../../../protocol/scheduler/config.js';
+import { censusDue } from '../../../protocol/scheduler/majority-evidence.js';
+import { planCluster, type Plan } from '../../../protocol/scheduler/plan.js';
+import { Scheduler, type Answer, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
+import type { ClusterView, NodeInfo, WorkloadInfo } from '../../../protocol/scheduler/view.js';
+import { EventQueue } from '../event-queue.js';
+import { AgentModel } from './agent.js';
+import { DocumentReplica, type DocumentOp } from './document.js';
+import { DocumentGossip, type Delivery } from './gossip.js';
+import { defaultSchedulingFaults, type SchedulingFaults } from './faults.js';
+import { DelayedMembership } from './delayed-membership.js';
+import type { MembershipModel, MembershipPorts } from './membership.js';
+import { SwimMembership } from './swim-membership.js';
+import { afterTick, defaultNodeSpec, freshIdle, needsTick, simNodeInfo, type SimNode } from './node.js';
+import type { SchedulingSimulationOptions, SchedulingTraffic } from './options.js';
+import { World } from './world.js';
 
 type SimEvent =
   | { kind: 'tick'; node: string; generation: number }

@@ -1,6 +1,6 @@
-import { slotKey } from '../../protocol/auction/slot.js';
-import type { PlacedSlot } from '../../protocol/scheduler/plan.js';
-import type { DocumentOp } from './sched-document.js';
+import { slotKey } from '../../../protocol/auction/slot.js';
+import type { PlacedSlot } from '../../../protocol/scheduler/plan.js';
+import type { DocumentOp } from './document.js';
 
 /** A replica as a runtime holds it: a new id for every start, as a container's. */
 interface Running {

@@ -1,6 +1,6 @@
-import type { NodeInfo } from '../../protocol/scheduler/view.js';
-import type { SchedulingFaults } from './sched-faults.js';
-import type { MembershipModel, MembershipPorts } from './sched-membership.js';
+import type { NodeInfo } from '../../../protocol/scheduler/view.js';
+import type { SchedulingFaults } from './faults.js';
+import type { MembershipModel, MembershipPorts } from './membership.js';
 
 /**
  * Membership as a delay: an observer whose view of a subject no longer matches the world

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
-import { UserError } from './errors.js';
-import type { ReplicaAccess } from './replica-access.js';
+import { UserError } from '../errors.js';
+import type { ReplicaAccess } from '../replica-access.js';
 
 interface LogsQuery {
   slot?: string;
