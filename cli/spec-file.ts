@@ -2,10 +2,10 @@ import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { ZodError } from 'zod';
 import type { Json } from '../crdt/json.js';
 import { UserError } from '../node/errors.js';
-import { cronJobFields, cronJobKey, cronJobSchema } from '../protocol/spec/cron-job.js';
-import { jobFields, jobKey, jobSchema } from '../protocol/spec/job.js';
-import { secretKey, secretSchema, secretValues } from '../protocol/spec/secret.js';
-import { workloadFields, workloadKey, workloadSchema } from '../protocol/spec/workload.js';
+import { cronJobFields, cronJobKey, cronJobSchema } from '../protocol/manifests/cron-job.js';
+import { jobFields, jobKey, jobSchema } from '../protocol/manifests/job.js';
+import { secretKey, secretSchema, secretValues } from '../protocol/manifests/secret.js';
+import { workloadFields, workloadKey, workloadSchema } from '../protocol/manifests/workload.js';
 
 export interface SpecProblem {
   file: string;

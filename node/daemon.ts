@@ -34,7 +34,7 @@ import { SchedulerService } from './scheduler-service.js';
 import { SecretBox } from './secret-box.js';
 import { StateService } from './state-service.js';
 import { SwimService } from './swim/service.js';
-import { createSwimTransport } from './swim/transport.js';
+import { createFrameTransport } from './frame-transport.js';
 import { SHOAL_VERSION } from './version.js';
 
 export interface NodeOptions {
@@ -146,7 +146,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         }
       },
     });
-    const transport = await createSwimTransport(host, {
+    const transport = await createFrameTransport(host, {
       maxFrameBytes: config.maxSyncBytes,
       dialTimeoutMs: 5_000,
       onFrame: (from, frame) => swim.receive(from, frame),

@@ -15,7 +15,7 @@ import type { EventLog } from './event-log.js';
 import type { NodeWriter } from './node-writer.js';
 import type { StateService } from './state-service.js';
 import type { SwimService } from './swim/service.js';
-import { createSwimTransport, type SwimTransport } from './swim/transport.js';
+import { createFrameTransport, type FrameTransport } from './frame-transport.js';
 
 export const AUCTION_PROTOCOL = '/shoal/auction/1.0.0';
 
@@ -46,7 +46,7 @@ export interface SchedulerCounters {
 export class SchedulerService {
   readonly counters: SchedulerCounters = { answersSent: 0, answersReceived: 0, claimsWritten: 0, claimFailures: 0, dropped: {} };
   private readonly scheduler: Scheduler;
-  private transport: SwimTransport | undefined;
+  private transport: FrameTransport | undefined;
   private timer: NodeJS.Timeout | undefined;
   private kicked = false;
   private stopped = false;
@@ -59,7 +59,7 @@ export class SchedulerService {
   }
 
   async start(): Promise<void> {
-    this.transport = await createSwimTransport(this.options.host, {
+    this.transport = await createFrameTransport(this.options.host, {
       protocol: AUCTION_PROTOCOL,
       maxFrameBytes: MAX_ANSWERS_BYTES,
       dialTimeoutMs: 5_000,

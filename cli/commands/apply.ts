@@ -6,7 +6,7 @@ import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { loadManifests, type Manifest } from '../spec-file.js';
 import { parseRolloutFailureField } from '../../crdt/node-writes.js';
 import { revisionFields, revisionKey, rolloutKey } from '../../protocol/rollout/revisions.js';
-import { specVersionOf } from '../../protocol/spec/container.js';
+import { specVersionOf } from '../../protocol/manifests/container.js';
 import type { ObjectJson } from '../../node/api/state.js';
 
 interface Change {

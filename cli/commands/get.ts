@@ -1,7 +1,7 @@
 import { stringify } from 'yaml';
 import type { ObjectJson } from '../../node/api/state.js';
 import { UserError } from '../../node/errors.js';
-import { workloadFromFields } from '../../protocol/spec/workload.js';
+import { workloadFromFields } from '../../protocol/manifests/workload.js';
 import type { Json } from '../../crdt/index.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';

@@ -4,9 +4,9 @@ import type { ObjectJson } from '../../node/api/state.js';
 import type { RolloutJson } from '../../node/api/rollout.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
-import { CONTAINER_FIELDS } from '../../protocol/spec/container.js';
+import { CONTAINER_FIELDS } from '../../protocol/manifests/container.js';
 import { revisionKey, rolloutKey } from '../../protocol/rollout/revisions.js';
-import { workloadKey } from '../../protocol/spec/workload.js';
+import { workloadKey } from '../../protocol/manifests/workload.js';
 import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 

@@ -1,7 +1,7 @@
 import type { ObjectJson } from '../../node/api/state.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
-import { workloadKey } from '../../protocol/spec/workload.js';
+import { workloadKey } from '../../protocol/manifests/workload.js';
 import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 
 /**

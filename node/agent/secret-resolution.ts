@@ -1,7 +1,7 @@
 import type { ClusterDocument } from '../../crdt/index.js';
 import type { DesiredReplica } from '../../protocol/agent/replica.js';
-import type { SecretRefs } from '../../protocol/spec/container.js';
-import { secretField, secretKey } from '../../protocol/spec/secret.js';
+import type { SecretRefs } from '../../protocol/manifests/container.js';
+import { secretField, secretKey } from '../../protocol/manifests/secret.js';
 import type { SecretBox } from '../secret-box.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { failedRevisions, revisionsOf } from '../../protocol/rollout/revisions.js';
-import { specVersionOf } from '../../protocol/spec/container.js';
+import { specVersionOf } from '../../protocol/manifests/container.js';
 import type { ObjectValue } from '../../crdt/index.js';
 import { rolloutOf } from '../agent/desired.js';
 import type { SchedulerService } from '../scheduler-service.js';

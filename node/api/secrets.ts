@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { namespaceOf, OBJECT_KEY } from '../../crdt/index.js';
-import { SECRET_KEY, secretField } from '../../protocol/spec/secret.js';
+import { SECRET_KEY, secretField } from '../../protocol/manifests/secret.js';
 import { mayUseNamespace } from './auth.js';
 import type { SecretBox } from '../secret-box.js';
 import type { StateService } from '../state-service.js';

@@ -17,7 +17,7 @@ import type { ReplicaAccess } from '../replica-access.js';
 import type { SchedulerService } from '../scheduler-service.js';
 import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
-import type { SwimTransport } from '../swim/transport.js';
+import type { FrameTransport } from '../frame-transport.js';
 
 /** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
 export interface NodeJson {
@@ -47,7 +47,7 @@ export const nodeJson = (view: MemberView, admitted: boolean): NodeJson => ({
 
 export interface ApiContext {
   swim: SwimService;
-  transport: SwimTransport;
+  transport: FrameTransport;
   state: StateService;
   antiEntropy: AntiEntropy;
   scheduler: SchedulerService;

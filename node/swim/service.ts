@@ -13,7 +13,7 @@ import {
   type MemberView,
   type SwimConfig,
 } from '../../protocol/swim/index.js';
-import type { SwimTransport } from './transport.js';
+import type { FrameTransport } from '../frame-transport.js';
 
 export interface SwimServiceCounters {
   received: number;
@@ -36,7 +36,7 @@ export class SwimService {
   readonly counters: SwimServiceCounters = { received: 0, sent: 0, dropped: { oversized: 0, malformed: 0, 'too-deep': 0, version: 0, invalid: 0 } };
   private readonly machine: SwimMachine;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private transport: SwimTransport | undefined;
+  private transport: FrameTransport | undefined;
   private stopped = false;
 
   constructor(private readonly options: SwimServiceOptions) {
@@ -53,7 +53,7 @@ export class SwimService {
     return this.machine.id;
   }
 
-  start(transport: SwimTransport): void {
+  start(transport: FrameTransport): void {
     this.transport = transport;
     this.run(this.machine.start());
   }

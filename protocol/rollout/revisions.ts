@@ -1,7 +1,7 @@
 import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
 import { compareStamp } from '../../crdt/stamp.js';
 import { parseRolloutFailureField, ROLLOUT_KIND } from '../../crdt/node-writes.js';
-import { CONTAINER_FIELDS, specVersionOf } from '../spec/container.js';
+import { CONTAINER_FIELDS, specVersionOf } from '../manifests/container.js';
 
 export const REVISION_KIND = 'Revision';
 

@@ -2,9 +2,9 @@ import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
 import { parsePlacementField, PLACEMENT_KIND, placementKey, slotOfObject as slotOfDocumentObject, STATUS_KIND, statusKey } from '../../crdt/node-writes.js';
 import type { Constraint } from '../auction/candidate.js';
 import { slotKey } from '../auction/slot.js';
-import { portsOf, resourcesOf } from '../spec/container.js';
-import { cronInfoOf } from '../spec/cron-job.js';
-import { jobInfoOf } from '../spec/job.js';
+import { portsOf, resourcesOf } from '../manifests/container.js';
+import { cronInfoOf } from '../manifests/cron-job.js';
+import { jobInfoOf } from '../manifests/job.js';
 import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from './view.js';
 
 /** Operators cordon and drain nodes through one object: fields `cordon.<node id>` and `drain.<node id>`. */

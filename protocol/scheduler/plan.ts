@@ -1,6 +1,6 @@
 import { auctionId, slotKey } from '../auction/slot.js';
 import { addResources, NO_RESOURCES, type Resources } from '../auction/resources.js';
-import { MAX_RUN_MS, ticksBetween } from '../spec/cron-job.js';
+import { MAX_RUN_MS, ticksBetween } from '../manifests/cron-job.js';
 import { slotHistory, type Assignment } from './assignment.js';
 import { resolveSlot, schedulableCount, seesMajority, type ReplaceReason, type ResolveConfig, type SlotDecision } from './resolve.js';
 import type { ClusterView, WorkloadInfo } from './view.js';

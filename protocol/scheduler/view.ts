@@ -1,7 +1,7 @@
 import type { Demand, SchedulingPolicy } from '../auction/candidate.js';
 import type { Resources } from '../auction/resources.js';
-import type { CronInfo } from '../spec/cron-job.js';
-import type { JobInfo } from '../spec/job.js';
+import type { CronInfo } from '../manifests/cron-job.js';
+import type { JobInfo } from '../manifests/job.js';
 
 /**
  * What one node knows when it schedules: members from SWIM, everything else from its

@@ -8,14 +8,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { generateClusterKey } from '../../node/cluster-key.js';
 import { createHost, type Host } from '../../node/host.js';
-import { createSwimTransport, SWIM_PROTOCOL, type SwimTransport } from '../../node/swim/transport.js';
+import { createFrameTransport, SWIM_PROTOCOL, type FrameTransport } from '../../node/frame-transport.js';
 
 const MAX_FRAME = 64 * 1024;
 const TIMEOUT_MS = 1_500;
 
 interface Node {
   host: Host;
-  transport: SwimTransport;
+  transport: FrameTransport;
   id: string;
   addrs: string[];
   inbox: { from: string; text: string }[];
@@ -29,7 +29,7 @@ async function startNode(key: Uint8Array): Promise<Node> {
   const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk: key, clusterId: 'c0ffee', listen: ['/ip4/127.0.0.1/tcp/0'] });
   started.push(host);
   const inbox: Node['inbox'] = [];
-  const transport = await createSwimTransport(host, {
+  const transport = await createFrameTransport(host, {
     maxFrameBytes: MAX_FRAME,
     dialTimeoutMs: TIMEOUT_MS,
     onFrame: (from, frame) => inbox.push({ from, text: new TextDecoder().decode(frame) }),

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { newCluster, saveCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
-import { SWIM_PROTOCOL } from '../../node/swim/transport.js';
+import { SWIM_PROTOCOL } from '../../node/frame-transport.js';
 import { swimConfig } from '../../protocol/swim/index.js';
 import { poll } from '../../testnet/poll.js';
 import { signedFetch } from '../../cli/client.js';

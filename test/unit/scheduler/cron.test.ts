@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ticksBetween } from '../../../protocol/spec/cron-job.js';
+import { ticksBetween } from '../../../protocol/manifests/cron-job.js';
 import { isWinningClaim } from '../../../protocol/scheduler/view.js';
 import { node, SharedCluster, workload } from './harness.js';
 

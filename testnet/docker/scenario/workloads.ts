@@ -1,5 +1,5 @@
 import type { Json } from '../../../crdt/index.js';
-import { workloadFields, workloadKey, workloadSchema } from '../../../protocol/spec/workload.js';
+import { workloadFields, workloadKey, workloadSchema } from '../../../protocol/manifests/workload.js';
 import { BUSYBOX_IMAGE } from '../../images/busybox-image.js';
 
 const NAMESPACE = 'default';

@@ -5,7 +5,7 @@ import { multiaddr } from '@multiformats/multiaddr';
 
 export const SWIM_PROTOCOL = '/shoal/swim/1.0.0';
 
-export interface SwimTransportCounters {
+export interface FrameTransportCounters {
   /** Frames written and closed on a stream (not proof of delivery). */
   sent: number;
   received: number;
@@ -22,17 +22,17 @@ export interface SwimTransportCounters {
   handlerFailures: number;
 }
 
-export interface SwimTransport {
+export interface FrameTransport {
   /**
    * Fire and forget: never rejects, since SWIM tolerates loss; failures are counted. The
    * result (true once written) lets a leaving node wait for its last messages.
    */
   send(to: string, addrs: readonly string[], frame: Uint8Array): Promise<boolean>;
   stop(): Promise<void>;
-  readonly counters: SwimTransportCounters;
+  readonly counters: FrameTransportCounters;
 }
 
-export interface SwimTransportOptions {
+export interface FrameTransportOptions {
   /** The libp2p protocol the frames travel on: SWIM's by default; the auction's answers use the same framing. */
   protocol?: string;
   maxFrameBytes: number;
@@ -55,8 +55,8 @@ const MAX_STREAMS = 256;
  * them, and a cached stream is per-peer state to repair after every drop. At 1-3 SWIM
  * messages per second per node, 1 ms each is noise.
  */
-export async function createSwimTransport(host: Libp2p, options: SwimTransportOptions): Promise<SwimTransport> {
-  const counters: SwimTransportCounters = { sent: 0, received: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0, handlerFailures: 0 };
+export async function createFrameTransport(host: Libp2p, options: FrameTransportOptions): Promise<FrameTransport> {
+  const counters: FrameTransportCounters = { sent: 0, received: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0, handlerFailures: 0 };
   const timeoutMs = options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
   const protocol = options.protocol ?? SWIM_PROTOCOL;
   // One controller per operation, so stop() can cancel what is in flight. Not
