@@ -17,5 +17,17 @@ export { ClusterDocument, type ObjectValue } from './document.js';
 export { compareHlc, HybridClock, MAX_HLC_COUNTER, readingAfter, type Hlc } from './hlc.js';
 export { canonicalJson, type Json } from './json.js';
 export { defaultReplicaOptions, Replica, type Accepted, type Equivocation, type Rejection, type RejectCode, type ReplicaOptions } from './replica.js';
-export { ADMIN, describeGrant, grantAllowsWrite, grantFields, grantOf, NAMESPACE, namespaceOf, OPERATOR_ROLES, type OperatorGrant, type OperatorRole } from './roles.js';
+export {
+  ADMIN,
+  describeGrant,
+  grantAllowsWrite,
+  grantFields,
+  grantOf,
+  mayDeployIn,
+  NAMESPACE,
+  namespaceOf,
+  OPERATOR_ROLES,
+  type OperatorGrant,
+  type OperatorRole,
+} from './roles.js';
 export { compareStamp, type Stamp } from './stamp.js';

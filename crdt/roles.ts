@@ -55,9 +55,12 @@ export const namespaceOf = (key: string): string => key.split('/')[1] ?? '';
  */
 export function grantAllowsWrite(grant: OperatorGrant, key: string, isAuthorityKey: boolean): boolean {
   if (grant.role === 'admin') return true;
-  if (grant.role === 'viewer' || isAuthorityKey) return false;
-  return grant.namespaces === undefined || grant.namespaces.includes(namespaceOf(key));
+  return !isAuthorityKey && mayDeployIn(grant, namespaceOf(key));
 }
+
+/** May an operator change objects of `namespace` (apply, seal)? An admin anywhere, a deployer in its namespaces. */
+export const mayDeployIn = (grant: OperatorGrant, namespace: string): boolean =>
+  grant.role === 'admin' || (grant.role === 'deployer' && (grant.namespaces === undefined || grant.namespaces.includes(namespace)));
 
 /** A grant as one line, for errors and `shoal operator list`. */
 export const describeGrant = (grant: OperatorGrant): string =>

@@ -12,7 +12,7 @@ export type Permission = 'open' | 'read' | 'exec' | 'deploy' | 'admin';
 /**
  * Every route and what it needs; a route not listed needs an admin, so a new route is
  * closed until someone decides. Namespaced checks (a deployer's namespaces, exec's) are
- * the handlers', with `mayUseNamespace`.
+ * the handlers', with `mayDeployIn` (crdt/roles.ts).
  */
 const ROUTES: Readonly<Record<string, Permission>> = {
   'GET /v1/ready': 'open',
@@ -58,10 +58,6 @@ export interface AuthCounters {
 
 const PUBLIC_KEY = /^[0-9a-f]{64}$/;
 const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
-
-/** May a caller act on objects of `namespace`? An admin anywhere, a deployer in its namespaces. */
-export const mayUseNamespace = (grant: OperatorGrant, namespace: string): boolean =>
-  grant.role === 'admin' || (grant.role === 'deployer' && (grant.namespaces === undefined || grant.namespaces.includes(namespace)));
 
 class Refusal extends Error {
   constructor(

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { namespaceOf, OBJECT_KEY } from '../../crdt/index.js';
+import { mayDeployIn, namespaceOf, OBJECT_KEY } from '../../crdt/index.js';
 import { SECRET_KEY, secretField } from '../../protocol/manifests/secret.js';
-import { mayUseNamespace } from './auth.js';
 import type { SecretBox } from '../secret-box.js';
 import type { StateService } from '../state-service.js';
 
@@ -25,7 +24,7 @@ export function registerSecretRoutes(app: FastifyInstance, box: SecretBox, state
       return reply.code(400).send({ error: 'bad-request', detail: `${parsed.error.issues[0]?.path.join('.') ?? 'body'}: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
     const { object, values } = parsed.data;
     const grant = request.caller?.grant;
-    if (grant === undefined || !mayUseNamespace(grant, namespaceOf(object))) {
+    if (grant === undefined || !mayDeployIn(grant, namespaceOf(object))) {
       return reply.code(403).send({ error: 'forbidden', detail: `sealing ${object} needs a deployer of namespace ${namespaceOf(object)}` });
     }
     const current = state.replica.document.get(object) ?? {};
