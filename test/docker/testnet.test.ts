@@ -12,7 +12,7 @@ import { ApiClient, writeOps } from '../../cli/client.js';
 import { operatorKey } from '../../crdt/index.js';
 import type { PlacementJson } from '../../node/api/scheduling.js';
 import { LABEL } from '../../node/agent/labels.js';
-import { loadOperatorKey, type OperatorKey } from '../../node/operator-key.js';
+import type { OperatorKey } from '../../node/operator-key.js';
 import { up } from '../../testnet/docker/docker-testnet.js';
 import { getJson, members } from '../../testnet/docker/node-api.js';
 import { poll } from '../../testnet/poll.js';
@@ -46,7 +46,7 @@ const seesAs = (observer: TestnetNode, key: OperatorKey, peers: readonly Testnet
     60_000,
   );
 
-const allAlive = (testnet: Testnet): Promise<true[]> => Promise.all(testnet.nodes.map((n) => seesAs(n, loadOperatorKey(testnet.operatorKey), testnet.nodes, 'alive')));
+const allAlive = (testnet: Testnet): Promise<true[]> => Promise.all(testnet.nodes.map((n) => seesAs(n, testnet.signer, testnet.nodes, 'alive')));
 
 const threeRunning = (observer: TestnetNode, key: OperatorKey): Promise<PlacementJson[]> =>
   poll(
@@ -71,7 +71,7 @@ function faultRules(node: TestnetNode, chain: string): string {
   try {
     testnet = await up({ nodes: 3, name: `shoal-test-${randomBytes(3).toString('hex')}` });
     const [n1, n2, n3] = testnet.nodes as [TestnetNode, TestnetNode, TestnetNode];
-    const key = loadOperatorKey(testnet.operatorKey);
+    const key = testnet.signer;
     writeFileSync(join(dir, 'sleeper.yaml'), MANIFEST);
     const applied = await runShoal([
       'apply',

@@ -25,14 +25,13 @@ async function engineCall(node: string, call: Promise<unknown>): Promise<void> {
 
 /** A testnet whose nodes run, with every fault applied from the host. */
 export class RunningTestnet implements Testnet {
-  /** Signs the fault and health calls, as every API call must be signed. */
-  private readonly key: OperatorKey;
+  readonly signer: OperatorKey;
 
   constructor(
     private readonly docker: Dockerode,
     private readonly state: TestnetState,
   ) {
-    this.key = loadOperatorKey(state.operatorKey);
+    this.signer = loadOperatorKey(state.operatorKey);
   }
 
   get name(): string {
@@ -54,7 +53,7 @@ export class RunningTestnet implements Testnet {
 
   async restart(node: string): Promise<void> {
     await engineCall(node, this.container(node).start());
-    await waitForApi(this.node(node).api, this.key, RESTART_TIMEOUT_MS).catch(async (e: unknown) => {
+    await waitForApi(this.node(node).api, this.signer, RESTART_TIMEOUT_MS).catch(async (e: unknown) => {
       const { State } = await this.container(node).inspect();
       throw new UserError(`${node} (${State.Status}, exit code ${State.ExitCode}): ${(e as Error).message}; see \`docker logs ${this.node(node).container}\``);
     });
@@ -100,7 +99,7 @@ export class RunningTestnet implements Testnet {
 
   async skew(node: string, offsetMs: number): Promise<void> {
     const { api } = this.node(node);
-    await postJson(api, this.key, '/v1/faults/clock', { offsetMs }).catch((e: unknown) => {
+    await postJson(api, this.signer, '/v1/faults/clock', { offsetMs }).catch((e: unknown) => {
       throw new UserError(`${node} does not take the clock offset at ${api} (${(e as Error).message}): is it running?`);
     });
   }

@@ -1,5 +1,4 @@
 import Dockerode from 'dockerode';
-import { loadOperatorKey } from '../../node/operator-key.js';
 import { members } from './node-api.js';
 import type { Testnet, TestnetNode } from './testnet.js';
 
@@ -25,12 +24,11 @@ export async function testnetStatus(testnet: Testnet): Promise<{ observer: strin
         ),
     ),
   );
-  const key = loadOperatorKey(testnet.operatorKey);
   let observer: string | undefined;
   let states = new Map<string, string>();
   for (const [i, node] of testnet.nodes.entries()) {
     if (containers[i] !== 'running') continue;
-    const seen = await members(node.api, key).catch(() => undefined);
+    const seen = await members(node.api, testnet.signer).catch(() => undefined);
     if (seen === undefined) continue;
     observer = node.name;
     states = new Map(seen.map((m) => [m.id, m.state]));

@@ -1,3 +1,4 @@
+import type { OperatorKey } from '../../node/operator-key.js';
 import type { Endpoint } from '../../cli/client.js';
 /**
  * A Shoal testnet: N node containers on one user-defined Docker network, each with its
@@ -22,6 +23,8 @@ export interface Testnet {
   readonly nodes: readonly TestnetNode[];
   /** The genesis operator key (a file on the host) that signs writes. */
   readonly operatorKey: string;
+  /** That key, read once: every call to a node's API is signed with it. */
+  readonly signer: OperatorKey;
   /** The cluster id: replicas carry it in the io.shoal.cluster label. */
   readonly cluster: string;
   /** `docker kill` (SIGKILL) of the node's container; its data volume stays. */

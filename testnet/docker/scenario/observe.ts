@@ -3,7 +3,7 @@ import type { Json } from '../../../crdt/index.js';
 import type { PlacementJson } from '../../../node/api/scheduling.js';
 import type { NodeJson } from '../../../node/api/server.js';
 import { identityFromLabels, LABEL } from '../../../node/agent/labels.js';
-import { loadOperatorKey, type OperatorKey } from '../../../node/operator-key.js';
+import type { OperatorKey } from '../../../node/operator-key.js';
 import type { Endpoint } from '../../../cli/client.js';
 import { slotKey } from '../../../protocol/auction/slot.js';
 import type { Testnet, TestnetNode } from '../testnet.js';
@@ -58,7 +58,7 @@ export async function runningReplicas(docker: Dockerode, cluster: string): Promi
 
 export async function takeSnapshot(testnet: Testnet, docker: Dockerode): Promise<Snapshot> {
   const atMs = Date.now();
-  const operator = loadOperatorKey(testnet.operatorKey);
+  const operator = testnet.signer;
   const [nodes, replicas] = await Promise.all([Promise.all(testnet.nodes.map((n) => nodeSnapshot(n, operator))), runningReplicas(docker, testnet.cluster)]);
   return { atMs, nodes, replicas };
 }
@@ -70,7 +70,7 @@ export async function takeSnapshot(testnet: Testnet, docker: Dockerode): Promise
  */
 export async function takeSample(testnet: Testnet, docker: Dockerode): Promise<Sample> {
   const atMs = Date.now();
-  const operator = loadOperatorKey(testnet.operatorKey);
+  const operator = testnet.signer;
   const [statuses, replicas] = await Promise.all([
     Promise.all(testnet.nodes.map((n) => getJson<StatusJson>(n.api, operator, '/v1/status', deadline()).catch(() => null))),
     runningReplicas(docker, testnet.cluster),

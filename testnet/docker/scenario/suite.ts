@@ -1,5 +1,4 @@
 import type Dockerode from 'dockerode';
-import { loadOperatorKey } from '../../../node/operator-key.js';
 import { attach, downByName, up } from '../docker-testnet.js';
 import type { Testnet } from '../testnet.js';
 import { writeUntilAcknowledged } from './baseline.js';
@@ -45,7 +44,7 @@ export async function runSuite(docker: Dockerode, options: SuiteOptions): Promis
   const testnet = options.reuse ? await attach(options.name) : await freshTestnet(options);
   const results: ScenarioResult[] = [];
   try {
-    const writer: Writer = { cluster: testnet.cluster, key: loadOperatorKey(testnet.operatorKey) };
+    const writer: Writer = { cluster: testnet.cluster, key: testnet.signer };
     const baseline = await applyLongRunning(testnet, writer);
     for (let round = 0; round < options.repeats; round++) {
       for (const [i, fault] of options.faults.entries()) {
