@@ -84,13 +84,11 @@ export function registerAuth(app: FastifyInstance, state: StateService): AuthCou
   const nonces = new NonceLedger();
   const verify = nativeVerifier();
 
+  // Fastify's own JSON parser (it refuses __proto__ and constructor keys), after keeping the text for its digest.
+  const json = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     request.rawBody = body as string;
-    try {
-      done(null, body === '' ? undefined : JSON.parse(body as string));
-    } catch (e) {
-      done(Object.assign(e as Error, { statusCode: 400 }), undefined);
-    }
+    json(request, body as string, done);
   });
 
   const refuse = (reply: FastifyReply, refusal: Refusal): FastifyReply => {

@@ -129,6 +129,16 @@ test('a key that is not an operator, a signature over another request, a changed
   assert.match(((await staleRefusal.json()) as { detail: string }).detail, /signed 60\d s before this node's time/);
 });
 
+test('a signed body that would set a prototype is refused as Fastify refuses it, before any route reads it', async () => {
+  const poisoned = await signedFetch(admin)(`${node.api}/v1/secrets/seal`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"__proto__": {"polluted": true}, "object": "Secret/default/db", "values": {}}',
+  });
+  assert.is(poisoned.status, 400);
+  assert.match(await poisoned.text(), /FST_ERR_CTP_INVALID_JSON_BODY/, 'the parser refused it, not a route');
+});
+
 test('a request that names the node by a DNS name is refused before anything else: what a rebinding page would send', async () => {
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const url = new URL(`${node.api}/v1/ready`);
