@@ -155,13 +155,15 @@ export class Membership {
     this.applySuspect(this.id(index), this.table.incarnation(index), this.selfId, nowMs);
   }
 
-  /** A suspicion whose deadline has passed becomes dead. */
+  /** A suspicion whose deadline has passed becomes dead; one not yet due is armed again. */
   expire(id: MemberId, incarnation: Incarnation, nowMs: number): void {
     const index = this.lookup(id);
     if (index === undefined) return;
     const suspicion = this.suspicions.get(index);
     if (suspicion === undefined || suspicion.incarnation !== incarnation) return;
-    if (nowMs < suspicion.deadlineMs()) return;
+    // A timer can fire a little before its deadline by our clock (Node counts timers on its
+    // monotonic clock); dropped here, a suspicion nobody else confirms would never end.
+    if (nowMs < suspicion.deadlineMs()) return this.armSuspicion(id, suspicion, nowMs);
     this.applyDown({ kind: 'dead', incarnation, id, from: this.selfId }, nowMs);
   }
 

@@ -41,7 +41,9 @@ const seesAs = (observer: TestnetNode, key: OperatorKey, peers: readonly Testnet
     `${observer.name} sees ${peers.map((p) => p.name).join(', ')} ${state}`,
     async () => {
       const seen = new Map((await members(observer.api, key)).map((m) => [m.id, m.state]));
-      return peers.every((p) => seen.get(p.peerId) === state) ? true : undefined;
+      if (peers.every((p) => seen.get(p.peerId) === state)) return true as const;
+      // Thrown, so a time-out says what the observer saw last.
+      throw new Error(`it sees ${peers.map((p) => `${p.name} ${seen.get(p.peerId) ?? 'missing'}`).join(', ')}`);
     },
     60_000,
   );

@@ -60,6 +60,18 @@ test('a partition splits the view in two, and its heal ends with one view again'
   expectOk(sim, oneView(sim), 'after the heal');
 });
 
+test('a member cut off from all others declares each of them dead, though its timers fire early by its clock as Node timers do', () => {
+  const sim = new Simulation({ seed: simSeed(11), nodes: 3, converged: true, countBytes: false, config: swimConfig.local(), timerEarlyMs: 30 });
+  sim.run(5_000);
+  const [a, b, alone] = sim.ids() as [string, string, string];
+  sim.partition.split([[a, b], [alone]]);
+  sim.run(5_000 + 60_000);
+  const only = (ids: string[]) => ({ liveIds: () => ids, machine: (id: string) => sim.machine(id) }) as Simulation;
+  // With no one to confirm its suspicions, only its own suspicion timers can end them.
+  expectOk(sim, seenAs(only([alone]), [a, b], ['dead']), 'the cut-off member sees the others dead');
+  expectOk(sim, seenAs(only([a, b]), [alone], ['dead']), 'the others see it dead');
+});
+
 test('a crashed member that restarts rejoins with a higher incarnation', () => {
   const sim = new Simulation({ seed: simSeed(8), nodes: 30, converged: true, countBytes: false });
   sim.run(1_000);
