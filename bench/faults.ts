@@ -2,20 +2,20 @@ import Dockerode from 'dockerode';
 import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CI_FAULTS } from '../testnet/docker/scenario/faults.js';
+import { FAULTS } from '../testnet/docker/scenario/faults.js';
 import type { ScenarioResult } from '../testnet/docker/scenario/runner.js';
 import { runSuite } from '../testnet/docker/scenario/suite.js';
 import { percentile, round } from './stats.js';
 
 /**
- * `npm run bench:faults`: the CI fault set on a 5-node Docker testnet, each fault
+ * `npm run bench:faults`: the whole fault set on a 5-node Docker testnet, each fault
  * SHOAL_FAULTS_REPEATS times (default 3), as JSON per fault: time to converge after the
  * heal, the window during which a slot ran twice (and the part of it under the majority
  * policy), writes acknowledged and lost. Each scenario's report goes to stderr as it ends.
  * SHOAL_FAULTS_ONLY=TEXT runs only the faults whose name contains TEXT.
  */
 const repeats = Number(process.env.SHOAL_FAULTS_REPEATS ?? 3);
-const faults = CI_FAULTS.filter((f) => f.name.includes(process.env.SHOAL_FAULTS_ONLY ?? ''));
+const faults = FAULTS.filter((f) => f.name.includes(process.env.SHOAL_FAULTS_ONLY ?? ''));
 const outDir = mkdtempSync(join(tmpdir(), 'shoal-bench-faults-'));
 
 function perFault(name: string, runs: readonly ScenarioResult[]): object {

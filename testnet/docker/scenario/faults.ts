@@ -20,13 +20,12 @@ const SKEW_MS = 60_000;
 const COMPOUND_DOWN_MS = 5_000;
 
 /**
- * The CI set on five nodes. Holds are long enough for the local SWIM preset to declare
- * the unreachable nodes dead (about 3 s) and for their slots to be placed again, so each
- * heal has duplicates to resolve; and short enough that the set, a 5-node `up` and the
- * settling after each heal stay under 10 minutes on two cores. The kill comes last: a
- * node that fails to restart leaves the testnet unfit for the faults after it.
+ * The fault set on five nodes (`npm run bench:faults`). Holds are long enough for the
+ * local SWIM preset to declare the unreachable nodes dead (about 3 s) and for their slots
+ * to be placed again, so each heal has duplicates to resolve. The kill comes last: a node
+ * that fails to restart leaves the testnet unfit for the faults after it.
  */
-export const CI_FAULTS: readonly Fault[] = [
+export const FAULTS: readonly Fault[] = [
   {
     name: 'partition {1,2} | {3,4,5}',
     kind: 'partition',
@@ -103,3 +102,9 @@ export const CI_FAULTS: readonly Fault[] = [
     heal: (t) => each(['node-2', 'node-5'], (n) => t.restart(n)),
   },
 ];
+
+/**
+ * What `npm test` runs: the set but the plain partition, since the compound fault holds
+ * the same partition and more; the suite stays near 4 minutes on two cores.
+ */
+export const CI_FAULTS: readonly Fault[] = FAULTS.filter((f) => f.kind !== 'partition');
