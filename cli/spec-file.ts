@@ -5,6 +5,7 @@ import { UserError } from '../node/errors.js';
 import { cronJobFields, cronJobKey, cronJobSchema } from '../protocol/manifests/cron-job.js';
 import { jobFields, jobKey, jobSchema } from '../protocol/manifests/job.js';
 import { secretKey, secretSchema, secretValues } from '../protocol/manifests/secret.js';
+import { serviceFields, serviceKey, serviceSchema } from '../protocol/manifests/service.js';
 import { workloadFields, workloadKey, workloadSchema } from '../protocol/manifests/workload.js';
 
 export interface SpecProblem {
@@ -33,7 +34,7 @@ export interface Manifest {
   secretValues?: Record<string, string>;
 }
 
-const KINDS = ['Workload', 'Job', 'CronJob', 'Secret'];
+const KINDS = ['Workload', 'Job', 'CronJob', 'Secret', 'Service'];
 
 type Parsed = { ok: true; manifest: Manifest } | { ok: false; error: ZodError };
 
@@ -43,6 +44,12 @@ function parseManifest(kind: string, value: unknown): Parsed {
     if (!parsed.success) return { ok: false, error: parsed.error };
     const { namespace, name } = parsed.data.metadata;
     return { ok: true, manifest: { key: secretKey(namespace, name), kind, namespace, name, fields: {}, secretValues: secretValues(parsed.data) } };
+  }
+  if (kind === 'Service') {
+    const parsed = serviceSchema.safeParse(value);
+    if (!parsed.success) return { ok: false, error: parsed.error };
+    const { namespace, name } = parsed.data.metadata;
+    return { ok: true, manifest: { key: serviceKey(namespace, name), kind, namespace, name, fields: serviceFields(parsed.data) } };
   }
   if (kind === 'CronJob') {
     const parsed = cronJobSchema.safeParse(value);

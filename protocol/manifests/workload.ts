@@ -9,8 +9,11 @@ const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_.\/]{0,62}$/;
 const LABEL_VALUE = /^[-A-Za-z0-9_.]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-const name = z.string().regex(NAME, 'must be lower-case letters, digits and -, at most 63, starting and ending with a letter or digit');
-const labels = z.record(z.string().regex(LABEL_KEY, 'label keys are letters, digits, - _ . /'), z.string().regex(LABEL_VALUE, 'label values are letters, digits, - _ .'));
+export const nameSchema = z.string().regex(NAME, 'must be lower-case letters, digits and -, at most 63, starting and ending with a letter or digit');
+export const labelsSchema = z.record(
+  z.string().regex(LABEL_KEY, 'label keys are letters, digits, - _ . /'),
+  z.string().regex(LABEL_VALUE, 'label values are letters, digits, - _ .'),
+);
 
 const quantity = (parse: (v: string | number) => number | undefined, example: string) =>
   z.union([z.string(), z.number()]).refine((v) => parse(v) !== undefined && (parse(v) as number) > 0, `expected a quantity such as ${example}`);
@@ -42,9 +45,9 @@ export const workloadSchema = z.strictObject({
   apiVersion: z.literal('shoal/v1'),
   kind: z.literal('Workload'),
   metadata: z.strictObject({
-    name,
-    namespace: name.default('default'),
-    labels: labels.optional(),
+    name: nameSchema,
+    namespace: nameSchema.default('default'),
+    labels: labelsSchema.optional(),
   }),
   spec: z.strictObject({
     image: z.string().min(1).max(512),
@@ -56,13 +59,13 @@ export const workloadSchema = z.strictObject({
           z.strictObject({ name: z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'), value: z.string() }),
           z.strictObject({
             name: z.string().regex(ENV_NAME, 'environment variable names are letters, digits and _'),
-            valueFrom: z.strictObject({ secretKeyRef: z.strictObject({ name, key: z.string().regex(/^[-._a-zA-Z0-9]{1,100}$/) }) }),
+            valueFrom: z.strictObject({ secretKeyRef: z.strictObject({ name: nameSchema, key: z.string().regex(/^[-._a-zA-Z0-9]{1,100}$/) }) }),
           }),
         ]),
       )
       .optional(),
     /** Secrets as files: each key of the secret becomes a file in mountPath. */
-    secrets: z.array(z.strictObject({ name, mountPath: z.string().regex(/^\/[^\0]*$/, 'an absolute path') })).optional(),
+    secrets: z.array(z.strictObject({ name: nameSchema, mountPath: z.string().regex(/^\/[^\0]*$/, 'an absolute path') })).optional(),
     ports: z
       .array(
         z.strictObject({
