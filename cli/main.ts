@@ -36,6 +36,7 @@ program
     [],
   )
   .option('--api <host:port>', 'HTTP API address', DEFAULT_API)
+  .option('--publish-address <ip>', "the address services' published ports listen on", '0.0.0.0')
   .option('--join <token>', 'join the cluster of this token (from `shoal init` or `shoal token`)')
   .option('--seed <multiaddr>', 'another member to join through (repeatable)', collect, [])
   .option('--label <key=value>', 'a label on this node (repeatable)', collect, [])
@@ -154,8 +155,8 @@ apiOptions(
 apiOptions(
   program
     .command('describe')
-    .description('a workload in detail: its slots, where they run, their auctions and recent events')
-    .argument('<resource>', 'workload')
+    .description('a workload (its slots, where they run, their auctions) or a service (its ports, endpoints, where this node routes) in detail, with recent events')
+    .argument('<resource>', 'workload or service')
     .argument('<name>', 'its name')
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (resource: string, name: string, opts: { namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {

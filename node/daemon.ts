@@ -36,6 +36,11 @@ import { StateService } from './state-service.js';
 import { SwimService } from './swim/service.js';
 import { createFrameTransport } from './frame-transport.js';
 import { SHOAL_VERSION } from './version.js';
+import { ServiceCatalog } from './services/catalog.js';
+import { ServiceMesh } from './services/mesh.js';
+import { TcpIngress } from './services/tcp-ingress.js';
+import { createRandom } from '../protocol/random.js';
+import { randomInt } from 'node:crypto';
 
 export interface NodeOptions {
   dataDir: string;
@@ -54,6 +59,8 @@ export interface NodeOptions {
   agentIntervalMs?: number;
   /** What one key may write through this node's API and gossip (protocol/quota/author-quota.ts). */
   quota?: QuotaConfig;
+  /** The address this node listens on for services' published ports (`--publish-address`, default all). */
+  publishAddress?: string;
   log?: Logger;
 }
 
@@ -224,6 +231,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim);
     await replicas.start();
     cleanup.push(() => replicas.stop());
+    const catalog = new ServiceCatalog(state, scheduler, swim);
+    const mesh = new ServiceMesh(host, catalog, swim, state, createRandom(randomInt(2 ** 32)), log);
+    await mesh.start();
+    cleanup.push(() => mesh.stop());
+    const ingress = new TcpIngress(options.publishAddress ?? '0.0.0.0', catalog, mesh, events, log);
+    ingress.start();
+    cleanup.push(() => ingress.stop());
     const feed = new EventFeed(host, swim, events);
     await feed.start();
     cleanup.push(() => feed.stop());
@@ -231,7 +245,21 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     // Loopback is for the CLI on this machine; any other address is reached over TLS only.
     const tls = isLoopback(options.api.host) ? undefined : await loadOrCreateApiTls(dataPaths(options.dataDir).root);
     const api = createApi(
-      { swim, transport, state, antiEntropy, scheduler, replicas, events, feed, secrets, runtime: runtime.kind, clusterId: cluster.id, startedAt: new Date() },
+      {
+        swim,
+        transport,
+        state,
+        antiEntropy,
+        scheduler,
+        replicas,
+        services: { catalog, mesh, ingress },
+        events,
+        feed,
+        secrets,
+        runtime: runtime.kind,
+        clusterId: cluster.id,
+        startedAt: new Date(),
+      },
       tls,
     );
     if (gate) registerFaultRoutes(api, host, gate);

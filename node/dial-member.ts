@@ -3,8 +3,15 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { multiaddr } from '@multiformats/multiaddr';
 
 /** Opens a stream of `protocol` to a member, telling the peer store its SWIM addresses first when not connected. */
-export async function dialMember(host: Libp2p, member: string, addrs: readonly string[], protocol: string, signal: AbortSignal): Promise<Stream> {
+export async function dialMember(
+  host: Libp2p,
+  member: string,
+  addrs: readonly string[],
+  protocol: string,
+  signal: AbortSignal,
+  limits: { maxOutboundStreams?: number } = {},
+): Promise<Stream> {
   const peer = peerIdFromString(member);
   if (addrs.length > 0 && host.getConnections(peer).length === 0) await host.peerStore.merge(peer, { multiaddrs: addrs.map((a) => multiaddr(a)) });
-  return host.dialProtocol(peer, protocol, { signal });
+  return host.dialProtocol(peer, protocol, { signal, ...limits });
 }

@@ -20,9 +20,13 @@ const declined = (d: Record<string, number>): string =>
     .map(([reason, n]) => `${n} ${reason}`)
     .join(', ') || '-';
 
-/** `shoal describe workload NAME`: what kubectl describe shows, from any node. */
+/** `shoal describe workload NAME` (or `service NAME`): what kubectl describe shows, from any node. */
 export async function describe(opts: { resource: string; name: string; namespace: string; api: ApiTarget; key: string }): Promise<void> {
-  if (!['workload', 'workloads'].includes(opts.resource.toLowerCase())) throw new UserError(`unknown resource '${opts.resource}': expected workload`);
+  if (['service', 'services', 'svc'].includes(opts.resource.toLowerCase())) {
+    const { describeService } = await import('./services.js');
+    return describeService(opts);
+  }
+  if (!['workload', 'workloads'].includes(opts.resource.toLowerCase())) throw new UserError(`unknown resource '${opts.resource}': expected workload or service`);
   const detail = await new ApiClient(opts.api, opts.key).get<WorkloadDetail>(`/v1/workloads/${opts.namespace}/${opts.name}`);
   if (detail === undefined) throw new UserError(`workload ${opts.namespace}/${opts.name} not found`);
   const spec = Object.fromEntries(

@@ -6,10 +6,20 @@ import type { Json } from '../../crdt/index.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 
-const KINDS: Record<string, string> = { workload: 'Workload', workloads: 'Workload', secret: 'Secret', secrets: 'Secret', cronjob: 'CronJob', cronjobs: 'CronJob' };
+const KINDS: Record<string, string> = {
+  workload: 'Workload',
+  workloads: 'Workload',
+  secret: 'Secret',
+  secrets: 'Secret',
+  cronjob: 'CronJob',
+  cronjobs: 'CronJob',
+  service: 'Service',
+  services: 'Service',
+  svc: 'Service',
+};
 
 /** What `shoal get` lists, as its help and its errors name them. */
-export const RESOURCES = 'workloads, placements, jobs, cronjobs or secrets';
+export const RESOURCES = 'workloads, services, placements, jobs, cronjobs or secrets';
 
 export const kindOf = (resource: string): string => {
   const kind = KINDS[resource.toLowerCase()];
@@ -73,6 +83,11 @@ export async function get(opts: { resource: string; name?: string; namespace: st
           jobs.map((j) => [j.namespace, j.name, `${j.succeeded}/${j.completions}`, String(j.failures), j.state]),
         ),
       );
+    return;
+  }
+  if (['services', 'service', 'svc'].includes(opts.resource.toLowerCase())) {
+    const { getServices } = await import('./services.js');
+    await getServices(opts);
     return;
   }
   if (['placements', 'placement'].includes(opts.resource.toLowerCase())) {

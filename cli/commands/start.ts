@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { hasCluster, loadCluster, saveCluster } from '../../node/cluster.js';
 import { createNodeLoggers, parseLogFormat } from '../../node/logger.js';
 import { guardStreamRaces } from '../../node/stream-race-guard.js';
@@ -22,6 +23,7 @@ export interface StartOptions {
   enableFaultInjection: boolean;
   runtime: string;
   writeQuota: string;
+  publishAddress: string;
   logFormat?: string;
   logFile?: string;
 }
@@ -54,6 +56,7 @@ export async function start(opts: StartOptions): Promise<void> {
   const joinTimeoutS = Number(opts.joinTimeout);
   if (!Number.isFinite(joinTimeoutS) || joinTimeoutS < 0) throw new UserError(`invalid --join-timeout '${opts.joinTimeout}': expected seconds, 0 to wait forever`);
   const quota = parseWriteQuota(opts.writeQuota);
+  if (isIP(opts.publishAddress) === 0) throw new UserError(`invalid --publish-address '${opts.publishAddress}': expected an IP address, such as 0.0.0.0`);
   const seeds = [...seedsFromToken(opts.dataDir, opts.join), ...opts.seed.map((s) => parseSeed(s))];
   const listen = opts.listen.map((l) => parseSeed(l, '--listen'));
   const { log, always } = createNodeLoggers({ format: parseLogFormat(opts.logFormat), file: opts.logFile });
@@ -70,6 +73,7 @@ export async function start(opts: StartOptions): Promise<void> {
     faultInjection: opts.enableFaultInjection,
     runtime: opts.runtime as RuntimeChoice,
     quota,
+    publishAddress: opts.publishAddress,
   });
   always.info(
     { peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl, ...(node.apiFingerprint === undefined ? {} : { apiFingerprint: node.apiFingerprint }) },

@@ -1,3 +1,4 @@
+import { loopbackAddress } from './loopback-address.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
@@ -27,6 +28,8 @@ interface ReplicaRecord {
   startTime?: number | undefined;
   startedAtMs: number;
   hostPorts: number[];
+  /** The replica's own loopback address (loopback-address.ts); absent in records written before, which used 127.0.0.1. */
+  address?: string;
 }
 
 /** What each (re)start of the command changes in the record. */
@@ -83,14 +86,22 @@ export class ProcessRuntime implements ContainerRuntime {
     const root = join(SECRETS_TMPFS, id);
     // A process cannot be given its own root: its files (secrets) go to a directory in
     // memory, never to disk, and SHOAL_ROOT says where.
-    const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', ...replica.spec.env, ...((replica.spec.files ?? []).length > 0 ? { SHOAL_ROOT: root } : {}) };
+    // A process shares the host's network; SHOAL_REPLICA_IP is the address it listens on
+    // to be reached by the node's probes and the service mesh (as Nomad's NOMAD_IP_*).
+    const address = loopbackAddress(id);
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...replica.spec.env,
+      SHOAL_REPLICA_IP: address,
+      ...((replica.spec.files ?? []).length > 0 ? { SHOAL_ROOT: root } : {}),
+    };
     await mkdir(this.replicaDir(id), { recursive: true });
     try {
       await writeFiles(root, replica.spec.files ?? []);
       const started = await this.spawn(id, command, env, mayRun);
       const { workload, slot, epoch, specVersion } = replica;
       const hostPorts = replica.spec.ports.flatMap((p) => (p.hostPort === undefined ? [] : [p.hostPort]));
-      await this.write(id, { owner, replica: { workload, slot, epoch, specVersion }, command, env: withoutSecrets(env, replica), hostPorts, ...started });
+      await this.write(id, { owner, replica: { workload, slot, epoch, specVersion }, command, env: withoutSecrets(env, replica), hostPorts, address, ...started });
     } catch (e) {
       await rm(this.replicaDir(id), { recursive: true, force: true });
       await rm(root, { recursive: true, force: true });
@@ -158,8 +169,7 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   private async observe(id: string, record: ReplicaRecord): Promise<ObservedReplica> {
-    // A process shares the host's network: it is reached on loopback.
-    const common = { id, ...record.replica, startedAtMs: record.startedAtMs, address: '127.0.0.1', hostPorts: record.hostPorts };
+    const common = { id, ...record.replica, startedAtMs: record.startedAtMs, address: record.address ?? '127.0.0.1', hostPorts: record.hostPorts };
     if (isRunning(record)) return { ...common, state: 'running' };
     const { exitCode, finishedAtMs } = await this.exitStatus(id);
     // File times come from a coarse kernel clock, which can lag Date.now() by a few ms.

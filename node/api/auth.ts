@@ -27,6 +27,8 @@ const ROUTES: Readonly<Record<string, Permission>> = {
   'GET /v1/operators': 'read',
   'GET /v1/cluster/events': 'read',
   'GET /v1/workloads/:namespace/:name': 'read',
+  'GET /v1/services': 'read',
+  'GET /v1/services/:namespace/:name': 'read',
   'GET /v1/workloads/:namespace/:name/rollout': 'read',
   'GET /v1/workloads/:namespace/:name/logs': 'read',
   'POST /v1/workloads/:namespace/:name/exec': 'exec',

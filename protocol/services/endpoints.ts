@@ -71,3 +71,19 @@ export function serviceEndpoints(
 
 /** An endpoint's identity in a rotation: one replica of one slot. */
 export const endpointId = (e: Pick<SlotReplica, 'workload' | 'slot' | 'epoch'>): string => `${e.workload}#${e.slot}@${e.epoch}`;
+
+/**
+ * A placed slot's replica from its node's status value in the document, read field by
+ * field: a status is whatever its node wrote. One of another epoch, or none, is pending.
+ */
+export function slotReplica(placed: { workload: string; slot: number; epoch: number; node: string }, status: unknown): SlotReplica {
+  const s = typeof status === 'object' && status !== null ? (status as Record<string, unknown>) : {};
+  const current = s.epoch === placed.epoch;
+  const state = current && typeof s.state === 'string' ? s.state : 'pending';
+  return {
+    ...placed,
+    state,
+    ready: current && state === 'running' && s.ready !== false,
+    address: current && typeof s.address === 'string' && s.address.length > 0 && s.address.length <= 64 ? s.address : undefined,
+  };
+}

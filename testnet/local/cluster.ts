@@ -23,6 +23,8 @@ export interface LocalClusterOptions {
   preset?: 'lan' | 'local' | 'edge';
   /** More `shoal start` arguments for every node. */
   args?: string[];
+  /** More `shoal start` arguments for one node, by its name (`node-1`, `node-2`, ...). */
+  nodeArgs?: (name: string) => string[];
 }
 
 /** A cluster of real `shoal` processes on loopback, each with its own data directory and ports. */
@@ -39,6 +41,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     '127.0.0.1:0',
     ...preset,
     ...(options.args ?? []),
+    ...(options.nodeArgs?.(name) ?? []),
   ];
   const operatorKey = join(options.dir, 'operator.key');
   const init = await runShoal(['init', '--data-dir', join(options.dir, 'node-1'), '--key', operatorKey]);

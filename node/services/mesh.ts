@@ -1,0 +1,221 @@
+import type { Connection, Libp2p, Stream } from '@libp2p/interface';
+import { lpStream } from '@libp2p/utils';
+import { connect, type Socket } from 'node:net';
+import type { Logger } from 'pino';
+import { publicKeyOfPeerId } from '../../protocol/identity/peer-id.js';
+import type { Service } from '../../protocol/manifests/service.js';
+import type { Random } from '../../protocol/random.js';
+import { chooseEndpoint } from '../../protocol/services/balancer.js';
+import { endpointId, type Endpoint } from '../../protocol/services/endpoints.js';
+import { decodeMeshHeader, decodeMeshRequest, encodeMeshHeader, encodeMeshRequest, MAX_MESH_REQUEST_BYTES } from '../../protocol/services/mesh-codec.js';
+import { dialMember } from '../dial-member.js';
+import { countDrop, readFrame } from '../read-frame.js';
+import type { StateService } from '../state-service.js';
+import type { SwimService } from '../swim/service.js';
+import type { ServiceCatalog } from './catalog.js';
+import { pipeSocketStream } from './pipe.js';
+
+export const MESH_PROTOCOL = '/shoal/mesh/1.0.0';
+/** Endpoints tried for one connection before it is given up. */
+const MAX_TRIES = 3;
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Each proxied connection is a stream; between two busy nodes there are many at once. */
+const MAX_STREAMS_PER_CONNECTION = 1024;
+
+export interface MeshCounters {
+  /** Connections handed to an endpoint. */
+  routed: number;
+  /** Connections that reached an endpoint only after another failed before any byte. */
+  retried: number;
+  /** Connections no endpoint took: none in rotation, or every one tried failed. */
+  failed: number;
+  /** Mesh streams this node refused to serve, by reason. */
+  refused: Record<string, number>;
+  /** Mesh frames dropped, by decoder code. */
+  dropped: Record<string, number>;
+}
+
+/** Where a routed connection goes: the port on the replica's node, or a stream to its node. */
+type Upstream = { kind: 'socket'; socket: Socket } | { kind: 'stream'; stream: Stream };
+
+/**
+ * The routing mesh: a connection to a service, accepted on any node, goes to one of the
+ * service's endpoints as this node sees them: to a replica of its own directly, or over
+ * a libp2p stream (inside the cluster's private network) to the replica's node, which
+ * connects to the replica. No overlay network, no kernel state. A try that fails before
+ * any byte moved goes to another endpoint.
+ */
+export class ServiceMesh {
+  readonly counters: MeshCounters = { routed: 0, retried: 0, failed: 0, refused: {}, dropped: {} };
+  /** Open connections this node routed, by endpoint: what power-of-two-choices compares. */
+  private readonly active = new Map<string, number>();
+  /** Every TCP connection this node holds for the mesh, ended when it stops. */
+  private readonly open = new Set<Socket>();
+
+  constructor(
+    private readonly host: Libp2p,
+    private readonly catalog: ServiceCatalog,
+    private readonly swim: SwimService,
+    private readonly state: StateService,
+    private readonly random: Random,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.host.handle(MESH_PROTOCOL, (stream, connection) => void this.serve(stream, connection), {
+      maxInboundStreams: MAX_STREAMS_PER_CONNECTION,
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.host.unhandle(MESH_PROTOCOL);
+    for (const socket of this.open) socket.destroy();
+    this.open.clear();
+  }
+
+  /** Open connections this node routed to `endpoint`. */
+  activeTo(endpoint: Endpoint): number {
+    return this.active.get(endpointId(endpoint)) ?? 0;
+  }
+
+  /** Routes one accepted connection to the service `id`'s port `port`. */
+  async route(client: Socket, id: string, port: number): Promise<void> {
+    client.pause();
+    this.open.add(client);
+    client.once('close', () => this.open.delete(client));
+    // A client that goes away while an endpoint is chosen must not take the node down.
+    client.on('error', () => undefined);
+    const tried = new Set<string>();
+    for (let attempt = 0; attempt < MAX_TRIES && !client.destroyed; attempt++) {
+      const service = this.catalog.entry(id)?.service;
+      const target = service?.ports.find((p) => p.port === port && p.protocol === 'tcp');
+      if (service === undefined || target === undefined) break;
+      const endpoint = chooseEndpoint(this.catalog.endpoints(service), (e) => this.active.get(e) ?? 0, this.random, tried);
+      if (endpoint === undefined) break;
+      const key = endpointId(endpoint);
+      tried.add(key);
+      let upstream: Upstream;
+      try {
+        upstream = endpoint.local ? { kind: 'socket', socket: await connectTo(endpoint.address as string, target.targetPort) } : await this.openRemote(service, port, endpoint);
+      } catch (e) {
+        this.log.debug({ service: id, endpoint: key, error: (e as Error).message }, 'an endpoint refused a routed connection; trying another');
+        continue;
+      }
+      this.counters.routed++;
+      if (attempt > 0) this.counters.retried++;
+      this.active.set(key, (this.active.get(key) ?? 0) + 1);
+      try {
+        await (upstream.kind === 'socket' ? pipeSockets(client, upstream.socket) : pipeSocketStream(client, upstream.stream));
+      } finally {
+        const left = (this.active.get(key) ?? 1) - 1;
+        if (left > 0) this.active.set(key, left);
+        else this.active.delete(key);
+      }
+      return;
+    }
+    this.counters.failed++;
+    client.destroy();
+  }
+
+  private async openRemote(service: Service, port: number, endpoint: Endpoint): Promise<Upstream> {
+    const signal = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
+    const stream = await dialMember(this.host, endpoint.node, this.swim.member(endpoint.node)?.record.addrs ?? [], MESH_PROTOCOL, signal, {
+      maxOutboundStreams: MAX_STREAMS_PER_CONNECTION,
+    });
+    try {
+      const lp = lpStream(stream, { maxDataLength: MAX_MESH_REQUEST_BYTES });
+      await lp.write(encodeMeshRequest({ service: `${service.namespace}/${service.name}`, port, workload: endpoint.workload, slot: endpoint.slot, epoch: endpoint.epoch }), {
+        signal,
+      });
+      const header = await readFrame(lp, decodeMeshHeader, this.counters.dropped, signal);
+      if (!header.ok) throw new Error(`a bad header (${header.error.code})`);
+      if (header.value.error !== undefined) throw new Error(header.value.error);
+      return { kind: 'stream', stream: lp.unwrap() };
+    } catch (e) {
+      stream.abort(e as Error);
+      throw e;
+    }
+  }
+
+  /**
+   * A peer asks this node to connect it to one of its replicas. Only an admitted node may,
+   * and only to a replica that is an endpoint of the service it names, as this node sees
+   * it: the request names no address, so the mesh reaches nothing else on this host.
+   */
+  private async serve(stream: Stream, connection: Connection): Promise<void> {
+    const refuse = (reason: string): void => {
+      countDrop(this.counters.refused, reason);
+      stream.abort(new Error(`refused: ${reason}`));
+    };
+    if (!this.state.replica.isAdmittedNode(publicKeyOfPeerId(connection.remotePeer.toString()) ?? '')) return refuse('not-admitted');
+    const lp = lpStream(stream, { maxDataLength: MAX_MESH_REQUEST_BYTES });
+    let replica: Socket | undefined;
+    try {
+      const request = await readFrame(lp, decodeMeshRequest, this.counters.dropped, AbortSignal.timeout(CONNECT_TIMEOUT_MS));
+      if (!request.ok) return refuse('bad-request');
+      const { service: id, port, workload, slot, epoch } = request.value;
+      const service = this.catalog.entry(id)?.service;
+      const target = service?.ports.find((p) => p.port === port && p.protocol === 'tcp');
+      const endpoint = service === undefined ? undefined : this.catalog.endpoints(service).find((e) => e.local && e.workload === workload && e.slot === slot && e.epoch === epoch);
+      if (target === undefined || endpoint === undefined || endpoint.excluded !== null) {
+        countDrop(this.counters.refused, 'not-an-endpoint');
+        await lp.write(encodeMeshHeader({ error: endpoint?.excluded ?? `no endpoint ${workload}#${slot} of ${id}:${port} here` }));
+        await stream.close();
+        return;
+      }
+      try {
+        replica = await connectTo(endpoint.address as string, target.targetPort);
+      } catch (e) {
+        countDrop(this.counters.refused, 'replica-refused');
+        await lp.write(encodeMeshHeader({ error: `the replica refused: ${(e as Error).message}` }));
+        await stream.close();
+        return;
+      }
+      await lp.write(encodeMeshHeader({}));
+      this.open.add(replica);
+      await pipeSocketStream(replica, lp.unwrap());
+    } catch (e) {
+      stream.abort(e as Error);
+      replica?.destroy();
+    } finally {
+      if (replica !== undefined) this.open.delete(replica);
+    }
+  }
+}
+
+function connectTo(host: string, port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, timeout: CONNECT_TIMEOUT_MS });
+    socket.once('connect', () => {
+      socket.setTimeout(0);
+      socket.removeAllListeners('error');
+      resolve(socket);
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(new Error(`${host}:${port}: no answer within ${CONNECT_TIMEOUT_MS} ms`));
+    });
+    socket.once('error', (e) => reject(e));
+  });
+}
+
+/** Two TCP connections joined both ways, each end passed on, until both close. */
+function pipeSockets(a: Socket, b: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    a.pipe(b);
+    b.pipe(a);
+    const fail = (): void => {
+      a.destroy();
+      b.destroy();
+    };
+    a.on('error', fail);
+    b.on('error', fail);
+    let closed = 0;
+    const onClose = (): void => {
+      if (++closed === 2) resolve();
+    };
+    a.once('close', onClose);
+    b.once('close', onClose);
+    a.resume();
+  });
+}
