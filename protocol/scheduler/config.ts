@@ -1,7 +1,12 @@
 import type { ResolveConfig } from './resolve.js';
 
 export interface SchedulerConfig extends ResolveConfig {
-  /** An auction closes this long after it opened even if some live member never answered (it may be dead but not yet known so). */
+  /**
+   * An auction closes this long after it opened even if some live member never answered
+   * (it may be dead but not yet known so). Long, since slow is not dead: a live node on a
+   * busy host answers late, and closing without it skews a spread; a dead one leaves the
+   * live set as soon as SWIM suspects it, and the auction closes then.
+   */
   windowMs: number;
   /** Nodes that collect each auction's answers; more than one, so a collector's crash does not stall the slot. */
   collectors: number;
@@ -28,14 +33,15 @@ export interface SchedulerConfig extends ResolveConfig {
   censusMs: number;
 }
 
-const base = (windowMs: number, fenceMs: number): SchedulerConfig => ({
+/** `stepMs`: a round trip with room to spare, the unit of the timers that wait on another node. */
+const base = (stepMs: number, windowMs: number, fenceMs: number): SchedulerConfig => ({
   windowMs,
   collectors: 2,
-  standbyMs: windowMs,
-  deferMs: windowMs * 3,
-  gatherMs: Math.max(150, windowMs / 5),
-  reservationTtlMs: windowMs * 5,
-  resendMs: windowMs,
+  standbyMs: stepMs,
+  deferMs: stepMs * 3,
+  gatherMs: Math.max(150, stepMs / 5),
+  reservationTtlMs: Math.max(stepMs * 5, windowMs * 2),
+  resendMs: stepMs,
   retryBaseMs: 1_000,
   retryMaxMs: 30_000,
   maxEarlyAnswers: 20_000,
@@ -50,7 +56,7 @@ const base = (windowMs: number, fenceMs: number): SchedulerConfig => ({
  * (majority workloads only) must exceed the time a cut-off node takes to notice it.
  */
 export const schedulerConfig = {
-  lan: (): SchedulerConfig => base(1_000, 10_000),
-  local: (): SchedulerConfig => base(500, 3_000),
-  edge: (): SchedulerConfig => base(3_000, 30_000),
+  lan: (): SchedulerConfig => base(1_000, 4_000, 10_000),
+  local: (): SchedulerConfig => base(500, 3_000, 3_000),
+  edge: (): SchedulerConfig => base(3_000, 9_000, 30_000),
 };

@@ -1,20 +1,24 @@
 import { get as httpGet } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { signedFetch } from '../../cli/client.js';
-import type { ServiceJson } from '../../node/api/services.js';
+import type { EndpointJson, ServiceJson } from '../../node/api/services.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
+import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { poll } from '../../testnet/poll.js';
 
 const root = mkdtempSync(join(tmpdir(), 'shoal-it-services-'));
 let cluster: LocalCluster | undefined;
+const replicas = new LocalReplicas('process');
 
 test.after(async () => {
   await cluster?.stop(0);
+  // Replicas outlive their nodes by design: the test ends them.
+  if (cluster !== undefined) await replicas.removeAll(cluster.nodes);
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -23,8 +27,14 @@ const publishAddress = (name: string): string => `127.0.0.${Number(name.split('-
 // Away from the ports other tests and the host use; one run's, so two runs do not meet.
 const PUBLISHED = 30_000 + Math.floor(Math.random() * 20_000);
 
-// Each replica answers with its own address: which one served a request is in its body.
-const SERVER = `require('http').createServer((q, s) => s.end(process.env.SHOAL_REPLICA_IP)).listen(8080, process.env.SHOAL_REPLICA_IP)`;
+// Each replica answers with its own address, so which one served a request is in its
+// body; it is unready while its directory (its working directory) holds a file named unready.
+const SERVER = [
+  `require('http').createServer((q, s) => {`,
+  `  if (q.url === '/ready' && require('fs').existsSync('unready')) s.statusCode = 503;`,
+  `  s.end(process.env.SHOAL_REPLICA_IP);`,
+  `}).listen(8080, process.env.SHOAL_REPLICA_IP)`,
+].join(' ');
 
 const manifests = (replicas: number): string => `apiVersion: shoal/v1
 kind: Workload
@@ -34,7 +44,7 @@ spec:
   command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(SERVER)}]
   replicas: ${replicas}
   resources: {cpu: 50m, memory: 32Mi}
-  readinessProbe: {http: {path: /, port: 8080}, periodSeconds: 0.5}
+  readinessProbe: {http: {path: /ready, port: 8080}, periodSeconds: 0.5}
 ---
 apiVersion: shoal/v1
 kind: Service
@@ -60,7 +70,8 @@ spec:
   ports: [{port: 80}]
 `;
 
-const nameOf = (node: ShoalNodeProcess): string => (cluster as LocalCluster).nodes.indexOf(node) + 1 + '';
+// Its data directory is named after it; the cluster lists its nodes in the order they came up.
+const nameOf = (node: ShoalNodeProcess): string => basename(node.dataDir);
 
 async function service(node: ShoalNodeProcess, name: string): Promise<ServiceJson> {
   const response = await signedFetch((cluster as LocalCluster).operatorKey)(`${node.api}/v1/services/default/${name}`);
@@ -99,7 +110,7 @@ test('a published service answers on every node, a node with no replica spreads 
   const seen = await Promise.all(
     cluster.nodes.map((node) =>
       poll(
-        `both endpoints in rotation on node ${nameOf(node)}`,
+        `both endpoints in rotation on ${nameOf(node)}`,
         async () => {
           const web = await service(node, 'web');
           const inRotation = web.endpoints.filter((e) => e.inRotation);
@@ -113,18 +124,30 @@ test('a published service answers on every node, a node with no replica spreads 
   const hosts = new Set(seen[0]?.endpoints.map((e) => e.node));
   const bare = cluster.nodes.find((n) => !hosts.has(n.peerId)) as ShoalNodeProcess;
   assert.ok(bare !== undefined, 'two replicas on three nodes leave one node without any');
-  const bareAddress = publishAddress(`node-${nameOf(bare)}`);
+  const bareAddress = publishAddress(nameOf(bare));
 
   const answers: string[] = [];
   for (let i = 0; i < 60; i++) answers.push(await get(`http://${bareAddress}:${PUBLISHED}/`));
   const counts = new Map<string, number>();
   for (const a of answers) counts.set(a, (counts.get(a) ?? 0) + 1);
-  assert.is(counts.size, 2, `answers came from ${[...counts.keys()].join(', ')}`);
+  const meshCounters = async (): Promise<string> =>
+    JSON.stringify(
+      await Promise.all(
+        (cluster as LocalCluster).nodes.map(
+          async (n) => ((await (await signedFetch((cluster as LocalCluster).operatorKey)(`${n.api}/v1/status`)).json()) as { streams: { mesh: object } }).streams.mesh,
+        ),
+      ),
+    );
+  assert.is(
+    counts.size,
+    2,
+    `answers came from ${[...counts.keys()].join(', ')}; the mesh counters of each node: ${await meshCounters()}; endpoints ${JSON.stringify(seen.map((v) => v.endpoints.map((e) => [e.slot, e.node.slice(-4), e.address, e.route])))}; bare ${bare.peerId.slice(-4)}`,
+  );
   for (const [replica, n] of counts) assert.ok(n >= 6, `${replica} served ${n} of 60`);
 
   for (const node of cluster.nodes) {
-    const answer = await get(`http://${publishAddress(`node-${nameOf(node)}`)}:${PUBLISHED}/`);
-    assert.ok(counts.has(answer), `node ${nameOf(node)} answered ${answer}`);
+    const answer = await get(`http://${publishAddress(nameOf(node))}:${PUBLISHED}/`);
+    assert.ok(counts.has(answer), `${nameOf(node)} answered ${answer}`);
   }
 
   const copy = await service(bare, 'web-copy');
@@ -137,6 +160,61 @@ test('a published service answers on every node, a node with no replica spreads 
   assert.match(described.stdout, /via …/);
   const listed = await runShoal(['get', 'services', '--api', bare.apiAddress, '--key', cluster.operatorKey]);
   assert.match(listed.stdout, /web\s+app=web\s+80:8080\/tcp \(published \d+\)\s+2\/2/);
+});
+
+/** The replica directory of `node`'s replica that answers as `address`. */
+async function replicaDir(node: ShoalNodeProcess, address: string): Promise<string> {
+  const found = (await replicas.of(node)).find((r) => r.state === 'running' && r.address === address);
+  if (found === undefined) throw new Error(`no running replica at ${address} on ${nameOf(node)}`);
+  return join(node.dataDir, 'replicas', found.id);
+}
+
+test('an unready replica gets no traffic, and after a kill -9 of a replica node no request fails once that node is suspect', async () => {
+  const live = cluster as LocalCluster;
+  const web = await service(live.nodes[0] as ShoalNodeProcess, 'web');
+  const [one, other] = web.endpoints as [EndpointJson, EndpointJson];
+  const bare = live.nodes.find((n) => n.peerId !== one.node && n.peerId !== other.node) as ShoalNodeProcess;
+  const url = `http://${publishAddress(nameOf(bare))}:${PUBLISHED}/`;
+  const nodeOf = (e: EndpointJson): ShoalNodeProcess => live.nodes.find((n) => n.peerId === e.node) as ShoalNodeProcess;
+
+  const unready = join(await replicaDir(nodeOf(one), one.address as string), 'unready');
+  writeFileSync(unready, '');
+  await poll(
+    'the unready replica out of rotation',
+    async () => ((await service(bare, 'web')).endpoints.find((e) => e.slot === one.slot)?.excluded === 'not ready' ? true : undefined),
+    30_000,
+  );
+  for (let i = 0; i < 20; i++) assert.is(await get(url), other.address, 'only the ready replica answers');
+  rmSync(unready);
+  await poll('the replica back in rotation', async () => ((await service(bare, 'web')).endpoints.every((e) => e.inRotation) ? true : undefined), 30_000);
+
+  const victim = nodeOf(other);
+  const failures: number[] = [];
+  let suspectAtMs: number | undefined;
+  let stop = false;
+  const client = (async () => {
+    while (!stop) {
+      await get(url).catch(() => failures.push(Date.now()));
+    }
+  })();
+  await new Promise((r) => setTimeout(r, 500));
+  const killedAtMs = Date.now();
+  victim.child.kill('SIGKILL');
+  await waitForMembers(bare.api, live.operatorKey, (m) => m.some((x) => x.id === victim.peerId && x.state !== 'alive'), 30_000);
+  suspectAtMs = Date.now();
+  // Requests go on for a while after the suspicion, all to the replica left.
+  await new Promise((r) => setTimeout(r, 2_000));
+  stop = true;
+  await client;
+  const last = failures.at(-1);
+  console.log(
+    `    kill -9 of a replica's node: ${failures.length} failed requests, the last ${last === undefined ? '-' : `${last - killedAtMs} ms`} after the kill; suspect after ${suspectAtMs - killedAtMs} ms`,
+  );
+  assert.equal(
+    failures.filter((at) => at > (suspectAtMs as number)),
+    [],
+    'no request fails once the node is suspect',
+  );
 });
 
 test.run();

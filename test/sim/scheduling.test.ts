@@ -11,6 +11,7 @@ import { uniformLatency } from '../../testnet/sim/network.js';
 import type { SchedulingFaults } from '../../testnet/sim/scheduling/faults.js';
 import { SchedulingSimulation } from '../../testnet/sim/scheduling/simulation.js';
 import { simSeed } from './seed.js';
+import { schedulerConfig } from '../../protocol/scheduler/config.js';
 
 const GiB = 1024 ** 3;
 const large = () => ({ capacity: { cpuMillis: 8000, memoryBytes: 16 * GiB }, labels: {} });
@@ -150,6 +151,20 @@ test('majority: a healed minority node runs nothing the majority moved, however 
     expectOk(sim, noDuplicates(sim.duplicateSamples), 'across a slow heal');
     assert.equal(sim.fencedStarts, [], `no start while fenced; ${sim.replay()}`);
   }
+});
+
+test('a live node whose answers come late, as on a busy host, still gets its share of a spread', () => {
+  const sim = new SchedulingSimulation({ seed: simSeed(12), nodes: 3, config: schedulerConfig.local(), faults: { slowNodes: { n2: 2_000 } } });
+  sim.apply([workloadOf({ name: 'web', replicas: 6, cpuMillis: 100, memoryBytes: 64 * 1024 ** 2 })]);
+  sim.run(30_000);
+  expectOk(sim, onePlacementPerSlot(sim), 'placed');
+  const perNode = new Map<string, number>();
+  for (const node of placementsOf(sim.planOf('n0')).values()) perNode.set(node, (perNode.get(node) ?? 0) + 1);
+  assert.equal(
+    sim.liveIds().map((id) => perNode.get(id) ?? 0),
+    [2, 2, 2],
+    `two replicas on each node; ${sim.replay()}`,
+  );
 });
 
 test('a node whose machine goes down has its replicas placed and run on the others', () => {

@@ -19,6 +19,8 @@ export interface SchedulingFaults {
    * arrive, and for one exchange with a peer to complete. Long on a busy host.
    */
   repairLatency: Latency;
+  /** Extra delay on every answer a node sends, by node: a live node on a busy host, slow but not dead. */
+  slowNodes: Readonly<Record<string, number>>;
 }
 
 export const defaultSchedulingFaults = (): SchedulingFaults => ({
@@ -29,4 +31,5 @@ export const defaultSchedulingFaults = (): SchedulingFaults => ({
   noticeJitterMs: 500,
   rejoinMs: 1_000,
   repairLatency: uniformLatency(1, 10),
+  slowNodes: {},
 });

@@ -339,7 +339,8 @@ export class SchedulingSimulation {
       this.traffic.answersLost++;
       return;
     }
-    this.queue.push(this.now + this.faults.answerLatency(this.random), { kind: 'answers', from, to, generation: target.generation, answers });
+    const lag = this.faults.slowNodes[from] ?? 0;
+    this.queue.push(this.now + this.faults.answerLatency(this.random) + lag, { kind: 'answers', from, to, generation: target.generation, answers });
   }
 
   private deliverAnswers(event: Extract<SimEvent, { kind: 'answers' }>): void {
