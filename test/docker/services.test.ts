@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get as httpGet } from 'node:http';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { signedFetch } from '../../cli/client.js';
+import type { ServiceJson } from '../../node/api/services.js';
+import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
+import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
+import { LocalReplicas } from '../../testnet/local/replicas.js';
+import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
+import { poll } from '../../testnet/poll.js';
+import { dockerOrSkip } from './engine.js';
+
+const docker = await dockerOrSkip();
+
+// Each node publishes on an address of its own, as three hosts would.
+const publishAddress = (node: ShoalNodeProcess): string => `127.0.0.${Number(basename(node.dataDir).split('-')[1]) + 20}`;
+const PUBLISHED = 30_000 + Math.floor(Math.random() * 20_000);
+
+// busybox httpd answers with the replica's container hostname: which replica served is in the body.
+const MANIFESTS = `apiVersion: shoal/v1
+kind: Workload
+metadata: {name: web}
+spec:
+  image: shoal/busybox:1
+  command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+  replicas: 2
+  resources: {cpu: 50m, memory: 16Mi}
+  readinessProbe: {tcp: {port: 8080}, periodSeconds: 0.5}
+---
+apiVersion: shoal/v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {workload: web}
+  ports:
+    - {port: 80, targetPort: 8080, publish: {port: ${PUBLISHED}}}
+`;
+
+/** One request on a connection of its own, as separate clients would make. */
+const get = (url: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const request = httpGet(url, { agent: false, timeout: 10_000 }, (response) => {
+      let body = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (body += chunk));
+      response.on('end', () => resolve(body.trim()));
+    });
+    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no answer within 10 s`)));
+    request.on('error', reject);
+  });
+
+(docker === null ? test.skip : test)(
+  'a busybox httpd service answers on the published port of every node, and a node with no replica spreads requests over both (Docker)',
+  async () => {
+    if (docker !== null) await ensureBusyboxImage(docker);
+    const dir = mkdtempSync(join(tmpdir(), 'shoal-services-docker-'));
+    const replicas = new LocalReplicas('docker');
+    let cluster: LocalCluster | undefined;
+    try {
+      cluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', 'docker'], nodeArgs: (name) => ['--publish-address', `127.0.0.${Number(name.split('-')[1]) + 20}`] });
+      const { nodes, operatorKey } = cluster;
+      for (const node of nodes) await waitForMembers(node.api, operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 60_000);
+      writeFileSync(join(dir, 'web.yaml'), MANIFESTS);
+      const applied = await runShoal(['apply', '-f', join(dir, 'web.yaml'), '--api', (nodes[0] as ShoalNodeProcess).apiAddress, '--key', operatorKey]);
+      assert.is(applied.code, 0, applied.stderr);
+      const views = await Promise.all(
+        nodes.map((node) =>
+          poll(
+            `both endpoints in rotation on ${basename(node.dataDir)}`,
+            async () => {
+              const web = (await (await signedFetch(operatorKey)(`${node.api}/v1/services/default/web`)).json()) as ServiceJson;
+              if (web.endpoints.filter((e) => e.inRotation).length === 2 && web.ports[0]?.listening === true) return web;
+              throw new Error(`it sees ${JSON.stringify(web.endpoints.map((e) => [e.slot, e.state, e.excluded]))}, listening ${web.ports[0]?.listening}`);
+            },
+            90_000,
+          ),
+        ),
+      );
+      const hosts = new Set(views[0]?.endpoints.map((e) => e.node));
+      const bare = nodes.find((n) => !hosts.has(n.peerId)) as ShoalNodeProcess;
+      assert.ok(bare !== undefined, 'two replicas on three nodes leave one node without any');
+
+      const counts = new Map<string, number>();
+      for (let i = 0; i < 40; i++) {
+        const answer = await get(`http://${publishAddress(bare)}:${PUBLISHED}/`);
+        counts.set(answer, (counts.get(answer) ?? 0) + 1);
+      }
+      assert.is(counts.size, 2, `answers came from ${[...counts.keys()].join(', ')}`);
+      for (const [replica, n] of counts) assert.ok(n >= 4, `${replica} served ${n} of 40`);
+      for (const node of nodes) assert.ok(counts.has(await get(`http://${publishAddress(node)}:${PUBLISHED}/`)), `${basename(node.dataDir)} answers`);
+    } finally {
+      await cluster?.stop();
+      if (cluster !== undefined) await replicas.removeAll(cluster.nodes);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test.run();
