@@ -40,6 +40,7 @@ import { ServiceCatalog } from './services/catalog.js';
 import { ServiceMesh } from './services/mesh.js';
 import { TcpIngress } from './services/tcp-ingress.js';
 import { createRandom } from '../protocol/random.js';
+import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
 import { randomInt } from 'node:crypto';
 
 export interface NodeOptions {
@@ -228,11 +229,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     agent.start();
     scheduler.onDesiredChange(() => agent.kick());
     cleanup.push(() => agent.stop());
-    const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim);
+    const isAdmittedPeer = (peerId: string): boolean => state.replica.isAdmittedNode(publicKeyOfPeerId(peerId) ?? '');
+    const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim, isAdmittedPeer);
     await replicas.start();
     cleanup.push(() => replicas.stop());
     const catalog = new ServiceCatalog(state, scheduler, swim);
-    const mesh = new ServiceMesh(host, catalog, swim, state, createRandom(randomInt(2 ** 32)), log);
+    const mesh = new ServiceMesh(host, catalog, swim, isAdmittedPeer, createRandom(randomInt(2 ** 32)), log);
     await mesh.start();
     cleanup.push(() => mesh.stop());
     const ingress = new TcpIngress(options.publishAddress ?? '0.0.0.0', catalog, mesh, events, log);

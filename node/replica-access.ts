@@ -25,6 +25,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export interface ReplicaAccessCounters {
   /** Frames refused, by code: a request (answered with an error), or a header or exec result (the call fails). */
   dropped: Record<string, number>;
+  /** Streams from peers that hold the cluster key but are no admitted node: refused unread. */
+  refused: number;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface ReplicaAccessCounters {
  * until the end (or the reader's abort), or one exec result.
  */
 export class ReplicaAccess {
-  readonly counters: ReplicaAccessCounters = { dropped: {} };
+  readonly counters: ReplicaAccessCounters = { dropped: {}, refused: 0 };
 
   constructor(
     private readonly host: Libp2p,
@@ -42,6 +44,8 @@ export class ReplicaAccess {
     private readonly owner: ReplicaOwner,
     private readonly scheduler: SchedulerService,
     private readonly swim: SwimService,
+    /** Whether a peer id is an admitted node: only those may read a replica's logs or exec in it. */
+    private readonly admitted: (peerId: string) => boolean,
   ) {}
 
   async start(): Promise<void> {
@@ -117,7 +121,13 @@ export class ReplicaAccess {
     return lp;
   }
 
-  private async serve(stream: Stream, _connection: Connection): Promise<void> {
+  private async serve(stream: Stream, connection: Connection): Promise<void> {
+    // The cluster key lets a process connect; exec runs code in a replica, so it takes an admitted node.
+    if (!this.admitted(connection.remotePeer.toString())) {
+      this.counters.refused++;
+      stream.abort(new Error('refused: not an admitted node'));
+      return;
+    }
     const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
     const abort = new AbortController();
     try {

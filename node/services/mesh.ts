@@ -2,7 +2,6 @@ import type { Connection, Libp2p, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { connect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
-import { publicKeyOfPeerId } from '../../protocol/identity/peer-id.js';
 import type { Service } from '../../protocol/manifests/service.js';
 import type { Random } from '../../protocol/random.js';
 import { chooseEndpoint } from '../../protocol/services/balancer.js';
@@ -10,7 +9,6 @@ import { endpointId, type Endpoint } from '../../protocol/services/endpoints.js'
 import { decodeMeshHeader, decodeMeshRequest, encodeMeshHeader, encodeMeshRequest, MAX_MESH_REQUEST_BYTES } from '../../protocol/services/mesh-codec.js';
 import { dialMember } from '../dial-member.js';
 import { countDrop, readFrame } from '../read-frame.js';
-import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
 import type { ServiceCatalog } from './catalog.js';
 import { pipeSocketStream } from './pipe.js';
@@ -56,7 +54,8 @@ export class ServiceMesh {
     private readonly host: Libp2p,
     private readonly catalog: ServiceCatalog,
     private readonly swim: SwimService,
-    private readonly state: StateService,
+    /** Whether a peer id is an admitted node: only those may open mesh streams. */
+    private readonly admitted: (peerId: string) => boolean,
     private readonly random: Random,
     private readonly log: Logger,
   ) {}
@@ -147,7 +146,7 @@ export class ServiceMesh {
       countDrop(this.counters.refused, reason);
       stream.abort(new Error(`refused: ${reason}`));
     };
-    if (!this.state.replica.isAdmittedNode(publicKeyOfPeerId(connection.remotePeer.toString()) ?? '')) return refuse('not-admitted');
+    if (!this.admitted(connection.remotePeer.toString())) return refuse('not-admitted');
     const lp = lpStream(stream, { maxDataLength: MAX_MESH_REQUEST_BYTES });
     let replica: Socket | undefined;
     try {

@@ -1,10 +1,20 @@
 import { get as httpGet } from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { peerIdFromString } from '@libp2p/peer-id';
+import { lpStream } from '@libp2p/utils';
+import { multiaddr } from '@multiformats/multiaddr';
 import { signedFetch } from '../../cli/client.js';
+import { loadCluster } from '../../node/cluster.js';
+import { createHost, loopbackTrust } from '../../node/host.js';
+import { REPLICA_PROTOCOL } from '../../node/replica-access.js';
+import { MESH_PROTOCOL } from '../../node/services/mesh.js';
+import { encodeReplicaRequest } from '../../protocol/replica-access-codec.js';
+import { encodeMeshRequest } from '../../protocol/services/mesh-codec.js';
 import type { EndpointJson, ServiceJson } from '../../node/api/services.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
@@ -96,7 +106,7 @@ test('a published service answers on every node, a node with no replica spreads 
   cluster = await startLocalCluster({
     dir: join(root, 'c'),
     nodes: 3,
-    args: ['--runtime', 'process'],
+    args: ['--runtime', 'process', '--enable-fault-injection'],
     nodeArgs: (name) => ['--publish-address', publishAddress(name)],
   });
   const [first] = cluster.nodes as [ShoalNodeProcess];
@@ -162,6 +172,99 @@ test('a published service answers on every node, a node with no replica spreads 
   assert.match(listed.stdout, /web\s+app=web\s+80:8080\/tcp \(published \d+\)\s+2\/2/);
 });
 
+/** Cuts `node` off from `peers` (its libp2p connections and dials), or heals it with none. */
+async function cut(node: ShoalNodeProcess, peers: readonly ShoalNodeProcess[]): Promise<void> {
+  const fetchAs = signedFetch((cluster as LocalCluster).operatorKey);
+  const response =
+    peers.length === 0
+      ? await fetchAs(`${node.api}/v1/faults/partition`, { method: 'DELETE' })
+      : await fetchAs(`${node.api}/v1/faults/partition`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ peers: peers.map((p) => p.peerId) }),
+        });
+  if (!response.ok) throw new Error(`partition of ${nameOf(node)}: ${response.status} ${await response.text()}`);
+}
+
+test('in a partition {A} | {B, C}, each side keeps serving from the replicas it reaches, and no request fails', async () => {
+  const live = cluster as LocalCluster;
+  const web = await service(live.nodes[0] as ShoalNodeProcess, 'web');
+  const [one, other] = web.endpoints as [EndpointJson, EndpointJson];
+  const a = live.nodes.find((n) => n.peerId === one.node) as ShoalNodeProcess;
+  const b = live.nodes.find((n) => n.peerId === other.node) as ShoalNodeProcess;
+  const bare = live.nodes.find((n) => n !== a && n !== b) as ShoalNodeProcess;
+  await Promise.all([cut(a, [b, bare]), cut(b, [a]), cut(bare, [a])]);
+  try {
+    const answers = new Map<string, number>();
+    let failed = 0;
+    const deadline = Date.now() + 4_000;
+    while (Date.now() < deadline) {
+      for (const via of [bare, a]) {
+        const answer = await get(`http://${publishAddress(nameOf(via))}:${PUBLISHED}/`).catch(() => undefined);
+        if (answer === undefined) failed++;
+        else answers.set(`${nameOf(via)} ${answer}`, (answers.get(`${nameOf(via)} ${answer}`) ?? 0) + 1);
+      }
+    }
+    assert.is(failed, 0, 'no request failed');
+    // A answers from its own replica only; the other side never from A's, which it cannot
+    // reach (it serves from B's, and from the replica it starts in place of A's).
+    const via = (node: ShoalNodeProcess): string[] => [...answers.keys()].filter((k) => k.startsWith(`${nameOf(node)} `)).map((k) => k.split(' ')[1] as string);
+    assert.equal(via(a), [one.address], `A served from its own replica: ${JSON.stringify([...answers])}`);
+    assert.ok(via(bare).length > 0 && !via(bare).includes(one.address as string), `the other side served without A: ${JSON.stringify([...answers])}`);
+  } finally {
+    await Promise.all(live.nodes.map((n) => cut(n, [])));
+  }
+  // The heal keeps one replica per slot (the original) and stops the other; the next test
+  // starts once that is done and every node routes to the two replicas that run.
+  await poll(
+    'after the heal, two replicas run and every node routes to both',
+    async () => {
+      const running = [...(await replicas.running(live.nodes)).values()].flat().map((r) => r.address);
+      const views = await Promise.all(live.nodes.map(async (n) => (await service(n, 'web')).endpoints));
+      const settled = views.every((v) => v.length === 2 && v.every((e) => e.inRotation && running.includes(e.address as string)));
+      return running.length === 2 && settled ? true : undefined;
+    },
+    60_000,
+  );
+});
+
+test('a process that holds the cluster key but was never admitted can open no mesh stream and exec in no replica', async () => {
+  const live = cluster as LocalCluster;
+  const target = live.nodes[0] as ShoalNodeProcess;
+  const endpoint = (await service(target, 'web')).endpoints[0] as EndpointJson;
+  const { id, psk } = loadCluster(target.dataDir);
+  const outsider = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk, clusterId: id, listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust });
+  try {
+    await outsider.dial(multiaddr(target.listen[0] as string), { signal: AbortSignal.timeout(10_000) });
+    const ask = async (protocol: string, request: Uint8Array): Promise<string> => {
+      const stream = await outsider.dialProtocol(peerIdFromString(target.peerId), protocol, { signal: AbortSignal.timeout(10_000) });
+      const lp = lpStream(stream);
+      // The node resets the stream unread: the write or the read fails, whichever comes first.
+      try {
+        await lp.write(request);
+        await lp.read({ signal: AbortSignal.timeout(10_000) });
+        return 'answered';
+      } catch {
+        return 'refused';
+      }
+    };
+    const request = { service: 'default/web', port: 80, workload: endpoint.workload, slot: endpoint.slot, epoch: endpoint.epoch };
+    assert.is(await ask(MESH_PROTOCOL, encodeMeshRequest(request)), 'refused', 'a mesh stream');
+    assert.is(
+      await ask(REPLICA_PROTOCOL, encodeReplicaRequest({ op: 'exec', workload: endpoint.workload, slot: endpoint.slot, command: ['id'], timeoutMs: 1_000 })),
+      'refused',
+      'an exec',
+    );
+    const status = (await (await signedFetch(live.operatorKey)(`${target.api}/v1/status`)).json()) as {
+      streams: { mesh: { refused: Record<string, number> }; replicas: { refused: number } };
+    };
+    assert.ok((status.streams.mesh.refused['not-admitted'] ?? 0) >= 1, `counted: ${JSON.stringify(status.streams)}`);
+    assert.ok(status.streams.replicas.refused >= 1, `counted: ${JSON.stringify(status.streams)}`);
+  } finally {
+    await outsider.stop();
+  }
+});
+
 /** The replica directory of `node`'s replica that answers as `address`. */
 async function replicaDir(node: ShoalNodeProcess, address: string): Promise<string> {
   const found = (await replicas.of(node)).find((r) => r.state === 'running' && r.address === address);
@@ -181,7 +284,11 @@ test('an unready replica gets no traffic, and after a kill -9 of a replica node 
   writeFileSync(unready, '');
   await poll(
     'the unready replica out of rotation',
-    async () => ((await service(bare, 'web')).endpoints.find((e) => e.slot === one.slot)?.excluded === 'not ready' ? true : undefined),
+    async () => {
+      const seen = (await service(bare, 'web')).endpoints.find((e) => e.slot === one.slot);
+      if (seen?.excluded === 'not ready') return true;
+      throw new Error(`${nameOf(bare)} sees ${JSON.stringify(seen)}; ${unready} is there: ${existsSync(unready)}`);
+    },
     30_000,
   );
   for (let i = 0; i < 20; i++) assert.is(await get(url), other.address, 'only the ready replica answers');

@@ -36,7 +36,7 @@ test.before(async () => {
   for (let i = 0; i < 2; i++)
     hosts.push(await createHost({ privateKey: await generateKeyPair('Ed25519'), psk, clusterId: 'c0ffee', listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust }));
   [server, client] = hosts as [Host, Host];
-  access = new ReplicaAccess(server, runtime, { cluster: 'c0ffee', node: server.peerId.toString() }, {} as SchedulerService, {} as SwimService);
+  access = new ReplicaAccess(server, runtime, { cluster: 'c0ffee', node: server.peerId.toString() }, {} as SchedulerService, {} as SwimService, () => true);
   await access.start();
   const events = new EventLog();
   events.record({ atMs: 5, node: 'n', kind: 'placed', object: WORKLOAD, message: 'slot 0 placed' });
