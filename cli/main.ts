@@ -37,6 +37,7 @@ program
   )
   .option('--api <host:port>', 'HTTP API address', DEFAULT_API)
   .option('--publish-address <ip>', "the address services' published ports listen on", '0.0.0.0')
+  .option('--replicas-network <name>', 'the Docker network replicas join; nodes that share an engine each need their own for DNS and service ports', 'shoal')
   .option('--join <token>', 'join the cluster of this token (from `shoal init` or `shoal token`)')
   .option('--seed <multiaddr>', 'another member to join through (repeatable)', collect, [])
   .option('--label <key=value>', 'a label on this node (repeatable)', collect, [])

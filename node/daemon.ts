@@ -38,7 +38,12 @@ import { createFrameTransport } from './frame-transport.js';
 import { SHOAL_VERSION } from './version.js';
 import { ServiceCatalog } from './services/catalog.js';
 import { ServiceMesh } from './services/mesh.js';
-import { TcpIngress } from './services/tcp-ingress.js';
+import { PortListeners } from './services/port-listeners.js';
+import { DnsServer } from './services/dns-server.js';
+import { ServiceAddresses } from './services/service-address.js';
+import { serviceAddresses } from '../protocol/services/service-addresses.js';
+import { publishedPorts, servicePorts } from '../protocol/services/port-owners.js';
+import { serviceEnv } from '../protocol/services/service-env.js';
 import { createRandom } from '../protocol/random.js';
 import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
 import { randomInt } from 'node:crypto';
@@ -62,6 +67,8 @@ export interface NodeOptions {
   quota?: QuotaConfig;
   /** The address this node listens on for services' published ports (`--publish-address`, default all). */
   publishAddress?: string;
+  /** The Docker network its replicas join (`--replicas-network`, default `shoal`): one per node gives each its own service address. */
+  replicasNetwork?: string;
   log?: Logger;
 }
 
@@ -187,7 +194,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const hasJoined = (): boolean => joined.joinedWith(swim.liveCount);
     const dataRoot = dataPaths(options.dataDir).root;
     const replicasDir = join(dataRoot, 'replicas');
-    const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log);
+    // Made below, once the scheduler is: the runtime asks it for a new replica's service environment.
+    let catalog: ServiceCatalog | undefined;
+    const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log, {
+      network: options.replicasNetwork,
+      serviceEnv: (namespace, network) => {
+        if (catalog === undefined) return {};
+        const addresses = serviceAddresses(catalog.services(), network.pool);
+        return serviceEnv(catalog.services(), namespace, (id) => addresses.get(id));
+      },
+    });
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
     const fence = new MajorityFence({
@@ -233,13 +249,41 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim, isAdmittedPeer);
     await replicas.start();
     cleanup.push(() => replicas.stop());
-    const catalog = new ServiceCatalog(state, scheduler, swim);
+    catalog = new ServiceCatalog(state, scheduler, swim);
     const mesh = new ServiceMesh(host, catalog, swim, isAdmittedPeer, createRandom(randomInt(2 ** 32)), log);
     await mesh.start();
     cleanup.push(() => mesh.stop());
-    const ingress = new TcpIngress(options.publishAddress ?? '0.0.0.0', catalog, mesh, events, log);
+    const publishAddress = options.publishAddress ?? '0.0.0.0';
+    const ingress = new PortListeners({ role: 'published', owners: (services) => publishedPorts(services, publishAddress) }, catalog, mesh, events, log);
     ingress.start();
     cleanup.push(() => ingress.stop());
+    const dns: DnsServer = new DnsServer(catalog, (id): string | undefined => addresses.addressOf(id), log);
+    const addresses: ServiceAddresses = new ServiceAddresses(
+      runtime,
+      { cluster: cluster.id, node: swim.id },
+      catalog,
+      log,
+      (network): Promise<void> => dns.listen(network.dnsAddress),
+    );
+    addresses.start();
+    cleanup.push(
+      () => addresses.stop(),
+      () => dns.stop(),
+    );
+    const entry = new PortListeners(
+      {
+        role: 'service',
+        owners: (services) => servicePorts(services, addresses.all()),
+        claim: (address) => addresses.current?.claim(address),
+        release: (address) => addresses.current?.release(address),
+      },
+      catalog,
+      mesh,
+      events,
+      log,
+    );
+    entry.start();
+    cleanup.push(() => entry.stop());
     const feed = new EventFeed(host, swim, events);
     await feed.start();
     cleanup.push(() => feed.stop());
@@ -254,7 +298,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         antiEntropy,
         scheduler,
         replicas,
-        services: { catalog, mesh, ingress },
+        services: { catalog, mesh, ingress, entry, dns },
         events,
         feed,
         secrets,

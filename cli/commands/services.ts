@@ -42,6 +42,8 @@ export async function describeService(opts: { name: string; namespace: string; a
   if (service === undefined) throw new UserError(`service ${opts.namespace}/${opts.name} not found`);
   console.log(`Name:       ${service.name}\nNamespace:  ${service.namespace}\nSelector:   ${selectorText(service.selector)}`);
   console.log(`Workloads:  ${service.workloads.join(', ') || '-'}\nProblem:    ${service.problem ?? '-'}`);
+  const { dns } = service;
+  console.log(`DNS:        ${dns.name} -> ${dns.address ?? '-'}${dns.error === null ? '' : ` (${dns.error})`}`);
   const ports = service.ports.map((p) => [
     p.name ?? '-',
     String(p.port),
@@ -49,8 +51,9 @@ export async function describeService(opts: { name: string; namespace: string; a
     p.protocol,
     p.publish === null ? '-' : String(p.publish),
     p.listening === null ? '-' : p.listening ? 'yes' : `no: ${p.error ?? 'not yet'}`,
+    p.service === null ? '-' : p.service.listening ? `${p.service.address}:${p.port}` : `no: ${p.service.error ?? 'not yet'}`,
   ]);
-  console.log(`\nPorts (this node):\n${table(['NAME', 'PORT', 'TARGET', 'PROTOCOL', 'PUBLISHED', 'LISTENING'], ports)}`);
+  console.log(`\nPorts (this node):\n${table(['NAME', 'PORT', 'TARGET', 'PROTOCOL', 'PUBLISHED', 'LISTENING', 'FOR REPLICAS'], ports)}`);
   const endpoints = service.endpoints.map((e) => [
     e.workload.split('/').slice(1).join('/'),
     String(e.slot),

@@ -24,6 +24,7 @@ export interface StartOptions {
   runtime: string;
   writeQuota: string;
   publishAddress: string;
+  replicasNetwork: string;
   logFormat?: string;
   logFile?: string;
 }
@@ -56,6 +57,7 @@ export async function start(opts: StartOptions): Promise<void> {
   const joinTimeoutS = Number(opts.joinTimeout);
   if (!Number.isFinite(joinTimeoutS) || joinTimeoutS < 0) throw new UserError(`invalid --join-timeout '${opts.joinTimeout}': expected seconds, 0 to wait forever`);
   const quota = parseWriteQuota(opts.writeQuota);
+  if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/.test(opts.replicasNetwork)) throw new UserError(`invalid --replicas-network '${opts.replicasNetwork}': expected a Docker network name`);
   if (isIP(opts.publishAddress) === 0) throw new UserError(`invalid --publish-address '${opts.publishAddress}': expected an IP address, such as 0.0.0.0`);
   const seeds = [...seedsFromToken(opts.dataDir, opts.join), ...opts.seed.map((s) => parseSeed(s))];
   const listen = opts.listen.map((l) => parseSeed(l, '--listen'));
@@ -74,6 +76,7 @@ export async function start(opts: StartOptions): Promise<void> {
     runtime: opts.runtime as RuntimeChoice,
     quota,
     publishAddress: opts.publishAddress,
+    replicasNetwork: opts.replicasNetwork,
   });
   always.info(
     { peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl, ...(node.apiFingerprint === undefined ? {} : { apiFingerprint: node.apiFingerprint }) },

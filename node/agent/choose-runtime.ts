@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { UserError } from '../errors.js';
 import { DockerRuntime } from './docker-runtime.js';
 import { ProcessRuntime } from './process-runtime.js';
-import type { ContainerRuntime } from './runtime.js';
+import type { ContainerRuntime, ServiceEnv } from './runtime.js';
 
 export type RuntimeChoice = 'auto' | 'docker' | 'process';
 
@@ -19,10 +19,16 @@ async function engineAnswers(): Promise<boolean> {
 }
 
 /** `auto` takes the Docker engine (DOCKER_HOST, else the default socket) where one answers, else plain processes. */
-export async function chooseRuntime(choice: RuntimeChoice, replicasDir: string, log: Logger): Promise<ContainerRuntime> {
-  if (choice === 'process') return new ProcessRuntime({ dir: replicasDir, log });
-  if (await engineAnswers()) return new DockerRuntime({ log });
+export async function chooseRuntime(
+  choice: RuntimeChoice,
+  replicasDir: string,
+  log: Logger,
+  options: { network?: string | undefined; serviceEnv?: ServiceEnv } = {},
+): Promise<ContainerRuntime> {
+  const { network, serviceEnv } = options;
+  if (choice === 'process') return new ProcessRuntime({ dir: replicasDir, log, serviceEnv });
+  if (await engineAnswers()) return new DockerRuntime({ log, serviceEnv, ...(network === undefined ? {} : { network }) });
   if (choice === 'docker') throw new UserError(`--runtime docker, but no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}`);
   log.warn('no Docker engine answers: replicas run as plain processes on this host');
-  return new ProcessRuntime({ dir: replicasDir, log });
+  return new ProcessRuntime({ dir: replicasDir, log, serviceEnv });
 }

@@ -4,16 +4,68 @@ import type { DesiredReplica, ObservedReplica, ObservedState, PortMapping } from
 import { identityFromLabels, instanceName, LABEL, replicaLabels } from './labels.js';
 import { containerExec, containerLogs } from './docker-streams.js';
 import { filesArchive } from './file-archive.js';
-import { ImageUnavailableError, StartHeldError, type ContainerRuntime, type ExecResult, type LogOptions, type ReplicaOwner } from './runtime.js';
+import {
+  ImageUnavailableError,
+  StartHeldError,
+  type ContainerRuntime,
+  type ExecResult,
+  type LogOptions,
+  type ReplicaOwner,
+  type ServiceEnv,
+  type ServiceNetwork,
+} from './runtime.js';
+import { ipv4ToNumber, type AddressPool } from '../../protocol/services/service-addresses.js';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 export interface DockerRuntimeOptions {
   docker?: Dockerode;
   /** The user-defined bridge network replicas join; created on first use if missing. */
   network?: string;
   log?: Logger;
+  serviceEnv?: ServiceEnv;
 }
 
 export const REPLICAS_NETWORK = 'shoal';
+
+interface ReplicasNetwork {
+  id: string;
+  /** The host's IPv4 address on the bridge; undefined for a network without one. */
+  gateway: string | undefined;
+  /** The IPv4 subnet, such as 172.18.0.0/16. */
+  subnet: string | undefined;
+  /** The bridge's interface on the host. */
+  bridge: string;
+}
+
+/**
+ * Services' addresses on a replicas network: the top quarter of its subnet (the broadcast
+ * address aside). Docker gives containers addresses from the bottom up, so they meet only
+ * past three quarters of a subnet in use.
+ */
+export function bridgeServicePool(subnet: string): AddressPool | undefined {
+  const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(subnet);
+  const bits = Number(match?.[2]);
+  if (match === null || !(bits >= 8 && bits <= 24)) return undefined;
+  const size = 2 ** (32 - bits);
+  return { first: ipv4ToNumber(match[1] as string) + (size * 3) / 4, size: size / 4 - 1, salt: '' };
+}
+
+/** `ip addr` on the host: an address already there (or already gone) is what was wanted. */
+async function ipAddr(action: 'add' | 'del', address: string, bridge: string): Promise<void> {
+  try {
+    await run('ip', ['addr', action, `${address}/32`, 'dev', bridge]);
+  } catch (e) {
+    const stderr = (e as { stderr?: string }).stderr ?? '';
+    if (/File exists|Cannot assign requested address/.test(stderr)) return;
+    throw new Error(`ip addr ${action} ${address} dev ${bridge}: ${stderr.trim() || (e as Error).message}`);
+  }
+}
+
+/** The DNS search domains of a replica in `namespace`: `web` finds its own namespace's service, `web.other` another's. */
+export const dnsSearch = (namespace: string): string[] => [`${namespace}.svc.shoal`, 'svc.shoal'];
 
 /** Runs each replica as a Docker container that carries its owner and identity in labels. */
 export class DockerRuntime implements ContainerRuntime {
@@ -21,12 +73,14 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly docker: Dockerode;
   private readonly network: string;
   private readonly log: Logger;
-  private networkReady: Promise<string> | undefined;
+  private readonly serviceEnv: ServiceEnv | undefined;
+  private networkReady: Promise<ReplicasNetwork> | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.network = options.network ?? REPLICAS_NETWORK;
     this.log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
+    this.serviceEnv = options.serviceEnv;
   }
 
   async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
@@ -41,7 +95,10 @@ export class DockerRuntime implements ContainerRuntime {
   async start(replica: DesiredReplica, owner: ReplicaOwner, mayRun: () => boolean = () => true): Promise<string> {
     await this.ensureImage(replica.spec.image);
     const network = await this.ensureNetwork();
-    const container = await this.docker.createContainer(createOptions(replica, owner, network));
+    const [, namespace = 'default'] = replica.workload.split('/');
+    const services = await this.serviceNetwork();
+    const injected = services === undefined ? {} : (this.serviceEnv?.(namespace, services) ?? {});
+    const container = await this.docker.createContainer(createOptions(replica, owner, network.id, network.gateway, injected));
     try {
       // Secrets go into the container's own filesystem before it starts: no host path is
       // shared, so this works the same where the node itself runs in a container.
@@ -116,8 +173,19 @@ export class DockerRuntime implements ContainerRuntime {
     if (failure) throw new Error(failure.error);
   }
 
-  /** The network's id: replicas join by id, since a name can stand for several networks. */
-  private ensureNetwork(): Promise<string> {
+  /**
+   * The replicas network's gateway (this host's address on it, which every replica
+   * reaches) for DNS, and the top of its subnet for services, each added to the bridge.
+   */
+  async serviceNetwork(_owner?: ReplicaOwner): Promise<ServiceNetwork | undefined> {
+    const { gateway, subnet, bridge } = await this.ensureNetwork();
+    const pool = subnet === undefined ? undefined : bridgeServicePool(subnet);
+    if (gateway === undefined || pool === undefined) return undefined;
+    return { dnsAddress: gateway, pool, claim: (address) => ipAddr('add', address, bridge), release: (address) => ipAddr('del', address, bridge) };
+  }
+
+  /** The network's id (replicas join by id, since a name can stand for several networks) and gateway. */
+  private ensureNetwork(): Promise<ReplicasNetwork> {
     this.networkReady ??= this.resolveNetwork().catch((e: unknown) => {
       this.networkReady = undefined;
       throw e;
@@ -131,7 +199,7 @@ export class DockerRuntime implements ContainerRuntime {
    * takes the oldest of that name, then the lowest id, so all join the same one, and
    * removes the one it created if that is not it.
    */
-  private async resolveNetwork(): Promise<string> {
+  private async resolveNetwork(): Promise<ReplicasNetwork> {
     let created: string | undefined;
     if ((await this.networksNamed()).length === 0) {
       const network = await ignoreStatus(this.docker.createNetwork({ Name: this.network, Driver: 'bridge', CheckDuplicate: true }), [409]);
@@ -141,7 +209,10 @@ export class DockerRuntime implements ContainerRuntime {
     const [chosen] = await this.networksNamed();
     if (chosen === undefined) throw new Error(`network ${this.network} vanished as it was created`);
     if (created !== undefined && created !== chosen.Id) await ignoreStatus(this.docker.getNetwork(created).remove(), [403, 404, 409]);
-    return chosen.Id;
+    const ipv4 = (chosen.IPAM?.Config ?? []).find((c) => typeof c.Subnet === 'string' && /^\d+\.\d+\.\d+\.\d+\//.test(c.Subnet));
+    // Docker names a user-defined bridge br-<first 12 of the id>, unless told otherwise.
+    const bridge = (chosen.Options ?? {})['com.docker.network.bridge.name'] ?? `br-${chosen.Id.slice(0, 12)}`;
+    return { id: chosen.Id, gateway: ipv4?.Gateway, subnet: ipv4?.Subnet, bridge };
   }
 
   private async networksNamed(): Promise<Dockerode.NetworkInspectInfo[]> {
@@ -150,15 +221,22 @@ export class DockerRuntime implements ContainerRuntime {
   }
 }
 
-function createOptions(replica: DesiredReplica, owner: ReplicaOwner, network: string): Dockerode.ContainerCreateOptions {
+function createOptions(
+  replica: DesiredReplica,
+  owner: ReplicaOwner,
+  network: string,
+  gateway: string | undefined,
+  injectedEnv: Record<string, string>,
+): Dockerode.ContainerCreateOptions {
   const { spec } = replica;
+  const [, namespace = 'default'] = replica.workload.split('/');
   return {
     name: instanceName(replica, owner),
     Image: spec.image,
     // As in Kubernetes: command replaces the image's entrypoint, args replace its CMD.
     Entrypoint: nonEmpty(spec.command),
     Cmd: nonEmpty(spec.args),
-    Env: Object.entries(spec.env).map(([name, value]) => `${name}=${value}`),
+    Env: Object.entries({ ...injectedEnv, ...spec.env }).map(([name, value]) => `${name}=${value}`),
     Labels: replicaLabels(replica, owner),
     ExposedPorts: Object.fromEntries(spec.ports.map((p) => [portKey(p), {}])),
     HostConfig: {
@@ -173,6 +251,9 @@ function createOptions(replica: DesiredReplica, owner: ReplicaOwner, network: st
       RestartPolicy: { Name: 'no' },
       PortBindings: portBindings(spec.ports),
       NetworkMode: network,
+      // The node answers DNS on the bridge for NAME.NAMESPACE.svc.shoal (and passes the
+      // rest on); Docker's own resolver in the container asks it for what it does not know.
+      ...(gateway === undefined ? {} : { Dns: [gateway], DnsSearch: dnsSearch(namespace) }),
     },
   };
 }
@@ -243,9 +324,9 @@ function hostPorts(info: Dockerode.ContainerInspectInfo): number[] {
  * something does); a runtime makes one again on demand. For the end of a local cluster
  * or testnet: replicas outlive their node, so the node's own shutdown leaves them.
  */
-export async function removeIdleReplicasNetworks(docker: Dockerode): Promise<void> {
-  for (const network of await docker.listNetworks({ filters: { name: [REPLICAS_NETWORK] } })) {
-    if (network.Name === REPLICAS_NETWORK) await ignoreStatus(docker.getNetwork(network.Id).remove(), [403, 404, 409]);
+export async function removeIdleReplicasNetworks(docker: Dockerode, names: readonly string[] = [REPLICAS_NETWORK]): Promise<void> {
+  for (const network of await docker.listNetworks({ filters: { name: [...names] } })) {
+    if (names.includes(network.Name)) await ignoreStatus(docker.getNetwork(network.Id).remove(), [403, 404, 409]);
   }
 }
 

@@ -1,4 +1,4 @@
-import { loopbackAddress } from './loopback-address.js';
+import { loopbackAddress, loopbackServicePool, nodeDnsAddress } from './loopback-address.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, readFileSync, statSync } from 'node:fs';
@@ -8,12 +8,13 @@ import { pino, type Logger } from 'pino';
 import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
 import { instanceName, type ReplicaIdentity } from './labels.js';
 import { execBeside, fileLogs } from './process-streams.js';
-import { StartHeldError, type ContainerRuntime, type ExecResult, type LogOptions, type ReplicaOwner } from './runtime.js';
+import { StartHeldError, type ContainerRuntime, type ExecResult, type LogOptions, type ReplicaOwner, type ServiceEnv, type ServiceNetwork } from './runtime.js';
 
 export interface ProcessRuntimeOptions {
   /** One directory per replica below it, e.g. `<dataDir>/replicas`. */
   dir: string;
   log?: Logger;
+  serviceEnv?: ServiceEnv;
 }
 
 /** What a replica's directory records, so that any later agent can adopt, restart or remove it. */
@@ -57,11 +58,13 @@ export class ProcessRuntime implements ContainerRuntime {
   readonly kind = 'process';
   private readonly dir: string;
   private readonly log: Logger;
+  private readonly serviceEnv: ServiceEnv | undefined;
   private imageNoticeGiven = false;
 
   constructor(options: ProcessRuntimeOptions) {
     this.dir = options.dir;
     this.log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
+    this.serviceEnv = options.serviceEnv;
   }
 
   async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
@@ -89,8 +92,10 @@ export class ProcessRuntime implements ContainerRuntime {
     // A process shares the host's network; SHOAL_REPLICA_IP is the address it listens on
     // to be reached by the node's probes and the service mesh (as Nomad's NOMAD_IP_*).
     const address = loopbackAddress(id);
+    const [, namespace = 'default'] = replica.workload.split('/');
     const env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
+      ...this.serviceEnv?.(namespace, await this.serviceNetwork(owner)),
       ...replica.spec.env,
       SHOAL_REPLICA_IP: address,
       ...((replica.spec.files ?? []).length > 0 ? { SHOAL_ROOT: root } : {}),
@@ -141,6 +146,11 @@ export class ProcessRuntime implements ContainerRuntime {
     const record = await this.read(id);
     if (record === undefined) throw new Error(`no replica ${id}`);
     return execBeside(command, this.replicaDir(id), record.env, timeoutMs);
+  }
+
+  /** Loopback needs no set-up: every 127.x.y.z is already this host's. */
+  async serviceNetwork(owner: ReplicaOwner): Promise<ServiceNetwork> {
+    return { dnsAddress: nodeDnsAddress(owner.node), pool: loopbackServicePool(owner.node), claim: async () => undefined, release: async () => undefined };
   }
 
   async close(): Promise<void> {}

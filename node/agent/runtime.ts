@@ -12,6 +12,8 @@ export interface ReplicaOwner {
  * identity (workload, slot, epoch, spec version) with it, in container labels or in a
  * record on disk, so `list` finds it again after the agent restarts.
  */
+import type { AddressPool } from '../../protocol/services/service-addresses.js';
+
 export interface ContainerRuntime {
   readonly kind: 'docker' | 'process';
   /** Every replica this owner started that still exists, running or exited. */
@@ -33,7 +35,21 @@ export interface ContainerRuntime {
   logs(id: string, options: LogOptions): AsyncIterable<Uint8Array>;
   /** Runs a command inside the replica (beside it, for a process) and waits for it, as `kubectl exec` without a terminal. */
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /** Where this owner's replicas reach their node's DNS and services; undefined while not known (no network yet). */
+  serviceNetwork(owner: ReplicaOwner): Promise<ServiceNetwork | undefined>;
   close(): Promise<void>;
+}
+
+/** Environment a runtime adds to a replica it starts (the services of its namespace), under the spec's own. */
+export type ServiceEnv = (namespace: string, network: ServiceNetwork) => Record<string, string>;
+
+/** How a runtime's replicas reach their node: a DNS address, and a pool each service's own address comes from. */
+export interface ServiceNetwork {
+  dnsAddress: string;
+  pool: AddressPool;
+  /** Makes `address` one of this host's, reachable from the replicas (Docker: on their bridge); done twice is fine. */
+  claim(address: string): Promise<void>;
+  release(address: string): Promise<void>;
 }
 
 export interface LogOptions {

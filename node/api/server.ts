@@ -20,7 +20,8 @@ import type { SwimService } from '../swim/service.js';
 import type { FrameTransport } from '../frame-transport.js';
 import type { ServiceCatalog } from '../services/catalog.js';
 import type { ServiceMesh } from '../services/mesh.js';
-import type { TcpIngress } from '../services/tcp-ingress.js';
+import type { PortListeners } from '../services/port-listeners.js';
+import type { DnsServer } from '../services/dns-server.js';
 import { registerServiceRoutes } from './services.js';
 
 /** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
@@ -56,7 +57,7 @@ export interface ApiContext {
   antiEntropy: AntiEntropy;
   scheduler: SchedulerService;
   replicas: ReplicaAccess;
-  services: { catalog: ServiceCatalog; mesh: ServiceMesh; ingress: TcpIngress };
+  services: { catalog: ServiceCatalog; mesh: ServiceMesh; ingress: PortListeners; entry: PortListeners; dns: DnsServer };
   events: EventLog;
   feed: EventFeed;
   secrets: SecretBox;
@@ -86,6 +87,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     // libp2p stream errors thrown where no caller could catch them (node/stream-race-guard.ts).
     streamErrorsSurvived: streamRaceCounters.survived,
     streams: { events: context.feed.counters, replicas: context.replicas.counters, mesh: context.services.mesh.counters },
+    dns: { ...context.services.dns.state(), ...context.services.dns.counters },
     api: auth,
     state: {
       ...context.state.counters,
@@ -102,7 +104,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   registerReplicaRoutes(app, context.replicas);
   registerRolloutRoutes(app, context.state, context.scheduler);
   registerSecretRoutes(app, context.secrets, context.state);
-  registerServiceRoutes(app, context.services.catalog, context.services.mesh, context.services.ingress);
+  registerServiceRoutes(app, context.services);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
     const sinceMs = Number(request.query.sinceMs ?? 0);
     if (!Number.isFinite(sinceMs) || sinceMs < 0) return reply.code(400).send({ error: 'bad-request', detail: 'sinceMs must be a time in ms' });

@@ -3,7 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { selectedWorkloads } from '../../protocol/services/endpoints.js';
 import type { CatalogEntry, ServiceCatalog } from '../services/catalog.js';
 import type { ServiceMesh } from '../services/mesh.js';
-import type { TcpIngress } from '../services/tcp-ingress.js';
+import type { PortListeners } from '../services/port-listeners.js';
+import type { DnsServer } from '../services/dns-server.js';
+import { SERVICE_DOMAIN } from '../../protocol/services/dns.js';
 
 /** One endpoint as `shoal describe service` shows it, from the node asked. */
 export interface EndpointJson {
@@ -32,6 +34,8 @@ export interface ServicePortJson {
   /** On this node: listening on the published port, or why not (null when not published). */
   listening: boolean | null;
   error: string | null;
+  /** On this node: the address its replicas dial for this port, listening, or why not. */
+  service: { address: string; listening: boolean; error: string | null } | null;
 }
 
 export interface ServiceJson {
@@ -43,20 +47,39 @@ export interface ServiceJson {
   ports: ServicePortJson[];
   workloads: string[];
   endpoints: EndpointJson[];
+  dns: DnsJson;
 }
 
-function serviceJson(entry: CatalogEntry, catalog: ServiceCatalog, mesh: ServiceMesh, ingress: TcpIngress): ServiceJson {
-  const base = { namespace: entry.namespace, name: entry.name };
+interface Services {
+  catalog: ServiceCatalog;
+  mesh: ServiceMesh;
+  ingress: PortListeners;
+  entry: PortListeners;
+  dns: DnsServer;
+}
+
+export interface DnsJson {
+  name: string;
+  /** On this node: where its DNS answers the name, or why it does not. */
+  address: string | null;
+  listening: boolean;
+  error: string | null;
+}
+
+function serviceJson(entry: CatalogEntry, { catalog, mesh, ingress, entry: inCluster, dns }: Services): ServiceJson {
+  const base = { namespace: entry.namespace, name: entry.name, dns: { name: `${entry.name}.${entry.namespace}.${SERVICE_DOMAIN}`, ...dns.state() } };
   if (entry.service === undefined) return { ...base, problem: entry.problem, selector: null, ports: [], workloads: [], endpoints: [] };
   const { service } = entry;
-  const listeners = ingress.states().filter((s) => s.published.service === entry.id);
+  const published = ingress.states().filter((s) => s.listened.service === entry.id);
+  const own = inCluster.states().filter((s) => s.listened.service === entry.id);
   const workloads = selectedWorkloads(service, catalog.workloads()).map((w) => w.key);
   return {
     ...base,
     problem: workloads.length === 0 ? 'the selector matches no workload' : null,
     selector: service.selector,
     ports: service.ports.map((p) => {
-      const listener = listeners.find((l) => l.published.servicePort === p.port && l.published.protocol === p.protocol);
+      const listener = published.find((l) => l.listened.servicePort === p.port && l.listened.protocol === p.protocol);
+      const dialled = own.find((l) => l.listened.servicePort === p.port && l.listened.protocol === p.protocol);
       return {
         name: p.name ?? null,
         port: p.port,
@@ -65,6 +88,7 @@ function serviceJson(entry: CatalogEntry, catalog: ServiceCatalog, mesh: Service
         publish: p.publish?.port ?? null,
         listening: p.publish === undefined ? null : (listener?.listening ?? false),
         error: listener?.error ?? null,
+        service: dialled === undefined ? null : { address: dialled.listened.address, listening: dialled.listening, error: dialled.error },
       };
     }),
     workloads,
@@ -85,11 +109,12 @@ function serviceJson(entry: CatalogEntry, catalog: ServiceCatalog, mesh: Service
   };
 }
 
-export function registerServiceRoutes(app: FastifyInstance, catalog: ServiceCatalog, mesh: ServiceMesh, ingress: TcpIngress): void {
-  app.get('/v1/services', async () => catalog.entries().map((e) => serviceJson(e, catalog, mesh, ingress)));
+export function registerServiceRoutes(app: FastifyInstance, services: Services): void {
+  const { catalog } = services;
+  app.get('/v1/services', async () => catalog.entries().map((e) => serviceJson(e, services)));
   app.get<{ Params: { namespace: string; name: string } }>('/v1/services/:namespace/:name', async (request, reply) => {
     const entry = catalog.entry(`${request.params.namespace}/${request.params.name}`);
     if (entry === undefined) return reply.code(404).send({ error: 'not-found', detail: `service ${request.params.namespace}/${request.params.name} not found` });
-    return serviceJson(entry, catalog, mesh, ingress);
+    return serviceJson(entry, services);
   });
 }

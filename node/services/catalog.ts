@@ -1,6 +1,6 @@
 import { serviceFromFields, type Service } from '../../protocol/manifests/service.js';
 import { serviceEndpoints, slotReplica, type Endpoint, type SelectableWorkload, type SlotReplica } from '../../protocol/services/endpoints.js';
-import { serviceId } from '../../protocol/services/published-ports.js';
+import { serviceId } from '../../protocol/services/port-owners.js';
 import { statusKey } from '../../protocol/scheduler/from-document.js';
 import type { SchedulerService } from '../scheduler-service.js';
 import type { StateService } from '../state-service.js';

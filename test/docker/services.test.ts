@@ -18,6 +18,10 @@ const docker = await dockerOrSkip();
 // Each node publishes on an address of its own, as three hosts would.
 const publishAddress = (node: ShoalNodeProcess): string => `127.0.0.${Number(basename(node.dataDir).split('-')[1]) + 20}`;
 const PUBLISHED = 30_000 + Math.floor(Math.random() * 20_000);
+// Nodes that share an engine each need a replicas network of their own: their DNS and
+// service addresses live on its bridge.
+const RUN = Math.random().toString(16).slice(2, 8);
+const networkOf = (name: string): string => `shoal-svc-${RUN}-${name}`;
 
 // busybox httpd answers with the replica's container hostname: which replica served is in the body.
 const MANIFESTS = `apiVersion: shoal/v1
@@ -29,6 +33,19 @@ spec:
   replicas: 2
   resources: {cpu: 50m, memory: 16Mi}
   readinessProbe: {tcp: {port: 8080}, periodSeconds: 0.5}
+  placement:
+    constraints: [{key: role, operator: '==', value: web}]
+---
+apiVersion: shoal/v1
+kind: Workload
+metadata: {name: client}
+spec:
+  image: shoal/busybox:1
+  command: [sleep, "3600"]
+  replicas: 1
+  resources: {cpu: 10m, memory: 8Mi}
+  placement:
+    constraints: [{key: role, operator: '!=', value: web}]
 ---
 apiVersion: shoal/v1
 kind: Service
@@ -53,14 +70,26 @@ const get = (url: string): Promise<string> =>
   });
 
 (docker === null ? test.skip : test)(
-  'a busybox httpd service answers on the published port of every node, and a node with no replica spreads requests over both (Docker)',
+  'a busybox httpd service answers on the published port of every node, a node with no replica spreads requests over both, and a replica there reaches it by name (Docker)',
   async () => {
     if (docker !== null) await ensureBusyboxImage(docker);
     const dir = mkdtempSync(join(tmpdir(), 'shoal-services-docker-'));
-    const replicas = new LocalReplicas('docker');
+    const replicas = new LocalReplicas('docker', ['node-1', 'node-2', 'node-3'].map(networkOf));
     let cluster: LocalCluster | undefined;
     try {
-      cluster = await startLocalCluster({ dir, nodes: 3, args: ['--runtime', 'docker'], nodeArgs: (name) => ['--publish-address', `127.0.0.${Number(name.split('-')[1]) + 20}`] });
+      cluster = await startLocalCluster({
+        dir,
+        nodes: 3,
+        args: ['--runtime', 'docker'],
+        // The two web replicas go to node-1 and node-2; node-3 runs none, and the client.
+        nodeArgs: (name) => [
+          '--publish-address',
+          `127.0.0.${Number(name.split('-')[1]) + 20}`,
+          '--replicas-network',
+          networkOf(name),
+          ...(name === 'node-3' ? [] : ['--label', 'role=web']),
+        ],
+      });
       const { nodes, operatorKey } = cluster;
       for (const node of nodes) await waitForMembers(node.api, operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 60_000);
       writeFileSync(join(dir, 'web.yaml'), MANIFESTS);
@@ -91,6 +120,31 @@ const get = (url: string): Promise<string> =>
       assert.is(counts.size, 2, `answers came from ${[...counts.keys()].join(', ')}`);
       for (const [replica, n] of counts) assert.ok(n >= 4, `${replica} served ${n} of 40`);
       for (const node of nodes) assert.ok(counts.has(await get(`http://${publishAddress(node)}:${PUBLISHED}/`)), `${basename(node.dataDir)} answers`);
+
+      // In the cluster: the client, on the node with no web replica, finds the service by
+      // name (its node's DNS on the bridge, asked through Docker's own resolver) and reaches a
+      // replica on another node. Debian's static busybox has a wget that crashes (its static
+      // glibc has no NSS): nslookup resolves, and nc speaks HTTP to the address (its input
+      // kept open a while, since nc quits when its input ends, answer or not).
+      const byName = (name: string): string[] => [
+        'sh',
+        '-c',
+        `ip=$(nslookup ${name} | awk '/^Address: /{print $2}' | tail -1) && (printf 'GET / HTTP/1.0\\r\\n\\r\\n'; sleep 2) | nc -w 5 "$ip" 80 | tail -1`,
+      ];
+      const fetched = await poll(
+        'the client reaches web by name',
+        async () => {
+          const run = await runShoal(['exec', 'client', '--api', bare.apiAddress, '--key', operatorKey, '--', ...byName('web.default.svc.shoal')]);
+          if (run.code === 0 && run.stdout.trim() !== '') return run.stdout.trim();
+          const described = await runShoal(['describe', 'service', 'web', '--api', bare.apiAddress, '--key', operatorKey]);
+          const status = (await (await signedFetch(operatorKey)(`${bare.api}/v1/status`)).json()) as { streams: { mesh: object }; dns: object };
+          throw new Error(`exec: ${run.code} ${run.stdout} ${run.stderr}; ${described.stdout}; mesh ${JSON.stringify(status.streams.mesh)} dns ${JSON.stringify(status.dns)}`);
+        },
+        60_000,
+      );
+      assert.ok(counts.has(fetched), `the answer came from a web replica: ${fetched}`);
+      const short = await runShoal(['exec', 'client', '--api', bare.apiAddress, '--key', operatorKey, '--', ...byName('web')]);
+      assert.is(short.code, 0, `the namespace's search domain finds web by its short name: ${short.stderr}`);
     } finally {
       await cluster?.stop();
       if (cluster !== undefined) await replicas.removeAll(cluster.nodes);

@@ -1,4 +1,6 @@
+import { createSocket } from 'node:dgram';
 import { get as httpGet } from 'node:http';
+import dnsPacket from 'dns-packet';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -89,6 +91,25 @@ async function service(node: ShoalNodeProcess, name: string): Promise<ServiceJso
   return (await response.json()) as ServiceJson;
 }
 
+/** The A records a DNS server at `server` gives for `name`, or its error code. */
+function resolveA(server: string, name: string): Promise<string[] | string> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error(`no DNS answer from ${server} within 5 s`));
+    }, 5_000);
+    socket.once('message', (message) => {
+      clearTimeout(timer);
+      socket.close();
+      // dns-packet decodes the response code, though its types do not say so.
+      const reply = dnsPacket.decode(message) as dnsPacket.DecodedPacket & { rcode?: string };
+      resolve(reply.rcode === 'NOERROR' ? (reply.answers ?? []).map((a) => String((a as { data?: unknown }).data)) : (reply.rcode ?? 'unknown'));
+    });
+    socket.send(dnsPacket.encode({ type: 'query', id: 7, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] }), 53, server);
+  });
+}
+
 /** One request on a connection of its own, as separate clients would make (fetch would reuse one). */
 const get = (url: string): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -162,8 +183,22 @@ test('a published service answers on every node, a node with no replica spreads 
 
   const copy = await service(bare, 'web-copy');
   assert.equal(copy.ports[0]?.listening, false);
-  assert.match(copy.ports[0]?.error ?? '', new RegExp(`port ${PUBLISHED}/tcp is published by default/web`));
+  assert.match(copy.ports[0]?.error ?? '', new RegExp(`port ${PUBLISHED}/tcp is taken by default/web`));
   assert.is((await service(bare, 'nothing')).problem, 'the selector matches no workload');
+
+  // In the cluster: each node serves each service's own port on an address of the
+  // service's own, which its DNS gives for the service's name and its replicas get in
+  // their environment; two services may both use port 80.
+  const web = await service(bare, 'web');
+  const own = web.ports[0]?.service;
+  assert.ok(own?.listening === true && /^127\.(6[4-9]|[7-9]\d|1[01]\d|12[0-7])\./.test(own.address), `port 80 on the service's address: ${JSON.stringify(own)}`);
+  assert.ok((await service(bare, 'nothing')).ports[0]?.service?.listening === true, 'another service listens on port 80 too');
+  assert.ok(counts.has(await get(`http://${own.address}:80/`)), 'the service answers on its own port');
+  const dnsServer = web.dns.address as string;
+  assert.equal(await resolveA(dnsServer, 'web.default.svc.shoal'), [own.address]);
+  assert.equal(await resolveA(dnsServer, 'absent.default.svc.shoal'), 'NXDOMAIN');
+  const env = await runShoal(['exec', 'web', '--api', bare.apiAddress, '--key', cluster.operatorKey, '--', 'sh', '-c', 'echo $WEB_SERVICE_HOST:$WEB_SERVICE_PORT_HTTP']);
+  assert.match(env.stdout, /^127\.\d+\.\d+\.\d+:80$/m, env.stderr);
 
   const described = await runShoal(['describe', 'service', 'web', '--api', bare.apiAddress, '--key', cluster.operatorKey]);
   assert.is(described.code, 0, described.stderr);

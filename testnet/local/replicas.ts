@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
-import { DockerRuntime, removeIdleReplicasNetworks } from '../../node/agent/docker-runtime.js';
+import { DockerRuntime, REPLICAS_NETWORK, removeIdleReplicasNetworks } from '../../node/agent/docker-runtime.js';
 import { ProcessRuntime } from '../../node/agent/process-runtime.js';
 import type { ContainerRuntime } from '../../node/agent/runtime.js';
 import { loadCluster } from '../../node/cluster.js';
@@ -18,7 +18,11 @@ export type ReplicaHolder = Pick<ShoalNodeProcess, 'dataDir' | 'peerId'>;
 export class LocalReplicas {
   private readonly runtimes = new Map<string, ContainerRuntime>();
 
-  constructor(private readonly kind: 'docker' | 'process') {}
+  /** `networks`: the replicas networks to remove at the end, when the nodes were given their own (`--replicas-network`). */
+  constructor(
+    private readonly kind: 'docker' | 'process',
+    private readonly networks: readonly string[] = [REPLICAS_NETWORK],
+  ) {}
 
   async of(node: ReplicaHolder): Promise<ObservedReplica[]> {
     return this.runtimeOf(node).list(this.ownerOf(node));
@@ -39,7 +43,7 @@ export class LocalReplicas {
       const runtime = this.runtimeOf(node);
       for (const replica of await runtime.list(this.ownerOf(node)).catch(() => [])) await runtime.remove(replica.id, 0).catch(() => undefined);
     }
-    if (this.kind === 'docker') await removeIdleReplicasNetworks(new Dockerode()).catch(() => undefined);
+    if (this.kind === 'docker') await removeIdleReplicasNetworks(new Dockerode(), this.networks).catch(() => undefined);
   }
 
   private ownerOf(node: ReplicaHolder): { cluster: string; node: string } {

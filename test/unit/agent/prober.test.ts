@@ -30,6 +30,7 @@ class SlowExec {
     logs: () => {
       throw new Error('not used by the prober');
     },
+    serviceNetwork: () => Promise.reject(new Error('not used by the prober')),
     close: () => Promise.resolve(),
   };
 

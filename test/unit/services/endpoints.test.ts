@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import type { Service } from '../../../protocol/manifests/service.js';
 import { chooseEndpoint } from '../../../protocol/services/balancer.js';
 import { endpointId, serviceEndpoints, type SelectableWorkload, type SlotReplica } from '../../../protocol/services/endpoints.js';
-import { publishedPorts } from '../../../protocol/services/published-ports.js';
+import { publishedPorts } from '../../../protocol/services/port-owners.js';
 import { createRandom } from '../../../protocol/random.js';
 
 const service = (selector: Service['selector'], name = 'web', publish?: number): Service => ({
@@ -116,9 +116,9 @@ test('a published port two services claim goes to the first by namespace and nam
     [a, b],
     [b, a],
   ]) {
-    const { owners, clashes } = publishedPorts(order);
-    assert.is(owners.get('30080/tcp')?.service, 'default/alpha');
-    assert.equal(clashes, [{ published: { service: 'default/beta', port: 30080, protocol: 'tcp', servicePort: 8080 }, heldBy: 'default/alpha' }]);
+    const { owners, clashes } = publishedPorts(order, '0.0.0.0');
+    assert.is(owners.get('0.0.0.0:30080/tcp')?.service, 'default/alpha');
+    assert.equal(clashes, [{ listened: { service: 'default/beta', address: '0.0.0.0', port: 30080, protocol: 'tcp', servicePort: 8080 }, heldBy: 'default/alpha' }]);
   }
 });
 
