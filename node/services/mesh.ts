@@ -1,5 +1,6 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface';
-import { lpStream } from '@libp2p/utils';
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
+import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Service } from '../../protocol/manifests/service.js';
@@ -12,6 +13,7 @@ import { countDrop, readFrame } from '../read-frame.js';
 import type { SwimService } from '../swim/service.js';
 import type { ServiceCatalog } from './catalog.js';
 import { pipeSocketStream } from './pipe.js';
+import { MAX_DATAGRAM_BYTES, MAX_UDP_FLOWS, replicaSocket, streamSink, UDP_IDLE_MS, UdpFlow, type FlowSink } from './udp-sessions.js';
 
 export const MESH_PROTOCOL = '/shoal/mesh/1.0.0';
 /** Endpoints tried for one connection before it is given up. */
@@ -27,6 +29,10 @@ export interface MeshCounters {
   retried: number;
   /** Connections no endpoint took: none in rotation, or every one tried failed. */
   failed: number;
+  /** UDP flows relayed (one per client address and port, until idle). */
+  udpFlows: number;
+  /** Datagrams dropped: a flow too many, or one no endpoint took. */
+  udpDropped: number;
   /** Mesh streams this node refused to serve, by reason. */
   refused: Record<string, number>;
   /** Mesh frames dropped, by decoder code. */
@@ -44,11 +50,13 @@ type Upstream = { kind: 'socket'; socket: Socket } | { kind: 'stream'; stream: S
  * any byte moved goes to another endpoint.
  */
 export class ServiceMesh {
-  readonly counters: MeshCounters = { routed: 0, retried: 0, failed: 0, refused: {}, dropped: {} };
+  readonly counters: MeshCounters = { routed: 0, retried: 0, failed: 0, udpFlows: 0, udpDropped: 0, refused: {}, dropped: {} };
   /** Open connections this node routed, by endpoint: what power-of-two-choices compares. */
   private readonly active = new Map<string, number>();
   /** Every TCP connection this node holds for the mesh, ended when it stops. */
   private readonly open = new Set<Socket>();
+  /** UDP flows by listener and client address. */
+  private readonly flows = new Map<string, UdpFlow>();
 
   constructor(
     private readonly host: Libp2p,
@@ -70,6 +78,7 @@ export class ServiceMesh {
     await this.host.unhandle(MESH_PROTOCOL);
     for (const socket of this.open) socket.destroy();
     this.open.clear();
+    for (const flow of this.flows.values()) flow.end();
   }
 
   /** Open connections this node routed to `endpoint`. */
@@ -106,9 +115,7 @@ export class ServiceMesh {
       try {
         await (upstream.kind === 'socket' ? pipeSockets(client, upstream.socket) : pipeSocketStream(client, upstream.stream));
       } finally {
-        const left = (this.active.get(key) ?? 1) - 1;
-        if (left > 0) this.active.set(key, left);
-        else this.active.delete(key);
+        this.release(key);
       }
       return;
     }
@@ -116,16 +123,89 @@ export class ServiceMesh {
     client.destroy();
   }
 
-  private async openRemote(service: Service, port: number, endpoint: Endpoint): Promise<Upstream> {
+  /**
+   * Relays one datagram a client sent to a UDP listener (`listenerKey` names it): each
+   * client address and port is a flow, sent to one endpoint until it goes idle, with the
+   * endpoint's answers sent back from the listener's port.
+   */
+  relay(listener: UdpSocket, listenerKey: string, datagram: Buffer, client: RemoteInfo, id: string, port: number): void {
+    const key = `${listenerKey} ${client.address}:${client.port}`;
+    const known = this.flows.get(key);
+    if (known !== undefined) return known.fromClient(datagram);
+    if (this.flows.size >= MAX_UDP_FLOWS) {
+      this.counters.udpDropped++;
+      return;
+    }
+    let endpointKey: string | undefined;
+    const flow = new UdpFlow(listener, client, () => {
+      this.flows.delete(key);
+      if (endpointKey !== undefined) this.release(endpointKey);
+    });
+    this.flows.set(key, flow);
+    this.counters.udpFlows++;
+    flow.fromClient(datagram);
+    void (async () => {
+      const tried = new Set<string>();
+      for (let attempt = 0; attempt < MAX_TRIES; attempt++) {
+        const service = this.catalog.entry(id)?.service;
+        const target = service?.ports.find((p) => p.port === port && p.protocol === 'udp');
+        if (service === undefined || target === undefined) break;
+        const endpoint = chooseEndpoint(this.catalog.endpoints(service), (e) => this.active.get(e) ?? 0, this.random, tried);
+        if (endpoint === undefined) break;
+        tried.add(endpointId(endpoint));
+        try {
+          const sink: FlowSink = endpoint.local
+            ? await replicaSocket(
+                endpoint.address as string,
+                target.targetPort,
+                (d) => flow.toClient(d),
+                () => flow.end(),
+              )
+            : await this.openRemoteFlow(service, port, endpoint, flow);
+          endpointKey = endpointId(endpoint);
+          this.active.set(endpointKey, (this.active.get(endpointKey) ?? 0) + 1);
+          flow.open(sink);
+          return;
+        } catch (e) {
+          this.log.debug({ service: id, endpoint: endpointId(endpoint), error: (e as Error).message }, 'an endpoint refused a UDP flow; trying another');
+        }
+      }
+      this.counters.udpDropped++;
+      flow.end();
+    })();
+  }
+
+  private release(key: string): void {
+    const left = (this.active.get(key) ?? 1) - 1;
+    if (left > 0) this.active.set(key, left);
+    else this.active.delete(key);
+  }
+
+  private async openRemoteFlow(service: Service, port: number, endpoint: Endpoint, flow: UdpFlow): Promise<FlowSink> {
+    const upstream = await this.openRemote(service, port, endpoint, 'udp');
+    if (upstream.kind !== 'stream') throw new Error('a mesh flow is a stream');
+    const { stream } = upstream;
+    return streamSink(
+      lpStream(stream, { maxDataLength: MAX_DATAGRAM_BYTES }),
+      stream,
+      (d) => flow.toClient(d),
+      () => flow.end(),
+    );
+  }
+
+  private async openRemote(service: Service, port: number, endpoint: Endpoint, protocol: 'tcp' | 'udp' = 'tcp'): Promise<Upstream> {
     const signal = AbortSignal.timeout(CONNECT_TIMEOUT_MS);
     const stream = await dialMember(this.host, endpoint.node, this.swim.member(endpoint.node)?.record.addrs ?? [], MESH_PROTOCOL, signal, {
       maxOutboundStreams: MAX_STREAMS_PER_CONNECTION,
     });
     try {
       const lp = lpStream(stream, { maxDataLength: MAX_MESH_REQUEST_BYTES });
-      await lp.write(encodeMeshRequest({ service: `${service.namespace}/${service.name}`, port, workload: endpoint.workload, slot: endpoint.slot, epoch: endpoint.epoch }), {
-        signal,
-      });
+      await lp.write(
+        encodeMeshRequest({ service: `${service.namespace}/${service.name}`, port, protocol, workload: endpoint.workload, slot: endpoint.slot, epoch: endpoint.epoch }),
+        {
+          signal,
+        },
+      );
       const header = await readFrame(lp, decodeMeshHeader, this.counters.dropped, signal);
       if (!header.ok) throw new Error(`a bad header (${header.error.code})`);
       if (header.value.error !== undefined) throw new Error(header.value.error);
@@ -152,9 +232,9 @@ export class ServiceMesh {
     try {
       const request = await readFrame(lp, decodeMeshRequest, this.counters.dropped, AbortSignal.timeout(CONNECT_TIMEOUT_MS));
       if (!request.ok) return refuse('bad-request');
-      const { service: id, port, workload, slot, epoch } = request.value;
+      const { service: id, port, protocol, workload, slot, epoch } = request.value;
       const service = this.catalog.entry(id)?.service;
-      const target = service?.ports.find((p) => p.port === port && p.protocol === 'tcp');
+      const target = service?.ports.find((p) => p.port === port && p.protocol === protocol);
       const endpoint = service === undefined ? undefined : this.catalog.endpoints(service).find((e) => e.local && e.workload === workload && e.slot === slot && e.epoch === epoch);
       if (target === undefined || endpoint === undefined || endpoint.excluded !== null) {
         countDrop(this.counters.refused, 'not-an-endpoint');
@@ -162,6 +242,7 @@ export class ServiceMesh {
         await stream.close();
         return;
       }
+      if (protocol === 'udp') return await this.serveFlow(stream, lp, endpoint.address as string, target.targetPort);
       try {
         replica = await connectTo(endpoint.address as string, target.targetPort);
       } catch (e) {
@@ -178,6 +259,44 @@ export class ServiceMesh {
       replica?.destroy();
     } finally {
       if (replica !== undefined) this.open.delete(replica);
+    }
+  }
+  /** The replica's side of a UDP flow: frames from the stream to a socket connected to the replica, its answers back. */
+  private async serveFlow(stream: Stream, lp: LengthPrefixedStream<Stream>, address: string, port: number): Promise<void> {
+    const idle = setTimeout(() => stream.abort(new Error('the UDP flow went idle')), UDP_IDLE_MS);
+    // Set once the header is out; a replica answers only what it was sent, which comes after.
+    let frames: LengthPrefixedStream<Stream> | undefined;
+    let sink: FlowSink;
+    try {
+      sink = await replicaSocket(
+        address,
+        port,
+        (d) => {
+          idle.refresh();
+          void frames?.write(d).catch(() => stream.abort(new Error('the stream failed')));
+        },
+        () => stream.abort(new Error('the replica socket failed')),
+      );
+    } catch (e) {
+      clearTimeout(idle);
+      countDrop(this.counters.refused, 'replica-refused');
+      await lp.write(encodeMeshHeader({ error: `the replica refused: ${(e as Error).message}` }));
+      await stream.close();
+      return;
+    }
+    try {
+      await lp.write(encodeMeshHeader({}));
+      frames = lpStream(lp.unwrap(), { maxDataLength: MAX_DATAGRAM_BYTES });
+      for (;;) {
+        const datagram = await frames.read();
+        idle.refresh();
+        sink.send(datagram.subarray());
+      }
+    } catch {
+      // The stream ended, was reset, or went idle: the flow is over.
+    } finally {
+      clearTimeout(idle);
+      sink.close();
     }
   }
 }

@@ -1,10 +1,19 @@
-import { createServer, type Server } from 'node:net';
+import { createSocket } from 'node:dgram';
+import { createServer } from 'node:net';
 import type { Logger } from 'pino';
 import type { Service } from '../../protocol/manifests/service.js';
 import { portKey, type ListenedPort, type PortOwners } from '../../protocol/services/port-owners.js';
 import type { EventLog } from '../event-log.js';
 import type { ServiceCatalog } from './catalog.js';
 import type { ServiceMesh } from './mesh.js';
+
+/** What a TCP server and a UDP socket both are, as far as a listener's life goes. */
+interface Listening {
+  once(event: 'listening', listener: () => void): unknown;
+  on(event: 'error', listener: (e: NodeJS.ErrnoException) => void): unknown;
+  emit(event: 'error', error: unknown): unknown;
+  close(callback?: () => void): unknown;
+}
 
 /** A port this node should listen on for a service: listening, or why not. */
 export interface ListenerState {
@@ -32,7 +41,7 @@ export interface PortListenersOptions {
  * and each service's own ports on the address the node's replicas dial.
  */
 export class PortListeners {
-  private readonly servers = new Map<string, { server: Server; state: ListenerState }>();
+  private readonly servers = new Map<string, { server: Listening; state: ListenerState }>();
   /** Ports this node could not bind, kept for `describe` until a later pass binds them. */
   private readonly failed = new Map<string, ListenerState>();
   private readonly reported = new Set<string>();
@@ -77,14 +86,14 @@ export class PortListeners {
       if (wanted === undefined || wanted.service !== held.state.listened.service || wanted.servicePort !== held.state.listened.servicePort) void this.close(key);
     }
     for (const [key, listened] of owners) {
-      if (listened.protocol !== 'tcp' || this.servers.has(key)) continue;
+      if (this.servers.has(key)) continue;
       void this.open(key, listened);
     }
   }
 
   private async open(key: string, listened: ListenedPort): Promise<void> {
     const { address } = listened;
-    const server = createServer({ pauseOnConnect: true }, (socket) => void this.mesh.route(socket, listened.service, listened.servicePort));
+    const { server, bind } = this.listener(key, listened);
     const state: ListenerState = { listened, listening: false, error: null };
     this.servers.set(key, { server, state });
     server.once('listening', () => {
@@ -99,7 +108,11 @@ export class PortListeners {
       this.failed.set(key, state);
       this.reportOnce(`bind ${listened.service} ${key}`, listened.service, `cannot listen on ${this.options.role} port ${key}: ${state.error}`);
       // Tried again on a later pass, once what held the port may have let it go.
-      server.close();
+      try {
+        server.close();
+      } catch {
+        // A UDP socket whose bind failed is closed already.
+      }
       if (this.servers.get(key)?.server === server) this.servers.delete(key);
     });
     try {
@@ -109,14 +122,32 @@ export class PortListeners {
       return;
     }
     if (this.servers.get(key)?.server !== server) return;
-    server.listen({ host: address, port: listened.port });
+    bind();
+  }
+
+  /** A TCP server whose connections, or a UDP socket whose datagrams, go to the mesh. */
+  private listener(key: string, listened: ListenedPort): { server: Listening; bind: () => void } {
+    const { address, port, service, servicePort } = listened;
+    if (listened.protocol === 'tcp') {
+      const server = createServer({ pauseOnConnect: true }, (socket) => void this.mesh.route(socket, service, servicePort));
+      return { server, bind: () => server.listen({ host: address, port }) };
+    }
+    const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');
+    socket.on('message', (datagram, client) => this.mesh.relay(socket, key, datagram, client, service, servicePort));
+    return { server: socket, bind: () => socket.bind({ address, port }) };
   }
 
   private async close(key: string): Promise<void> {
     const held = this.servers.get(key);
     this.servers.delete(key);
     if (held === undefined) return;
-    await new Promise<void>((resolve) => held.server.close(() => resolve()));
+    await new Promise<void>((resolve) => {
+      try {
+        held.server.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
     const { address } = held.state.listened;
     if (![...this.servers.values()].some((s) => s.state.listened.address === address)) await this.options.release?.(address)?.catch(() => undefined);
   }

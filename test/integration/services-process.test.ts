@@ -207,6 +207,80 @@ test('a published service answers on every node, a node with no replica spreads 
   assert.match(listed.stdout, /web\s+app=web\s+80:8080\/tcp \(published \d+\)\s+2\/2/);
 });
 
+// A UDP echo: answers each datagram with its own address and what it got.
+const ECHO = `const s = require('dgram').createSocket('udp4'); s.on('message', (m, r) => s.send(process.env.SHOAL_REPLICA_IP + ' ' + m, r.port, r.address)); s.bind(5353, process.env.SHOAL_REPLICA_IP)`;
+const PUBLISHED_UDP = PUBLISHED + 1;
+
+/** One datagram from a socket of its own (a new flow), and the answer. */
+function udpAsk(address: string, port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = createSocket('udp4');
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new Error(`no UDP answer from ${address}:${port} within 5 s`));
+    }, 5_000);
+    socket.once('message', (message) => {
+      clearTimeout(timer);
+      socket.close();
+      resolve(message.toString());
+    });
+    socket.send(text, port, address);
+  });
+}
+
+test('a UDP service answers on its published port and its own address, each new flow to one of its replicas', async () => {
+  const live = cluster as LocalCluster;
+  const file = join(root, 'echo.yaml');
+  writeFileSync(
+    file,
+    `apiVersion: shoal/v1
+kind: Workload
+metadata: {name: echo}
+spec:
+  image: none
+  command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(ECHO)}]
+  replicas: 2
+  resources: {cpu: 50m, memory: 32Mi}
+---
+apiVersion: shoal/v1
+kind: Service
+metadata: {name: echo}
+spec:
+  selector: {workload: echo}
+  ports: [{port: 53, targetPort: 5353, protocol: udp, publish: {port: ${PUBLISHED_UDP}}}]
+`,
+  );
+  const first = live.nodes[0] as ShoalNodeProcess;
+  const applied = await runShoal(['apply', '-f', file, '--api', first.apiAddress, '--key', live.operatorKey]);
+  assert.is(applied.code, 0, applied.stderr);
+  const echo = await poll(
+    'both echo endpoints in rotation',
+    async () => {
+      const seen = await service(first, 'echo');
+      return seen.endpoints.filter((e) => e.inRotation).length === 2 && seen.ports[0]?.listening === true ? seen : undefined;
+    },
+    60_000,
+  );
+  const replicasAt = new Set(echo.endpoints.map((e) => e.address as string));
+  const from = new Set<string>();
+  for (const node of live.nodes) {
+    for (let i = 0; i < 10; i++) {
+      const [replica, text] = (await poll('a UDP answer', () => udpAsk(publishAddress(nameOf(node)), PUBLISHED_UDP, `ping ${i}`), 20_000)).split(' ', 2);
+      assert.ok(replicasAt.has(replica as string), `answered by a replica of echo: ${replica}`);
+      assert.is(text, 'ping');
+      from.add(replica as string);
+    }
+  }
+  assert.is(from.size, 2, 'flows went to both replicas');
+  const own = (await service(first, 'echo')).ports[0]?.service;
+  assert.ok(own?.listening === true, `the UDP port on the service's address: ${JSON.stringify(own)}`);
+  assert.ok(replicasAt.has((await udpAsk(own.address, 53, 'hello')).split(' ')[0] as string), 'the service answers on its own address');
+  const status = (await (await signedFetch(live.operatorKey)(`${first.api}/v1/status`)).json()) as { streams: { mesh: { udpFlows: number } } };
+  assert.ok(status.streams.mesh.udpFlows >= 10, `flows counted: ${JSON.stringify(status.streams.mesh)}`);
+  const deleted = await runShoal(['delete', 'workload', 'echo', '--api', first.apiAddress, '--key', live.operatorKey]);
+  assert.is(deleted.code, 0, deleted.stderr);
+});
+
 /** Cuts `node` off from `peers` (its libp2p connections and dials), or heals it with none. */
 async function cut(node: ShoalNodeProcess, peers: readonly ShoalNodeProcess[]): Promise<void> {
   const fetchAs = signedFetch((cluster as LocalCluster).operatorKey);
