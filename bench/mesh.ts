@@ -1,4 +1,6 @@
 import autocannon from 'autocannon';
+import dnsPacket from 'dns-packet';
+import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -9,7 +11,7 @@ import { startLocalCluster, waitForMembers } from '../testnet/local/cluster.js';
 import { LocalReplicas } from '../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
 import { poll } from '../testnet/poll.js';
-import { round } from './stats.js';
+import { percentile, round } from './stats.js';
 
 /**
  * `npm run bench:mesh`: the routing mesh against a direct connection, side by side in one
@@ -18,7 +20,8 @@ import { round } from './stats.js';
  * directly; the mesh on a node that runs a replica (local, no hop); the mesh on the node
  * that runs none (a libp2p stream to the replica's node). Then a client loops new
  * connections through that node while a replica's node is killed (kill -9): the failed
- * requests and the time from the kill to the last one.
+ * requests and the time from the kill to the last one. Between, the node's DNS answers
+ * the service's name, CONNECTIONS queries in flight for SECONDS.
  */
 const SECONDS = Number(process.env.SECONDS ?? 10);
 const CONNECTIONS = Number(process.env.CONNECTIONS ?? 16);
@@ -63,6 +66,44 @@ async function load(url: string): Promise<Load> {
   };
 }
 
+/** DNS queries for `name` at `server`, CONNECTIONS in flight, for SECONDS: answers per second and latency. */
+async function dnsLoad(server: string, name: string): Promise<object> {
+  const socket = createSocket('udp4');
+  await new Promise<void>((resolve) => socket.bind(0, resolve));
+  const waiting = new Map<number, { at: number; done: () => void }>();
+  socket.on('message', (message) => {
+    const id = message.readUInt16BE(0);
+    waiting.get(id)?.done();
+  });
+  const latencies: number[] = [];
+  let lost = 0;
+  let nextId = 0;
+  const deadline = Date.now() + SECONDS * 1000;
+  const worker = async (): Promise<void> => {
+    while (Date.now() < deadline) {
+      const id = nextId++ % 65_536;
+      const at = performance.now();
+      const answered = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), 1_000);
+        waiting.set(id, {
+          at,
+          done: () => {
+            clearTimeout(timer);
+            resolve(true);
+          },
+        });
+        socket.send(dnsPacket.encode({ type: 'query', id, flags: dnsPacket.RECURSION_DESIRED, questions: [{ type: 'A', name }] }), 53, server);
+      });
+      waiting.delete(id);
+      if (answered) latencies.push(performance.now() - at);
+      else lost++;
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  socket.close();
+  return { answersPerSecond: Math.round(latencies.length / SECONDS), latencyP50Ms: round(percentile(latencies, 50), 3), latencyP99Ms: round(percentile(latencies, 99), 3), lost };
+}
+
 const once = (url: string): Promise<void> =>
   new Promise((resolve, reject) => {
     const request = httpGet(url, { agent: false, timeout: 5_000 }, (response) => {
@@ -102,6 +143,8 @@ try {
   const direct = await load(`http://${replicaAddress}:8080/`);
   const local = await load(`http://${address(withReplica)}:${PUBLISHED}/`);
   const remote = await load(`http://${address(bare)}:${PUBLISHED}/`);
+  const dnsServer = views.find((v) => v.dns.address !== null)?.dns.address;
+  const dns = dnsServer === undefined || dnsServer === null ? null : await dnsLoad(dnsServer, 'web.default.svc.shoal');
 
   const failures: number[] = [];
   let requests = 0;
@@ -135,6 +178,7 @@ try {
         direct,
         meshLocal: local,
         meshRemote: remote,
+        dns,
         ratios: {
           localToDirectRps: ratio(local, direct, 'requestsPerSecond'),
           remoteToDirectRps: ratio(remote, direct, 'requestsPerSecond'),
