@@ -194,8 +194,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const hasJoined = (): boolean => joined.joinedWith(swim.liveCount);
     const dataRoot = dataPaths(options.dataDir).root;
     const replicasDir = join(dataRoot, 'replicas');
-    // Made below, once the scheduler is: the runtime asks it for a new replica's service environment.
+    // Made below, once the scheduler is: the runtime asks them for a new replica's service
+    // environment and whether to point it at the node's DNS.
     let catalog: ServiceCatalog | undefined;
+    let dnsServer: DnsServer | undefined;
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log, {
       network: options.replicasNetwork,
       serviceEnv: (namespace, network) => {
@@ -203,6 +205,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         const addresses = serviceAddresses(catalog.services(), network.pool);
         return serviceEnv(catalog.services(), namespace, (id) => addresses.get(id));
       },
+      dnsListening: () => dnsServer?.state().listening === true,
     });
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
@@ -258,6 +261,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     ingress.start();
     cleanup.push(() => ingress.stop());
     const dns: DnsServer = new DnsServer(catalog, (id): string | undefined => addresses.addressOf(id), log);
+    dnsServer = dns;
     const addresses: ServiceAddresses = new ServiceAddresses(
       runtime,
       { cluster: cluster.id, node: swim.id },

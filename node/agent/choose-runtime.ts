@@ -23,11 +23,11 @@ export async function chooseRuntime(
   choice: RuntimeChoice,
   replicasDir: string,
   log: Logger,
-  options: { network?: string | undefined; serviceEnv?: ServiceEnv } = {},
+  options: { network?: string | undefined; serviceEnv?: ServiceEnv; dnsListening?: () => boolean } = {},
 ): Promise<ContainerRuntime> {
-  const { network, serviceEnv } = options;
+  const { network, serviceEnv, dnsListening } = options;
   if (choice === 'process') return new ProcessRuntime({ dir: replicasDir, log, serviceEnv });
-  if (await engineAnswers()) return new DockerRuntime({ log, serviceEnv, ...(network === undefined ? {} : { network }) });
+  if (await engineAnswers()) return new DockerRuntime({ log, serviceEnv, dnsListening, ...(network === undefined ? {} : { network }) });
   if (choice === 'docker') throw new UserError(`--runtime docker, but no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}`);
   log.warn('no Docker engine answers: replicas run as plain processes on this host');
   return new ProcessRuntime({ dir: replicasDir, log, serviceEnv });

@@ -26,6 +26,8 @@ export interface DockerRuntimeOptions {
   network?: string;
   log?: Logger;
   serviceEnv?: ServiceEnv;
+  /** Whether the node answers DNS on the bridge now: a replica is pointed at it only then, or it could resolve nothing. */
+  dnsListening?: () => boolean;
 }
 
 export const REPLICAS_NETWORK = 'shoal';
@@ -65,7 +67,7 @@ async function ipAddr(action: 'add' | 'del', address: string, bridge: string): P
 }
 
 /** The DNS search domains of a replica in `namespace`: `web` finds its own namespace's service, `web.other` another's. */
-export const dnsSearch = (namespace: string): string[] => [`${namespace}.svc.shoal`, 'svc.shoal'];
+const dnsSearch = (namespace: string): string[] => [`${namespace}.svc.shoal`, 'svc.shoal'];
 
 /** Runs each replica as a Docker container that carries its owner and identity in labels. */
 export class DockerRuntime implements ContainerRuntime {
@@ -74,6 +76,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly network: string;
   private readonly log: Logger;
   private readonly serviceEnv: ServiceEnv | undefined;
+  private readonly dnsListening: () => boolean;
   private networkReady: Promise<ReplicasNetwork> | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
@@ -81,6 +84,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.network = options.network ?? REPLICAS_NETWORK;
     this.log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
     this.serviceEnv = options.serviceEnv;
+    this.dnsListening = options.dnsListening ?? (() => false);
   }
 
   async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
@@ -98,7 +102,8 @@ export class DockerRuntime implements ContainerRuntime {
     const [, namespace = 'default'] = replica.workload.split('/');
     const services = await this.serviceNetwork();
     const injected = services === undefined ? {} : (this.serviceEnv?.(namespace, services) ?? {});
-    const container = await this.docker.createContainer(createOptions(replica, owner, network.id, network.gateway, injected));
+    const dns = this.dnsListening() ? network.gateway : undefined;
+    const container = await this.docker.createContainer(createOptions(replica, owner, network.id, dns, injected));
     try {
       // Secrets go into the container's own filesystem before it starts: no host path is
       // shared, so this works the same where the node itself runs in a container.
@@ -225,7 +230,7 @@ function createOptions(
   replica: DesiredReplica,
   owner: ReplicaOwner,
   network: string,
-  gateway: string | undefined,
+  dns: string | undefined,
   injectedEnv: Record<string, string>,
 ): Dockerode.ContainerCreateOptions {
   const { spec } = replica;
@@ -253,7 +258,7 @@ function createOptions(
       NetworkMode: network,
       // The node answers DNS on the bridge for NAME.NAMESPACE.svc.shoal (and passes the
       // rest on); Docker's own resolver in the container asks it for what it does not know.
-      ...(gateway === undefined ? {} : { Dns: [gateway], DnsSearch: dnsSearch(namespace) }),
+      ...(dns === undefined ? {} : { Dns: [dns], DnsSearch: dnsSearch(namespace) }),
     },
   };
 }
