@@ -17,17 +17,34 @@ const isLabels = (v: unknown): v is Record<string, string> => typeof v === 'obje
  * builds it from its own document, scheduler plan and SWIM view, and asks no one.
  */
 export class ServiceCatalog {
+  /** Bumped by every change to the document: what is read from it is kept until then. */
+  private version = 0;
+  private cached: { version: number; entries: CatalogEntry[]; workloads: SelectableWorkload[] } | undefined;
+  private cachedReplicas: { version: number; plan: unknown; replicas: SlotReplica[] } | undefined;
+
   constructor(
     private readonly state: StateService,
     private readonly scheduler: SchedulerService,
     private readonly swim: SwimService,
-  ) {}
+  ) {
+    // Every routed connection reads the catalog: it is rebuilt when the document or the plan changes, not per connection.
+    state.onChange(() => this.version++);
+  }
+
+  private read(): { entries: CatalogEntry[]; workloads: SelectableWorkload[] } {
+    if (this.cached?.version !== this.version) this.cached = { version: this.version, entries: this.readEntries(), workloads: this.readWorkloads() };
+    return this.cached;
+  }
 
   get self(): string {
     return this.swim.id;
   }
 
   entries(): CatalogEntry[] {
+    return this.read().entries;
+  }
+
+  private readEntries(): CatalogEntry[] {
     const { document } = this.state.replica;
     return document.keys('Service').flatMap((key): CatalogEntry[] => {
       const [, namespace = '', name = ''] = key.split('/');
@@ -48,6 +65,10 @@ export class ServiceCatalog {
   }
 
   workloads(): SelectableWorkload[] {
+    return this.read().workloads;
+  }
+
+  private readWorkloads(): SelectableWorkload[] {
     const { document } = this.state.replica;
     return document.keys('Workload').map((key) => {
       const [, namespace = '', name = ''] = key.split('/');
@@ -57,6 +78,12 @@ export class ServiceCatalog {
   }
 
   replicas(): SlotReplica[] {
+    const plan = this.scheduler.plan;
+    if (this.cachedReplicas?.version !== this.version || this.cachedReplicas.plan !== plan) this.cachedReplicas = { version: this.version, plan, replicas: this.readReplicas() };
+    return this.cachedReplicas.replicas;
+  }
+
+  private readReplicas(): SlotReplica[] {
     const { document } = this.state.replica;
     return (this.scheduler.plan?.placed ?? []).map((p) => {
       const placed = { workload: p.workload.key, slot: p.index, epoch: p.assignment.epoch, node: p.assignment.node };

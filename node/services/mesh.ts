@@ -109,6 +109,12 @@ export class ServiceMesh {
         this.log.debug({ service: id, endpoint: key, error: (e as Error).message }, 'an endpoint refused a routed connection; trying another');
         continue;
       }
+      if (client.destroyed) {
+        // The client left while the endpoint was reached: nothing to join.
+        if (upstream.kind === 'socket') upstream.socket.destroy();
+        else upstream.stream.abort(new Error('the client went away'));
+        return;
+      }
       this.counters.routed++;
       if (attempt > 0) this.counters.retried++;
       this.active.set(key, (this.active.get(key) ?? 0) + 1);
@@ -120,6 +126,7 @@ export class ServiceMesh {
       return;
     }
     this.counters.failed++;
+    this.log.debug({ service: id, port, tried: [...tried] }, 'no endpoint took a routed connection');
     client.destroy();
   }
 
@@ -303,7 +310,7 @@ export class ServiceMesh {
 
 function connectTo(host: string, port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, timeout: CONNECT_TIMEOUT_MS });
+    const socket = connect({ host, port, timeout: CONNECT_TIMEOUT_MS, allowHalfOpen: true });
     socket.once('connect', () => {
       socket.setTimeout(0);
       socket.removeAllListeners('error');
@@ -317,7 +324,7 @@ function connectTo(host: string, port: number): Promise<Socket> {
   });
 }
 
-/** Two TCP connections joined both ways, each end passed on, until both close. */
+/** Two TCP connections joined both ways, each end passed on, until both close; one closing closes the other. */
 function pipeSockets(a: Socket, b: Socket): Promise<void> {
   return new Promise((resolve) => {
     a.pipe(b);
@@ -329,11 +336,12 @@ function pipeSockets(a: Socket, b: Socket): Promise<void> {
     a.on('error', fail);
     b.on('error', fail);
     let closed = 0;
-    const onClose = (): void => {
+    const onClose = (other: Socket) => (): void => {
+      other.destroy();
       if (++closed === 2) resolve();
     };
-    a.once('close', onClose);
-    b.once('close', onClose);
+    a.once('close', onClose(b));
+    b.once('close', onClose(a));
     a.resume();
   });
 }

@@ -129,7 +129,8 @@ export class PortListeners {
   private listener(key: string, listened: ListenedPort): { server: Listening; bind: () => void } {
     const { address, port, service, servicePort } = listened;
     if (listened.protocol === 'tcp') {
-      const server = createServer({ pauseOnConnect: true }, (socket) => void this.mesh.route(socket, service, servicePort));
+      // Half-open: a client that ends its side (HTTP/1.0, nc) still gets the answer.
+      const server = createServer({ pauseOnConnect: true, allowHalfOpen: true }, (socket) => void this.mesh.route(socket, service, servicePort));
       return { server, bind: () => server.listen({ host: address, port }) };
     }
     const socket = createSocket(address.includes(':') ? 'udp6' : 'udp4');

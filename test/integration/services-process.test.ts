@@ -1,4 +1,5 @@
 import { createSocket } from 'node:dgram';
+import { connect } from 'node:net';
 import { get as httpGet } from 'node:http';
 import dnsPacket from 'dns-packet';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -110,6 +111,18 @@ function resolveA(server: string, name: string): Promise<string[] | string> {
   });
 }
 
+/** A request whose client ends its side as soon as it has sent it (HTTP/1.0, nc): the answer must still come. */
+function halfClosedGet(address: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: address, port, allowHalfOpen: true }, () => socket.end('GET / HTTP/1.0\r\n\r\n'));
+    let answer = '';
+    socket.setTimeout(10_000, () => socket.destroy(new Error(`no answer from ${address}:${port} within 10 s`)));
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    socket.on('error', reject);
+    socket.on('close', () => resolve(answer.split('\r\n\r\n')[1] ?? ''));
+  });
+}
+
 /** One request on a connection of its own, as separate clients would make (fetch would reuse one). */
 const get = (url: string): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -176,6 +189,7 @@ test('a published service answers on every node, a node with no replica spreads 
   );
   for (const [replica, n] of counts) assert.ok(n >= 6, `${replica} served ${n} of 60`);
 
+  assert.ok(counts.has(await halfClosedGet(bareAddress, PUBLISHED)), 'a client that ends its side first still gets its answer through the mesh');
   for (const node of cluster.nodes) {
     const answer = await get(`http://${publishAddress(nameOf(node))}:${PUBLISHED}/`);
     assert.ok(counts.has(answer), `${nameOf(node)} answered ${answer}`);

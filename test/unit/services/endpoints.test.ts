@@ -94,6 +94,31 @@ test('an endpoint already tried is skipped, and none left gives none', () => {
   );
 });
 
+test('with no endpoint in rotation left, a replica whose node is only suspect is tried, one whose node is dead or that is unready never', () => {
+  const w = 'Workload/default/web';
+  const states: Record<string, string> = { b: 'suspect', c: 'dead', d: 'alive' };
+  const endpoints = serviceEndpoints(
+    service({ workload: 'web' }),
+    workloads,
+    [replica(w, 0, 'b'), replica(w, 1, 'c'), replica(w, 2, 'd', { ready: false })],
+    (n) => states[n] ?? 'unknown',
+    'a',
+  );
+  const random = createRandom(4);
+  assert.is(chooseEndpoint(endpoints, () => 0, random)?.slot, 0);
+  assert.is(
+    chooseEndpoint(endpoints, () => 0, random, new Set([endpointId(endpoints[0] as (typeof endpoints)[number])])),
+    undefined,
+  );
+  const withLive = serviceEndpoints(service({ workload: 'web' }), workloads, [replica(w, 0, 'b'), replica(w, 3, 'd')], (n) => states[n] ?? 'unknown', 'a');
+  for (let i = 0; i < 10; i++) assert.is(chooseEndpoint(withLive, () => 0, random)?.slot, 3, 'a live endpoint is preferred');
+  assert.is(
+    chooseEndpoint(withLive, () => 0, random, new Set([endpointId(withLive[1] as (typeof withLive)[number])]))?.slot,
+    0,
+    'the suspect one is the retry once the live one failed',
+  );
+});
+
 test('connections spread over remote endpoints roughly evenly when none is busier', () => {
   const w = 'Workload/default/web';
   const endpoints = serviceEndpoints(
