@@ -36,17 +36,8 @@ import { StateService } from './state-service.js';
 import { SwimService } from './swim/service.js';
 import { createFrameTransport } from './frame-transport.js';
 import { SHOAL_VERSION } from './version.js';
-import { ServiceCatalog } from './services/catalog.js';
-import { ServiceMesh } from './services/mesh.js';
-import { PortListeners } from './services/port-listeners.js';
-import { DnsServer } from './services/dns-server.js';
-import { ServiceAddresses } from './services/service-address.js';
-import { serviceAddresses } from '../protocol/services/service-addresses.js';
-import { publishedPorts, servicePorts } from '../protocol/services/port-owners.js';
-import { serviceEnv } from '../protocol/services/service-env.js';
-import { createRandom } from '../protocol/random.js';
+import { ServicesForRuntime, startServices } from './services/services.js';
 import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
-import { randomInt } from 'node:crypto';
 
 export interface NodeOptions {
   dataDir: string;
@@ -194,18 +185,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const hasJoined = (): boolean => joined.joinedWith(swim.liveCount);
     const dataRoot = dataPaths(options.dataDir).root;
     const replicasDir = join(dataRoot, 'replicas');
-    // Made below, once the scheduler is: the runtime asks them for a new replica's service
-    // environment and whether to point it at the node's DNS.
-    let catalog: ServiceCatalog | undefined;
-    let dnsServer: DnsServer | undefined;
+    // The services start below, once the scheduler has: the runtime asks them for a new
+    // replica's environment and whether to point it at the node's DNS.
+    const forRuntime = new ServicesForRuntime();
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log, {
       network: options.replicasNetwork,
-      serviceEnv: (namespace, network) => {
-        if (catalog === undefined) return {};
-        const addresses = serviceAddresses(catalog.services(), network.pool);
-        return serviceEnv(catalog.services(), namespace, (id) => addresses.get(id));
-      },
-      dnsListening: () => dnsServer?.state().listening === true,
+      serviceEnv: forRuntime.env,
+      dnsListening: forRuntime.dnsListening,
     });
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
@@ -252,42 +238,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim, isAdmittedPeer);
     await replicas.start();
     cleanup.push(() => replicas.stop());
-    catalog = new ServiceCatalog(state, scheduler, swim);
-    const mesh = new ServiceMesh(host, catalog, swim, isAdmittedPeer, createRandom(randomInt(2 ** 32)), log);
-    await mesh.start();
-    cleanup.push(() => mesh.stop());
-    const publishAddress = options.publishAddress ?? '0.0.0.0';
-    const ingress = new PortListeners({ role: 'published', owners: (services) => publishedPorts(services, publishAddress) }, catalog, mesh, events, log);
-    ingress.start();
-    cleanup.push(() => ingress.stop());
-    const dns: DnsServer = new DnsServer(catalog, (id): string | undefined => addresses.addressOf(id), log);
-    dnsServer = dns;
-    const addresses: ServiceAddresses = new ServiceAddresses(
+    const services = await startServices({
+      host,
+      state,
+      scheduler,
+      swim,
       runtime,
-      { cluster: cluster.id, node: swim.id },
-      catalog,
-      log,
-      (network): Promise<void> => dns.listen(network.dnsAddress),
-    );
-    addresses.start();
-    cleanup.push(
-      () => addresses.stop(),
-      () => dns.stop(),
-    );
-    const entry = new PortListeners(
-      {
-        role: 'service',
-        owners: (services) => servicePorts(services, addresses.all()),
-        claim: (address) => addresses.current?.claim(address),
-        release: (address) => addresses.current?.release(address),
-      },
-      catalog,
-      mesh,
+      owner: { cluster: cluster.id, node: swim.id },
       events,
       log,
-    );
-    entry.start();
-    cleanup.push(() => entry.stop());
+      publishAddress: options.publishAddress ?? '0.0.0.0',
+      admitted: isAdmittedPeer,
+    });
+    forRuntime.bind(services);
+    cleanup.push(() => services.stop());
     const feed = new EventFeed(host, swim, events);
     await feed.start();
     cleanup.push(() => feed.stop());
@@ -302,7 +266,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         antiEntropy,
         scheduler,
         replicas,
-        services: { catalog, mesh, ingress, entry, dns },
+        services,
         events,
         feed,
         secrets,

@@ -18,10 +18,7 @@ import type { SchedulerService } from '../scheduler-service.js';
 import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
 import type { FrameTransport } from '../frame-transport.js';
-import type { ServiceCatalog } from '../services/catalog.js';
-import type { ServiceMesh } from '../services/mesh.js';
-import type { PortListeners } from '../services/port-listeners.js';
-import type { DnsServer } from '../services/dns-server.js';
+import type { Services } from '../services/services.js';
 import { registerServiceRoutes } from './services.js';
 
 /** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
@@ -57,7 +54,7 @@ export interface ApiContext {
   antiEntropy: AntiEntropy;
   scheduler: SchedulerService;
   replicas: ReplicaAccess;
-  services: { catalog: ServiceCatalog; mesh: ServiceMesh; ingress: PortListeners; entry: PortListeners; dns: DnsServer };
+  services: Services;
   events: EventLog;
   feed: EventFeed;
   secrets: SecretBox;

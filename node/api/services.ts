@@ -1,10 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-
 import { selectedWorkloads } from '../../protocol/services/endpoints.js';
-import type { CatalogEntry, ServiceCatalog } from '../services/catalog.js';
-import type { ServiceMesh } from '../services/mesh.js';
-import type { PortListeners } from '../services/port-listeners.js';
-import type { DnsServer } from '../services/dns-server.js';
+import type { CatalogEntry } from '../services/catalog.js';
+import type { Services } from '../services/services.js';
 import { SERVICE_DOMAIN } from '../../protocol/services/dns.js';
 
 /** One endpoint as `shoal describe service` shows it, from the node asked. */
@@ -48,14 +45,6 @@ export interface ServiceJson {
   workloads: string[];
   endpoints: EndpointJson[];
   dns: DnsJson;
-}
-
-interface Services {
-  catalog: ServiceCatalog;
-  mesh: ServiceMesh;
-  ingress: PortListeners;
-  entry: PortListeners;
-  dns: DnsServer;
 }
 
 export interface DnsJson {

@@ -7,6 +7,8 @@ import type { EventLog } from '../event-log.js';
 import type { ServiceCatalog } from './catalog.js';
 import type { ServiceMesh } from './mesh.js';
 
+const RETRY_MS = 10_000;
+
 /** What a TCP server and a UDP socket both are, as far as a listener's life goes. */
 interface Listening {
   once(event: 'listening', listener: () => void): unknown;
@@ -44,6 +46,8 @@ export class PortListeners {
   private readonly servers = new Map<string, { server: Listening; state: ListenerState }>();
   /** Ports this node could not bind, kept for `describe` until a later pass binds them. */
   private readonly failed = new Map<string, ListenerState>();
+  /** When a port that failed is tried again: a port held by something else is not asked for every second. */
+  private readonly retryAtMs = new Map<string, number>();
   private readonly reported = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
@@ -80,13 +84,17 @@ export class PortListeners {
     const { owners, clashes } = this.options.owners(this.catalog.services());
     for (const c of clashes)
       this.reportOnce(`clash ${c.listened.service} ${portKey(c.listened)}`, c.listened.service, `${this.options.role} port ${portKey(c.listened)} is taken by ${c.heldBy}`);
-    for (const [key, state] of this.failed) if (owners.get(key)?.service !== state.listened.service) this.failed.delete(key);
+    for (const [key, state] of this.failed) {
+      if (owners.get(key)?.service === state.listened.service) continue;
+      this.failed.delete(key);
+      this.retryAtMs.delete(key);
+    }
     for (const [key, held] of this.servers) {
       const wanted = owners.get(key);
       if (wanted === undefined || wanted.service !== held.state.listened.service || wanted.servicePort !== held.state.listened.servicePort) void this.close(key);
     }
     for (const [key, listened] of owners) {
-      if (this.servers.has(key)) continue;
+      if (this.servers.has(key) || Date.now() < (this.retryAtMs.get(key) ?? 0)) continue;
       void this.open(key, listened);
     }
   }
@@ -99,6 +107,7 @@ export class PortListeners {
     server.once('listening', () => {
       state.listening = true;
       this.failed.delete(key);
+      this.retryAtMs.delete(key);
       this.reported.delete(`bind ${listened.service} ${key}`);
       this.log.info({ service: listened.service, port: key, address, role: this.options.role }, 'listening for a service');
     });
@@ -106,6 +115,7 @@ export class PortListeners {
       state.listening = false;
       state.error = e.code === 'EADDRINUSE' ? `${address}:${listened.port} is in use on this node` : e.message;
       this.failed.set(key, state);
+      this.retryAtMs.set(key, Date.now() + RETRY_MS);
       this.reportOnce(`bind ${listened.service} ${key}`, listened.service, `cannot listen on ${this.options.role} port ${key}: ${state.error}`);
       // Tried again on a later pass, once what held the port may have let it go.
       try {
