@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { signedFetch } from '../../cli/client.js';
-import type { ServiceJson } from '../../node/api/services.js';
+import type { EndpointJson, ServiceJson } from '../../node/api/services.js';
 import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { poll } from '../../testnet/poll.js';
+import { get, partitionScenario, unreadyAndKillScenario, type ServicesTestbed } from '../integration/services-scenario.js';
 import { dockerOrSkip } from './engine.js';
 
 const docker = await dockerOrSkip();
@@ -29,10 +29,11 @@ kind: Workload
 metadata: {name: web}
 spec:
   image: shoal/busybox:1
-  command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 8080 -h /www"]
+  # Ready while /www/ready is there: the test takes a replica out of rotation by removing it.
+  command: [sh, -c, "mkdir -p /www && hostname > /www/index.html && touch /www/ready && exec httpd -f -p 8080 -h /www"]
   replicas: 2
   resources: {cpu: 50m, memory: 16Mi}
-  readinessProbe: {tcp: {port: 8080}, periodSeconds: 0.5}
+  readinessProbe: {http: {path: /ready, port: 8080}, periodSeconds: 0.5}
   placement:
     constraints: [{key: role, operator: '==', value: web}]
 ---
@@ -56,21 +57,8 @@ spec:
     - {port: 80, targetPort: 8080, publish: {port: ${PUBLISHED}}}
 `;
 
-/** One request on a connection of its own, as separate clients would make. */
-const get = (url: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const request = httpGet(url, { agent: false, timeout: 10_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve(body.trim()));
-    });
-    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no answer within 10 s`)));
-    request.on('error', reject);
-  });
-
 (docker === null ? test.skip : test)(
-  'a busybox httpd service answers on the published port of every node, a node with no replica spreads requests over both, and a replica there reaches it by name (Docker)',
+  'a busybox httpd service answers on the published port of every node, a node with no replica spreads requests over both, a replica there reaches it by name, and it lives through a partition, an unready replica and a kill -9 (Docker)',
   async () => {
     if (docker !== null) await ensureBusyboxImage(docker);
     const dir = mkdtempSync(join(tmpdir(), 'shoal-services-docker-'));
@@ -80,7 +68,7 @@ const get = (url: string): Promise<string> =>
       cluster = await startLocalCluster({
         dir,
         nodes: 3,
-        args: ['--runtime', 'docker'],
+        args: ['--runtime', 'docker', '--enable-fault-injection'],
         // The two web replicas go to node-1 and node-2; node-3 runs none, and the client.
         nodeArgs: (name) => [
           '--publish-address',
@@ -145,6 +133,22 @@ const get = (url: string): Promise<string> =>
       assert.ok(counts.has(fetched), `the answer came from a web replica: ${fetched}`);
       const short = await runShoal(['exec', 'client', '--api', bare.apiAddress, '--key', operatorKey, '--', ...byName('web')]);
       assert.is(short.code, 0, `the namespace's search domain finds web by its short name: ${short.stderr}`);
+
+      const exec = async (e: EndpointJson, command: string): Promise<string> => {
+        const run = await runShoal(['exec', 'web', '--slot', String(e.slot), '--api', bare.apiAddress, '--key', operatorKey, '--', 'sh', '-c', command]);
+        if (run.code !== 0) throw new Error(`exec in slot ${e.slot}: ${run.stderr}`);
+        return run.stdout.trim();
+      };
+      const bed: ServicesTestbed = {
+        cluster,
+        replicas,
+        publishAddress,
+        port: PUBLISHED,
+        answerOf: (e) => exec(e, 'hostname'),
+        setReady: async (e, ready) => void (await exec(e, ready ? 'touch /www/ready' : 'rm -f /www/ready')),
+      };
+      await partitionScenario(bed);
+      await unreadyAndKillScenario(bed);
     } finally {
       await cluster?.stop();
       if (cluster !== undefined) await replicas.removeAll(cluster.nodes);

@@ -1,8 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { get as httpGet } from 'node:http';
 import dnsPacket from 'dns-packet';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { test } from 'uvu';
@@ -23,6 +22,7 @@ import { startLocalCluster, waitForMembers, type LocalCluster } from '../../test
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { poll } from '../../testnet/poll.js';
+import { get, partitionScenario, unreadyAndKillScenario, type ServicesTestbed } from './services-scenario.js';
 
 const root = mkdtempSync(join(tmpdir(), 'shoal-it-services-'));
 let cluster: LocalCluster | undefined;
@@ -122,19 +122,6 @@ function halfClosedGet(address: string, port: number): Promise<string> {
     socket.on('close', () => resolve(answer.split('\r\n\r\n')[1] ?? ''));
   });
 }
-
-/** One request on a connection of its own, as separate clients would make (fetch would reuse one). */
-const get = (url: string): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const request = httpGet(url, { agent: false, timeout: 10_000 }, (response) => {
-      let body = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve(body));
-    });
-    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no answer within 10 s`)));
-    request.on('error', reject);
-  });
 
 test('a published service answers on every node, a node with no replica spreads requests over both, and a clash and an empty selector are reported', async () => {
   cluster = await startLocalCluster({
@@ -295,61 +282,7 @@ spec:
   assert.is(deleted.code, 0, deleted.stderr);
 });
 
-/** Cuts `node` off from `peers` (its libp2p connections and dials), or heals it with none. */
-async function cut(node: ShoalNodeProcess, peers: readonly ShoalNodeProcess[]): Promise<void> {
-  const fetchAs = signedFetch((cluster as LocalCluster).operatorKey);
-  const response =
-    peers.length === 0
-      ? await fetchAs(`${node.api}/v1/faults/partition`, { method: 'DELETE' })
-      : await fetchAs(`${node.api}/v1/faults/partition`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ peers: peers.map((p) => p.peerId) }),
-        });
-  if (!response.ok) throw new Error(`partition of ${nameOf(node)}: ${response.status} ${await response.text()}`);
-}
-
-test('in a partition {A} | {B, C}, each side keeps serving from the replicas it reaches, and no request fails', async () => {
-  const live = cluster as LocalCluster;
-  const web = await service(live.nodes[0] as ShoalNodeProcess, 'web');
-  const [one, other] = web.endpoints as [EndpointJson, EndpointJson];
-  const a = live.nodes.find((n) => n.peerId === one.node) as ShoalNodeProcess;
-  const b = live.nodes.find((n) => n.peerId === other.node) as ShoalNodeProcess;
-  const bare = live.nodes.find((n) => n !== a && n !== b) as ShoalNodeProcess;
-  await Promise.all([cut(a, [b, bare]), cut(b, [a]), cut(bare, [a])]);
-  try {
-    const answers = new Map<string, number>();
-    let failed = 0;
-    const deadline = Date.now() + 4_000;
-    while (Date.now() < deadline) {
-      for (const via of [bare, a]) {
-        const answer = await get(`http://${publishAddress(nameOf(via))}:${PUBLISHED}/`).catch(() => undefined);
-        if (answer === undefined) failed++;
-        else answers.set(`${nameOf(via)} ${answer}`, (answers.get(`${nameOf(via)} ${answer}`) ?? 0) + 1);
-      }
-    }
-    assert.is(failed, 0, 'no request failed');
-    // A answers from its own replica only; the other side never from A's, which it cannot
-    // reach (it serves from B's, and from the replica it starts in place of A's).
-    const via = (node: ShoalNodeProcess): string[] => [...answers.keys()].filter((k) => k.startsWith(`${nameOf(node)} `)).map((k) => k.split(' ')[1] as string);
-    assert.equal(via(a), [one.address], `A served from its own replica: ${JSON.stringify([...answers])}`);
-    assert.ok(via(bare).length > 0 && !via(bare).includes(one.address as string), `the other side served without A: ${JSON.stringify([...answers])}`);
-  } finally {
-    await Promise.all(live.nodes.map((n) => cut(n, [])));
-  }
-  // The heal keeps one replica per slot (the original) and stops the other; the next test
-  // starts once that is done and every node routes to the two replicas that run.
-  await poll(
-    'after the heal, two replicas run and every node routes to both',
-    async () => {
-      const running = [...(await replicas.running(live.nodes)).values()].flat().map((r) => r.address);
-      const views = await Promise.all(live.nodes.map(async (n) => (await service(n, 'web')).endpoints));
-      const settled = views.every((v) => v.length === 2 && v.every((e) => e.inRotation && running.includes(e.address as string)));
-      return running.length === 2 && settled ? true : undefined;
-    },
-    60_000,
-  );
-});
+test('in a partition {A} | {B, C}, each side keeps serving from the replicas it reaches, and no request fails', () => partitionScenario(bed()));
 
 test('a process that holds the cluster key but was never admitted can open no mesh stream and exec in no replica', async () => {
   const live = cluster as LocalCluster;
@@ -388,6 +321,24 @@ test('a process that holds the cluster key but was never admitted can open no me
   }
 });
 
+/** The testbed the shared scenarios run on: a replica answers with its address, and is unready while its directory holds a file named unready. */
+const bed = (): ServicesTestbed => {
+  const live = cluster as LocalCluster;
+  const nodeOf = (e: EndpointJson): ShoalNodeProcess => live.nodes.find((n) => n.peerId === e.node) as ShoalNodeProcess;
+  return {
+    cluster: live,
+    replicas,
+    publishAddress: (node) => publishAddress(nameOf(node)),
+    port: PUBLISHED,
+    answerOf: async (e) => e.address as string,
+    setReady: async (e, ready) => {
+      const file = join(await replicaDir(nodeOf(e), e.address as string), 'unready');
+      if (ready) rmSync(file, { force: true });
+      else writeFileSync(file, '');
+    },
+  };
+};
+
 /** The replica directory of `node`'s replica that answers as `address`. */
 async function replicaDir(node: ShoalNodeProcess, address: string): Promise<string> {
   const found = (await replicas.of(node)).find((r) => r.state === 'running' && r.address === address);
@@ -395,56 +346,6 @@ async function replicaDir(node: ShoalNodeProcess, address: string): Promise<stri
   return join(node.dataDir, 'replicas', found.id);
 }
 
-test('an unready replica gets no traffic, and after a kill -9 of a replica node no request fails once that node is suspect', async () => {
-  const live = cluster as LocalCluster;
-  const web = await service(live.nodes[0] as ShoalNodeProcess, 'web');
-  const [one, other] = web.endpoints as [EndpointJson, EndpointJson];
-  const bare = live.nodes.find((n) => n.peerId !== one.node && n.peerId !== other.node) as ShoalNodeProcess;
-  const url = `http://${publishAddress(nameOf(bare))}:${PUBLISHED}/`;
-  const nodeOf = (e: EndpointJson): ShoalNodeProcess => live.nodes.find((n) => n.peerId === e.node) as ShoalNodeProcess;
-
-  const unready = join(await replicaDir(nodeOf(one), one.address as string), 'unready');
-  writeFileSync(unready, '');
-  await poll(
-    'the unready replica out of rotation',
-    async () => {
-      const seen = (await service(bare, 'web')).endpoints.find((e) => e.slot === one.slot);
-      if (seen?.excluded === 'not ready') return true;
-      throw new Error(`${nameOf(bare)} sees ${JSON.stringify(seen)}; ${unready} is there: ${existsSync(unready)}`);
-    },
-    30_000,
-  );
-  for (let i = 0; i < 20; i++) assert.is(await get(url), other.address, 'only the ready replica answers');
-  rmSync(unready);
-  await poll('the replica back in rotation', async () => ((await service(bare, 'web')).endpoints.every((e) => e.inRotation) ? true : undefined), 30_000);
-
-  const victim = nodeOf(other);
-  const failures: number[] = [];
-  let suspectAtMs: number | undefined;
-  let stop = false;
-  const client = (async () => {
-    while (!stop) {
-      await get(url).catch(() => failures.push(Date.now()));
-    }
-  })();
-  await new Promise((r) => setTimeout(r, 500));
-  const killedAtMs = Date.now();
-  victim.child.kill('SIGKILL');
-  await waitForMembers(bare.api, live.operatorKey, (m) => m.some((x) => x.id === victim.peerId && x.state !== 'alive'), 30_000);
-  suspectAtMs = Date.now();
-  // Requests go on for a while after the suspicion, all to the replica left.
-  await new Promise((r) => setTimeout(r, 2_000));
-  stop = true;
-  await client;
-  const last = failures.at(-1);
-  console.log(
-    `    kill -9 of a replica's node: ${failures.length} failed requests, the last ${last === undefined ? '-' : `${last - killedAtMs} ms`} after the kill; suspect after ${suspectAtMs - killedAtMs} ms`,
-  );
-  assert.equal(
-    failures.filter((at) => at > (suspectAtMs as number)),
-    [],
-    'no request fails once the node is suspect',
-  );
-});
+test('an unready replica gets no traffic, and after a kill -9 of a replica node no request fails once that node is suspect', () => unreadyAndKillScenario(bed()));
 
 test.run();
