@@ -47,7 +47,7 @@ interface ReplicasNetwork {
  * address aside). Docker gives containers addresses from the bottom up, so they meet only
  * past three quarters of a subnet in use.
  */
-export function bridgeServicePool(subnet: string): AddressPool | undefined {
+function bridgeServicePool(subnet: string): AddressPool | undefined {
   const match = /^(\d+\.\d+\.\d+\.\d+)\/(\d+)$/.exec(subnet);
   const bits = Number(match?.[2]);
   if (match === null || !(bits >= 8 && bits <= 24)) return undefined;

@@ -9,7 +9,7 @@ export interface SelectableWorkload {
   labels: Readonly<Record<string, string>>;
 }
 
-/** A placed slot of a workload and what is known of its replica: by the runtime for this node's own, by its node's last status for another's. */
+/** A placed slot of a workload and what its node last reported of its replica (this node's own too: the status it wrote). */
 export interface SlotReplica {
   workload: string;
   slot: number;

@@ -6,8 +6,9 @@ import type { Result } from '../result.js';
 /**
  * A mesh stream (node/services/mesh.ts) opens with one request frame, answered by one
  * header frame (`{}` or `{"error":...}`); after `{}` it carries the connection's bytes
- * both ways, or for UDP one datagram per frame. The request names a replica of a service, never an address: the node that
- * runs the replica finds where it answers, so a peer cannot use it to reach anything else.
+ * both ways, or for UDP one datagram per frame. The request names a replica of a service,
+ * never an address: the node that runs the replica finds where it answers, so a peer
+ * cannot use it to reach anything else.
  */
 export const MAX_MESH_REQUEST_BYTES = 1024;
 const MAX_ERROR_CHARS = 512;

@@ -26,8 +26,11 @@ function hash(text: string): number {
 /**
  * Each service's own address on this node, as Kubernetes gives each a ClusterIP, so two
  * services may both use port 80. An address is a hash of the service's name into the
- * pool: the same on every pass, and for each service whatever others exist, unless two
- * hash alike; then the later by name takes the next free one, the same way every time.
+ * pool: the same on every pass and every node. Two that hash alike are settled by name,
+ * the later taking the next free address; so a new service can move one that sorts after
+ * it and hashed to the same address (a replica's environment then names the old one, DNS
+ * the new one within its 5 s TTL). Rare on a loopback pool of four million; on a /20
+ * bridge (1,023 addresses) worth knowing.
  */
 export function serviceAddresses(services: readonly Service[], pool: AddressPool): Map<string, string> {
   const taken = new Set<number>();
