@@ -1,3 +1,4 @@
+import { stringify } from 'yaml';
 import type { NodeEvent } from '../../node/event-log.js';
 import type { ServiceJson } from '../../node/api/services.js';
 import { UserError } from '../../node/errors.js';
@@ -24,8 +25,10 @@ export async function getServices(opts: { name?: string; namespace: string; outp
   const all = (await new ApiClient(opts.api, opts.key).get<ServiceJson[]>('/v1/services')) ?? [];
   const services = all.filter((s) => (opts.allNamespaces || s.namespace === opts.namespace) && (opts.name === undefined || s.name === opts.name));
   if (opts.name !== undefined && services.length === 0) throw new UserError(`service ${opts.namespace}/${opts.name} not found`);
-  if (opts.output === 'json') {
-    console.log(JSON.stringify(opts.name === undefined ? services : services[0], null, 2));
+  if (!['table', 'json', 'yaml'].includes(opts.output)) throw new UserError(`invalid -o '${opts.output}': expected table, json or yaml`);
+  if (opts.output !== 'table') {
+    const value = opts.name === undefined ? services : services[0];
+    console.log(opts.output === 'json' ? JSON.stringify(value, null, 2) : stringify(value).trimEnd());
     return;
   }
   const rows = services.map((s) => {
