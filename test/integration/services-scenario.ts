@@ -30,17 +30,31 @@ export async function serviceOf(bed: ServicesTestbed, node: ShoalNodeProcess, na
   return (await response.json()) as ServiceJson;
 }
 
-/** One request on a connection of its own, as separate clients would make (fetch would reuse one). */
+/**
+ * One request on a connection of its own, as separate clients would make (fetch would
+ * reuse one). It settles within 10 s whatever happens: a connection that stalls half-way
+ * through an answer fails, it does not hang the test.
+ */
 export const get = (url: string): Promise<string> =>
   new Promise((resolve, reject) => {
-    const request = httpGet(url, { agent: false, timeout: 10_000 }, (response) => {
+    const fail = (e: Error): void => {
+      clearTimeout(timer);
+      request.destroy();
+      reject(e);
+    };
+    const timer = setTimeout(() => fail(new Error(`GET ${url}: no whole answer within 10 s`)), 10_000);
+    const request = httpGet(url, { agent: false }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve(body.trim()));
+      response.on('error', fail);
+      response.on('aborted', () => fail(new Error(`GET ${url}: the answer was cut off`)));
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve(body.trim());
+      });
     });
-    request.on('timeout', () => request.destroy(new Error(`GET ${url}: no answer within 10 s`)));
-    request.on('error', reject);
+    request.on('error', fail);
   });
 
 /** Cuts `node` off from `peers` (its libp2p connections and dials), or heals it with none. */
