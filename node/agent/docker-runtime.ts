@@ -15,6 +15,7 @@ import {
   type ServiceNetwork,
 } from './runtime.js';
 import { ipv4ToNumber, type AddressPool } from '../../protocol/services/service-addresses.js';
+import { namespaceOf } from '../../crdt/roles.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
@@ -66,6 +67,13 @@ async function ipAddr(action: 'add' | 'del', address: string, bridge: string): P
   }
 }
 
+/** How replicas on `network` reach their node: its gateway for DNS, the top of its subnet for services. */
+function servicesOn({ gateway, subnet, bridge }: ReplicasNetwork): ServiceNetwork | undefined {
+  const pool = subnet === undefined ? undefined : bridgeServicePool(subnet);
+  if (gateway === undefined || pool === undefined) return undefined;
+  return { dnsAddress: gateway, pool, claim: (address) => ipAddr('add', address, bridge), release: (address) => ipAddr('del', address, bridge) };
+}
+
 /** The DNS search domains of a replica in `namespace`: `web` finds its own namespace's service, `web.other` another's. */
 const dnsSearch = (namespace: string): string[] => [`${namespace}.svc.shoal`, 'svc.shoal'];
 
@@ -99,10 +107,10 @@ export class DockerRuntime implements ContainerRuntime {
   async start(replica: DesiredReplica, owner: ReplicaOwner, mayRun: () => boolean = () => true): Promise<string> {
     await this.ensureImage(replica.spec.image);
     const network = await this.ensureNetwork();
-    const [, namespace = 'default'] = replica.workload.split('/');
-    const services = await this.serviceNetwork();
+    const namespace = namespaceOf(replica.workload);
+    const services = servicesOn(network);
     const injected = services === undefined ? {} : (this.serviceEnv?.(namespace, services) ?? {});
-    const dns = this.dnsListening() ? network.gateway : undefined;
+    const dns = this.dnsListening() && network.gateway !== undefined ? { server: network.gateway, search: dnsSearch(namespace) } : undefined;
     const container = await this.docker.createContainer(createOptions(replica, owner, network.id, dns, injected));
     try {
       // Secrets go into the container's own filesystem before it starts: no host path is
@@ -183,10 +191,7 @@ export class DockerRuntime implements ContainerRuntime {
    * reaches) for DNS, and the top of its subnet for services, each added to the bridge.
    */
   async serviceNetwork(_owner?: ReplicaOwner): Promise<ServiceNetwork | undefined> {
-    const { gateway, subnet, bridge } = await this.ensureNetwork();
-    const pool = subnet === undefined ? undefined : bridgeServicePool(subnet);
-    if (gateway === undefined || pool === undefined) return undefined;
-    return { dnsAddress: gateway, pool, claim: (address) => ipAddr('add', address, bridge), release: (address) => ipAddr('del', address, bridge) };
+    return servicesOn(await this.ensureNetwork());
   }
 
   /** The network's id (replicas join by id, since a name can stand for several networks) and gateway. */
@@ -230,11 +235,10 @@ function createOptions(
   replica: DesiredReplica,
   owner: ReplicaOwner,
   network: string,
-  dns: string | undefined,
+  dns: { server: string; search: string[] } | undefined,
   injectedEnv: Record<string, string>,
 ): Dockerode.ContainerCreateOptions {
   const { spec } = replica;
-  const [, namespace = 'default'] = replica.workload.split('/');
   return {
     name: instanceName(replica, owner),
     Image: spec.image,
@@ -258,7 +262,7 @@ function createOptions(
       NetworkMode: network,
       // The node answers DNS on the bridge for NAME.NAMESPACE.svc.shoal (and passes the
       // rest on); Docker's own resolver in the container asks it for what it does not know.
-      ...(dns === undefined ? {} : { Dns: [dns], DnsSearch: dnsSearch(namespace) }),
+      ...(dns === undefined ? {} : { Dns: [dns.server], DnsSearch: dns.search }),
     },
   };
 }

@@ -1,3 +1,4 @@
+import { namespaceOf } from '../../crdt/roles.js';
 import { loopbackAddress, loopbackServicePool, nodeDnsAddress } from './loopback-address.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -92,7 +93,7 @@ export class ProcessRuntime implements ContainerRuntime {
     // A process shares the host's network; SHOAL_REPLICA_IP is the address it listens on
     // to be reached by the node's probes and the service mesh (as Nomad's NOMAD_IP_*).
     const address = loopbackAddress(id);
-    const [, namespace = 'default'] = replica.workload.split('/');
+    const namespace = namespaceOf(replica.workload);
     const env = {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       ...this.serviceEnv?.(namespace, await this.serviceNetwork(owner)),

@@ -19,7 +19,7 @@ const isLabels = (v: unknown): v is Record<string, string> => typeof v === 'obje
 export class ServiceCatalog {
   /** Bumped by every change to the document: what is read from it is kept until then. */
   private version = 0;
-  private cached: { version: number; entries: CatalogEntry[]; workloads: SelectableWorkload[] } | undefined;
+  private cached: { version: number; entries: CatalogEntry[]; services: Service[]; workloads: SelectableWorkload[] } | undefined;
   private cachedReplicas: { version: number; plan: unknown; replicas: SlotReplica[] } | undefined;
 
   constructor(
@@ -31,8 +31,12 @@ export class ServiceCatalog {
     state.onChange(() => this.version++);
   }
 
-  private read(): { entries: CatalogEntry[]; workloads: SelectableWorkload[] } {
-    if (this.cached?.version !== this.version) this.cached = { version: this.version, entries: this.readEntries(), workloads: this.readWorkloads() };
+  private read(): { entries: CatalogEntry[]; services: Service[]; workloads: SelectableWorkload[] } {
+    if (this.cached?.version !== this.version) {
+      const entries = this.readEntries();
+      const services = entries.flatMap((e) => (e.service === undefined ? [] : [e.service]));
+      this.cached = { version: this.version, entries, services, workloads: this.readWorkloads() };
+    }
     return this.cached;
   }
 
@@ -56,8 +60,9 @@ export class ServiceCatalog {
     });
   }
 
+  /** The well-formed services; the same array until the document changes, so what is derived from it can be kept. */
   services(): Service[] {
-    return this.entries().flatMap((e) => (e.service === undefined ? [] : [e.service]));
+    return this.read().services;
   }
 
   entry(id: string): CatalogEntry | undefined {

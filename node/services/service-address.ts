@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Service } from '../../protocol/manifests/service.js';
 import { serviceAddresses } from '../../protocol/services/service-addresses.js';
 import type { ContainerRuntime, ReplicaOwner, ServiceNetwork } from '../agent/runtime.js';
 import type { ServiceCatalog } from './catalog.js';
@@ -12,6 +13,8 @@ const RETRY_MS = 5_000;
  */
 export class ServiceAddresses {
   private network: ServiceNetwork | undefined;
+  /** Every DNS answer and listener pass asks: computed again only when the services or the network change. */
+  private cached: { services: readonly Service[]; network: ServiceNetwork; addresses: Map<string, string> } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -30,7 +33,11 @@ export class ServiceAddresses {
 
   /** Each well-formed service's own address on this node; none while the network is not known. */
   all(): Map<string, string> {
-    return this.network === undefined ? new Map() : serviceAddresses(this.catalog.services(), this.network.pool);
+    const { network } = this;
+    if (network === undefined) return new Map();
+    const services = this.catalog.services();
+    if (this.cached?.services !== services || this.cached.network !== network) this.cached = { services, network, addresses: serviceAddresses(services, network.pool) };
+    return this.cached.addresses;
   }
 
   addressOf(service: string): string | undefined {

@@ -22,7 +22,7 @@ import { startLocalCluster, waitForMembers, type LocalCluster } from '../../test
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { poll } from '../../testnet/poll.js';
-import { get, partitionScenario, unreadyAndKillScenario, type ServicesTestbed } from './services-scenario.js';
+import { get, partitionScenario, serviceOf, unreadyAndKillScenario, type ServicesTestbed } from './services-scenario.js';
 
 const root = mkdtempSync(join(tmpdir(), 'shoal-it-services-'));
 let cluster: LocalCluster | undefined;
@@ -86,11 +86,7 @@ spec:
 // Its data directory is named after it; the cluster lists its nodes in the order they came up.
 const nameOf = (node: ShoalNodeProcess): string => basename(node.dataDir);
 
-async function service(node: ShoalNodeProcess, name: string): Promise<ServiceJson> {
-  const response = await signedFetch((cluster as LocalCluster).operatorKey)(`${node.api}/v1/services/default/${name}`);
-  if (!response.ok) throw new Error(`GET service ${name}: ${response.status}`);
-  return (await response.json()) as ServiceJson;
-}
+const service = (node: ShoalNodeProcess, name: string): Promise<ServiceJson> => serviceOf(bed(), node, name);
 
 /** The A records a DNS server at `server` gives for `name`, or its error code. */
 function resolveA(server: string, name: string): Promise<string[] | string> {
