@@ -194,6 +194,14 @@ test('a published service answers on every node, a node with no replica spreads 
   const dnsServer = web.dns.address as string;
   assert.equal(await resolveA(dnsServer, 'web.default.svc.shoal'), [own.address]);
   assert.equal(await resolveA(dnsServer, 'absent.default.svc.shoal'), 'NXDOMAIN');
+  // Garbage and oversized queries are dropped and counted; the server answers on.
+  const junk = createSocket('udp4');
+  await new Promise<void>((resolve) => junk.send(Buffer.from('not a dns message'), 53, dnsServer, () => resolve()));
+  await new Promise<void>((resolve) => junk.send(Buffer.alloc(600, 1), 53, dnsServer, () => resolve()));
+  junk.close();
+  assert.equal(await resolveA(dnsServer, 'web.default.svc.shoal'), [own.address]);
+  const { dns: dnsCounters } = (await (await signedFetch(cluster.operatorKey)(`${bare.api}/v1/status`)).json()) as { dns: { dropped: Record<string, number> } };
+  assert.ok((dnsCounters.dropped.malformed ?? 0) >= 1 && (dnsCounters.dropped.oversized ?? 0) >= 1, `counted: ${JSON.stringify(dnsCounters)}`);
   const env = await runShoal(['exec', 'web', '--api', bare.apiAddress, '--key', cluster.operatorKey, '--', 'sh', '-c', 'echo $WEB_SERVICE_HOST:$WEB_SERVICE_PORT_HTTP']);
   assert.match(env.stdout, /^127\.\d+\.\d+\.\d+:80$/m, env.stderr);
 
