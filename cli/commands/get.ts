@@ -60,7 +60,7 @@ function print(kind: string, objects: ObjectJson[], output: string, single: bool
       o.namespace,
       o.name,
       String(o.fields['spec.image'] ?? ''),
-      String(o.fields['spec.replicas'] ?? ''),
+      o.fields['spec.mode'] === 'global' ? 'global' : String(o.fields['spec.replicas'] ?? ''),
       o.lastWrite ? new Date(o.lastWrite.wallMs).toISOString() : '-',
     ]);
     console.log(table(['NAMESPACE', 'NAME', 'IMAGE', 'REPLICAS', 'UPDATED'], rows));

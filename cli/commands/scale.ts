@@ -14,7 +14,10 @@ export async function scale(opts: { name: string; namespace: string; replicas: s
   if (!Number.isInteger(replicas) || replicas < 0 || replicas > 10_000) throw new UserError(`invalid --replicas '${opts.replicas}': expected a whole number from 0 to 10000`);
   const client = new ApiClient(opts.api, opts.key);
   const key = workloadKey(opts.namespace, opts.name);
-  if ((await client.get<ObjectJson>(`/v1/objects/${key}`)) === undefined) throw new UserError(`workload ${opts.namespace}/${opts.name} not found`);
+  const current = await client.get<ObjectJson>(`/v1/objects/${key}`);
+  if (current === undefined) throw new UserError(`workload ${opts.namespace}/${opts.name} not found`);
+  if (current.fields['spec.mode'] === 'global')
+    throw new UserError(`workload ${opts.namespace}/${opts.name} is global: it runs one replica on every node its constraints allow, so it has no replica count to scale`);
   await writeOps(client, loadOperatorKey(opts.key), [{ key, set: { 'spec.replicas': replicas } }]);
   console.log(`workload/${opts.name} scaled to ${replicas}`);
 }

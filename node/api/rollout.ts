@@ -27,14 +27,15 @@ export function registerRolloutRoutes(app: FastifyInstance, state: StateService,
     const placed = (scheduler.plan?.placed ?? []).map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch, node: s.assignment.node }));
     const { rollout } = rolloutOf(document, key, placed);
     const failed = failedRevisions(document, key);
+    const replicas = scheduler.view().workloads.find((w) => w.key === key)?.replicas ?? 0;
     const body: RolloutJson = {
       workload: key,
       current: specVersionOf(fields),
       target: rollout.plan.target,
       rolledBackFrom: rollout.plan.rolledBackFrom ?? null,
-      replicas: typeof fields['spec.replicas'] === 'number' ? fields['spec.replicas'] : 1,
+      replicas,
       updated: rollout.plan.updated,
-      complete: rollout.plan.complete && rollout.plan.slots.size === (typeof fields['spec.replicas'] === 'number' ? fields['spec.replicas'] : 1),
+      complete: rollout.plan.complete && rollout.plan.slots.size === replicas,
       revisions: revisionsOf(document, key).map((r) => ({ ...r, image: String(r.fields['spec.image'] ?? ''), failed: failed.get(r.version) ?? null })),
     };
     return body;

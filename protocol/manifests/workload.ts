@@ -76,6 +76,8 @@ export const workloadSchema = z.strictObject({
       )
       .optional(),
     replicas: z.number().int().min(0).max(10_000).default(1),
+    /** `global`: one replica on every node the constraints allow (Swarm's global mode, Kubernetes' DaemonSet); `replicas` is then unused. */
+    mode: z.enum(['replicated', 'global']).default('replicated'),
     resources: z.strictObject({ cpu: quantity(cpuMillis, '0.5 or 500m').optional(), memory: quantity(memoryBytes, '128Mi').optional() }).optional(),
     placement: z
       .strictObject({

@@ -2,6 +2,7 @@ import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
 import { parsePlacementField, PLACEMENT_KIND, placementKey, slotOfObject as slotOfDocumentObject, STATUS_KIND, statusKey } from '../../crdt/node-writes.js';
 import type { Constraint } from '../auction/candidate.js';
 import { slotKey } from '../auction/slot.js';
+import { globalReplicas } from './global-mode.js';
 import { portsOf, resourcesOf } from '../manifests/container.js';
 import { cronInfoOf } from '../manifests/cron-job.js';
 import { jobInfoOf } from '../manifests/job.js';
@@ -19,18 +20,20 @@ export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
   const constraints = Array.isArray(placement.constraints) ? (placement.constraints as unknown as Constraint[]) : [];
   const replicas = fields['spec.replicas'];
   const job = key.startsWith('Job/') ? jobInfoOf(fields) : undefined;
+  const global = job === undefined && key.startsWith('Workload/') && fields['spec.mode'] === 'global';
   const cron = key.startsWith('CronJob/') ? cronInfoOf(fields) : undefined;
   return {
     key,
     job,
     cron,
+    global,
     replicas: job !== undefined ? job.completions : typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1,
     demand: {
       workload: key,
       resources: resourcesOf(fields),
       hostPorts: portsOf(fields).flatMap((p) => (p.hostPort === undefined ? [] : [p.hostPort])),
       constraints,
-      maxPerNode: typeof placement.maxPerNode === 'number' ? placement.maxPerNode : undefined,
+      maxPerNode: global ? 1 : typeof placement.maxPerNode === 'number' ? placement.maxPerNode : undefined,
       spreadBy: typeof placement.spreadBy === 'string' ? placement.spreadBy : undefined,
     },
     policy: placement.strategy === 'binpack' ? 'binpack' : 'spread',
@@ -76,7 +79,10 @@ function statusesOf(fields: ObjectValue): SlotStatus[] {
 export function clusterView(document: ClusterDocument, members: readonly Omit<NodeInfo, 'cordoned' | 'draining'>[]): ClusterView {
   const flags = document.get(NODE_FLAGS_KEY) ?? {};
   const nodes = new Map<string, NodeInfo>(members.map((m) => [m.id, { ...m, cordoned: flags[cordonField(m.id)] === true, draining: flags[drainField(m.id)] === true }]));
-  const workloads = [...document.keys('Workload'), ...document.keys('Job'), ...document.keys('CronJob')].map((key) => workloadInfo(key, document.get(key) as ObjectValue));
+  const workloads = [...document.keys('Workload'), ...document.keys('Job'), ...document.keys('CronJob')].map((key) => {
+    const info = workloadInfo(key, document.get(key) as ObjectValue);
+    return info.global ? { ...info, replicas: globalReplicas(info.demand, nodes) } : info;
+  });
   const claims = new Map<string, Claim[]>();
   for (const key of document.keys(PLACEMENT_KIND)) {
     const slot = slotOfObject(key);

@@ -27,7 +27,9 @@ export type PartitionPolicy = 'available' | 'majority';
 export interface WorkloadInfo {
   /** `Workload/<namespace>/<name>`. */
   key: string;
+  /** For a global workload, counted from the members (global-mode.ts), not read from the spec. */
   replicas: number;
+  global?: boolean | undefined;
   demand: Demand;
   policy: SchedulingPolicy;
   partitionPolicy: PartitionPolicy;

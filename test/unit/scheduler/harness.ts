@@ -2,6 +2,7 @@ import { createRandom } from '../../../protocol/random.js';
 import { schedulerConfig } from '../../../protocol/scheduler/config.js';
 import { Scheduler, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
 import { slotKey } from '../../../protocol/auction/slot.js';
+import { globalReplicas } from '../../../protocol/scheduler/global-mode.js';
 import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 
 export const GiB = 1024 ** 3;
@@ -49,7 +50,9 @@ export class SharedCluster {
   }
 
   view(): ClusterView {
-    return { nodes: this.nodes, workloads: this.workloads, claims: this.claims, statuses: this.statuses };
+    // As clusterView does: a global workload's count comes from the members.
+    const workloads = this.workloads.map((w) => (w.global === true ? { ...w, replicas: globalReplicas(w.demand, this.nodes) } : w));
+    return { nodes: this.nodes, workloads, claims: this.claims, statuses: this.statuses };
   }
 
   run(steps: number, stepMs = 50): void {
