@@ -114,12 +114,23 @@ apiOptions(
   program
     .command('apply')
     .description('create or update objects from YAML (several documents per file); signs with your operator key')
-    .requiredOption('-f, --filename <file>', 'a YAML file, or - for standard input')
-    .option('--dry-run', 'show what would change, write nothing', false),
-).action(async (opts: { filename: string; dryRun: boolean; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
+    .requiredOption('-f, --filename <file>', 'a YAML file (Shoal, Kubernetes or Compose), or - for standard input')
+    .option('--dry-run', 'show what would change, write nothing', false)
+    .option('--strict', 'refuse a Kubernetes or Compose field Shoal would drop (a warning otherwise)', false),
+).action(async (opts: { filename: string; dryRun: boolean; strict: boolean; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { apply } = await import('./commands/apply.js');
-  await apply({ file: opts.filename, dryRun: opts.dryRun, ...connection(opts) });
+  await apply({ file: opts.filename, dryRun: opts.dryRun, strict: opts.strict, ...connection(opts) });
 });
+
+program
+  .command('convert')
+  .description('print the Shoal objects a Kubernetes or Compose file becomes (YAML), writing nothing')
+  .requiredOption('-f, --filename <file>', 'a YAML file, or - for standard input')
+  .option('--strict', 'refuse a field Shoal would drop (a warning otherwise)', false)
+  .action(async (opts: { filename: string; strict: boolean }) => {
+    const { convert } = await import('./commands/convert.js');
+    convert({ file: opts.filename, strict: opts.strict });
+  });
 
 apiOptions(
   program

@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import type { ZodError } from 'zod';
 import type { Json } from '../crdt/json.js';
 import { UserError } from '../node/errors.js';
@@ -7,6 +7,9 @@ import { jobFields, jobKey, jobSchema } from '../protocol/manifests/job.js';
 import { secretKey, secretSchema, secretValues } from '../protocol/manifests/secret.js';
 import { serviceFields, serviceKey, serviceSchema } from '../protocol/manifests/service.js';
 import { workloadFields, workloadKey, workloadSchema } from '../protocol/manifests/workload.js';
+import { isComposeDocument, translateCompose, type ComposeContext } from '../protocol/manifests/foreign/compose/index.js';
+import { isKubernetesDocument, translateKubernetes } from '../protocol/manifests/foreign/kubernetes/index.js';
+import { sourcePathOf, type SourcePath, type Translation } from '../protocol/manifests/foreign/translation.js';
 
 export interface SpecProblem {
   file: string;
@@ -69,9 +72,18 @@ function parseManifest(kind: string, value: unknown): Parsed {
   return { ok: true, manifest: { key: workloadKey(namespace, name), kind, namespace, name, fields: workloadFields(parsed.data) } };
 }
 
-/** The position of the deepest node along `path` that exists in the document. */
+/**
+ * The position of the deepest node along `path` that exists in the document: a mapping
+ * entry's key (where a reader looks for the field), else the node itself.
+ */
 function positionOf(doc: Document, path: readonly PropertyKey[], lines: LineCounter): { line: number; col: number } {
   for (let depth = path.length; depth >= 0; depth--) {
+    const parent = depth === 0 ? undefined : doc.getIn(path.slice(0, depth - 1) as (string | number)[], true);
+    if (isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[depth - 1]));
+      const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return lines.linePos(range[0]);
+    }
     const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
     if (node?.range) return lines.linePos(node.range[0]);
   }
@@ -86,13 +98,44 @@ function zodProblems(error: ZodError, doc: Document, file: string, lines: LineCo
   });
 }
 
-/** Parses every YAML document in `text`; throws SpecError listing every problem in all of them. */
-export function loadManifests(text: string, file: string): Manifest[] {
+export interface LoadOptions {
+  /** What a Compose file interpolates from and reads (env_file, secret files). */
+  compose?: ComposeContext;
+  /** Warnings are errors: nothing is dropped silently. */
+  strict?: boolean;
+}
+
+export interface LoadedSpec {
+  manifests: Manifest[];
+  /** What a translation dropped on purpose. */
+  warnings: SpecProblem[];
+  /** Every object as a `shoal/v1` manifest, Shoal's own first, then the translated ones: what `shoal convert` prints. */
+  documents: Record<string, unknown>[];
+}
+
+const NO_COMPOSE: ComposeContext = { env: {}, readFile: () => undefined };
+
+const problemAt = (doc: Document, lines: LineCounter, file: string, path: readonly (string | number)[], message: string): SpecProblem => {
+  const { line, col } = positionOf(doc, path, lines);
+  return { file, line, column: col, field: path.join('.'), message };
+};
+
+/**
+ * Parses every YAML document in `text`: Shoal's own manifests, Kubernetes objects and
+ * Compose files, the foreign ones translated (protocol/manifests/foreign). Throws
+ * SpecError listing every problem in all of them, each at its line.
+ */
+export function loadSpec(text: string, file: string, options: LoadOptions = {}): LoadedSpec {
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
+  // Compose files share settings through `<<` merge keys.
+  const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, merge: true });
   const problems: SpecProblem[] = [];
-  const manifests: Manifest[] = [];
-  for (const doc of Array.isArray(docs) ? docs : [docs]) {
+  const warnings: SpecProblem[] = [];
+  const entries: { manifest: Manifest; document: Record<string, unknown> }[] = [];
+  const kubernetes: { value: unknown; path: SourcePath }[] = [];
+  const translated: { translation: Translation; docOf: (path: SourcePath) => { doc: Document; path: SourcePath } }[] = [];
+  const list = Array.isArray(docs) ? docs : [docs];
+  for (const [index, doc] of list.entries()) {
     for (const error of doc.errors) {
       const { line, col } = lines.linePos(error.pos[0]);
       problems.push({ file, line, column: col, field: '', message: `YAML: ${error.message.split('\n')[0]}` });
@@ -100,10 +143,25 @@ export function loadManifests(text: string, file: string): Manifest[] {
     if (doc.errors.length > 0) continue;
     const value = doc.toJS() as unknown;
     if (value === null || value === undefined) continue;
+    if (isComposeDocument(value)) {
+      translated.push({ translation: translateCompose(value, options.compose ?? NO_COMPOSE), docOf: (path) => ({ doc, path }) });
+      continue;
+    }
+    if (isKubernetesDocument(value)) {
+      kubernetes.push({ value, path: [index] });
+      continue;
+    }
     const kind = (value as { kind?: unknown }).kind;
     if (typeof kind !== 'string' || !KINDS.includes(kind)) {
-      const { line, col } = positionOf(doc, ['kind'], lines);
-      problems.push({ file, line, column: col, field: 'kind', message: `expected one of ${KINDS.join(', ')}, got ${JSON.stringify(kind ?? null)}` });
+      problems.push(
+        problemAt(
+          doc,
+          lines,
+          file,
+          ['kind'],
+          `expected one of ${KINDS.join(', ')} (apiVersion shoal/v1), a Kubernetes object or a Compose file (services:); got ${JSON.stringify(kind ?? null)}`,
+        ),
+      );
       continue;
     }
     const parsed = parseManifest(kind, value);
@@ -111,11 +169,43 @@ export function loadManifests(text: string, file: string): Manifest[] {
       problems.push(...zodProblems(parsed.error, doc, file, lines));
       continue;
     }
-    manifests.push(parsed.manifest);
+    entries.push({ manifest: parsed.manifest, document: value as Record<string, unknown> });
   }
+  if (kubernetes.length > 0) {
+    translated.push({ translation: translateKubernetes(kubernetes), docOf: (path) => ({ doc: list[path[0] as number] as Document, path: path.slice(1) }) });
+  }
+  for (const { translation, docOf } of translated) {
+    for (const diagnostic of translation.diagnostics) {
+      const { doc, path } = docOf(diagnostic.path);
+      const problem = problemAt(doc, lines, file, path, diagnostic.message);
+      if (diagnostic.severity === 'error' || options.strict === true)
+        problems.push(options.strict === true && diagnostic.severity === 'warning' ? { ...problem, message: `${problem.message} (--strict)` } : problem);
+      else warnings.push(problem);
+    }
+    for (const object of translation.objects) {
+      const parsed = parseManifest(String(object.manifest.kind), object.manifest);
+      if (parsed.ok) {
+        entries.push({ manifest: parsed.manifest, document: object.manifest });
+        continue;
+      }
+      for (const issue of parsed.error.issues) {
+        const { doc, path } = docOf(sourcePathOf(object, issue.path));
+        const field = issue.path.join('.');
+        problems.push(problemAt(doc, lines, file, path, `${String(object.manifest.kind)} ${field}: ${issue.code === 'unrecognized_keys' ? 'unknown field' : issue.message}`));
+      }
+    }
+  }
+  const manifests = entries.map((e) => e.manifest);
   const keys = manifests.map((m) => m.key);
   const twice = keys.find((k, i) => keys.indexOf(k) !== i);
   if (twice !== undefined) problems.push({ file, line: 1, column: 1, field: 'metadata.name', message: `${twice} appears twice` });
-  if (problems.length > 0) throw new SpecError(problems);
-  return manifests;
+  const byPosition = (a: SpecProblem, b: SpecProblem): number => a.line - b.line || a.column - b.column;
+  if (problems.length > 0) throw new SpecError(problems.sort(byPosition));
+  return { manifests, warnings: warnings.sort(byPosition), documents: entries.map((e) => e.document) };
 }
+
+/** Shoal manifests only, warnings unreported: for callers that write their own manifests. */
+export const loadManifests = (text: string, file: string): Manifest[] => loadSpec(text, file).manifests;
+
+/** A warning as the CLI prints it. */
+export const formatWarning = (p: SpecProblem): string => `${p.file}:${p.line}:${p.column}: warning: ${p.field ? `${p.field}: ` : ''}${p.message}`;

@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { Json, Op } from '../../crdt/index.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
 import { ApiClient, writeOps, type ApiTarget } from '../client.js';
-import { loadManifests, type Manifest } from '../spec-file.js';
+import type { Manifest } from '../spec-file.js';
+import { loadSpecSource } from '../spec-source.js';
 import { parseRolloutFailureField } from '../../crdt/node-writes.js';
 import { revisionFields, revisionKey, rolloutKey } from '../../protocol/rollout/revisions.js';
 import { specVersionOf } from '../../protocol/manifests/container.js';
@@ -50,11 +50,9 @@ async function seal(client: ApiClient, key: string, values: Record<string, strin
   return reply.body.fields;
 }
 
-/** `shoal apply -f FILE|-`: validates every document first; writes only what differs, as one signed delta. */
-export async function apply(opts: { file: string; api: ApiTarget; key: string; dryRun: boolean }): Promise<void> {
-  const text = opts.file === '-' ? readFileSync(0, 'utf8') : readSource(opts.file);
-  const manifests = loadManifests(text, opts.file === '-' ? '<stdin>' : opts.file);
-  if (manifests.length === 0) throw new UserError(`${opts.file} holds no objects`);
+/** `shoal apply -f FILE|-` (Shoal, Kubernetes or Compose): validates every document first; writes only what differs, as one signed delta. */
+export async function apply(opts: { file: string; api: ApiTarget; key: string; dryRun: boolean; strict: boolean }): Promise<void> {
+  const { manifests } = loadSpecSource(opts.file, opts.strict);
   const client = new ApiClient(opts.api, opts.key);
   for (const manifest of manifests) if (manifest.secretValues !== undefined) manifest.fields = await seal(client, manifest.key, manifest.secretValues);
   const currents = await Promise.all(manifests.map((m) => client.get<ObjectJson>(`/v1/objects/${m.key}`)));
@@ -83,12 +81,4 @@ async function revisionOps(client: ApiClient, manifest: Manifest, current: Objec
   const marks = Object.keys(rollout?.fields ?? {}).filter((f) => parseRolloutFailureField(f)?.specVersion === version);
   if (marks.length > 0) ops.push({ key: rolloutKey(manifest.key), set: Object.fromEntries(marks.map((f) => [f, null])) });
   return ops;
-}
-
-function readSource(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UserError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
 }

@@ -1,0 +1,139 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { request } from 'node:http';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
+import { LocalReplicas } from '../../testnet/local/replicas.js';
+import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
+import { poll } from '../../testnet/poll.js';
+import { get } from './services-scenario.js';
+
+/**
+ * Files people already have, applied as they are on three nodes (process runtime): a
+ * Kubernetes guestbook and a Compose shop (test/manifests). Their services answer on
+ * every node; a field Shoal cannot honour fails the apply at its line; what `convert`
+ * prints, applied again, writes nothing.
+ */
+const root = mkdtempSync(join(tmpdir(), 'shoal-it-foreign-'));
+const GUESTBOOK = new URL('../manifests/guestbook.yaml', import.meta.url).pathname;
+const COMPOSE = new URL('../manifests/compose/docker-compose.yml', import.meta.url).pathname;
+let cluster: LocalCluster | undefined;
+const replicas = new LocalReplicas('process');
+
+test.after(async () => {
+  await cluster?.stop(0);
+  // Replicas outlive their nodes by design: the test ends them.
+  if (cluster !== undefined) await replicas.removeAll(cluster.nodes);
+  rmSync(root, { recursive: true, force: true });
+});
+
+// Each node publishes on an address of its own, as three hosts would.
+const publishAddress = (node: ShoalNodeProcess): string => `127.0.0.${Number(basename(node.dataDir).split('-')[1]) + 30}`;
+
+const shoal = (node: ShoalNodeProcess, ...args: string[]) => runShoal([...args, '--api', node.apiAddress, '--key', (cluster as LocalCluster).operatorKey], { timeoutMs: 60_000 });
+
+function post(url: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'POST', agent: false, timeout: 10_000 }, (response) => {
+      let answer = '';
+      response.setEncoding('utf8');
+      response.on('data', (c: string) => (answer += c));
+      response.on('end', () => (response.statusCode === 200 ? resolve(answer) : reject(new Error(`POST ${url}: ${response.statusCode} ${answer}`))));
+      response.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`POST ${url}: no answer within 10 s`)));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('a Kubernetes guestbook and a Compose shop apply as they are, run on three nodes, and their services answer on every node', async () => {
+  cluster = await startLocalCluster({
+    dir: join(root, 'c'),
+    nodes: 3,
+    args: ['--runtime', 'process'],
+    nodeArgs: (name) => ['--publish-address', `127.0.0.${Number(name.split('-')[1]) + 30}`],
+  });
+  const [first] = cluster.nodes as [ShoalNodeProcess];
+  for (const node of cluster.nodes) await waitForMembers(node.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 60_000);
+
+  const guestbook = await shoal(first, 'apply', '-f', GUESTBOOK);
+  assert.is(guestbook.code, 0, guestbook.stderr);
+  assert.match(guestbook.stdout, /workload\/frontend created/);
+  assert.match(guestbook.stderr, /guestbook\.yaml:29:\d+: warning: spec\.template\.spec\.containers\.0\.imagePullPolicy/);
+  const shop = await shoal(first, 'apply', '-f', COMPOSE);
+  assert.is(shop.code, 0, shop.stderr);
+  assert.match(shop.stdout, /service\/web created/);
+  assert.match(shop.stderr, /warning: services\.web\.depends_on/);
+
+  // The store keeps what the frontend posts; any node's published port reaches a frontend.
+  await poll('the guestbook takes an entry', () => post(`http://${publishAddress(first)}:30080/`, 'hello'), 120_000);
+  for (const node of cluster.nodes) {
+    const answer = await poll(`the guestbook on ${basename(node.dataDir)}`, () => get(`http://${publishAddress(node)}:30080/`), 60_000);
+    assert.is(answer, 'Welcome to the guestbook, admin: hello', 'the ConfigMap, the Secret and the store all reached the frontend');
+  }
+  for (const node of cluster.nodes) {
+    const answer = await poll(
+      `the shop on ${basename(node.dataDir)}, with beats from its workers`,
+      async () => {
+        const a = await get(`http://${publishAddress(node)}:30081/`);
+        if (/^Welcome from The Shoal Shop: [1-9]\d* beats, password of 28$/.test(a)) return a;
+        throw new Error(`it answered ${a}`);
+      },
+      120_000,
+    );
+    assert.ok(answer !== undefined);
+  }
+
+  // A DaemonSet and a global Compose service run once on every node.
+  const perNode = await poll(
+    'one node-agent and one worker on every node',
+    async () => {
+      const running = await replicas.running((cluster as LocalCluster).nodes);
+      const counts = [...running.values()].map((list) => ['node-agent', 'worker'].map((w) => list.filter((r) => r.workload === `Workload/default/${w}`).length).join('/'));
+      if (counts.every((c) => c === '1/1')) return counts;
+      throw new Error(`node-agent/worker per node: ${counts.join(', ')}`);
+    },
+    90_000,
+  );
+  assert.equal(perNode, ['1/1', '1/1', '1/1']);
+  const scaled = await shoal(first, 'scale', 'node-agent', '--replicas', '5');
+  assert.is(scaled.code, 1, scaled.stdout);
+  assert.match(scaled.stderr, /is global: it runs one replica on every node/);
+  const listed = await shoal(first, 'get', 'workloads');
+  assert.match(listed.stdout, /node-agent\s+busybox:1\.36\s+global/);
+});
+
+test('what convert prints, applied again, writes nothing new', async () => {
+  const node = (cluster as LocalCluster).nodes[1] as ShoalNodeProcess;
+  for (const file of [GUESTBOOK, COMPOSE]) {
+    const converted = await runShoal(['convert', '-f', file]);
+    assert.is(converted.code, 0, converted.stderr);
+    assert.match(converted.stdout, /^apiVersion: shoal\/v1$/m);
+    const out = join(root, `${basename(file)}.shoal.yaml`);
+    writeFileSync(out, converted.stdout);
+    const again = await shoal(node, 'apply', '-f', out);
+    assert.is(again.code, 0, again.stderr);
+    const lines = again.stdout.trim().split('\n');
+    assert.ok(lines.length >= 5 && lines.every((l) => l.endsWith(' unchanged')), `${basename(file)}: ${again.stdout}`);
+  }
+});
+
+test('a field Shoal cannot honour fails the apply at its line, and --strict refuses what would be dropped', async () => {
+  const node = (cluster as LocalCluster).nodes[2] as ShoalNodeProcess;
+  const compose = readFileSync(COMPOSE, 'utf8').replace('    expose:\n', '    volumes:\n      - data:/data\n    expose:\n');
+  const line = compose.split('\n').indexOf('    volumes:') + 1;
+  const file = join(root, 'docker-compose.yml');
+  writeFileSync(file, compose);
+  const refused = await shoal(node, 'apply', '-f', file);
+  assert.is(refused.code, 1, refused.stdout);
+  assert.match(refused.stderr, new RegExp(`docker-compose\\.yml:${line}:\\d+: services\\.redis\\.volumes: .*no volumes`));
+
+  const strict = await shoal(node, 'apply', '--strict', '-f', GUESTBOOK);
+  assert.is(strict.code, 1, strict.stdout);
+  assert.match(strict.stderr, /guestbook\.yaml:29:\d+: spec\.template\.spec\.containers\.0\.imagePullPolicy: .*\(--strict\)/);
+});
+
+test.run();
