@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
+import { replacedAt, valuePaths } from './value-paths.js';
 import * as assert from 'uvu/assert';
 import { type ComposeContext, INTERNAL_ERROR, translateCompose } from '../../../protocol/manifests/foreign/compose/index.js';
 import type { SourcePath, Translation } from '../../../protocol/manifests/foreign/translation.js';
@@ -240,26 +241,6 @@ test('translateCompose never throws on values shaped from compose keys', () => {
   );
 });
 
-type Path = (string | number)[];
-
-function paths(value: unknown, at: Path = [], out: Path[] = []): Path[] {
-  out.push(at);
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...at, i], out));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) paths(v, [...at, k], out);
-  return out;
-}
-
-/** The value with what is at `path` replaced (or, for `undefined`, removed); keys such as `__proto__` stay keys. */
-function replaced(value: unknown, path: Path, by: unknown): unknown {
-  const [head, ...rest] = path;
-  if (head === undefined) return by;
-  // An earlier edit may have replaced a parent: this one no longer applies.
-  if (value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v, i) => (i === head ? replaced(v, rest, by) : v));
-  const entries = Object.entries(value as Record<string, unknown>).filter(([k]) => !(k === head && rest.length === 0 && by === undefined));
-  return Object.fromEntries(entries.map(([k, v]) => [k, k === head ? replaced(v, rest, by) : v]));
-}
-
 /** Values that reach the translator's edges: interpolation, ranges, quantities, shell syntax. */
 const tricky = fc.constantFrom(
   '${',
@@ -311,8 +292,8 @@ const replacement = fc.oneof(
 test('translateCompose never throws on valid compose files broken in one or more places', () => {
   const broken = validCompose.chain((document) =>
     fc
-      .array(fc.record({ path: fc.constantFrom(...paths(document)), by: replacement }), { minLength: 1, maxLength: 3 })
-      .map((edits) => edits.reduce<unknown>((doc, { path, by }) => replaced(doc, path, by), document)),
+      .array(fc.record({ path: fc.constantFrom(...valuePaths(document)), by: replacement }), { minLength: 1, maxLength: 3 })
+      .map((edits) => edits.reduce<unknown>((doc, { path, by }) => replacedAt(doc, path, by), document)),
   );
   fc.assert(
     fc.property(broken, (document) => {

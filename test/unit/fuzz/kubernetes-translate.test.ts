@@ -1,27 +1,12 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { test } from 'uvu';
+import { replacedAt, valuePaths } from './value-paths.js';
 import * as assert from 'uvu/assert';
 import { parseAllDocuments } from 'yaml';
 import { translateKubernetes } from '../../../protocol/manifests/foreign/kubernetes/index.js';
 
 const GUESTBOOK = parseAllDocuments(readFileSync(new URL('../../manifests/guestbook.yaml', import.meta.url), 'utf8')).map((d) => d.toJS() as unknown);
-
-/** Every path to a value in `value`, the root included. */
-function pathsOf(value: unknown, path: (string | number)[] = []): (string | number)[][] {
-  const out = [path];
-  if (Array.isArray(value)) value.forEach((v, i) => out.push(...pathsOf(v, [...path, i])));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) out.push(...pathsOf(v, [...path, k]));
-  return out;
-}
-
-function replaceAt(value: unknown, path: readonly (string | number)[], replacement: unknown): unknown {
-  if (path.length === 0) return replacement;
-  const [head, ...rest] = path as [string | number, ...(string | number)[]];
-  const copy = (Array.isArray(value) ? [...value] : { ...(value as object) }) as Record<string | number, unknown>;
-  copy[head] = replaceAt(copy[head], rest, replacement);
-  return copy;
-}
 
 // Null prototypes, boxed values, sparse arrays: a key named `valueOf` once reached a rule table through its prototype.
 const anything = fc.anything({
@@ -77,11 +62,11 @@ test("field and kind names that an object's prototype holds are unknown, not rul
 });
 
 test('a guestbook with any one value replaced translates without throwing, and every problem has a path into the file', () => {
-  const paths = GUESTBOOK.flatMap((doc, i) => pathsOf(doc).map((p) => [i, ...p]));
+  const paths = GUESTBOOK.flatMap((doc, i) => valuePaths(doc).map((p) => [i, ...p]));
   fc.assert(
     fc.property(fc.constantFrom(...paths), anything, (path, replacement) => {
       const [doc, ...rest] = path as [number, ...(string | number)[]];
-      const mutated = GUESTBOOK.map((d, i) => (i === doc ? replaceAt(d, rest, replacement) : d));
+      const mutated = GUESTBOOK.map((d, i) => (i === doc ? replacedAt(d, rest, replacement) : d));
       const { diagnostics } = translate(mutated);
       for (const d of diagnostics) assert.type(d.path[0], 'number', `a diagnostic names its document: ${JSON.stringify(d)}`);
     }),

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import * as assert from 'uvu/assert';
 import { nestingDepth } from '../../../protocol/json-bytes.js';
 import type { Result } from '../../../protocol/result.js';
+import { replacedAt, valuePaths } from './value-paths.js';
 
 /** Runs per property: enough to reach the odd corner, few enough for the unit tier. */
 export const RUNS = 10_000;
@@ -48,23 +49,6 @@ function applyEdit(bytes: Uint8Array, e: Edit): Uint8Array {
   return out;
 }
 
-type Path = (string | number)[];
-
-function paths(value: unknown, at: Path = [], out: Path[] = []): Path[] {
-  out.push(at);
-  if (Array.isArray(value)) value.forEach((v, i) => paths(v, [...at, i], out));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) paths(v, [...at, k], out);
-  return out;
-}
-
-function replaced(value: unknown, path: Path, by: unknown): unknown {
-  const [head, ...rest] = path;
-  if (head === undefined) return by;
-  if (Array.isArray(value)) return value.map((v, i) => (i === head ? replaced(v, rest, by) : v));
-  const object = value as Record<string, unknown>;
-  return { ...object, [head]: replaced(object[head], rest, by) };
-}
-
 /** Stands in a value for raw text no value can be built for: nesting deep enough to overflow JSON.stringify. */
 const RAW = '\u0000raw\u0000';
 
@@ -97,8 +81,8 @@ export function mutated<T>(valid: fc.Arbitrary<T>, encode: (value: T) => Uint8Ar
       { arbitrary: fc.constant(bytes), weight: 1 },
       { arbitrary: fc.array(edit, { minLength: 1, maxLength: 4 }).map((edits) => edits.reduce(applyEdit, bytes)), weight: 4 },
       {
-        arbitrary: fc.record({ path: fc.constantFrom(...paths(json)), by: replacement }).map(({ path, by }) => {
-          const text = JSON.stringify(replaced(json, path, 'raw' in by ? RAW : by.value));
+        arbitrary: fc.record({ path: fc.constantFrom(...valuePaths(json)), by: replacement }).map(({ path, by }) => {
+          const text = JSON.stringify(replacedAt(json, path, 'raw' in by ? RAW : by.value));
           return utf8.encode('raw' in by ? text.replace(JSON.stringify(RAW), by.raw) : text);
         }),
         weight: 4,

@@ -96,6 +96,20 @@ export function translateDeployment(ctx: KubeContext, object: Mapping, path: Sou
   return b.build();
 }
 
+/** A StatefulSet's or DaemonSet's `updateStrategy.rollingUpdate`; OnDelete is refused. */
+function rollingUpdateOf(ctx: KubeContext, spec: Mapping, at: SourcePath, bounds: readonly string[]): Mapping {
+  const d = ctx.diagnostics;
+  const strategy = mapping(d, spec.updateStrategy, [...at, 'updateStrategy']) ?? {};
+  checkFields(d, strategy, [...at, 'updateStrategy'], { handled: ['type', 'rollingUpdate'] });
+  if (strategy.type === 'OnDelete') d.error([...at, 'updateStrategy', 'type'], 'Shoal rolls a new spec out itself: use RollingUpdate');
+  const update = mapping(d, strategy.rollingUpdate, [...at, 'updateStrategy', 'rollingUpdate']) ?? {};
+  checkFields(d, update, [...at, 'updateStrategy', 'rollingUpdate'], {
+    handled: bounds,
+    refused: { partition: (v) => (v === 0 ? undefined : 'Shoal rolls every replica over: drop partition') },
+  });
+  return update;
+}
+
 /**
  * A StatefulSet as far as it maps: its replicas never run twice, even on both sides of a
  * split (partitionPolicy majority), and roll over one at a time. Stable storage and
@@ -125,14 +139,7 @@ export function translateStatefulSet(ctx: KubeContext, object: Mapping, path: So
   const b = workloadBuilder(metadata, template.labels, path);
   b.set('spec.replicas', integer(d, spec.replicas, [...at, 'replicas']) ?? 1, [...at, 'replicas']);
   b.set('spec.partitionPolicy', 'majority', at);
-  const strategy = mapping(d, spec.updateStrategy, [...at, 'updateStrategy']) ?? {};
-  checkFields(d, strategy, [...at, 'updateStrategy'], { handled: ['type', 'rollingUpdate'] });
-  if (strategy.type === 'OnDelete') d.error([...at, 'updateStrategy', 'type'], 'Shoal rolls a new spec out itself: use RollingUpdate');
-  const update = mapping(d, strategy.rollingUpdate, [...at, 'updateStrategy', 'rollingUpdate']) ?? {};
-  checkFields(d, update, [...at, 'updateStrategy', 'rollingUpdate'], {
-    handled: ['maxUnavailable'],
-    refused: { partition: (v) => (v === 0 ? undefined : 'Shoal rolls every replica over: drop partition') },
-  });
+  const update = rollingUpdateOf(ctx, spec, at, ['maxUnavailable']);
   const maxUnavailable = update.maxUnavailable === undefined ? 1 : integer(d, update.maxUnavailable, [...at, 'updateStrategy', 'rollingUpdate', 'maxUnavailable']);
   b.set('spec.rollout', { maxUnavailable: maxUnavailable ?? 1, maxSurge: 0 }, [...at, 'updateStrategy']);
   restartAlways(ctx, translatePodSpec(ctx, b, template.pod, [...at, 'template', 'spec'], metadata.namespace, template.labels, { probes: true }), [...at, 'template', 'spec']);
@@ -152,11 +159,7 @@ export function translateDaemonSet(ctx: KubeContext, object: Mapping, path: Sour
   if (template === undefined) return undefined;
   const b = workloadBuilder(metadata, template.labels, path);
   b.set('spec.mode', 'global', [...at, 'template']);
-  const strategy = mapping(d, spec.updateStrategy, [...at, 'updateStrategy']) ?? {};
-  checkFields(d, strategy, [...at, 'updateStrategy'], { handled: ['type', 'rollingUpdate'] });
-  if (strategy.type === 'OnDelete') d.error([...at, 'updateStrategy', 'type'], 'Shoal rolls a new spec out itself: use RollingUpdate');
-  const update = mapping(d, strategy.rollingUpdate, [...at, 'updateStrategy', 'rollingUpdate']) ?? {};
-  checkFields(d, update, [...at, 'updateStrategy', 'rollingUpdate'], { handled: ['maxUnavailable', 'maxSurge'] });
+  const update = rollingUpdateOf(ctx, spec, at, ['maxUnavailable', 'maxSurge']);
   const count = (field: 'maxUnavailable' | 'maxSurge', fallback: number): number => {
     const v = update[field];
     if (v === undefined) return fallback;
