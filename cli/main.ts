@@ -56,6 +56,8 @@ program
   )
   .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)')
   .option('--log-file <path>', 'append the logs to this file instead of standard output')
+  .addOption(new Option('--log-level <level>', 'the least severe lines written (default: info, or SHOAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
+  .option('--metrics-token-file <path>', 'a file holding the bearer token a Prometheus off this machine sends for /metrics (on loopback it needs none)')
   .action(async (opts) => {
     const { start } = await import('./commands/start.js');
     const listen = opts.listen.length > 0 ? opts.listen : [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`];

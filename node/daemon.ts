@@ -35,6 +35,7 @@ import { SecretBox } from './secret-box.js';
 import { StateService } from './state-service.js';
 import { SwimService } from './swim/service.js';
 import { createFrameTransport } from './frame-transport.js';
+import { createNodeMetrics } from './metrics/node-metrics.js';
 import { SHOAL_VERSION } from './version.js';
 import { ServicesForRuntime, startServices } from './services/services.js';
 import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
@@ -60,6 +61,8 @@ export interface NodeOptions {
   publishAddress?: string;
   /** The Docker network its replicas join (`--replicas-network`, default `shoal`): one per node gives each its own service address. */
   replicasNetwork?: string;
+  /** The bearer token a scraper off this machine sends for /metrics (`--metrics-token-file`). */
+  metricsToken?: string | undefined;
   log?: Logger;
 }
 
@@ -256,6 +259,18 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     await feed.start();
     cleanup.push(() => feed.stop());
 
+    const metrics = createNodeMetrics({
+      swim,
+      transports: () => ({ swim: transport.counters, scheduler: scheduler.transportCounters }),
+      state,
+      antiEntropy,
+      scheduler,
+      agent: () => agent,
+      services,
+      feed,
+      replicas,
+    });
+
     // Loopback is for the CLI on this machine; any other address is reached over TLS only.
     const tls = isLoopback(options.api.host) ? undefined : await loadOrCreateApiTls(dataPaths(options.dataDir).root);
     const api = createApi(
@@ -273,6 +288,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         runtime: runtime.kind,
         clusterId: cluster.id,
         startedAt: new Date(),
+        metrics,
+        metricsToken: options.metricsToken,
       },
       tls,
     );

@@ -9,6 +9,8 @@ export interface FrameTransportCounters {
   /** Frames written and closed on a stream (not proof of delivery). */
   sent: number;
   received: number;
+  sentBytes: number;
+  receivedBytes: number;
   /** Sends that could not dial, open a stream or write within the timeout. */
   sendFailures: number;
   /** Frames over maxFrameBytes, outbound (never sent) or inbound (stream reset unread). */
@@ -56,7 +58,7 @@ const MAX_STREAMS = 256;
  * messages per second per node, 1 ms each is noise.
  */
 export async function createFrameTransport(host: Libp2p, options: FrameTransportOptions): Promise<FrameTransport> {
-  const counters: FrameTransportCounters = { sent: 0, received: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0, handlerFailures: 0 };
+  const counters: FrameTransportCounters = { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0, handlerFailures: 0 };
   const timeoutMs = options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
   const protocol = options.protocol ?? SWIM_PROTOCOL;
   // One controller per operation, so stop() can cancel what is in flight. Not
@@ -91,6 +93,7 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
       return;
     }
     counters.received++;
+    counters.receivedBytes += frame.length;
     stream.close().catch(() => undefined);
     try {
       options.onFrame(connection.remotePeer.toString(), frame);
@@ -133,6 +136,7 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
       try {
         await deliver(to, addrs, frame);
         counters.sent++;
+        counters.sentBytes += frame.length;
         return true;
       } catch {
         counters.sendFailures++;

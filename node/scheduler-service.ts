@@ -9,13 +9,13 @@ import { clusterView, placementKey } from '../protocol/scheduler/from-document.j
 import { censusDue } from '../protocol/scheduler/majority-evidence.js';
 import type { PlacedSlot, Plan } from '../protocol/scheduler/plan.js';
 import { Scheduler, type SchedulerEffect } from '../protocol/scheduler/scheduler.js';
-import type { ClusterView } from '../protocol/scheduler/view.js';
+import type { Claim, ClusterView } from '../protocol/scheduler/view.js';
 import type { MajorityFence } from './agent/majority-fence.js';
 import type { EventLog } from './event-log.js';
 import type { NodeWriter } from './node-writer.js';
 import type { StateService } from './state-service.js';
 import type { SwimService } from './swim/service.js';
-import { createFrameTransport, type FrameTransport } from './frame-transport.js';
+import { createFrameTransport, type FrameTransport, type FrameTransportCounters } from './frame-transport.js';
 
 export const AUCTION_PROTOCOL = '/shoal/auction/1.0.0';
 
@@ -44,6 +44,9 @@ export interface SchedulerCounters {
 
 /** Drives the pure Scheduler: ticks, answer frames over their own protocol, claims into the document. */
 export class SchedulerService {
+  /** Decisions this node wrote as a collector: placed, unschedulable, and the unschedulable ones' declines by reason. */
+  readonly decisions = { placed: 0, unschedulable: 0, declines: {} as Record<string, number> };
+  private decisionSeconds: number[] = [];
   readonly counters: SchedulerCounters = { answersSent: 0, answersReceived: 0, claimsWritten: 0, claimFailures: 0, dropped: {} };
   private readonly scheduler: Scheduler;
   private transport: FrameTransport | undefined;
@@ -93,6 +96,33 @@ export class SchedulerService {
     return this.scheduler.currentPlan;
   }
 
+  /** The counters of the answers' frame transport, once started. */
+  get transportCounters(): FrameTransportCounters | undefined {
+    return this.transport?.counters;
+  }
+
+  /** Auctions this node collected answers for: opened, as far as this node takes part in deciding them. */
+  get auctionsOpened(): number {
+    return this.scheduler.auctionsCollected;
+  }
+
+  /** How long each decision this node made took since the last call, in seconds. */
+  takeDecisionSeconds(): number[] {
+    const taken = this.decisionSeconds;
+    this.decisionSeconds = [];
+    return taken;
+  }
+
+  private countDecision(claim: Claim, decidedAfterMs: number): void {
+    if ('winner' in claim) this.decisions.placed++;
+    else {
+      this.decisions.unschedulable++;
+      for (const [reason, n] of Object.entries(claim.declines)) this.decisions.declines[reason] = (this.decisions.declines[reason] ?? 0) + n;
+    }
+    if (this.decisionSeconds.length < 1024) this.decisionSeconds.push(decidedAfterMs / 1000);
+  }
+
+  /** What this node made of the view it last planned with. */
   /** What this node should run now; undefined until it has joined and planned once. */
   desired(): PlacedSlot[] | undefined {
     return this.scheduler.currentPlan === undefined ? undefined : this.scheduler.desired(Date.now());
@@ -159,6 +189,7 @@ export class SchedulerService {
         this.counters.answersSent += effect.answers.length;
         for (const frame of answerFrames(effect.answers)) void this.transport?.send(effect.to, addrs, frame);
       } else if (effect.type === 'claim') {
+        this.countDecision(effect.claim, effect.decidedAfterMs);
         const { epoch, collector: _collector, ...decision } = effect.claim;
         const ops = [{ key: placementKey(effect.workload, effect.index), set: { [placementField(epoch, this.options.swim.id)]: decision } }];
         this.options.writer.write(ops).then(

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Makes sure a Docker engine answers, installing Debian's docker.io and starting dockerd
 # where none runs (a fresh CI machine has neither). Also installs the static busybox the
-# test images are built from, since no registry is reachable.
+# test images are built from, since no registry is reachable, and the real tools the
+# tests check Shoal against (promtool, from Debian's prometheus).
 set -euo pipefail
 
 log=${SHOAL_DOCKERD_LOG:-/var/log/shoal-dockerd.log}
@@ -12,6 +13,7 @@ answers() { timeout 5 docker info >/dev/null 2>&1; }
 missing=()
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 if ! answers && ! { command -v dockerd && command -v docker; } >/dev/null 2>&1; then
   missing+=(docker.io)
 fi

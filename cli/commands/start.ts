@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { hasCluster, loadCluster, saveCluster } from '../../node/cluster.js';
 import { createNodeLoggers, parseLogFormat } from '../../node/logger.js';
@@ -27,6 +28,21 @@ export interface StartOptions {
   replicasNetwork: string;
   logFormat?: string;
   logFile?: string;
+  logLevel?: string;
+  metricsTokenFile?: string;
+}
+
+/** The scrape token from its file, trimmed; a short one would be guessed. */
+function readMetricsToken(file: string | undefined): string | undefined {
+  if (file === undefined) return undefined;
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (e) {
+    throw new UserError(`cannot read --metrics-token-file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  if (token.length < 16) throw new UserError(`--metrics-token-file ${file}: the token must be at least 16 characters`);
+  return token;
 }
 
 function parseWriteQuota(text: string): QuotaConfig {
@@ -61,7 +77,8 @@ export async function start(opts: StartOptions): Promise<void> {
   if (isIP(opts.publishAddress) === 0) throw new UserError(`invalid --publish-address '${opts.publishAddress}': expected an IP address, such as 0.0.0.0`);
   const seeds = [...seedsFromToken(opts.dataDir, opts.join), ...opts.seed.map((s) => parseSeed(s))];
   const listen = opts.listen.map((l) => parseSeed(l, '--listen'));
-  const { log, always } = createNodeLoggers({ format: parseLogFormat(opts.logFormat), file: opts.logFile });
+  const metricsToken = readMetricsToken(opts.metricsTokenFile);
+  const { log, always } = createNodeLoggers({ format: parseLogFormat(opts.logFormat), file: opts.logFile, level: opts.logLevel });
   guardStreamRaces(log);
   const node = await startNode({
     log,
@@ -77,6 +94,7 @@ export async function start(opts: StartOptions): Promise<void> {
     quota,
     publishAddress: opts.publishAddress,
     replicasNetwork: opts.replicasNetwork,
+    metricsToken,
   });
   always.info(
     { peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl, ...(node.apiFingerprint === undefined ? {} : { apiFingerprint: node.apiFingerprint }) },

@@ -58,6 +58,9 @@ export class Agent {
   private readonly prober: Prober;
   /** Revisions this node has already marked failed, by `<workload>@<spec version>`. */
   private readonly judged = new Set<string>();
+  /** For the metrics: what the agent did, by event kind; its replicas by state after the last pass; pass durations not yet taken. */
+  readonly stats = { actions: {} as Record<string, number>, replicasByState: {} as Record<string, number> };
+  private passSeconds: number[] = [];
 
   constructor(private readonly options: AgentOptions) {
     this.written = ownStatuses(options.state.replica.document, options.owner.node);
@@ -110,7 +113,11 @@ export class Agent {
       this.again = true;
       return;
     }
+    const startedAt = performance.now();
     this.running = this.pass()
+      .then(() => {
+        if (this.passSeconds.length < 1024) this.passSeconds.push((performance.now() - startedAt) / 1000);
+      })
       .catch((e: unknown) => this.options.log.warn({ error: String(e) }, 'agent pass failed; retrying on the next'))
       .finally(() => {
         this.running = undefined;
@@ -145,6 +152,9 @@ export class Agent {
     );
     await this.execute(result.actions, backoff, observed);
     const statuses = result.statuses.map((s) => ({ ...s, ...this.prober.health(s) }));
+    const byState: Record<string, number> = {};
+    for (const s of statuses) byState[s.state] = (byState[s.state] ?? 0) + 1;
+    this.stats.replicasByState = byState;
     await this.report(statuses, desired);
     await this.judgeRollouts(statuses, rollouts);
   }
@@ -222,7 +232,15 @@ export class Agent {
     if (!(await this.options.writer.write(ops).catch(() => false))) for (const name of marked) this.judged.delete(name);
   }
 
+  /** How long each pass took since the last call, in seconds. */
+  takePassSeconds(): number[] {
+    const taken = this.passSeconds;
+    this.passSeconds = [];
+    return taken;
+  }
+
   private event(kind: string, object: string, message: string): void {
+    this.stats.actions[kind] = (this.stats.actions[kind] ?? 0) + 1;
     this.options.events.record({ atMs: Date.now(), node: this.options.owner.node, kind, object, message });
     this.options.log.info({ object }, `${kind}: ${message}`);
   }

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpbis } from 'http-message-signatures';
 import { describeGrant, type OperatorGrant } from '../../crdt/index.js';
@@ -6,8 +7,12 @@ import { NonceLedger } from '../nonce-ledger.js';
 import { BODY_DIGEST, contentDigest, SIGNED_COMPONENTS } from '../request-signature.js';
 import type { StateService } from '../state-service.js';
 
-/** What a route needs: `open` none; the rest a signed request from an operator whose role allows it. */
-export type Permission = 'open' | 'read' | 'exec' | 'deploy' | 'admin';
+/**
+ * What a route needs: `open` none; `scrape` a request from this machine (loopback) or
+ * the metrics bearer token, as Prometheus sends it; the rest a signed request from an
+ * operator whose role allows it.
+ */
+export type Permission = 'open' | 'scrape' | 'read' | 'exec' | 'deploy' | 'admin';
 
 /**
  * Every route and what it needs; a route not listed needs an admin, so a new route is
@@ -16,6 +21,7 @@ export type Permission = 'open' | 'read' | 'exec' | 'deploy' | 'admin';
  */
 const ROUTES: Readonly<Record<string, Permission>> = {
   'GET /v1/ready': 'open',
+  'GET /metrics': 'scrape',
   'GET /v1/nodes': 'read',
   'GET /v1/status': 'read',
   'GET /v1/placements': 'read',
@@ -81,7 +87,7 @@ const allows = (grant: OperatorGrant, permission: Permission): boolean =>
  * that allows the route. Refusals are 401 (who are you), 403 (not you) or 429 (ledger
  * full), each with a sentence, and counted.
  */
-export function registerAuth(app: FastifyInstance, state: StateService): AuthCounters {
+export function registerAuth(app: FastifyInstance, state: StateService, options: { metricsToken?: string | undefined } = {}): AuthCounters {
   const counters: AuthCounters = { accepted: 0, refused: {} };
   const nonces = new NonceLedger();
   const verify = nativeVerifier();
@@ -104,7 +110,9 @@ export function registerAuth(app: FastifyInstance, state: StateService): AuthCou
   app.addHook('onRequest', async (request, reply) => {
     try {
       checkHost(request.headers.host);
-      if (permissionOf(request) !== 'open' && !signed(request)) throw UNSIGNED;
+      const permission = permissionOf(request);
+      if (permission === 'scrape') return checkScraper(request, options.metricsToken);
+      if (permission !== 'open' && !signed(request)) throw UNSIGNED;
     } catch (e) {
       if (e instanceof Refusal) return refuse(reply, e);
       throw e;
@@ -114,7 +122,7 @@ export function registerAuth(app: FastifyInstance, state: StateService): AuthCou
   app.addHook('preValidation', async (request, reply) => {
     try {
       const permission = permissionOf(request);
-      if (permission === 'open') return;
+      if (permission === 'open' || permission === 'scrape') return;
       const caller = await authenticate(request, state, verify, nonces);
       if (!allows(caller.grant, permission)) {
         throw new Refusal(403, 'forbidden', `operator ${caller.publicKey.slice(0, 16)}… is ${describeGrant(caller.grant)}: ${request.method} ${request.url} needs ${permission}`);
@@ -128,6 +136,25 @@ export function registerAuth(app: FastifyInstance, state: StateService): AuthCou
   });
   return counters;
 }
+
+const LOOPBACK = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+
+/** A scraper on this machine needs nothing; from elsewhere, the token the node was given (`--metrics-token-file`). */
+function checkScraper(request: FastifyRequest, token: string | undefined): void {
+  if (LOOPBACK.test(request.socket.remoteAddress ?? '')) return;
+  const given = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+  if (token !== undefined && given !== undefined && sameSecret(given, token)) return;
+  throw new Refusal(
+    401,
+    'unsigned',
+    token === undefined
+      ? '/metrics answers only on loopback unless the node is started with --metrics-token-file'
+      : '/metrics needs the bearer token the node was started with (--metrics-token-file)',
+  );
+}
+
+/** Compares digests, so the time taken says nothing about the token. */
+const sameSecret = (a: string, b: string): boolean => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 /** Loopback names and address literals only: a browser page reaches a node by a DNS name of its own making. */
 function checkHost(host: string | undefined): void {

@@ -1,4 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import { instrumentApi } from '../metrics/api-metrics.js';
 import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
 import { publicKeyOfPeerId } from '../../protocol/identity/peer-id.js';
 import type { MemberView } from '../../protocol/swim/index.js';
@@ -61,6 +63,10 @@ export interface ApiContext {
   runtime: 'docker' | 'process';
   clusterId: string;
   startedAt: Date;
+  /** The node's Prometheus registry (node/metrics): the API adds its own request metrics to it. */
+  metrics: Registry;
+  /** The bearer token a scraper off this machine must send; without it, /metrics answers on loopback only. */
+  metricsToken?: string | undefined;
 }
 
 /** The node's JSON API: every request but `/v1/ready` signed by an operator whose role allows it (auth.ts). */
@@ -70,7 +76,9 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   const app = (tls === undefined
     ? Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES })
     : Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES, https: tls })) as unknown as FastifyInstance;
-  const auth = registerAuth(app, context.state);
+  const auth = registerAuth(app, context.state, { metricsToken: context.metricsToken });
+  instrumentApi(app, context.metrics, auth);
+  app.get('/metrics', async (_request, reply) => reply.type(context.metrics.contentType).send(await context.metrics.metrics()));
   app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, context.state.replica.isAdmittedNode(publicKeyOfPeerId(m.record.id) ?? ''))));
   app.get('/v1/status', async () => ({
     id: context.swim.id,

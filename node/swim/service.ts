@@ -35,6 +35,10 @@ export interface SwimServiceOptions {
 export class SwimService {
   readonly counters: SwimServiceCounters = { received: 0, sent: 0, dropped: { oversized: 0, malformed: 0, 'too-deep': 0, version: 0, invalid: 0 } };
   private readonly machine: SwimMachine;
+  /** Member changes this node has seen, by kind ('suspect', 'dead', ...). */
+  readonly changes: Partial<Record<MemberEvent['change'], number>> = {};
+  falseDeaths = 0;
+  private readonly lastChange = new Map<MemberId, MemberEvent['change']>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private transport: FrameTransport | undefined;
   private stopped = false;
@@ -97,6 +101,24 @@ export class SwimService {
     return this.machine.liveCount;
   }
 
+  /** For the metrics: probes, refutations and Lifeguard's local health score (0 is healthy). */
+  get stats(): { probes: number; probeFailures: number; refutations: number; healthScore: number } {
+    return { ...this.machine.stats, refutations: this.machine.refutations, healthScore: this.machine.healthScore };
+  }
+
+  /** See SwimMachine.takeProbeRoundTrips. */
+  takeProbeRoundTrips(): number[] {
+    return this.machine.takeProbeRoundTrips();
+  }
+
+  /** Member changes by kind, and members declared dead that turned out alive (a false death). */
+  private countChange(event: MemberEvent): void {
+    this.changes[event.change] = (this.changes[event.change] ?? 0) + 1;
+    if (event.change === 'alive' && this.lastChange.get(event.id) === 'dead') this.falseDeaths++;
+    if (event.change === 'forgotten') this.lastChange.delete(event.id);
+    else this.lastChange.set(event.id, event.change);
+  }
+
   /**
    * Announces the leave and waits until those messages are delivered (at most a probe
    * timeout beyond the first gossip round), so members record "left", not "dead".
@@ -139,6 +161,7 @@ export class SwimService {
           break;
         }
         case 'event':
+          this.countChange(effect.event);
           this.options.log.info({ member: effect.event.id, change: effect.event.change, incarnation: effect.event.incarnation }, 'member changed');
           this.options.onEvent?.(effect.event);
           break;

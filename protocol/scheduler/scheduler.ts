@@ -23,8 +23,8 @@ export type SchedulerEvent =
 
 export type SchedulerEffect =
   | { type: 'send'; to: string; answers: Answer[] }
-  /** Write this collector's decision into the slot's Placement object. */
-  | { type: 'claim'; workload: string; index: number; claim: Claim }
+  /** Write this collector's decision into the slot's Placement object; `decidedAfterMs` since this node opened the collection. */
+  | { type: 'claim'; workload: string; index: number; claim: Claim; decidedAfterMs: number }
   | { type: 'event'; event: SchedulerEvent };
 
 interface Collection {
@@ -67,6 +67,8 @@ export class Scheduler {
   /** Back in a majority's sight after a fence or more away, the node stays fenced until it has caught up (catch-up.ts). */
   private readonly catchUp: CatchUp;
   private seenMajorityAtMs: number;
+  /** Auctions this node has collected answers for, as one of their collectors: the metric of auctions opened. */
+  auctionsCollected = 0;
   /** The last tick showed a majority. */
   private hadMajority = false;
   /** Since when ticks have shown a majority without a break (resolve.ts SlotContext). */
@@ -316,6 +318,7 @@ export class Scheduler {
     for (const answer of this.early.get(auction.id)?.values() ?? []) record(collection, answer, nowMs);
     this.early.delete(auction.id);
     this.collecting.set(auction.id, collection);
+    this.auctionsCollected++;
   }
 
   private close(collection: Collection, nowMs: number, effects: SchedulerEffect[]): void {
@@ -359,7 +362,7 @@ export class Scheduler {
             bids: answers.length - Object.values(declines).reduce((a, b) => a + b, 0),
             declines,
           };
-    effects.push({ type: 'claim', workload: auction.workload.key, index: auction.index, claim });
+    effects.push({ type: 'claim', workload: auction.workload.key, index: auction.index, claim, decidedAfterMs: nowMs - collection.openedAtMs });
     const event: SchedulerEvent =
       'winner' in claim
         ? { kind: 'placed', workload: auction.workload.key, index: auction.index, epoch: auction.epoch, node: claim.winner, because: auction.because }

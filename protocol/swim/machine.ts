@@ -17,9 +17,13 @@ export interface SwimMachineOptions {
   directory?: MemberDirectory;
 }
 
+/** Round trips a driver that never takes them cannot make the machine hold more than this. */
+const MAX_ROUND_TRIPS_KEPT = 1024;
+
 interface Probe {
   seq: number;
   target: number;
+  sentAtMs: number;
   acked: boolean;
   nacks: number;
   expectedNacks: number;
@@ -47,6 +51,10 @@ export class SwimMachine {
   private out: Effect[] = [];
   private seq = 0;
   private probe: Probe | undefined;
+  /** What a driver's metrics count: probes sent, and those that went unanswered even through helpers. */
+  readonly stats = { probes: 0, probeFailures: 0 };
+  /** Round trips of acknowledged probes since the driver last took them. */
+  private roundTripsMs: number[] = [];
   private readonly relays = new Map<number, Relay>();
   /** By member: when a ping or ping-req of ours to it began to wait for an answer; cleared by any message from it. */
   private readonly awaitingSince = new Map<MemberId, number>();
@@ -116,6 +124,18 @@ export class SwimMachine {
     return this.membership.size;
   }
 
+  /** The round trips of the probes acknowledged since the last call, in ms; at most MAX_ROUND_TRIPS_KEPT, the rest uncounted. */
+  takeProbeRoundTrips(): number[] {
+    const taken = this.roundTripsMs;
+    this.roundTripsMs = [];
+    return taken;
+  }
+
+  /** How often this node has raised its incarnation to refute a suspicion or death about itself. */
+  get refutations(): number {
+    return this.membership.refutations;
+  }
+
   get healthScore(): number {
     return this.membership.awareness.score;
   }
@@ -167,7 +187,7 @@ export class SwimMachine {
         this.relay(from, message.seq, message.target);
         break;
       case 'ack':
-        this.onAck(message.seq);
+        this.onAck(message.seq, nowMs);
         break;
       case 'nack':
         if (this.probe?.seq === message.seq) this.probe.nacks++;
@@ -217,7 +237,8 @@ export class SwimMachine {
     const target = this.membership.nextProbeTarget();
     if (target !== undefined) {
       const seq = this.ping(target);
-      this.probe = { seq, target, acked: false, nacks: 0, expectedNacks: 0 };
+      this.probe = { seq, target, sentAtMs: nowMs, acked: false, nacks: 0, expectedNacks: 0 };
+      this.stats.probes++;
       this.arm({ kind: 'probe-timeout', seq }, scaleByHealth(this.config.probeTimeoutMs, this.healthScore));
     }
   }
@@ -244,12 +265,13 @@ export class SwimMachine {
 
   /** Lifeguard: helpers that did not even nack suggest our own network is the problem. */
   private onProbeFailed(probe: Probe, nowMs: number): void {
+    this.stats.probeFailures++;
     const missingNacks = probe.expectedNacks > 0 ? probe.expectedNacks - probe.nacks : 1;
     this.membership.awareness.apply(missingNacks);
     if (this.membership.reachable.has(probe.target)) this.membership.accuse(probe.target, nowMs);
   }
 
-  private onAck(seq: number): void {
+  private onAck(seq: number, nowMs: number): void {
     const relay = this.relays.get(seq);
     if (relay !== undefined) {
       this.relays.delete(seq);
@@ -259,6 +281,7 @@ export class SwimMachine {
     if (this.probe?.seq === seq && !this.probe.acked) {
       this.probe.acked = true;
       this.membership.awareness.apply(-1);
+      if (this.roundTripsMs.length < MAX_ROUND_TRIPS_KEPT) this.roundTripsMs.push(nowMs - this.probe.sentAtMs);
     }
   }
 

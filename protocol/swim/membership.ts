@@ -28,6 +28,8 @@ export class Membership {
   private verifyNext: number | undefined;
   private selfRecord: MemberRecord;
   private selfIncarnation: Incarnation;
+  /** Times this member raised its incarnation to refute a suspicion or death about itself. */
+  refutations = 0;
   private selfState: MemberState = 'alive';
 
   constructor(
@@ -278,6 +280,7 @@ export class Membership {
   }
 
   private refute(accusedIncarnation: Incarnation): void {
+    this.refutations++;
     this.selfIncarnation = accusedIncarnation + 1;
     this.queue.enqueue(this.directory.intern(this.selfId), this.selfAlive());
   }
