@@ -73,19 +73,22 @@ function parseManifest(kind: string, value: unknown): Parsed {
 }
 
 /**
- * The position of the deepest node along `path` that exists in the document: a mapping
- * entry's key (where a reader looks for the field), else the node itself.
+ * The position of the deepest node along `path` that exists in the document: its value
+ * where the value starts on its key's line (the wrong value itself), else the key (a
+ * block below it, whose first line says nothing of the field).
  */
 function positionOf(doc: Document, path: readonly PropertyKey[], lines: LineCounter): { line: number; col: number } {
   for (let depth = path.length; depth >= 0; depth--) {
+    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
+    const value = node?.range ? lines.linePos(node.range[0]) : undefined;
     const parent = depth === 0 ? undefined : doc.getIn(path.slice(0, depth - 1) as (string | number)[], true);
     if (isMap(parent)) {
       const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === String(path[depth - 1]));
       const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-      if (range) return lines.linePos(range[0]);
+      const key = range ? lines.linePos(range[0]) : undefined;
+      if (key !== undefined) return value !== undefined && value.line === key.line ? value : key;
     }
-    const node = doc.getIn(path.slice(0, depth) as (string | number)[], true) as { range?: [number, number, number] } | undefined;
-    if (node?.range) return lines.linePos(node.range[0]);
+    if (value !== undefined) return value;
   }
   return { line: 1, col: 1 };
 }
