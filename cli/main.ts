@@ -136,6 +136,25 @@ program
 
 apiOptions(
   program
+    .command('top')
+    .description('what replicas use, CPU and memory, as their nodes last reported them: shoal top nodes | shoal top workloads')
+    .argument('<resource>', 'nodes | workloads')
+    .option('-n, --namespace <namespace>', 'namespace (workloads)', 'default')
+    .option('-A, --all-namespaces', 'every namespace (workloads)', false)
+    .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
+).action(
+  async (
+    resource: string,
+    opts: { namespace: string; allNamespaces: boolean; output: 'table' | 'json'; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string },
+  ) => {
+    if (resource !== 'nodes' && resource !== 'workloads') throw new UserError(`unknown resource '${resource}': expected nodes or workloads`);
+    const { top } = await import('./commands/top.js');
+    await top({ resource, output: opts.output, namespace: opts.namespace, allNamespaces: opts.allNamespaces, ...connection(opts) });
+  },
+);
+
+apiOptions(
+  program
     .command('get')
     .description('list objects, or show one: shoal get workloads | shoal get workload NAME -o yaml')
     .argument('<resource>', 'workloads | placements | jobs | cronjobs | secrets')

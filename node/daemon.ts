@@ -36,6 +36,7 @@ import { StateService } from './state-service.js';
 import { SwimService } from './swim/service.js';
 import { createFrameTransport } from './frame-transport.js';
 import { createNodeMetrics } from './metrics/node-metrics.js';
+import { UsageService } from './usage/usage-service.js';
 import { SHOAL_VERSION } from './version.js';
 import { ServicesForRuntime, startServices } from './services/services.js';
 import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
@@ -258,6 +259,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const feed = new EventFeed(host, swim, events);
     await feed.start();
     cleanup.push(() => feed.stop());
+    const usage = new UsageService({ runtime, owner: { cluster: cluster.id, node: swim.id }, pubsub, clusterId: cluster.id, self: swim.id, isAdmittedPeer, log });
+    usage.start();
+    cleanup.push(() => usage.stop());
 
     const metrics = createNodeMetrics({
       swim,
@@ -269,6 +273,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       services,
       feed,
       replicas,
+      usage,
     });
 
     // Loopback is for the CLI on this machine; any other address is reached over TLS only.
@@ -284,6 +289,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         services,
         events,
         feed,
+        usage,
         secrets,
         runtime: runtime.kind,
         clusterId: cluster.id,

@@ -1,7 +1,7 @@
 import { createPeerScoreParams, createPeerScoreThresholds, createTopicScoreParams, type PeerScoreParams, type PeerScoreThresholds } from '@libp2p/gossipsub/score';
 
 /**
- * Gossipsub peer scoring for Shoal's one topic, the state deltas. The aim is narrow:
+ * Gossipsub peer scoring for Shoal's topics, the state deltas and replica usage. The aim is narrow:
  * a peer that keeps sending deltas the validator rejects (malformed, badly signed,
  * unauthorised) drops below the graylist threshold after a handful, and the node then
  * ignores everything it sends; an honest peer in a quiet cluster, where writes are
@@ -43,12 +43,25 @@ export const stateScoreThresholds: PeerScoreThresholds = createPeerScoreThreshol
 });
 
 /**
- * The score parameters for a node whose state topic is `topic`. `colocationWhitelist`
- * holds the addresses exempt from the IP-colocation penalty (single-host testnets).
+ * The score parameters for a node whose state topic is `topic` and usage topic
+ * `usage`. `colocationWhitelist` holds the addresses exempt from the IP-colocation
+ * penalty (single-host testnets).
  */
-export function stateScoreParams(topic: string, colocationWhitelist: Set<string>): PeerScoreParams {
+export function gossipScoreParams(topic: string, usage: string, colocationWhitelist: Set<string>): PeerScoreParams {
   return createPeerScoreParams({
     topics: {
+      // Usage summaries earn nothing (every node sends one every few seconds, so relaying
+      // them shows nothing); a rejected one (malformed, or not its signer's own) costs
+      // as a rejected delta does.
+      [usage]: createTopicScoreParams({
+        topicWeight: 1,
+        timeInMeshWeight: 0,
+        firstMessageDeliveriesWeight: 0,
+        meshMessageDeliveriesWeight: 0,
+        meshFailurePenaltyWeight: 0,
+        invalidMessageDeliveriesWeight: -4,
+        invalidMessageDeliveriesDecay: halvingEvery(10 * MINUTE_MS),
+      }),
       [topic]: createTopicScoreParams({
         // The only scored topic, so its weight is the unit.
         topicWeight: 1,

@@ -10,7 +10,7 @@ import { createLibp2p } from 'libp2p';
 import { BlockList, isIP } from 'node:net';
 import { UserError } from './errors.js';
 import { privateNetwork } from './private-network.js';
-import { stateScoreParams, stateScoreThresholds } from './gossip-scoring.js';
+import { gossipScoreParams, stateScoreThresholds } from './gossip-scoring.js';
 
 export interface HostOptions {
   privateKey: PrivateKey;
@@ -46,6 +46,8 @@ export const loopbackTrust = {
 
 /** The gossipsub topic that carries a cluster's signed state deltas. */
 export const stateTopic = (clusterId: string): string => `/shoal/${clusterId}/deltas/1`;
+/** Where nodes share what their replicas use (node/usage): it changes every few seconds, so it is no document write. */
+export const usageTopic = (clusterId: string): string => `/shoal/${clusterId}/usage/1`;
 
 /**
  * The router gossipsub builds also answers getScore, which its exported interface
@@ -88,7 +90,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
           // A write is stored locally and repaired by anti-entropy, so publishing while
           // alone is normal, not an error.
           allowPublishToZeroTopicPeers: true,
-          scoreParams: stateScoreParams(stateTopic(options.clusterId), new NetworkSet(colocation)),
+          scoreParams: gossipScoreParams(stateTopic(options.clusterId), usageTopic(options.clusterId), new NetworkSet(colocation)),
           scoreThresholds: stateScoreThresholds,
         }),
       ),

@@ -11,9 +11,12 @@ import {
   type ExecResult,
   type LogOptions,
   type ReplicaOwner,
+  type ReplicaUsageSample,
   type ServiceEnv,
   type ServiceNetwork,
 } from './runtime.js';
+import { mapBounded } from '../usage/bounded.js';
+import { dockerUsage } from '../usage/docker-stats.js';
 import { ipv4ToNumber, type AddressPool } from '../../protocol/services/service-addresses.js';
 import { namespaceOf } from '../../crdt/roles.js';
 import { execFile } from 'node:child_process';
@@ -32,6 +35,9 @@ export interface DockerRuntimeOptions {
 }
 
 export const REPLICAS_NETWORK = 'shoal';
+
+/** Stats calls in flight at once: a node with many replicas must not open a connection per container every round. */
+const STATS_IN_FLIGHT = 8;
 
 interface ReplicasNetwork {
   id: string;
@@ -102,6 +108,22 @@ export class DockerRuntime implements ContainerRuntime {
     });
     const observed = await Promise.all(containers.map((c) => this.observe(c.Id)));
     return observed.filter((r): r is ObservedReplica => r !== undefined);
+  }
+
+  /** One stats call per running container, a few at once: the engine answers each from its cgroup without waiting a second. */
+  async usage(owner: ReplicaOwner): Promise<ReplicaUsageSample[]> {
+    const containers = await this.docker.listContainers({
+      filters: { label: [`${LABEL.cluster}=${owner.cluster}`, `${LABEL.node}=${owner.node}`], status: ['running'] },
+    });
+    const samples = await mapBounded(containers, STATS_IN_FLIGHT, async (c) => {
+      const identity = identityFromLabels(c.Labels ?? {});
+      // 404, 409: gone or stopping since the list; the next round will not list it.
+      const stats = identity === undefined ? undefined : await ignoreStatus(this.docker.getContainer(c.Id).stats({ stream: false, 'one-shot': true }), [404, 409]);
+      if (identity === undefined || stats === undefined) return undefined;
+      const { cpuNanos, memoryBytes, atMs } = dockerUsage(stats);
+      return { id: c.Id, workload: identity.workload, slot: identity.slot, epoch: identity.epoch, cpuNanos, memoryBytes, atMs: atMs ?? Date.now() };
+    });
+    return samples.filter((s): s is ReplicaUsageSample => s !== undefined);
   }
 
   async start(replica: DesiredReplica, owner: ReplicaOwner, mayRun: () => boolean = () => true): Promise<string> {

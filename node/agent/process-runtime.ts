@@ -9,7 +9,18 @@ import { pino, type Logger } from 'pino';
 import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
 import { instanceName, type ReplicaIdentity } from './labels.js';
 import { execBeside, fileLogs } from './process-streams.js';
-import { StartHeldError, type ContainerRuntime, type ExecResult, type LogOptions, type ReplicaOwner, type ServiceEnv, type ServiceNetwork } from './runtime.js';
+import {
+  StartHeldError,
+  type ContainerRuntime,
+  type ExecResult,
+  type LogOptions,
+  type ReplicaOwner,
+  type ReplicaUsageSample,
+  type ServiceEnv,
+  type ServiceNetwork,
+} from './runtime.js';
+import { treeUsage } from '../usage/proc-stat.js';
+import { hostPageSize, readProcessTable } from '../usage/proc-table.js';
 
 export interface ProcessRuntimeOptions {
   /** One directory per replica below it, e.g. `<dataDir>/replicas`. */
@@ -69,17 +80,25 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 
   async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
+    return Promise.all((await this.owned(owner)).map(({ id, record }) => this.observe(id, record)));
+  }
+
+  async usage(owner: ReplicaOwner): Promise<ReplicaUsageSample[]> {
+    const running = (await this.owned(owner)).filter(({ record }) => isRunning(record));
+    if (running.length === 0) return [];
+    const table = await readProcessTable();
+    const atMs = Date.now();
+    return running.flatMap(({ id, record }) => {
+      const used = treeUsage(table, record.pid, hostPageSize());
+      const { workload, slot, epoch } = record.replica;
+      return used === undefined ? [] : [{ id, workload, slot, epoch, ...used, atMs }];
+    });
+  }
+
+  private async owned(owner: ReplicaOwner): Promise<{ id: string; record: ReplicaRecord }[]> {
     const ids = await readdir(this.dir).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? [] : Promise.reject(e)));
-    const observed = await Promise.all(
-      ids
-        .filter((id) => REPLICA_ID.test(id))
-        .map(async (id) => {
-          const record = await this.read(id);
-          const owned = record !== undefined && record.owner.cluster === owner.cluster && record.owner.node === owner.node;
-          return owned ? this.observe(id, record) : undefined;
-        }),
-    );
-    return observed.filter((r): r is ObservedReplica => r !== undefined);
+    const records = await Promise.all(ids.filter((id) => REPLICA_ID.test(id)).map(async (id) => ({ id, record: await this.read(id) })));
+    return records.filter((r): r is { id: string; record: ReplicaRecord } => r.record?.owner.cluster === owner.cluster && r.record.owner.node === owner.node);
   }
 
   async start(replica: DesiredReplica, owner: ReplicaOwner, mayRun: () => boolean = () => true): Promise<string> {

@@ -1,4 +1,7 @@
 import type { DesiredReplica, ObservedReplica } from '../../protocol/agent/replica.js';
+import type { ReplicaUsageSample } from '../../protocol/usage/usage-rates.js';
+
+export type { ReplicaUsageSample };
 
 /** Who owns a replica: written on it when it starts, so a restarted agent can adopt it. */
 export interface ReplicaOwner {
@@ -35,6 +38,14 @@ export interface ContainerRuntime {
   logs(id: string, options: LogOptions): AsyncIterable<Uint8Array>;
   /** Runs a command inside the replica (beside it, for a process) and waits for it, as `kubectl exec` without a terminal. */
   exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult>;
+  /**
+   * What each running replica of this owner uses now: CPU time since it started
+   * (cumulative, so a rate takes two samples) and memory in use. Docker: the container's
+   * cgroup, memory as `docker stats` shows it (usage less inactive page cache). Process:
+   * the wrapper and every process of its session or below it, memory as their summed
+   * resident sets (shared pages count once per process).
+   */
+  usage(owner: ReplicaOwner): Promise<ReplicaUsageSample[]>;
   /** Where this owner's replicas reach their node's DNS and services; undefined while not known (no network yet). */
   serviceNetwork(owner: ReplicaOwner): Promise<ServiceNetwork | undefined>;
   close(): Promise<void>;

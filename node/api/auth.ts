@@ -35,6 +35,7 @@ const ROUTES: Readonly<Record<string, Permission>> = {
   'GET /v1/workloads/:namespace/:name': 'read',
   'GET /v1/services': 'read',
   'GET /v1/services/:namespace/:name': 'read',
+  'GET /v1/usage': 'read',
   'GET /v1/workloads/:namespace/:name/rollout': 'read',
   'GET /v1/workloads/:namespace/:name/logs': 'read',
   'POST /v1/workloads/:namespace/:name/exec': 'exec',

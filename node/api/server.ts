@@ -22,6 +22,8 @@ import type { SwimService } from '../swim/service.js';
 import type { FrameTransport } from '../frame-transport.js';
 import type { Services } from '../services/services.js';
 import { registerServiceRoutes } from './services.js';
+import type { UsageService } from '../usage/usage-service.js';
+import { registerUsageRoutes } from './usage.js';
 
 /** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
 export interface NodeJson {
@@ -59,6 +61,7 @@ export interface ApiContext {
   services: Services;
   events: EventLog;
   feed: EventFeed;
+  usage: UsageService;
   secrets: SecretBox;
   runtime: 'docker' | 'process';
   clusterId: string;
@@ -91,6 +94,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     antiEntropy: context.antiEntropy.counters,
     // libp2p stream errors thrown where no caller could catch them (node/stream-race-guard.ts).
     streamErrorsSurvived: streamRaceCounters.survived,
+    usage: context.usage.counters,
     streams: { events: context.feed.counters, replicas: context.replicas.counters, mesh: context.services.mesh.counters },
     dns: { ...context.services.dns.state(), ...context.services.dns.counters },
     api: auth,
@@ -110,6 +114,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   registerRolloutRoutes(app, context.state, context.scheduler);
   registerSecretRoutes(app, context.secrets, context.state);
   registerServiceRoutes(app, context.services);
+  registerUsageRoutes(app, context.usage);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
     const sinceMs = Number(request.query.sinceMs ?? 0);
     if (!Number.isFinite(sinceMs) || sinceMs < 0) return reply.code(400).send({ error: 'bad-request', detail: 'sinceMs must be a time in ms' });

@@ -8,6 +8,7 @@ import type { SchedulerService } from '../scheduler-service.js';
 import type { Services } from '../services/services.js';
 import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
+import type { UsageService } from '../usage/usage-service.js';
 import { byLabel, counterFrom, gaugeFrom, histogramFrom, type Sample } from './families.js';
 
 export interface MetricsSources {
@@ -21,6 +22,7 @@ export interface MetricsSources {
   services: Services;
   feed: EventFeed;
   replicas: ReplicaAccess;
+  usage: UsageService;
 }
 
 const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
@@ -92,6 +94,7 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
     ...byLabel('reason', services.mesh.counters.dropped, { source: 'mesh' }),
     ...byLabel('reason', services.mesh.counters.refused, { source: 'mesh-refused' }),
     ...byLabel('reason', services.dns.counters.dropped, { source: 'dns' }),
+    ...byLabel('reason', sources.usage.counters.dropped, { source: 'usage' }),
   ]);
 
   // State
@@ -142,6 +145,23 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
     () => byLabel('action', sources.agent()?.stats.actions ?? {}),
   );
   histogramFrom(registry, 'shoal_agent_reconcile_seconds', 'One pass of the agent: list, reconcile, act, report.', PASS_BUCKETS, () => sources.agent()?.takePassSeconds() ?? []);
+
+  // Usage: this node's own replicas only, so the series are bounded by what it runs.
+  const ownReplicas = () => sources.usage.workloads().flatMap((w) => w.replicas.filter((r) => r.node === swim.id).map((r) => ({ ...r, workload: w.workload })));
+  gaugeFrom(registry, 'shoal_replica_cpu_usage_cores', 'CPU a replica on this node used over the last sampling interval, in cores.', ['workload', 'slot'], () =>
+    ownReplicas().map((r): Sample => [{ workload: r.workload, slot: String(r.slot) }, r.cpuMillis / 1000]),
+  );
+  gaugeFrom(
+    registry,
+    'shoal_replica_memory_usage_bytes',
+    'Memory a replica on this node holds (resident, or the cgroup usage less inactive file pages).',
+    ['workload', 'slot'],
+    () => ownReplicas().map((r): Sample => [{ workload: r.workload, slot: String(r.slot) }, r.memoryBytes]),
+  );
+  counterFrom(registry, 'shoal_usage_summaries_total', 'Usage summaries this node published and received.', ['direction'], () => [
+    [{ direction: 'out' }, sources.usage.counters.published],
+    [{ direction: 'in' }, sources.usage.counters.received],
+  ]);
 
   // Services
   counterFrom(registry, 'shoal_mesh_connections_total', 'Service connections, by result.', ['result'], () => [

@@ -12,8 +12,9 @@ import { poll } from '../../testnet/poll.js';
 
 /**
  * Each node's /metrics, as Prometheus scrapes it: valid for Debian's promtool, and its
- * counters move when a workload is applied and a node is killed. Off loopback it needs
- * the bearer token the node was given.
+ * counters move when a workload is applied and a node is killed; what a replica uses
+ * reaches `shoal top` on every node. Off loopback /metrics needs the bearer token the
+ * node was given.
  */
 const root = mkdtempSync(join(tmpdir(), 'shoal-it-metrics-'));
 let cluster: LocalCluster | undefined;
@@ -63,7 +64,7 @@ function value(text: string, name: string, labels: Record<string, string> = {}):
   return sum;
 }
 
-test('every node serves metrics promtool accepts, and they move when a workload is applied and a node is killed', async () => {
+test('every node serves metrics promtool accepts, they move when a workload is applied and a node is killed, and a busy replica shows in shoal top from another node', async () => {
   cluster = await startLocalCluster({ dir: join(root, 'c'), nodes: 3, args: ['--runtime', 'process'] });
   const [first, , third] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess, ShoalNodeProcess];
   for (const node of cluster.nodes) await waitForMembers(node.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 60_000);
@@ -94,6 +95,43 @@ test('every node serves metrics promtool accepts, and they move when a workload 
   const after = await scrape(first);
   assert.ok(value(after, 'shoal_state_deltas_accepted_total') > value(before, 'shoal_state_deltas_accepted_total'));
   assert.is(value(after, 'shoal_scheduler_placements'), 3, "the plan's slots per node add up to the replicas");
+
+  // A replica that burns CPU shows it in `shoal top` on a node that does not run it, and in its own node's metrics.
+  writeFileSync(file, `apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: burner}\nspec:\n  image: none\n  command: [sh, -c, "while :; do :; done"]\n`);
+  const burning = await runShoal(['apply', '-f', file, '--api', first.apiAddress, '--key', cluster.operatorKey]);
+  assert.is(burning.code, 0, burning.stderr);
+  const host = await poll(
+    'the burner placed',
+    async () => {
+      const running = await replicas.running((cluster as LocalCluster).nodes);
+      const node = (cluster as LocalCluster).nodes.find((n) => (running.get(n.peerId) ?? []).some((r) => r.workload === 'Workload/default/burner'));
+      if (node !== undefined) return node;
+      throw new Error('no node runs it yet');
+    },
+    60_000,
+  );
+  const elsewhere = cluster.nodes.find((n) => n !== host && n !== third) as ShoalNodeProcess;
+  type Usage = { workload: string; cpuMillis: number; replicas: { node: string }[] }[];
+  const seen = await poll(
+    `shoal top workloads on ${elsewhere.peerId.slice(-6)}: the burner over 200m and over web`,
+    async () => {
+      const top = await runShoal(['top', 'workloads', '-o', 'json', '--api', elsewhere.apiAddress, '--key', (cluster as LocalCluster).operatorKey]);
+      if (top.code !== 0) throw new Error(top.stderr);
+      const usage = JSON.parse(top.stdout) as Usage;
+      const burner = usage.find((w) => w.workload === 'Workload/default/burner');
+      const web = usage.find((w) => w.workload === 'Workload/default/web');
+      if (burner !== undefined && web !== undefined && web.replicas.length === 3 && burner.cpuMillis > 200 && burner.cpuMillis > web.cpuMillis) return { burner, web };
+      throw new Error(`it shows ${top.stdout.replace(/\s+/g, ' ').slice(0, 400)}`);
+    },
+    60_000,
+  );
+  assert.is(seen.burner.replicas[0]?.node, host.peerId);
+  const nodes = await runShoal(['top', 'nodes', '--api', elsewhere.apiAddress, '--key', cluster.operatorKey]);
+  assert.is(nodes.stdout.trim().split('\n').length, 4, `a header and three nodes: ${nodes.stdout}`);
+  const hostMetrics = await scrape(host);
+  assert.ok(value(hostMetrics, 'shoal_replica_cpu_usage_cores', { workload: 'Workload/default/burner' }) > 0.2, "the running node exposes the replica's CPU");
+  assert.ok(value(hostMetrics, 'shoal_replica_memory_usage_bytes', { workload: 'Workload/default/burner' }) > 0);
+  await runShoal(['delete', 'workload', 'burner', '--api', first.apiAddress, '--key', cluster.operatorKey]);
 
   third.child.kill('SIGKILL');
   await poll(

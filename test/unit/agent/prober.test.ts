@@ -31,6 +31,7 @@ class SlowExec {
       throw new Error('not used by the prober');
     },
     serviceNetwork: () => Promise.reject(new Error('not used by the prober')),
+    usage: () => Promise.reject(new Error('not used by the prober')),
     close: () => Promise.resolve(),
   };
 

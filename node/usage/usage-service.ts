@@ -1,0 +1,168 @@
+import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
+import type { Logger } from 'pino';
+import { UsageBook, type NodeUsage, type WorkloadUsage } from '../../protocol/usage/usage-book.js';
+import { decodeUsageSummary, encodeUsageSummary, fitUsageSummary } from '../../protocol/usage/usage-codec.js';
+import { UsageRates } from '../../protocol/usage/usage-rates.js';
+import type { ContainerRuntime, ReplicaOwner } from '../agent/runtime.js';
+import { usageTopic } from '../host.js';
+import { countDrop } from '../read-frame.js';
+
+export const DEFAULT_USAGE_INTERVAL_MS = 5_000;
+
+export type UsagePubSub = Pick<GossipSub, 'topicValidators' | 'subscribe' | 'unsubscribe' | 'publish'>;
+
+export interface UsageServiceOptions {
+  runtime: Pick<ContainerRuntime, 'usage'>;
+  owner: ReplicaOwner;
+  pubsub: UsagePubSub;
+  clusterId: string;
+  /** This node's peer id. */
+  self: string;
+  isAdmittedPeer: (peerId: string) => boolean;
+  log: Logger;
+  intervalMs?: number;
+  nowMs?: () => number;
+}
+
+export interface UsageCounters {
+  /** Summaries from peers taken into the book. */
+  received: number;
+  published: number;
+  /** Rounds whose sampling failed (the engine did not answer). */
+  sampleFailures: number;
+  /** Summaries from peers not taken, by reason: a decode code, `unsigned`, `not-admitted`, or the book's refusal. */
+  dropped: Record<string, number>;
+}
+
+export type Verdict = 'accept' | 'ignore' | 'reject';
+
+const VERDICTS = { accept: TopicValidatorResult.Accept, ignore: TopicValidatorResult.Ignore, reject: TopicValidatorResult.Reject } as const;
+
+/**
+ * Refusals an honest node can cause, as the state topic's (node/state-service.ts): its
+ * admission not yet seen here, clocks apart, gossip out of order, a newer node's format.
+ * Only these are ignored; the rest are rejected.
+ */
+const HARMLESS: ReadonlySet<string> = new Set(['not-admitted', 'future', 'stale', 'outdated', 'version']);
+
+/**
+ * Samples what this node's replicas use, publishes it every interval, and keeps every
+ * node's latest summary to answer what a workload uses cluster-wide.
+ */
+export class UsageService {
+  readonly counters: UsageCounters = { received: 0, published: 0, sampleFailures: 0, dropped: {} };
+  private readonly book: UsageBook;
+  private readonly rates = new UsageRates();
+  private readonly topic: string;
+  private readonly intervalMs: number;
+  private readonly now: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private round: Promise<void> | undefined;
+
+  constructor(private readonly options: UsageServiceOptions) {
+    this.topic = usageTopic(options.clusterId);
+    this.intervalMs = options.intervalMs ?? DEFAULT_USAGE_INTERVAL_MS;
+    this.now = options.nowMs ?? Date.now;
+    // A node's usage goes once four rounds pass without one from it; clocks 30 s apart (or two rounds, if longer) are believed.
+    this.book = new UsageBook({ ttlMs: this.intervalMs * 4, maxSkewMs: Math.max(30_000, this.intervalMs * 2) });
+  }
+
+  /** Subscribes, and takes a first sample at once so that the first round has rates to publish. */
+  start(): void {
+    const { pubsub } = this.options;
+    pubsub.topicValidators.set(this.topic, (_relay, message) => VERDICTS[this.validate(message)]);
+    pubsub.subscribe(this.topic);
+    this.running = true;
+    this.startRound(async () => {
+      await this.sample();
+    });
+    this.timer = setInterval(() => this.tick().catch((e: unknown) => this.options.log.warn({ error: String(e) }, 'a usage round failed')), this.intervalMs);
+  }
+
+  stop(): void {
+    this.running = false;
+    clearInterval(this.timer);
+    this.options.pubsub.topicValidators.delete(this.topic);
+    try {
+      this.options.pubsub.unsubscribe(this.topic);
+    } catch {
+      // The host stopped first: a stopped gossipsub holds no subscriptions.
+    }
+  }
+
+  /**
+   * One round: sample, publish, keep our own summary; the timer calls it. While a round
+   * is still running (a slow engine) no other starts: this waits for that one instead.
+   */
+  tick(): Promise<void> {
+    return this.round ?? this.startRound(() => this.publishRound());
+  }
+
+  /** A gossiped summary: the message's signer is its sender. */
+  validate(message: Message): Verdict {
+    return this.fromGossip(message.type === 'signed' ? message.from.toString() : undefined, message.data);
+  }
+
+  /** A summary signed by `sender` (undefined: unsigned), taken into the book or counted as dropped. */
+  fromGossip(sender: string | undefined, data: Uint8Array): Verdict {
+    if (sender === undefined) return this.drop('unsigned');
+    if (!this.options.isAdmittedPeer(sender)) return this.drop('not-admitted');
+    const decoded = decodeUsageSummary(data);
+    if (!decoded.ok) return this.drop(decoded.error.code);
+    const taken = this.book.receive(decoded.value, sender, this.now());
+    if (!taken.ok) return this.drop(taken.error);
+    this.counters.received++;
+    return 'accept';
+  }
+
+  nodes(): NodeUsage[] {
+    return this.book.nodes(this.now());
+  }
+
+  workloads(): WorkloadUsage[] {
+    return this.book.workloads(this.now());
+  }
+
+  workload(key: string): WorkloadUsage | undefined {
+    return this.book.workload(key, this.now());
+  }
+
+  private startRound(round: () => Promise<void>): Promise<void> {
+    const running = round().finally(() => {
+      this.round = undefined;
+    });
+    this.round = running;
+    return running;
+  }
+
+  private drop(reason: string): Verdict {
+    countDrop(this.counters.dropped, reason);
+    return HARMLESS.has(reason) ? 'ignore' : 'reject';
+  }
+
+  /** Undefined when the runtime could not be read; the rates then wait for the next round. */
+  private async sample(): Promise<ReturnType<UsageRates['next']> | undefined> {
+    try {
+      return this.rates.next(await this.options.runtime.usage(this.options.owner));
+    } catch (e) {
+      this.counters.sampleFailures++;
+      this.options.log.warn({ error: String(e) }, 'could not read what the replicas use');
+      return undefined;
+    }
+  }
+
+  private async publishRound(): Promise<void> {
+    const replicas = await this.sample();
+    if (replicas === undefined || !this.running) return;
+    const summary = fitUsageSummary({ node: this.options.self, atMs: this.now(), replicas });
+    this.book.prune(summary.atMs);
+    this.book.receive(summary, this.options.self, summary.atMs);
+    try {
+      await this.options.pubsub.publish(this.topic, encodeUsageSummary(summary));
+      this.counters.published++;
+    } catch (e) {
+      this.options.log.debug({ error: String(e) }, 'could not publish usage');
+    }
+  }
+}
