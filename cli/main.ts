@@ -57,6 +57,7 @@ program
   .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)')
   .option('--log-file <path>', 'append the logs to this file instead of standard output')
   .addOption(new Option('--log-level <level>', 'the least severe lines written (default: info, or SHOAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
+  .option('--usage-interval <seconds>', "how often the node samples its replicas' CPU and memory (shoal top); 0 turns it off", '5')
   .option('--metrics-token-file <path>', 'a file holding the bearer token a Prometheus off this machine sends for /metrics (on loopback it needs none)')
   .action(async (opts) => {
     const { start } = await import('./commands/start.js');
@@ -133,6 +134,13 @@ program
     const { convert } = await import('./commands/convert.js');
     convert({ file: opts.filename, strict: opts.strict });
   });
+
+apiOptions(program.command('dashboard').description("a one-time link to the node's dashboard (a live view of nodes, workloads and events), valid for a minute")).action(
+  async (opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
+    const { dashboard } = await import('./commands/dashboard.js');
+    await dashboard(connection(opts));
+  },
+);
 
 apiOptions(
   program

@@ -37,6 +37,7 @@ import { SwimService } from './swim/service.js';
 import { createFrameTransport } from './frame-transport.js';
 import { createNodeMetrics } from './metrics/node-metrics.js';
 import { UsageService } from './usage/usage-service.js';
+import type { Registry } from 'prom-client';
 import { SHOAL_VERSION } from './version.js';
 import { ServicesForRuntime, startServices } from './services/services.js';
 import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
@@ -62,6 +63,8 @@ export interface NodeOptions {
   publishAddress?: string;
   /** The Docker network its replicas join (`--replicas-network`, default `shoal`): one per node gives each its own service address. */
   replicasNetwork?: string;
+  /** How often the node samples what its replicas use (`--usage-interval`); 0 turns sampling off. */
+  usageIntervalMs?: number | undefined;
   /** The bearer token a scraper off this machine sends for /metrics (`--metrics-token-file`). */
   metricsToken?: string | undefined;
   log?: Logger;
@@ -78,6 +81,10 @@ export interface RunningNode {
   hasJoined(): boolean;
   /** This node's gossipsub score for a peer; below the graylist threshold its messages are dropped unread. */
   gossipScore(peerId: string): number;
+  /** Its Prometheus registry, as /metrics serves it: for in-process measurement (bench/metrics.ts). */
+  metrics: Registry;
+  /** What it knows of the cluster's usage; a gossiped summary can be handed to it as if it arrived (bench/metrics.ts). */
+  usage: UsageService;
   /** Graceful leave, then stop everything and release the data directory. */
   stop(): Promise<void>;
 }
@@ -259,7 +266,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const feed = new EventFeed(host, swim, events);
     await feed.start();
     cleanup.push(() => feed.stop());
-    const usage = new UsageService({ runtime, owner: { cluster: cluster.id, node: swim.id }, pubsub, clusterId: cluster.id, self: swim.id, isAdmittedPeer, log });
+    const usage = new UsageService({
+      runtime,
+      owner: { cluster: cluster.id, node: swim.id },
+      pubsub,
+      clusterId: cluster.id,
+      self: swim.id,
+      isAdmittedPeer,
+      log,
+      intervalMs: options.usageIntervalMs,
+    });
     usage.start();
     cleanup.push(() => usage.stop());
 
@@ -327,6 +343,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       redialer,
       hasJoined,
       gossipScore: (peerId) => pubsub.getScore(peerId),
+      metrics,
+      usage,
       stop: () => {
         stopping ??= (async () => {
           await agent.stop();

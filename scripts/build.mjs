@@ -8,8 +8,11 @@
 // 190-230 ms (docs/benchmarks.md, "Restart"). It is split at the CLI's dynamic imports,
 // so a short command loads only its own code, as before. Left outside, loaded from
 // node_modules: native addons, and what finds its own files at run time (pino's workers).
+//
+// Then the dashboard (ui/): its Preact app bundled for the browser into dist/ui/app.js,
+// beside its index.html and style.css, which every node serves at /ui/.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
@@ -35,4 +38,24 @@ await build({
   // Bundled CommonJS still calls require(); an ES module has none of its own.
   banner: { js: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);" },
 });
+
+// The browser's code: everything it runs is in this one file (no CDN), and tsc does not
+// check it here (`npm run typecheck` does, with ui/tsconfig.json).
+rmSync('dist/ui', { recursive: true, force: true });
+mkdirSync('dist/ui', { recursive: true });
+await build({
+  entryPoints: ['ui/app.tsx'],
+  outfile: 'dist/ui/app.js',
+  bundle: true,
+  platform: 'browser',
+  format: 'esm',
+  target: 'es2020',
+  minify: true,
+  sourcemap: true,
+  jsx: 'automatic',
+  jsxImportSource: 'preact',
+  logLevel: 'warning',
+});
+for (const file of ['index.html', 'style.css']) copyFileSync(`ui/${file}`, `dist/ui/${file}`);
+
 process.exitCode = compiled.status ?? 1;

@@ -2,7 +2,7 @@
 # Makes sure a Docker engine answers, installing Debian's docker.io and starting dockerd
 # where none runs (a fresh CI machine has neither). Also installs the static busybox the
 # test images are built from, since no registry is reachable, and the real tools the
-# tests check Shoal against (promtool, from Debian's prometheus).
+# tests check Shoal against (promtool, from Debian's prometheus; chromium for the dashboard).
 set -euo pipefail
 
 log=${SHOAL_DOCKERD_LOG:-/var/log/shoal-dockerd.log}
@@ -14,6 +14,7 @@ missing=()
 [ -x /bin/busybox ] || missing+=(busybox-static)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ! answers && ! { command -v dockerd && command -v docker; } >/dev/null 2>&1; then
   missing+=(docker.io)
 fi

@@ -1,4 +1,4 @@
-import type { NodeJson } from '../../node/api/server.js';
+import type { NodeJson } from '../../node/api/node-json.js';
 import { UserError } from '../../node/errors.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';

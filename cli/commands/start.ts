@@ -30,6 +30,7 @@ export interface StartOptions {
   logFile?: string;
   logLevel?: string;
   metricsTokenFile?: string;
+  usageInterval: string;
 }
 
 /** The scrape token from its file, trimmed; a short one would be guessed. */
@@ -78,6 +79,9 @@ export async function start(opts: StartOptions): Promise<void> {
   const seeds = [...seedsFromToken(opts.dataDir, opts.join), ...opts.seed.map((s) => parseSeed(s))];
   const listen = opts.listen.map((l) => parseSeed(l, '--listen'));
   const metricsToken = readMetricsToken(opts.metricsTokenFile);
+  const usageIntervalS = Number(opts.usageInterval);
+  if (!(usageIntervalS === 0 || (usageIntervalS >= 1 && usageIntervalS <= 3600)))
+    throw new UserError(`invalid --usage-interval '${opts.usageInterval}': expected seconds from 1 to 3600, or 0 for none`);
   const { log, always } = createNodeLoggers({ format: parseLogFormat(opts.logFormat), file: opts.logFile, level: opts.logLevel });
   guardStreamRaces(log);
   const node = await startNode({
@@ -95,6 +99,7 @@ export async function start(opts: StartOptions): Promise<void> {
     publishAddress: opts.publishAddress,
     replicasNetwork: opts.replicasNetwork,
     metricsToken,
+    usageIntervalMs: usageIntervalS * 1000,
   });
   always.info(
     { peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl, ...(node.apiFingerprint === undefined ? {} : { apiFingerprint: node.apiFingerprint }) },

@@ -6,13 +6,16 @@ import { nativeVerifier } from '../native-verifier.js';
 import { NonceLedger } from '../nonce-ledger.js';
 import { BODY_DIGEST, contentDigest, SIGNED_COMPONENTS } from '../request-signature.js';
 import type { StateService } from '../state-service.js';
+import { sessionOf } from '../ui/session-cookie.js';
+import type { UiSessions } from '../ui/sessions.js';
 
 /**
  * What a route needs: `open` none; `scrape` a request from this machine (loopback) or
- * the metrics bearer token, as Prometheus sends it; the rest a signed request from an
+ * the metrics bearer token, as Prometheus sends it; `session` a dashboard session of an
+ * operator still in the cluster (node/ui/sessions.ts); the rest a signed request from an
  * operator whose role allows it.
  */
-export type Permission = 'open' | 'scrape' | 'read' | 'exec' | 'deploy' | 'admin';
+export type Permission = 'open' | 'scrape' | 'session' | 'read' | 'exec' | 'deploy' | 'admin';
 
 /**
  * Every route and what it needs; a route not listed needs an admin, so a new route is
@@ -36,6 +39,13 @@ const ROUTES: Readonly<Record<string, Permission>> = {
   'GET /v1/services': 'read',
   'GET /v1/services/:namespace/:name': 'read',
   'GET /v1/usage': 'read',
+  'POST /v1/ui/login': 'read',
+  'GET /ui': 'open',
+  'GET /ui/': 'open',
+  'GET /ui/:file': 'open',
+  'POST /ui/session': 'open',
+  'DELETE /ui/session': 'session',
+  'GET /ui/stream': 'session',
   'GET /v1/workloads/:namespace/:name/rollout': 'read',
   'GET /v1/workloads/:namespace/:name/logs': 'read',
   'POST /v1/workloads/:namespace/:name/exec': 'exec',
@@ -55,8 +65,10 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The body as it came, for its digest. */
     rawBody?: string;
-    /** The operator who signed the request; set for every route that is not open. */
+    /** The operator who signed the request (or whose dashboard session it is); set for every route that is not open. */
     caller?: Caller;
+    /** The dashboard session a `session` route was reached with. */
+    uiSession?: string;
   }
 }
 
@@ -88,7 +100,7 @@ const allows = (grant: OperatorGrant, permission: Permission): boolean =>
  * that allows the route. Refusals are 401 (who are you), 403 (not you) or 429 (ledger
  * full), each with a sentence, and counted.
  */
-export function registerAuth(app: FastifyInstance, state: StateService, options: { metricsToken?: string | undefined } = {}): AuthCounters {
+export function registerAuth(app: FastifyInstance, state: StateService, options: { metricsToken?: string | undefined; sessions?: UiSessions } = {}): AuthCounters {
   const counters: AuthCounters = { accepted: 0, refused: {} };
   const nonces = new NonceLedger();
   const verify = nativeVerifier();
@@ -113,6 +125,16 @@ export function registerAuth(app: FastifyInstance, state: StateService, options:
       checkHost(request.headers.host);
       const permission = permissionOf(request);
       if (permission === 'scrape') return checkScraper(request, options.metricsToken);
+      if (permission === 'session') {
+        const session = sessionOf(request.headers.cookie);
+        const publicKey = session === undefined ? undefined : options.sessions?.operatorOf(session);
+        const grant = publicKey === undefined ? undefined : state.replica.operatorGrant(publicKey);
+        if (session === undefined || publicKey === undefined || grant === undefined) throw NO_SESSION;
+        request.caller = { publicKey, grant };
+        request.uiSession = session;
+        counters.accepted++;
+        return;
+      }
       if (permission !== 'open' && !signed(request)) throw UNSIGNED;
     } catch (e) {
       if (e instanceof Refusal) return refuse(reply, e);
@@ -123,7 +145,7 @@ export function registerAuth(app: FastifyInstance, state: StateService, options:
   app.addHook('preValidation', async (request, reply) => {
     try {
       const permission = permissionOf(request);
-      if (permission === 'open' || permission === 'scrape') return;
+      if (permission === 'open' || permission === 'scrape' || permission === 'session') return;
       const caller = await authenticate(request, state, verify, nonces);
       if (!allows(caller.grant, permission)) {
         throw new Refusal(403, 'forbidden', `operator ${caller.publicKey.slice(0, 16)}… is ${describeGrant(caller.grant)}: ${request.method} ${request.url} needs ${permission}`);
@@ -167,6 +189,8 @@ function checkHost(host: string | undefined): void {
 }
 
 const signed = (request: FastifyRequest): boolean => request.headers.signature !== undefined && request.headers['signature-input'] !== undefined;
+
+const NO_SESSION = new Refusal(401, 'no-session', 'no dashboard session, or it has ended: run shoal dashboard for a login link');
 
 const UNSIGNED = new Refusal(
   401,

@@ -47,13 +47,13 @@ const nameOf = (key: string): { namespace: string; name: string } => {
 };
 
 /** What the node asked knows first-hand: itself, and what its runtime holds now. */
-interface LocalView {
+export interface LocalView {
   node: string;
   replicas: readonly ObservedReplica[];
   nowMs: number;
 }
 
-function placementsJson(state: StateService, view: ClusterView, plan: Plan, local: LocalView, filter?: string): PlacementJson[] {
+export function placementsJson(state: StateService, view: ClusterView, plan: Plan, local: LocalView, filter?: string): PlacementJson[] {
   const out: PlacementJson[] = [];
   const { document } = state.replica;
   for (const p of plan.placed) {
@@ -139,12 +139,15 @@ function auctionHistory(view: ClusterView, workload: WorkloadInfo) {
   });
 }
 
+/** The scheduler's view and its last plan; before its first, a plan made from the view as it stands. */
+export function viewAndPlan(scheduler: SchedulerService): { view: ClusterView; plan: Plan } {
+  const view = scheduler.view();
+  return { view, plan: scheduler.plan ?? planCluster(view, Date.now(), { fenceMs: 0, fenceMarginMs: 0 }) };
+}
+
 export function registerSchedulingRoutes(app: FastifyInstance, state: StateService, scheduler: SchedulerService, replicas: ReplicaAccess, events: EventLog): void {
   const local = async (): Promise<LocalView> => ({ node: replicas.self, replicas: await replicas.local(), nowMs: Date.now() });
-  const current = (): { view: ClusterView; plan: Plan } => {
-    const view = scheduler.view();
-    return { view, plan: scheduler.plan ?? planCluster(view, Date.now(), { fenceMs: 0, fenceMarginMs: 0 }) };
-  };
+  const current = (): { view: ClusterView; plan: Plan } => viewAndPlan(scheduler);
 
   app.get('/v1/placements', async () => {
     const { view, plan } = current();

@@ -3,9 +3,9 @@ import type { Registry } from 'prom-client';
 import { instrumentApi } from '../metrics/api-metrics.js';
 import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
 import { publicKeyOfPeerId } from '../../protocol/identity/peer-id.js';
-import type { MemberView } from '../../protocol/swim/index.js';
 import type { AntiEntropy } from '../anti-entropy.js';
 import { registerAuth } from './auth.js';
+import { nodeJson } from './node-json.js';
 import { streamRaceCounters } from '../stream-race-guard.js';
 import { registerReplicaRoutes } from './replicas.js';
 import { registerRolloutRoutes } from './rollout.js';
@@ -24,32 +24,8 @@ import type { Services } from '../services/services.js';
 import { registerServiceRoutes } from './services.js';
 import type { UsageService } from '../usage/usage-service.js';
 import { registerUsageRoutes } from './usage.js';
-
-/** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
-export interface NodeJson {
-  id: string;
-  addrs: string[];
-  state: MemberView['state'];
-  incarnation: number;
-  labels: Record<string, string>;
-  capacity: { cpuMillis: number; memoryBytes: number };
-  version: string;
-  lastChange: string | null;
-  /** Whether the document admits the member: until then its writes count nowhere. */
-  admitted: boolean;
-}
-
-export const nodeJson = (view: MemberView, admitted: boolean): NodeJson => ({
-  id: view.record.id,
-  addrs: view.record.addrs,
-  state: view.state,
-  incarnation: view.incarnation,
-  labels: view.record.labels,
-  capacity: view.record.capacity,
-  version: view.record.version,
-  lastChange: view.stateChangedAtMs > 0 ? new Date(view.stateChangedAtMs).toISOString() : null,
-  admitted,
-});
+import { registerUiRoutes } from '../ui/routes.js';
+import { UiSessions } from '../ui/sessions.js';
 
 export interface ApiContext {
   swim: SwimService;
@@ -79,7 +55,8 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   const app = (tls === undefined
     ? Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES })
     : Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES, https: tls })) as unknown as FastifyInstance;
-  const auth = registerAuth(app, context.state, { metricsToken: context.metricsToken });
+  const sessions = new UiSessions();
+  const auth = registerAuth(app, context.state, { metricsToken: context.metricsToken, sessions });
   instrumentApi(app, context.metrics, auth);
   app.get('/metrics', async (_request, reply) => reply.type(context.metrics.contentType).send(await context.metrics.metrics()));
   app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, context.state.replica.isAdmittedNode(publicKeyOfPeerId(m.record.id) ?? ''))));
@@ -98,6 +75,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     streams: { events: context.feed.counters, replicas: context.replicas.counters, mesh: context.services.mesh.counters },
     dns: { ...context.services.dns.state(), ...context.services.dns.counters },
     api: auth,
+    ui,
     state: {
       ...context.state.counters,
       deltas: context.state.replica.size,
@@ -115,6 +93,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   registerSecretRoutes(app, context.secrets, context.state);
   registerServiceRoutes(app, context.services);
   registerUsageRoutes(app, context.usage);
+  const ui = registerUiRoutes(app, sessions, context, tls !== undefined);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
     const sinceMs = Number(request.query.sinceMs ?? 0);
     if (!Number.isFinite(sinceMs) || sinceMs < 0) return reply.code(400).send({ error: 'bad-request', detail: 'sinceMs must be a time in ms' });

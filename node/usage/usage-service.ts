@@ -65,7 +65,9 @@ export class UsageService {
     this.intervalMs = options.intervalMs ?? DEFAULT_USAGE_INTERVAL_MS;
     this.now = options.nowMs ?? Date.now;
     // A node's usage goes once four rounds pass without one from it; clocks 30 s apart (or two rounds, if longer) are believed.
-    this.book = new UsageBook({ ttlMs: this.intervalMs * 4, maxSkewMs: Math.max(30_000, this.intervalMs * 2) });
+    // Peers may sample at another interval than this node: the default one sizes the book when sampling is off here.
+    const peerIntervalMs = this.intervalMs > 0 ? this.intervalMs : DEFAULT_USAGE_INTERVAL_MS;
+    this.book = new UsageBook({ ttlMs: peerIntervalMs * 4, maxSkewMs: Math.max(30_000, peerIntervalMs * 2) });
   }
 
   /** Subscribes, and takes a first sample at once so that the first round has rates to publish. */
@@ -74,6 +76,8 @@ export class UsageService {
     pubsub.topicValidators.set(this.topic, (_relay, message) => VERDICTS[this.validate(message)]);
     pubsub.subscribe(this.topic);
     this.running = true;
+    // Sampling off (`--usage-interval 0`): the node still hears what the others use.
+    if (this.intervalMs === 0) return;
     this.startRound(async () => {
       await this.sample();
     });

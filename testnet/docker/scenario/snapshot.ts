@@ -1,6 +1,6 @@
 import type { Json } from '../../../crdt/index.js';
 import type { PlacementJson } from '../../../node/api/scheduling.js';
-import type { NodeJson } from '../../../node/api/server.js';
+import type { NodeJson } from '../../../node/api/node-json.js';
 
 export interface WorkloadObject {
   key: string;
