@@ -1,7 +1,7 @@
 import '../node/polyfill.js';
 import { defaultReplicaOptions, Replica, type Delta } from '../crdt/index.js';
 import { nativeVerifier } from '../node/native-verifier.js';
-import { peerIdOfPublicKey } from '../protocol/identity/peer-id.js';
+import { peerIdOfPublicKey } from '../base/peer-id.js';
 import { author, CLUSTER, write } from '../test/unit/crdt/fixtures.js';
 
 /**

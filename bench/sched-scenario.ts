@@ -1,5 +1,5 @@
 import type { SchedulingPolicy } from '../protocol/auction/candidate.js';
-import { createRandom } from '../protocol/random.js';
+import { createRandom } from '../base/random.js';
 import type { NodeInfo, WorkloadInfo } from '../protocol/scheduler/view.js';
 import { variedWorkloads } from '../testnet/sim/scheduling/workloads.js';
 import { onePlacementPerSlot, placementsOf, withinCapacity } from '../testnet/sim/scheduling/checks.js';

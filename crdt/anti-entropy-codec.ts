@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { nestingDepth } from '../protocol/json-bytes.js';
-import { decodeJson, type JsonDecodeError } from '../protocol/json-decode.js';
-import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../protocol/limits.js';
-import type { Result } from '../protocol/result.js';
+import { nestingDepth } from '../base/json-bytes.js';
+import { decodeJson, type JsonDecodeError } from '../base/json-decode.js';
+import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../base/limits.js';
+import type { Result } from '../base/result.js';
 import { MAX_QUERY_PREFIXES, type DigestAnswer, type DigestEntry, type DigestQuery } from './anti-entropy.js';
 import { encodeDelta } from './delta-codec.js';
 import type { Delta } from './delta.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseJsonBytes } from '../protocol/json-bytes.js';
-import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../protocol/limits.js';
-import { err, ok, type Result } from '../protocol/result.js';
+import { parseJsonBytes } from '../base/json-bytes.js';
+import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../base/limits.js';
+import { err, ok, type Result } from '../base/result.js';
 import { DELTA_VERSION, type Delta } from './delta.js';
 import type { Json } from './json.js';
 

@@ -1,7 +1,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
-import { err, ok, type Result } from '../protocol/result.js';
+import { err, ok, type Result } from '../base/result.js';
 import type { Hlc } from './hlc.js';
 import { canonicalJson, type Json } from './json.js';
 import type { Stamp } from './stamp.js';

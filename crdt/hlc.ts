@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../protocol/result.js';
+import { err, ok, type Result } from '../base/result.js';
 
 /** A hybrid logical clock reading: wall-clock milliseconds, and a counter for events within one millisecond. */
 export interface Hlc {

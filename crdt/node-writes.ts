@@ -1,4 +1,4 @@
-import { peerIdOfPublicKey } from '../protocol/identity/peer-id.js';
+import { peerIdOfPublicKey } from '../base/peer-id.js';
 import type { Delta, Op } from './delta.js';
 import type { ClusterDocument, ObjectValue } from './document.js';
 import type { Json } from './json.js';

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../protocol/result.js';
+import { err, ok, type Result } from '../base/result.js';
 import { Authority, AUTHORITY_NAMESPACE, NODE_KIND, nodeKey, touchesAuthority, type Genesis } from './authority.js';
 import { AuthorChains } from './chain.js';
 import { stampOf, verifyDelta, type Delta, type Op, type SignatureVerifier } from './delta.js';

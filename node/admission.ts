@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { nodeKey } from '../crdt/index.js';
 import { admitsNow } from '../protocol/admission/admitter.js';
-import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
+import { publicKeyOfPeerId } from '../base/peer-id.js';
 import type { NodeWriter } from './node-writer.js';
 import type { StateService } from './state-service.js';
 import type { SwimService } from './swim/service.js';

@@ -4,7 +4,7 @@ import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
 import type { Logger } from 'pino';
 import { decodeSyncMessage, deltaFrames, encodeSyncMessage, fitAnswer, SYNC_CHUNK, type SyncMessage } from '../crdt/anti-entropy-codec.js';
 import { answerQuery, compareAnswer, compareStamp, firstQuery, parseDelta, stampOf, type Delta } from '../crdt/index.js';
-import { MAX_FRAME_BYTES } from '../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../base/limits.js';
 import { countDrop, readFrame } from './read-frame.js';
 import type { StateService } from './state-service.js';
 
@@ -80,6 +80,8 @@ const lengthPrefixed = (stream: Stream): LengthPrefixedStream<Stream> => lpStrea
  */
 export class AntiEntropy {
   readonly counters: AntiEntropyCounters = { exchanges: 0, failed: 0, rounds: 0, bytesSent: 0, bytesReceived: 0, deltasReceived: 0, deltasSent: 0, dropped: {}, unsendable: 0 };
+  /** When this node last completed an exchange: it then held everything that peer held (the metrics' digest age). */
+  lastCompleteAtMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   /** Peers to exchange with as soon as the running exchange ends (syncSoon). */
@@ -133,7 +135,10 @@ export class AntiEntropy {
         const startedAtMs = Date.now();
         try {
           const stats = await this.syncWith(peer, AbortSignal.timeout(EXCHANGE_TIMEOUT_MS));
-          if (stats.complete) this.options.onSynced?.(peer, startedAtMs);
+          if (stats.complete) {
+            this.lastCompleteAtMs = Date.now();
+            this.options.onSynced?.(peer, startedAtMs);
+          }
           if (stats.received + stats.sent > 0) this.log.info({ peer, ...stats }, 'anti-entropy repaired differences');
         } catch (e) {
           this.log.debug({ peer, error: String(e) }, 'anti-entropy exchange failed');

@@ -40,7 +40,7 @@ import { UsageService } from './usage/usage-service.js';
 import type { Registry } from 'prom-client';
 import { SHOAL_VERSION } from './version.js';
 import { ServicesForRuntime, startServices } from './services/services.js';
-import { publicKeyOfPeerId } from '../protocol/identity/peer-id.js';
+import { publicKeyOfPeerId } from '../base/peer-id.js';
 
 export interface NodeOptions {
   dataDir: string;

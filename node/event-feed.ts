@@ -1,7 +1,7 @@
 import type { Libp2p, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { decodeEventsAnswer, decodeEventsQuery, encodeEventsAnswer, encodeEventsQuery, MAX_EVENTS_QUERY_BYTES } from '../protocol/event-feed-codec.js';
-import { MAX_FRAME_BYTES } from '../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../base/limits.js';
 import { dialMember } from './dial-member.js';
 import type { EventLog, NodeEvent } from './event-log.js';
 import { readFrame } from './read-frame.js';

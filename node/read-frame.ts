@@ -1,6 +1,6 @@
 import type { Stream } from '@libp2p/interface';
 import type { LengthPrefixedStream } from '@libp2p/utils';
-import { err, type Result } from '../protocol/result.js';
+import { err, type Result } from '../base/result.js';
 
 export interface FrameError {
   code: string;

@@ -1,6 +1,6 @@
 import type { Connection, Libp2p, Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
-import { MAX_FRAME_BYTES } from '../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../base/limits.js';
 import {
   decodeExecOutput,
   decodeReplicaHeader,

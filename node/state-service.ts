@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { decodeDelta, defaultReplicaOptions, encodeDelta, Replica, type Accepted, type Delta, type DeltaDecodeError, type Genesis, type Rejection } from '../crdt/index.js';
 import { AuthorQuota, defaultQuota, type QuotaConfig } from '../protocol/quota/author-quota.js';
-import type { Result } from '../protocol/result.js';
+import type { Result } from '../base/result.js';
 import { nativeVerifier } from './native-verifier.js';
 import { StateStore } from './state-store.js';
 

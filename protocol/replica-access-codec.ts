@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { decodeJson, type JsonDecodeError } from './json-decode.js';
-import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from './limits.js';
-import type { Result } from './result.js';
+import { decodeJson, type JsonDecodeError } from '../base/json-decode.js';
+import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../base/limits.js';
+import type { Result } from '../base/result.js';
 
 /**
  * The replica stream (node/replica-access.ts) carries one request frame, then a header

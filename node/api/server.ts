@@ -1,8 +1,8 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { instrumentApi } from '../metrics/api-metrics.js';
-import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
-import { publicKeyOfPeerId } from '../../protocol/identity/peer-id.js';
+import { MAX_FRAME_BYTES } from '../../base/limits.js';
+import { publicKeyOfPeerId } from '../../base/peer-id.js';
 import type { AntiEntropy } from '../anti-entropy.js';
 import { registerAuth } from './auth.js';
 import { nodeJson } from './node-json.js';
@@ -50,7 +50,7 @@ export interface ApiContext {
 
 /** The node's JSON API: every request but `/v1/ready` signed by an operator whose role allows it (auth.ts). */
 export function createApi(context: ApiContext, tls?: { key: string; cert: string }): FastifyInstance {
-  // One frame bound for every body, as for gossip and anti-entropy (protocol/limits.ts).
+  // One frame bound for every body, as for gossip and anti-entropy (base/limits.ts).
   // Over TLS the server is an https.Server; the routes do not care which.
   const app = (tls === undefined
     ? Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES })

@@ -4,7 +4,7 @@ import type { RemoteInfo, Socket as UdpSocket } from 'node:dgram';
 import { connect, type Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { Service } from '../../protocol/manifests/service.js';
-import type { Random } from '../../protocol/random.js';
+import type { Random } from '../../base/random.js';
 import { chooseEndpoint } from '../../protocol/services/balancer.js';
 import { endpointId, type Endpoint } from '../../protocol/services/endpoints.js';
 import { decodeMeshHeader, decodeMeshRequest, encodeMeshHeader, encodeMeshRequest, MAX_MESH_REQUEST_BYTES } from '../../protocol/services/mesh-codec.js';

@@ -1,7 +1,7 @@
 import type { Libp2p } from '@libp2p/interface';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createRandom } from '../../protocol/random.js';
+import { createRandom } from '../../base/random.js';
 import { publishedPorts, servicePorts } from '../../protocol/services/port-owners.js';
 import { serviceAddresses } from '../../protocol/services/service-addresses.js';
 import { serviceEnv } from '../../protocol/services/service-env.js';

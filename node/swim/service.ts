@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { createRandom } from '../../protocol/random.js';
+import { createRandom } from '../../base/random.js';
 import {
   decode,
   encode,

@@ -7,7 +7,7 @@ import type { SchedulerService } from '../scheduler-service.js';
 import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
 import type { UsageService } from '../usage/usage-service.js';
-import { publicKeyOfPeerId } from '../../protocol/identity/peer-id.js';
+import { publicKeyOfPeerId } from '../../base/peer-id.js';
 import type { DashboardSnapshot, DashboardWorkload } from './snapshot-types.js';
 
 export interface SnapshotSources {

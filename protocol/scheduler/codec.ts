@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { decodeJson, type JsonDecodeError } from '../json-decode.js';
-import { MAX_FRAME_BYTES } from '../limits.js';
-import { ok, type Result } from '../result.js';
+import { decodeJson, type JsonDecodeError } from '../../base/json-decode.js';
+import { MAX_FRAME_BYTES } from '../../base/limits.js';
+import { ok, type Result } from '../../base/result.js';
 import type { Answer } from './scheduler.js';
 
 /** Answers travel in batches: one per collector per tick, however many auctions are open, in as many frames as it needs. */

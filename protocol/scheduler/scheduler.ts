@@ -6,7 +6,7 @@ import { checkFeasibility } from '../auction/filters/index.js';
 import { ReservationLedger } from '../auction/reservations.js';
 import { addResources } from '../auction/resources.js';
 import { slotKey } from '../auction/slot.js';
-import { shuffle, type Random } from '../random.js';
+import { shuffle, type Random } from '../../base/random.js';
 import { CatchUp } from './catch-up.js';
 import { CollectorRing } from './collectors.js';
 import { forecast } from './forecast.js';

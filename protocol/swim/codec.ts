@@ -1,6 +1,6 @@
-import { parseJsonBytes } from '../json-bytes.js';
-import { MAX_NESTING_DEPTH } from '../limits.js';
-import { err, ok, type Result } from '../result.js';
+import { parseJsonBytes } from '../../base/json-bytes.js';
+import { MAX_NESTING_DEPTH } from '../../base/limits.js';
+import { err, ok, type Result } from '../../base/result.js';
 import { STATE_CODES, type MemberRecord } from './member.js';
 import { SWIM_WIRE_VERSION, type SwimMessage, type SyncEntry, type Update } from './messages.js';
 

@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { Random } from '../../base/random.js';
 
 /** A set of small integers with O(1) add, delete and uniform random pick. */
 export class IndexSet {

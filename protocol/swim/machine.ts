@@ -1,4 +1,4 @@
-import type { Random } from '../random.js';
+import type { Random } from '../../base/random.js';
 import type { SwimConfig } from './config.js';
 import { MemberDirectory } from './directory.js';
 import type { Effect, Timer } from './effects.js';

@@ -1,4 +1,4 @@
-import { shuffle, type Random } from '../random.js';
+import { shuffle, type Random } from '../../base/random.js';
 import { Awareness } from './awareness.js';
 import { BroadcastQueue } from './broadcast-queue.js';
 import type { SwimConfig } from './config.js';

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '../result.js';
+import { err, ok, type Result } from '../../base/result.js';
 import type { UsageSummary } from './usage-codec.js';
 
 export interface UsageBookConfig {

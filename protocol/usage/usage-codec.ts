@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { parseJsonBytes, type JsonBytesErrorCode } from '../json-bytes.js';
-import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../limits.js';
-import { err, ok, type Result } from '../result.js';
+import { parseJsonBytes, type JsonBytesErrorCode } from '../../base/json-bytes.js';
+import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../../base/limits.js';
+import { err, ok, type Result } from '../../base/result.js';
 
 /**
  * The usage topic: every node publishes, every few seconds, what each replica it runs

@@ -14,7 +14,7 @@ import { AntiEntropy, STATE_SYNC_PROTOCOL } from '../../node/anti-entropy.js';
 import { generateClusterKey } from '../../node/cluster-key.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
 import { StateService } from '../../node/state-service.js';
-import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../../base/limits.js';
 import { author, CLUSTER, write } from '../unit/crdt/fixtures.js';
 
 interface Node {

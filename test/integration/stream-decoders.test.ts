@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ObservedReplica } from '../../protocol/agent/replica.js';
 import { decodeEventsAnswer, encodeEventsQuery } from '../../protocol/event-feed-codec.js';
-import { MAX_FRAME_BYTES } from '../../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../../base/limits.js';
 import { decodeExecOutput, decodeReplicaHeader, encodeReplicaRequest } from '../../protocol/replica-access-codec.js';
 import type { ContainerRuntime } from '../../node/agent/runtime.js';
 import { generateClusterKey } from '../../node/cluster-key.js';

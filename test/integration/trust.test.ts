@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { nodeKey, operatorKey, signDelta, type Delta, type Hlc, type Op } from '../../crdt/index.js';
 import { placementField } from '../../crdt/node-writes.js';
 import { loadOperatorKey, loadOrCreateOperatorKey, type OperatorKey } from '../../node/operator-key.js';
-import { peerIdOfPublicKey } from '../../protocol/identity/peer-id.js';
+import { peerIdOfPublicKey } from '../../base/peer-id.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { poll } from '../../testnet/poll.js';

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRandom } from '../../protocol/random.js';
+import { createRandom } from '../../base/random.js';
 import type { NodeInfo, PartitionPolicy } from '../../protocol/scheduler/view.js';
 import type { CheckResult } from '../../testnet/sim/checks.js';
 import { variedWorkloads, workloadOf } from '../../testnet/sim/scheduling/workloads.js';

@@ -1,4 +1,4 @@
-import type { Random } from '../../protocol/random.js';
+import type { Random } from '../../base/random.js';
 
 /** One-way delay of a message, drawn per message. */
 export type Latency = (random: Random) => number;

@@ -1,4 +1,4 @@
-import { createRandom, type Random } from '../../protocol/random.js';
+import { createRandom, type Random } from '../../base/random.js';
 import { encodedBytes } from '../../protocol/swim/codec.js';
 import {
   MemberDirectory,

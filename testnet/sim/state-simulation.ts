@@ -1,5 +1,5 @@
 import { answerQuery, compareAnswer, firstQuery, Replica, type Delta, type Genesis } from '../../crdt/index.js';
-import { createRandom, type Random } from '../../protocol/random.js';
+import { createRandom, type Random } from '../../base/random.js';
 import { EventQueue } from './event-queue.js';
 import { defaultFaults, Partition, type NetworkFaults } from './network.js';
 

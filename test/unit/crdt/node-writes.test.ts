@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nodeKey, Replica, type Delta } from '../../../crdt/index.js';
 import { placementField } from '../../../crdt/node-writes.js';
-import { peerIdOfPublicKey } from '../../../protocol/identity/peer-id.js';
+import { peerIdOfPublicKey } from '../../../base/peer-id.js';
 import { author, CLUSTER, write } from './fixtures.js';
 
 const NOW = 1_800_000_000_000;

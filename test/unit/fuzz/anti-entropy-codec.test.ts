@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeSyncMessage, deltaFrames, encodeSyncMessage, fitAnswer, SYNC_CHUNK, type SyncMessage } from '../../../crdt/anti-entropy-codec.js';
 import type { Delta, DigestAnswer, DigestEntry, PrefixSummary } from '../../../crdt/index.js';
-import { MAX_FRAME_BYTES } from '../../../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../../../base/limits.js';
 import { anyDelta, hex } from './deltas.js';
 import { fuzz } from './mutate.js';
 

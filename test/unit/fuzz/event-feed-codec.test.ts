@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decodeEventsAnswer, decodeEventsQuery, encodeEventsAnswer, encodeEventsQuery, type FeedEvent } from '../../../protocol/event-feed-codec.js';
-import { MAX_FRAME_BYTES } from '../../../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../../../base/limits.js';
 import { fuzz } from './mutate.js';
 
 const CODES = ['oversized', 'malformed', 'too-deep', 'invalid'];

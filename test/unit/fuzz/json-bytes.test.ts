@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { nestingDepth, parseJsonBytes } from '../../../protocol/json-bytes.js';
-import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../../../protocol/limits.js';
+import { nestingDepth, parseJsonBytes } from '../../../base/json-bytes.js';
+import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../../../base/limits.js';
 import { fuzz } from './mutate.js';
 
 const utf8 = new TextEncoder();

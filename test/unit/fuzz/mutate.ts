@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import * as assert from 'uvu/assert';
-import { nestingDepth } from '../../../protocol/json-bytes.js';
-import type { Result } from '../../../protocol/result.js';
+import { nestingDepth } from '../../../base/json-bytes.js';
+import type { Result } from '../../../base/result.js';
 import { replacedAt, valuePaths } from './value-paths.js';
 
 /** Runs per property: enough to reach the odd corner, few enough for the unit tier. */

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAX_FRAME_BYTES } from '../../../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../../../base/limits.js';
 import {
   decodeExecOutput,
   decodeReplicaHeader,

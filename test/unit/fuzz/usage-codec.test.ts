@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAX_FRAME_BYTES } from '../../../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../../../base/limits.js';
 import { decodeUsageSummary, encodeUsageSummary, fitUsageSummary, MAX_USAGE_REPLICAS, type ReplicaUsage, type UsageSummary } from '../../../protocol/usage/usage-codec.js';
 import { fuzz } from './mutate.js';
 

@@ -3,7 +3,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { bytesToHex } from '@noble/hashes/utils.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { peerIdOfPublicKey } from '../../../protocol/identity/peer-id.js';
+import { peerIdOfPublicKey } from '../../../base/peer-id.js';
 
 test('the peer id derived from an Ed25519 public key is the one libp2p gives that key', async () => {
   for (let i = 0; i < 5; i++) {

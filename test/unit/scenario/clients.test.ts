@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRandom } from '../../../protocol/random.js';
+import { createRandom } from '../../../base/random.js';
 import { nextRequest } from '../../../testnet/docker/scenario/clients.js';
 import { workloadPool } from '../../../testnet/docker/scenario/workloads.js';
 

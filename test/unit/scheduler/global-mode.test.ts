@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRandom } from '../../../protocol/random.js';
+import { createRandom } from '../../../base/random.js';
 import { schedulerConfig } from '../../../protocol/scheduler/config.js';
 import { workloadInfo } from '../../../protocol/scheduler/from-document.js';
 import { Scheduler } from '../../../protocol/scheduler/scheduler.js';

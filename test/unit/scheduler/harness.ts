@@ -1,4 +1,4 @@
-import { createRandom } from '../../../protocol/random.js';
+import { createRandom } from '../../../base/random.js';
 import { schedulerConfig } from '../../../protocol/scheduler/config.js';
 import { Scheduler, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
 import { slotKey } from '../../../protocol/auction/slot.js';

@@ -1,5 +1,5 @@
 import { test } from 'uvu';
-import { createRandom } from '../../../protocol/random.js';
+import { createRandom } from '../../../base/random.js';
 import { schedulerConfig } from '../../../protocol/scheduler/config.js';
 import { Scheduler, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
 import * as assert from 'uvu/assert';

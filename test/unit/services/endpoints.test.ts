@@ -4,7 +4,7 @@ import type { Service } from '../../../protocol/manifests/service.js';
 import { chooseEndpoint } from '../../../protocol/services/balancer.js';
 import { endpointId, serviceEndpoints, type SelectableWorkload, type SlotReplica } from '../../../protocol/services/endpoints.js';
 import { publishedPorts } from '../../../protocol/services/port-owners.js';
-import { createRandom } from '../../../protocol/random.js';
+import { createRandom } from '../../../base/random.js';
 
 const service = (selector: Service['selector'], name = 'web', publish?: number): Service => ({
   namespace: 'default',

@@ -1,4 +1,4 @@
-import { createRandom } from '../../../protocol/random.js';
+import { createRandom } from '../../../base/random.js';
 import { SwimMachine, swimConfig, type Effect, type MemberRecord, type SwimConfig, type SwimMessage, type Timer } from '../../../protocol/swim/index.js';
 
 export const record = (id: string): MemberRecord => ({

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createRandom } from '../../../protocol/random.js';
+import { createRandom } from '../../../base/random.js';
 import { SwimMachine, swimConfig } from '../../../protocol/swim/index.js';
 import { changes, machineWith, onlySend, probe, record, sends, timers } from './harness.js';
 

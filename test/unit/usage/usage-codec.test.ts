@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MAX_FRAME_BYTES } from '../../../protocol/limits.js';
+import { MAX_FRAME_BYTES } from '../../../base/limits.js';
 import { decodeUsageSummary, encodeUsageSummary, fitUsageSummary, MAX_USAGE_REPLICAS, type ReplicaUsage, type UsageSummary } from '../../../protocol/usage/usage-codec.js';
 
 const utf8 = new TextEncoder();

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Json, Op, Stamp } from '../../../crdt/index.js';
 import type { OperatorKey } from '../../../node/operator-key.js';
-import { createRandom, type Random } from '../../../protocol/random.js';
+import { createRandom, type Random } from '../../../base/random.js';
 import type { TestnetNode } from '../testnet.js';
 import type { ClientOp, OpKind } from './history.js';
 import { failureText } from './http.js';

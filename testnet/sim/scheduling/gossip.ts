@@ -1,4 +1,4 @@
-import type { Random } from '../../../protocol/random.js';
+import type { Random } from '../../../base/random.js';
 import type { Latency } from '../network.js';
 import type { DocumentOp } from './document.js';
 import type { World } from './world.js';

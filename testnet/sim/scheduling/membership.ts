@@ -1,4 +1,4 @@
-import type { Random } from '../../../protocol/random.js';
+import type { Random } from '../../../base/random.js';
 import type { NodeInfo } from '../../../protocol/scheduler/view.js';
 import type { World } from './world.js';
 

@@ -1,7 +1,7 @@
 import { keeperStep, type MajorityLease } from '../../../protocol/agent/majority-fence.js';
 import { MajorityLeaseHolder } from '../../../protocol/agent/majority-lease.js';
 import { slotKey } from '../../../protocol/auction/slot.js';
-import { createRandom, type Random } from '../../../protocol/random.js';
+import { createRandom, type Random } from '../../../base/random.js';
 import { schedulerConfig, type SchedulerConfig } from '../../../protocol/scheduler/config.js';
 import { censusDue } from '../../../protocol/scheduler/majority-evidence.js';
 import { planCluster, type Plan } from '../../../protocol/scheduler/plan.js';

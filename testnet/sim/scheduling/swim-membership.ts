@@ -1,4 +1,4 @@
-import { createRandom } from '../../../protocol/random.js';
+import { createRandom } from '../../../base/random.js';
 import type { NodeInfo } from '../../../protocol/scheduler/view.js';
 import { MemberDirectory, SwimMachine, type Effect, type MemberRecord, type SwimConfig, type SwimMessage, type Timer } from '../../../protocol/swim/index.js';
 import type { Latency } from '../network.js';

@@ -1,5 +1,5 @@
 import type { SchedulingPolicy } from '../../../protocol/auction/candidate.js';
-import type { Random } from '../../../protocol/random.js';
+import type { Random } from '../../../base/random.js';
 import type { PartitionPolicy, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 
 const MiB = 1024 ** 2;
