@@ -109,15 +109,20 @@ if (selected.length === 0) {
 }
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+// Each tier's time, printed at the end: the suite has a budget (15 minutes on two idle cores).
+const took = [];
 for (const { tier, dir, files } of selected) {
   console.log(`\n== ${tier} ==`);
+  const startedAt = Date.now();
   for (const batch of FILE_PER_PROCESS.has(tier) ? files.map((f) => [f]) : [files]) {
     const result = await runUvu(dir, batch);
     totals.passed += result.passed;
     totals.failed += result.failed;
     totals.skipped += result.skipped;
   }
+  took.push(`${tier} ${Math.round((Date.now() - startedAt) / 1000)} s`);
 }
+console.log(`\ntime by tier: ${took.join(', ')}`);
 rmSync(keyDir, { recursive: true, force: true });
 console.log(`\n${totals.passed} passed, ${totals.failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(totals.failed > 0 ? 1 : 0);
