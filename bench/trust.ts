@@ -123,7 +123,7 @@ async function flood(): Promise<object> {
     let flooding = true;
     const target = cluster.nodes[1] as ShoalNodeProcess;
     const floods = Array.from({ length: 4 }, async () => {
-      for (let i = 0; flooding; i++) {
+      while (flooding) {
         const delta = flooder.delta([{ key: `Workload/flood/w${Math.random().toString(36).slice(2)}`, set: { 'spec.image': 'x'.repeat(1024), 'spec.replicas': 0 } }]);
         const status = await post(target, flooderKey, delta);
         if (status === 201) flooder.accepted(delta);

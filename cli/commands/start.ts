@@ -7,7 +7,7 @@ import { defaultQuota, type QuotaConfig } from '../../protocol/quota/author-quot
 import type { RuntimeChoice } from '../../node/agent/choose-runtime.js';
 import { startNode } from '../../node/daemon.js';
 import { JoinTimeoutError, UserError } from '../../node/errors.js';
-import { decodeJoinToken, JoinTokenError } from '../../node/join-token.js';
+import { decodeJoinToken, type JoinTokenError } from '../../node/join-token.js';
 import { swimConfig, type SwimPreset } from '../../protocol/swim/index.js';
 import { parseHostPort, parseLabels, parseSeed } from '../options.js';
 
@@ -56,7 +56,7 @@ function parseWriteQuota(text: string): QuotaConfig {
 /** A node that joins with a token adopts the token's cluster; one that already has a cluster must match it. */
 function seedsFromToken(dataDir: string, token: string | undefined): string[] {
   if (token === undefined) return [];
-  let decoded;
+  let decoded: ReturnType<typeof decodeJoinToken>;
   try {
     decoded = decodeJoinToken(token);
   } catch (e) {

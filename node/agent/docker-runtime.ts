@@ -243,7 +243,7 @@ export class DockerRuntime implements ContainerRuntime {
     if (created !== undefined && created !== chosen.Id) await ignoreStatus(this.docker.getNetwork(created).remove(), [403, 404, 409]);
     const ipv4 = (chosen.IPAM?.Config ?? []).find((c) => typeof c.Subnet === 'string' && /^\d+\.\d+\.\d+\.\d+\//.test(c.Subnet));
     // Docker names a user-defined bridge br-<first 12 of the id>, unless told otherwise.
-    const bridge = (chosen.Options ?? {})['com.docker.network.bridge.name'] ?? `br-${chosen.Id.slice(0, 12)}`;
+    const bridge = chosen.Options?.['com.docker.network.bridge.name'] ?? `br-${chosen.Id.slice(0, 12)}`;
     return { id: chosen.Id, gateway: ipv4?.Gateway, subnet: ipv4?.Subnet, bridge };
   }
 

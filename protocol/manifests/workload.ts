@@ -5,7 +5,7 @@ import { cpuMillis, memoryBytes } from './quantity.js';
 
 /** DNS-1123 labels, as Kubernetes names are. */
 export const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_.\/]{0,62}$/;
+const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_./]{0,62}$/;
 const LABEL_VALUE = /^[-A-Za-z0-9_.]{0,63}$/;
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

@@ -29,7 +29,7 @@ export interface CodecLimits {
 }
 
 /** Kubernetes-style label keys; this also keeps keys such as __proto__ out of decoded objects. */
-export const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_.\/]{0,62}$/;
+export const LABEL_KEY = /^[A-Za-z0-9][-A-Za-z0-9_./]{0,62}$/;
 
 const LIMITS = {
   idChars: 128,

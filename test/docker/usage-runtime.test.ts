@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

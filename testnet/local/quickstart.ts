@@ -71,7 +71,7 @@ async function chooseRuntime(): Promise<'docker' | 'process'> {
 
 /** Runs `shoal ARGS` and prints it as a terminal would. */
 async function show(args: string[]): Promise<void> {
-  console.log(`\n$ shoal ${args.join(' ').replace(packageRoot() + '/', '')}`);
+  console.log(`\n$ shoal ${args.join(' ').replace(`${packageRoot()}/`, '')}`);
   const result = await runShoal(args);
   if (result.code !== 0) throw new Error(`shoal ${args[0]} failed: ${result.stderr}`);
   process.stdout.write(result.stdout);

@@ -105,7 +105,7 @@ test("a node may not write in another node's name, delete, touch workloads and o
     [{ key: 'Status/default/web.0', delete: true as const }],
     [{ key: 'Workload/default/web', set: { 'spec.replicas': 99 } }],
     [{ key: 'Operator/cluster/0123456789abcdef', set: { publicKey: founder.publicKey } }],
-    [{ key: 'Revocation/cluster/' + operator.publicKey, set: { publicKey: operator.publicKey, heads: [] } }],
+    [{ key: `Revocation/cluster/${operator.publicKey}`, set: { publicKey: operator.publicKey, heads: [] } }],
     [
       { key: 'Status/default/web.0', set: { [founderId]: { state: 'running' } } },
       { key: 'Workload/default/web', set: { 'spec.replicas': 99 } },

@@ -108,7 +108,7 @@ test('interpolation runs over every string value of the file, and its diagnostic
   assert.is(webSpec(t).image, 'nginx:1.27');
   assert.equal(diagnosticAt(t, 'warning', ['services', 'web', 'environment', 'A']).message, 'UNSET is not set: an empty string is used');
   assert.equal(diagnosticAt(t, 'error', ['services', 'web', 'environment', 'B']).message, 'REQUIRED is required: give B');
-  assert.equal((t.objects[1]?.manifest.spec as { ports: unknown }).ports, [{ port: 80, targetPort: 80, protocol: 'tcp', publish: { port: 8080 } }]);
+  assert.equal((t.objects[1]?.manifest.spec as { ports: unknown } | undefined)?.ports, [{ port: 80, targetPort: 80, protocol: 'tcp', publish: { port: 8080 } }]);
   diagnosticAt(translate(web({ command: 'echo ${oops' })), 'error', ['services', 'web', 'command']);
 });
 

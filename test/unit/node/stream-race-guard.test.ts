@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 
 /** A process with the guard, where an error named `name` escapes from a timer; its exit code. */
-function escape(name: string): number | null {
+function escaped(name: string): number | null {
   const script = `
     import { pino } from 'pino';
     import { guardStreamRaces } from './node/stream-race-guard.ts';
@@ -15,11 +15,11 @@ function escape(name: string): number | null {
 }
 
 test('a libp2p stream error thrown where nobody can catch it leaves the node running', () => {
-  assert.is(escape('StreamStateError'), 0);
+  assert.is(escaped('StreamStateError'), 0);
 });
 
 test('any other uncaught error still ends the process', () => {
-  assert.is(escape('TypeError'), 1);
+  assert.is(escaped('TypeError'), 1);
 });
 
 test.run();

@@ -16,7 +16,7 @@ export interface EnvFileProblem {
 
 const DOUBLE_QUOTED_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
 
-function valueOf(raw: string): Pick<EnvFileEntry, 'value' | 'quoted'> {
+function quotedValueOf(raw: string): Pick<EnvFileEntry, 'value' | 'quoted'> {
   const quote = raw[0];
   if ((quote === '"' || quote === "'") && raw.length >= 2 && raw.endsWith(quote)) {
     const inner = raw.slice(1, -1);
@@ -41,7 +41,7 @@ export function parseEnvFile(text: string): { entries: EnvFileEntry[]; problems:
       problems.push({ line, message: `${JSON.stringify(name.slice(0, 40))} is not a variable name: letters, digits and _, not starting with a digit` });
       return;
     }
-    entries.push({ name, line, ...(equals === -1 ? { value: undefined, quoted: undefined } : valueOf(trimmed.slice(equals + 1).trim())) });
+    entries.push({ name, line, ...(equals === -1 ? { value: undefined, quoted: undefined } : quotedValueOf(trimmed.slice(equals + 1).trim())) });
   });
   return { entries, problems };
 }

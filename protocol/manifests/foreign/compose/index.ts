@@ -8,7 +8,7 @@ import { Diagnostics, type TranslatedObject, type Translation } from '../transla
 import { NAME } from '../../workload.js';
 import { type ComposeContext, type Scope, scopeOf } from './context.js';
 import { interpolateDocument } from './interpolate.js';
-import { type PortClaim } from './ports.js';
+import type { PortClaim } from './ports.js';
 import { secretObjects, secretTable } from './secrets.js';
 import { type Shared, translateService } from './service.js';
 import { TOP_LEVEL_RULES } from './service-rules.js';
