@@ -169,7 +169,7 @@ function checkScraper(request: FastifyRequest, token: string | undefined): void 
   if (token !== undefined && given !== undefined && sameSecret(given, token)) return;
   throw new Refusal(
     401,
-    'unsigned',
+    'no-scrape-token',
     token === undefined
       ? '/metrics answers only on loopback unless the node is started with --metrics-token-file'
       : '/metrics needs the bearer token the node was started with (--metrics-token-file)',
