@@ -1,11 +1,11 @@
 import { Command, Option } from 'commander';
-import { defaultQuota } from '../protocol/quota/author-quota.js';
 import { defaultDataDir } from '../node/data-dir.js';
 import { UserError } from '../node/errors.js';
 import { defaultOperatorKeyPath } from '../node/operator-key.js';
 import { SHOAL_VERSION } from '../node/version.js';
 import { connection } from './connection.js';
-import { collect, DEFAULT_API, DEFAULT_P2P_PORT } from './options.js';
+import { addStartCommand } from './start-command.js';
+import { collect, DEFAULT_P2P_PORT } from './options.js';
 
 const program = new Command('shoal').description('A container orchestrator with no control plane.').version(SHOAL_VERSION).showHelpAfterError();
 
@@ -24,46 +24,7 @@ program
     await init({ dataDir: opts.dataDir, port: Number(opts.port), key: opts.key });
   });
 
-program
-  .command('start')
-  .description('run a node')
-  .addOption(dataDirOption())
-  .option('--listen <multiaddr>', 'p2p listen address (repeatable)', collect, [])
-  .option(
-    '--advertise <multiaddr>',
-    'the address others reach this node at, if not a listen address (a public IP, a port forward; repeatable): members and join tokens carry it',
-    collect,
-    [],
-  )
-  .option('--api <host:port>', 'HTTP API address', DEFAULT_API)
-  .option('--publish-address <ip>', "the address services' published ports listen on", '0.0.0.0')
-  .option('--replicas-network <name>', 'the Docker network replicas join; nodes that share an engine each need their own for DNS and service ports', 'shoal')
-  .option('--join <token>', 'join the cluster of this token (from `shoal init` or `shoal token`)')
-  .option('--seed <multiaddr>', 'another member to join through (repeatable)', collect, [])
-  .option('--label <key=value>', 'a label on this node (repeatable)', collect, [])
-  .addOption(new Option('--swim-preset <preset>', 'failure-detection timing').choices(['lan', 'edge', 'local']).default('lan'))
-  .option('--join-timeout <seconds>', 'give up if no seed answers in this time; 0 waits forever', '60')
-  .addOption(new Option('--enable-fault-injection', 'serve /v1/faults to partition this node (tests and testnets)').default(false))
-  .addOption(
-    new Option('--runtime <runtime>', 'where replicas run: a Docker engine (DOCKER_HOST or the default socket), plain processes, or auto')
-      .choices(['auto', 'docker', 'process'])
-      .default('auto'),
-  )
-  .option(
-    '--write-quota <rate/burst>',
-    'deltas one key may write through this node: per second, and in one burst',
-    `${defaultQuota().deltasPerSecond}/${defaultQuota().burstDeltas}`,
-  )
-  .option('--log-format <format>', 'json or pretty (default: pretty on a terminal, json otherwise)')
-  .option('--log-file <path>', 'append the logs to this file instead of standard output')
-  .addOption(new Option('--log-level <level>', 'the least severe lines written (default: info, or SHOAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']))
-  .option('--usage-interval <seconds>', "how often the node samples its replicas' CPU and memory (shoal top); 0 turns it off", '5')
-  .option('--metrics-token-file <path>', 'a file holding the bearer token a Prometheus off this machine sends for /metrics (on loopback it needs none)')
-  .action(async (opts) => {
-    const { start } = await import('./commands/start.js');
-    const listen = opts.listen.length > 0 ? opts.listen : [`/ip4/0.0.0.0/tcp/${DEFAULT_P2P_PORT}`];
-    await start({ ...opts, listen });
-  });
+addStartCommand(program, dataDirOption());
 
 program
   .command('fence-keeper', { hidden: true })
