@@ -1,4 +1,3 @@
-import { leaseRunOut } from '../agent/majority-fence.js';
 import { bidFor, isBid, isDeferral, winner, type Bid, type Decline } from '../auction/bid.js';
 import type { Candidate } from '../auction/candidate.js';
 import { heardOut, isClosed } from '../auction/close.js';
@@ -7,12 +6,12 @@ import { ReservationLedger } from '../auction/reservations.js';
 import { addResources } from '../auction/resources.js';
 import { slotKey } from '../auction/slot.js';
 import { shuffle, type Random } from '../../base/random.js';
-import { CatchUp } from './catch-up.js';
+import { MajoritySight } from './majority-sight.js';
 import { CollectorRing } from './collectors.js';
 import { forecast } from './forecast.js';
 import type { SchedulerConfig } from './config.js';
 import { loadOf, planCluster, replicasByLabelValue, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
-import { schedulableCount, seesMajority } from './resolve.js';
+import { schedulableCount } from './resolve.js';
 import type { Claim, ClusterView } from './view.js';
 
 export type Answer = Bid | Decline;
@@ -64,51 +63,24 @@ export class Scheduler {
   private readonly collecting = new Map<string, Collection>();
   private readonly early = new Map<string, Map<string, Answer>>();
   private lastForecast: { key: string; nodes: Map<string, string> } | undefined;
-  /** Back in a majority's sight after a fence or more away, the node stays fenced until it has caught up (catch-up.ts). */
-  private readonly catchUp: CatchUp;
-  private seenMajorityAtMs: number;
+  private readonly sight: MajoritySight;
   /** Auctions this node has collected answers for, as one of their collectors: the metric of auctions opened. */
   auctionsCollected = 0;
-  /** The last tick showed a majority. */
-  private hadMajority = false;
-  /** Since when ticks have shown a majority without a break (resolve.ts SlotContext). */
-  private majoritySinceMs = Number.POSITIVE_INFINITY;
 
-  /**
-   * `majoritySeenAtMs`: when this node last saw a majority, as it stored it before a
-   * restart (else its start). Until a tick shows a majority it counts from then, so a
-   * node that restarts again and again does not extend its fence.
-   */
+  /** `majoritySeenAtMs`: see MajoritySight. */
   constructor(
     readonly self: string,
     private readonly config: SchedulerConfig,
     private readonly random: Random,
     majoritySeenAtMs: number,
   ) {
-    this.seenMajorityAtMs = majoritySeenAtMs;
-    this.catchUp = new CatchUp(config.fenceMs);
+    this.sight = new MajoritySight(config.fenceMs, majoritySeenAtMs);
   }
 
   tick(view: ClusterView, nowMs: number): SchedulerEffect[] {
     this.view = view;
-    // A clock stepped back (NTP, the testnet's skew fault) must not leave the lease, the
-    // catch-up fence or the majority's start in its future: they would hold for the step.
-    this.seenMajorityAtMs = Math.min(this.seenMajorityAtMs, nowMs);
-    this.catchUp.clamp(nowMs);
-    if (Number.isFinite(this.majoritySinceMs)) this.majoritySinceMs = Math.min(this.majoritySinceMs, nowMs);
-    const sees = seesMajority(view.nodes);
-    if (sees) {
-      // Out of a majority's sight for a fence (cut off, restarted, or paused and not
-      // ticking at all), a node stays fenced until it has caught up with the majority's
-      // decisions (the replacements): see catch-up.ts.
-      const away = leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs);
-      if (away) this.catchUp.begin(nowMs);
-      if (away || !this.hadMajority) this.majoritySinceMs = nowMs;
-      this.seenMajorityAtMs = nowMs;
-    }
-    this.hadMajority = sees;
-    this.catchUp.settle(view, this.self, nowMs);
-    const plan = (this.plan = planCluster(view, nowMs, this.config, this.majoritySinceMs));
+    const majoritySinceMs = this.sight.observe(view, this.self, nowMs);
+    const plan = (this.plan = planCluster(view, nowMs, this.config, majoritySinceMs));
     this.forgetClosed(plan, nowMs);
     const effects: SchedulerEffect[] = [];
     this.answer(plan, nowMs, effects);
@@ -145,22 +117,22 @@ export class Scheduler {
    * fenceMs (the lease its fence keeper enforces too), or is catching up after it did again.
    */
   fenced(nowMs: number): boolean {
-    return leaseRunOut(this.seenMajorityAtMs, this.config.fenceMs, nowMs) || this.catchUp.active;
+    return this.sight.fenced(nowMs);
   }
 
   /** This node completed an anti-entropy exchange with `peer`, begun at `startedAtMs`: it holds everything the peer held then. */
   synced(peer: string, startedAtMs: number): void {
-    this.catchUp.synced(peer, startedAtMs);
+    this.sight.synced(peer, startedAtMs);
   }
 
   /** Back in a majority's sight after a time away, and not yet caught up with it. */
   get catchingUp(): boolean {
-    return this.catchUp.active;
+    return this.sight.catchingUp;
   }
 
   /** When a tick last showed this node a majority (or what it was constructed with). */
   get majoritySeenAtMs(): number {
-    return this.seenMajorityAtMs;
+    return this.sight.lastSeenAtMs;
   }
 
   get currentPlan(): Plan | undefined {
