@@ -84,6 +84,18 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
     return reply.code(204).header('set-cookie', `${UI_COOKIE}=; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=0`).send();
   });
 
+  // One snapshot serves every open dashboard for a round: each asks every member for its events.
+  let shared: { atMs: number; snapshot: Promise<string> } | undefined;
+  const snapshotText = (): Promise<string> => {
+    if (shared === undefined || Date.now() - shared.atMs >= SNAPSHOT_INTERVAL_MS / 2) {
+      const snapshot = dashboardSnapshot(sources).then((s) => JSON.stringify(s));
+      shared = { atMs: Date.now(), snapshot };
+      snapshot.catch(() => {
+        if (shared?.snapshot === snapshot) shared = undefined;
+      });
+    }
+    return shared.snapshot;
+  };
   const open = new Set<() => void>();
   app.addHook('preClose', async () => {
     for (const end of open) end();
@@ -111,7 +123,7 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
       if (operator === undefined || sources.state.replica.operatorGrant(operator) === undefined) return end();
       sending = true;
       try {
-        response.write(`event: snapshot\ndata: ${JSON.stringify(await dashboardSnapshot(sources))}\n\n`);
+        response.write(`event: snapshot\ndata: ${await snapshotText()}\n\n`);
       } finally {
         sending = false;
       }
