@@ -126,7 +126,7 @@ apiOptions(
   program
     .command('get')
     .description('list objects, or show one: shoal get workloads | shoal get workload NAME -o yaml')
-    .argument('<resource>', 'workloads | placements | jobs | cronjobs | secrets')
+    .argument('<resource>', 'workloads | services | placements | jobs | cronjobs | autoscalers | secrets')
     .argument('[name]', 'one object')
     .option('-n, --namespace <namespace>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace', false)

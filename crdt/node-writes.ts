@@ -12,13 +12,22 @@ import type { Json } from './json.js';
  *   latest counted decision;
  * - in `Status/<slot>`, the field `<its peer id>`, for a slot a counted decision placed on it;
  * - in `Rollout/<ns>/<name>`, fields `failed.<spec version>.<its peer id>` naming a slot
- *   of that workload placed on it.
+ *   of that workload placed on it;
+ * - in `Autoscale/<ns>/<name>`, the field `decision` (an autoscaler's replica count, naming
+ *   the node), for a replicated workload whose operator set `spec.autoscale`, and only
+ *   within its `minReplicas..maxReplicas`: an operator who narrows the bounds later makes
+ *   a decision outside them count nowhere, on every node alike.
  * It may delete nothing. The shape is checked before a delta is stored; the rest depends
  * on the document, so it is judged when the document changes, the same way everywhere.
  */
 export const PLACEMENT_KIND = 'Placement';
 export const STATUS_KIND = 'Status';
 export const ROLLOUT_KIND = 'Rollout';
+export const AUTOSCALE_KIND = 'Autoscale';
+/** The one field of an Autoscale object: the latest decision by stamp wins. */
+export const AUTOSCALE_DECISION_FIELD = 'decision';
+/** What `spec.autoscale` and a decision may name: `replicas` is bounded so (protocol/manifests/workload.ts). */
+export const MAX_REPLICAS = 10_000;
 const WORKLOAD_KINDS = ['Workload', 'Job', 'CronJob'];
 
 const EPOCH_FIELD = /^e(\d{1,9})\.(.+)$/;
@@ -71,8 +80,57 @@ const kindOf = (key: string): string => key.slice(0, key.indexOf('/'));
 export function workloadOfNodeObject(key: string): string | undefined {
   const kind = kindOf(key);
   if (kind === PLACEMENT_KIND || kind === STATUS_KIND) return slotOfObject(key)?.workload;
-  if (kind === ROLLOUT_KIND) return `Workload/${key.slice(kind.length + 1)}`;
+  if (kind === ROLLOUT_KIND || kind === AUTOSCALE_KIND) return `Workload/${key.slice(kind.length + 1)}`;
   return undefined;
+}
+
+/** `Autoscale/<ns>/<name>` of `Workload/<ns>/<name>`; undefined for other kinds, which do not autoscale. */
+export const autoscaleKeyOf = (workload: string): string | undefined => (workload.startsWith('Workload/') ? `${AUTOSCALE_KIND}/${workload.slice('Workload/'.length)}` : undefined);
+
+/**
+ * The replica count an autoscaler decided, the node that decided it, and why: the metric
+ * that asked for the most replicas, its value and its target, in the metric's unit
+ * (percent of the request for cpu and memory, the replica's own number for a custom one).
+ */
+export interface AutoscaleDecision {
+  replicas: number;
+  decider: string;
+  metric: string;
+  value: number;
+  target: number;
+  /** When the decider decided, by its clock: for people; the stamp orders decisions. */
+  atMs: number;
+}
+
+const DECISION_FIELDS = ['replicas', 'decider', 'metric', 'value', 'target', 'atMs'];
+const finiteAtLeastZero = (v: Json | undefined): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1e15;
+
+/** A decision as a node must write it, or undefined: every field present, of its type and bounds, nothing more. */
+export function autoscaleDecisionOf(value: Json | undefined): AutoscaleDecision | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== DECISION_FIELDS.length || !DECISION_FIELDS.every((f) => Object.hasOwn(value, f))) return undefined;
+  const { replicas, decider, metric, target, atMs } = value;
+  if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0 || replicas > MAX_REPLICAS) return undefined;
+  if (typeof decider !== 'string' || decider.length === 0 || decider.length > 128) return undefined;
+  if (typeof metric !== 'string' || !/^[a-z][a-z0-9_:]{0,63}$/.test(metric)) return undefined;
+  if (!finiteAtLeastZero(value.value) || !finiteAtLeastZero(target) || !finiteAtLeastZero(atMs) || !Number.isInteger(atMs)) return undefined;
+  return { replicas, decider, metric, value: value.value, target, atMs };
+}
+
+/**
+ * `minReplicas..maxReplicas` of a replicated workload's `spec.autoscale`, or undefined
+ * where it has none (or a malformed one, never from a validated apply). The one reading
+ * of the bounds: the merge judges decisions by it and the scheduler clamps by it.
+ */
+export function autoscaleBounds(fields: ObjectValue | undefined): { min: number; max: number } | undefined {
+  const spec = fields?.['spec.autoscale'];
+  if (fields?.['spec.mode'] === 'global' || spec === null || typeof spec !== 'object' || Array.isArray(spec)) return undefined;
+  const { minReplicas, maxReplicas } = spec;
+  const whole = (v: Json | undefined): v is number => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= MAX_REPLICAS;
+  // A manifest that leaves minReplicas out means 1, as Kubernetes' does.
+  const min = minReplicas === undefined ? 1 : minReplicas;
+  return whole(min) && whole(maxReplicas) && min <= maxReplicas ? { min, max: maxReplicas } : undefined;
 }
 
 export const isWorkloadKey = (key: string): boolean => WORKLOAD_KINDS.includes(kindOf(key));
@@ -105,6 +163,7 @@ export function nodeWriteShapeAllowed(delta: Delta, node: string): boolean {
     if (kind === PLACEMENT_KIND) return fields.every((f) => parsePlacementField(f)?.node === node);
     if (kind === STATUS_KIND) return fields.every((f) => f === node);
     if (kind === ROLLOUT_KIND) return fields.every((f) => parseRolloutFailureField(f)?.node === node && slotOf(op.set[f]) !== undefined);
+    if (kind === AUTOSCALE_KIND) return fields.length === 1 && fields[0] === AUTOSCALE_DECISION_FIELD && autoscaleDecisionOf(op.set[AUTOSCALE_DECISION_FIELD])?.decider === node;
     return false;
   });
 }
@@ -151,6 +210,11 @@ export function nodeOpCounts(document: ClusterDocument, op: Op, node: string): b
       const slot = slotOf(value);
       return slot !== undefined && placedOn(document.get(placementKey(workload, slot)), node);
     });
+  }
+  if (kind === AUTOSCALE_KIND) {
+    const bounds = autoscaleBounds(document.get(workload));
+    const replicas = autoscaleDecisionOf(op.set[AUTOSCALE_DECISION_FIELD])?.replicas;
+    return bounds !== undefined && replicas !== undefined && replicas >= bounds.min && replicas <= bounds.max;
   }
   return false;
 }

@@ -13,8 +13,8 @@ import {
   PeerIds,
   PLACEMENT_KIND,
   ROLLOUT_KIND,
+  AUTOSCALE_KIND,
   slotOfObject,
-  STATUS_KIND,
   statusKey,
   workloadOfNodeObject,
 } from './node-writes.js';
@@ -347,11 +347,13 @@ export class Replica {
 
   private dependents(key: string): string[] {
     if (isWorkloadKey(key)) {
+      // Any change to a workload may move its autoscale bounds, which judge its decisions.
+      const autoscale = [...(this.nodeObjects.get(key) ?? [])].filter((k) => k.startsWith(`${AUTOSCALE_KIND}/`));
       const exists = this.folded.get(key) !== undefined;
-      if (exists === this.liveWorkloads.has(key)) return [];
+      if (exists === this.liveWorkloads.has(key)) return autoscale;
       if (exists) this.liveWorkloads.add(key);
       else this.liveWorkloads.delete(key);
-      return [...(this.nodeObjects.get(key) ?? [])].filter((k) => k.startsWith(`${PLACEMENT_KIND}/`));
+      return [...autoscale, ...[...(this.nodeObjects.get(key) ?? [])].filter((k) => k.startsWith(`${PLACEMENT_KIND}/`))];
     }
     if (!key.startsWith(`${PLACEMENT_KIND}/`)) return [];
     const slot = slotOfObject(key);
@@ -399,9 +401,9 @@ export class Replica {
     this.liveWorkloads.clear();
     for (const key of this.folded.keys()) if (isWorkloadKey(key)) this.liveWorkloads.add(key);
     const nodeWritten = [...this.nodeObjects.values()].flatMap((keys) => [...keys]);
-    // Decisions first: statuses and rollout marks are judged by them.
+    // Decisions first: statuses and rollout marks are judged by them (autoscale decisions by the workload alone).
     for (const key of nodeWritten) if (key.startsWith(`${PLACEMENT_KIND}/`)) this.recount(key);
-    for (const key of nodeWritten) if (key.startsWith(`${STATUS_KIND}/`) || key.startsWith(`${ROLLOUT_KIND}/`)) this.recount(key);
+    for (const key of nodeWritten) if (!key.startsWith(`${PLACEMENT_KIND}/`)) this.recount(key);
     const after = this.folded.keys();
     const changed = after.filter((k) => before.get(k) !== JSON.stringify(this.folded.get(k)));
     return [...changed, ...[...before.keys()].filter((k) => this.folded.get(k) === undefined)];

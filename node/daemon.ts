@@ -36,7 +36,9 @@ import { StateService } from './state-service.js';
 import { SwimService } from './swim/service.js';
 import { createFrameTransport } from './frame-transport.js';
 import { createNodeMetrics } from './metrics/node-metrics.js';
-import { UsageService } from './usage/usage-service.js';
+import { DEFAULT_USAGE_INTERVAL_MS, UsageService } from './usage/usage-service.js';
+import { AutoscaleService } from './autoscale/autoscale-service.js';
+import { autoscalePolicyOf, customMetricsOf } from '../protocol/autoscale/policy.js';
 import type { Registry } from 'prom-client';
 import { SHOAL_VERSION } from './version.js';
 import { ServicesForRuntime, startServices } from './services/services.js';
@@ -275,9 +277,18 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       isAdmittedPeer,
       log,
       intervalMs: options.usageIntervalMs,
+      customMetrics: (workload) => {
+        const fields = state.replica.document.get(workload);
+        const policy = fields === undefined ? undefined : autoscalePolicyOf(fields);
+        return policy === undefined ? [] : customMetricsOf(policy.spec);
+      },
     });
     usage.start();
     cleanup.push(() => usage.stop());
+    // As often as usage is sampled (Kubernetes' autoscaler: every 15 s); from the others' usage when this node samples none.
+    const autoscale = new AutoscaleService({ state, swim, usage, writer, events, log, hasJoined, intervalMs: options.usageIntervalMs || DEFAULT_USAGE_INTERVAL_MS });
+    autoscale.start();
+    cleanup.push(() => autoscale.stop());
 
     const metrics = createNodeMetrics({
       swim,
@@ -306,6 +317,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         events,
         feed,
         usage,
+        autoscale,
         secrets,
         runtime: runtime.kind,
         clusterId: cluster.id,

@@ -19,7 +19,7 @@ const KINDS: Record<string, string> = {
 };
 
 /** What `shoal get` lists, as its help and its errors name them. */
-export const RESOURCES = 'workloads, services, placements, jobs, cronjobs or secrets';
+export const RESOURCES = 'workloads, services, placements, jobs, cronjobs, autoscalers or secrets';
 
 export const kindOf = (resource: string): string => {
   const kind = KINDS[resource.toLowerCase()];
@@ -37,6 +37,14 @@ const manifest = (o: ObjectJson): Record<string, Json> =>
   o.kind === 'Secret'
     ? { apiVersion: 'shoal/v1', kind: 'Secret', metadata: { name: o.name, namespace: o.namespace }, keys: secretKeys(o) }
     : workloadFromFields(o.namespace, o.name, o.fields as Record<string, Json>);
+
+/** The operator's count; an autoscaled workload's bounds instead, its count being the autoscaler's (`get autoscalers`). */
+function replicasColumn(fields: ObjectJson['fields']): string {
+  if (fields['spec.mode'] === 'global') return 'global';
+  const autoscale = fields['spec.autoscale'] as { minReplicas?: Json; maxReplicas?: Json } | null | undefined;
+  if (autoscale !== null && typeof autoscale === 'object' && !Array.isArray(autoscale)) return `auto ${String(autoscale.minReplicas ?? 1)}-${String(autoscale.maxReplicas ?? '?')}`;
+  return String(fields['spec.replicas'] ?? '');
+}
 
 /** Columns by the kind asked for, not the first object's: an empty list of secrets is still a list of secrets. */
 function print(kind: string, objects: ObjectJson[], output: string, single: boolean): void {
@@ -60,7 +68,7 @@ function print(kind: string, objects: ObjectJson[], output: string, single: bool
       o.namespace,
       o.name,
       String(o.fields['spec.image'] ?? ''),
-      o.fields['spec.mode'] === 'global' ? 'global' : String(o.fields['spec.replicas'] ?? ''),
+      replicasColumn(o.fields),
       o.lastWrite ? new Date(o.lastWrite.wallMs).toISOString() : '-',
     ]);
     console.log(table(['NAMESPACE', 'NAME', 'IMAGE', 'REPLICAS', 'UPDATED'], rows));
@@ -88,6 +96,11 @@ export async function get(opts: { resource: string; name?: string; namespace: st
   if (['services', 'service', 'svc'].includes(opts.resource.toLowerCase())) {
     const { getServices } = await import('./services.js');
     await getServices(opts);
+    return;
+  }
+  if (['autoscalers', 'autoscaler', 'hpa'].includes(opts.resource.toLowerCase())) {
+    const { getAutoscalers } = await import('./autoscalers.js');
+    await getAutoscalers(opts);
     return;
   }
   if (['placements', 'placement'].includes(opts.resource.toLowerCase())) {

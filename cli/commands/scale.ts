@@ -18,6 +18,10 @@ export async function scale(opts: { name: string; namespace: string; replicas: s
   if (current === undefined) throw new UserError(`workload ${opts.namespace}/${opts.name} not found`);
   if (current.fields['spec.mode'] === 'global')
     throw new UserError(`workload ${opts.namespace}/${opts.name} is global: it runs one replica on every node its constraints allow, so it has no replica count to scale`);
+  if (current.fields['spec.autoscale'] !== undefined)
+    throw new UserError(
+      `workload ${opts.namespace}/${opts.name} autoscales: its count follows its load within spec.autoscale's minReplicas and maxReplicas; change those (shoal apply) to move it`,
+    );
   await writeOps(client, loadOperatorKey(opts.key), [{ key, set: { 'spec.replicas': replicas } }]);
   console.log(`workload/${opts.name} scaled to ${replicas}`);
 }

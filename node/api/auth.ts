@@ -39,6 +39,7 @@ const ROUTES: Readonly<Record<string, Permission>> = {
   'GET /v1/services': 'read',
   'GET /v1/services/:namespace/:name': 'read',
   'GET /v1/usage': 'read',
+  'GET /v1/autoscalers': 'read',
   'POST /v1/ui/login': 'read',
   'GET /ui': 'open',
   'GET /ui/': 'open',

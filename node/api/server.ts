@@ -24,6 +24,8 @@ import type { Services } from '../services/services.js';
 import { registerServiceRoutes } from './services.js';
 import type { UsageService } from '../usage/usage-service.js';
 import { registerUsageRoutes } from './usage.js';
+import type { AutoscaleService } from '../autoscale/autoscale-service.js';
+import { registerAutoscalerRoutes } from './autoscalers.js';
 import { registerUiRoutes } from '../ui/routes.js';
 import { UiSessions } from '../ui/sessions.js';
 
@@ -38,6 +40,7 @@ export interface ApiContext {
   events: EventLog;
   feed: EventFeed;
   usage: UsageService;
+  autoscale: AutoscaleService;
   secrets: SecretBox;
   runtime: 'docker' | 'process';
   clusterId: string;
@@ -93,6 +96,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   registerSecretRoutes(app, context.secrets, context.state);
   registerServiceRoutes(app, context.services);
   registerUsageRoutes(app, context.usage);
+  registerAutoscalerRoutes(app, context.autoscale);
   const ui = registerUiRoutes(app, sessions, context, tls !== undefined);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
     const sinceMs = Number(request.query.sinceMs ?? 0);

@@ -1,18 +1,21 @@
 import { TopicValidatorResult, type GossipSub, type Message } from '@libp2p/gossipsub';
 import type { Logger } from 'pino';
 import { UsageBook, type NodeUsage, type WorkloadUsage } from '../../protocol/usage/usage-book.js';
-import { decodeUsageSummary, encodeUsageSummary, fitUsageSummary } from '../../protocol/usage/usage-codec.js';
+import { decodeUsageSummary, encodeUsageSummary, fitUsageSummary, type ReplicaUsage } from '../../protocol/usage/usage-codec.js';
 import { UsageRates } from '../../protocol/usage/usage-rates.js';
 import type { ContainerRuntime, ReplicaOwner } from '../agent/runtime.js';
 import { usageTopic } from '../host.js';
 import { countDrop } from '../read-frame.js';
+import { readCustomMetrics, type CustomMetric } from './custom-metrics.js';
 
 export const DEFAULT_USAGE_INTERVAL_MS = 5_000;
 
 export type UsagePubSub = Pick<GossipSub, 'topicValidators' | 'subscribe' | 'unsubscribe' | 'publish'>;
 
 export interface UsageServiceOptions {
-  runtime: Pick<ContainerRuntime, 'usage'>;
+  runtime: Pick<ContainerRuntime, 'usage' | 'list'>;
+  /** The custom metrics a workload autoscales on, which its replicas serve and the node reads each round. */
+  customMetrics?: (workload: string) => readonly CustomMetric[];
   owner: ReplicaOwner;
   pubsub: UsagePubSub;
   clusterId: string;
@@ -146,14 +149,31 @@ export class UsageService {
   }
 
   /** Undefined when the runtime could not be read; the rates then wait for the next round. */
-  private async sample(): Promise<ReturnType<UsageRates['next']> | undefined> {
+  private async sample(): Promise<ReplicaUsage[] | undefined> {
     try {
-      return this.rates.next(await this.options.runtime.usage(this.options.owner));
+      return await this.withCustomMetrics(this.rates.next(await this.options.runtime.usage(this.options.owner)));
     } catch (e) {
       this.counters.sampleFailures++;
       this.options.log.warn({ error: String(e) }, 'could not read what the replicas use');
       return undefined;
     }
+  }
+
+  /** Adds what each replica serves of its workload's custom metrics, read at once from all of them. */
+  private async withCustomMetrics(usage: ReplicaUsage[]): Promise<ReplicaUsage[]> {
+    const metricsOf = this.options.customMetrics;
+    const wanted = metricsOf === undefined ? [] : usage.filter((u) => metricsOf(u.workload).length > 0);
+    if (metricsOf === undefined || wanted.length === 0) return usage;
+    const addresses = new Map((await this.options.runtime.list(this.options.owner)).map((r) => [`${r.workload}#${r.slot}#${r.epoch}`, r.address]));
+    // Within the round: a replica that does not answer in time has no reading this round.
+    const timeoutMs = Math.min(2_000, Math.max(250, this.intervalMs / 2));
+    await Promise.all(
+      wanted.map(async (u) => {
+        const address = addresses.get(`${u.workload}#${u.slot}#${u.epoch}`);
+        if (address !== undefined) u.custom = await readCustomMetrics(address, metricsOf(u.workload), timeoutMs);
+      }),
+    );
+    return usage;
   }
 
   private async publishRound(): Promise<void> {

@@ -8,7 +8,7 @@ import { workloadSchema } from './workload.js';
  * once, each completion index a slot auctioned like a workload's; it gives up after
  * `backoffLimit` failures. Its container fields are a workload's.
  */
-const container = workloadSchema.shape.spec.omit({ replicas: true, rollout: true, livenessProbe: true, readinessProbe: true, restartPolicy: true });
+const container = workloadSchema.shape.spec.omit({ replicas: true, rollout: true, livenessProbe: true, readinessProbe: true, restartPolicy: true, autoscale: true });
 
 export const jobSpec = container.extend({
   completions: z.number().int().min(1).max(10_000).default(1),

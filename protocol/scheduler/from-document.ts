@@ -3,6 +3,7 @@ import { parsePlacementField, PLACEMENT_KIND, placementKey, slotOfObject as slot
 import type { Constraint } from '../auction/candidate.js';
 import { slotKey } from '../auction/slot.js';
 import { globalReplicas } from './global-mode.js';
+import { autoscaledCount } from '../autoscale/replicas.js';
 import { portsOf, resourcesOf } from '../manifests/container.js';
 import { cronInfoOf } from '../manifests/cron-job.js';
 import { jobInfoOf } from '../manifests/job.js';
@@ -81,7 +82,9 @@ export function clusterView(document: ClusterDocument, members: readonly Omit<No
   const nodes = new Map<string, NodeInfo>(members.map((m) => [m.id, { ...m, cordoned: flags[cordonField(m.id)] === true, draining: flags[drainField(m.id)] === true }]));
   const workloads = [...document.keys('Workload'), ...document.keys('Job'), ...document.keys('CronJob')].map((key) => {
     const info = workloadInfo(key, document.get(key) as ObjectValue);
-    return info.global ? { ...info, replicas: globalReplicas(info.demand, nodes) } : info;
+    if (info.global) return { ...info, replicas: globalReplicas(info.demand, nodes) };
+    const autoscaled = autoscaledCount(document, key, info.replicas);
+    return autoscaled === undefined ? info : { ...info, replicas: autoscaled.replicas };
   });
   const claims = new Map<string, Claim[]>();
   for (const key of document.keys(PLACEMENT_KIND)) {

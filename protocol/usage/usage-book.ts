@@ -30,6 +30,8 @@ export interface PlacedReplicaUsage {
   epoch: number;
   cpuMillis: number;
   memoryBytes: number;
+  /** Custom metrics the replica served (its workload autoscales on them), by name. */
+  custom?: Record<string, number>;
 }
 
 export interface WorkloadUsage {
@@ -83,10 +85,10 @@ export class UsageBook {
   workloads(nowMs: number): WorkloadUsage[] {
     const by = new Map<string, PlacedReplicaUsage[]>();
     for (const { node, replicas } of this.live(nowMs)) {
-      for (const { workload, slot, epoch, cpuMillis, memoryBytes } of replicas) {
+      for (const { workload, slot, epoch, cpuMillis, memoryBytes, custom } of replicas) {
         let list = by.get(workload);
         if (list === undefined) by.set(workload, (list = []));
-        list.push({ node, slot, epoch, cpuMillis, memoryBytes });
+        list.push({ node, slot, epoch, cpuMillis, memoryBytes, ...(custom === undefined ? {} : { custom }) });
       }
     }
     return [...by.entries()]

@@ -2,21 +2,34 @@ import { z } from 'zod';
 import { parseJsonBytes, type JsonBytesErrorCode } from '../../base/json-bytes.js';
 import { MAX_FRAME_BYTES, MAX_NESTING_DEPTH } from '../../base/limits.js';
 import { err, ok, type Result } from '../../base/result.js';
+import { METRIC_NAME } from '../manifests/workload.js';
 
 /**
  * The usage topic: every node publishes, every few seconds, what each replica it runs
  * uses. Usage is a reading that is stale within seconds, so it is gossiped and kept in
  * memory, never written to the document.
  */
-export const USAGE_VERSION = 1;
+export const USAGE_VERSION = 2;
+/** Version 1 had no custom metrics; a node still reads it, from a node not yet upgraded. */
+const READABLE_VERSIONS: readonly number[] = [1, USAGE_VERSION];
+/** Custom metrics a replica may report: as many as a workload's autoscale metrics. */
+export const MAX_CUSTOM_METRICS = 8;
 /** Far more replicas than one node runs; a node with more publishes its heaviest. */
 export const MAX_USAGE_REPLICAS = 2_000;
 export const MAX_USAGE_SUMMARY_BYTES = MAX_FRAME_BYTES;
 
 const count = z.number().int().min(0);
 // A workload's key is Workload/namespace/name: up to 349 characters (crdt's OBJECT_KEY).
-const replica = z.strictObject({ workload: z.string().min(1).max(512), slot: count, epoch: count, cpuMillis: count, memoryBytes: count });
-const summary = z.strictObject({ v: z.literal(USAGE_VERSION), node: z.string().min(1).max(128), atMs: count, replicas: z.array(replica).max(MAX_USAGE_REPLICAS) });
+const custom = z
+  .record(z.string().regex(METRIC_NAME), z.number().min(-1e15).max(1e15))
+  .refine((c) => Object.keys(c).length <= MAX_CUSTOM_METRICS, `at most ${MAX_CUSTOM_METRICS} custom metrics`);
+const replica = z.strictObject({ workload: z.string().min(1).max(512), slot: count, epoch: count, cpuMillis: count, memoryBytes: count, custom: custom.optional() });
+const summary = z.strictObject({
+  v: z.union(READABLE_VERSIONS.map((v) => z.literal(v))),
+  node: z.string().min(1).max(128),
+  atMs: count,
+  replicas: z.array(replica).max(MAX_USAGE_REPLICAS),
+});
 
 export type ReplicaUsage = z.output<typeof replica>;
 export type UsageSummary = Omit<z.output<typeof summary>, 'v'>;
@@ -32,7 +45,8 @@ export interface UsageDecodeError {
 const utf8 = new TextEncoder();
 
 // Field by field: a caller's object may carry more, which a receiver's strict schema refuses.
-const wireReplica = ({ workload, slot, epoch, cpuMillis, memoryBytes }: ReplicaUsage): ReplicaUsage => ({ workload, slot, epoch, cpuMillis, memoryBytes });
+const wireReplica = ({ workload, slot, epoch, cpuMillis, memoryBytes, custom }: ReplicaUsage): ReplicaUsage =>
+  custom === undefined ? { workload, slot, epoch, cpuMillis, memoryBytes } : { workload, slot, epoch, cpuMillis, memoryBytes, custom };
 
 /** The summary as it goes on the wire; it must be fitted (fitUsageSummary) to be read back. */
 export const encodeUsageSummary = (s: UsageSummary): Uint8Array =>
@@ -47,7 +61,7 @@ export function decodeUsageSummary(bytes: Uint8Array): Result<UsageSummary, Usag
   const parsed = parseJsonBytes(bytes, { maxBytes: MAX_USAGE_SUMMARY_BYTES, maxDepth: MAX_NESTING_DEPTH });
   if (!parsed.ok) return parsed;
   const version = (parsed.value as { v?: unknown } | null)?.v;
-  if (typeof version === 'number' && version !== USAGE_VERSION) return err({ code: 'version', detail: `version ${version}` });
+  if (typeof version === 'number' && !READABLE_VERSIONS.includes(version)) return err({ code: 'version', detail: `version ${version}` });
   const result = summary.safeParse(parsed.value);
   if (!result.success) {
     const issue = result.error.issues[0];

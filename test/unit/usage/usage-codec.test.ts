@@ -16,7 +16,7 @@ const codeOf = (input: Uint8Array): string | undefined => {
 
 test('a summary survives encoding and decoding, with its version on the wire', () => {
   const encoded = encodeUsageSummary(summary);
-  assert.is((JSON.parse(new TextDecoder().decode(encoded)) as { v: number }).v, 1);
+  assert.is((JSON.parse(new TextDecoder().decode(encoded)) as { v: number }).v, 2);
   assert.equal(decodeUsageSummary(encoded), { ok: true, value: summary });
   assert.equal(decodeUsageSummary(encodeUsageSummary({ ...summary, replicas: [] })), { ok: true, value: { ...summary, replicas: [] } });
 });
@@ -26,8 +26,9 @@ test('the encoder writes only the fields a receiver reads', () => {
   assert.ok(decodeUsageSummary(encodeUsageSummary(extra)).ok);
 });
 
-test('another version is refused as version; no version, or a field too many, as invalid', () => {
-  assert.is(codeOf(bytes({ v: 2, node: 'n', atMs: 0, replicas: [], more: true })), 'version');
+test('another version is refused as version; no version, or a field too many, as invalid; version 1 is still read', () => {
+  assert.is(codeOf(bytes({ v: 3, node: 'n', atMs: 0, replicas: [], more: true })), 'version');
+  assert.equal(decodeUsageSummary(bytes({ v: 1, node: 'n', atMs: 0, replicas: [replica(0)] })), { ok: true, value: { node: 'n', atMs: 0, replicas: [replica(0)] } });
   assert.is(codeOf(bytes({ node: 'n', atMs: 0, replicas: [] })), 'invalid');
   assert.is(codeOf(bytes({ v: '1', node: 'n', atMs: 0, replicas: [] })), 'invalid');
   assert.is(codeOf(bytes({ v: 1, node: 'n', atMs: 0, replicas: [], extra: 1 })), 'invalid');

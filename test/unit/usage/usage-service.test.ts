@@ -41,7 +41,7 @@ function harness(admitted: readonly string[] = ['node-b']) {
   const pubsub = new FakePubSub();
   const runtime = { samples: [] as ReplicaUsageSample[], fail: false };
   const service = new UsageService({
-    runtime: { usage: async () => (runtime.fail ? Promise.reject(new Error('engine down')) : runtime.samples) },
+    runtime: { usage: async () => (runtime.fail ? Promise.reject(new Error('engine down')) : runtime.samples), list: async () => [] },
     owner: { cluster: CLUSTER, node: SELF },
     pubsub,
     clusterId: CLUSTER,
@@ -130,7 +130,7 @@ test('a summary for another node, unsigned or malformed is rejected; one from a 
   assert.is(service.fromGossip('node-b', new TextEncoder().encode('{"v":1,"node":"node-b","atMs":-1,"replicas":[]}')), 'reject');
   assert.is(service.fromGossip('node-x', peerSummary('node-x', clock.now)), 'ignore');
   assert.is(service.fromGossip('node-b', peerSummary('node-b', clock.now + 3_600_000)), 'ignore');
-  assert.is(service.fromGossip('node-b', new TextEncoder().encode('{"v":2,"node":"node-b"}')), 'ignore');
+  assert.is(service.fromGossip('node-b', new TextEncoder().encode('{"v":3,"node":"node-b"}')), 'ignore');
   assert.equal(service.counters, {
     received: 0,
     published: 0,

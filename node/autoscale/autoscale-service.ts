@@ -1,0 +1,95 @@
+import type { Logger } from 'pino';
+import type { ObjectValue } from '../../crdt/document.js';
+import { AUTOSCALE_DECISION_FIELD, autoscaleKeyOf } from '../../crdt/node-writes.js';
+import { Autoscaler, type AutoscaledWorkload, type AutoscalerStatus, type AutoscaleWrite, type ReplicaReading } from '../../protocol/autoscale/autoscaler.js';
+import { autoscalePolicyOf } from '../../protocol/autoscale/policy.js';
+import { autoscaledCount } from '../../protocol/autoscale/replicas.js';
+import { workloadInfo } from '../../protocol/scheduler/from-document.js';
+import type { PlacedReplicaUsage } from '../../protocol/usage/usage-book.js';
+import type { EventLog } from '../event-log.js';
+import type { NodeWriter } from '../node-writer.js';
+import type { StateService } from '../state-service.js';
+import type { SwimService } from '../swim/service.js';
+import type { UsageService } from '../usage/usage-service.js';
+
+export interface AutoscaleServiceOptions {
+  state: Pick<StateService, 'replica'>;
+  swim: Pick<SwimService, 'id' | 'members'>;
+  usage: Pick<UsageService, 'workload'>;
+  writer: Pick<NodeWriter, 'write'>;
+  events: EventLog;
+  log: Logger;
+  /** Whether this node has joined its cluster: a node that has not decides nothing on a document it has not caught up with. */
+  hasJoined: () => boolean;
+  intervalMs: number;
+}
+
+/** One reading per slot below `current`: a slot's newest epoch, as a replica replaced in place reports twice for a moment. */
+function readingsOf(replicas: readonly PlacedReplicaUsage[], current: number): ReplicaReading[] {
+  const bySlot = new Map<number, PlacedReplicaUsage>();
+  for (const r of replicas) if (r.slot < current && (bySlot.get(r.slot)?.epoch ?? -1) < r.epoch) bySlot.set(r.slot, r);
+  return [...bySlot.values()].map(({ slot, cpuMillis, memoryBytes, custom }) => ({ slot, cpuMillis, memoryBytes, custom }));
+}
+
+const describe = (w: AutoscaleWrite): string => {
+  const { replicas, metric, value, target } = w.decision;
+  const unit = metric === 'cpu' || metric === 'memory' ? `% of its request` : '';
+  return `scaled from ${w.from} to ${replicas} replicas: ${metric} at ${value}${unit}, target ${target}${unit}`;
+};
+
+/**
+ * The node's part in autoscaling: each round it hands the autoscaler what the document
+ * and the shared usage say, and writes, signed by the node, the decisions it is the
+ * decider for. Every node runs the rounds, so each keeps the windows' history.
+ */
+export class AutoscaleService {
+  private readonly autoscaler = new Autoscaler();
+  private timer: NodeJS.Timeout | undefined;
+  private last: AutoscalerStatus[] = [];
+
+  constructor(private readonly options: AutoscaleServiceOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.round(), this.options.intervalMs);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** The latest round's view of every autoscaled workload. */
+  statuses(): AutoscalerStatus[] {
+    return this.last;
+  }
+
+  round(nowMs = Date.now()): void {
+    const { state, swim, usage } = this.options;
+    const document = state.replica.document;
+    const workloads: AutoscaledWorkload[] = [];
+    for (const key of document.keys('Workload')) {
+      const fields = document.get(key) as ObjectValue;
+      const policy = autoscalePolicyOf(fields);
+      const count = policy === undefined ? undefined : autoscaledCount(document, key, workloadInfo(key, fields).replicas);
+      if (policy === undefined || count === undefined) continue;
+      const readings = readingsOf(usage.workload(key)?.replicas ?? [], count.replicas);
+      workloads.push({ key, policy, bounds: count.bounds, current: count.replicas, readings, decision: count.decision });
+    }
+    const live = swim.members().flatMap((m) => (m.state === 'alive' ? [m.record.id] : []));
+    const round = this.autoscaler.round(nowMs, swim.id, [swim.id, ...live], workloads);
+    this.last = round.statuses;
+    if (!this.options.hasJoined()) return;
+    for (const write of round.writes) void this.write(write, nowMs);
+  }
+
+  private async write(write: AutoscaleWrite, nowMs: number): Promise<void> {
+    const key = autoscaleKeyOf(write.workload) as string;
+    const written = await this.options.writer.write([{ key, set: { [AUTOSCALE_DECISION_FIELD]: { ...write.decision } } }]).catch((e: unknown) => {
+      this.options.log.warn({ error: String(e), workload: write.workload }, 'could not write an autoscale decision');
+      return false;
+    });
+    if (!written) return;
+    const message = describe(write);
+    this.options.log.info({ workload: write.workload, from: write.from, to: write.decision.replicas }, message);
+    this.options.events.record({ atMs: nowMs, node: this.options.swim.id, kind: 'Autoscaled', object: write.workload, message });
+  }
+}
