@@ -30,6 +30,26 @@ spec:
 `;
 }
 
+/**
+ * A workload whose replicas each serve `queue_depth` in Prometheus' text format on their
+ * own address, the number `valueFile` holds: a custom metric the test moves by hand.
+ */
+export function queueManifest(name: string, valueFile: string): string {
+  const script = `const fs = require('fs'); require('http').createServer((q, r) => { let v = '0'; try { v = fs.readFileSync(${JSON.stringify(valueFile)}, 'utf8').trim(); } catch {} r.end('# TYPE queue_depth gauge\\nqueue_depth{queue="a"} ' + v + '\\n'); }).listen(9464, process.env.SHOAL_REPLICA_IP);`;
+  return `apiVersion: shoal/v1
+kind: Workload
+metadata: {name: ${name}}
+spec:
+  image: ignored:1
+  command: [${JSON.stringify(process.execPath)}, -e, ${JSON.stringify(script)}]
+  autoscale:
+    minReplicas: 1
+    maxReplicas: 3
+    metrics: [{custom: {name: queue_depth, target: 10, port: 9464}}]
+    behavior: {scaleDownWindowSeconds: 3}
+`;
+}
+
 export const load = {
   on: (switchFile: string): void => writeFileSync(switchFile, ''),
   off: (switchFile: string): void => rmSync(switchFile, { force: true }),

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -9,7 +9,7 @@ import { startLocalCluster, waitForMembers, type LocalCluster } from '../../test
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { poll } from '../../testnet/poll.js';
-import { apply, autoscalers, burnerManifest, CountRecorder, load, running } from './autoscale-scenario.js';
+import { apply, autoscalers, burnerManifest, CountRecorder, load, queueManifest, running } from './autoscale-scenario.js';
 
 const root = mkdtempSync(join(tmpdir(), 'shoal-autoscale-'));
 const replicas = new LocalReplicas('process');
@@ -57,6 +57,7 @@ test('a CPU load scales a workload up to its bound, and once the load stops it c
         ((await running(cluster, second, 'web')) === 1 && (await autoscalers(cluster, second)).find((a) => a.workload === 'Workload/default/web')?.current === 1) || undefined,
       90_000,
     );
+    await poll('the recorder at 1 too', async () => recorder.counts.at(-1)?.count === 1 || undefined, 10_000);
     const counts = await recorder.stop();
     const downAtMs = counts.find((c) => c.atMs > offAtMs && c.count === 1)?.atMs ?? Infinity;
     // The load's last high reading can come up to a round after the switch: the window runs from there.
@@ -143,6 +144,20 @@ test('the deciding node killed during a scale-up: the next node decides with the
     load.off(burn);
     await recorder.stop();
   }
+});
+
+test('a custom metric each replica serves scales the workload up and down by its value against the target', async () => {
+  const [first, second] = cluster.nodes.filter((n) => n.child.exitCode === null && n.child.signalCode === null) as [ShoalNodeProcess, ShoalNodeProcess];
+  const depth = join(root, 'queue.depth');
+  writeFileSync(depth, '0');
+  await apply(cluster, first, join(root, 'queue.yaml'), queueManifest('queue', depth));
+  const status = async () => (await autoscalers(cluster, second)).find((a) => a.workload === 'Workload/default/queue');
+  await poll('queue_depth 0 read from the replica', async () => ((await status())?.metrics[0]?.value === 0 ? true : undefined), 60_000);
+  writeFileSync(depth, '25');
+  const up = await poll('queue at 3', async () => ((await status())?.current === 3 ? await status() : undefined), 60_000);
+  assert.equal([up?.decision?.metric, up?.decision?.value, up?.decision?.target], ['queue_depth', 25, 10]);
+  writeFileSync(depth, '1');
+  await poll('queue back at 1', async () => ((await status())?.current === 1 ? true : undefined), 60_000);
 });
 
 test.run();
