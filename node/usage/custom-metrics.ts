@@ -1,4 +1,5 @@
 import { metricValue } from '../../protocol/usage/prometheus-text.js';
+import { MAX_CUSTOM_VALUE } from '../../protocol/usage/usage-codec.js';
 
 export interface CustomMetric {
   name: string;
@@ -46,7 +47,8 @@ export async function readCustomMetrics(address: string, metrics: readonly Custo
     if (!pages.has(url)) pages.set(url, page(url, timeoutMs));
     const text = await pages.get(url);
     const value = text === undefined ? undefined : metricValue(text, name);
-    if (value !== undefined) values[name] = value;
+    // Beyond the bound a receiver would refuse the node's whole summary for it.
+    if (value !== undefined && Math.abs(value) <= MAX_CUSTOM_VALUE) values[name] = value;
   }
   return values;
 }

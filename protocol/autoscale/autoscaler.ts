@@ -118,8 +118,10 @@ export class Autoscaler {
     for (const w of workloads) {
       const measured = w.policy.spec.metrics.map((m) => measure(m, w));
       const asked = measured.flatMap((m) => (m.recommended === undefined ? [] : [m.recommended]));
-      // Several metrics: the one that asks for the most replicas, as Kubernetes does.
-      const recommended = asked.length === measured.length ? Math.max(...asked) : undefined;
+      // Several metrics: the one that asks for the most replicas, as Kubernetes does; with
+      // one unmeasured (a replica's page down), up on the others' word, never down.
+      const highest = asked.length > 0 ? Math.max(...asked) : undefined;
+      const recommended = asked.length === measured.length || (highest !== undefined && highest > w.current) ? highest : undefined;
       let windows = this.windows.get(w.key);
       if (windows === undefined) this.windows.set(w.key, (windows = new Stabilisation()));
       windows.record(nowMs, recommended === undefined ? undefined : clamp(recommended, w.bounds));
@@ -143,7 +145,7 @@ export class Autoscaler {
       if (decider !== self || desired === w.current) continue;
       const last = this.written.get(w.key);
       if (last !== undefined && last.replicas === desired && nowMs - last.atMs < this.rewriteAfterMs) continue;
-      const why = drivingMetric(measured);
+      const why = drivingMetric(measured, recommended as number);
       writes.push({
         workload: w.key,
         from: w.current,
@@ -163,8 +165,8 @@ export class Autoscaler {
 const clamp = (replicas: number, { min, max }: { min: number; max: number }): number => Math.min(max, Math.max(min, replicas));
 const round2 = (v: number): number => Math.round(v * 100) / 100;
 
-/** The metric that set the count: the one furthest over (or least under) its target, which asked for the most. */
-function drivingMetric(measured: readonly Measured[]): MetricStatus {
+/** The metric that set the count: one that asked for `recommended`, the most; among several, the furthest over its target. */
+function drivingMetric(measured: readonly Measured[], recommended: number): MetricStatus {
   const ratio = (m: Measured): number => (m.status.value ?? 0) / m.status.target;
-  return ([...measured].sort((a, b) => ratio(b) - ratio(a))[0] as Measured).status;
+  return ([...measured].filter((m) => m.recommended === recommended).sort((a, b) => ratio(b) - ratio(a))[0] as Measured).status;
 }

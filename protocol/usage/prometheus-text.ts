@@ -22,7 +22,8 @@ export function metricValue(text: string, name: string): number | undefined {
     if (value === undefined) return undefined;
     sum = (sum ?? 0) + value;
   }
-  return sum;
+  // Finite samples can still add up past what a double holds.
+  return sum === undefined || Number.isFinite(sum) ? sum : undefined;
 }
 
 /** Where a label set ends: the first } outside a quoted label value, which may hold escaped quotes and braces. */

@@ -20,9 +20,19 @@ export const MAX_USAGE_SUMMARY_BYTES = MAX_FRAME_BYTES;
 
 const count = z.number().int().min(0);
 // A workload's key is Workload/namespace/name: up to 349 characters (crdt's OBJECT_KEY).
-const custom = z
-  .record(z.string().regex(METRIC_NAME), z.number().min(-1e15).max(1e15))
-  .refine((c) => Object.keys(c).length <= MAX_CUSTOM_METRICS, `at most ${MAX_CUSTOM_METRICS} custom metrics`);
+/** A custom metric's value is within this either way: what a replica serves beyond it is left out (node/usage/custom-metrics.ts). */
+export const MAX_CUSTOM_VALUE = 1e15;
+const customValue = (v: unknown): boolean => typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= MAX_CUSTOM_VALUE;
+// Judged on the object as parsed: a record schema would skip a `__proto__` key rather than refuse it.
+const custom = z.custom<Record<string, number>>(
+  (v) =>
+    v !== null &&
+    typeof v === 'object' &&
+    !Array.isArray(v) &&
+    Object.keys(v).length <= MAX_CUSTOM_METRICS &&
+    Object.entries(v).every(([name, value]) => METRIC_NAME.test(name) && customValue(value)),
+  `at most ${MAX_CUSTOM_METRICS} custom metrics, each a metric name and a number within ±${MAX_CUSTOM_VALUE}`,
+);
 const replica = z.strictObject({ workload: z.string().min(1).max(512), slot: count, epoch: count, cpuMillis: count, memoryBytes: count, custom: custom.optional() });
 const summary = z.strictObject({
   v: z.union(READABLE_VERSIONS.map((v) => z.literal(v))),

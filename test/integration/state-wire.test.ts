@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { encodeDelta, operatorKey, signDelta } from '../../crdt/index.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import { encodeDelta, operatorKey, signDelta, type Json, type Op } from '../../crdt/index.js';
+import { nodeKey } from '../../crdt/authority.js';
 import { newCluster, saveCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
@@ -115,6 +118,55 @@ test("a deployer's write outside its namespaces, carried on gossip past any API,
   await pubsub.publish(topic, encodeDelta(write(2, 'Workload/shop/inside')));
   assert.ok(await eventually(async () => (await fetchAs(`${node.apiUrl}/v1/objects/Workload/shop/inside`)).status === 200), 'its write in shop counts');
   assert.not.ok(await objectExists('outside'), 'its write in default does not');
+});
+
+test('a node-signed autoscale decision outside the bounds, or for a workload that does not autoscale, carried on gossip, changes nothing', async () => {
+  const key = await generateKeyPair('Ed25519');
+  const nodePublicKey = bytesToHex(key.publicKey.raw);
+  const nodeId = peerIdFromPrivateKey(key).toString();
+  const now = Date.now();
+  const asOperator = (seq: number, ops: Op[]) =>
+    signDelta({ v: 1, cluster: cluster.id, author: operator.publicKey, seq, hlc: { wallMs: now + seq, counter: 0 }, ops }, operator.secret);
+  const autoscale = { minReplicas: 1, maxReplicas: 3, metrics: [{ cpu: { targetPercent: 50 } }] };
+  const workload = (name: string, extra: Record<string, Json>) => ({
+    key: `Workload/default/${name}`,
+    set: { apiVersion: 'shoal/v1', 'spec.image': 'busybox', 'spec.resources': { cpu: '100m' }, ...extra },
+  });
+  let seq = 0;
+  const decide = (name: string, replicas: number) =>
+    signDelta(
+      {
+        v: 1,
+        cluster: cluster.id,
+        author: nodePublicKey,
+        seq: ++seq,
+        hlc: { wallMs: now + 100 + seq, counter: 0 },
+        ops: [{ key: `Autoscale/default/${name}`, set: { decision: { replicas, decider: nodeId, metric: 'cpu', value: 200, target: 50, atMs: now } } }],
+      },
+      key.raw.subarray(0, 32),
+    );
+  const pubsub = peer.services.pubsub;
+  // The operator admits the node and writes two workloads, one autoscaled.
+  await pubsub.publish(
+    topic,
+    encodeDelta(
+      asOperator(10, [{ key: nodeKey(nodePublicKey), set: { peerId: nodeId } }, workload('scaled', { 'spec.autoscale': autoscale }), workload('fixed', { 'spec.replicas': 2 })]),
+    ),
+  );
+  assert.ok(await eventually(() => objectExists('scaled')), 'the workloads arrive');
+  const decision = async (name: string) =>
+    (((await (await fetchAs(`${node.apiUrl}/v1/objects/Autoscale/default/${name}`)).json()) as { fields?: Record<string, Json> }).fields?.decision ?? null) as {
+      replicas: number;
+    } | null;
+  await pubsub.publish(topic, encodeDelta(decide('scaled', 2)));
+  assert.ok(await eventually(async () => (await decision('scaled'))?.replicas === 2), 'a decision within 1..3 counts');
+  await pubsub.publish(topic, encodeDelta(decide('scaled', 9)));
+  await pubsub.publish(topic, encodeDelta(decide('fixed', 3)));
+  // Both later by stamp and gossiped; once the node holds them (its log grows), neither shows.
+  const held = (await status()).state.accepted;
+  assert.ok(await eventually(async () => (await status()).state.accepted >= held + 2 || (await decision('scaled'))?.replicas !== 2), 'the decisions reach the node');
+  assert.is((await decision('scaled'))?.replicas, 2, 'the decision for 9 replicas, above its bound of 3, counts nowhere');
+  assert.is(await decision('fixed'), null, 'a workload without autoscale takes no decision');
 });
 
 test.run();
