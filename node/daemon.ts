@@ -301,6 +301,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       feed,
       replicas,
       usage,
+      autoscale,
     });
 
     // Loopback is for the CLI on this machine; any other address is reached over TLS only.

@@ -75,6 +75,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     // libp2p stream errors thrown where no caller could catch them (node/stream-race-guard.ts).
     streamErrorsSurvived: streamRaceCounters.survived,
     usage: context.usage.counters,
+    autoscale: context.autoscale.counters,
     streams: { events: context.feed.counters, replicas: context.replicas.counters, mesh: context.services.mesh.counters },
     dns: { ...context.services.dns.state(), ...context.services.dns.counters },
     api: auth,

@@ -43,6 +43,8 @@ const describe = (w: AutoscaleWrite): string => {
  * decider for. Every node runs the rounds, so each keeps the windows' history.
  */
 export class AutoscaleService {
+  /** Decisions this node wrote. */
+  readonly counters = { decisions: 0 };
   private readonly autoscaler = new Autoscaler();
   private timer: NodeJS.Timeout | undefined;
   private last: AutoscalerStatus[] = [];
@@ -88,6 +90,7 @@ export class AutoscaleService {
       return false;
     });
     if (!written) return;
+    this.counters.decisions++;
     const message = describe(write);
     this.options.log.info({ workload: write.workload, from: write.from, to: write.decision.replicas }, message);
     this.options.events.record({ atMs: nowMs, node: this.options.swim.id, kind: 'Autoscaled', object: write.workload, message });

@@ -9,6 +9,7 @@ import type { Services } from '../services/services.js';
 import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
 import type { UsageService } from '../usage/usage-service.js';
+import type { AutoscaleService } from '../autoscale/autoscale-service.js';
 import { byLabel, counterFrom, gaugeFrom, histogramFrom, type Sample } from './families.js';
 
 export interface MetricsSources {
@@ -23,6 +24,7 @@ export interface MetricsSources {
   feed: EventFeed;
   replicas: ReplicaAccess;
   usage: UsageService;
+  autoscale: AutoscaleService;
 }
 
 const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
@@ -165,6 +167,15 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
     [{ direction: 'out' }, sources.usage.counters.published],
     [{ direction: 'in' }, sources.usage.counters.received],
   ]);
+
+  // Autoscaling: one series per autoscaled workload, on every node (each runs the rounds).
+  gaugeFrom(registry, 'shoal_autoscale_replicas', "An autoscaled workload's replica count now, and where its metrics and windows would take it.", ['workload', 'kind'], () =>
+    sources.autoscale.statuses().flatMap((a): Sample[] => [
+      [{ workload: a.workload, kind: 'current' }, a.current],
+      [{ workload: a.workload, kind: 'desired' }, a.desired],
+    ]),
+  );
+  counterFrom(registry, 'shoal_autoscale_decisions_total', 'Autoscale decisions this node wrote as a decider.', [], () => [[{}, sources.autoscale.counters.decisions]]);
 
   // Services
   counterFrom(registry, 'shoal_mesh_connections_total', 'Service connections, by result.', ['result'], () => [

@@ -93,6 +93,11 @@ test('a CPU load scales a workload up to its bound, and once the load stops it c
     decisions.join('\n'),
   );
 
+  const metrics = await (await fetch(`${second.api}/metrics`)).text();
+  assert.match(metrics, /shoal_autoscale_replicas\{workload="Workload\/default\/web",kind="current"\} 1\n/);
+  const written = await Promise.all(cluster.nodes.map(async (n) => Number(/shoal_autoscale_decisions_total (\d+)/.exec(await (await fetch(`${n.api}/metrics`)).text())?.[1] ?? 0)));
+  assert.ok(written.reduce((a, b) => a + b, 0) >= 2, `decisions counted by the deciders: ${written.join(', ')}`);
+
   const shown = await runShoal(['get', 'autoscalers', '--api', second.apiAddress, '--key', cluster.operatorKey]);
   assert.is(shown.code, 0, shown.stderr);
   assert.match(shown.stdout, /^NAMESPACE\s+NAME\s+METRICS \(NOW\/TARGET\)\s+MIN-MAX\s+REPLICAS\s+DESIRED\s+DECIDER\s+LAST DECISION/);

@@ -43,14 +43,19 @@ function printingRegistrar(label, add) {
   return registrar;
 }
 
+/** SHOAL_TEST_TIMES=1: each test and hook writes how long it took, to find what makes the suite long. */
+const timing = process.env.SHOAL_TEST_TIMES === '1';
+
 /** A test (or hook) handler that records itself as running while it runs. */
 function tracked(label, handler) {
   return async (...args) => {
     running = label;
+    const started = performance.now();
     try {
       return await handler(...args);
     } finally {
       running = 'no test (between tests)';
+      if (timing) process.stderr.write(`\n[time] ${Math.round(performance.now() - started)} ms ${label}\n`);
     }
   };
 }
