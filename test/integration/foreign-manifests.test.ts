@@ -12,9 +12,10 @@ import { get } from './services-scenario.js';
 
 /**
  * Files people already have, applied as they are on three nodes (process runtime): a
- * Kubernetes guestbook and a Compose shop (test/manifests). Their services answer on
- * every node; a field Shoal cannot honour fails the apply at its line; what `convert`
- * prints, applied again, writes nothing.
+ * Kubernetes guestbook (its HorizontalPodAutoscaler becomes the frontend's autoscale) and
+ * a Compose shop (test/manifests). Their services answer on every node; a field Shoal
+ * cannot honour fails the apply at its line; what `convert` prints, applied again,
+ * writes nothing.
  */
 const root = mkdtempSync(join(tmpdir(), 'shoal-it-foreign-'));
 const GUESTBOOK = new URL('../manifests/guestbook.yaml', import.meta.url).pathname;
@@ -104,6 +105,11 @@ test('a Kubernetes guestbook and a Compose shop apply as they are, run on three 
   assert.match(scaled.stderr, /is global: it runs one replica on every node/);
   const listed = await shoal(first, 'get', 'workloads');
   assert.match(listed.stdout, /node-agent\s+busybox:1\.36\s+global/);
+  // The guestbook's HPA: the frontend's count is the autoscaler's, within its bounds.
+  assert.match(listed.stdout, /frontend\s+\S+\s+auto 3-6\s/);
+  const autoscalers = await shoal(first, 'get', 'autoscalers');
+  assert.is(autoscalers.code, 0, autoscalers.stderr);
+  assert.match(autoscalers.stdout, /default\s+frontend\s+cpu \S+\/80%\s+3-6\s/);
 });
 
 test('what convert prints, applied again, writes nothing new', async () => {
@@ -112,6 +118,7 @@ test('what convert prints, applied again, writes nothing new', async () => {
     const converted = await runShoal(['convert', '-f', file]);
     assert.is(converted.code, 0, converted.stderr);
     assert.match(converted.stdout, /^apiVersion: shoal\/v1$/m);
+    if (file === GUESTBOOK) assert.match(converted.stdout, /^ {2}autoscale:\n {4}minReplicas: 3\n {4}maxReplicas: 6\n/m, 'the HPA, as the frontend workload');
     const out = join(root, `${basename(file)}.shoal.yaml`);
     writeFileSync(out, converted.stdout);
     const again = await shoal(node, 'apply', '-f', out);

@@ -69,6 +69,11 @@ test('the guestbook becomes Shoal workloads, services and secrets, with what it 
 
   const frontend = fieldsOf(loaded, 'Workload/default/frontend');
   assert.is(frontend['spec.replicas'], 3);
+  assert.equal(
+    frontend['spec.autoscale'],
+    { minReplicas: 3, maxReplicas: 6, metrics: [{ cpu: { targetPercent: 80 } }], behavior: { scaleUpWindowSeconds: 0, scaleDownWindowSeconds: 300 } },
+    'its HorizontalPodAutoscaler, which is no object of its own',
+  );
   assert.equal(frontend['spec.env'], [
     { name: 'GREETING', valueFrom: { secretKeyRef: { name: 'frontend-config', key: 'GREETING' } } },
     { name: 'GET_HOSTS_FROM', valueFrom: { secretKeyRef: { name: 'frontend-config', key: 'GET_HOSTS_FROM' } } },

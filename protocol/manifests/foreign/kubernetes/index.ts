@@ -1,5 +1,6 @@
 import { checkFields, isMapping, type Mapping } from '../field-rules.js';
 import { Diagnostics, type SourcePath, type Translation, type TranslatedObject } from '../translation.js';
+import { translateAutoscalers, type PendingAutoscaler, type ScaleTarget } from './autoscaler.js';
 import { translateConfigMap, translateSecret } from './config.js';
 import { objectRef, type KubeContext } from './context.js';
 import { namedPortsOf } from './container.js';
@@ -20,6 +21,8 @@ const KINDS: Record<string, { apiVersions: readonly string[]; translate: Transla
   Service: { apiVersions: ['v1'], translate: translateService },
   Secret: { apiVersions: ['v1'], translate: translateSecret },
   ConfigMap: { apiVersions: ['v1'], translate: translateConfigMap },
+  // Becomes spec.autoscale of the workload it scales, once the workloads are translated (autoscaler.ts).
+  HorizontalPodAutoscaler: { apiVersions: ['autoscaling/v2', 'autoscaling/v1'], translate: () => undefined },
 };
 
 /** Kinds that ship beside workloads and mean nothing to Shoal: skipped, each with a warning. */
@@ -100,6 +103,8 @@ export function translateKubernetes(documents: readonly { value: unknown; path: 
   const ctx = contextOf(d, objects);
   const translated: TranslatedObject[] = [];
   const secrets = new Set<string>();
+  const autoscalers: PendingAutoscaler[] = [];
+  const scaleTargets: ScaleTarget[] = [];
   for (const { value, path, kind } of objects) {
     if (Object.hasOwn(SKIPPED, kind)) {
       d.warning([...path, 'kind'], `${kind} skipped: ${SKIPPED[kind]}`);
@@ -128,13 +133,20 @@ export function translateKubernetes(documents: readonly { value: unknown; path: 
       }
       secrets.add(ref);
     }
+    if (kind === 'HorizontalPodAutoscaler') {
+      autoscalers.push({ value, path, metadata });
+      continue;
+    }
+    let object: TranslatedObject | undefined;
     try {
-      const object = known.translate(ctx, value, path, metadata);
+      object = known.translate(ctx, value, path, metadata);
       if (object !== undefined) translated.push(object);
     } catch (e) {
       // A translator bug must not become a crash of the CLI on someone's file.
       d.error(path, `cannot translate: ${(e as Error).message}`);
     }
+    if (WITH_TEMPLATE.has(kind)) scaleTargets.push({ kind, namespace: metadata.namespace, name: metadata.name, value, path, translated: object });
   }
+  translateAutoscalers(ctx, autoscalers, scaleTargets);
   return { objects: translated, diagnostics: d.list };
 }
