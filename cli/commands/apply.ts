@@ -4,9 +4,8 @@ import { loadOperatorKey } from '../../node/operator-key.js';
 import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import type { Manifest } from '../spec-file.js';
 import { loadSpecSource } from '../spec-source.js';
-import { parseRolloutFailureField } from '../../crdt/node-writes.js';
-import { revisionFields, revisionKey, rolloutKey } from '../../protocol/rollout/revisions.js';
-import { specVersionOf } from '../../protocol/manifests/container.js';
+import { rolloutKey } from '../../protocol/rollout/revisions.js';
+import { newRevision, revisionOps } from '../../protocol/rollout/revision-ops.js';
 import type { ObjectJson } from '../../node/api/state.js';
 
 interface Change {
@@ -62,23 +61,19 @@ export async function apply(opts: { file: string; api: ApiTarget; key: string; d
     return;
   }
   const ops: Op[] = changes.filter((c) => Object.keys(c.set).length > 0).map((c) => ({ key: c.manifest.key, set: c.set }));
-  for (const [i, change] of changes.entries()) ops.push(...(await revisionOps(client, change.manifest, currents[i])));
+  for (const [i, change] of changes.entries()) ops.push(...(await fetchRevisionOps(client, change.manifest, currents[i])));
   if (ops.length > 0) await writeOps(client, loadOperatorKey(opts.key), ops);
   changes.forEach((c) => console.log(describe(c)));
 }
 
 /**
- * A new container spec is a new revision: written beside the workload, in the same delta,
- * so every node can roll slots over to it one by one and back again. Applying a spec that
- * once failed gives it a fresh chance: its failure marks are cleared.
+ * The revision a workload's apply writes, and the failure marks of that spec it clears
+ * (protocol/rollout/revision-ops.ts); the workload's Rollout object is fetched only when
+ * the apply makes a new revision.
  */
-async function revisionOps(client: ApiClient, manifest: Manifest, current: ObjectJson | undefined): Promise<Op[]> {
-  if (manifest.kind !== 'Workload') return [];
-  const version = specVersionOf(manifest.fields);
-  if (current !== undefined && specVersionOf(current.fields as Record<string, Json>) === version) return [];
-  const ops: Op[] = [{ key: revisionKey(manifest.key, version), set: revisionFields(manifest.fields) }];
+async function fetchRevisionOps(client: ApiClient, manifest: Manifest, current: ObjectJson | undefined): Promise<Op[]> {
+  const currentFields = current?.fields as Record<string, Json> | undefined;
+  if (newRevision(manifest, currentFields) === undefined) return [];
   const rollout = await client.get<ObjectJson>(`/v1/objects/${rolloutKey(manifest.key)}`);
-  const marks = Object.keys(rollout?.fields ?? {}).filter((f) => parseRolloutFailureField(f)?.specVersion === version);
-  if (marks.length > 0) ops.push({ key: rolloutKey(manifest.key), set: Object.fromEntries(marks.map((f) => [f, null])) });
-  return ops;
+  return revisionOps(manifest, currentFields, rollout?.fields);
 }

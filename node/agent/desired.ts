@@ -1,8 +1,8 @@
-import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
+import type { ClusterDocument, ObjectValue } from '../../crdt/index.js';
 import { failedRevisions, revisionsOf } from '../../protocol/rollout/revisions.js';
 import { planRollout, rolloutPolicyOf, type RolloutPlan, type RolloutPolicy } from '../../protocol/rollout/plan.js';
 import type { DesiredReplica } from '../../protocol/agent/replica.js';
-import type { ReplicaStatus } from '../../protocol/agent/reconcile.js';
+import { replicaStatusOf, type ReplicaStatus } from '../../protocol/agent/reconcile.js';
 import { slotOfObject, statusKey } from '../../protocol/scheduler/from-document.js';
 import { STATUS_KIND } from '../../crdt/node-writes.js';
 import { containerSpecOf, secretRefsOf, specVersionOf } from '../../protocol/manifests/container.js';
@@ -41,7 +41,7 @@ export function rolloutOf(document: ClusterDocument, workload: string, placed: r
   const slots = placed
     .filter((p) => p.workload === workload)
     .map((p) => {
-      const status = document.get(statusKey(workload, p.index))?.[p.node] as unknown as ReplicaStatus | undefined;
+      const status = replicaStatusOf(document.get(statusKey(workload, p.index))?.[p.node]);
       const mine = status !== undefined && status.epoch === p.epoch;
       return { index: p.index, version: mine ? status.specVersion : undefined, ready: mine && status.ready === true };
     });
@@ -83,10 +83,9 @@ export function desiredReplicas(
 export function ownStatuses(document: ClusterDocument, node: string): Map<string, ReplicaStatus> {
   const out = new Map<string, ReplicaStatus>();
   for (const key of document.keys(STATUS_KIND)) {
-    const slot = slotOfObject(key);
-    const status = document.get(key)?.[node] as Json | undefined;
-    if (slot === undefined || status === null || typeof status !== 'object' || Array.isArray(status)) continue;
-    out.set(key, status as unknown as ReplicaStatus);
+    const status = replicaStatusOf(document.get(key)?.[node]);
+    if (slotOfObject(key) === undefined || status === undefined) continue;
+    out.set(key, status);
   }
   return out;
 }

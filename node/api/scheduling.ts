@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { localPlacementState, reportedPlacementState } from '../../protocol/agent/placement-state.js';
-import type { ReplicaStatus } from '../../protocol/agent/reconcile.js';
+import { replicaStatusOf } from '../../protocol/agent/reconcile.js';
 import type { ObservedReplica } from '../../protocol/agent/replica.js';
 import { slotKey } from '../../protocol/auction/slot.js';
 import { slotHistory } from '../../protocol/scheduler/assignment.js';
@@ -60,7 +60,7 @@ export function placementsJson(state: StateService, view: ClusterView, plan: Pla
     if (filter !== undefined && p.workload.key !== filter) continue;
     const node = p.assignment.node;
     const key = statusKey(p.workload.key, p.index);
-    const s = document.get(key)?.[node] as unknown as ReplicaStatus | undefined;
+    const s = replicaStatusOf(document.get(key)?.[node]);
     const current = s !== undefined && s.epoch === p.assignment.epoch ? s : undefined;
     const here = node === local.node;
     const said = here

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import type { Json } from '../../crdt/json.js';
 import type { BackoffConfig } from './backoff.js';
 import { replicaName, type DesiredReplica, type ObservedReplica, type RestartPolicy } from './replica.js';
 import { attemptDue, forgetUndesired, recordAttempt, recordExit, recordFor, recordRestart, recordRunning, type ReplicaRecord, type RestartBook } from './restart-book.js';
@@ -39,6 +41,46 @@ export interface ReplicaStatus {
   ready?: boolean;
   /** The probes' verdicts, where the spec has them. */
   probes?: { liveness?: 'passing' | 'failing'; readiness?: 'passing' | 'failing' };
+}
+
+const count = z.number().int().min(0);
+const verdict = z.enum(['passing', 'failing']);
+
+/**
+ * Every field of ReplicaStatus, in the order a node writes them (statusOf, then the
+ * prober's): a status read back from the document then has its keys in that order too,
+ * so comparing it with a new one as JSON (status-report.ts) sees no change where there is none.
+ */
+const replicaStatusShape = {
+  workload: z.string(),
+  slot: count,
+  epoch: count,
+  node: z.string(),
+  specVersion: z.string(),
+  state: z.enum(['pending', 'running', 'backoff', 'completed', 'failed', 'stopped']),
+  restarts: count,
+  exitCode: z.number().int().optional(),
+  message: z.string().optional(),
+  address: z.string().optional(),
+  hostPorts: z.array(z.number().int().min(0).max(65535)),
+  startedAtMs: z.number().optional(),
+  firstRunningAtMs: z.number().optional(),
+  permanentFailure: z.boolean(),
+  ready: z.boolean().optional(),
+  probes: z.strictObject({ liveness: verdict.optional(), readiness: verdict.optional() }).optional(),
+} satisfies { [K in keyof ReplicaStatus]-?: z.ZodType };
+
+// Strict, as every decoder here: a node that writes more is a new format, which comes with a version.
+const replicaStatusSchema: z.ZodType<ReplicaStatus> = z.strictObject(replicaStatusShape);
+
+/**
+ * A replica status as a node wrote it into a Status object, or undefined: a document
+ * field holds whatever its writer sent, so one that is not a status in full (a missing
+ * or mistyped field, a field no status has) reads as no status at all.
+ */
+export function replicaStatusOf(value: Json | undefined): ReplicaStatus | undefined {
+  const parsed = replicaStatusSchema.safeParse(value);
+  return parsed.success ? parsed.data : undefined;
 }
 
 export interface ReconcileInput {

@@ -18,7 +18,8 @@ export const labelsSchema = z.record(
 const quantity = (parse: (v: string | number) => number | undefined, example: string) =>
   z.union([z.string(), z.number()]).refine((v) => parse(v) !== undefined && (parse(v) as number) > 0, `expected a quantity such as ${example}`);
 
-const constraint = z.strictObject({
+/** A label constraint of `spec.placement`; the scheduler reads the document's back through it (scheduler/from-document.ts). */
+export const constraintSchema = z.strictObject({
   key: z.string().regex(LABEL_KEY),
   operator: z.enum(['==', '!=', 'in', 'exists']),
   value: z.string().optional(),
@@ -126,7 +127,7 @@ export const workloadSchema = z
       resources: z.strictObject({ cpu: quantity(cpuMillis, '0.5 or 500m').optional(), memory: quantity(memoryBytes, '128Mi').optional() }).optional(),
       placement: z
         .strictObject({
-          constraints: z.array(constraint).optional(),
+          constraints: z.array(constraintSchema).optional(),
           spreadBy: z.string().regex(LABEL_KEY).optional(),
           maxPerNode: z.number().int().min(1).optional(),
           strategy: z.enum(['spread', 'binpack']).optional(),

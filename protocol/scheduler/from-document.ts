@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
 import { parsePlacementField, PLACEMENT_KIND, placementKey, slotOfObject as slotOfDocumentObject, STATUS_KIND, statusKey } from '../../crdt/node-writes.js';
 import type { Constraint } from '../auction/candidate.js';
@@ -7,6 +8,7 @@ import { autoscaledCount } from '../autoscale/replicas.js';
 import { portsOf, resourcesOf } from '../manifests/container.js';
 import { cronInfoOf } from '../manifests/cron-job.js';
 import { jobInfoOf } from '../manifests/job.js';
+import { constraintSchema } from '../manifests/workload.js';
 import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from './view.js';
 
 /** Operators cordon and drain nodes through one object: fields `cordon.<node id>` and `drain.<node id>`. */
@@ -16,9 +18,34 @@ export const drainField = (node: string): string => `drain.${node}`;
 
 const record = (value: Json | undefined): Record<string, Json> | undefined => (value !== null && typeof value === 'object' && !Array.isArray(value) ? value : undefined);
 
+/**
+ * A constraint no node meets (its label in an empty set), shown in each node's decline
+ * as `label constraint shoal/unreadable-constraints in () does not hold`.
+ */
+export const UNREADABLE_CONSTRAINTS: readonly Constraint[] = [{ key: 'shoal/unreadable-constraints', operator: 'in', values: [] }];
+
+const constraintList = z.array(constraintSchema);
+
+/**
+ * The label constraints of a workload's `spec.placement`, read through the schema apply
+ * validated them with: none where the workload has no placement or no constraints. A
+ * document field is whatever its writer sent, and a workload whose constraints cannot be
+ * read (a placement or a list that is not one, or any entry malformed) must not run on a
+ * node they might have ruled out: it gets UNREADABLE_CONSTRAINTS, which no node meets, so
+ * it stays unschedulable (a global one gets no replica) until a well-formed apply.
+ */
+export function constraintsOf(placement: Json | undefined): readonly Constraint[] {
+  if (placement === undefined) return [];
+  const fields = record(placement);
+  if (fields === undefined) return UNREADABLE_CONSTRAINTS;
+  if (fields.constraints === undefined) return [];
+  const parsed = constraintList.safeParse(fields.constraints);
+  return parsed.success ? parsed.data : UNREADABLE_CONSTRAINTS;
+}
+
 export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
   const placement = record(fields['spec.placement']) ?? {};
-  const constraints = Array.isArray(placement.constraints) ? (placement.constraints as unknown as Constraint[]) : [];
+  const constraints = constraintsOf(fields['spec.placement']);
   const replicas = fields['spec.replicas'];
   const job = key.startsWith('Job/') ? jobInfoOf(fields) : undefined;
   const global = job === undefined && key.startsWith('Workload/') && fields['spec.mode'] === 'global';
@@ -50,12 +77,35 @@ export function slotOfObject(key: string): { slot: string; workload: string; ind
 
 export { placementKey, statusKey };
 
+const count = z.number().int().min(0);
+const declines = z.record(z.string(), count);
+
+/**
+ * A collector's decision as the scheduler writes it (node/scheduler-service.ts): the Claim
+ * without its epoch and collector, which the field's name `e<epoch>.<collector>` carries.
+ * The tiebreak is a bid's, 32 hex digits (auction/slot.ts, scheduler/codec.ts).
+ */
+const writtenClaim = z.union([
+  z.strictObject({ winner: z.string().min(1), score: z.number(), tiebreak: z.string().regex(/^[0-9a-f]{32}$/), bids: count, declines }),
+  z.strictObject({ unschedulable: z.literal(true), declines, retryAtMs: z.number(), liveMembers: count }),
+]);
+
+/**
+ * The claim a Placement object's field holds, or undefined: for a field not named
+ * `e<epoch>.<collector>`, or a value that is not a decision in full (a document field
+ * holds whatever its writer sent), which is skipped as if absent.
+ */
+export function claimOf(field: string, value: Json | undefined): Claim | undefined {
+  const at = parsePlacementField(field);
+  if (at === undefined) return undefined;
+  const parsed = writtenClaim.safeParse(value);
+  return parsed.success ? { ...parsed.data, epoch: at.epoch, collector: at.node } : undefined;
+}
+
 function claimsOf(fields: ObjectValue): Claim[] {
   return Object.entries(fields).flatMap(([field, value]) => {
-    const parsed = parsePlacementField(field);
-    const claim = record(value);
-    if (parsed === undefined || claim === undefined) return [];
-    return [{ ...(claim as unknown as Claim), epoch: parsed.epoch, collector: parsed.node }];
+    const claim = claimOf(field, value);
+    return claim === undefined ? [] : [claim];
   });
 }
 
