@@ -3,7 +3,7 @@ import Dockerode from 'dockerode';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PlacementJson } from '../node/api/scheduling.js';
+import type { PlacementJson } from '../protocol/api/placements.js';
 import { ensureBusyboxImage } from '../testnet/images/busybox-image.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../testnet/local/cluster.js';
 import { LocalReplicas } from '../testnet/local/replicas.js';

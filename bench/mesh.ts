@@ -6,7 +6,7 @@ import { get as httpGet } from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { signedFetch } from '../cli/client.js';
-import type { ServiceJson } from '../node/api/services.js';
+import type { ServiceJson } from '../protocol/api/services.js';
 import { startLocalCluster, waitForMembers } from '../testnet/local/cluster.js';
 import { LocalReplicas } from '../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';

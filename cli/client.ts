@@ -3,6 +3,7 @@ import { MAX_PREV, readingAfter, signDelta, type Delta, type Hlc, type Op } from
 import { UserError } from '../node/errors.js';
 import { loadOperatorKey, type OperatorKey } from '../node/operator-key.js';
 import { signatureHeaders } from '../node/request-signature.js';
+import { readApiError } from '../protocol/api/errors.js';
 import { FingerprintMismatchError } from './fingerprint-mismatch.js';
 
 /** A node's API: `http://` on loopback, else `https://` with the fingerprint of the node's certificate. */
@@ -119,10 +120,10 @@ export function signedFetch(key: OperatorKey | string, fingerprint?: string): (u
 
 /** A 401 or 403 as a sentence that names the key, which is usually what is wrong, and what to do. */
 async function refusal(response: Response, key: OperatorKey): Promise<string> {
-  const body = (await response.json().catch(() => ({}))) as { error?: string; detail?: string };
+  const body = readApiError(await response.json().catch(() => undefined));
   const named = `operator key ${key.publicKey.slice(0, 16)}… (${key.path})`;
-  if (body.error === 'not-an-operator') return `the cluster does not know ${named}: an operator must run \`shoal operator add ${key.publicKey}\``;
-  if (body.error === 'removed') return `${named} was removed from the cluster's operators; nothing was done`;
+  if (body.code === 'not-an-operator') return `the cluster does not know ${named}: an operator must run \`shoal operator add ${key.publicKey}\``;
+  if (body.code === 'removed') return `${named} was removed from the cluster's operators; nothing was done`;
   return `the node refused ${named}: ${body.detail ?? response.status}`;
 }
 
@@ -143,13 +144,14 @@ export async function writeOps(client: ApiClient, key: OperatorKey, ops: Op[]): 
   // partition) writing with one key at once are not mistaken for an equivocation.
   const writer = randomBytes(8).toString('hex');
   const delta: Delta = signDelta({ v: 1, cluster: status.cluster, author: key.publicKey, writer, seq: 1, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.secret);
-  const reply = await client.post<{ id: string; changed?: string[]; error?: string; detail?: string }>('/v1/deltas', delta);
+  const reply = await client.post<{ id: string; changed?: string[] }>('/v1/deltas', delta);
   if (reply.status === 201 || reply.status === 200) return { id: delta.id, changed: reply.body.changed ?? [] };
-  if (reply.body.error === 'not-an-operator' || reply.body.error === 'revoked') {
+  const refused = readApiError(reply.body);
+  if (refused.code === 'not-an-operator' || refused.code === 'revoked') {
     throw new UserError(`operator key ${key.publicKey.slice(0, 16)}… (${key.path}) was removed from the cluster's operators; nothing was written`);
   }
-  if (reply.body.error === 'unknown-author') {
+  if (refused.code === 'unknown-author') {
     throw new UserError(`the cluster does not know operator key ${key.publicKey.slice(0, 16)}… (${key.path}): an operator must run \`shoal operator add ${key.publicKey}\``);
   }
-  throw new UserError(`the node refused the write: ${reply.body.error ?? reply.status}${reply.body.detail ? ` (${reply.body.detail})` : ''}`);
+  throw new UserError(`the node refused the write: ${refused.error ?? reply.status}${refused.detail ? ` (${refused.detail})` : ''}`);
 }

@@ -3,7 +3,8 @@ import { lpStream } from '@libp2p/utils';
 import { decodeEventsAnswer, decodeEventsQuery, encodeEventsAnswer, encodeEventsQuery, MAX_EVENTS_QUERY_BYTES } from '../protocol/event-feed-codec.js';
 import { MAX_FRAME_BYTES } from '../base/limits.js';
 import { dialMember } from './dial-member.js';
-import type { EventLog, NodeEvent } from './event-log.js';
+import type { NodeEvent } from '../protocol/api/events.js';
+import type { EventLog } from './event-log.js';
 import { readFrame } from './read-frame.js';
 import type { SwimService } from './swim/service.js';
 

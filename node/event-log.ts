@@ -1,12 +1,4 @@
-/** One thing that happened on this node, for `shoal describe` and (later) `shoal events`. */
-export interface NodeEvent {
-  atMs: number;
-  node: string;
-  kind: string;
-  /** The object it concerns, e.g. `Workload/default/web`. */
-  object: string;
-  message: string;
-}
+import type { NodeEvent } from '../protocol/api/events.js';
 
 /** The node's recent events, bounded: the oldest go first. */
 export class EventLog {

@@ -1,8 +1,8 @@
 // The dashboard every node serves at /ui/: it logs in with the link `shoal dashboard`
-// prints, then shows the snapshots the node streams (node/ui/snapshot-types.ts).
+// prints, then shows the snapshots the node streams (protocol/api/dashboard.ts).
 import { render } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import type { DashboardSnapshot } from '../node/ui/snapshot-types.js';
+import type { DashboardSnapshot } from '../protocol/api/dashboard.js';
 import { forgetLoginLink, logIn, logOut, openStream, type Stream, type StreamStatus } from './connection.js';
 import { Events } from './events.js';
 import { Header } from './header.js';

@@ -1,6 +1,6 @@
 // The page's conversation with the node that serves it: trading a login token for a
 // session cookie, the snapshot stream, logging out. Same origin only.
-import type { DashboardSnapshot } from '../node/ui/snapshot-types.js';
+import type { DashboardSnapshot } from '../protocol/api/dashboard.js';
 
 const SESSION_URL = '/ui/session';
 const STREAM_URL = '/ui/stream';

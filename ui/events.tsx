@@ -1,4 +1,4 @@
-import type { DashboardEvent } from '../node/ui/snapshot-types.js';
+import type { DashboardEvent } from '../protocol/api/dashboard.js';
 import { clockText, shortId } from './format.js';
 
 interface Props {

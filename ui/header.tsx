@@ -1,4 +1,4 @@
-import type { DashboardSnapshot } from '../node/ui/snapshot-types.js';
+import type { DashboardSnapshot } from '../protocol/api/dashboard.js';
 import type { StreamStatus } from './connection.js';
 import { clockText, shortId } from './format.js';
 

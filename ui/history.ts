@@ -1,6 +1,6 @@
 // The last minutes of each node's usage, kept in the browser from the snapshots it was
 // sent (the server keeps no history for the dashboard). Pure: unit-tested in test/unit/ui/.
-import type { DashboardSnapshot } from '../node/ui/snapshot-types.js';
+import type { DashboardSnapshot } from '../protocol/api/dashboard.js';
 
 /** How far back the plots go. */
 export const HISTORY_WINDOW_MS = 5 * 60_000;

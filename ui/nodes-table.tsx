@@ -1,4 +1,4 @@
-import type { DashboardNode } from '../node/ui/snapshot-types.js';
+import type { DashboardNode } from '../protocol/api/dashboard.js';
 import { capacityMemoryText, coresText, cpuText, labelsText, memoryText, shortId, stateClass } from './format.js';
 
 interface Props {

@@ -1,4 +1,4 @@
-import type { DashboardRollout } from '../node/ui/snapshot-types.js';
+import type { DashboardRollout } from '../protocol/api/dashboard.js';
 import { abbreviate } from './format.js';
 
 interface Props {

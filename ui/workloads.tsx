@@ -1,4 +1,4 @@
-import type { DashboardSlot, DashboardWorkload } from '../node/ui/snapshot-types.js';
+import type { DashboardSlot, DashboardWorkload } from '../protocol/api/dashboard.js';
 import { cpuText, memoryText, shortId, stateClass } from './format.js';
 
 interface Props {

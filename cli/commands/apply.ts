@@ -6,7 +6,7 @@ import type { Manifest } from '../spec-file.js';
 import { loadSpecSource } from '../spec-source.js';
 import { rolloutKey } from '../../protocol/rollout/revisions.js';
 import { newRevision, revisionOps } from '../../protocol/rollout/revision-ops.js';
-import type { ObjectJson } from '../../node/api/state.js';
+import type { ObjectJson } from '../../protocol/api/objects.js';
 
 interface Change {
   manifest: Manifest;

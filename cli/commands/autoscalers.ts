@@ -1,4 +1,4 @@
-import type { AutoscalersJson } from '../../node/api/autoscalers.js';
+import type { AutoscalersJson } from '../../protocol/api/autoscalers.js';
 import { UserError } from '../../node/errors.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';

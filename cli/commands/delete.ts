@@ -1,4 +1,4 @@
-import type { ObjectJson } from '../../node/api/state.js';
+import type { ObjectJson } from '../../protocol/api/objects.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
 import { ApiClient, writeOps, type ApiTarget } from '../client.js';

@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import type { PlacementJson } from '../../node/api/scheduling.js';
-import type { NodeEvent } from '../../node/event-log.js';
+import type { PlacementJson } from '../../protocol/api/placements.js';
+import type { NodeEvent } from '../../protocol/api/events.js';
 import { UserError } from '../../node/errors.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';

@@ -1,4 +1,4 @@
-import type { NodeEvent } from '../../node/event-log.js';
+import type { NodeEvent } from '../../protocol/api/events.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 

@@ -1,4 +1,4 @@
-import type { ExecResult } from '../../node/agent/runtime.js';
+import type { ExecJson } from '../../protocol/api/replicas.js';
 import { UserError } from '../../node/errors.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 
@@ -7,7 +7,7 @@ export async function exec(opts: { name: string; namespace: string; slot: string
   const slot = Number(opts.slot);
   if (!Number.isInteger(slot) || slot < 0) throw new UserError(`invalid --slot '${opts.slot}': expected a slot number`);
   if (opts.command.length === 0) throw new UserError('no command: shoal exec NAME -- CMD [ARGS...]');
-  const reply = await new ApiClient(opts.api, opts.key).post<ExecResult & { error?: string; detail?: string }>(`/v1/workloads/${opts.namespace}/${opts.name}/exec`, {
+  const reply = await new ApiClient(opts.api, opts.key).post<ExecJson & { error?: string; detail?: string }>(`/v1/workloads/${opts.namespace}/${opts.name}/exec`, {
     slot,
     command: opts.command,
   });

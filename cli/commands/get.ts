@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import type { ObjectJson } from '../../node/api/state.js';
+import type { ObjectJson } from '../../protocol/api/objects.js';
 import { UserError } from '../../node/errors.js';
 import { workloadFromFields } from '../../protocol/manifests/workload.js';
 import type { Json } from '../../crdt/index.js';

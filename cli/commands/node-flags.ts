@@ -1,4 +1,4 @@
-import type { NodeJson } from '../../node/api/node-json.js';
+import type { NodeJson } from '../../protocol/api/nodes.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
 import { cordonField, drainField, NODE_FLAGS_KEY } from '../../protocol/scheduler/from-document.js';

@@ -1,4 +1,4 @@
-import type { NodeJson } from '../../node/api/node-json.js';
+import type { NodeJson } from '../../protocol/api/nodes.js';
 import { UserError } from '../../node/errors.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';

@@ -1,5 +1,5 @@
 import { ADMIN, describeGrant, grantFields, grantOf, NAMESPACE, OPERATOR_ROLES, operatorKey, type OperatorGrant, type OperatorRole } from '../../crdt/index.js';
-import type { OperatorJson } from '../../node/api/state.js';
+import type { OperatorJson } from '../../protocol/api/operators.js';
 import { OPERATOR_PUBLIC_KEY } from '../../node/cluster.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey, loadOrCreateOperatorKey } from '../../node/operator-key.js';

@@ -1,4 +1,4 @@
-import type { PlacementJson } from '../../node/api/scheduling.js';
+import type { PlacementJson } from '../../protocol/api/placements.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 

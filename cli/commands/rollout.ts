@@ -1,7 +1,7 @@
 import type { Json, Op } from '../../crdt/index.js';
 import { parseRolloutFailureField } from '../../crdt/node-writes.js';
-import type { ObjectJson } from '../../node/api/state.js';
-import type { RolloutJson } from '../../node/api/rollout.js';
+import type { ObjectJson } from '../../protocol/api/objects.js';
+import type { RolloutJson } from '../../protocol/api/rollout.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
 import { CONTAINER_FIELDS } from '../../protocol/manifests/container.js';

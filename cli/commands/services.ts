@@ -1,6 +1,6 @@
 import { stringify } from 'yaml';
-import type { NodeEvent } from '../../node/event-log.js';
-import type { ServiceJson } from '../../node/api/services.js';
+import type { NodeEvent } from '../../protocol/api/events.js';
+import type { ServiceJson } from '../../protocol/api/services.js';
 import { UserError } from '../../node/errors.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';

@@ -1,4 +1,4 @@
-import type { UsageJson } from '../../node/api/usage.js';
+import type { UsageJson } from '../../protocol/api/usage.js';
 import { UserError } from '../../node/errors.js';
 import { ApiClient, type ApiTarget } from '../client.js';
 import { table } from '../table.js';

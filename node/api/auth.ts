@@ -2,6 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpbis } from 'http-message-signatures';
 import { describeGrant, type OperatorGrant } from '../../crdt/index.js';
+import type { ApiErrorBody, ApiErrorCode } from '../../protocol/api/errors.js';
 import { nativeVerifier } from '../native-verifier.js';
 import { NonceLedger } from '../nonce-ledger.js';
 import { BODY_DIGEST, contentDigest, SIGNED_COMPONENTS } from '../request-signature.js';
@@ -84,7 +85,7 @@ const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
 class Refusal extends Error {
   constructor(
     readonly status: 401 | 403 | 429,
-    readonly reason: string,
+    readonly reason: ApiErrorCode,
     message: string,
   ) {
     super(message);
@@ -115,7 +116,7 @@ export function registerAuth(app: FastifyInstance, state: StateService, options:
 
   const refuse = (reply: FastifyReply, refusal: Refusal): FastifyReply => {
     counters.refused[refusal.reason] = (counters.refused[refusal.reason] ?? 0) + 1;
-    return reply.code(refusal.status).send({ error: refusal.reason, detail: refusal.message });
+    return reply.code(refusal.status).send({ error: refusal.reason, detail: refusal.message } satisfies ApiErrorBody);
   };
 
   const permissionOf = (request: FastifyRequest): Permission => ROUTES[`${request.method} ${request.routeOptions.url ?? ''}`] ?? 'admin';

@@ -1,6 +1,7 @@
 import type { Libp2p } from '@libp2p/interface';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
 import { clockOffset, setClockOffset } from '../clock-skew.js';
 import type { PartitionGate } from '../partition-gate.js';
 
@@ -18,7 +19,7 @@ const clockBody = z.object({
 export function registerFaultRoutes(app: FastifyInstance, host: Libp2p, gate: PartitionGate): void {
   app.post('/v1/faults/partition', async (request, reply) => {
     const body = partitionBody.safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: 'invalid', detail: body.error.issues[0]?.message });
+    if (!body.success) return reply.code(400).send({ error: 'invalid', detail: body.error.issues[0]?.message } satisfies ApiErrorBody);
     await gate.block(host, body.data.peers);
     return { blocked: gate.list() };
   });
@@ -30,7 +31,7 @@ export function registerFaultRoutes(app: FastifyInstance, host: Libp2p, gate: Pa
   // the skew. Replaces any earlier offset rather than adding to it. See clock-skew.ts.
   app.post('/v1/faults/clock', async (request, reply) => {
     const body = clockBody.safeParse(request.body);
-    if (!body.success) return reply.code(400).send({ error: 'invalid', detail: body.error.issues[0]?.message });
+    if (!body.success) return reply.code(400).send({ error: 'invalid', detail: body.error.issues[0]?.message } satisfies ApiErrorBody);
     setClockOffset(body.data.offsetMs);
     return { offsetMs: clockOffset() };
   });

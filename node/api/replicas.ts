@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
+import type { ExecJson } from '../../protocol/api/replicas.js';
 import { UserError } from '../errors.js';
 import type { ReplicaAccess } from '../replica-access.js';
 
@@ -36,7 +38,7 @@ export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAcces
       }
       return reply.type('text/plain; charset=utf-8').send(Readable.from(rest()));
     } catch (e) {
-      if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message });
+      if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message } satisfies ApiErrorBody);
       throw e;
     }
   });
@@ -47,17 +49,17 @@ export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAcces
       // The exec grant itself was checked at the gate; a deployer's stays in its namespaces.
       const namespaces = request.caller?.grant.namespaces;
       if (namespaces !== undefined && !namespaces.includes(request.params.namespace)) {
-        return reply.code(403).send({ error: 'forbidden', detail: `exec in namespace ${request.params.namespace} is not granted to this operator` });
+        return reply.code(403).send({ error: 'forbidden', detail: `exec in namespace ${request.params.namespace} is not granted to this operator` } satisfies ApiErrorBody);
       }
       const { slot = 0, command, timeoutMs = 60_000 } = request.body ?? {};
       if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
-        return reply.code(400).send({ error: 'bad-request', detail: 'command must be a non-empty array of strings' });
+        return reply.code(400).send({ error: 'bad-request', detail: 'command must be a non-empty array of strings' } satisfies ApiErrorBody);
       }
       try {
-        return await access.exec(`Workload/${request.params.namespace}/${request.params.name}`, slot, command, timeoutMs);
+        return (await access.exec(`Workload/${request.params.namespace}/${request.params.name}`, slot, command, timeoutMs)) satisfies ExecJson;
       } catch (e) {
-        if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message });
-        return reply.code(502).send({ error: 'exec-failed', detail: (e as Error).message });
+        if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message } satisfies ApiErrorBody);
+        return reply.code(502).send({ error: 'exec-failed', detail: (e as Error).message } satisfies ApiErrorBody);
       }
     },
   );

@@ -1,29 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import { failedRevisions, revisionsOf } from '../../protocol/rollout/revisions.js';
 import { specVersionOf } from '../../protocol/manifests/container.js';
-import type { ObjectValue } from '../../crdt/index.js';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
+import type { RolloutJson } from '../../protocol/api/rollout.js';
 import { rolloutOf } from '../agent/desired.js';
 import type { SchedulerService } from '../scheduler-service.js';
 import type { StateService } from '../state-service.js';
-
-/** A workload's rollout as `shoal rollout` shows it. */
-export interface RolloutJson {
-  workload: string;
-  current: string;
-  target: string;
-  rolledBackFrom: string | null;
-  replicas: number;
-  updated: number;
-  complete: boolean;
-  revisions: { number: number; version: string; createdAtMs: number; image: string; fields: ObjectValue; failed: string | null }[];
-}
 
 export function registerRolloutRoutes(app: FastifyInstance, state: StateService, scheduler: SchedulerService): void {
   app.get<{ Params: { namespace: string; name: string } }>('/v1/workloads/:namespace/:name/rollout', async (request, reply) => {
     const key = `Workload/${request.params.namespace}/${request.params.name}`;
     const document = state.replica.document;
     const fields = document.get(key);
-    if (fields === undefined) return reply.code(404).send({ error: 'not-found', detail: `workload ${request.params.namespace}/${request.params.name} does not exist` });
+    if (fields === undefined)
+      return reply.code(404).send({ error: 'not-found', detail: `workload ${request.params.namespace}/${request.params.name} does not exist` } satisfies ApiErrorBody);
     const placed = (scheduler.plan?.placed ?? []).map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch, node: s.assignment.node }));
     const { rollout } = rolloutOf(document, key, placed);
     const failed = failedRevisions(document, key);

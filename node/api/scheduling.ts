@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
+import type { PlacementJson } from '../../protocol/api/placements.js';
 import { localPlacementState, reportedPlacementState } from '../../protocol/agent/placement-state.js';
 import { replicaStatusOf } from '../../protocol/agent/reconcile.js';
 import type { ObservedReplica } from '../../protocol/agent/replica.js';
@@ -11,35 +13,6 @@ import type { EventLog } from '../event-log.js';
 import type { ReplicaAccess } from '../replica-access.js';
 import type { SchedulerService } from '../scheduler-service.js';
 import type { StateService } from '../state-service.js';
-
-/** One slot as `shoal get placements` shows it. */
-export interface PlacementJson {
-  workload: string;
-  namespace: string;
-  name: string;
-  slot: number;
-  epoch: number | null;
-  node: string | null;
-  /** The node as this one sees it: alive, suspect (unreachable), dead, left, or unknown. */
-  nodeState: string;
-  /**
-   * The replica's state: for a slot on the node asked, as its runtime says now; for one
-   * on another node, as that node last reported it; or why the slot has no node.
-   */
-  state: string;
-  /** `runtime` (asked now), `report` (the node's last status), or null for a slot with no node. */
-  source: 'runtime' | 'report' | null;
-  /** For a report: how long ago its node wrote it, by that node's clock (so roughly, under skew); else null. */
-  reportedAgoMs: number | null;
-  restarts: number;
-  /** Running, and passing its readiness probe if it has one. */
-  ready: boolean;
-  /** The spec version (revision) the replica runs. */
-  version: string | null;
-  address: string | null;
-  hostPorts: number[];
-  message: string | null;
-}
 
 const nameOf = (key: string): { namespace: string; name: string } => {
   const [, namespace = '', name = ''] = key.split('/');
@@ -158,7 +131,8 @@ export function registerSchedulingRoutes(app: FastifyInstance, state: StateServi
     const key = `Workload/${request.params.namespace}/${request.params.name}`;
     const { view, plan } = current();
     const workload = view.workloads.find((w) => w.key === key);
-    if (workload === undefined) return reply.code(404).send({ error: 'not-found', detail: `workload ${request.params.namespace}/${request.params.name} does not exist` });
+    if (workload === undefined)
+      return reply.code(404).send({ error: 'not-found', detail: `workload ${request.params.namespace}/${request.params.name} does not exist` } satisfies ApiErrorBody);
     return {
       key,
       fields: state.replica.document.get(key),

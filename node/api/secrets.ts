@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { mayDeployIn, namespaceOf, OBJECT_KEY } from '../../crdt/index.js';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
 import { SECRET_KEY, secretField } from '../../protocol/manifests/secret.js';
 import type { SecretBox } from '../secret-box.js';
 import type { StateService } from '../state-service.js';
@@ -21,11 +22,13 @@ export function registerSecretRoutes(app: FastifyInstance, box: SecretBox, state
   app.post('/v1/secrets/seal', async (request, reply) => {
     const parsed = body.safeParse(request.body);
     if (!parsed.success)
-      return reply.code(400).send({ error: 'bad-request', detail: `${parsed.error.issues[0]?.path.join('.') ?? 'body'}: ${parsed.error.issues[0]?.message ?? 'invalid'}` });
+      return reply
+        .code(400)
+        .send({ error: 'bad-request', detail: `${parsed.error.issues[0]?.path.join('.') ?? 'body'}: ${parsed.error.issues[0]?.message ?? 'invalid'}` } satisfies ApiErrorBody);
     const { object, values } = parsed.data;
     const grant = request.caller?.grant;
     if (grant === undefined || !mayDeployIn(grant, namespaceOf(object))) {
-      return reply.code(403).send({ error: 'forbidden', detail: `sealing ${object} needs a deployer of namespace ${namespaceOf(object)}` });
+      return reply.code(403).send({ error: 'forbidden', detail: `sealing ${object} needs a deployer of namespace ${namespaceOf(object)}` } satisfies ApiErrorBody);
     }
     const current = state.replica.document.get(object) ?? {};
     const fields = Object.fromEntries(

@@ -5,7 +5,8 @@ import { MAX_FRAME_BYTES } from '../../base/limits.js';
 import { publicKeyOfPeerId } from '../../base/peer-id.js';
 import type { AntiEntropy } from '../anti-entropy.js';
 import { registerAuth } from './auth.js';
-import { nodeJson } from './node-json.js';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
+import { nodeJson } from '../../protocol/api/nodes.js';
 import { streamRaceCounters } from '../stream-race-guard.js';
 import { registerReplicaRoutes } from './replicas.js';
 import { registerRolloutRoutes } from './rollout.js';
@@ -101,7 +102,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   const ui = registerUiRoutes(app, sessions, context, tls !== undefined);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
     const sinceMs = Number(request.query.sinceMs ?? 0);
-    if (!Number.isFinite(sinceMs) || sinceMs < 0) return reply.code(400).send({ error: 'bad-request', detail: 'sinceMs must be a time in ms' });
+    if (!Number.isFinite(sinceMs) || sinceMs < 0) return reply.code(400).send({ error: 'bad-request', detail: 'sinceMs must be a time in ms' } satisfies ApiErrorBody);
     return context.feed.clusterEvents(sinceMs);
   });
   return app;

@@ -1,59 +1,10 @@
 import type { FastifyInstance } from 'fastify';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
+import type { ServiceJson } from '../../protocol/api/services.js';
 import { selectedWorkloads } from '../../protocol/services/endpoints.js';
 import type { CatalogEntry } from '../services/catalog.js';
 import type { Services } from '../services/services.js';
 import { SERVICE_DOMAIN } from '../../protocol/services/dns.js';
-
-/** One endpoint as `shoal describe service` shows it, from the node asked. */
-export interface EndpointJson {
-  workload: string;
-  slot: number;
-  epoch: number;
-  node: string;
-  nodeState: string;
-  state: string;
-  ready: boolean;
-  address: string | null;
-  /** In this node's rotation; else `excluded` says why not. */
-  inRotation: boolean;
-  excluded: string | null;
-  /** How this node reaches it: `local`, or through its node's mesh stream. */
-  route: 'local' | 'mesh';
-  activeConnections: number;
-}
-
-export interface ServicePortJson {
-  name: string | null;
-  port: number;
-  targetPort: number;
-  protocol: string;
-  publish: number | null;
-  /** On this node: listening on the published port, or why not (null when not published). */
-  listening: boolean | null;
-  error: string | null;
-  /** On this node: the address its replicas dial for this port, listening, or why not. */
-  service: { address: string; listening: boolean; error: string | null } | null;
-}
-
-export interface ServiceJson {
-  namespace: string;
-  name: string;
-  /** A service the document holds in a shape no node routes: what is wrong with it. */
-  problem: string | null;
-  selector: object | null;
-  ports: ServicePortJson[];
-  workloads: string[];
-  endpoints: EndpointJson[];
-  dns: DnsJson;
-}
-
-export interface DnsJson {
-  name: string;
-  /** On this node: where its DNS answers the name, or why it does not. */
-  address: string | null;
-  listening: boolean;
-  error: string | null;
-}
 
 function serviceJson(entry: CatalogEntry, { catalog, mesh, ingress, entry: inCluster, dns }: Services): ServiceJson {
   const base = { namespace: entry.namespace, name: entry.name, dns: { name: `${entry.name}.${entry.namespace}.${SERVICE_DOMAIN}`, ...dns.state() } };
@@ -103,7 +54,8 @@ export function registerServiceRoutes(app: FastifyInstance, services: Services):
   app.get('/v1/services', async () => catalog.entries().map((e) => serviceJson(e, services)));
   app.get<{ Params: { namespace: string; name: string } }>('/v1/services/:namespace/:name', async (request, reply) => {
     const entry = catalog.entry(`${request.params.namespace}/${request.params.name}`);
-    if (entry === undefined) return reply.code(404).send({ error: 'not-found', detail: `service ${request.params.namespace}/${request.params.name} not found` });
+    if (entry === undefined)
+      return reply.code(404).send({ error: 'not-found', detail: `service ${request.params.namespace}/${request.params.name} not found` } satisfies ApiErrorBody);
     return serviceJson(entry, services);
   });
 }

@@ -1,25 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { describeGrant, grantAllowsWrite, isAuthorityKey, parseDelta, type OperatorRole } from '../../crdt/index.js';
+import { describeGrant, grantAllowsWrite, isAuthorityKey, parseDelta } from '../../crdt/index.js';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
+import type { ObjectJson } from '../../protocol/api/objects.js';
+import type { OperatorJson } from '../../protocol/api/operators.js';
 import type { StateService } from '../state-service.js';
 import { StorageUnavailableError } from '../state-store.js';
 
-/** An operator as `GET /v1/operators` and `shoal operator list` show it; `namespaces` null: every one. */
-export interface OperatorJson {
-  publicKey: string;
-  role: OperatorRole;
-  namespaces: string[] | null;
-  exec: boolean;
-}
-
-/** One object of the desired state as the API returns it. */
-export interface ObjectJson {
-  key: string;
-  kind: string;
-  namespace: string;
-  name: string;
-  fields: Record<string, unknown>;
-  lastWrite: { wallMs: number; author: string } | null;
-}
+/** A delta refused: the body names the delta too. */
+type DeltaRefusal = ApiErrorBody & { id: string };
 
 export function objectJson(state: StateService, key: string): ObjectJson | undefined {
   const fields = state.replica.document.get(key);
@@ -33,31 +21,35 @@ export function objectJson(state: StateService, key: string): ObjectJson | undef
 export function registerStateRoutes(app: FastifyInstance, state: StateService): void {
   app.post('/v1/deltas', async (request, reply) => {
     const parsed = parseDelta(request.body);
-    if (!parsed.ok) return reply.code(400).send({ error: parsed.error.code, detail: parsed.error.detail });
+    if (!parsed.ok) return reply.code(400).send({ error: parsed.error.code, detail: parsed.error.detail } satisfies ApiErrorBody);
     // The API's check; every node checks the role again when it merges (crdt/authority.ts).
     const caller = request.caller;
     const { author, ops } = parsed.value.body;
     if (caller === undefined || author !== caller.publicKey) {
-      return reply
-        .code(403)
-        .send({ id: parsed.value.id, error: 'forbidden', detail: 'a delta is submitted by its own author: sign the request with the key that signed the delta' });
+      return reply.code(403).send({
+        id: parsed.value.id,
+        error: 'forbidden',
+        detail: 'a delta is submitted by its own author: sign the request with the key that signed the delta',
+      } satisfies DeltaRefusal);
     }
     const refused = ops.find((op) => !grantAllowsWrite(caller.grant, op.key, isAuthorityKey(op.key)));
     if (refused !== undefined) {
-      return reply
-        .code(403)
-        .send({ id: parsed.value.id, error: 'forbidden', detail: `operator ${author.slice(0, 16)}… is ${describeGrant(caller.grant)}: it may not write ${refused.key}` });
+      return reply.code(403).send({
+        id: parsed.value.id,
+        error: 'forbidden',
+        detail: `operator ${author.slice(0, 16)}… is ${describeGrant(caller.grant)}: it may not write ${refused.key}`,
+      } satisfies DeltaRefusal);
     }
     try {
       const result = await state.submit(parsed.value);
       if (!result.ok) {
         if (result.error.code === 'over-quota') reply.header('retry-after', Math.ceil(result.error.retryAfterMs / 1000));
         const code = result.error.code === 'duplicate' ? 200 : result.error.code === 'over-quota' ? 429 : 422;
-        return reply.code(code).send({ id: parsed.value.id, error: result.error.code, detail: result.error.detail });
+        return reply.code(code).send({ id: parsed.value.id, error: result.error.code, detail: result.error.detail } satisfies DeltaRefusal);
       }
       return reply.code(201).send({ id: parsed.value.id, changed: result.value.changed, equivocation: result.value.equivocation ?? null });
     } catch (e) {
-      if (e instanceof StorageUnavailableError) return reply.code(503).send({ error: 'storage-unavailable', detail: e.message });
+      if (e instanceof StorageUnavailableError) return reply.code(503).send({ error: 'storage-unavailable', detail: e.message } satisfies ApiErrorBody);
       throw e;
     }
   });
@@ -67,7 +59,7 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
   app.get<{ Params: { kind: string; namespace: string; name: string } }>('/v1/objects/:kind/:namespace/:name', async (request, reply) => {
     const { kind, namespace, name } = request.params;
     const object = objectJson(state, `${kind}/${namespace}/${name}`);
-    return object ?? reply.code(404).send({ error: 'not-found', detail: `${kind} ${namespace}/${name} does not exist` });
+    return object ?? reply.code(404).send({ error: 'not-found', detail: `${kind} ${namespace}/${name} does not exist` } satisfies ApiErrorBody);
   });
 
   app.get<{ Params: { author: string } }>('/v1/authors/:author', async (request) => ({

@@ -1,6 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
 import { packageRoot } from '../package-root.js';
 import { dashboardSnapshot, type SnapshotSources } from './snapshot.js';
 import { SESSION_TTL_MS, type UiSessions } from './sessions.js';
@@ -52,7 +53,8 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
   );
   const sendFile = (reply: FastifyReply, name: string): FastifyReply => {
     const body = files.get(name);
-    if (body === undefined) return reply.code(404).send({ error: 'not-found', detail: existsSync(dir) ? `no file ${name}` : 'the dashboard was not built (npm run build)' });
+    if (body === undefined)
+      return reply.code(404).send({ error: 'not-found', detail: existsSync(dir) ? `no file ${name}` : 'the dashboard was not built (npm run build)' } satisfies ApiErrorBody);
     return reply
       .headers(HARDENING)
       .type(TYPES[extname(name)] ?? 'application/octet-stream')
@@ -73,7 +75,7 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
     const session = typeof token === 'string' && token.length <= 64 ? sessions.redeem(token) : undefined;
     if (session === undefined) {
       counters.refusedLogins++;
-      return reply.code(401).send({ error: 'bad-login', detail: 'this login link has expired or was used: run shoal dashboard again' });
+      return reply.code(401).send({ error: 'bad-login', detail: 'this login link has expired or was used: run shoal dashboard again' } satisfies ApiErrorBody);
     }
     const cookie = `${UI_COOKIE}=${session}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age=${SESSION_TTL_MS / 1000}${secure ? '; Secure' : ''}`;
     return reply.code(204).header('set-cookie', cookie).send();
@@ -103,7 +105,7 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
   app.get('/ui/stream', async (request, reply) => {
     if (open.size >= MAX_STREAMS) {
       counters.refusedStreams++;
-      return reply.code(429).send({ error: 'busy', detail: `this node already streams to ${MAX_STREAMS} dashboards` });
+      return reply.code(429).send({ error: 'busy', detail: `this node already streams to ${MAX_STREAMS} dashboards` } satisfies ApiErrorBody);
     }
     counters.streams++;
     const session = request.uiSession as string;

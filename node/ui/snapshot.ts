@@ -1,6 +1,6 @@
 import { rolloutOf } from '../agent/desired.js';
 import { placementsJson, viewAndPlan } from '../api/scheduling.js';
-import { nodeJson } from '../api/node-json.js';
+import { nodeJson } from '../../protocol/api/nodes.js';
 import type { EventFeed } from '../event-feed.js';
 import type { ReplicaAccess } from '../replica-access.js';
 import type { SchedulerService } from '../scheduler-service.js';
@@ -8,7 +8,7 @@ import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
 import type { UsageService } from '../usage/usage-service.js';
 import { publicKeyOfPeerId } from '../../base/peer-id.js';
-import type { DashboardSnapshot, DashboardWorkload } from './snapshot-types.js';
+import type { DashboardSnapshot, DashboardWorkload } from '../../protocol/api/dashboard.js';
 
 export interface SnapshotSources {
   clusterId: string;
@@ -24,7 +24,7 @@ export interface SnapshotSources {
 const EVENTS_WINDOW_MS = 10 * 60_000;
 const EVENTS_SHOWN = 50;
 
-/** One node's view of the cluster, for the dashboard (snapshot-types.ts). */
+/** One node's view of the cluster, for the dashboard (protocol/api/dashboard.ts). */
 export async function dashboardSnapshot(sources: SnapshotSources): Promise<DashboardSnapshot> {
   const { swim, state, scheduler, usage } = sources;
   const nowMs = Date.now();

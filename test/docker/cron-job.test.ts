@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { NodeEvent } from '../../node/event-log.js';
+import type { NodeEvent } from '../../protocol/api/events.js';
 import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
 import { startLocalCluster, waitForMembers } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';

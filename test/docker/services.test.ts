@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { signedFetch } from '../../cli/client.js';
-import type { EndpointJson, ServiceJson } from '../../node/api/services.js';
+import type { EndpointJson, ServiceJson } from '../../protocol/api/services.js';
 import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';

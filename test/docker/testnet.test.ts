@@ -10,7 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, writeOps } from '../../cli/client.js';
 import { operatorKey } from '../../crdt/index.js';
-import type { PlacementJson } from '../../node/api/scheduling.js';
+import type { PlacementJson } from '../../protocol/api/placements.js';
 import { LABEL } from '../../node/agent/labels.js';
 import type { OperatorKey } from '../../node/operator-key.js';
 import { up } from '../../testnet/docker/docker-testnet.js';

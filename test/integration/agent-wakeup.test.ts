@@ -8,7 +8,7 @@ import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { loadManifests } from '../../cli/spec-file.js';
 import { foundCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
-import type { PlacementJson } from '../../node/api/scheduling.js';
+import type { PlacementJson } from '../../protocol/api/placements.js';
 import { loadOrCreateOperatorKey } from '../../node/operator-key.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 

@@ -1,8 +1,8 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import * as assert from 'uvu/assert';
 import { signedFetch } from '../../cli/client.js';
-import type { AutoscalersJson } from '../../node/api/autoscalers.js';
-import type { PlacementJson } from '../../node/api/scheduling.js';
+import type { AutoscalersJson } from '../../protocol/api/autoscalers.js';
+import type { PlacementJson } from '../../protocol/api/placements.js';
 import type { LocalCluster } from '../../testnet/local/cluster.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as assert from 'uvu/assert';
 import { fenceKeeperLockPath } from '../../node/agent/fence-record.js';
 import { dataPaths, lockHolder } from '../../node/data-dir.js';
-import type { NodeEvent } from '../../node/event-log.js';
+import type { NodeEvent } from '../../protocol/api/events.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';

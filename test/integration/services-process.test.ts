@@ -17,7 +17,7 @@ import { REPLICA_PROTOCOL } from '../../node/replica-access.js';
 import { MESH_PROTOCOL } from '../../node/services/mesh.js';
 import { encodeReplicaRequest } from '../../protocol/replica-access-codec.js';
 import { encodeMeshRequest } from '../../protocol/services/mesh-codec.js';
-import type { EndpointJson, ServiceJson } from '../../node/api/services.js';
+import type { EndpointJson, ServiceJson } from '../../protocol/api/services.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';

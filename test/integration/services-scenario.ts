@@ -1,7 +1,7 @@
 import { get as httpGet } from 'node:http';
 import * as assert from 'uvu/assert';
 import { signedFetch } from '../../cli/client.js';
-import type { EndpointJson, ServiceJson } from '../../node/api/services.js';
+import type { EndpointJson, ServiceJson } from '../../protocol/api/services.js';
 import { waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import type { LocalReplicas } from '../../testnet/local/replicas.js';
 import type { ShoalNodeProcess } from '../../testnet/local/shoal-process.js';

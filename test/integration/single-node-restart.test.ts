@@ -6,7 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { loadManifests } from '../../cli/spec-file.js';
-import type { PlacementJson } from '../../node/api/scheduling.js';
+import type { PlacementJson } from '../../protocol/api/placements.js';
 import { foundCluster, loadCluster } from '../../node/cluster.js';
 import { startNode, type RunningNode } from '../../node/daemon.js';
 import { loadOrCreateOperatorKey, type OperatorKey } from '../../node/operator-key.js';

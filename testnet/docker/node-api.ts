@@ -1,6 +1,6 @@
 import { poll } from '../poll.js';
 import { signedFetch, type Endpoint } from '../../cli/client.js';
-import type { NodeJson } from '../../node/api/node-json.js';
+import type { NodeJson } from '../../protocol/api/nodes.js';
 import type { OperatorKey } from '../../node/operator-key.js';
 
 /** A paused node accepts the connection and never answers: every call has a deadline. */

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { DashboardNode, DashboardSnapshot } from '../../../node/ui/snapshot-types.js';
+import type { DashboardNode, DashboardSnapshot } from '../../../protocol/api/dashboard.js';
 import { appendSample, HISTORY_WINDOW_MS, nodeSeries, sampleOf, type UsageSample } from '../../../ui/history.js';
 
 const node = (id: string, cpuMillis?: number): DashboardNode => ({

@@ -1,7 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { Json } from '../../../crdt/index.js';
-import type { PlacementJson } from '../../../node/api/scheduling.js';
-import type { NodeJson } from '../../../node/api/node-json.js';
+import type { PlacementJson } from '../../../protocol/api/placements.js';
+import type { NodeJson } from '../../../protocol/api/nodes.js';
 import { identityFromLabels, LABEL } from '../../../node/agent/labels.js';
 import type { OperatorKey } from '../../../node/operator-key.js';
 import type { Endpoint } from '../../../cli/client.js';

@@ -1,6 +1,6 @@
 import type { Json } from '../../../crdt/index.js';
-import type { PlacementJson } from '../../../node/api/scheduling.js';
-import type { NodeJson } from '../../../node/api/node-json.js';
+import type { PlacementJson } from '../../../protocol/api/placements.js';
+import type { NodeJson } from '../../../protocol/api/nodes.js';
 
 export interface WorkloadObject {
   key: string;

@@ -1,10 +1,10 @@
-import type { MemberView } from '../../protocol/swim/index.js';
+import type { MemberState, MemberView } from '../swim/index.js';
 
 /** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
 export interface NodeJson {
   id: string;
   addrs: string[];
-  state: MemberView['state'];
+  state: MemberState;
   incarnation: number;
   labels: Record<string, string>;
   capacity: { cpuMillis: number; memoryBytes: number };
