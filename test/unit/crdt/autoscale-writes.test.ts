@@ -282,7 +282,7 @@ test('any order of the same operator applies and node decisions folds the same A
         for (const v of [...views, view(loaded)]) assert.is(v, view(inOrder));
       },
     ),
-    { numRuns: 150 },
+    { numRuns: 60 },
   );
 });
 
