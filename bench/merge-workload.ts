@@ -1,6 +1,7 @@
 import '../node/polyfill.js';
 import { defaultReplicaOptions, Replica, type Delta } from '../crdt/index.js';
 import { nativeVerifier } from '../node/native-verifier.js';
+import { NODE_WRITES } from '../protocol/node-writes.js';
 import { peerIdOfPublicKey } from '../base/peer-id.js';
 import { author, CLUSTER, write } from '../test/unit/crdt/fixtures.js';
 
@@ -24,7 +25,11 @@ for (let i = 0; i < WORKLOADS; i++) {
 
 const runs: number[] = [];
 for (let run = 0; run < 5; run++) {
-  const replica = new Replica({ cluster: CLUSTER, operators: [operator.publicKey], nodes: [node.publicKey] } as never, { ...defaultReplicaOptions(), verifier: nativeVerifier() });
+  const replica = new Replica({ cluster: CLUSTER, operators: [operator.publicKey], nodes: [node.publicKey] } as never, {
+    ...defaultReplicaOptions(),
+    verifier: nativeVerifier(),
+    nodeWrites: NODE_WRITES,
+  });
   const started = performance.now();
   let accepted = 0;
   for (const d of deltas) if (replica.receive(d, NOW + 10 * WORKLOADS).ok) accepted++;

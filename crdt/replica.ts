@@ -5,19 +5,8 @@ import { stampOf, verifyDelta, type Delta, type Op, type SignatureVerifier } fro
 import { DeltaDigest } from './digest.js';
 import { ClusterDocument } from './document.js';
 import { HybridClock, type Hlc } from './hlc.js';
-import {
-  isWorkloadKey,
-  nodeOpCounts,
-  nodeWriteShapeAllowed,
-  opEpoch,
-  PeerIds,
-  PLACEMENT_KIND,
-  ROLLOUT_KIND,
-  AUTOSCALE_KIND,
-  slotOfObject,
-  statusKey,
-  workloadOfNodeObject,
-} from './node-writes.js';
+import { NO_NODE_WRITES, type NodeWritePolicy } from './node-write-policy.js';
+import { PeerIds } from './peer-ids.js';
 import type { OperatorGrant } from './roles.js';
 import { compareStamp } from './stamp.js';
 
@@ -29,6 +18,8 @@ export interface ReplicaOptions {
   maxClockAheadMs: number;
   /** Tombstones older than this are collected, so deltas older than this are refused. */
   horizonMs: number;
+  /** What admitted nodes may write (protocol/node-writes.ts); by default nothing. */
+  nodeWrites?: NodeWritePolicy;
 }
 
 export const defaultReplicaOptions = (): ReplicaOptions => ({ maxClockAheadMs: 60_000, horizonMs: 7 * 24 * 3600_000 });
@@ -80,8 +71,8 @@ const writerKey = (author: string, writer: string | undefined): string => `${aut
 /**
  * One replica of the cluster's desired state: the log of every accepted delta, the
  * document folded from the writes that count, and the digest anti-entropy compares.
- * What counts is a function of the log alone (authority.ts for who may write,
- * node-writes.ts for what a node may write), so replicas holding the same deltas show
+ * What counts is a function of the log alone (authority.ts for who may write, the
+ * node write policy for what a node may write), so replicas holding the same deltas show
  * the same document, whatever order the deltas came in. Pure: time comes in as `nowMs`.
  */
 export class Replica {
@@ -93,12 +84,14 @@ export class Replica {
   private readonly peerIds = new PeerIds();
   /** Object key → ids of the held deltas with an op on it, to fold one object again. */
   private readonly byKey = new Map<string, Set<string>>();
-  /** Workload key → the Placement, Status and Rollout keys nodes wrote for it. */
+  /** Owner key (a workload) → the keys nodes wrote for it (its Placement, Status, Rollout...). */
   private readonly nodeObjects = new Map<string, Set<string>>();
   /** Objects holding a node's op that did not count when last folded: a change they depend on may make it count. */
   private readonly pending = new Set<string>();
-  private readonly liveWorkloads = new Set<string>();
+  /** Owners that exist now: a change that makes one exist or go is told to the policy as such. */
+  private readonly liveOwners = new Set<string>();
   private readonly clock: HybridClock;
+  private readonly policy: NodeWritePolicy;
   private authority: Authority;
   private folded = new ClusterDocument();
 
@@ -108,6 +101,7 @@ export class Replica {
   ) {
     this.authority = Authority.of(genesis);
     this.clock = new HybridClock(options.maxClockAheadMs);
+    this.policy = options.nodeWrites ?? NO_NODE_WRITES;
   }
 
   get document(): ClusterDocument {
@@ -167,7 +161,7 @@ export class Replica {
     if (role !== 'node') return false;
     if (admitsOthers(delta)) return true;
     const node = this.peerIds.of(delta.body.author) as string;
-    return !touchesAuthority(delta) && delta.body.ops.every((op) => nodeOpCounts(this.folded, op, node));
+    return !touchesAuthority(delta) && delta.body.ops.every((op) => this.policy.counts(this.folded, op, node));
   }
 
   has(id: string): boolean {
@@ -262,9 +256,9 @@ export class Replica {
     if (this.authority.isOperator(author)) return ok(undefined);
     if (this.authority.isNode(author)) {
       const node = this.peerIds.of(author);
-      if (node !== undefined && !touchesAuthority(delta) && nodeWriteShapeAllowed(delta, node)) return ok(undefined);
+      if (node !== undefined && !touchesAuthority(delta) && delta.body.ops.every((op) => this.policy.shapeAllowed(op, node))) return ok(undefined);
       if (admitsOthers(delta)) return ok(undefined);
-      return err({ code: 'not-allowed', detail: `node ${node ?? author} may write only its own placement decisions, replica status and rollout marks` });
+      return err({ code: 'not-allowed', detail: `node ${node ?? author} may write only ${this.policy.summary}` });
     }
     return err({ code: 'unknown-author', detail: author });
   }
@@ -284,10 +278,14 @@ export class Replica {
       let ids = this.byKey.get(op.key);
       if (ids === undefined) this.byKey.set(op.key, (ids = new Set()));
       ids.add(delta.id);
-      const workload = node ? workloadOfNodeObject(op.key) : undefined;
-      if (workload === undefined) continue;
-      let keys = this.nodeObjects.get(workload);
-      if (keys === undefined) this.nodeObjects.set(workload, (keys = new Set()));
+      const owner = node ? this.policy.ownerOf(op.key) : undefined;
+      if (owner === undefined) continue;
+      let keys = this.nodeObjects.get(owner);
+      if (keys === undefined) {
+        this.nodeObjects.set(owner, (keys = new Set()));
+        // From now on a key others depend on: its existence is followed from here.
+        if (this.folded.get(owner) !== undefined) this.liveOwners.add(owner);
+      }
       keys.add(op.key);
     }
     const { author, writer, seq } = delta.body;
@@ -321,16 +319,15 @@ export class Replica {
     const stamp = stampOf(delta);
     const changed: string[] = [];
     for (const op of delta.body.ops) {
-      // A counted op can only add: nothing else's verdict falls, and a new decision may lift a pending one.
-      if (nodeOpCounts(this.folded, op, node)) {
-        const recount = op.key.startsWith(`${PLACEMENT_KIND}/`) && this.pending.has(op.key);
-        if (recount ? this.recount(op.key) : this.folded.applyOp(op, stamp)) changed.push(op.key);
+      // A counted op can only add: nothing else's verdict falls, and it may lift a pending one of its key.
+      if (this.policy.counts(this.folded, op, node)) {
+        if (this.pending.has(op.key) ? this.recount(op.key) : this.folded.applyOp(op, stamp)) changed.push(op.key);
       } else this.pending.add(op.key);
     }
     return this.cascade(changed);
   }
 
-  /** Follows changes to what node writes depend on: a workload's existence, then its slots' decisions. */
+  /** Follows changes to what node writes depend on, as the policy says, to a fixpoint. */
   private cascade(changed: string[]): string[] {
     const all = new Set(changed);
     const queue = [...changed];
@@ -346,20 +343,18 @@ export class Replica {
   }
 
   private dependents(key: string): string[] {
-    if (isWorkloadKey(key)) {
-      // Any change to a workload may move its autoscale bounds, which judge its decisions.
-      const autoscale = [...(this.nodeObjects.get(key) ?? [])].filter((k) => k.startsWith(`${AUTOSCALE_KIND}/`));
+    const owned = this.nodeObjects.get(key);
+    if (owned !== undefined || this.liveOwners.has(key)) {
+      // An owner: whether it came or went with this change.
       const exists = this.folded.get(key) !== undefined;
-      if (exists === this.liveWorkloads.has(key)) return autoscale;
-      if (exists) this.liveWorkloads.add(key);
-      else this.liveWorkloads.delete(key);
-      return [...autoscale, ...[...(this.nodeObjects.get(key) ?? [])].filter((k) => k.startsWith(`${PLACEMENT_KIND}/`))];
+      const existence = exists !== this.liveOwners.has(key);
+      if (exists) this.liveOwners.add(key);
+      else this.liveOwners.delete(key);
+      return this.policy.dependents(key, owned ?? new Set(), existence);
     }
-    if (!key.startsWith(`${PLACEMENT_KIND}/`)) return [];
-    const slot = slotOfObject(key);
-    if (slot === undefined) return [];
-    const rollout = `${ROLLOUT_KIND}/${slot.workload.slice(slot.workload.indexOf('/') + 1)}`;
-    return [statusKey(slot.workload, slot.index), rollout].filter((k) => this.byKey.has(k));
+    const owner = this.policy.ownerOf(key);
+    const written = owner === undefined ? undefined : this.nodeObjects.get(owner);
+    return written === undefined ? [] : this.policy.dependents(key, written, false);
   }
 
   /** Folds one object again from the held ops that count now; true when what it shows changed. */
@@ -376,11 +371,11 @@ export class Replica {
         else if (role === 'node') nodeOps.push({ op, delta });
       }
     }
-    // A slot's decisions in epoch order: each may raise the bound the next is judged by.
-    nodeOps.sort((a, b) => opEpoch(a.op) - opEpoch(b.op) || compareStamp(stampOf(a.delta), stampOf(b.delta)));
+    // In the policy's order (a slot's decisions by epoch): each may raise the bound the next is judged by.
+    nodeOps.sort((a, b) => this.policy.rank(a.op) - this.policy.rank(b.op) || compareStamp(stampOf(a.delta), stampOf(b.delta)));
     let uncounted = false;
     for (const { op, delta } of nodeOps) {
-      if (nodeOpCounts(this.folded, op, this.peerIds.of(delta.body.author) as string)) this.folded.applyOp(op, stampOf(delta));
+      if (this.policy.counts(this.folded, op, this.peerIds.of(delta.body.author) as string)) this.folded.applyOp(op, stampOf(delta));
       else uncounted = true;
     }
     if (uncounted) this.pending.add(key);
@@ -398,12 +393,12 @@ export class Replica {
       const role = this.roleOf(delta);
       if (role === 'operator' || (role === 'node' && admitsOthers(delta))) this.folded.apply(delta);
     }
-    this.liveWorkloads.clear();
-    for (const key of this.folded.keys()) if (isWorkloadKey(key)) this.liveWorkloads.add(key);
+    this.liveOwners.clear();
+    for (const owner of this.nodeObjects.keys()) if (this.folded.get(owner) !== undefined) this.liveOwners.add(owner);
     const nodeWritten = [...this.nodeObjects.values()].flatMap((keys) => [...keys]);
-    // Decisions first: statuses and rollout marks are judged by them (autoscale decisions by the workload alone).
-    for (const key of nodeWritten) if (key.startsWith(`${PLACEMENT_KIND}/`)) this.recount(key);
-    for (const key of nodeWritten) if (!key.startsWith(`${PLACEMENT_KIND}/`)) this.recount(key);
+    // Pass by pass: what other verdicts depend on first.
+    const passes = [...new Set(nodeWritten.map((k) => this.policy.pass(k)))].sort((a, b) => a - b);
+    for (const pass of passes) for (const key of nodeWritten) if (this.policy.pass(key) === pass) this.recount(key);
     const after = this.folded.keys();
     const changed = after.filter((k) => before.get(k) !== JSON.stringify(this.folded.get(k)));
     return [...changed, ...[...before.keys()].filter((k) => this.folded.get(k) === undefined)];

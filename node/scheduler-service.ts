@@ -1,7 +1,7 @@
 import type { Libp2p } from '@libp2p/interface';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
-import { placementField } from '../crdt/node-writes.js';
+import { placementField } from '../protocol/node-writes.js';
 import { createRandom } from '../base/random.js';
 import { answerFrames, decodeAnswers, MAX_ANSWERS_BYTES } from '../protocol/scheduler/codec.js';
 import type { SchedulerConfig } from '../protocol/scheduler/config.js';

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { decodeDelta, defaultReplicaOptions, encodeDelta, Replica, type Accepted, type Delta, type DeltaDecodeError, type Genesis, type Rejection } from '../crdt/index.js';
+import { NODE_WRITES } from '../protocol/node-writes.js';
 import { AuthorQuota, defaultQuota, type QuotaConfig } from '../protocol/quota/author-quota.js';
 import type { Result } from '../base/result.js';
 import { nativeVerifier } from './native-verifier.js';
@@ -51,7 +52,7 @@ export class StateService {
   /** Loads the document from disk before the node talks to anyone. */
   static async open(path: string, genesis: Genesis, log: Logger, quota: QuotaConfig = defaultQuota()): Promise<StateService> {
     const store = await StateStore.open(path);
-    const replica = new Replica(genesis, { ...defaultReplicaOptions(), verifier: nativeVerifier() });
+    const replica = new Replica(genesis, { ...defaultReplicaOptions(), verifier: nativeVerifier(), nodeWrites: NODE_WRITES });
     const deltas: Delta[] = [];
     for await (const delta of store.deltas()) deltas.push(delta);
     replica.load(deltas);

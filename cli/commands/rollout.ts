@@ -1,5 +1,5 @@
 import type { Json, Op } from '../../crdt/index.js';
-import { parseRolloutFailureField } from '../../crdt/node-writes.js';
+import { parseRolloutFailureField } from '../../protocol/node-writes.js';
 import type { ObjectJson } from '../../protocol/api/objects.js';
 import type { RolloutJson } from '../../protocol/api/rollout.js';
 import { UserError } from '../../node/errors.js';

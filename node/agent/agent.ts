@@ -11,7 +11,7 @@ import { bootSlots, desiredReplicas, isMajority, ownStatuses, type PlacedRef, ty
 import { failedRevisions, revisionName } from '../../protocol/rollout/judge.js';
 import { statusChanges } from '../../protocol/agent/status-report.js';
 import { rolloutKey } from '../../protocol/rollout/revisions.js';
-import { rolloutFailureField } from '../../crdt/node-writes.js';
+import { rolloutFailureField } from '../../protocol/node-writes.js';
 import type { SecretBox } from '../secret-box.js';
 import { Prober } from './prober.js';
 import { StartHeldError, type ContainerRuntime, type ReplicaOwner } from './runtime.js';

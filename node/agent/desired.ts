@@ -4,7 +4,7 @@ import { planRollout, rolloutPolicyOf, type RolloutPlan, type RolloutPolicy } fr
 import type { DesiredReplica } from '../../protocol/agent/replica.js';
 import { replicaStatusOf, type ReplicaStatus } from '../../protocol/agent/reconcile.js';
 import { slotOfObject, statusKey } from '../../protocol/scheduler/from-document.js';
-import { STATUS_KIND } from '../../crdt/node-writes.js';
+import { STATUS_KIND } from '../../protocol/node-writes.js';
 import { containerSpecOf, secretRefsOf, specVersionOf } from '../../protocol/manifests/container.js';
 import type { SecretBox } from '../secret-box.js';
 import { withSecrets } from './secret-resolution.js';

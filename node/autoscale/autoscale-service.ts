@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { ObjectValue } from '../../crdt/document.js';
-import { AUTOSCALE_DECISION_FIELD, autoscaleKeyOf } from '../../crdt/node-writes.js';
+import { AUTOSCALE_DECISION_FIELD, autoscaleKeyOf } from '../../protocol/node-writes.js';
 import { Autoscaler, type AutoscaledWorkload, type AutoscalerStatus, type AutoscaleWrite, type ReplicaReading } from '../../protocol/autoscale/autoscaler.js';
 import { autoscalePolicyOf } from '../../protocol/autoscale/policy.js';
 import { autoscaledCount } from '../../protocol/autoscale/replicas.js';

@@ -1,4 +1,4 @@
-import type { AutoscaleDecision } from '../../crdt/node-writes.js';
+import type { AutoscaleDecision } from '../node-writes.js';
 import type { AutoscaleSpec } from '../manifests/workload.js';
 import { decidersOf } from './decider.js';
 import type { AutoscalePolicy } from './policy.js';

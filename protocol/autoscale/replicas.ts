@@ -1,5 +1,5 @@
 import type { ClusterDocument } from '../../crdt/document.js';
-import { AUTOSCALE_DECISION_FIELD, autoscaleBounds, autoscaleDecisionOf, autoscaleKeyOf, type AutoscaleDecision } from '../../crdt/node-writes.js';
+import { AUTOSCALE_DECISION_FIELD, autoscaleBounds, autoscaleDecisionOf, autoscaleKeyOf, type AutoscaleDecision } from '../node-writes.js';
 
 export interface AutoscaledCount {
   replicas: number;

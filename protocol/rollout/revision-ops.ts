@@ -1,5 +1,5 @@
 import type { Json, Op } from '../../crdt/index.js';
-import { parseRolloutFailureField } from '../../crdt/node-writes.js';
+import { parseRolloutFailureField } from '../node-writes.js';
 import { specVersionOf } from '../manifests/container.js';
 import { revisionFields, revisionKey, rolloutKey } from './revisions.js';
 

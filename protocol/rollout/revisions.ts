@@ -1,6 +1,6 @@
 import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
 import { compareStamp } from '../../crdt/stamp.js';
-import { parseRolloutFailureField, ROLLOUT_KIND } from '../../crdt/node-writes.js';
+import { parseRolloutFailureField, ROLLOUT_KIND } from '../node-writes.js';
 import { CONTAINER_FIELDS, specVersionOf } from '../manifests/container.js';
 
 export const REVISION_KIND = 'Revision';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
-import { parsePlacementField, PLACEMENT_KIND, placementKey, slotOfObject as slotOfDocumentObject, STATUS_KIND, statusKey } from '../../crdt/node-writes.js';
+import { parsePlacementField, PLACEMENT_KIND, placementKey, slotOfObject as slotOfDocumentObject, STATUS_KIND, statusKey } from '../node-writes.js';
 import type { Constraint } from '../auction/candidate.js';
 import { slotKey } from '../auction/slot.js';
 import { globalReplicas } from './global-mode.js';

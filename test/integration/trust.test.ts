@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nodeKey, operatorKey, signDelta, type Delta, type Hlc, type Op } from '../../crdt/index.js';
-import { placementField } from '../../crdt/node-writes.js';
+import { placementField } from '../../protocol/node-writes.js';
 import { loadOperatorKey, loadOrCreateOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { peerIdOfPublicKey } from '../../base/peer-id.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nodeKey, operatorKey, Replica, revocationKey, type Delta, type Op } from '../../crdt/index.js';
-import { placementField } from '../../crdt/node-writes.js';
+import { placementField } from '../../protocol/node-writes.js';
 import { peerIdOfPublicKey } from '../../base/peer-id.js';
-import { author, CLUSTER, write, type Author } from '../unit/crdt/fixtures.js';
+import { author, CLUSTER, write, type Author, withNodeWrites } from '../unit/crdt/fixtures.js';
 
 const NOW = 1_800_000_000_000;
 const root = author(1);
@@ -66,7 +66,7 @@ function sign(steps: Step[]): Delta[] {
 
 /** Delivers in the given order, offering refused deltas again as anti-entropy would, until nothing more lands. */
 function deliver(deltas: Delta[]): string {
-  const replica = new Replica({ cluster: CLUSTER, operators: [root.publicKey], nodes: [founder.publicKey] });
+  const replica = new Replica({ cluster: CLUSTER, operators: [root.publicKey], nodes: [founder.publicKey] }, withNodeWrites);
   for (let pass = 0; pass <= deltas.length; pass++) {
     let landed = 0;
     for (const d of deltas) if (replica.receive(d, NOW + 10_000).ok) landed++;

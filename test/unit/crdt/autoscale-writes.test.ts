@@ -3,9 +3,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { peerIdOfPublicKey } from '../../../base/peer-id.js';
 import { compareStamp, operatorKey, Replica, stampOf, type Delta, type Json, type Op } from '../../../crdt/index.js';
-import { AUTOSCALE_KIND, autoscaleKeyOf, type AutoscaleDecision } from '../../../crdt/node-writes.js';
+import { AUTOSCALE_KIND, autoscaleKeyOf, type AutoscaleDecision } from '../../../protocol/node-writes.js';
 import { autoscaledCount } from '../../../protocol/autoscale/replicas.js';
-import { author, CLUSTER, write, type Author } from './fixtures.js';
+import { author, CLUSTER, write, type Author, withNodeWrites } from './fixtures.js';
 
 const NOW = 1_800_000_000_000;
 const operator = author(1);
@@ -17,7 +17,7 @@ const joinerId = peerIdOfPublicKey(joiner.publicKey);
 const WEB = 'Workload/default/web';
 const AUTOSCALE = 'Autoscale/default/web';
 
-const replica = () => new Replica({ cluster: CLUSTER, operators: [operator.publicKey], nodes: [founder.publicKey, joiner.publicKey] });
+const replica = () => new Replica({ cluster: CLUSTER, operators: [operator.publicKey], nodes: [founder.publicKey, joiner.publicKey] }, withNodeWrites);
 
 const code = (r: Replica, delta: Delta): string => {
   const result = r.receive(delta, NOW + 10_000);

@@ -1,5 +1,6 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
-import { operatorPublicKey, signDelta, type Delta, type Op } from '../../../crdt/index.js';
+import { defaultReplicaOptions, operatorPublicKey, signDelta, type Delta, type Op, type ReplicaOptions } from '../../../crdt/index.js';
+import { NODE_WRITES } from '../../../protocol/node-writes.js';
 
 /** Fixed operator keys, so test deltas (and their ids) are the same on every run. */
 export const operatorSecret = (n: number): Uint8Array => ed25519.utils.randomSecretKey(new Uint8Array(32).fill(n + 1));
@@ -26,3 +27,6 @@ export function write(by: Author, wallMs: number, ops: Op[], counter = 0): Delta
   by.last = delta.id;
   return delta;
 }
+
+/** Replica options with the scheduler's node writes, as a node runs it (protocol/node-writes.ts). */
+export const withNodeWrites: ReplicaOptions = { ...defaultReplicaOptions(), nodeWrites: NODE_WRITES };

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nodeKey, Replica, type Delta } from '../../../crdt/index.js';
-import { placementField } from '../../../crdt/node-writes.js';
+import { placementField } from '../../../protocol/node-writes.js';
 import { peerIdOfPublicKey } from '../../../base/peer-id.js';
-import { author, CLUSTER, write } from './fixtures.js';
+import { author, CLUSTER, write, withNodeWrites } from './fixtures.js';
 
 const NOW = 1_800_000_000_000;
 const operator = author(1);
@@ -15,7 +15,7 @@ const stranger = author(7);
 const strangerId = peerIdOfPublicKey(stranger.publicKey);
 const web = { key: 'Workload/default/web', set: { 'spec.image': 'busybox', 'spec.replicas': 2 } };
 
-const replica = () => new Replica({ cluster: CLUSTER, operators: [operator.publicKey], nodes: [founder.publicKey] });
+const replica = () => new Replica({ cluster: CLUSTER, operators: [operator.publicKey], nodes: [founder.publicKey] }, withNodeWrites);
 
 const code = (r: Replica, delta: Delta) => {
   const result = r.receive(delta, NOW);
@@ -121,7 +121,7 @@ test('two nodes cannot admit each other into being: an admitter must have been a
   const r = replica();
   code(r, write(operator, NOW, [{ key: nodeKey(joiner.publicKey), set: { peerId: joinerId } }]));
   assert.ok(r.isAdmittedNode(joiner.publicKey), 'an operator admits');
-  const s = new Replica({ cluster: CLUSTER, operators: [operator.publicKey] });
+  const s = new Replica({ cluster: CLUSTER, operators: [operator.publicKey] }, withNodeWrites);
   assert.is(code(s, write(joiner, NOW, [{ key: nodeKey(stranger.publicKey), set: { peerId: strangerId } }])), 'unknown-author');
   assert.ok(!s.isAdmittedNode(stranger.publicKey));
 });

@@ -1,9 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nodeKey, operatorKey, Replica, revocationKey, type Delta } from '../../../crdt/index.js';
-import { placementField } from '../../../crdt/node-writes.js';
+import { placementField } from '../../../protocol/node-writes.js';
 import { peerIdOfPublicKey } from '../../../base/peer-id.js';
-import { author, CLUSTER, write, type Author } from './fixtures.js';
+import { author, CLUSTER, write, type Author, withNodeWrites } from './fixtures.js';
 
 const NOW = 1_800_000_000_000;
 const genesis = (root: Author, nodes: Author[] = []) => ({ cluster: CLUSTER, operators: [root.publicKey], nodes: nodes.map((n) => n.publicKey) });
@@ -19,7 +19,7 @@ const workload = (by: Author, name: string, at: number) => write(by, at, [{ key:
 const orders = (deltas: Delta[]): Delta[][] => [deltas, [...deltas].reverse(), [...deltas.filter((_, i) => i % 2 === 1), ...deltas.filter((_, i) => i % 2 === 0)]];
 
 function replay(deltas: Delta[], root: Author, nodes: Author[] = []): Replica {
-  const replica = new Replica(genesis(root, nodes));
+  const replica = new Replica(genesis(root, nodes), withNodeWrites);
   // Out-of-order arrivals are refused at first and offered again by anti-entropy: keep offering until nothing more lands.
   for (let pass = 0; pass < deltas.length; pass++) for (const d of deltas) replica.receive(d, NOW + 1_000);
   return replica;
@@ -50,7 +50,7 @@ test('what a revocation counted still lands when it arrives after the revocation
   const first = workload(bob, 'first', NOW + 20);
   const second = workload(bob, 'second', NOW + 21);
   const removal = revoke(root, bob, [second.id], NOW + 30);
-  const replica = new Replica(genesis(root));
+  const replica = new Replica(genesis(root), withNodeWrites);
   for (const d of [added, removal, second, first]) assert.ok(replica.receive(d, NOW + 1_000).ok);
   assert.equal(replica.document.keys('Workload'), ['Workload/default/first', 'Workload/default/second']);
 });
@@ -63,7 +63,7 @@ test('one key writing from two places at once forms two heads, and a revocation 
   bob.last = base.id;
   bob.seq -= 1;
   const right = workload(bob, 'right', NOW + 21);
-  const replica = new Replica(genesis(root));
+  const replica = new Replica(genesis(root), withNodeWrites);
   for (const d of [added, base, left, right]) replica.receive(d, NOW + 1_000);
   assert.equal(replica.heads(bob.publicKey), [left.id, right.id].sort());
   replica.receive(revoke(root, bob, replica.heads(bob.publicKey), NOW + 30), NOW + 1_000);

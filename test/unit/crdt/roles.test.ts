@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { grantFields, grantOf, nodeKey, operatorKey, Replica, type Delta, type Json, type OperatorGrant } from '../../../crdt/index.js';
-import { author, CLUSTER, write, type Author } from './fixtures.js';
+import { author, CLUSTER, write, type Author, withNodeWrites } from './fixtures.js';
 
 const NOW = 1_800_000_000_000;
 const genesis = (root: Author) => ({ cluster: CLUSTER, operators: [root.publicKey] });
@@ -13,7 +13,7 @@ const object = (by: Author, key: string, at: number) => write(by, at, [{ key, se
 const orders = (deltas: Delta[]): Delta[][] => [deltas, [...deltas].reverse(), [...deltas.filter((_, i) => i % 2 === 1), ...deltas.filter((_, i) => i % 2 === 0)]];
 
 function replay(deltas: Delta[], root: Author): Replica {
-  const replica = new Replica(genesis(root));
+  const replica = new Replica(genesis(root), withNodeWrites);
   for (let pass = 0; pass < deltas.length; pass++) for (const d of deltas) replica.receive(d, NOW + 1_000);
   return replica;
 }

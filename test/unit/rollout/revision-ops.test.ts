@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { Json } from '../../../crdt/index.js';
-import { rolloutFailureField } from '../../../crdt/node-writes.js';
+import { rolloutFailureField } from '../../../protocol/node-writes.js';
 import { specVersionOf } from '../../../protocol/manifests/container.js';
 import { newRevision, revisionOps, type AppliedObject } from '../../../protocol/rollout/revision-ops.js';
 import { revisionFields, revisionKey, rolloutKey } from '../../../protocol/rollout/revisions.js';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClusterDocument, type Json, type Op } from '../../../crdt/index.js';
-import { placementField } from '../../../crdt/node-writes.js';
+import { placementField } from '../../../protocol/node-writes.js';
 import type { Constraint } from '../../../protocol/auction/candidate.js';
 import { tiebreak } from '../../../protocol/auction/slot.js';
 import { claimOf, clusterView, constraintsOf, namesOtherNodes, UNREADABLE_CONSTRAINTS, workloadInfo } from '../../../protocol/scheduler/from-document.js';

@@ -1,12 +1,13 @@
-import { peerIdOfPublicKey } from '../base/peer-id.js';
-import type { Delta, Op } from './delta.js';
-import type { ClusterDocument, ObjectValue } from './document.js';
-import type { Json } from './json.js';
+import type { Op } from '../crdt/delta.js';
+import type { ClusterDocument, ObjectValue } from '../crdt/document.js';
+import type { Json } from '../crdt/json.js';
+import type { NodeWritePolicy } from '../crdt/node-write-policy.js';
 
 /**
- * Nodes write too: the scheduler's placement decisions, each replica's status, and
- * rollout failure marks. A node signs with its own identity key and counts only once
- * admitted (see authority.ts); then it may write only what its role needs:
+ * Nodes write too: the scheduler's placement decisions, each replica's status, rollout
+ * failure marks and autoscale decisions. A node signs with its own identity key and
+ * counts only once admitted (crdt/authority.ts); then it may write only what its role
+ * needs, which this policy tells the replica (crdt/node-write-policy.ts):
  * - in `Placement/<slot>`, fields `e<epoch>.<its peer id>` (its decision as an auction's
  *   collector), for a workload that exists, at an epoch at most one past the slot's
  *   latest counted decision;
@@ -66,7 +67,7 @@ export function slotOfObject(key: string): { workload: string; index: number } |
   return { workload: `${SLOT_KINDS[suffix[1] as string]}/${namespace}/${name.slice(0, dot)}`, index: Number(suffix[2]) };
 }
 
-export const slotObjectName = (workload: string, index: number): string => {
+const slotObjectName = (workload: string, index: number): string => {
   const [kind = 'Workload', namespace, name] = workload.split('/');
   return `${namespace}/${name}.${SLOT_PREFIXES[kind] ?? ''}${index}`;
 };
@@ -133,39 +134,19 @@ export function autoscaleBounds(fields: ObjectValue | undefined): { min: number;
   return whole(min) && whole(maxReplicas) && min <= maxReplicas ? { min, max: maxReplicas } : undefined;
 }
 
-export const isWorkloadKey = (key: string): boolean => WORKLOAD_KINDS.includes(kindOf(key));
+const isWorkloadKey = (key: string): boolean => WORKLOAD_KINDS.includes(kindOf(key));
 
-/** Peer ids of Ed25519 keys, cached: every node write needs its author's. */
-export class PeerIds {
-  private readonly ids = new Map<string, string | undefined>();
-
-  of(author: string): string | undefined {
-    if (!this.ids.has(author)) {
-      let id: string | undefined;
-      try {
-        id = peerIdOfPublicKey(author);
-      } catch {
-        id = undefined;
-      }
-      this.ids.set(author, id);
-    }
-    return this.ids.get(author);
-  }
-}
-
-/** Whether each op of a node's delta has the shape its role allows: checked before the delta is stored. */
-export function nodeWriteShapeAllowed(delta: Delta, node: string): boolean {
-  return delta.body.ops.every((op) => {
-    if ('delete' in op) return false;
-    const kind = kindOf(op.key);
-    const fields = Object.keys(op.set);
-    if (fields.length === 0 || workloadOfNodeObject(op.key) === undefined) return false;
-    if (kind === PLACEMENT_KIND) return fields.every((f) => parsePlacementField(f)?.node === node);
-    if (kind === STATUS_KIND) return fields.every((f) => f === node);
-    if (kind === ROLLOUT_KIND) return fields.every((f) => parseRolloutFailureField(f)?.node === node && slotOf(op.set[f]) !== undefined);
-    if (kind === AUTOSCALE_KIND) return fields.length === 1 && fields[0] === AUTOSCALE_DECISION_FIELD && autoscaleDecisionOf(op.set[AUTOSCALE_DECISION_FIELD])?.decider === node;
-    return false;
-  });
+/** Whether a node's op has the shape its role allows: checked before the delta is stored. */
+function shapeAllowed(op: Op, node: string): boolean {
+  if ('delete' in op) return false;
+  const kind = kindOf(op.key);
+  const fields = Object.keys(op.set);
+  if (fields.length === 0 || workloadOfNodeObject(op.key) === undefined) return false;
+  if (kind === PLACEMENT_KIND) return fields.every((f) => parsePlacementField(f)?.node === node);
+  if (kind === STATUS_KIND) return fields.every((f) => f === node);
+  if (kind === ROLLOUT_KIND) return fields.every((f) => parseRolloutFailureField(f)?.node === node && slotOf(op.set[f]) !== undefined);
+  if (kind === AUTOSCALE_KIND) return fields.length === 1 && fields[0] === AUTOSCALE_DECISION_FIELD && autoscaleDecisionOf(op.set[AUTOSCALE_DECISION_FIELD])?.decider === node;
+  return false;
 }
 
 const slotOf = (value: Json | undefined): number | undefined => {
@@ -178,7 +159,7 @@ const claimWinner = (value: Json | undefined): string | undefined =>
   value !== null && typeof value === 'object' && !Array.isArray(value) && typeof value.winner === 'string' ? value.winner : undefined;
 
 /** The highest epoch among the decisions a Placement object shows (0 for none). */
-export function latestEpoch(fields: ObjectValue | undefined): number {
+function latestEpoch(fields: ObjectValue | undefined): number {
   let max = 0;
   for (const field of Object.keys(fields ?? {})) max = Math.max(max, parsePlacementField(field)?.epoch ?? 0);
   return max;
@@ -191,11 +172,10 @@ export function placedOn(fields: ObjectValue | undefined, node: string): boolean
 }
 
 /**
- * Whether a node's op counts against the document as it stands. Placement epochs are
- * judged by the caller in epoch order (see Replica.recount), since one decision can
- * make the next one's epoch valid.
+ * Whether a node's op counts against the document as it stands. A slot's decisions are
+ * judged in epoch order (`rank`), since one decision can make the next one's epoch valid.
  */
-export function nodeOpCounts(document: ClusterDocument, op: Op, node: string): boolean {
+function counts(document: ClusterDocument, op: Op, node: string): boolean {
   if ('delete' in op) return false;
   const kind = kindOf(op.key);
   const workload = workloadOfNodeObject(op.key);
@@ -220,7 +200,38 @@ export function nodeOpCounts(document: ClusterDocument, op: Op, node: string): b
 }
 
 /** Epoch of a node's Placement op, for judging a slot's decisions in order. */
-export function opEpoch(op: Op): number {
+function opEpoch(op: Op): number {
   if ('delete' in op) return 0;
   return Math.max(0, ...Object.keys(op.set).map((f) => parsePlacementField(f)?.epoch ?? 0));
 }
+
+/**
+ * What a change moves: a workload's existence, its slots' decisions (their deletion
+ * takes the node writes with it); any change to a workload, its autoscale decisions
+ * (its bounds judge them); a slot's decisions, that slot's status and the workload's
+ * rollout marks.
+ */
+function dependents(changed: string, written: ReadonlySet<string>, existence: boolean): string[] {
+  const keys = [...written];
+  if (isWorkloadKey(changed)) {
+    const autoscale = keys.filter((k) => k.startsWith(`${AUTOSCALE_KIND}/`));
+    return existence ? [...autoscale, ...keys.filter((k) => k.startsWith(`${PLACEMENT_KIND}/`))] : autoscale;
+  }
+  if (!changed.startsWith(`${PLACEMENT_KIND}/`)) return [];
+  const slot = slotOfObject(changed);
+  if (slot === undefined) return [];
+  const rollout = `${ROLLOUT_KIND}/${slot.workload.slice(slot.workload.indexOf('/') + 1)}`;
+  return [statusKey(slot.workload, slot.index), rollout].filter((k) => written.has(k));
+}
+
+/** The scheduler's and the agent's node writes, as every replica judges them. */
+export const NODE_WRITES: NodeWritePolicy = {
+  ownerOf: workloadOfNodeObject,
+  shapeAllowed,
+  counts,
+  rank: opEpoch,
+  dependents,
+  // Decisions first: statuses and rollout marks are judged by them (autoscale decisions by the workload alone).
+  pass: (key) => (key.startsWith(`${PLACEMENT_KIND}/`) ? 0 : 1),
+  summary: 'its own placement decisions, replica status, rollout marks and autoscale decisions',
+};
