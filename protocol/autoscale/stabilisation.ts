@@ -15,12 +15,18 @@ interface Sample {
 
 export class Stabilisation {
   private samples: Sample[] = [];
+  /** Since when recommendations came without a break: the windows count as watched only from there. */
   private sinceMs: number | undefined;
+
+  /** `maxGapMs`: readings further apart than this (a partition, a node that measured nothing) start the watch over. */
+  constructor(private readonly maxGapMs = 30_000) {}
 
   /** Records this round's recommendation; undefined (nothing measured) records nothing. */
   record(atMs: number, replicas: number | undefined): void {
-    this.sinceMs ??= atMs;
-    if (replicas !== undefined) this.samples.push({ atMs, replicas });
+    if (replicas === undefined) return;
+    const last = this.samples.at(-1);
+    if (this.sinceMs === undefined || last === undefined || atMs - last.atMs > this.maxGapMs) this.sinceMs = atMs;
+    this.samples.push({ atMs, replicas });
   }
 
   /**

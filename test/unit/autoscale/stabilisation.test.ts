@@ -161,16 +161,34 @@ test('a fresh instance scales up at once with no up window, and waits one it has
   const slow = new Stabilisation();
   slow.record(now, 9);
   assert.is(slow.stabilised(now, 3, { upMs: 60 * S, downMs: 300 * S }), 3);
+  for (let t = 10; t < 60; t += 10) {
+    slow.record(now + t * S, 9);
+    assert.is(slow.stabilised(now + t * S, 3, { upMs: 60 * S, downMs: 300 * S }), 3, `at ${t} s`);
+  }
   slow.record(now + 60 * S, 9);
   assert.is(slow.stabilised(now + 60 * S, 3, { upMs: 60 * S, downMs: 300 * S }), 9);
 });
 
-test('watching starts at the first round even when that round measured nothing', () => {
+test('watching starts at the first round that measured something: rounds that measured nothing are not watched', () => {
+  const s = new Stabilisation();
+  const windows = { upMs: 6 * S, downMs: 60 * S };
+  s.record(T0, undefined);
+  s.record(T0 + 5 * S, undefined);
+  s.record(T0 + 10 * S, 9);
+  assert.is(s.stabilised(T0 + 10 * S, 1, windows), 1, 'one high reading after rounds of none does not pass a 6 s up window');
+  s.record(T0 + 15 * S, 9);
+  s.record(T0 + 16 * S, 9);
+  assert.is(s.stabilised(T0 + 16 * S, 1, windows), 9, 'a whole window of high readings does');
+});
+
+test('readings further apart than the gap start the watch over: a partition of a minute is not a minute watched', () => {
   const s = new Stabilisation();
   const windows = { upMs: 0, downMs: 60 * S };
-  s.record(T0, undefined);
-  s.record(T0 + 60 * S, 1);
-  assert.is(s.stabilised(T0 + 60 * S, 4, windows), 1);
+  for (let t = 0; t <= 30; t += 5) s.record(T0 + t * S, 4);
+  s.record(T0 + 90 * S, 1);
+  assert.is(s.stabilised(T0 + 90 * S, 4, windows), 4);
+  for (let t = 95; t <= 150; t += 5) s.record(T0 + t * S, 1);
+  assert.is(s.stabilised(T0 + 150 * S, 4, windows), 1);
 });
 
 test.run();
