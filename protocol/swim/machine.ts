@@ -148,7 +148,13 @@ export class SwimMachine {
    */
   silentMembers(nowMs: number): Set<MemberId> {
     const silent = new Set<MemberId>();
-    for (const [id, since] of this.awaitingSince) if (nowMs - since >= this.config.probeIntervalMs) silent.add(id);
+    for (const [id, since] of this.awaitingSince) {
+      // A wall clock stepped back must not hide a silence for the length of the step: a
+      // cut-off node would count the far side toward its majority and keep its singleton
+      // (found by the simulator's per-node clocks). The wait starts over from now instead.
+      if (since > nowMs) this.awaitingSince.set(id, nowMs);
+      else if (nowMs - since >= this.config.probeIntervalMs) silent.add(id);
+    }
     return silent;
   }
 

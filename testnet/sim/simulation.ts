@@ -14,6 +14,7 @@ import {
 } from '../../protocol/swim/index.js';
 import { EventQueue } from './event-queue.js';
 import { defaultFaults, Partition, type NetworkFaults } from './network.js';
+import { describeClock, nodeClocks, type ClockOptions, type NodeClock } from './node-clock.js';
 
 type SimEvent =
   | { kind: 'deliver'; from: MemberId; to: MemberId; generation: number; message: SwimMessage }
@@ -24,6 +25,8 @@ interface SimNode {
   id: MemberId;
   record: MemberRecord;
   machine: SwimMachine | undefined;
+  /** What the node reads for the time: its SwimMachine gets wall-clock readings, its timers count on the monotonic clock. */
+  clock: NodeClock;
   /** Bumped on crash and restart so the old life's timers and in-flight messages are void. */
   generation: number;
 }
@@ -43,6 +46,12 @@ export interface SimulationOptions {
    * the machine reads Date.now() (measured here: 28 of 2,000 timers fired 1 ms early).
    */
   timerEarlyMs?: number;
+  /**
+   * Each node's own clock (node-clock.ts): the machine reads the time as the daemon does,
+   * from Date.now(), and sets its timers by durations on the node's own oscillator.
+   * Absent, every node reads the virtual time.
+   */
+  clocks?: ClockOptions;
   onEvent?: (node: MemberId, event: MemberEvent) => void;
 }
 
@@ -81,12 +90,13 @@ export class Simulation {
     this.onEvent = options.onEvent;
     this.timerEarlyMs = options.timerEarlyMs ?? 0;
     const width = String(options.nodes - 1).length;
-    for (let i = 0; i < options.nodes; i++) {
-      const id = `n${String(i).padStart(width, '0')}`;
-      this.nodes.set(id, { id, record: simRecord(id, i), machine: undefined, generation: 0 });
-    }
+    const ids = Array.from({ length: options.nodes }, (_, i) => `n${String(i).padStart(width, '0')}`);
+    const clocks = nodeClocks(ids, options.seed, options.clocks);
+    ids.forEach((id, i) => this.nodes.set(id, { id, record: simRecord(id, i), machine: undefined, clock: clocks.get(id) as NodeClock, generation: 0 }));
     const records = [...this.nodes.values()].map((n) => n.record);
-    for (const node of this.nodes.values()) this.boot(node, 0, options.converged ? records : []);
+    // Converged, every member already holds every other at incarnation 0 (learn); joining,
+    // each announces its own, from its wall clock as the daemon's is.
+    for (const node of this.nodes.values()) this.boot(node, options.converged ? 0 : this.incarnationOf(node), options.converged ? records : []);
     if (!options.converged) {
       const [seed] = this.ids();
       for (const node of this.nodes.values()) {
@@ -97,6 +107,21 @@ export class Simulation {
 
   get nowMs(): number {
     return this.now;
+  }
+
+  /** What node `id`'s wall clock reads now: the time its machine is given. */
+  wallMsOf(id: MemberId): number {
+    return this.node(id).clock.wallMs(this.now);
+  }
+
+  /** Node `id`'s wall clock jumps by `byMs` now (forward if positive); its timers, on the monotonic clock, do not. */
+  stepClock(id: MemberId, byMs: number): void {
+    this.node(id).clock.step(this.now, byMs);
+  }
+
+  /** Each node's clock, for a failure message. */
+  clocks(): string {
+    return [...this.nodes.values()].map((n) => describeClock(n.id, n.clock)).join('; ');
   }
 
   ids(): MemberId[] {
@@ -131,13 +156,13 @@ export class Simulation {
   restart(id: MemberId, seeds: MemberId[]): void {
     const node = this.node(id);
     node.generation++;
-    this.boot(node, Math.floor(this.now / 1000), []);
+    this.boot(node, this.incarnationOf(node), []);
     this.join(id, seeds);
   }
 
   leave(id: MemberId): void {
     const node = this.node(id);
-    if (node.machine) this.execute(node, node.machine.leave(this.now));
+    if (node.machine) this.execute(node, node.machine.leave(node.clock.wallMs(this.now)));
     this.at(this.now + 2 * this.config.gossipIntervalMs, () => this.crash(id));
   }
 
@@ -160,8 +185,14 @@ export class Simulation {
     const id = event.kind === 'deliver' ? event.to : event.node;
     const node = this.nodes.get(id);
     if (node?.machine === undefined || node.generation !== event.generation) return;
-    const effects = event.kind === 'deliver' ? node.machine.handleMessage(event.from, event.message, this.now) : node.machine.handleTimer(event.timer, this.now);
+    const nowMs = node.clock.wallMs(this.now);
+    const effects = event.kind === 'deliver' ? node.machine.handleMessage(event.from, event.message, nowMs) : node.machine.handleTimer(event.timer, nowMs);
     this.execute(node, effects);
+  }
+
+  /** The daemon's rule: the wall clock's second, so a clock set back restarts a member lower than it ran (it then refutes its death). */
+  private incarnationOf(node: SimNode): number {
+    return Math.max(0, Math.floor(node.clock.wallMs(this.now) / 1000));
   }
 
   private boot(node: SimNode, incarnation: number, known: readonly MemberRecord[]): void {
@@ -172,7 +203,7 @@ export class Simulation {
       incarnation,
       directory: this.directory,
     });
-    node.machine.learn(known, 0);
+    node.machine.learn(known, node.clock.wallMs(this.now));
     this.execute(node, node.machine.start());
   }
 
@@ -184,7 +215,8 @@ export class Simulation {
           break;
         case 'timer': {
           const early = this.timerEarlyMs > 0 ? this.random.int(this.timerEarlyMs + 1) : 0;
-          this.queue.push(this.now + Math.max(0, effect.afterMs - early), { kind: 'timer', node: node.id, generation: node.generation, timer: effect.timer });
+          const afterMs = node.clock.timerMs(Math.max(0, effect.afterMs - early));
+          this.queue.push(this.now + afterMs, { kind: 'timer', node: node.id, generation: node.generation, timer: effect.timer });
           break;
         }
         case 'event':

@@ -2,6 +2,7 @@ import { answerQuery, compareAnswer, firstQuery, Replica, type Delta, type Genes
 import { createRandom, type Random } from '../../base/random.js';
 import { EventQueue } from './event-queue.js';
 import { defaultFaults, Partition, type NetworkFaults } from './network.js';
+import { describeClock, nodeClocks, type ClockOptions, type NodeClock } from './node-clock.js';
 
 export interface StateSimulationOptions {
   seed: number;
@@ -16,6 +17,12 @@ export interface StateSimulationOptions {
   antiEntropyIntervalMs?: number;
   /** Wall-clock time at virtual time 0, for the replicas' clock checks (default: a fixed date in 2027). */
   epochMs?: number;
+  /**
+   * Each node's own wall clock (node-clock.ts; a step names a node by its index as text):
+   * a replica checks a delta's stamp against it, and its anti-entropy timer counts on its
+   * oscillator. Absent, every node reads `wallMs`. The clocks' epoch is `epochMs`.
+   */
+  clocks?: Omit<ClockOptions, 'epochMs'>;
   onAccept?: (node: number, delta: Delta, atMs: number) => void;
 }
 
@@ -32,6 +39,7 @@ export class StateSimulation {
   readonly random: Random;
   readonly faults: NetworkFaults;
   private readonly mesh: number[][];
+  private readonly clocks: NodeClock[];
   private readonly queue = new EventQueue<Event>();
   private now = 0;
 
@@ -40,6 +48,9 @@ export class StateSimulation {
     this.faults = { ...defaultFaults(), ...options.faults };
     this.replicas = Array.from({ length: options.nodes }, () => new Replica(options.genesis));
     this.mesh = this.buildMesh(options.meshDegree ?? 6);
+    const ids = Array.from({ length: options.nodes }, (_, i) => String(i));
+    const clocks = nodeClocks(ids, options.seed, options.clocks === undefined ? undefined : { ...options.clocks, epochMs: this.epochMs });
+    this.clocks = ids.map((id) => clocks.get(id) as NodeClock);
     const interval = options.antiEntropyIntervalMs ?? 5_000;
     for (let i = 0; i < options.nodes; i++) this.queue.push(this.random.int(interval), { kind: 'anti-entropy', node: i });
   }
@@ -48,9 +59,30 @@ export class StateSimulation {
     return this.now;
   }
 
-  /** The simulated wall clock, for stamping deltas written in the simulation. */
+  /** The simulated wall clock, true time, for stamping deltas written in the simulation. */
   get wallMs(): number {
-    return (this.options.epochMs ?? 1_800_000_000_000) + Math.floor(this.now);
+    return this.epochMs + Math.floor(this.now);
+  }
+
+  /** What node `node`'s own wall clock reads now (`wallMs` without per-node clocks): what it checks stamps against, and stamps its writes with. */
+  wallMsOf(node: number): number {
+    if (this.options.clocks === undefined) return this.wallMs;
+    return Math.floor((this.clocks[node] as NodeClock).wallMs(this.now));
+  }
+
+  /** Node `node`'s wall clock jumps by `byMs` now (forward if positive); needs `clocks`. */
+  stepClock(node: number, byMs: number): void {
+    if (this.options.clocks === undefined) throw new RangeError('stepClock needs the clocks option');
+    (this.clocks[node] as NodeClock).step(this.now, byMs);
+  }
+
+  /** Each node's clock, for a failure message. */
+  describeClocks(): string {
+    return this.clocks.map((clock, i) => describeClock(String(i), clock)).join('; ');
+  }
+
+  private get epochMs(): number {
+    return this.options.epochMs ?? 1_800_000_000_000;
   }
 
   /** A client writes `delta` to node `origin` now. */
@@ -74,7 +106,7 @@ export class StateSimulation {
 
   private accept(node: number, from: number, delta: Delta): void {
     const replica = this.replicas[node] as Replica;
-    if (!replica.receive(delta, this.wallMs).ok) return;
+    if (!replica.receive(delta, this.wallMsOf(node)).ok) return;
     this.options.onAccept?.(node, delta, this.now);
     const hop = this.options.processingMs ?? 1;
     for (const peer of this.mesh[node] as number[]) {
@@ -85,7 +117,7 @@ export class StateSimulation {
 
   /** A pure repair with one random peer, the same steps node/anti-entropy takes over a stream. */
   private antiEntropy(node: number): void {
-    this.queue.push(this.now + (this.options.antiEntropyIntervalMs ?? 5_000), { kind: 'anti-entropy', node });
+    this.queue.push(this.now + (this.clocks[node] as NodeClock).timerMs(this.options.antiEntropyIntervalMs ?? 5_000), { kind: 'anti-entropy', node });
     const peer = this.random.int(this.replicas.length);
     if (peer === node || !this.partition.connected(String(node), String(peer))) return;
     const [a, b] = [this.replicas[node] as Replica, this.replicas[peer] as Replica];

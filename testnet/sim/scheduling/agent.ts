@@ -26,8 +26,11 @@ export class AgentModel {
   /** Slots running on more than one node now. */
   duplicates = 0;
 
-  /** Starts and stops to match `desired`; returns the statuses to write. */
-  reconcile(node: string, desired: readonly PlacedSlot[], nowMs: number): DocumentOp[] {
+  /**
+   * Starts and stops to match `desired`; returns the statuses to write. `nowMs` is the
+   * node's wall clock, `stamp` gives a write's stamp (the document's LWW order).
+   */
+  reconcile(node: string, desired: readonly PlacedSlot[], nowMs: number, stamp: () => number = () => nowMs): DocumentOp[] {
     const running = this.runningMap(node);
     const wanted = new Map(desired.map((s) => [slotKey({ workload: s.workload.key, index: s.index }), s.assignment.epoch]));
     for (const s of desired) if (s.workload.partitionPolicy === 'majority') this.majority.add(slotKey({ workload: s.workload.key, index: s.index }));
@@ -39,7 +42,7 @@ export class AgentModel {
       const key = `${slot}|${node}|${epoch}`;
       if (this.firstRunMs.has(key)) continue;
       this.firstRunMs.set(key, nowMs);
-      ops.push({ kind: 'status', slot, status: { node, epoch, state: 'running', firstRunningAtMs: nowMs, permanentFailure: false, writtenAtMs: nowMs } });
+      ops.push({ kind: 'status', slot, status: { node, epoch, state: 'running', firstRunningAtMs: nowMs, permanentFailure: false, writtenAtMs: stamp() } });
     }
     return ops;
   }

@@ -48,9 +48,14 @@ export class DelayedMembership implements MembershipModel {
     const next = new Map<string, NodeInfo>();
     for (const [subject, info] of this.viewOf(id)) {
       const state = world.truthAbout(id, subject);
-      next.set(subject, info.state === state ? info : { ...info, state, stateChangedAtMs: this.ports.now() });
+      next.set(subject, info.state === state ? info : { ...info, state, stateChangedAtMs: this.wallMsOf(id) });
     }
     this.views.set(id, next);
+  }
+
+  /** The observer's wall clock: what its membership layer stamps a change with. */
+  private wallMsOf(observer: string): number {
+    return this.ports.clockOf(observer).wallMs(this.ports.now());
   }
 
   private notice(observer: string, subject: string): void {
@@ -61,7 +66,7 @@ export class DelayedMembership implements MembershipModel {
     const state = world.truthAbout(observer, subject);
     if (info === undefined || info.state === state) return;
     const next = new Map(view);
-    next.set(subject, { ...info, state, stateChangedAtMs: this.ports.now() });
+    next.set(subject, { ...info, state, stateChangedAtMs: this.wallMsOf(observer) });
     this.views.set(observer, next);
     this.ports.changed(observer);
   }

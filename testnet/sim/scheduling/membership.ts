@@ -1,12 +1,15 @@
 import type { Random } from '../../../base/random.js';
 import type { NodeInfo } from '../../../protocol/scheduler/view.js';
+import type { NodeClock } from '../node-clock.js';
 import type { World } from './world.js';
 
 /** What a membership model may use of the simulation it serves. */
 export interface MembershipPorts {
   world: World;
   random: Random;
+  /** Virtual time: when things happen. What a node reads is its clock's (clockOf). */
   now: () => number;
+  clockOf: (id: string) => NodeClock;
   at: (atMs: number, run: () => void) => void;
   /** The observer's view changed: its scheduler has something new to tick on. */
   changed: (observer: string) => void;

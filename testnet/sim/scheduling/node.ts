@@ -3,6 +3,7 @@ import type { MajorityLeaseHolder } from '../../../protocol/agent/majority-lease
 import type { Plan } from '../../../protocol/scheduler/plan.js';
 import type { Scheduler } from '../../../protocol/scheduler/scheduler.js';
 import type { NodeInfo } from '../../../protocol/scheduler/view.js';
+import type { NodeClock } from '../node-clock.js';
 import type { DocumentReplica } from './document.js';
 
 /** One simulated node: its scheduler, its document replica, and when its next tick matters. */
@@ -23,6 +24,16 @@ export interface SimNode {
   fencedSinceMs: number | undefined;
   /** An anti-entropy exchange of this node is under way (it runs one at a time). */
   syncing: boolean;
+  /**
+   * Its clocks: the scheduler, the agent and SWIM read the wall clock (Date.now in the
+   * daemon), the majority lease and its fence keeper the monotonic one (node/lease-clock.ts).
+   * A node whose wall clock steps ticks every `tickMs`, as the daemon does, never skipping
+   * an idle tick: a skipped tick leaves the scheduler's last sight of a majority up to half
+   * a fence old, and a step ahead would then look like a longer pause than it is.
+   */
+  clock: NodeClock;
+  /** The stamp of its last status write: the HLC's rule, a write orders after the last even when the wall clock was set back. */
+  stampMs: number;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { SchedulerConfig } from '../../../protocol/scheduler/config.js';
 import type { SchedulerEvent } from '../../../protocol/scheduler/scheduler.js';
 import type { SwimConfig } from '../../../protocol/swim/index.js';
+import type { ClockOptions } from '../node-clock.js';
 import type { DocumentOp } from './document.js';
 import type { SchedulingFaults } from './faults.js';
 import type { NodeSpec } from './node.js';
@@ -18,6 +19,12 @@ export interface SchedulingSimulationOptions {
   node?: (i: number) => NodeSpec;
   /** Skip ticks that provably change nothing (see IdleState); off, every node ticks every `tickMs`. */
   skipIdleTicks?: boolean;
+  /**
+   * Each node's own clocks (node-clock.ts): its scheduler, agent and SWIM machine read its
+   * wall clock, its majority lease and fence keeper its monotonic clock, and its ticks and
+   * SWIM timers count on its oscillator. Absent, every node reads the virtual time.
+   */
+  clocks?: ClockOptions;
   /** The command a failure message tells the reader to rerun. */
   replayCommand?: string;
   onEvent?: (node: string, event: SchedulerEvent, atMs: number) => void;

@@ -8,6 +8,7 @@ import { planCluster, type Plan } from '../../../protocol/scheduler/plan.js';
 import { Scheduler, type Answer, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
 import type { ClusterView, NodeInfo, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 import { EventQueue } from '../event-queue.js';
+import { describeClock, nodeClocks, type NodeClock } from '../node-clock.js';
 import { AgentModel } from './agent.js';
 import { DocumentReplica, type DocumentOp } from './document.js';
 import { DocumentGossip, type Delivery } from './gossip.js';
@@ -65,10 +66,16 @@ export class SchedulingSimulation {
     this.faults = { ...defaultSchedulingFaults(), ...options.faults };
     const width = String(options.nodes - 1).length;
     const infos = Array.from({ length: options.nodes }, (_, i) => simNodeInfo(`n${String(i).padStart(width, '0')}`, options.node?.(i) ?? defaultNodeSpec(i)));
+    const clocks = nodeClocks(
+      infos.map((info) => info.id),
+      options.seed,
+      options.clocks,
+    );
     const ports: MembershipPorts = {
       world: this.world,
       random: this.random,
       now: () => this.now,
+      clockOf: (id) => clocks.get(id) as NodeClock,
       at: (atMs, run) => this.at(atMs, run),
       changed: (observer) => {
         const node = this.nodes.get(observer);
@@ -87,9 +94,10 @@ export class SchedulingSimulation {
     });
     for (const info of infos) {
       this.capacities.set(info.id, info.capacity);
+      const clock = clocks.get(info.id) as NodeClock;
       this.nodes.set(info.id, {
         id: info.id,
-        scheduler: this.newScheduler(info.id),
+        scheduler: this.newScheduler(info.id, clock.wallMs(this.now)),
         document: new DocumentReplica(),
         generation: 0,
         idle: freshIdle(),
@@ -98,6 +106,8 @@ export class SchedulingSimulation {
         keeper: { record: undefined, removed: new Set(), removedAtMs: Number.NEGATIVE_INFINITY },
         fencedSinceMs: undefined,
         syncing: false,
+        clock,
+        stampMs: Number.NEGATIVE_INFINITY,
       });
       this.queue.push(this.random.int(this.tickMs), { kind: 'tick', node: info.id, generation: 0 });
     }
@@ -131,7 +141,22 @@ export class SchedulingSimulation {
 
   /** Where `id` would place every slot now, planned afresh from its view. */
   planOf(id: string): Plan {
-    return planCluster(this.viewOf(id), this.now, this.config);
+    return planCluster(this.viewOf(id), this.wallMsOf(this.node(id)), this.config);
+  }
+
+  /**
+   * Node `id`'s wall clock jumps by `byMs` now (forward if positive); its monotonic clock,
+   * the lease's and its ticks', does not. From then on the node ticks every `tickMs`;
+   * before, it may have skipped idle ticks, which the daemon never does: a test that
+   * steps a clock during the run sets `skipIdleTicks: false` to match it throughout.
+   */
+  stepClock(id: string, byMs: number): void {
+    this.node(id).clock.step(this.now, byMs);
+  }
+
+  /** Each node's clock, for a failure message. */
+  clocks(): string {
+    return [...this.nodes.values()].map((n) => describeClock(n.id, n.clock)).join('; ');
   }
 
   /** The plan of the node's last tick: free to read, and current unless its view changed since. */
@@ -182,9 +207,11 @@ export class SchedulingSimulation {
     node.generation++;
     this.world.setUp(id, true);
     const record = node.keeper.record;
-    const seenMajorityAtMs = record !== undefined && this.agent.majorityReplicas(id).length > 0 ? record.seenMajorityAtMs : this.now;
+    const monotonicMs = this.monotonicMsOf(node);
+    const seenMajorityAtMs = record !== undefined && this.agent.majorityReplicas(id).length > 0 ? record.seenMajorityAtMs : monotonicMs;
     node.lease = new MajorityLeaseHolder(this.config.fenceMs, seenMajorityAtMs);
-    node.scheduler = this.newScheduler(id, seenMajorityAtMs);
+    // The record is on the monotonic clock; the scheduler reads the wall clock (MajorityFence.majoritySeenAtWallMs).
+    node.scheduler = this.newScheduler(id, seenMajorityAtMs + (this.wallMsOf(node) - monotonicMs));
     node.idle = freshIdle();
     node.syncing = false;
     this.membership.restarted(id);
@@ -208,8 +235,25 @@ export class SchedulingSimulation {
     return `seed=${this.seed}; replay with SHOAL_SIM_SEED=${this.seed} ${this.options.replayCommand ?? 'node scripts/run-tests.mjs sim/scheduling'}`;
   }
 
-  private newScheduler(id: string, majoritySeenAtMs = this.now): Scheduler {
+  private newScheduler(id: string, majoritySeenAtMs: number): Scheduler {
     return new Scheduler(id, this.config, createRandom(this.random.int(2 ** 32)), majoritySeenAtMs);
+  }
+
+  /** What the node's wall clock reads now: Date.now() in the daemon. */
+  private wallMsOf(node: SimNode): number {
+    return node.clock.wallMs(this.now);
+  }
+
+  /** What the node's monotonic clock reads now: the lease's and the fence keeper's clock. */
+  private monotonicMsOf(node: SimNode): number {
+    return node.clock.monotonicMs(this.now);
+  }
+
+  /** A stamp for a write by the node: its wall clock, or just after its last stamp when the clock went back (the HLC's rule). */
+  private stampOf(node: SimNode): number {
+    const wallMs = this.wallMsOf(node);
+    node.stampMs = wallMs >= node.stampMs ? wallMs : node.stampMs + 0.001;
+    return node.stampMs;
   }
 
   private dispatch(event: SimEvent): void {
@@ -233,26 +277,28 @@ export class SchedulingSimulation {
   private tick(id: string, generation: number): void {
     const node = this.node(id);
     if (generation !== node.generation) return;
-    this.queue.push(this.now + this.tickMs, { kind: 'tick', node: id, generation });
+    this.queue.push(this.now + node.clock.timerMs(this.tickMs), { kind: 'tick', node: id, generation });
     this.takeCensus(node);
     this.syncWhileCatchingUp(node);
-    if (this.options.skipIdleTicks !== false && !node.scheduler.catchingUp && !needsTick(node.idle, this.now)) {
+    const nowMs = this.wallMsOf(node);
+    if (this.options.skipIdleTicks !== false && !node.clock.stepping && !node.scheduler.catchingUp && !needsTick(node.idle, nowMs)) {
       this.traffic.skippedTicks++;
       if (node.idle.fenceWatch) this.runAgent(node);
       return;
     }
     this.traffic.ticks++;
-    const effects = node.scheduler.tick(this.viewOf(id), this.now);
-    if (node.scheduler.currentPlan?.hasMajority === true) this.writeLease(node, node.lease.sawMajority(this.now));
-    afterTick(node.idle, node.scheduler.currentPlan as Plan, node.scheduler.fenced(this.now), this.now + this.config.fenceMs / 2);
+    const effects = node.scheduler.tick(this.viewOf(id), nowMs);
+    if (node.scheduler.currentPlan?.hasMajority === true) this.writeLease(node, node.lease.sawMajority(this.monotonicMsOf(node)));
+    afterTick(node.idle, node.scheduler.currentPlan as Plan, node.scheduler.fenced(nowMs), nowMs + this.config.fenceMs / 2);
     this.execute(node, effects);
     this.runAgent(node);
   }
 
   /** The daemon's rule (censusDue), where the membership model can take a census at all. */
   private takeCensus(node: SimNode): void {
-    if (this.membership.census === undefined || !censusDue(node.scheduler.currentPlan, node.id, node.censusAtMs, this.now, this.config.censusMs)) return;
-    node.censusAtMs = this.now;
+    const nowMs = this.wallMsOf(node);
+    if (this.membership.census === undefined || !censusDue(node.scheduler.currentPlan, node.id, node.censusAtMs, nowMs, this.config.censusMs)) return;
+    node.censusAtMs = nowMs;
     this.membership.census(node.id);
   }
 
@@ -267,7 +313,7 @@ export class SchedulingSimulation {
     if (peers.length === 0) return;
     const peer = peers[this.random.int(peers.length)] as string;
     const { generation } = node;
-    const startedAtMs = this.now;
+    const startedAtMs = this.wallMsOf(node);
     node.syncing = true;
     this.at(this.now + this.faults.repairLatency(this.random), () => {
       if (node.generation !== generation) return;
@@ -281,19 +327,22 @@ export class SchedulingSimulation {
 
   /** As the daemon's agent: a `majority` slot runs only while neither the scheduler nor the lease fences the node. */
   private runAgent(node: SimNode): void {
-    const fenced = node.lease.runOut(this.now);
-    const desired = node.scheduler.desired(this.now).filter((s) => !(fenced && s.workload.partitionPolicy === 'majority'));
+    // The lease, the keeper and this account of them are on the monotonic clock; the scheduler and the agent on the wall clock.
+    const monotonicMs = this.monotonicMsOf(node);
+    const nowMs = this.wallMsOf(node);
+    const fenced = node.lease.runOut(monotonicMs);
+    const desired = node.scheduler.desired(nowMs).filter((s) => !(fenced && s.workload.partitionPolicy === 'majority'));
     const before = new Set(this.agent.majorityReplicas(node.id));
-    const ops = this.agent.reconcile(node.id, desired, this.now);
+    const ops = this.agent.reconcile(node.id, desired, nowMs, () => this.stampOf(node));
     // A start is fenced when the node has seen no majority since its keeper removed a
     // replica, or since it was last found fenced itself.
-    if (fenced) node.fencedSinceMs ??= this.now;
+    if (fenced) node.fencedSinceMs ??= monotonicMs;
     else if (node.fencedSinceMs !== undefined && node.lease.majoritySeenAtMs >= node.fencedSinceMs) node.fencedSinceMs = undefined;
     const unseenSinceFenced = node.lease.majoritySeenAtMs < Math.max(node.keeper.removedAtMs, node.fencedSinceMs ?? Number.NEGATIVE_INFINITY);
     for (const id of this.agent.majorityReplicas(node.id)) {
       if (unseenSinceFenced && !before.has(id)) this.fencedStarts.push({ atMs: this.now, node: node.id, slot: this.agent.slotOfReplica(node.id, id) as string });
     }
-    this.writeLease(node, node.lease.guard(this.agent.majorityReplicas(node.id), this.now));
+    this.writeLease(node, node.lease.guard(this.agent.majorityReplicas(node.id), monotonicMs));
     this.traffic.statusWrites += ops.length;
     if (ops.length > 0) this.write(node, ops);
   }
@@ -306,10 +355,11 @@ export class SchedulingSimulation {
   private runKeepers(): void {
     for (const node of this.nodes.values()) {
       const { record, removed } = node.keeper;
-      for (const id of keeperStep(record, this.now, removed).remove) {
+      const monotonicMs = this.monotonicMsOf(node);
+      for (const id of keeperStep(record, monotonicMs, removed).remove) {
         removed.add(id);
         if (this.agent.slotOfReplica(node.id, id) === undefined) continue;
-        node.keeper.removedAtMs = this.now;
+        node.keeper.removedAtMs = monotonicMs;
         this.agent.removeReplica(node.id, id);
       }
     }
@@ -349,7 +399,7 @@ export class SchedulingSimulation {
       this.traffic.answersLost++;
       return;
     }
-    this.execute(node, node.scheduler.receive(event.from, event.answers, this.now));
+    this.execute(node, node.scheduler.receive(event.from, event.answers, this.wallMsOf(node)));
   }
 
   /** A write is merged at once where it is made; the others learn it by gossip. */

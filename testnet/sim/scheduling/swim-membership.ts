@@ -41,7 +41,7 @@ export class SwimMembership implements MembershipModel {
 
   viewOf(observer: string): ReadonlyMap<string, NodeInfo> {
     const node = this.node(observer);
-    const silent = node.machine?.silentMembers(this.ports.now()) ?? new Set<string>();
+    const silent = node.machine?.silentMembers(this.wallMsOf(observer)) ?? new Set<string>();
     if ((node.stale || silenceChanged(node.view, silent)) && node.machine !== undefined) {
       node.view = new Map(
         node.machine.members().map((m) => {
@@ -83,12 +83,12 @@ export class SwimMembership implements MembershipModel {
 
   census(id: string): void {
     const node = this.node(id);
-    if (node.machine !== undefined) this.execute(node, node.machine.census(this.ports.now()));
+    if (node.machine !== undefined) this.execute(node, node.machine.census(this.wallMsOf(id)));
   }
 
   private boot(node: SwimNode, incarnation: number, known: readonly MemberRecord[]): void {
     const machine = new SwimMachine({ config: this.config, self: node.record, random: createRandom(this.ports.random.int(2 ** 32)), incarnation, directory: this.directory });
-    machine.learn(known, this.ports.now());
+    machine.learn(known, this.wallMsOf(node.record.id));
     node.machine = machine;
     node.stale = true;
     this.execute(node, machine.start());
@@ -97,13 +97,17 @@ export class SwimMembership implements MembershipModel {
   private execute(node: SwimNode, effects: readonly Effect[]): void {
     const { generation } = node;
     const id = node.record.id;
+    const clock = this.ports.clockOf(id);
     for (const effect of effects) {
       if (effect.type === 'send') {
         this.transmit(id, effect.to, effect.message);
-        // Silence comes with time, not with an event: the scheduler must tick when it may start.
-        if (effect.message.type === 'ping' || effect.message.type === 'ping-req')
-          this.ports.at(this.ports.now() + this.config.probeIntervalMs, () => this.checkSilence(node, generation));
-      } else if (effect.type === 'timer') this.ports.at(this.ports.now() + effect.afterMs, () => this.onTimer(node, generation, effect.timer));
+        // Silence comes with time, not with an event: the scheduler must tick when it may
+        // start, a probe period later by the node's wall clock (the machine's reading).
+        if (effect.message.type === 'ping' || effect.message.type === 'ping-req') {
+          const silentAtWallMs = clock.wallMs(this.ports.now()) + this.config.probeIntervalMs;
+          this.ports.at(this.ports.now() + clock.timerMs(this.config.probeIntervalMs), () => this.checkSilence(node, generation, silentAtWallMs));
+        }
+      } else if (effect.type === 'timer') this.ports.at(this.ports.now() + clock.timerMs(effect.afterMs), () => this.onTimer(node, generation, effect.timer));
       else {
         node.stale = true;
         this.ports.changed(id);
@@ -111,14 +115,27 @@ export class SwimMembership implements MembershipModel {
     }
   }
 
-  private checkSilence(node: SwimNode, generation: number): void {
+  private checkSilence(node: SwimNode, generation: number, silentAtWallMs: number): void {
     if (node.generation !== generation || node.machine === undefined) return;
-    if (silenceChanged(node.view, node.machine.silentMembers(this.ports.now()))) this.ports.changed(node.record.id);
+    const id = node.record.id;
+    // A wall clock set back since the ping (or slow) has not reached the time yet: look again when it will.
+    const waitMs = this.ports.clockOf(id).untilWallMs(this.ports.now(), silentAtWallMs);
+    if (waitMs > 0) {
+      // At least a microsecond on: a drifting clock's rounding must not bring it back at the same instant.
+      this.ports.at(this.ports.now() + Math.max(waitMs, 0.001), () => this.checkSilence(node, generation, silentAtWallMs));
+      return;
+    }
+    if (silenceChanged(node.view, node.machine.silentMembers(this.wallMsOf(id)))) this.ports.changed(id);
   }
 
   private onTimer(node: SwimNode, generation: number, timer: Timer): void {
     if (node.generation !== generation || node.machine === undefined) return;
-    this.execute(node, node.machine.handleTimer(timer, this.ports.now()));
+    this.execute(node, node.machine.handleTimer(timer, this.wallMsOf(node.record.id)));
+  }
+
+  /** What the node's wall clock reads now: the time its machine is given, as the daemon gives it Date.now(). */
+  private wallMsOf(id: string): number {
+    return this.ports.clockOf(id).wallMs(this.ports.now());
   }
 
   private transmit(from: string, to: string, message: SwimMessage): void {
@@ -129,7 +146,7 @@ export class SwimMembership implements MembershipModel {
     this.ports.at(this.ports.now() + this.latency(this.ports.random), () => {
       // A message in flight when the cut came is lost with it.
       if (target.generation !== generation || target.machine === undefined || !this.ports.world.reaches(from, to)) return;
-      this.execute(target, target.machine.handleMessage(from, message, this.ports.now()));
+      this.execute(target, target.machine.handleMessage(from, message, this.wallMsOf(to)));
     });
   }
 
