@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../base/clock.js';
 import { nodeKey } from '../crdt/index.js';
 import { admitsNow } from '../protocol/admission/admitter.js';
 import { publicKeyOfPeerId } from '../base/peer-id.js';
@@ -15,6 +16,8 @@ export interface AdmissionOptions {
   intervalMs: number;
   /** How long the first-ranked admitter has before every admitted member steps in. */
   graceMs: number;
+  /** The node's wall clock (node/wall-clock.ts). */
+  clock: Clock;
 }
 
 /**
@@ -47,7 +50,7 @@ export class Admission {
     const alive = swim.members().flatMap((m) => (m.state === 'alive' ? [{ id: m.record.id, publicKey: publicKeyOfPeerId(m.record.id) }] : []));
     const admitted = alive.flatMap(({ id, publicKey }) => (publicKey !== undefined && replica.isAdmittedNode(publicKey) ? [id] : []));
     const admittedIds = new Set(admitted);
-    const now = Date.now();
+    const now = this.options.clock.nowMs();
     for (const { id, publicKey } of alive) {
       if (publicKey === undefined || admittedIds.has(id) || replica.isRevoked(publicKey)) {
         this.waitingSince.delete(id);
@@ -65,7 +68,7 @@ export class Admission {
   private admit(id: string, publicKey: string): void {
     this.writing.add(id);
     this.options.writer
-      .write([{ key: nodeKey(publicKey), set: { peerId: id, admittedBy: this.options.swim.id, atMs: Date.now() } }])
+      .write([{ key: nodeKey(publicKey), set: { peerId: id, admittedBy: this.options.swim.id, atMs: this.options.clock.nowMs() } }])
       .then(
         (ok) => ok && this.options.log.info({ node: id }, 'admitted a node that joined through the cluster key'),
         (e: unknown) => this.options.log.warn({ node: id, error: String(e) }, 'could not admit a node; another member will'),

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { decodeSyncMessage, deltaFrames, encodeSyncMessage, fitAnswer, SYNC_CHUNK, type SyncMessage } from '../crdt/anti-entropy-codec.js';
 import { answerQuery, compareAnswer, compareStamp, firstQuery, parseDelta, stampOf, type Delta } from '../crdt/index.js';
 import { MAX_FRAME_BYTES } from '../base/limits.js';
+import type { Clock } from '../base/clock.js';
 import { countDrop, readFrame } from './read-frame.js';
 import type { StateService } from './state-service.js';
 
@@ -80,7 +81,7 @@ const lengthPrefixed = (stream: Stream): LengthPrefixedStream<Stream> => lpStrea
  */
 export class AntiEntropy {
   readonly counters: AntiEntropyCounters = { exchanges: 0, failed: 0, rounds: 0, bytesSent: 0, bytesReceived: 0, deltasReceived: 0, deltasSent: 0, dropped: {}, unsendable: 0 };
-  /** When this node last completed an exchange: it then held everything that peer held (the metrics' digest age). */
+  /** When this node last completed an exchange, on its clock: it then held everything that peer held (the metrics' digest age). */
   lastCompleteAtMs: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
@@ -96,8 +97,14 @@ export class AntiEntropy {
       pickPeer: () => string | undefined;
       /** This node's exchange with `peer`, begun at `startedAtMs` (wall clock), walked the whole digest: it now holds all the peer held then. */
       onSynced?: (peer: string, startedAtMs: number) => void;
+      /** The node's wall clock (node/wall-clock.ts), which the scheduler reads `startedAtMs` on. By default its state's. */
+      clock?: Clock;
     },
   ) {}
+
+  private get clock(): Clock {
+    return this.options.clock ?? this.state.clock;
+  }
 
   async start(): Promise<void> {
     await this.host.handle(STATE_SYNC_PROTOCOL, (stream) => this.respond(stream), { maxInboundStreams: 8 });
@@ -132,11 +139,11 @@ export class AntiEntropy {
     try {
       for (let peer = picked ?? this.nextSoon(); peer !== undefined; peer = this.nextSoon()) {
         this.soon.delete(peer);
-        const startedAtMs = Date.now();
+        const startedAtMs = this.clock.nowMs();
         try {
           const stats = await this.syncWith(peer, AbortSignal.timeout(EXCHANGE_TIMEOUT_MS));
           if (stats.complete) {
-            this.lastCompleteAtMs = Date.now();
+            this.lastCompleteAtMs = this.clock.nowMs();
             this.options.onSynced?.(peer, startedAtMs);
           }
           if (stats.received + stats.sent > 0) this.log.info({ peer, ...stats }, 'anti-entropy repaired differences');

@@ -41,6 +41,7 @@ import { AutoscaleService } from './autoscale/autoscale-service.js';
 import { autoscalePolicyOf, customMetricsOf } from '../protocol/autoscale/policy.js';
 import type { Registry } from 'prom-client';
 import { SHOAL_VERSION } from './version.js';
+import { WallClock } from './wall-clock.js';
 import { ServicesForRuntime, startServices } from './services/services.js';
 import { publicKeyOfPeerId } from '../base/peer-id.js';
 
@@ -55,7 +56,7 @@ export interface NodeOptions {
   preset: SwimPreset;
   /** Where replicas run: a Docker engine, plain processes, or whichever answers (default). */
   runtime?: RuntimeChoice;
-  /** Serves /v1/faults, which partitions this node from chosen peers: tests and testnets only. */
+  /** Serves /v1/faults, which partitions this node from chosen peers and skews its clock: tests and testnets only. */
   faultInjection?: boolean;
   /** The agent's periodic pass, a safety net: changes to what this node runs are acted on at once. */
   agentIntervalMs?: number;
@@ -70,6 +71,12 @@ export interface NodeOptions {
   /** The bearer token a scraper off this machine sends for /metrics (`--metrics-token-file`). */
   metricsToken?: string | undefined;
   log?: Logger;
+  /**
+   * The node's wall clock, handed to everything in it that reads wall time; a new
+   * WallClock on the host's time by default. Tests give their own; the skew fault
+   * (/v1/faults/clock) sets its offset.
+   */
+  clock?: WallClock;
 }
 
 export interface RunningNode {
@@ -105,6 +112,8 @@ const antiEntropyIntervalMs = (preset: SwimPreset): number => (preset === 'local
  */
 export async function startNode(options: NodeOptions): Promise<RunningNode> {
   const log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
+  // One clock for the whole node: the HLC of its writes, SWIM, the scheduler, the agent and the API read it together.
+  const clock = options.clock ?? new WallClock();
   const seeds: Multiaddr[] = options.seeds.map((s) => multiaddr(s));
   const unlock = lockDataDir(options.dataDir);
   const cleanup: (() => Promise<void> | void)[] = [unlock];
@@ -118,6 +127,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       { cluster: cluster.id, operators: cluster.operators, nodes: cluster.nodes },
       log,
       options.quota,
+      clock,
     );
     cleanup.push(() => state.close());
     const privateKey = await loadOrCreateIdentity(options.dataDir);
@@ -151,6 +161,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const swim = new SwimService({
       config,
       log,
+      clock,
       self: {
         id: host.peerId.toString(),
         addrs: listenAddrs.slice(0, 16),
@@ -184,13 +195,14 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       },
       // The scheduler is made below; a node catching up after a time away counts these.
       onSynced: (peer, startedAtMs) => scheduler?.synced(peer, startedAtMs),
+      clock,
     });
     await antiEntropy.start();
     cleanup.push(() => antiEntropy?.stop());
 
     const events = new EventLog();
     const writer = new NodeWriter(privateKey, cluster.id, state);
-    const admission = new Admission({ swim, state, writer, log, intervalMs: 1_000, graceMs: 5_000 });
+    const admission = new Admission({ swim, state, writer, log, intervalMs: 1_000, graceMs: 5_000, clock });
     admission.start();
     cleanup.push(() => admission.stop());
     admitJoiner = () => admission.kick();
@@ -205,6 +217,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       network: options.replicasNetwork,
       serviceEnv: forRuntime.env,
       dnsListening: forRuntime.dnsListening,
+      clock,
     });
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
@@ -215,6 +228,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       replicasDir,
       launcher: await keeperLauncher(runtime.kind, dataRoot, log),
       log,
+      clock,
     });
     scheduler = new SchedulerService({
       host,
@@ -226,6 +240,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       config: schedulingConfig,
       fence,
       hasJoined,
+      clock,
     });
     await scheduler.start();
     cleanup.push(() => scheduler.stop());
@@ -243,6 +258,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       placed: () => (scheduler.plan?.placed ?? []).map((s) => ({ workload: s.workload.key, index: s.index, epoch: s.assignment.epoch, node: s.assignment.node })),
       intervalMs: options.agentIntervalMs,
       majority: { fenced: () => scheduler.fenced() || fence.runOut(), guard: (ids) => fence.guard(ids) },
+      clock,
     });
     agent.start();
     scheduler.onDesiredChange(() => agent.kick());
@@ -262,6 +278,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       log,
       publishAddress: options.publishAddress ?? '0.0.0.0',
       admitted: isAdmittedPeer,
+      clock,
     });
     forRuntime.bind(services);
     cleanup.push(() => services.stop());
@@ -277,6 +294,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       isAdmittedPeer,
       log,
       intervalMs: options.usageIntervalMs,
+      nowMs: () => clock.nowMs(),
       customMetrics: (workload) => {
         const fields = state.replica.document.get(workload);
         const policy = fields === undefined ? undefined : autoscalePolicyOf(fields);
@@ -286,7 +304,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     usage.start();
     cleanup.push(() => usage.stop());
     // As often as usage is sampled (Kubernetes' autoscaler: every 15 s); from the others' usage when this node samples none.
-    const autoscale = new AutoscaleService({ state, swim, usage, writer, events, log, hasJoined, intervalMs: options.usageIntervalMs || DEFAULT_USAGE_INTERVAL_MS });
+    const autoscale = new AutoscaleService({ state, swim, usage, writer, events, log, hasJoined, intervalMs: options.usageIntervalMs || DEFAULT_USAGE_INTERVAL_MS, clock });
     autoscale.start();
     cleanup.push(() => autoscale.stop());
 
@@ -325,10 +343,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         startedAt: new Date(),
         metrics,
         metricsToken: options.metricsToken,
+        clock,
       },
       tls,
     );
-    if (gate) registerFaultRoutes(api, host, gate);
+    if (gate) registerFaultRoutes(api, host, gate, clock);
     await api.listen({ host: options.api.host, port: options.api.port }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;
     });

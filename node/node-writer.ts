@@ -26,6 +26,7 @@ export class NodeWriter {
     this.publicKey = bytesToHex(privateKey.publicKey.raw);
   }
 
+  /** Stamped from the node's clock, the one its state checks deltas against (StateService.clock). */
   write(ops: Op[]): Promise<boolean> {
     const next = this.queue.then(async () => {
       const replica = this.state.replica;
@@ -38,7 +39,7 @@ export class NodeWriter {
         writer: this.writer,
         seq: replica.nextSeq(this.publicKey, this.writer),
         ...prev,
-        hlc: replica.stampNow(Date.now()),
+        hlc: replica.stampNow(this.state.clock.nowMs()),
         ops,
       };
       const result = await this.state.submit(signDelta(body, this.secret), 'self');

@@ -1,6 +1,7 @@
 import type { Libp2p } from '@libp2p/interface';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Clock } from '../base/clock.js';
 import { placementField } from '../protocol/node-writes.js';
 import { createRandom } from '../base/random.js';
 import { answerFrames, decodeAnswers, MAX_ANSWERS_BYTES } from '../protocol/scheduler/codec.js';
@@ -29,6 +30,8 @@ export interface SchedulerServiceOptions {
   /** Learns when this node last saw a majority; knew it before a restart. */
   fence: MajorityFence;
   log: Logger;
+  /** The node's wall clock (node/wall-clock.ts): every time handed to the scheduler, and its events' times. */
+  clock: Clock;
   /** Until the node has joined, its view of members is only itself: it must not decide anything. */
   hasJoined: () => boolean;
   tickMs?: number;
@@ -125,7 +128,7 @@ export class SchedulerService {
   /** What this node made of the view it last planned with. */
   /** What this node should run now; undefined until it has joined and planned once. */
   desired(): PlacedSlot[] | undefined {
-    return this.scheduler.currentPlan === undefined ? undefined : this.scheduler.desired(Date.now());
+    return this.scheduler.currentPlan === undefined ? undefined : this.scheduler.desired(this.options.clock.nowMs());
   }
 
   /** Anti-entropy completed an exchange with `peer`, begun at `startedAtMs` (Scheduler.synced). */
@@ -135,7 +138,7 @@ export class SchedulerService {
 
   /** This node must not run `majority` replicas now; before its first plan, by what it knew before a restart. */
   fenced(): boolean {
-    return this.scheduler.fenced(Date.now());
+    return this.scheduler.fenced(this.options.clock.nowMs());
   }
 
   /**
@@ -159,7 +162,7 @@ export class SchedulerService {
 
   private tick(): void {
     if (this.stopped || !this.options.hasJoined() || !this.options.state.ready) return;
-    const nowMs = Date.now();
+    const nowMs = this.options.clock.nowMs();
     this.run(this.scheduler.tick(this.view(), nowMs));
     if (this.scheduler.currentPlan?.hasMajority === true) this.options.fence.sawMajority();
     if (censusDue(this.scheduler.currentPlan, this.options.swim.id, this.censusAtMs, nowMs, this.options.config.censusMs)) {
@@ -179,7 +182,7 @@ export class SchedulerService {
       return;
     }
     this.counters.answersReceived += decoded.value.length;
-    if (this.scheduler.currentPlan !== undefined) this.run(this.scheduler.receive(from, decoded.value, Date.now()));
+    if (this.scheduler.currentPlan !== undefined) this.run(this.scheduler.receive(from, decoded.value, this.options.clock.nowMs()));
   }
 
   private run(effects: SchedulerEffect[]): void {
@@ -209,7 +212,7 @@ export class SchedulerService {
                   .map(([r, n]) => `${n} ${r}`)
                   .join(', ') || 'no node answered'
               }`;
-        this.options.events.record({ atMs: Date.now(), node: this.options.swim.id, kind: e.kind, object: e.workload, message });
+        this.options.events.record({ atMs: this.options.clock.nowMs(), node: this.options.swim.id, kind: e.kind, object: e.workload, message });
         this.options.log.info({ workload: e.workload, slot: e.index }, message);
       }
     }

@@ -2,9 +2,11 @@ import type { Logger } from 'pino';
 import { decodeDelta, defaultReplicaOptions, encodeDelta, Replica, type Accepted, type Delta, type DeltaDecodeError, type Genesis, type Rejection } from '../crdt/index.js';
 import { NODE_WRITES } from '../protocol/node-writes.js';
 import { AuthorQuota, defaultQuota, type QuotaConfig } from '../protocol/quota/author-quota.js';
+import type { Clock } from '../base/clock.js';
 import type { Result } from '../base/result.js';
 import { nativeVerifier } from './native-verifier.js';
 import { StateStore } from './state-store.js';
+import { hostClock } from './wall-clock.js';
 
 export type Verdict = 'accept' | 'ignore' | 'reject';
 
@@ -45,19 +47,24 @@ export class StateService {
     private readonly store: StateStore,
     private readonly log: Logger,
     quota: QuotaConfig,
+    readonly clock: Clock,
   ) {
     this.quota = new AuthorQuota(quota);
   }
 
-  /** Loads the document from disk before the node talks to anyone. */
-  static async open(path: string, genesis: Genesis, log: Logger, quota: QuotaConfig = defaultQuota()): Promise<StateService> {
+  /**
+   * Loads the document from disk before the node talks to anyone. `clock` is the node's
+   * wall clock (node/wall-clock.ts): what a delta's time is checked against, and what
+   * the node's writes and the API stamp their hybrid logical clocks from.
+   */
+  static async open(path: string, genesis: Genesis, log: Logger, quota: QuotaConfig = defaultQuota(), clock: Clock = hostClock): Promise<StateService> {
     const store = await StateStore.open(path);
     const replica = new Replica(genesis, { ...defaultReplicaOptions(), verifier: nativeVerifier(), nodeWrites: NODE_WRITES });
     const deltas: Delta[] = [];
     for await (const delta of store.deltas()) deltas.push(delta);
     replica.load(deltas);
     log.info({ deltas: replica.size, objects: replica.document.keys().length }, 'desired state loaded');
-    return new StateService(replica, store, log, quota);
+    return new StateService(replica, store, log, quota, clock);
   }
 
   get ready(): boolean {
@@ -131,7 +138,7 @@ export class StateService {
    * older than the horizon (Replica.check).
    */
   private async ingest(delta: Delta, source: 'client' | 'self' | 'gossip' | 'peer', bytes: number): Promise<Result<Accepted, Refusal>> {
-    const now = Date.now();
+    const now = this.clock.nowMs();
     const checked = this.replica.check(delta, now, source === 'peer' ? 'held' : 'new');
     if (!checked.ok) {
       if (checked.error.code !== 'duplicate') this.count(checked.error.code);

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../../base/clock.js';
 import type { Op } from '../../crdt/index.js';
 import { defaultBackoff, type BackoffConfig } from '../../protocol/agent/backoff.js';
 import { reconcile, type AgentAction, type ReplicaStatus } from '../../protocol/agent/reconcile.js';
@@ -39,6 +40,8 @@ export interface AgentOptions {
   backoff?: BackoffConfig;
   /** How long a replica gets to stop after SIGTERM. */
   stopGraceMs?: number;
+  /** The node's wall clock (node/wall-clock.ts): restart backoff, rollout judgement, probes, events. By default its state's. */
+  clock?: Clock;
 }
 
 /**
@@ -61,16 +64,22 @@ export class Agent {
   /** For the metrics: what the agent did, by event kind; its replicas by state after the last pass; pass durations not yet taken. */
   readonly stats = { actions: {} as Record<string, number>, replicasByState: {} as Record<string, number> };
   private passSeconds: number[] = [];
+  private readonly clock: Clock;
 
   constructor(private readonly options: AgentOptions) {
+    this.clock = options.clock ?? options.state.clock;
     this.written = ownStatuses(options.state.replica.document, options.owner.node);
-    this.prober = new Prober(options.runtime, {
-      unhealthy: (replica, message) => {
-        this.event('unhealthy', replica.workload, `slot ${replica.slot}: liveness failed (${message}); stopping it for its restart policy`);
-        void options.runtime.stop(replica.id, options.stopGraceMs ?? 10_000).finally(() => this.kick());
+    this.prober = new Prober(
+      options.runtime,
+      {
+        unhealthy: (replica, message) => {
+          this.event('unhealthy', replica.workload, `slot ${replica.slot}: liveness failed (${message}); stopping it for its restart policy`);
+          void options.runtime.stop(replica.id, options.stopGraceMs ?? 10_000).finally(() => this.kick());
+        },
+        changed: () => this.kick(),
       },
-      changed: () => this.kick(),
-    });
+      this.clock,
+    );
   }
 
   start(): void {
@@ -141,7 +150,7 @@ export class Agent {
     const observed = await runtime.list(owner);
     this.options.majority.guard(observed.filter((o) => isMajority(document, o.workload)).map((o) => o.id));
     const backoff = this.options.backoff ?? defaultBackoff;
-    const result = reconcile({ desired, observed, book: this.book, nowMs: Date.now(), backoff, node: owner.node, ready: this.prober.readyIds() });
+    const result = reconcile({ desired, observed, book: this.book, nowMs: this.clock.nowMs(), backoff, node: owner.node, ready: this.prober.readyIds() });
     this.book = result.book;
     const byName = new Map(desired.map((d) => [`${replicaName(d)}@${d.epoch}/${d.specVersion}`, d]));
     this.prober.track(
@@ -176,7 +185,7 @@ export class Agent {
           p.catch(({ replica, error }: { replica: DesiredReplica; error: Error }) => {
             if (error instanceof StartHeldError)
               return this.event('held', replica.workload, `slot ${replica.slot}: not started, the node is fenced (it lost sight of a majority while it was starting the replica)`);
-            this.book = recordStartFailure(this.book, replica, error.message, Date.now(), backoff);
+            this.book = recordStartFailure(this.book, replica, error.message, this.clock.nowMs(), backoff);
             this.event('start-failed', replica.workload, `slot ${replica.slot}: ${error.message}`);
           }),
         ),
@@ -219,14 +228,14 @@ export class Agent {
    * rollback to the last good revision from that mark.
    */
   private async judgeRollouts(statuses: readonly ReplicaStatus[], rollouts: ReadonlyMap<string, WorkloadRollout>): Promise<void> {
-    const failed = failedRevisions(statuses, rollouts, this.judged, Date.now());
+    const failed = failedRevisions(statuses, rollouts, this.judged, this.clock.nowMs());
     if (failed.length === 0) return;
     const marked = failed.map((f) => revisionName(f.workload, f.specVersion));
     for (const name of marked) this.judged.add(name);
     for (const f of failed) this.event('rollout-failed', f.workload, `revision ${f.specVersion} failed on slot ${f.slot}: ${f.reason}; rolling back`);
     const ops: Op[] = failed.map((f) => ({
       key: rolloutKey(f.workload),
-      set: { [rolloutFailureField(f.specVersion, this.options.owner.node)]: { reason: f.reason, slot: f.slot, atMs: Date.now() } },
+      set: { [rolloutFailureField(f.specVersion, this.options.owner.node)]: { reason: f.reason, slot: f.slot, atMs: this.clock.nowMs() } },
     }));
     // A mark that could not be written is judged again on the next pass.
     if (!(await this.options.writer.write(ops).catch(() => false))) for (const name of marked) this.judged.delete(name);
@@ -241,7 +250,7 @@ export class Agent {
 
   private event(kind: string, object: string, message: string): void {
     this.stats.actions[kind] = (this.stats.actions[kind] ?? 0) + 1;
-    this.options.events.record({ atMs: Date.now(), node: this.options.owner.node, kind, object, message });
+    this.options.events.record({ atMs: this.clock.nowMs(), node: this.options.owner.node, kind, object, message });
     this.options.log.info({ object }, `${kind}: ${message}`);
   }
 }

@@ -1,5 +1,6 @@
 import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
+import type { Clock } from '../../base/clock.js';
 import { UserError } from '../errors.js';
 import { DockerRuntime } from './docker-runtime.js';
 import { ProcessRuntime } from './process-runtime.js';
@@ -23,12 +24,12 @@ export async function chooseRuntime(
   choice: RuntimeChoice,
   replicasDir: string,
   log: Logger,
-  options: { network?: string | undefined; serviceEnv?: ServiceEnv; dnsListening?: () => boolean } = {},
+  options: { network?: string | undefined; serviceEnv?: ServiceEnv; dnsListening?: () => boolean; clock?: Clock } = {},
 ): Promise<ContainerRuntime> {
-  const { network, serviceEnv, dnsListening } = options;
-  if (choice === 'process') return new ProcessRuntime({ dir: replicasDir, log, serviceEnv });
-  if (await engineAnswers()) return new DockerRuntime({ log, serviceEnv, dnsListening, ...(network === undefined ? {} : { network }) });
+  const { network, serviceEnv, dnsListening, clock } = options;
+  if (choice === 'process') return new ProcessRuntime({ dir: replicasDir, log, serviceEnv, clock });
+  if (await engineAnswers()) return new DockerRuntime({ log, serviceEnv, dnsListening, clock, ...(network === undefined ? {} : { network }) });
   if (choice === 'docker') throw new UserError(`--runtime docker, but no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}`);
   log.warn('no Docker engine answers: replicas run as plain processes on this host');
-  return new ProcessRuntime({ dir: replicasDir, log, serviceEnv });
+  return new ProcessRuntime({ dir: replicasDir, log, serviceEnv, clock });
 }

@@ -22,6 +22,9 @@ import { namespaceOf } from '../../crdt/roles.js';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
+import type { Clock } from '../../base/clock.js';
+import { hostClock } from '../wall-clock.js';
+
 const run = promisify(execFile);
 
 export interface DockerRuntimeOptions {
@@ -32,6 +35,8 @@ export interface DockerRuntimeOptions {
   serviceEnv?: ServiceEnv;
   /** Whether the node answers DNS on the bridge now: a replica is pointed at it only then, or it could resolve nothing. */
   dnsListening?: () => boolean;
+  /** The node's wall clock (node/wall-clock.ts): a usage sample's time when the engine gives none. The host's by default. */
+  clock?: Clock;
 }
 
 export const REPLICAS_NETWORK = 'shoal';
@@ -91,6 +96,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly log: Logger;
   private readonly serviceEnv: ServiceEnv | undefined;
   private readonly dnsListening: () => boolean;
+  private readonly clock: Clock;
   private networkReady: Promise<ReplicasNetwork> | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
@@ -99,6 +105,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
     this.serviceEnv = options.serviceEnv;
     this.dnsListening = options.dnsListening ?? (() => false);
+    this.clock = options.clock ?? hostClock;
   }
 
   async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
@@ -121,7 +128,7 @@ export class DockerRuntime implements ContainerRuntime {
       const stats = identity === undefined ? undefined : await ignoreStatus(this.docker.getContainer(c.Id).stats({ stream: false, 'one-shot': true }), [404, 409]);
       if (identity === undefined || stats === undefined) return undefined;
       const { cpuNanos, memoryBytes, atMs } = dockerUsage(stats);
-      return { id: c.Id, workload: identity.workload, slot: identity.slot, epoch: identity.epoch, cpuNanos, memoryBytes, atMs: atMs ?? Date.now() };
+      return { id: c.Id, workload: identity.workload, slot: identity.slot, epoch: identity.epoch, cpuNanos, memoryBytes, atMs: atMs ?? this.clock.nowMs() };
     });
     return samples.filter((s): s is ReplicaUsageSample => s !== undefined);
   }

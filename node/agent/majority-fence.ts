@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../../base/clock.js';
 import { MajorityLeaseHolder } from '../../protocol/agent/majority-lease.js';
 import { keeperStopGraceMs, type MajorityLease } from '../../protocol/agent/majority-fence.js';
 import { bootId, monotonicMs } from '../lease-clock.js';
@@ -12,6 +13,8 @@ export interface MajorityFenceOptions {
   replicasDir: string;
   launcher: KeeperLauncher;
   log: Logger;
+  /** The node's wall clock (node/wall-clock.ts), which its scheduler reads: only to translate the lease's sighting for it. */
+  clock: Clock;
 }
 
 /** A keeper that is still starting is not started twice. */
@@ -38,7 +41,7 @@ export class MajorityFence {
 
   /** When the node last saw a majority, on the wall clock its scheduler reads. */
   get majoritySeenAtWallMs(): number {
-    return Date.now() - (monotonicMs() - this.lease.majoritySeenAtMs);
+    return this.options.clock.nowMs() - (monotonicMs() - this.lease.majoritySeenAtMs);
   }
 
   /** The node's scheduler saw a majority just now. */
@@ -65,6 +68,7 @@ export class MajorityFence {
     if (record.replicas.length > 0) this.startKeeper();
   }
 
+  // A throttle, a duration only: on the host's clock, which the skew fault does not move.
   private startKeeper(): void {
     if (Date.now() - this.keeperStartedAtMs < RESPAWN_AFTER_MS) return;
     this.keeperStartedAtMs = Date.now();

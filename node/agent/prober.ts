@@ -1,8 +1,10 @@
+import type { Clock } from '../../base/clock.js';
 import { initialProbeState, observeProbe, probeDue, type ProbeSpec, type ProbeState } from '../../protocol/agent/probe.js';
 import { replicaName, type DesiredReplica, type ObservedReplica } from '../../protocol/agent/replica.js';
 import type { ReplicaStatus } from '../../protocol/agent/reconcile.js';
 import { runCheck } from './probe-check.js';
 import type { ContainerRuntime } from './runtime.js';
+import { hostClock } from '../wall-clock.js';
 
 type Role = 'liveness' | 'readiness';
 
@@ -33,6 +35,8 @@ export class Prober {
   constructor(
     private readonly runtime: ContainerRuntime,
     private readonly events: ProberEvents,
+    /** The node's wall clock (node/wall-clock.ts). */
+    private readonly clock: Clock = hostClock,
   ) {}
 
   start(): void {
@@ -86,7 +90,7 @@ export class Prober {
   }
 
   private tick(): void {
-    const now = Date.now();
+    const now = this.clock.nowMs();
     for (const tracked of this.tracked.values()) {
       for (const role of ['liveness', 'readiness'] as const) {
         const spec = tracked.specs[role];
@@ -97,7 +101,7 @@ export class Prober {
           tracked.running.delete(role);
           // Another entry under this id is another run or spec of the replica: this result is not its.
           if (this.tracked.get(tracked.replica.id) !== tracked) return;
-          const next = observeProbe(tracked.states[role] ?? initialProbeState(role), spec, result.ok, result.message, Date.now());
+          const next = observeProbe(tracked.states[role] ?? initialProbeState(role), spec, result.ok, result.message, this.clock.nowMs());
           const before = (tracked.states[role] ?? initialProbeState(role)).passing;
           tracked.states[role] = next;
           if (before === next.passing) return;

@@ -21,12 +21,16 @@ import {
 } from './runtime.js';
 import { treeUsage } from '../usage/proc-stat.js';
 import { hostPageSize, readProcessTable } from '../usage/proc-table.js';
+import type { Clock } from '../../base/clock.js';
+import { hostClock } from '../wall-clock.js';
 
 export interface ProcessRuntimeOptions {
   /** One directory per replica below it, e.g. `<dataDir>/replicas`. */
   dir: string;
   log?: Logger;
   serviceEnv?: ServiceEnv;
+  /** The node's wall clock (node/wall-clock.ts): replicas' start times and usage samples' times. The host's by default. */
+  clock?: Clock;
 }
 
 /** What a replica's directory records, so that any later agent can adopt, restart or remove it. */
@@ -71,12 +75,14 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly dir: string;
   private readonly log: Logger;
   private readonly serviceEnv: ServiceEnv | undefined;
+  private readonly clock: Clock;
   private imageNoticeGiven = false;
 
   constructor(options: ProcessRuntimeOptions) {
     this.dir = options.dir;
     this.log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
     this.serviceEnv = options.serviceEnv;
+    this.clock = options.clock ?? hostClock;
   }
 
   async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
@@ -87,7 +93,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const running = (await this.owned(owner)).filter(({ record }) => isRunning(record));
     if (running.length === 0) return [];
     const table = await readProcessTable();
-    const atMs = Date.now();
+    const atMs = this.clock.nowMs();
     return running.flatMap(({ id, record }) => {
       const used = treeUsage(table, record.pid, hostPageSize());
       const { workload, slot, epoch } = record.replica;
@@ -182,7 +188,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const output = await open(join(dir, OUTPUT), 'a');
     try {
       if (!mayRun()) throw new StartHeldError(id);
-      const startedAtMs = Date.now();
+      const startedAtMs = this.clock.nowMs();
       const child = spawn('/bin/sh', ['-c', WRAPPER, 'shoal-replica', join(dir, EXIT_CODE), ...command], {
         cwd: dir,
         env,
@@ -202,7 +208,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const common = { id, ...record.replica, startedAtMs: record.startedAtMs, address: record.address ?? '127.0.0.1', hostPorts: record.hostPorts };
     if (isRunning(record)) return { ...common, state: 'running' };
     const { exitCode, finishedAtMs } = await this.exitStatus(id);
-    // File times come from a coarse kernel clock, which can lag Date.now() by a few ms.
+    // File times come from a coarse kernel clock, which can lag the node's clock by a few ms (or more, skewed).
     const finished = finishedAtMs === undefined ? undefined : Math.max(finishedAtMs, record.startedAtMs);
     return { ...common, state: 'exited', exitCode, finishedAtMs: finished };
   }

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { httpbis } from 'http-message-signatures';
+import type { Clock } from '../../base/clock.js';
 import { describeGrant, type OperatorGrant } from '../../crdt/index.js';
 import type { ApiErrorBody, ApiErrorCode } from '../../protocol/api/errors.js';
 import { nativeVerifier } from '../native-verifier.js';
@@ -102,7 +103,11 @@ const allows = (grant: OperatorGrant, permission: Permission): boolean =>
  * that allows the route. Refusals are 401 (who are you), 403 (not you) or 429 (ledger
  * full), each with a sentence, and counted.
  */
-export function registerAuth(app: FastifyInstance, state: StateService, options: { metricsToken?: string | undefined; sessions?: UiSessions } = {}): AuthCounters {
+export function registerAuth(
+  app: FastifyInstance,
+  state: StateService,
+  options: { clock: Clock; metricsToken?: string | undefined; sessions?: UiSessions | undefined },
+): AuthCounters {
   const counters: AuthCounters = { accepted: 0, refused: {} };
   const nonces = new NonceLedger();
   const verify = nativeVerifier();
@@ -148,7 +153,7 @@ export function registerAuth(app: FastifyInstance, state: StateService, options:
     try {
       const permission = permissionOf(request);
       if (permission === 'open' || permission === 'scrape' || permission === 'session') return;
-      const caller = await authenticate(request, state, verify, nonces);
+      const caller = await authenticate(request, state, verify, nonces, options.clock);
       if (!allows(caller.grant, permission)) {
         throw new Refusal(403, 'forbidden', `operator ${caller.publicKey.slice(0, 16)}… is ${describeGrant(caller.grant)}: ${request.method} ${request.url} needs ${permission}`);
       }
@@ -200,12 +205,13 @@ const UNSIGNED = new Refusal(
   'the request is not signed: every request to the API is signed with an operator key (the shoal CLI does it; see the README, "The API")',
 );
 
-async function authenticate(request: FastifyRequest, state: StateService, verify: ReturnType<typeof nativeVerifier>, nonces: NonceLedger): Promise<Caller> {
+/** The signature window is judged by the node's clock, as the nonces' lifetimes are. */
+async function authenticate(request: FastifyRequest, state: StateService, verify: ReturnType<typeof nativeVerifier>, nonces: NonceLedger, clock: Clock): Promise<Caller> {
   const { headers } = request;
   if (!signed(request)) throw UNSIGNED;
   const body = request.rawBody;
   if (body !== undefined && headers[BODY_DIGEST] !== contentDigest(body)) throw new Refusal(401, 'bad-digest', 'Content-Digest is missing or does not match the body');
-  const nowMs = Date.now();
+  const nowMs = clock.nowMs();
   let caller: (Caller & { nonce: string; createdMs: number }) | undefined;
   let lookups = 0;
   let verified: boolean | null;

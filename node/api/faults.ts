@@ -2,8 +2,8 @@ import type { Libp2p } from '@libp2p/interface';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { ApiErrorBody } from '../../protocol/api/errors.js';
-import { clockOffset, setClockOffset } from '../clock-skew.js';
 import type { PartitionGate } from '../partition-gate.js';
+import type { WallClock } from '../wall-clock.js';
 
 const partitionBody = z.object({ peers: z.array(z.string().min(1).max(128)).max(1024) });
 // A year either way is more than any test needs, and keeps Date arithmetic far from its limits.
@@ -16,7 +16,7 @@ const clockBody = z.object({
 });
 
 /** Only with --enable-fault-injection: split this node from peers, and heal; skew its clock. */
-export function registerFaultRoutes(app: FastifyInstance, host: Libp2p, gate: PartitionGate): void {
+export function registerFaultRoutes(app: FastifyInstance, host: Libp2p, gate: PartitionGate, clock: WallClock): void {
   app.post('/v1/faults/partition', async (request, reply) => {
     const body = partitionBody.safeParse(request.body);
     if (!body.success) return reply.code(400).send({ error: 'invalid', detail: body.error.issues[0]?.message } satisfies ApiErrorBody);
@@ -27,12 +27,13 @@ export function registerFaultRoutes(app: FastifyInstance, host: Libp2p, gate: Pa
     gate.heal();
     return { blocked: [] };
   });
-  // Shifts this whole process's Date.now by offsetMs (positive: ahead of real time); 0 ends
-  // the skew. Replaces any earlier offset rather than adding to it. See clock-skew.ts.
+  // Shifts the node's wall clock by offsetMs (positive: ahead of real time); 0 ends the
+  // skew. Replaces any earlier offset rather than adding to it. Date.now itself is left
+  // alone: the node reads the clock startNode handed it (node/wall-clock.ts).
   app.post('/v1/faults/clock', async (request, reply) => {
     const body = clockBody.safeParse(request.body);
     if (!body.success) return reply.code(400).send({ error: 'invalid', detail: body.error.issues[0]?.message } satisfies ApiErrorBody);
-    setClockOffset(body.data.offsetMs);
-    return { offsetMs: clockOffset() };
+    clock.setOffset(body.data.offsetMs);
+    return { offsetMs: clock.offsetMs };
   });
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../../base/clock.js';
 import type { ApiErrorBody } from '../../protocol/api/errors.js';
 import type { PlacementJson } from '../../protocol/api/placements.js';
 import { localPlacementState, reportedPlacementState } from '../../protocol/agent/placement-state.js';
@@ -113,14 +114,14 @@ function auctionHistory(view: ClusterView, workload: WorkloadInfo) {
 }
 
 /** The scheduler's view and its last plan; before its first, a plan made from the view as it stands. */
-export function viewAndPlan(scheduler: SchedulerService): { view: ClusterView; plan: Plan } {
+export function viewAndPlan(scheduler: SchedulerService, clock: Clock): { view: ClusterView; plan: Plan } {
   const view = scheduler.view();
-  return { view, plan: scheduler.plan ?? planCluster(view, Date.now(), { fenceMs: 0, fenceMarginMs: 0 }) };
+  return { view, plan: scheduler.plan ?? planCluster(view, clock.nowMs(), { fenceMs: 0, fenceMarginMs: 0 }) };
 }
 
-export function registerSchedulingRoutes(app: FastifyInstance, state: StateService, scheduler: SchedulerService, replicas: ReplicaAccess, events: EventLog): void {
-  const local = async (): Promise<LocalView> => ({ node: replicas.self, replicas: await replicas.local(), nowMs: Date.now() });
-  const current = (): { view: ClusterView; plan: Plan } => viewAndPlan(scheduler);
+export function registerSchedulingRoutes(app: FastifyInstance, state: StateService, scheduler: SchedulerService, replicas: ReplicaAccess, events: EventLog, clock: Clock): void {
+  const local = async (): Promise<LocalView> => ({ node: replicas.self, replicas: await replicas.local(), nowMs: clock.nowMs() });
+  const current = (): { view: ClusterView; plan: Plan } => viewAndPlan(scheduler, clock);
 
   app.get('/v1/placements', async () => {
     const { view, plan } = current();

@@ -2,6 +2,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { instrumentApi } from '../metrics/api-metrics.js';
 import { MAX_FRAME_BYTES } from '../../base/limits.js';
+import type { Clock } from '../../base/clock.js';
 import { publicKeyOfPeerId } from '../../base/peer-id.js';
 import type { AntiEntropy } from '../anti-entropy.js';
 import { registerAuth } from './auth.js';
@@ -50,6 +51,8 @@ export interface ApiContext {
   metrics: Registry;
   /** The bearer token a scraper off this machine must send; without it, /metrics answers on loopback only. */
   metricsToken?: string | undefined;
+  /** The node's wall clock (node/wall-clock.ts): the signature window, plans and placements read it. */
+  clock: Clock;
 }
 
 /** The node's JSON API: every request but `/v1/ready` signed by an operator whose role allows it (auth.ts). */
@@ -60,7 +63,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     ? Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES })
     : Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES, https: tls })) as unknown as FastifyInstance;
   const sessions = new UiSessions();
-  const auth = registerAuth(app, context.state, { metricsToken: context.metricsToken, sessions });
+  const auth = registerAuth(app, context.state, { clock: context.clock, metricsToken: context.metricsToken, sessions });
   instrumentApi(app, context.metrics, auth);
   app.get('/metrics', async (_request, reply) => reply.type(context.metrics.contentType).send(await context.metrics.metrics()));
   app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, context.state.replica.isAdmittedNode(publicKeyOfPeerId(m.record.id) ?? ''))));
@@ -92,7 +95,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     },
   }));
   registerStateRoutes(app, context.state);
-  registerSchedulingRoutes(app, context.state, context.scheduler, context.replicas, context.events);
+  registerSchedulingRoutes(app, context.state, context.scheduler, context.replicas, context.events, context.clock);
   registerReplicaRoutes(app, context.replicas);
   registerRolloutRoutes(app, context.state, context.scheduler);
   registerSecretRoutes(app, context.secrets, context.state);

@@ -65,13 +65,13 @@ export function registerStateRoutes(app: FastifyInstance, state: StateService): 
   app.get<{ Params: { author: string } }>('/v1/authors/:author', async (request) => ({
     nextSeq: state.replica.nextSeq(request.params.author),
     heads: state.replica.heads(request.params.author),
-    hlc: state.replica.stampNow(Date.now()),
+    hlc: state.replica.stampNow(state.clock.nowMs()),
   }));
 
   app.get(
     '/v1/operators',
     async (): Promise<OperatorJson[]> =>
-      state.replica.activeOperators(Date.now()).flatMap((publicKey) => {
+      state.replica.activeOperators(state.clock.nowMs()).flatMap((publicKey) => {
         const grant = state.replica.operatorGrant(publicKey);
         return grant === undefined ? [] : [{ publicKey, ...grant, namespaces: grant.namespaces === undefined ? null : [...grant.namespaces] }];
       }),

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Clock } from '../../base/clock.js';
 import type { ObjectValue } from '../../crdt/document.js';
 import { AUTOSCALE_DECISION_FIELD, autoscaleKeyOf } from '../../protocol/node-writes.js';
 import { Autoscaler, type AutoscaledWorkload, type AutoscalerStatus, type AutoscaleWrite, type ReplicaReading } from '../../protocol/autoscale/autoscaler.js';
@@ -22,6 +23,8 @@ export interface AutoscaleServiceOptions {
   /** Whether this node has joined its cluster: a node that has not decides nothing on a document it has not caught up with. */
   hasJoined: () => boolean;
   intervalMs: number;
+  /** The node's wall clock (node/wall-clock.ts): each round's time, which the usage it reads is stamped on. */
+  clock: Clock;
 }
 
 /** One reading per slot below `current`: a slot's newest epoch, as a replica replaced in place reports twice for a moment. */
@@ -64,7 +67,7 @@ export class AutoscaleService {
     return this.last;
   }
 
-  round(nowMs = Date.now()): void {
+  round(nowMs = this.options.clock.nowMs()): void {
     const { state, swim, usage } = this.options;
     const document = state.replica.document;
     const workloads: AutoscaledWorkload[] = [];

@@ -111,7 +111,7 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
     [{ result: 'failed' }, antiEntropy.counters.failed],
   ]);
   gaugeFrom(registry, 'shoal_anti_entropy_digest_age_seconds', "Since this node's digest last matched a peer's (a completed exchange); absent before the first.", [], () =>
-    antiEntropy.lastCompleteAtMs === undefined ? [] : [[{}, (Date.now() - antiEntropy.lastCompleteAtMs) / 1000]],
+    antiEntropy.lastCompleteAtMs === undefined ? [] : [[{}, (state.clock.nowMs() - antiEntropy.lastCompleteAtMs) / 1000]],
   );
   counterFrom(registry, 'shoal_anti_entropy_deltas_total', 'Deltas repaired through anti-entropy, by direction.', ['direction'], () => [
     [{ direction: 'in' }, antiEntropy.counters.deltasReceived],

@@ -1,6 +1,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 import type { Logger } from 'pino';
+import type { Clock } from '../../base/clock.js';
 import type { Service } from '../../protocol/manifests/service.js';
 import { portKey, type ListenedPort, type PortOwners } from '../../protocol/services/port-owners.js';
 import type { EventLog } from '../event-log.js';
@@ -46,7 +47,7 @@ export class PortListeners {
   private readonly servers = new Map<string, { server: Listening; state: ListenerState }>();
   /** Ports this node could not bind, kept for `describe` until a later pass binds them. */
   private readonly failed = new Map<string, ListenerState>();
-  /** When a port that failed is tried again: a port held by something else is not asked for every second. */
+  /** When a port that failed is tried again (host clock, a throttle only): a port held by something else is not asked for every second. */
   private readonly retryAtMs = new Map<string, number>();
   private readonly reported = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
@@ -57,6 +58,8 @@ export class PortListeners {
     private readonly mesh: ServiceMesh,
     private readonly events: EventLog,
     private readonly log: Logger,
+    /** The node's wall clock (node/wall-clock.ts), for its events' times; the retry throttle keeps the host's. */
+    private readonly clock: Clock,
   ) {}
 
   start(): void {
@@ -167,6 +170,6 @@ export class PortListeners {
     if (this.reported.has(key)) return;
     this.reported.add(key);
     this.log.warn({ service }, message);
-    this.events.record({ atMs: Date.now(), node: this.catalog.self, kind: 'listen-failed', object: `Service/${service}`, message });
+    this.events.record({ atMs: this.clock.nowMs(), node: this.catalog.self, kind: 'listen-failed', object: `Service/${service}`, message });
   }
 }

@@ -1,6 +1,7 @@
 import type { Libp2p } from '@libp2p/interface';
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Clock } from '../../base/clock.js';
 import { createRandom } from '../../base/random.js';
 import { publishedPorts, servicePorts } from '../../protocol/services/port-owners.js';
 import { serviceAddresses } from '../../protocol/services/service-addresses.js';
@@ -39,6 +40,8 @@ export interface ServicesOptions {
   publishAddress: string;
   /** Whether a peer id is an admitted node: only those may open mesh streams. */
   admitted: (peerId: string) => boolean;
+  /** The node's wall clock (node/wall-clock.ts), for the listeners' events. */
+  clock: Clock;
 }
 
 /**
@@ -66,7 +69,7 @@ export async function startServices(o: ServicesOptions): Promise<Services> {
   const catalog = new ServiceCatalog(o.state, o.scheduler, o.swim);
   const mesh = new ServiceMesh(o.host, catalog, o.swim, o.admitted, createRandom(randomInt(2 ** 32)), o.log);
   await mesh.start();
-  const ingress = new PortListeners({ role: 'published', owners: (services) => publishedPorts(services, o.publishAddress) }, catalog, mesh, o.events, o.log);
+  const ingress = new PortListeners({ role: 'published', owners: (services) => publishedPorts(services, o.publishAddress) }, catalog, mesh, o.events, o.log, o.clock);
   ingress.start();
   const dns: DnsServer = new DnsServer(catalog, (id): string | undefined => addresses.addressOf(id), o.log);
   const addresses: ServiceAddresses = new ServiceAddresses(o.runtime, o.owner, catalog, o.log, (network): Promise<void> => dns.listen(network.dnsAddress));
@@ -82,6 +85,7 @@ export async function startServices(o: ServicesOptions): Promise<Services> {
     mesh,
     o.events,
     o.log,
+    o.clock,
   );
   entry.start();
   return {

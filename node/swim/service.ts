@@ -1,5 +1,6 @@
 import { randomInt } from 'node:crypto';
 import type { Logger } from 'pino';
+import type { Clock } from '../../base/clock.js';
 import { createRandom } from '../../base/random.js';
 import {
   decode,
@@ -25,11 +26,13 @@ export interface SwimServiceOptions {
   config: SwimConfig;
   self: MemberRecord;
   log: Logger;
+  /** The node's wall clock (node/wall-clock.ts): every time handed to the machine, and the incarnation it starts at. */
+  clock: Clock;
   onEvent?: (event: MemberEvent) => void;
 }
 
 /**
- * Drives the pure SWIM machine with the real clock, real timers and the libp2p
+ * Drives the pure SWIM machine with the node's clock, real timers and the libp2p
  * transport. All protocol decisions stay in protocol/swim; this only carries effects out.
  */
 export class SwimService {
@@ -49,7 +52,7 @@ export class SwimService {
       self: options.self,
       random: createRandom(randomInt(2 ** 32)),
       // A restart must outrank what the cluster remembers of this node's previous life.
-      incarnation: Math.floor(Date.now() / 1000),
+      incarnation: Math.floor(options.clock.nowMs() / 1000),
     });
   }
 
@@ -72,7 +75,7 @@ export class SwimService {
       return;
     }
     this.counters.received++;
-    this.run(this.machine.handleMessage(from, decoded.value, Date.now()));
+    this.run(this.machine.handleMessage(from, decoded.value, this.options.clock.nowMs()));
   }
 
   join(seeds: MemberId[]): void {
@@ -85,12 +88,12 @@ export class SwimService {
 
   /** See SwimMachine.silentMembers. */
   silentMembers(): Set<MemberId> {
-    return this.machine.silentMembers(Date.now());
+    return this.machine.silentMembers(this.options.clock.nowMs());
   }
 
   /** See SwimMachine.census. */
   census(): void {
-    if (!this.stopped) this.run(this.machine.census(Date.now()));
+    if (!this.stopped) this.run(this.machine.census(this.options.clock.nowMs()));
   }
 
   member(id: MemberId): MemberView | undefined {
@@ -125,7 +128,7 @@ export class SwimService {
    */
   async leave(): Promise<void> {
     if (this.stopped) return;
-    const deliveries = this.run(this.machine.leave(Date.now()));
+    const deliveries = this.run(this.machine.leave(this.options.clock.nowMs()));
     const { gossipIntervalMs, probeTimeoutMs } = this.options.config;
     await Promise.race([
       Promise.all([...deliveries, new Promise((resolve) => setTimeout(resolve, gossipIntervalMs))]),
@@ -155,7 +158,7 @@ export class SwimService {
           if (this.stopped) break;
           const handle = setTimeout(() => {
             this.timers.delete(handle);
-            if (!this.stopped) this.run(this.machine.handleTimer(effect.timer, Date.now()));
+            if (!this.stopped) this.run(this.machine.handleTimer(effect.timer, this.options.clock.nowMs()));
           }, effect.afterMs);
           this.timers.add(handle);
           break;

@@ -87,6 +87,7 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
   });
 
   // One snapshot serves every open dashboard for a round: each asks every member for its events.
+  // Its age is a duration only, on the host's clock: the skew fault (node/wall-clock.ts) does not hold it.
   let shared: { atMs: number; snapshot: Promise<string> } | undefined;
   const snapshotText = (): Promise<string> => {
     if (shared === undefined || Date.now() - shared.atMs >= SNAPSHOT_INTERVAL_MS / 2) {

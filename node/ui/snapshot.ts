@@ -8,6 +8,7 @@ import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
 import type { UsageService } from '../usage/usage-service.js';
 import { publicKeyOfPeerId } from '../../base/peer-id.js';
+import type { Clock } from '../../base/clock.js';
 import type { DashboardSnapshot, DashboardWorkload } from '../../protocol/api/dashboard.js';
 
 export interface SnapshotSources {
@@ -18,6 +19,8 @@ export interface SnapshotSources {
   replicas: ReplicaAccess;
   usage: UsageService;
   feed: EventFeed;
+  /** The node's wall clock (node/wall-clock.ts). */
+  clock: Clock;
 }
 
 /** The events a dashboard shows: the cluster's last ten minutes, as `shoal events` gathers them, newest 50. */
@@ -26,9 +29,9 @@ const EVENTS_SHOWN = 50;
 
 /** One node's view of the cluster, for the dashboard (protocol/api/dashboard.ts). */
 export async function dashboardSnapshot(sources: SnapshotSources): Promise<DashboardSnapshot> {
-  const { swim, state, scheduler, usage } = sources;
-  const nowMs = Date.now();
-  const { view, plan } = viewAndPlan(scheduler);
+  const { swim, state, scheduler, usage, clock } = sources;
+  const nowMs = clock.nowMs();
+  const { view, plan } = viewAndPlan(scheduler, clock);
   const placements = placementsJson(state, view, plan, { node: swim.id, replicas: await sources.replicas.local(), nowMs });
   const usageByNode = new Map(usage.nodes().map((n) => [n.node, n]));
   const usageByWorkload = new Map(usage.workloads().map((w) => [w.workload, w]));

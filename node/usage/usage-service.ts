@@ -7,6 +7,7 @@ import type { ContainerRuntime, ReplicaOwner } from '../agent/runtime.js';
 import { usageTopic } from '../host.js';
 import { countDrop } from '../read-frame.js';
 import { readCustomMetrics, type CustomMetric } from './custom-metrics.js';
+import { hostClock } from '../wall-clock.js';
 
 export const DEFAULT_USAGE_INTERVAL_MS = 5_000;
 
@@ -24,6 +25,7 @@ export interface UsageServiceOptions {
   isAdmittedPeer: (peerId: string) => boolean;
   log: Logger;
   intervalMs?: number;
+  /** The node's wall clock (node/wall-clock.ts): summaries' times, and what peers' are judged by. The host's by default. */
   nowMs?: () => number;
 }
 
@@ -66,7 +68,7 @@ export class UsageService {
   constructor(private readonly options: UsageServiceOptions) {
     this.topic = usageTopic(options.clusterId);
     this.intervalMs = options.intervalMs ?? DEFAULT_USAGE_INTERVAL_MS;
-    this.now = options.nowMs ?? Date.now;
+    this.now = options.nowMs ?? hostClock.nowMs;
     // A node's usage goes once four rounds pass without one from it; clocks 30 s apart (or two rounds, if longer) are believed.
     // Peers may sample at another interval than this node: the default one sizes the book when sampling is off here.
     const peerIntervalMs = this.intervalMs > 0 ? this.intervalMs : DEFAULT_USAGE_INTERVAL_MS;

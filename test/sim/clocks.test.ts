@@ -16,7 +16,7 @@ import { simSeed } from './seed.js';
 // majority lease and its keeper the monotonic clock, and timers count on each node's
 // own oscillator. Without the option the simulators read the virtual time, as before.
 
-// The skew the Docker testnet's fault applies (node/clock-skew.ts), and a cheap
+// The skew the Docker testnet's fault applies (node/wall-clock.ts, an offset on the node's injected clock), and a cheap
 // oscillator's drift well past a good one's.
 const SKEWED: ClockOptions = { maxOffsetMs: 30_000, maxDriftPpm: 100 };
 
