@@ -86,6 +86,9 @@ export const autoscaleSchema = z
 
 export type AutoscaleSpec = z.output<typeof autoscaleSchema>;
 
+/** A workload's replica count when its manifest gives none; the scheduler reads a document without one the same way. */
+export const DEFAULT_REPLICAS = 1;
+
 export const workloadSchema = z
   .strictObject({
     apiVersion: z.literal('shoal/v1'),
@@ -121,7 +124,7 @@ export const workloadSchema = z
           }),
         )
         .optional(),
-      replicas: z.number().int().min(0).max(10_000).default(1),
+      replicas: z.number().int().min(0).max(10_000).default(DEFAULT_REPLICAS),
       /** `global`: one replica on every node the constraints allow (Swarm's global mode, Kubernetes' DaemonSet); `replicas` is then unused. */
       mode: z.enum(['replicated', 'global']).default('replicated'),
       resources: z.strictObject({ cpu: quantity(cpuMillis, '0.5 or 500m').optional(), memory: quantity(memoryBytes, '128Mi').optional() }).optional(),

@@ -6,9 +6,9 @@ import { slotKey } from '../auction/slot.js';
 import { globalReplicas } from './global-mode.js';
 import { autoscaledCount } from '../autoscale/replicas.js';
 import { portsOf, resourcesOf } from '../manifests/container.js';
+import { constraintSchema, DEFAULT_REPLICAS } from '../manifests/workload.js';
 import { cronInfoOf } from '../manifests/cron-job.js';
 import { jobInfoOf } from '../manifests/job.js';
-import { constraintSchema } from '../manifests/workload.js';
 import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from './view.js';
 
 /** Operators cordon and drain nodes through one object: fields `cordon.<node id>` and `drain.<node id>`. */
@@ -55,7 +55,7 @@ export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
     job,
     cron,
     global,
-    replicas: job !== undefined ? job.completions : typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : 1,
+    replicas: job !== undefined ? job.completions : typeof replicas === 'number' && Number.isInteger(replicas) && replicas >= 0 ? replicas : DEFAULT_REPLICAS,
     demand: {
       workload: key,
       resources: resourcesOf(fields),
