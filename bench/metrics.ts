@@ -3,8 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
-import { startNode } from '../node/daemon.js';
+import { startSoloNode } from '../testnet/local/solo-node.js';
 import { encodeUsageSummary } from '../protocol/usage/usage-codec.js';
 import { LocalReplicas } from '../testnet/local/replicas.js';
 import { runShoal, startShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
@@ -48,17 +47,7 @@ async function shoalScrape() {
   const key = join(root, 'scrape.key');
   const init = await runShoal(['init', '--data-dir', dataDir, '--key', key]);
   if (init.code !== 0) throw new Error(init.stderr);
-  const node = await startNode({
-    dataDir,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    api: { host: '127.0.0.1', port: 0 },
-    seeds: [],
-    labels: {},
-    preset: 'local',
-    runtime: 'process',
-    usageIntervalMs: 0,
-    log: pino({ level: 'silent' }),
-  });
+  const node = await startSoloNode(dataDir, { runtime: 'process', usageIntervalMs: 0 });
   try {
     // 100 workloads of 10 replicas that no node may run (a label none has): the document and the plan at scale, no processes.
     const manifests = Array.from(

@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { loadManifests } from '../../cli/spec-file.js';
 import { foundCluster } from '../../node/cluster.js';
-import { startNode, type RunningNode } from '../../node/daemon.js';
+import type { RunningNode } from '../../node/daemon.js';
+import { startSoloNode } from '../../testnet/local/solo-node.js';
 import type { PlacementJson } from '../../protocol/api/placements.js';
 import { loadOrCreateOperatorKey } from '../../node/operator-key.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
@@ -36,17 +36,7 @@ test("a placement on this node starts its replica at once, not on the agent's ne
   const key = loadOrCreateOperatorKey(join(dir, 'operator.key'));
   const dataDir = join(dir, 'node');
   await foundCluster(dataDir, [key.publicKey]);
-  node = await startNode({
-    dataDir,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    api: { host: '127.0.0.1', port: 0 },
-    seeds: [],
-    labels: {},
-    preset: 'local',
-    runtime: 'process',
-    agentIntervalMs: 3_600_000,
-    log: pino({ level: 'silent' }),
-  });
+  node = await startSoloNode(dataDir, { runtime: 'process', agentIntervalMs: 3_600_000 });
   const [workload] = loadManifests(manifest, 'prompt.yaml');
   if (workload === undefined) throw new Error('the manifest holds no workload');
   await writeOps(new ApiClient(node.apiUrl, key), key, [{ key: workload.key, set: workload.fields }]);

@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { loadManifests } from '../../cli/spec-file.js';
 import { publicKeyOfPeerId } from '../../base/peer-id.js';
 import { foundCluster } from '../../node/cluster.js';
-import { startNode, type RunningNode } from '../../node/daemon.js';
+import type { RunningNode } from '../../node/daemon.js';
+import { startSoloNode } from '../../testnet/local/solo-node.js';
 import { loadOrCreateOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { WallClock } from '../../node/wall-clock.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
@@ -54,18 +54,7 @@ test("the skew fault moves the node's clock, and what the node stamps, schedules
   const key = loadOrCreateOperatorKey(join(dir, 'operator.key'));
   await foundCluster(dataDir, [key.publicKey]);
   const clock = new WallClock();
-  node = await startNode({
-    dataDir,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    api: { host: '127.0.0.1', port: 0 },
-    seeds: [],
-    labels: {},
-    preset: 'local',
-    runtime: 'process',
-    faultInjection: true,
-    clock,
-    log: pino({ level: 'silent' }),
-  });
+  node = await startSoloNode(dataDir, { runtime: 'process', faultInjection: true, clock });
   const running = node;
   const nodeKey = publicKeyOfPeerId(running.peerId) as string;
   assert.ok(Math.abs(aheadBy(await authorHlc(running, key))) < 5_000, 'unskewed, the HLC the node offers a writer is the real time');

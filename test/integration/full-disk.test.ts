@@ -2,12 +2,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { foundCluster } from '../../node/cluster.js';
-import { startNode, type RunningNode } from '../../node/daemon.js';
+import type { RunningNode } from '../../node/daemon.js';
+import { startSoloNode } from '../../testnet/local/solo-node.js';
 import { loadOrCreateOperatorKey } from '../../node/operator-key.js';
 
 /** A 16 MB tmpfs is a disk we can fill for real; mounting it needs root, which CI has. */
@@ -34,15 +34,7 @@ test('a full disk refuses writes with a clear error and not-ready, keeps what is
   const dataDir = join(mountPoint, 'node');
   mkdirSync(dataDir);
   await foundCluster(dataDir, [key.publicKey]);
-  node = await startNode({
-    dataDir,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    api: { host: '127.0.0.1', port: 0 },
-    seeds: [],
-    labels: {},
-    preset: 'local',
-    log: pino({ level: 'silent' }),
-  });
+  node = await startSoloNode(dataDir);
   const client = new ApiClient(node.apiUrl, key);
   await write(client, key, 'before');
 

@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeDelta, signDelta, type Delta } from '../../crdt/index.js';
 import { newCluster, saveCluster } from '../../node/cluster.js';
-import { startNode, type RunningNode } from '../../node/daemon.js';
+import type { RunningNode } from '../../node/daemon.js';
+import { startSoloNode } from '../../testnet/local/solo-node.js';
 import { stateScoreThresholds } from '../../node/gossip-scoring.js';
 import { createHost, loopbackTrust, stateTopic, type Host } from '../../node/host.js';
 import { author } from '../unit/crdt/fixtures.js';
@@ -59,15 +59,7 @@ async function peer(connectionGater?: ConnectionGater): Promise<Host> {
 
 test.before(async () => {
   saveCluster(dir, cluster);
-  node = await startNode({
-    dataDir: dir,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    api: { host: '127.0.0.1', port: 0 },
-    seeds: [],
-    labels: {},
-    preset: 'local',
-    log: pino({ level: 'silent' }),
-  });
+  node = await startSoloNode(dir);
   honest = await peer();
   // The flooder talks to the node alone: were it connected to the honest peer (the DHT
   // may introduce them), its deltas could reach the node relayed, past the graylist.

@@ -1,14 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ApiClient, signedFetch, writeOps } from '../../cli/client.js';
 import { loadManifests } from '../../cli/spec-file.js';
 import type { PlacementJson } from '../../protocol/api/placements.js';
 import { foundCluster, loadCluster } from '../../node/cluster.js';
-import { startNode, type RunningNode } from '../../node/daemon.js';
+import type { RunningNode } from '../../node/daemon.js';
+import { startSoloNode } from '../../testnet/local/solo-node.js';
 import { loadOrCreateOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { operatorHistory, storeDeltas } from '../../testnet/local/stored-deltas.js';
@@ -27,17 +27,7 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const start = (at = dataDir): Promise<RunningNode> =>
-  startNode({
-    dataDir: at,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    api: { host: '127.0.0.1', port: 0 },
-    seeds: [],
-    labels: {},
-    preset: 'local',
-    runtime: 'process',
-    log: pino({ level: 'silent' }),
-  });
+const start = (at = dataDir): Promise<RunningNode> => startSoloNode(at, { runtime: 'process' });
 
 async function apply(running: RunningNode, key: OperatorKey, name: string): Promise<void> {
   const [workload] = loadManifests(`apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: ${name}}\nspec:\n  image: ignored:1\n  command: [sleep, "300"]\n`, `${name}.yaml`);

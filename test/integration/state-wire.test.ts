@@ -3,7 +3,6 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { bytesToHex } from '@noble/hashes/utils.js';
@@ -11,7 +10,8 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id';
 import { encodeDelta, operatorKey, signDelta, type Json, type Op } from '../../crdt/index.js';
 import { nodeKey } from '../../crdt/authority.js';
 import { newCluster, saveCluster } from '../../node/cluster.js';
-import { startNode, type RunningNode } from '../../node/daemon.js';
+import type { RunningNode } from '../../node/daemon.js';
+import { startSoloNode } from '../../testnet/local/solo-node.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
 import { author } from '../unit/crdt/fixtures.js';
 import { signedFetch } from '../../cli/client.js';
@@ -26,15 +26,7 @@ let peer: Host;
 
 test.before(async () => {
   saveCluster(dir, cluster);
-  node = await startNode({
-    dataDir: dir,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    api: { host: '127.0.0.1', port: 0 },
-    seeds: [],
-    labels: {},
-    preset: 'local',
-    log: pino({ level: 'silent' }),
-  });
+  node = await startSoloNode(dir);
   peer = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk: cluster.psk, clusterId: cluster.id, listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust });
   peer.services.pubsub.subscribe(topic);
   await peer.dial(multiaddr(node.listenAddrs[0]!));

@@ -5,11 +5,11 @@ import { multiaddr } from '@multiformats/multiaddr';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { newCluster, saveCluster } from '../../node/cluster.js';
-import { startNode, type RunningNode } from '../../node/daemon.js';
+import type { RunningNode } from '../../node/daemon.js';
+import { startSoloNode } from '../../testnet/local/solo-node.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
 import { SWIM_PROTOCOL } from '../../node/frame-transport.js';
 import { swimConfig } from '../../protocol/swim/index.js';
@@ -27,15 +27,7 @@ let raw: Host;
 
 test.before(async () => {
   saveCluster(dir, cluster);
-  node = await startNode({
-    dataDir: dir,
-    listen: ['/ip4/127.0.0.1/tcp/0'],
-    api: { host: '127.0.0.1', port: 0 },
-    seeds: [],
-    labels: {},
-    preset: 'local',
-    log: pino({ level: 'silent' }),
-  });
+  node = await startSoloNode(dir);
   raw = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk: cluster.psk, clusterId: cluster.id, listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust });
 });
 
