@@ -106,6 +106,9 @@ export const FAULTS: readonly Fault[] = [
 
 /**
  * What `npm test` runs: the set but the plain partition, since the compound fault holds
- * the same partition and more; the suite stays near 4 minutes on two cores.
+ * the same partition and more, and but the clock 60 s ahead, since the compound fault
+ * sets a clock ahead too (30 s, inside the HLC's bound) and the skew 60 s behind keeps the
+ * other direction (a write stamped at the bound is the CRDT tests' and the simulator's).
+ * The suite stays near 3 minutes on two cores; `npm run bench:faults` runs every fault.
  */
-export const CI_FAULTS: readonly Fault[] = FAULTS.filter((f) => f.kind !== 'partition');
+export const CI_FAULTS: readonly Fault[] = FAULTS.filter((f) => f.kind !== 'partition' && f.name !== 'clock of node-4 60 s ahead, then back');
