@@ -107,8 +107,16 @@ test('a Kubernetes guestbook and a Compose shop apply as they are, run on three 
   assert.match(listed.stdout, /node-agent\s+busybox:1\.36\s+global/);
   // The guestbook's HPA: the frontend's count is the autoscaler's, within its bounds.
   assert.match(listed.stdout, /frontend\s+\S+\s+auto 3-6\s/);
-  const autoscalers = await shoal(first, 'get', 'autoscalers');
-  assert.is(autoscalers.code, 0, autoscalers.stderr);
+  // The autoscaler's table is of its last round, every usage interval: the first may not have come yet.
+  const autoscalers = await poll(
+    'the frontend in get autoscalers',
+    async () => {
+      const shown = await shoal(first, 'get', 'autoscalers');
+      assert.is(shown.code, 0, shown.stderr);
+      return /default\s+frontend\s+cpu \S+\/80%\s+3-6\s/.test(shown.stdout) ? shown : undefined;
+    },
+    30_000,
+  );
   assert.match(autoscalers.stdout, /default\s+frontend\s+cpu \S+\/80%\s+3-6\s/);
 });
 
