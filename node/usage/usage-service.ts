@@ -163,9 +163,17 @@ export class UsageService {
 
   /** Adds what each replica serves of its workload's custom metrics, read at once from all of them. */
   private async withCustomMetrics(usage: ReplicaUsage[]): Promise<ReplicaUsage[]> {
-    const metricsOf = this.options.customMetrics;
-    const wanted = metricsOf === undefined ? [] : usage.filter((u) => metricsOf(u.workload).length > 0);
-    if (metricsOf === undefined || wanted.length === 0) return usage;
+    const read = this.options.customMetrics;
+    if (read === undefined) return usage;
+    // Once a workload a round: reading a workload's metrics parses its autoscale policy, and a node runs many replicas of few workloads.
+    const byWorkload = new Map<string, readonly CustomMetric[]>();
+    const metricsOf = (workload: string): readonly CustomMetric[] => {
+      let metrics = byWorkload.get(workload);
+      if (metrics === undefined) byWorkload.set(workload, (metrics = read(workload)));
+      return metrics;
+    };
+    const wanted = usage.filter((u) => metricsOf(u.workload).length > 0);
+    if (wanted.length === 0) return usage;
     const addresses = new Map((await this.options.runtime.list(this.options.owner)).map((r) => [`${r.workload}#${r.slot}#${r.epoch}`, r.address]));
     // Within the round: a replica that does not answer in time has no reading this round.
     const timeoutMs = Math.min(2_000, Math.max(250, this.intervalMs / 2));
