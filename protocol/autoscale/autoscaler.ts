@@ -114,7 +114,8 @@ export class Autoscaler {
   round(nowMs: number, self: string, liveMembers: readonly string[], workloads: readonly AutoscaledWorkload[]): AutoscalerRound {
     const statuses: AutoscalerStatus[] = [];
     const writes: AutoscaleWrite[] = [];
-    for (const key of this.windows.keys()) if (!workloads.some((w) => w.key === key)) this.forget(key);
+    const present = new Set(workloads.map((w) => w.key));
+    for (const key of this.windows.keys()) if (!present.has(key)) this.forget(key);
     for (const w of workloads) {
       const measured = w.policy.spec.metrics.map((m) => measure(m, w));
       const asked = measured.flatMap((m) => (m.recommended === undefined ? [] : [m.recommended]));
