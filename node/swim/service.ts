@@ -13,6 +13,8 @@ import {
   type MemberRecord,
   type MemberView,
   type SwimConfig,
+  eventOnWallClock,
+  viewOnWallClock,
 } from '../../protocol/swim/index.js';
 import type { FrameTransport } from '../frame-transport.js';
 
@@ -26,14 +28,24 @@ export interface SwimServiceOptions {
   config: SwimConfig;
   self: MemberRecord;
   log: Logger;
-  /** The node's wall clock (node/wall-clock.ts): every time handed to the machine, and the incarnation it starts at. */
+  /**
+   * The node's wall clock (node/wall-clock.ts): the incarnation the machine starts at, and
+   * every time this service hands out (members, events), converted from the machine's.
+   */
   clock: Clock;
+  /**
+   * The clock the machine runs on: monotonic, so a wall clock stepped forward cannot end a
+   * suspicion early (default: performance.timeOrigin + performance.now(), host milliseconds
+   * that never step). A test may give its own.
+   */
+  monotonicMs?: () => number;
   onEvent?: (event: MemberEvent) => void;
 }
 
 /**
- * Drives the pure SWIM machine with the node's clock, real timers and the libp2p
- * transport. All protocol decisions stay in protocol/swim; this only carries effects out.
+ * Drives the pure SWIM machine with the host's monotonic clock, real timers and the libp2p
+ * transport. All protocol decisions stay in protocol/swim; this only carries effects out,
+ * and moves the machine's times onto the node's wall clock for everyone else.
  */
 export class SwimService {
   readonly counters: SwimServiceCounters = { received: 0, sent: 0, dropped: { oversized: 0, malformed: 0, 'too-deep': 0, version: 0, invalid: 0 } };
@@ -45,8 +57,10 @@ export class SwimService {
   private readonly timers = new Set<NodeJS.Timeout>();
   private transport: FrameTransport | undefined;
   private stopped = false;
+  private readonly monotonicMs: () => number;
 
   constructor(private readonly options: SwimServiceOptions) {
+    this.monotonicMs = options.monotonicMs ?? (() => performance.timeOrigin + performance.now());
     this.machine = new SwimMachine({
       config: options.config,
       self: options.self,
@@ -75,29 +89,33 @@ export class SwimService {
       return;
     }
     this.counters.received++;
-    this.run(this.machine.handleMessage(from, decoded.value, this.options.clock.nowMs()));
+    this.run(this.machine.handleMessage(from, decoded.value, this.monotonicMs()));
   }
 
   join(seeds: MemberId[]): void {
     this.run(this.machine.join(seeds));
   }
 
+  /** Every member as this node sees it, `stateChangedAtMs` on the node's wall clock. */
   members(): MemberView[] {
-    return this.machine.members();
+    const wallAheadMs = this.wallAheadMs();
+    return this.machine.members().map((view) => viewOnWallClock(view, wallAheadMs));
   }
 
   /** See SwimMachine.silentMembers. */
   silentMembers(): Set<MemberId> {
-    return this.machine.silentMembers(this.options.clock.nowMs());
+    return this.machine.silentMembers(this.monotonicMs());
   }
 
   /** See SwimMachine.census. */
   census(): void {
-    if (!this.stopped) this.run(this.machine.census(this.options.clock.nowMs()));
+    if (!this.stopped) this.run(this.machine.census(this.monotonicMs()));
   }
 
+  /** One member as this node sees it, `stateChangedAtMs` on the node's wall clock. */
   member(id: MemberId): MemberView | undefined {
-    return this.machine.member(id);
+    const view = this.machine.member(id);
+    return view === undefined ? undefined : viewOnWallClock(view, this.wallAheadMs());
   }
 
   get liveCount(): number {
@@ -128,7 +146,7 @@ export class SwimService {
    */
   async leave(): Promise<void> {
     if (this.stopped) return;
-    const deliveries = this.run(this.machine.leave(this.options.clock.nowMs()));
+    const deliveries = this.run(this.machine.leave(this.monotonicMs()));
     const { gossipIntervalMs, probeTimeoutMs } = this.options.config;
     await Promise.race([
       Promise.all([...deliveries, new Promise((resolve) => setTimeout(resolve, gossipIntervalMs))]),
@@ -158,18 +176,25 @@ export class SwimService {
           if (this.stopped) break;
           const handle = setTimeout(() => {
             this.timers.delete(handle);
-            if (!this.stopped) this.run(this.machine.handleTimer(effect.timer, this.options.clock.nowMs()));
+            if (!this.stopped) this.run(this.machine.handleTimer(effect.timer, this.monotonicMs()));
           }, effect.afterMs);
           this.timers.add(handle);
           break;
         }
-        case 'event':
-          this.countChange(effect.event);
-          this.options.log.info({ member: effect.event.id, change: effect.event.change, incarnation: effect.event.incarnation }, 'member changed');
-          this.options.onEvent?.(effect.event);
+        case 'event': {
+          const event = eventOnWallClock(effect.event, this.wallAheadMs());
+          this.countChange(event);
+          this.options.log.info({ member: event.id, change: event.change, incarnation: event.incarnation }, 'member changed');
+          this.options.onEvent?.(event);
           break;
+        }
       }
     }
     return deliveries;
+  }
+
+  /** How far the node's wall clock is ahead of the machine's monotonic one now: what moves a machine time onto the wall clock. */
+  private wallAheadMs(): number {
+    return this.options.clock.nowMs() - this.monotonicMs();
   }
 }

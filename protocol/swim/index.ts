@@ -6,3 +6,4 @@ export * from './formulas.js';
 export { SwimMachine, type SwimMachineOptions } from './machine.js';
 export type { Capacity, Incarnation, MemberId, MemberRecord, MemberState, MemberView } from './member.js';
 export { SWIM_WIRE_VERSION, type SwimMessage, type SyncEntry, type Update } from './messages.js';
+export { eventOnWallClock, viewOnWallClock } from './wall-time.js';

@@ -11,7 +11,7 @@ export interface SwimMachineOptions {
   config: SwimConfig;
   self: MemberRecord;
   random: Random;
-  /** A restarted node starts above its previous life's incarnation (node/ passes wall-clock seconds). */
+  /** A restarted node starts above its previous life's incarnation (node/ passes wall-clock seconds: the one time here not on the monotonic clock). */
   incarnation?: Incarnation;
   /** Shared by the simulator's nodes; a real node has its own. */
   directory?: MemberDirectory;
@@ -38,11 +38,17 @@ interface Relay {
  * SWIM with Lifeguard, as a pure state machine: inputs are messages, timers and the
  * current time; outputs are effects. Nothing here reads a clock or touches a socket.
  *
+ * Every `nowMs` is on a monotonic clock (node/ gives it performance.timeOrigin +
+ * performance.now()), and so is every time it hands back (`stateChangedAtMs`, an event's
+ * `atMs`). A suspicion's deadline and a member's silence are durations; on a wall clock a
+ * step forward ended suspicions early and declared live members dead, so a driver moves
+ * the times it hands on to its wall clock itself (wall-time.ts).
+ *
  * @example
  * const swim = new SwimMachine({ config: swimConfig.lan(), self, random: createRandom(seed) });
  * run(swim.start());
  * run(swim.join([seedId]));
- * onMessage((from, message) => run(swim.handleMessage(from, message, now())));
+ * onMessage((from, message) => run(swim.handleMessage(from, message, performance.timeOrigin + performance.now())));
  */
 export class SwimMachine {
   private readonly config: SwimConfig;
@@ -144,17 +150,14 @@ export class SwimMachine {
    * Members that have left a ping or ping-req of ours unanswered for a probe period. They
    * may still be alive here for a long time: on a node cut off from most of the cluster,
    * Lifeguard's local health slows the probes that would suspect them. A majority rule
-   * must not count them (found by the scheduling simulator with SWIM membership).
+   * must not count them (found by the scheduling simulator with SWIM membership). A wait
+   * is timed on the monotonic clock: on the wall clock, a step back hid the silence for
+   * the length of the step, and a cut-off node counted the far side toward its majority
+   * (found by the simulator's per-node clocks, issue 21).
    */
   silentMembers(nowMs: number): Set<MemberId> {
     const silent = new Set<MemberId>();
-    for (const [id, since] of this.awaitingSince) {
-      // A wall clock stepped back must not hide a silence for the length of the step: a
-      // cut-off node would count the far side toward its majority and keep its singleton
-      // (found by the simulator's per-node clocks). The wait starts over from now instead.
-      if (since > nowMs) this.awaitingSince.set(id, nowMs);
-      else if (nowMs - since >= this.config.probeIntervalMs) silent.add(id);
-    }
+    for (const [id, since] of this.awaitingSince) if (nowMs - since >= this.config.probeIntervalMs) silent.add(id);
     return silent;
   }
 

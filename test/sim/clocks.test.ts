@@ -12,9 +12,10 @@ import { author, CLUSTER, write } from '../unit/crdt/fixtures.js';
 import { simSeed } from './seed.js';
 
 // Every simulated node on its own clock (testnet/sim/node-clock.ts): an offset, a drift,
-// and steps. The machines read the wall clock as the daemon does (Date.now), the
-// majority lease and its keeper the monotonic clock, and timers count on each node's
-// own oscillator. Without the option the simulators read the virtual time, as before.
+// and steps. The scheduler, the agent and the HLC read the wall clock as the daemon does
+// (Date.now), SWIM, the majority lease and its keeper the monotonic clock, and timers
+// count on each node's own oscillator. Without the option the simulators read the
+// virtual time, as before.
 
 // The skew the Docker testnet's fault applies (node/wall-clock.ts, an offset on the node's injected clock), and a cheap
 // oscillator's drift well past a good one's.
@@ -95,6 +96,26 @@ test('SWIM: a member whose clock steps back 20 s and one whose clock steps forwa
   sim.faults.lossRate = 0;
   sim.run(160_000);
   expectOk(sim, oneView(sim), 'the survivors, once the loss stopped');
+});
+
+// Found by the per-node clocks: SWIM's suspicion deadlines were on the wall clock, so a
+// step forward ended open suspicions early. With every clock stepped 20 s ahead at once,
+// members declared live ones dead within half a second of the step (here seeds 0, 11, 40,
+// 54, 65 and 79, 13 of 0-199; 9 and 31, the report's seeds, on an earlier tree). The
+// machine now runs on the monotonic clock; the daemon and the simulators move the times
+// it hands out onto the wall clock.
+test('SWIM: every clock stepped 20 s ahead at once, 10% loss: no live member declared dead, a crash still is', () => {
+  const seeds = process.env.SHOAL_SIM_SEED === undefined ? [9, 31, 0, 11, 40, 54, 65, 79] : [simSeed(0)];
+  for (const seed of seeds) {
+    const victims = new Set(['n07']);
+    const deaths = falseDeaths(victims);
+    const sim = new Simulation({ seed, nodes: 50, converged: true, countBytes: false, faults: { lossRate: 0.1 }, clocks: SKEWED, onEvent: deaths.onEvent });
+    for (const id of sim.ids()) sim.at(60_000, () => sim.stepClock(id, 20_000));
+    sim.at(61_000, () => sim.crash('n07'));
+    sim.run(90_000);
+    assert.equal(deaths.seen, [], `${deaths.seen.slice(0, 3).join('; ')}; ${sim.replay()}`);
+    expectOk(sim, seenAs(sim, ['n07'], ['dead']), 'the crash');
+  }
 });
 
 test('SWIM: a member restarted with its clock set back 10 minutes (an incarnation below the one it died at) refutes its death and rejoins', () => {
@@ -243,7 +264,8 @@ test('majority: with clocks up to 30 s apart and drifting 100 ppm, a singleton c
 // (while pings to the far side were unanswered) hid their silence for the length of the
 // step; the cut-off node still counted them toward a majority, renewed its lease, and ran
 // the singleton beside the majority side's copy: 29 of seeds 2300-2499 ran twice (2300,
-// 2306, 2312, 2317, 2322, ...). The machine now starts such a wait over at the step.
+// 2306, 2312, 2317, 2322, ...). The machine now times such a wait on the monotonic clock,
+// which no step moves.
 test('majority: a singleton cut off with one other of 5 nodes, its clock then stepped back 20 s, stops before the majority side runs it', () => {
   for (let i = 0; i < 20; i++) {
     const { sim, owner } = singleton(simSeed(2300) + i, SKEWED);

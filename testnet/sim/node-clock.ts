@@ -41,12 +41,12 @@ export interface ClockOptions {
 export const DEFAULT_CLOCK_EPOCH_MS = 1_800_000_000_000;
 
 /**
- * One node's clocks. The wall clock (Date.now: what the SWIM machine, the scheduler, the
- * agent and the HLC read) is true time plus an offset, plus the drift accumulated since
- * virtual time 0, plus every step so far. The monotonic clock (CLOCK_MONOTONIC: what
- * Node's timers count, and the majority lease and its fence keeper read) drifts with the
- * same oscillator but never steps. A timer set for `afterMs` counts on the monotonic
- * clock, so a node whose oscillator runs fast fires its timers early by true time.
+ * One node's clocks. The wall clock (Date.now: what the scheduler, the agent and the HLC
+ * read) is true time plus an offset, plus the drift accumulated since virtual time 0, plus
+ * every step so far. The monotonic clock (CLOCK_MONOTONIC: what Node's timers count, the
+ * SWIM machine, the majority lease and its fence keeper read) drifts with the same
+ * oscillator but never steps. A timer set for `afterMs` counts on the monotonic clock, so
+ * a node whose oscillator runs fast fires its timers early by true time.
  *
  * With no offset, drift or step the arithmetic is exact: every reading is the virtual
  * time, every timer its own length, so a run without clocks is the run it always was.
@@ -110,15 +110,30 @@ export class NodeClock {
     return this.driftPpm === 0 ? virtualMs : virtualMs * this.rate;
   }
 
+  /**
+   * What performance.timeOrigin + performance.now() reads on this node (what its SWIM
+   * machine runs on): the wall clock's reading at virtual time 0, carried on by the
+   * monotonic clock, so it drifts but never steps. The wall clock is ahead of it by the
+   * steps so far; on an exact clock both read the virtual time.
+   */
+  monotonicEpochMs(virtualMs: number): number {
+    return this.epochMs + this.monotonicMs(virtualMs) + this.offsetMs;
+  }
+
+  /** How far the wall clock is ahead of monotonicEpochMs at virtual time `virtualMs`: every step so far, summed. */
+  wallAheadMs(virtualMs: number): number {
+    return this.steppedBy(virtualMs);
+  }
+
   /** The virtual time a timer of `afterMs` by this node's clock takes to fire. */
   timerMs(afterMs: number): number {
     const virtualMs = this.driftPpm === 0 ? afterMs : afterMs / this.rate;
     return virtualMs > 0 ? Math.max(virtualMs, this.minTimerMs) : virtualMs;
   }
 
-  /** The virtual time from `virtualMs` until the wall clock reads `wallMs`, steps still to come aside (0 if it already does). */
-  untilWallMs(virtualMs: number, wallMs: number): number {
-    const behindMs = wallMs - this.wallMs(virtualMs);
+  /** The virtual time from `virtualMs` until monotonicEpochMs reads `monotonicEpochMs` (0 if it already does). */
+  untilMonotonicEpochMs(virtualMs: number, monotonicEpochMs: number): number {
+    const behindMs = monotonicEpochMs - this.monotonicEpochMs(virtualMs);
     return behindMs > 0 ? this.timerMs(behindMs) : 0;
   }
 

@@ -3,6 +3,7 @@ import { encodedBytes } from '../../protocol/swim/codec.js';
 import {
   MemberDirectory,
   SwimMachine,
+  eventOnWallClock,
   swimConfig,
   type Effect,
   type MemberEvent,
@@ -25,7 +26,7 @@ interface SimNode {
   id: MemberId;
   record: MemberRecord;
   machine: SwimMachine | undefined;
-  /** What the node reads for the time: its SwimMachine gets wall-clock readings, its timers count on the monotonic clock. */
+  /** What the node reads for the time: its SwimMachine and its timers the monotonic clock, its incarnation and its events' times the wall clock. */
   clock: NodeClock;
   /** Bumped on crash and restart so the old life's timers and in-flight messages are void. */
   generation: number;
@@ -42,14 +43,15 @@ export interface SimulationOptions {
   countBytes?: boolean;
   /**
    * Timers may fire up to this many ms before they are due by the node's clock, as Node's
-   * do: it counts a timer on its monotonic loop clock, truncated to the millisecond, while
-   * the machine reads Date.now() (measured here: 28 of 2,000 timers fired 1 ms early).
+   * do: it counts a timer on its loop clock, truncated to the millisecond, while the
+   * machine reads a finer one (measured here: 28 of 2,000 timers fired 1 ms early).
    */
   timerEarlyMs?: number;
   /**
-   * Each node's own clock (node-clock.ts): the machine reads the time as the daemon does,
-   * from Date.now(), and sets its timers by durations on the node's own oscillator.
-   * Absent, every node reads the virtual time.
+   * Each node's own clock (node-clock.ts): the machine reads the time as the daemon gives
+   * it, from the monotonic clock (performance.timeOrigin + performance.now()), and sets its
+   * timers by durations on the node's own oscillator; the events it reports carry times
+   * on the node's wall clock. Absent, every node reads the virtual time.
    */
   clocks?: ClockOptions;
   onEvent?: (node: MemberId, event: MemberEvent) => void;
@@ -109,12 +111,12 @@ export class Simulation {
     return this.now;
   }
 
-  /** What node `id`'s wall clock reads now: the time its machine is given. */
+  /** What node `id`'s wall clock reads now: what its incarnation and its events' times come from. */
   wallMsOf(id: MemberId): number {
     return this.node(id).clock.wallMs(this.now);
   }
 
-  /** Node `id`'s wall clock jumps by `byMs` now (forward if positive); its timers, on the monotonic clock, do not. */
+  /** Node `id`'s wall clock jumps by `byMs` now (forward if positive); its machine and timers, on the monotonic clock, do not. */
   stepClock(id: MemberId, byMs: number): void {
     this.node(id).clock.step(this.now, byMs);
   }
@@ -162,7 +164,7 @@ export class Simulation {
 
   leave(id: MemberId): void {
     const node = this.node(id);
-    if (node.machine) this.execute(node, node.machine.leave(node.clock.wallMs(this.now)));
+    if (node.machine) this.execute(node, node.machine.leave(this.machineMs(node)));
     this.at(this.now + 2 * this.config.gossipIntervalMs, () => this.crash(id));
   }
 
@@ -185,9 +187,14 @@ export class Simulation {
     const id = event.kind === 'deliver' ? event.to : event.node;
     const node = this.nodes.get(id);
     if (node?.machine === undefined || node.generation !== event.generation) return;
-    const nowMs = node.clock.wallMs(this.now);
+    const nowMs = this.machineMs(node);
     const effects = event.kind === 'deliver' ? node.machine.handleMessage(event.from, event.message, nowMs) : node.machine.handleTimer(event.timer, nowMs);
     this.execute(node, effects);
+  }
+
+  /** What node's machine is given for the time, as the daemon gives it: its monotonic clock. */
+  private machineMs(node: SimNode): number {
+    return node.clock.monotonicEpochMs(this.now);
   }
 
   /** The daemon's rule: the wall clock's second, so a clock set back restarts a member lower than it ran (it then refutes its death). */
@@ -203,7 +210,7 @@ export class Simulation {
       incarnation,
       directory: this.directory,
     });
-    node.machine.learn(known, node.clock.wallMs(this.now));
+    node.machine.learn(known, this.machineMs(node));
     this.execute(node, node.machine.start());
   }
 
@@ -220,7 +227,8 @@ export class Simulation {
           break;
         }
         case 'event':
-          this.onEvent?.(node.id, effect.event);
+          // On the node's wall clock, as the daemon logs and reports them.
+          this.onEvent?.(node.id, eventOnWallClock(effect.event, node.clock.wallAheadMs(this.now)));
           break;
       }
     }

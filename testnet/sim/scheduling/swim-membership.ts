@@ -1,6 +1,6 @@
 import { createRandom } from '../../../base/random.js';
 import type { NodeInfo } from '../../../protocol/scheduler/view.js';
-import { MemberDirectory, SwimMachine, type Effect, type MemberRecord, type SwimConfig, type SwimMessage, type Timer } from '../../../protocol/swim/index.js';
+import { MemberDirectory, SwimMachine, viewOnWallClock, type Effect, type MemberRecord, type SwimConfig, type SwimMessage, type Timer } from '../../../protocol/swim/index.js';
 import type { Latency } from '../network.js';
 import type { MembershipModel, MembershipPorts } from './membership.js';
 
@@ -11,13 +11,17 @@ interface SwimNode {
   generation: number;
   view: ReadonlyMap<string, NodeInfo>;
   stale: boolean;
+  /** How far the node's wall clock was ahead of its machine's (monotonic) clock when `view` was made: a step since makes it stale. */
+  viewWallAheadMs: number;
 }
 
 /**
  * Membership from the real SWIM machines, one per node, on the simulation's network:
  * a cut or a crash drops their messages, and each side finds out at the pace the
  * protocol (Lifeguard's local health included) sets for it. A node's view is what the
- * daemon hands its scheduler: every member's state and when it last changed.
+ * daemon hands its scheduler: every member's state and when it last changed. As in the
+ * daemon (node/swim/service.ts), each machine runs on its node's monotonic clock, and
+ * the times in the view are moved onto the node's wall clock.
  */
 export class SwimMembership implements MembershipModel {
   /** SWIM messages sent, delivered or not. */
@@ -33,7 +37,7 @@ export class SwimMembership implements MembershipModel {
   ) {
     const records = members.map((m): MemberRecord => ({ id: m.id, addrs: [], labels: { ...m.labels }, capacity: m.capacity, version: 'sim' }));
     for (const record of records) {
-      const node: SwimNode = { record, machine: undefined, generation: 0, view: new Map(), stale: true };
+      const node: SwimNode = { record, machine: undefined, generation: 0, view: new Map(), stale: true, viewWallAheadMs: 0 };
       this.nodes.set(record.id, node);
       this.boot(node, 0, records);
     }
@@ -41,16 +45,18 @@ export class SwimMembership implements MembershipModel {
 
   viewOf(observer: string): ReadonlyMap<string, NodeInfo> {
     const node = this.node(observer);
-    const silent = node.machine?.silentMembers(this.wallMsOf(observer)) ?? new Set<string>();
-    if ((node.stale || silenceChanged(node.view, silent)) && node.machine !== undefined) {
+    const silent = node.machine?.silentMembers(this.machineMsOf(observer)) ?? new Set<string>();
+    const wallAheadMs = this.wallAheadMsOf(observer);
+    if ((node.stale || wallAheadMs !== node.viewWallAheadMs || silenceChanged(node.view, silent)) && node.machine !== undefined) {
       node.view = new Map(
         node.machine.members().map((m) => {
+          const view = viewOnWallClock(m, wallAheadMs);
           const info: NodeInfo = {
             id: m.record.id,
             state: m.state,
             labels: m.record.labels,
             capacity: m.record.capacity,
-            stateChangedAtMs: m.stateChangedAtMs,
+            stateChangedAtMs: view.stateChangedAtMs,
             cordoned: false,
             draining: false,
             silent: silent.has(m.record.id),
@@ -59,6 +65,7 @@ export class SwimMembership implements MembershipModel {
         }),
       );
       node.stale = false;
+      node.viewWallAheadMs = wallAheadMs;
     }
     return node.view;
   }
@@ -83,12 +90,12 @@ export class SwimMembership implements MembershipModel {
 
   census(id: string): void {
     const node = this.node(id);
-    if (node.machine !== undefined) this.execute(node, node.machine.census(this.wallMsOf(id)));
+    if (node.machine !== undefined) this.execute(node, node.machine.census(this.machineMsOf(id)));
   }
 
   private boot(node: SwimNode, incarnation: number, known: readonly MemberRecord[]): void {
     const machine = new SwimMachine({ config: this.config, self: node.record, random: createRandom(this.ports.random.int(2 ** 32)), incarnation, directory: this.directory });
-    machine.learn(known, this.wallMsOf(node.record.id));
+    machine.learn(known, this.machineMsOf(node.record.id));
     node.machine = machine;
     node.stale = true;
     this.execute(node, machine.start());
@@ -102,10 +109,10 @@ export class SwimMembership implements MembershipModel {
       if (effect.type === 'send') {
         this.transmit(id, effect.to, effect.message);
         // Silence comes with time, not with an event: the scheduler must tick when it may
-        // start, a probe period later by the node's wall clock (the machine's reading).
+        // start, a probe period later by the node's monotonic clock (the machine's reading).
         if (effect.message.type === 'ping' || effect.message.type === 'ping-req') {
-          const silentAtWallMs = clock.wallMs(this.ports.now()) + this.config.probeIntervalMs;
-          this.ports.at(this.ports.now() + clock.timerMs(this.config.probeIntervalMs), () => this.checkSilence(node, generation, silentAtWallMs));
+          const silentAtMs = clock.monotonicEpochMs(this.ports.now()) + this.config.probeIntervalMs;
+          this.ports.at(this.ports.now() + clock.timerMs(this.config.probeIntervalMs), () => this.checkSilence(node, generation, silentAtMs));
         }
       } else if (effect.type === 'timer') this.ports.at(this.ports.now() + clock.timerMs(effect.afterMs), () => this.onTimer(node, generation, effect.timer));
       else {
@@ -115,27 +122,32 @@ export class SwimMembership implements MembershipModel {
     }
   }
 
-  private checkSilence(node: SwimNode, generation: number, silentAtWallMs: number): void {
+  private checkSilence(node: SwimNode, generation: number, silentAtMs: number): void {
     if (node.generation !== generation || node.machine === undefined) return;
     const id = node.record.id;
-    // A wall clock set back since the ping (or slow) has not reached the time yet: look again when it will.
-    const waitMs = this.ports.clockOf(id).untilWallMs(this.ports.now(), silentAtWallMs);
+    // A drifting clock's rounding may leave it just short of the time: look again when it is there.
+    const waitMs = this.ports.clockOf(id).untilMonotonicEpochMs(this.ports.now(), silentAtMs);
     if (waitMs > 0) {
-      // At least a microsecond on: a drifting clock's rounding must not bring it back at the same instant.
-      this.ports.at(this.ports.now() + Math.max(waitMs, 0.001), () => this.checkSilence(node, generation, silentAtWallMs));
+      // At least a microsecond on: the rounding must not bring it back at the same instant.
+      this.ports.at(this.ports.now() + Math.max(waitMs, 0.001), () => this.checkSilence(node, generation, silentAtMs));
       return;
     }
-    if (silenceChanged(node.view, node.machine.silentMembers(this.wallMsOf(id)))) this.ports.changed(id);
+    if (silenceChanged(node.view, node.machine.silentMembers(this.machineMsOf(id)))) this.ports.changed(id);
   }
 
   private onTimer(node: SwimNode, generation: number, timer: Timer): void {
     if (node.generation !== generation || node.machine === undefined) return;
-    this.execute(node, node.machine.handleTimer(timer, this.wallMsOf(node.record.id)));
+    this.execute(node, node.machine.handleTimer(timer, this.machineMsOf(node.record.id)));
   }
 
-  /** What the node's wall clock reads now: the time its machine is given, as the daemon gives it Date.now(). */
-  private wallMsOf(id: string): number {
-    return this.ports.clockOf(id).wallMs(this.ports.now());
+  /** What the node's monotonic clock reads now: the time its machine is given, as the daemon gives it performance.timeOrigin + performance.now(). */
+  private machineMsOf(id: string): number {
+    return this.ports.clockOf(id).monotonicEpochMs(this.ports.now());
+  }
+
+  /** How far the node's wall clock is ahead of its machine's now (its steps so far): what moves a machine time onto the wall clock. */
+  private wallAheadMsOf(id: string): number {
+    return this.ports.clockOf(id).wallAheadMs(this.ports.now());
   }
 
   private transmit(from: string, to: string, message: SwimMessage): void {
@@ -146,7 +158,7 @@ export class SwimMembership implements MembershipModel {
     this.ports.at(this.ports.now() + this.latency(this.ports.random), () => {
       // A message in flight when the cut came is lost with it.
       if (target.generation !== generation || target.machine === undefined || !this.ports.world.reaches(from, to)) return;
-      this.execute(target, target.machine.handleMessage(from, message, this.wallMsOf(to)));
+      this.execute(target, target.machine.handleMessage(from, message, this.machineMsOf(to)));
     });
   }
 
