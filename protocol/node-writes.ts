@@ -2,12 +2,14 @@ import type { Op } from '../crdt/delta.js';
 import type { ClusterDocument, ObjectValue } from '../crdt/document.js';
 import type { Json } from '../crdt/json.js';
 import type { NodeWritePolicy } from '../crdt/node-write-policy.js';
+import { heldImagesOf, IMAGE_HOLDERS_KEY, imageHoldersField } from './images/holders.js';
 
 /**
  * Nodes write too: the scheduler's placement decisions, each replica's status, rollout
- * failure marks and autoscale decisions. A node signs with its own identity key and
- * counts only once admitted (crdt/authority.ts); then it may write only what its role
- * needs, which this policy tells the replica (crdt/node-write-policy.ts):
+ * failure marks, autoscale decisions and the images each node holds. A node signs with
+ * its own identity key and counts only once admitted (crdt/authority.ts); then it may
+ * write only what its role needs, which this policy tells the replica
+ * (crdt/node-write-policy.ts):
  * - in `Placement/<slot>`, fields `e<epoch>.<its peer id>` (its decision as an auction's
  *   collector), for a workload that exists, at an epoch at most one past the slot's
  *   latest counted decision;
@@ -17,7 +19,10 @@ import type { NodeWritePolicy } from '../crdt/node-write-policy.js';
  * - in `Autoscale/<ns>/<name>`, the field `decision` (an autoscaler's replica count, naming
  *   the node), for a replicated workload whose operator set `spec.autoscale`, and only
  *   within its `minReplicas..maxReplicas`: an operator who narrows the bounds later makes
- *   a decision outside them count nowhere, on every node alike.
+ *   a decision outside them count nowhere, on every node alike;
+ * - in `ImageHolders/cluster/nodes`, the field `<its peer id>`: the ids of the images it
+ *   holds, sorted, unique, at most 256 (protocol/images/holders.ts). That one depends on
+ *   nothing in the document: its shape is its whole verdict.
  * It may delete nothing. The shape is checked before a delta is stored; the rest depends
  * on the document, so it is judged when the document changes, the same way everywhere.
  */
@@ -136,9 +141,27 @@ export function autoscaleBounds(fields: ObjectValue | undefined): { min: number;
 
 const isWorkloadKey = (key: string): boolean => WORKLOAD_KINDS.includes(kindOf(key));
 
+/** A node's list of the images it holds: its own field only, each value a well-formed list. */
+function holdingsAllowed(op: Op, node: string): boolean {
+  if ('delete' in op) return false;
+  const fields = Object.keys(op.set);
+  return fields.length === 1 && fields[0] === imageHoldersField(node) && heldImagesOf(op.set[fields[0]]) !== undefined;
+}
+
+/**
+ * Whose changes may change the verdict on a node-written key: a workload for the
+ * scheduler's kinds; for the holders object, the object itself, since no other object
+ * moves its verdict (it is named so the replica keeps and rebuilds it as node-written,
+ * and `dependents` names nothing for it, so no recount follows).
+ */
+function ownerOf(key: string): string | undefined {
+  return key === IMAGE_HOLDERS_KEY ? IMAGE_HOLDERS_KEY : workloadOfNodeObject(key);
+}
+
 /** Whether a node's op has the shape its role allows: checked before the delta is stored. */
 function shapeAllowed(op: Op, node: string): boolean {
   if ('delete' in op) return false;
+  if (op.key === IMAGE_HOLDERS_KEY) return holdingsAllowed(op, node);
   const kind = kindOf(op.key);
   const fields = Object.keys(op.set);
   if (fields.length === 0 || workloadOfNodeObject(op.key) === undefined) return false;
@@ -177,6 +200,8 @@ export function placedOn(fields: ObjectValue | undefined, node: string): boolean
  */
 function counts(document: ClusterDocument, op: Op, node: string): boolean {
   if ('delete' in op) return false;
+  // Its shape is its whole verdict: judged here again, so that this verdict too stands on the op alone.
+  if (op.key === IMAGE_HOLDERS_KEY) return holdingsAllowed(op, node);
   const kind = kindOf(op.key);
   const workload = workloadOfNodeObject(op.key);
   if (workload === undefined) return false;
@@ -226,12 +251,12 @@ function dependents(changed: string, written: ReadonlySet<string>, existence: bo
 
 /** The scheduler's and the agent's node writes, as every replica judges them. */
 export const NODE_WRITES: NodeWritePolicy = {
-  ownerOf: workloadOfNodeObject,
+  ownerOf,
   shapeAllowed,
   counts,
   rank: opEpoch,
   dependents,
   // Decisions first: statuses and rollout marks are judged by them (autoscale decisions by the workload alone).
   pass: (key) => (key.startsWith(`${PLACEMENT_KIND}/`) ? 0 : 1),
-  summary: 'its own placement decisions, replica status, rollout marks and autoscale decisions',
+  summary: 'its own placement decisions, replica status, rollout marks, autoscale decisions and image holdings',
 };

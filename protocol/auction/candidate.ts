@@ -12,6 +12,8 @@ export interface Candidate {
   schedulable: boolean;
   /** Replicas of each workload already on the node, by workload key. */
   replicasByWorkload: ReadonlyMap<string, number>;
+  /** Ids (sha256:<hex>) of the images the node says it holds; undefined where unknown, as none. */
+  images?: ReadonlySet<string> | undefined;
 }
 
 /** What one replica slot needs. */
@@ -24,6 +26,8 @@ export interface Demand {
   maxPerNode: number | undefined;
   /** Spread replicas evenly over the values of this node label (a zone, a rack). */
   spreadBy: string | undefined;
+  /** The image's content id (sha256:<hex>) the replicas run, where the document tells it: holders score higher. */
+  image?: string | undefined;
 }
 
 export interface Constraint {

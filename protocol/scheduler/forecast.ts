@@ -1,7 +1,7 @@
-import type { Candidate } from '../auction/candidate.js';
+import type { Candidate, Demand } from '../auction/candidate.js';
 import { checkFeasibility } from '../auction/filters/index.js';
 import { fitsWithin, freeOf, NO_RESOURCES, type Resources } from '../auction/resources.js';
-import { score, utilization } from '../auction/scores/index.js';
+import { lacksImage, score, utilization } from '../auction/scores/index.js';
 import { slotKey } from '../auction/slot.js';
 import { fnv1a } from './fnv.js';
 import { MinHeap } from './min-heap.js';
@@ -10,11 +10,32 @@ import type { ClusterView, NodeInfo } from './view.js';
 
 /** How many of the emptiest feasible nodes a spread replica is scored against: the anti-affinity can prefer a slightly fuller node. */
 const SPREAD_CANDIDATES = 8;
+/**
+ * How many holders of a replica's image are scored besides, where the node the forecast
+ * would name lacks it: the emptiest (spread) or fullest (binpack) that can take it. The
+ * auction prefers holders (scores/index.ts), and a holder the forecast does not name
+ * defers and never bids, however many emptier nodes stand before it.
+ */
+const HOLDER_CANDIDATES = 4;
 
 interface NodeState extends NodeLoad {
   info: NodeInfo;
   level: number;
+  /** Replicas the forecast gave the node so far: a queue entry made at another count is stale. */
+  version: number;
 }
+
+/** A node in a queue, at the level it had when queued: a node that took a replica since is queued again. */
+interface Queued {
+  node: NodeState;
+  level: number;
+  version: number;
+}
+
+const queued = (node: NodeState): Queued => ({ node, level: node.level, version: node.version });
+const isCurrent = (entry: Queued): boolean => entry.version === entry.node.version;
+const emptiestFirst = (a: Queued, b: Queued): number => a.level - b.level || (a.node.info.id < b.node.info.id ? -1 : 1);
+const fullestFirst = (a: Queued, b: Queued): number => b.level - a.level || (a.node.info.id < b.node.info.id ? -1 : 1);
 
 /**
  * Where a central greedy scheduler would put each open slot: the open auctions, largest
@@ -44,36 +65,40 @@ export function forecast(view: ClusterView, plan: Plan, held: { node: string; au
     }
   }
   const open = largestFirst(plan.open.filter((a) => !out.has(a.id)));
-  const emptiestFirst = (): MinHeap<NodeState> => {
-    const heap = new MinHeap<NodeState>((a, b) => a.level - b.level || (a.info.id < b.info.id ? -1 : 1));
-    nodes.forEach((n) => heap.push(n));
+  const emptiest = (): MinHeap<Queued> => {
+    const heap = new MinHeap<Queued>(emptiestFirst);
+    nodes.forEach((n) => heap.push(queued(n)));
     return heap;
   };
-  let spread: MinHeap<NodeState> | undefined;
+  let spread: MinHeap<Queued> | undefined;
   const binpack = new FullestFirst(
     nodes,
     open.filter((a) => a.workload.policy === 'binpack'),
   );
+  const holders = { emptiest: new HolderQueues(nodes, emptiestFirst), fullest: new HolderQueues(nodes, fullestFirst) };
+  const give = (n: NodeState, auction: OpenAuction): void => {
+    take(n, auction);
+    holders.emptiest.requeue(n);
+    holders.fullest.requeue(n);
+    binpack.moveUp(n);
+    out.set(auction.id, n.info.id);
+  };
   for (const auction of open) {
     const refused = failedOn.get(slotKey({ workload: auction.workload.key, index: auction.index }));
     const feasible = (n: NodeState): boolean => refused?.has(n.info.id) !== true && checkFeasibility(auction.workload.demand, candidateOf(n)).ok;
     if (auction.workload.policy === 'binpack') {
-      const chosen = binpack.first(feasible);
-      if (chosen === undefined) continue;
-      take(chosen, auction);
-      binpack.moveUp(chosen);
+      const fullest = binpack.first(feasible);
+      if (fullest === undefined) continue;
+      give(holderOverFullest(fullest, auction.workload.demand, holders.fullest, feasible) ?? fullest, auction);
       // The node's level changed under the heap's feet: it is built again when next needed.
       spread = undefined;
-      out.set(auction.id, chosen.info.id);
     } else {
-      spread ??= emptiestFirst();
-      const { best, popped } = bestOfEmptiest(spread, auction, feasible);
-      if (best !== undefined) {
-        take(best, auction);
-        binpack.moveUp(best);
-        out.set(auction.id, best.info.id);
-      }
-      for (const node of popped) spread.push(node);
+      spread ??= emptiest();
+      const { best, popped } = bestOfEmptiest(spread, holders.emptiest, auction, feasible);
+      if (best !== undefined) give(best, auction);
+      // The node that took the replica is queued again at its new level, its old entry now stale.
+      for (const entry of popped) if (isCurrent(entry)) spread.push(entry);
+      if (best !== undefined) spread.push(queued(best));
     }
   }
   return out;
@@ -83,7 +108,7 @@ function nodeStates(view: ClusterView, placed: readonly PlacedSlot[]): NodeState
   const byId = new Map<string, NodeState>();
   for (const info of view.nodes.values()) {
     if (info.state !== 'alive' || info.cordoned || info.draining) continue;
-    byId.set(info.id, { info, allocated: NO_RESOURCES, hostPorts: new Set(), replicasByWorkload: new Map(), level: 0 });
+    byId.set(info.id, { info, allocated: NO_RESOURCES, hostPorts: new Set(), replicasByWorkload: new Map(), level: 0, version: 0 });
   }
   for (const slot of placed) {
     const state = byId.get(slot.assignment.node);
@@ -116,36 +141,130 @@ const candidateOf = (n: NodeState): Candidate => ({
   hostPortsInUse: n.hostPorts,
   schedulable: true,
   replicasByWorkload: n.replicasByWorkload,
+  images: n.info.images,
 });
 
 const NO_SPREAD = { replicasByLabelValue: new Map<string, number>() };
 
-/** The best-scoring node among the few emptiest that can hold the replica, and every node taken off the heap to find it. */
-function bestOfEmptiest(heap: MinHeap<NodeState>, auction: OpenAuction, feasible: (n: NodeState) => boolean): { best: NodeState | undefined; popped: NodeState[] } {
-  const popped: NodeState[] = [];
-  let best: { node: NodeState; score: number; tiebreak: number | undefined } | undefined;
+/**
+ * The best-scoring node among the few emptiest that can hold the replica (and, where that
+ * one lacks the replica's image, the few emptiest holders), and every current entry taken
+ * off the heap to find it.
+ */
+function bestOfEmptiest(
+  heap: MinHeap<Queued>,
+  holders: HolderQueues,
+  auction: OpenAuction,
+  feasible: (n: NodeState) => boolean,
+): { best: NodeState | undefined; popped: Queued[] } {
+  const popped: Queued[] = [];
+  const { demand } = auction.workload;
+  const best = new BestScore(auction);
   let seen = 0;
   while (seen < SPREAD_CANDIDATES) {
-    const node = heap.pop();
-    if (node === undefined) break;
-    popped.push(node);
-    if (!feasible(node)) continue;
+    const entry = heap.pop();
+    if (entry === undefined) break;
+    if (!isCurrent(entry)) continue;
+    popped.push(entry);
+    if (!feasible(entry.node)) continue;
     seen++;
-    const value = score(auction.workload.policy, auction.workload.demand, candidateOf(node), NO_SPREAD);
-    if (best === undefined || value > best.score) best = { node, score: value, tiebreak: undefined };
-    else if (value === best.score) {
+    best.offer(entry.node);
+  }
+  if (demand.image !== undefined && best.node !== undefined && lacksImage(demand, candidateOf(best.node))) {
+    const scored = new Set(popped.map((e) => e.node));
+    for (const node of holders.first(demand.image, HOLDER_CANDIDATES, (n) => !scored.has(n) && feasible(n))) best.offer(node);
+  }
+  return { best: best.node, popped };
+}
+
+/** The best-scoring node offered for a spread replica: the higher score, then the lower hash per (auction, node). */
+class BestScore {
+  node: NodeState | undefined;
+  private score = -Infinity;
+  private tiebreak: number | undefined;
+
+  constructor(private readonly auction: OpenAuction) {}
+
+  offer(node: NodeState): void {
+    const { policy, demand } = this.auction.workload;
+    const value = score(policy, demand, candidateOf(node), NO_SPREAD);
+    if (this.node === undefined || value > this.score) {
+      this.node = node;
+      this.score = value;
+      this.tiebreak = undefined;
+    } else if (value === this.score) {
       // A hash per (auction, node), so that no node is favoured in every tie; computed only for ties.
-      best.tiebreak ??= fnv1a(`${auction.id}/${best.node.info.id}`);
-      const mine = fnv1a(`${auction.id}/${node.info.id}`);
-      if (mine < best.tiebreak) best = { node, score: value, tiebreak: mine };
+      this.tiebreak ??= fnv1a(`${this.auction.id}/${this.node.info.id}`);
+      const mine = fnv1a(`${this.auction.id}/${node.info.id}`);
+      if (mine < this.tiebreak) {
+        this.node = node;
+        this.tiebreak = mine;
+      }
     }
   }
-  return { best: best?.node, popped };
+}
+
+/** Under binpack, a holder of the replica's image among the fullest that outscores `fullest`, which lacks it: the auction would choose it. */
+function holderOverFullest(fullest: NodeState, demand: Demand, holders: HolderQueues, feasible: (n: NodeState) => boolean): NodeState | undefined {
+  if (demand.image === undefined || !lacksImage(demand, candidateOf(fullest))) return undefined;
+  let best = { node: fullest, score: score('binpack', demand, candidateOf(fullest), NO_SPREAD) };
+  for (const node of holders.first(demand.image, HOLDER_CANDIDATES, feasible)) {
+    const value = score('binpack', demand, candidateOf(node), NO_SPREAD);
+    // Fullest first: of equal scores the fuller stays, as the binpack order has it.
+    if (value > best.score) best = { node, score: value };
+  }
+  return best.node === fullest ? undefined : best.node;
 }
 
 function take(n: NodeState, auction: OpenAuction): void {
   addReplica(n, auction.workload);
   n.level = utilization(n.allocated, n.info.capacity);
+  n.version++;
+}
+
+/**
+ * Per image, the nodes that hold it in one order (emptiest or fullest first), each queue
+ * built when first asked for and kept current as nodes take replicas, so that finding
+ * the few best holders costs a few heap steps, not a pass over every node.
+ */
+class HolderQueues {
+  private readonly queues = new Map<string, MinHeap<Queued>>();
+
+  constructor(
+    private readonly nodes: readonly NodeState[],
+    private readonly order: (a: Queued, b: Queued) => number,
+  ) {}
+
+  /** The first `count` holders of `image` in this order that `accept` passes; every entry taken off is put back. */
+  first(image: string, count: number, accept: (n: NodeState) => boolean): NodeState[] {
+    const queue = this.of(image);
+    const taken: Queued[] = [];
+    const found: NodeState[] = [];
+    while (found.length < count) {
+      const entry = queue.pop();
+      if (entry === undefined) break;
+      if (!isCurrent(entry)) continue;
+      taken.push(entry);
+      if (accept(entry.node)) found.push(entry.node);
+    }
+    for (const entry of taken) queue.push(entry);
+    return found;
+  }
+
+  /** After `node` took a replica: its entries went stale, so it is queued again at its new level. */
+  requeue(node: NodeState): void {
+    for (const image of node.info.images ?? []) this.queues.get(image)?.push(queued(node));
+  }
+
+  private of(image: string): MinHeap<Queued> {
+    let queue = this.queues.get(image);
+    if (queue === undefined) {
+      queue = new MinHeap<Queued>(this.order);
+      for (const node of this.nodes) if (node.info.images?.has(image) === true) queue.push(queued(node));
+      this.queues.set(image, queue);
+    }
+    return queue;
+  }
 }
 
 /**

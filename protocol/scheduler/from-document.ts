@@ -9,6 +9,8 @@ import { portsOf, resourcesOf } from '../manifests/container.js';
 import { constraintSchema, DEFAULT_REPLICAS } from '../manifests/workload.js';
 import { cronInfoOf } from '../manifests/cron-job.js';
 import { jobInfoOf } from '../manifests/job.js';
+import { imageHoldings } from '../images/holders.js';
+import { imageResolver } from '../images/image-record.js';
 import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from './view.js';
 
 /** Operators cordon and drain nodes through one object: fields `cordon.<node id>` and `drain.<node id>`. */
@@ -126,12 +128,28 @@ function statusesOf(fields: ObjectValue): SlotStatus[] {
   });
 }
 
-/** The scheduler's view: members from SWIM (flags added from the document), the rest from the document. */
+/**
+ * The info with its demand naming the content id of its image, where the document
+ * resolves `spec.image` to one (a digest, or a tag pushed into its namespace): the
+ * auction then prefers nodes that hold it.
+ */
+function withImage(resolve: ReturnType<typeof imageResolver>, info: WorkloadInfo, fields: ObjectValue): WorkloadInfo {
+  const image = fields['spec.image'];
+  const id = typeof image === 'string' ? resolve(info.key.split('/')[1] ?? '', image) : undefined;
+  return id === undefined ? info : { ...info, demand: { ...info.demand, image: id } };
+}
+
+/** The scheduler's view: members from SWIM (flags and held images added from the document), the rest from the document. */
 export function clusterView(document: ClusterDocument, members: readonly Omit<NodeInfo, 'cordoned' | 'draining'>[]): ClusterView {
   const flags = document.get(NODE_FLAGS_KEY) ?? {};
-  const nodes = new Map<string, NodeInfo>(members.map((m) => [m.id, { ...m, cordoned: flags[cordonField(m.id)] === true, draining: flags[drainField(m.id)] === true }]));
+  const holdings = imageHoldings(document);
+  const resolve = imageResolver(document);
+  const nodes = new Map<string, NodeInfo>(
+    members.map((m) => [m.id, { ...m, cordoned: flags[cordonField(m.id)] === true, draining: flags[drainField(m.id)] === true, images: holdings.get(m.id) ?? m.images }]),
+  );
   const workloads = [...document.keys('Workload'), ...document.keys('Job'), ...document.keys('CronJob')].map((key) => {
-    const info = workloadInfo(key, document.get(key) as ObjectValue);
+    const fields = document.get(key) as ObjectValue;
+    const info = withImage(resolve, workloadInfo(key, fields), fields);
     if (info.global) return { ...info, replicas: globalReplicas(info.demand, nodes) };
     const autoscaled = autoscaledCount(document, key, info.replicas);
     return autoscaled === undefined ? info : { ...info, replicas: autoscaled.replicas };

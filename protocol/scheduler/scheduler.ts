@@ -213,10 +213,16 @@ export class Scheduler {
   private forecastFor(plan: Plan): Map<string, string> {
     const view = this.view as ClusterView;
     let nodes = 0;
-    for (const n of view.nodes.values()) if (n.state === 'alive' && !n.cordoned && !n.draining) nodes += n.capacity.cpuMillis + n.capacity.memoryBytes / 2 ** 20 + 1;
+    // Images a node holds: the forecast prefers holders, so one that gained or lost an image may change it.
+    let images = 0;
+    for (const n of view.nodes.values()) {
+      if (n.state !== 'alive' || n.cordoned || n.draining) continue;
+      nodes += n.capacity.cpuMillis + n.capacity.memoryBytes / 2 ** 20 + 1;
+      images += n.images?.size ?? 0;
+    }
     const held = new Set<string>();
     for (const [id, mine] of this.mine) if (mine.answer !== undefined && isBid(mine.answer)) held.add(id);
-    const key = `${nodes}/${plan.placed.length}/${plan.open.length}/${plan.open[0]?.id}/${plan.open.at(-1)?.id}/${view.statuses.size}/${held.size}`;
+    const key = `${nodes}/${images}/${plan.placed.length}/${plan.open.length}/${plan.open[0]?.id}/${plan.open.at(-1)?.id}/${view.statuses.size}/${held.size}`;
     if (this.lastForecast?.key !== key) this.lastForecast = { key, nodes: forecast(view, plan, { node: this.self, auctions: held }) };
     return this.lastForecast.nodes;
   }
@@ -246,6 +252,7 @@ export class Scheduler {
       hostPortsInUse: new Set([...load.hostPorts, ...this.reservations.hostPorts(nowMs)]),
       schedulable: me !== undefined && me.state === 'alive' && !me.cordoned && !me.draining,
       replicasByWorkload: present,
+      images: me?.images,
     };
     const spread = demand.spreadBy === undefined ? new Map<string, number>() : replicasByLabelValue(demand.workload, demand.spreadBy, plan.placed, view);
     const answer = bidFor(auction.id, auction.workload.policy, demand, candidate, { replicasByLabelValue: spread });

@@ -20,6 +20,8 @@ export interface NodeInfo {
   draining: boolean;
   /** This node's own requests to it have gone unanswered for a probe period (SwimMachine.silentMembers). */
   silent?: boolean | undefined;
+  /** Ids of the images the node says it holds (the document's ImageHolders object): the auction prefers holders. */
+  images?: ReadonlySet<string> | undefined;
 }
 
 export type PartitionPolicy = 'available' | 'majority';
