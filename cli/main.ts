@@ -126,7 +126,7 @@ apiOptions(
   program
     .command('get')
     .description('list objects, or show one: shoal get workloads | shoal get workload NAME -o yaml')
-    .argument('<resource>', 'workloads | services | placements | jobs | cronjobs | autoscalers | secrets')
+    .argument('<resource>', 'workloads | services | placements | jobs | cronjobs | autoscalers | images | secrets')
     .argument('[name]', 'one object')
     .option('-n, --namespace <namespace>', 'namespace', 'default')
     .option('-A, --all-namespaces', 'every namespace', false)
@@ -141,6 +141,18 @@ apiOptions(
     await get({ resource, name, namespace: opts.namespace, allNamespaces: opts.allNamespaces, output: opts.output, ...connection(opts) });
   },
 );
+
+const image = program.command('image').description('images the nodes hand each other, with no registry');
+apiOptions(
+  image
+    .command('push')
+    .description("make an image in the Docker engine of the CLI's node the cluster's, under its name: nodes that lack it fetch it from peers")
+    .argument('<image>', 'the image, as the engine names it (name:tag)')
+    .option('-n, --namespace <namespace>', 'the namespace whose workloads may run it by that name', 'default'),
+).action(async (name: string, opts: { namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
+  const { pushImage } = await import('./commands/images.js');
+  await pushImage({ image: name, namespace: opts.namespace, ...connection(opts) });
+});
 
 apiOptions(
   program

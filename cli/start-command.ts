@@ -40,6 +40,7 @@ export function addStartCommand(program: Command, dataDir: Option): void {
       new Option('--log-level <level>', 'the least severe lines written (default: info, or SHOAL_LOG_LEVEL)').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal']),
     )
     .option('--usage-interval <seconds>', "how often the node samples its replicas' CPU and memory (shoal top); 0 turns it off", '5')
+    .option('--image-bandwidth <rate>', 'cap on image and artifact bytes this node sends and receives to and from peers, per second, such as 20MB (default: none)')
     .option('--metrics-token-file <path>', 'a file holding the bearer token a Prometheus off this machine sends for /metrics (on loopback it needs none)')
     .action(async (opts) => {
       const { start } = await import('./commands/start.js');

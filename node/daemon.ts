@@ -44,6 +44,11 @@ import { SHOAL_VERSION } from './version.js';
 import { WallClock } from './wall-clock.js';
 import { ServicesForRuntime, startServices } from './services/services.js';
 import { publicKeyOfPeerId } from '../base/peer-id.js';
+import { Bandwidth } from './content/bandwidth.js';
+import { ContentService } from './content/content-service.js';
+import { DockerImageStore } from './images/docker-image-store.js';
+import { ImageHoldings } from './images/image-holdings.js';
+import { imageHoldings } from '../protocol/images/holders.js';
 
 export interface NodeOptions {
   dataDir: string;
@@ -70,6 +75,8 @@ export interface NodeOptions {
   usageIntervalMs?: number | undefined;
   /** The bearer token a scraper off this machine sends for /metrics (`--metrics-token-file`). */
   metricsToken?: string | undefined;
+  /** Bytes per second of images and artifacts this node sends and receives from peers (`--image-bandwidth`); none: no cap. */
+  imageBandwidth?: number | undefined;
   log?: Logger;
   /**
    * The node's wall clock, handed to everything in it that reads wall time; a new
@@ -213,11 +220,22 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     // The services start below, once the scheduler has: the runtime asks them for a new
     // replica's environment and whether to point it at the node's DNS.
     const forRuntime = new ServicesForRuntime();
+    // The runtime asks the content service (started below, once admission can be judged) for images its engine lacks.
+    let content: ContentService | undefined;
+    let imageStore: DockerImageStore | undefined;
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log, {
       network: options.replicasNetwork,
       serviceEnv: forRuntime.env,
       dnsListening: forRuntime.dnsListening,
       clock,
+      peers: (docker) => {
+        const store = new DockerImageStore(docker, join(dataRoot, 'content', 'served'));
+        imageStore = store;
+        return {
+          availability: (id) => content?.availability('image', id) ?? Promise.resolve({ state: 'failed', message: 'the node is starting' }),
+          tag: (id, reference) => store.tag(id, reference),
+        };
+      },
     });
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
@@ -264,6 +282,25 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     scheduler.onDesiredChange(() => agent.kick());
     cleanup.push(() => agent.stop());
     const isAdmittedPeer = (peerId: string): boolean => state.replica.isAdmittedNode(publicKeyOfPeerId(peerId) ?? '');
+    const holdings = imageStore === undefined ? undefined : new ImageHoldings({ store: imageStore, state, writer, node: swim.id, log });
+    content = new ContentService({
+      host,
+      dht: host.services.dht,
+      swim,
+      stores: imageStore === undefined ? [] : [imageStore],
+      dir: join(dataRoot, 'content', 'incoming'),
+      bandwidth: new Bandwidth(options.imageBandwidth),
+      admitted: isAdmittedPeer,
+      holders: (_kind, id) => [...imageHoldings(state.replica.document)].flatMap(([node, ids]) => (ids.has(id) ? [node] : [])),
+      onHeldChanged: () => holdings?.kick(),
+      events,
+      log,
+      clock,
+    });
+    await content.start();
+    cleanup.push(() => content?.stop());
+    holdings?.start();
+    cleanup.push(() => holdings?.stop());
     const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim, isAdmittedPeer);
     await replicas.start();
     cleanup.push(() => replicas.stop());
@@ -337,6 +374,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         feed,
         usage,
         autoscale,
+        content,
+        images: imageStore,
         secrets,
         runtime: runtime.kind,
         clusterId: cluster.id,

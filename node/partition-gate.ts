@@ -14,15 +14,14 @@ export class PartitionGate {
     denyOutboundEncryptedConnection: (peer: PeerId) => this.blocked.has(peer.toString()),
   };
 
-  /** Cuts this node off from `peers`, closing the connections it has to them. */
-  async block(host: Libp2p, peers: readonly string[]): Promise<void> {
+  /**
+   * Cuts this node off from `peers`, aborting the connections it has to them: a network
+   * that splits lets no stream finish (a graceful close would wait for open ones, such
+   * as an image transfer, to end).
+   */
+  block(host: Libp2p, peers: readonly string[]): void {
     for (const peer of peers) this.blocked.add(peer);
-    await Promise.all(
-      host
-        .getConnections()
-        .filter((c) => this.blocked.has(c.remotePeer.toString()))
-        .map((c) => c.close().catch(() => c.abort(new Error('partitioned')))),
-    );
+    for (const c of host.getConnections()) if (this.blocked.has(c.remotePeer.toString())) c.abort(new Error('partitioned'));
   }
 
   heal(): void {

@@ -19,7 +19,7 @@ const KINDS: Record<string, string> = {
 };
 
 /** What `shoal get` lists, as its help and its errors name them. */
-export const RESOURCES = 'workloads, services, placements, jobs, cronjobs, autoscalers or secrets';
+export const RESOURCES = 'workloads, services, placements, jobs, cronjobs, autoscalers, images or secrets';
 
 export const kindOf = (resource: string): string => {
   const kind = KINDS[resource.toLowerCase()];
@@ -101,6 +101,11 @@ export async function get(opts: { resource: string; name?: string; namespace: st
   if (['autoscalers', 'autoscaler', 'hpa'].includes(opts.resource.toLowerCase())) {
     const { getAutoscalers } = await import('./autoscalers.js');
     await getAutoscalers(opts);
+    return;
+  }
+  if (['images', 'image'].includes(opts.resource.toLowerCase())) {
+    const { getImages } = await import('./images.js');
+    await getImages(opts);
     return;
   }
   if (['placements', 'placement'].includes(opts.resource.toLowerCase())) {

@@ -31,6 +31,19 @@ export interface StartOptions {
   logLevel?: string;
   metricsTokenFile?: string;
   usageInterval: string;
+  imageBandwidth?: string;
+}
+
+const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
+
+/** `--image-bandwidth`: bytes per second, with a unit (20MB, 512KiB) or none. */
+function parseBandwidth(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const unit = BYTE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  const bytes = match === null || unit === undefined ? NaN : Math.floor(Number(match[1]) * unit);
+  if (!(bytes >= 64 * 1024)) throw new UserError(`invalid --image-bandwidth '${text}': expected bytes per second of at least 64KiB, such as 20MB or 512KiB`);
+  return bytes;
 }
 
 /** The scrape token from its file, trimmed; a short one would be guessed. */
@@ -100,6 +113,7 @@ export async function start(opts: StartOptions): Promise<void> {
     replicasNetwork: opts.replicasNetwork,
     metricsToken,
     usageIntervalMs: usageIntervalS * 1000,
+    imageBandwidth: parseBandwidth(opts.imageBandwidth),
   });
   always.info(
     { peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl, ...(node.apiFingerprint === undefined ? {} : { apiFingerprint: node.apiFingerprint }) },

@@ -15,7 +15,7 @@ import { rolloutKey } from '../../protocol/rollout/revisions.js';
 import { rolloutFailureField } from '../../protocol/node-writes.js';
 import type { SecretBox } from '../secret-box.js';
 import { Prober } from './prober.js';
-import { StartHeldError, type ContainerRuntime, type ReplicaOwner } from './runtime.js';
+import { ImagePendingError, StartHeldError, type ContainerRuntime, type ReplicaOwner } from './runtime.js';
 
 export interface AgentOptions {
   runtime: ContainerRuntime;
@@ -52,6 +52,8 @@ export interface AgentOptions {
  */
 export class Agent {
   private book: RestartBook = emptyBook;
+  /** Replicas whose start waits for their image from a peer, by `replicaName@epoch`: what their status says meanwhile. */
+  private readonly waiting = new Map<string, string>();
   /** Status last written per Status object key: only changes are written. */
   private readonly written: Map<string, ReplicaStatus>;
   private timer: NodeJS.Timeout | undefined;
@@ -153,6 +155,8 @@ export class Agent {
     const result = reconcile({ desired, observed, book: this.book, nowMs: this.clock.nowMs(), backoff, node: owner.node, ready: this.prober.readyIds() });
     this.book = result.book;
     const byName = new Map(desired.map((d) => [`${replicaName(d)}@${d.epoch}/${d.specVersion}`, d]));
+    const wanted = new Set(desired.map(waitingKey));
+    for (const key of this.waiting.keys()) if (!wanted.has(key)) this.waiting.delete(key);
     this.prober.track(
       observed.flatMap((o) => {
         const match = byName.get(`${replicaName(o)}@${o.epoch}/${o.specVersion}`);
@@ -160,7 +164,10 @@ export class Agent {
       }),
     );
     await this.execute(result.actions, backoff, observed);
-    const statuses = result.statuses.map((s) => ({ ...s, ...this.prober.health(s) }));
+    const statuses = result.statuses.map((s) => {
+      const waiting = s.state === 'pending' ? this.waiting.get(waitingKey(s)) : undefined;
+      return { ...s, ...this.prober.health(s), ...(waiting === undefined ? {} : { message: waiting }) };
+    });
     const byState: Record<string, number> = {};
     for (const s of statuses) byState[s.state] = (byState[s.state] ?? 0) + 1;
     this.stats.replicasByState = byState;
@@ -183,6 +190,8 @@ export class Agent {
         .flatMap((a) => (a.kind === 'remove' ? [] : [this.launch(a)]))
         .map((p) =>
           p.catch(({ replica, error }: { replica: DesiredReplica; error: Error }) => {
+            if (error instanceof ImagePendingError) return this.await(replica, error.reason);
+            this.waiting.delete(waitingKey(replica));
             if (error instanceof StartHeldError)
               return this.event('held', replica.workload, `slot ${replica.slot}: not started, the node is fenced (it lost sight of a majority while it was starting the replica)`);
             this.book = recordStartFailure(this.book, replica, error.message, this.clock.nowMs(), backoff);
@@ -204,6 +213,7 @@ export class Agent {
       if (replica.spec.unresolved !== undefined) throw new Error(replica.spec.unresolved);
       if (action.kind === 'start') await this.options.runtime.start(replica, this.options.owner, mayRun);
       else await this.options.runtime.restart(action.id, replica, mayRun);
+      this.waiting.delete(waitingKey(replica));
       this.event(action.kind === 'start' ? 'started' : 'restarted', replica.workload, `slot ${replica.slot} (epoch ${replica.epoch}, spec ${replica.specVersion})`);
     } catch (error) {
       throw { replica, error: error instanceof Error ? error : new Error(String(error)) };
@@ -248,9 +258,18 @@ export class Agent {
     return taken;
   }
 
+  /** A start that waits for its image: no failure, tried again next pass; said once. */
+  private await(replica: DesiredReplica, reason: string): void {
+    const key = waitingKey(replica);
+    if (!this.waiting.has(key)) this.event('image-pending', replica.workload, `slot ${replica.slot}: ${reason}`);
+    this.waiting.set(key, reason);
+  }
+
   private event(kind: string, object: string, message: string): void {
     this.stats.actions[kind] = (this.stats.actions[kind] ?? 0) + 1;
     this.options.events.record({ atMs: this.clock.nowMs(), node: this.options.owner.node, kind, object, message });
     this.options.log.info({ object }, `${kind}: ${message}`);
   }
 }
+
+const waitingKey = (r: { workload: string; slot: number; epoch: number }): string => `${replicaName(r)}@${r.epoch}`;

@@ -2,7 +2,7 @@ import Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
 import { UserError } from '../errors.js';
-import { DockerRuntime } from './docker-runtime.js';
+import { DockerRuntime, type PeerImages } from './docker-runtime.js';
 import { ProcessRuntime } from './process-runtime.js';
 import type { ContainerRuntime, ServiceEnv } from './runtime.js';
 
@@ -24,11 +24,22 @@ export async function chooseRuntime(
   choice: RuntimeChoice,
   replicasDir: string,
   log: Logger,
-  options: { network?: string | undefined; serviceEnv?: ServiceEnv; dnsListening?: () => boolean; clock?: Clock } = {},
+  options: {
+    network?: string | undefined;
+    serviceEnv?: ServiceEnv;
+    dnsListening?: () => boolean;
+    clock?: Clock;
+    /** Images from peers for the engine chosen: called once, with the engine's client, if it is. */
+    peers?: (docker: Dockerode) => PeerImages;
+  } = {},
 ): Promise<ContainerRuntime> {
   const { network, serviceEnv, dnsListening, clock } = options;
   if (choice === 'process') return new ProcessRuntime({ dir: replicasDir, log, serviceEnv, clock });
-  if (await engineAnswers()) return new DockerRuntime({ log, serviceEnv, dnsListening, clock, ...(network === undefined ? {} : { network }) });
+  if (await engineAnswers()) {
+    const docker = new Dockerode();
+    const peers = options.peers?.(docker);
+    return new DockerRuntime({ docker, log, serviceEnv, dnsListening, clock, ...(network === undefined ? {} : { network }), ...(peers === undefined ? {} : { peers }) });
+  }
   if (choice === 'docker') throw new UserError(`--runtime docker, but no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}`);
   log.warn('no Docker engine answers: replicas run as plain processes on this host');
   return new ProcessRuntime({ dir: replicasDir, log, serviceEnv, clock });

@@ -8,6 +8,8 @@ import { STATUS_KIND } from '../../protocol/node-writes.js';
 import { containerSpecOf, secretRefsOf, specVersionOf } from '../../protocol/manifests/container.js';
 import type { SecretBox } from '../secret-box.js';
 import { withSecrets } from './secret-resolution.js';
+import { imageResolver } from '../../protocol/images/image-record.js';
+import { namespaceOf } from '../../crdt/roles.js';
 
 /** A slot this node should run: which workload, which index, under which placement epoch. */
 export interface SlotRef {
@@ -61,6 +63,7 @@ export function desiredReplicas(
   box: SecretBox,
 ): { replicas: DesiredReplica[]; rollouts: Map<string, WorkloadRollout> } {
   const rollouts = new Map<string, WorkloadRollout>();
+  const resolveImage = imageResolver(document);
   const replicas = slots.flatMap((slot): DesiredReplica[] => {
     if (document.get(slot.workload) === undefined) return [];
     const { rollout, fieldsOf } = rolloutOf(document, slot.workload, placed);
@@ -70,7 +73,8 @@ export function desiredReplicas(
     const spec = containerSpecOf(fields);
     // A CronJob's run knows its tick, so the job can make a tick's work idempotent.
     if (slot.workload.startsWith('CronJob/')) spec.env = { ...spec.env, SHOAL_CRON_TICK: new Date(slot.index * 1000).toISOString() };
-    const replica = { workload: slot.workload, slot: slot.index, epoch: slot.epoch, specVersion: specVersionOf(fields), spec, surge: target.surge };
+    const imageId = resolveImage(namespaceOf(slot.workload), spec.image);
+    const replica = { workload: slot.workload, slot: slot.index, epoch: slot.epoch, specVersion: specVersionOf(fields), spec, surge: target.surge, ...(imageId === undefined ? {} : { imageId }) };
     return [withSecrets(replica, secretRefsOf(fields), document, box)];
   });
   return { replicas, rollouts };

@@ -5,6 +5,7 @@ import { identityFromLabels, instanceName, LABEL, replicaLabels } from './labels
 import { containerExec, containerLogs } from './docker-streams.js';
 import { filesArchive } from './file-archive.js';
 import {
+  ImagePendingError,
   ImageUnavailableError,
   StartHeldError,
   type ContainerRuntime,
@@ -24,6 +25,16 @@ import { promisify } from 'node:util';
 
 import type { Clock } from '../../base/clock.js';
 import { hostClock } from '../wall-clock.js';
+import { containerImage } from '../../protocol/images/reference.js';
+import type { Availability } from '../content/content-service.js';
+
+/** Where images the engine lacks come from besides a registry: the cluster's peers (node/content). */
+export interface PeerImages {
+  /** Whether the image of content `id` is in the engine, on its way, or could not be had lately. */
+  availability(id: string): Promise<Availability>;
+  /** Names the engine's image `id` by `reference`, as the operator pushed it. */
+  tag(id: string, reference: string): Promise<void>;
+}
 
 const run = promisify(execFile);
 
@@ -37,6 +48,8 @@ export interface DockerRuntimeOptions {
   dnsListening?: () => boolean;
   /** The node's wall clock (node/wall-clock.ts): a usage sample's time when the engine gives none. The host's by default. */
   clock?: Clock;
+  /** Images from peers (node/content); without it, an image the engine lacks is pulled. */
+  peers?: PeerImages;
 }
 
 export const REPLICAS_NETWORK = 'shoal';
@@ -97,6 +110,7 @@ export class DockerRuntime implements ContainerRuntime {
   private readonly serviceEnv: ServiceEnv | undefined;
   private readonly dnsListening: () => boolean;
   private readonly clock: Clock;
+  private readonly peers: PeerImages | undefined;
   private networkReady: Promise<ReplicasNetwork> | undefined;
 
   constructor(options: DockerRuntimeOptions = {}) {
@@ -106,6 +120,7 @@ export class DockerRuntime implements ContainerRuntime {
     this.serviceEnv = options.serviceEnv;
     this.dnsListening = options.dnsListening ?? (() => false);
     this.clock = options.clock ?? hostClock;
+    this.peers = options.peers;
   }
 
   async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
@@ -134,13 +149,13 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   async start(replica: DesiredReplica, owner: ReplicaOwner, mayRun: () => boolean = () => true): Promise<string> {
-    await this.ensureImage(replica.spec.image);
+    const image = await this.ensureImage(replica.spec.image, replica.imageId);
     const network = await this.ensureNetwork();
     const namespace = namespaceOf(replica.workload);
     const services = servicesOn(network);
     const injected = services === undefined ? {} : (this.serviceEnv?.(namespace, services) ?? {});
     const dns = this.dnsListening() && network.gateway !== undefined ? { server: network.gateway, search: dnsSearch(namespace) } : undefined;
-    const container = await this.docker.createContainer(createOptions(replica, owner, network.id, dns, injected));
+    const container = await this.docker.createContainer(createOptions(replica, owner, image, network.id, dns, injected));
     try {
       // Secrets go into the container's own filesystem before it starts: no host path is
       // shared, so this works the same where the node itself runs in a container.
@@ -191,8 +206,31 @@ export class DockerRuntime implements ContainerRuntime {
     return info === undefined ? undefined : observedReplica(info, this.network);
   }
 
-  private async ensureImage(image: string): Promise<void> {
-    if (await this.hasImage(image)) return;
+  /**
+   * Makes the image present and says what to create the container from. An image of
+   * known content (named by digest, or pushed under its tag) runs by its id: the engine's
+   * copy if it has one, else a peer's, fetched in the background while the start waits
+   * (ImagePendingError), then named by its tag; a tag pushed again to new content moves
+   * the tag. Any other image is the engine's, or pulled from a registry.
+   */
+  private async ensureImage(image: string, id: string | undefined): Promise<string> {
+    if (id === undefined || this.peers === undefined) {
+      if (!(await this.hasImage(image))) await this.pullOrFail(image);
+      return image;
+    }
+    // `name@sha256:<id>` names content, which the engine cannot look up by that name.
+    const byDigest = containerImage(image, id) === id;
+    if ((await this.imageIdOf(byDigest ? id : image)) === id) return byDigest ? id : image;
+    if ((await this.imageIdOf(id)) === undefined) {
+      const availability = await this.peers.availability(id);
+      if (availability.state === 'fetching') throw new ImagePendingError(image, availability.message);
+      if (availability.state === 'failed') throw new ImageUnavailableError(image, `no peer could give ${id}: ${availability.message}`);
+    }
+    if (!byDigest) await this.peers.tag(id, image);
+    return id;
+  }
+
+  private async pullOrFail(image: string): Promise<void> {
     this.log.info({ image }, 'pulling image');
     try {
       await this.pull(image);
@@ -202,7 +240,11 @@ export class DockerRuntime implements ContainerRuntime {
   }
 
   private async hasImage(image: string): Promise<boolean> {
-    return (await ignoreStatus(this.docker.getImage(image).inspect(), [404])) !== undefined;
+    return (await this.imageIdOf(image)) !== undefined;
+  }
+
+  private async imageIdOf(image: string): Promise<string | undefined> {
+    return (await ignoreStatus(this.docker.getImage(image).inspect(), [404]))?.Id;
   }
 
   private async pull(image: string): Promise<void> {
@@ -263,6 +305,7 @@ export class DockerRuntime implements ContainerRuntime {
 function createOptions(
   replica: DesiredReplica,
   owner: ReplicaOwner,
+  image: string,
   network: string,
   dns: { server: string; search: string[] } | undefined,
   injectedEnv: Record<string, string>,
@@ -270,7 +313,7 @@ function createOptions(
   const { spec } = replica;
   return {
     name: instanceName(replica, owner),
-    Image: spec.image,
+    Image: image,
     // As in Kubernetes: command replaces the image's entrypoint, args replace its CMD.
     Entrypoint: nonEmpty(spec.command),
     Cmd: nonEmpty(spec.args),

@@ -90,6 +90,20 @@ export class ImageUnavailableError extends Error {
 }
 
 /**
+ * The image is on its way from a peer: the start waits for it, and is no failure. The
+ * agent tries again on its next pass and shows `reason` in the replica's status.
+ */
+export class ImagePendingError extends Error {
+  override readonly name = 'ImagePendingError';
+  constructor(
+    readonly image: string,
+    readonly reason: string,
+  ) {
+    super(`image ${image}: ${reason}`);
+  }
+}
+
+/**
  * A start its `mayRun` refused at the last moment. The agent decided to start the
  * replica a runtime call or more earlier; a node paused in between (docker pause, a
  * stopped VM) may have lost its right to run it meanwhile, as a `majority` replica's

@@ -42,6 +42,8 @@ const ROUTES: Readonly<Record<string, Permission>> = {
   'GET /v1/services/:namespace/:name': 'read',
   'GET /v1/usage': 'read',
   'GET /v1/autoscalers': 'read',
+  'GET /v1/images': 'read',
+  'POST /v1/images/push': 'deploy',
   'POST /v1/ui/login': 'read',
   'GET /ui': 'open',
   'GET /ui/': 'open',

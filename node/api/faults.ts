@@ -20,7 +20,7 @@ export function registerFaultRoutes(app: FastifyInstance, host: Libp2p, gate: Pa
   app.post('/v1/faults/partition', async (request, reply) => {
     const body = partitionBody.safeParse(request.body);
     if (!body.success) return reply.code(400).send({ error: 'invalid', detail: body.error.issues[0]?.message } satisfies ApiErrorBody);
-    await gate.block(host, body.data.peers);
+    gate.block(host, body.data.peers);
     return { blocked: gate.list() };
   });
   app.delete('/v1/faults/partition', async () => {

@@ -28,6 +28,9 @@ import type { UsageService } from '../usage/usage-service.js';
 import { registerUsageRoutes } from './usage.js';
 import type { AutoscaleService } from '../autoscale/autoscale-service.js';
 import { registerAutoscalerRoutes } from './autoscalers.js';
+import { registerImageRoutes } from './images.js';
+import type { ContentService } from '../content/content-service.js';
+import type { DockerImageStore } from '../images/docker-image-store.js';
 import { registerUiRoutes } from '../ui/routes.js';
 import { UiSessions } from '../ui/sessions.js';
 
@@ -43,6 +46,9 @@ export interface ApiContext {
   feed: EventFeed;
   usage: UsageService;
   autoscale: AutoscaleService;
+  content: ContentService;
+  /** The engine's images, on a node that runs Docker. */
+  images: DockerImageStore | undefined;
   secrets: SecretBox;
   runtime: 'docker' | 'process';
   clusterId: string;
@@ -102,6 +108,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   registerServiceRoutes(app, context.services);
   registerUsageRoutes(app, context.usage);
   registerAutoscalerRoutes(app, context.autoscale);
+  registerImageRoutes(app, { state: context.state, content: context.content, images: context.images, node: context.swim.id });
   const ui = registerUiRoutes(app, sessions, context, tls !== undefined);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
     const sinceMs = Number(request.query.sinceMs ?? 0);

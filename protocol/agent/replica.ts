@@ -47,6 +47,12 @@ export interface DesiredReplica {
   /** A hash of the spec fields: a change means the container must be replaced. */
   specVersion: string;
   spec: ContainerSpec;
+  /**
+   * The content id the image must have (protocol/images/image-record.ts): named by
+   * digest, or pushed under its tag into the workload's namespace. Not part of the spec
+   * version: pushing a tag again moves new replicas, as a registry tag does.
+   */
+  imageId?: string | undefined;
   /** A rolling update with surge: keep the replica of the old spec until this one is ready. */
   surge?: boolean | undefined;
 }

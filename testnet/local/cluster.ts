@@ -25,6 +25,8 @@ export interface LocalClusterOptions {
   args?: string[];
   /** More `shoal start` arguments for one node, by its name (`node-1`, `node-2`, ...). */
   nodeArgs?: (name: string) => string[];
+  /** More environment for one node's process, by its name: its own Docker engine (DOCKER_HOST), say. */
+  nodeEnv?: (name: string) => NodeJS.ProcessEnv;
 }
 
 /** A cluster of real `shoal` processes on loopback, each with its own data directory and ports. */
@@ -48,15 +50,20 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
   if (init.code !== 0) throw new Error(`shoal init failed: ${init.stderr}`);
   const nodes: ShoalNodeProcess[] = [];
   try {
-    const started = async (args: string[]): Promise<ShoalNodeProcess> => Object.assign(await startShoal(args), { operatorKey });
-    nodes.push(await started(common('node-1')));
+    const envOf = new Map<ShoalNodeProcess, NodeJS.ProcessEnv>();
+    const started = async (args: string[], env: NodeJS.ProcessEnv): Promise<ShoalNodeProcess> => {
+      const node = Object.assign(await startShoal(args, env), { operatorKey });
+      envOf.set(node, env);
+      return node;
+    };
+    nodes.push(await started(common('node-1'), options.nodeEnv?.('node-1') ?? {}));
     const argsOf = new Map<ShoalNodeProcess, string[]>([[nodes[0] as ShoalNodeProcess, common('node-1')]]);
     const tokenRun = await runShoal(['token', '--data-dir', join(options.dir, 'node-1')]);
     if (tokenRun.code !== 0) throw new Error(`shoal token failed: ${tokenRun.stderr}`);
     const token = tokenRun.stdout.trim();
     const add = async (name: string, extraArgs: string[] = []): Promise<ShoalNodeProcess> => {
       const args = [...common(name), '--join', token, ...extraArgs];
-      const node = await started(args);
+      const node = await started(args, options.nodeEnv?.(name) ?? {});
       argsOf.set(node, args);
       nodes.push(node);
       return node;
@@ -65,7 +72,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       const args = argsOf.get(old);
       if (args === undefined) throw new Error(`node ${old.peerId} is not of this cluster`);
       if (old.child.exitCode === null && old.child.signalCode === null) throw new Error(`node ${old.peerId} is still running`);
-      const node = await started(args);
+      const node = await started(args, envOf.get(old) ?? {});
       argsOf.set(node, args);
       nodes[nodes.indexOf(old)] = node;
       return node;

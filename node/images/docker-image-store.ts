@@ -1,0 +1,106 @@
+import type Dockerode from 'dockerode';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { IMAGE_ID } from '../../protocol/images/image-record.js';
+import { ContentMismatchError, type ContentStore, type ServedFile } from '../content/content-store.js';
+import { inspectArchive, loadableArchive } from './image-archive.js';
+
+/** Images announced at most: an engine may hold hundreds nobody in the cluster asks for. */
+const MAX_ANNOUNCED = 256;
+/** Saved archives kept for serving; the oldest go first. A resume needs the same bytes, so they are kept, not saved again. */
+const MAX_SPOOLED = 8;
+
+/**
+ * The engine's images as content: listed by id, served as `docker save` archives spooled
+ * to disk (the same bytes for every request, so a receiver can resume), and taken in
+ * only after every byte is checked against the id (node/images/image-archive.ts), with
+ * the sender's tags stripped.
+ */
+export class DockerImageStore implements ContentStore {
+  readonly kind = 'image';
+  private readonly saving = new Map<string, Promise<ServedFile>>();
+
+  constructor(
+    private readonly docker: Dockerode,
+    private readonly spoolDir: string,
+  ) {}
+
+  async list(): Promise<string[]> {
+    const images = await this.docker.listImages();
+    return images
+      .sort((a, b) => b.Created - a.Created)
+      .map((i) => i.Id)
+      .filter((id) => IMAGE_ID.test(id))
+      .slice(0, MAX_ANNOUNCED);
+  }
+
+  async has(id: string): Promise<boolean> {
+    return (await this.inspect(id)) !== undefined;
+  }
+
+  /** The image's id and size where the engine holds `reference` (a tag or an id). */
+  async inspect(reference: string): Promise<{ id: string; sizeBytes: number; tags: string[] } | undefined> {
+    try {
+      const info = await this.docker.getImage(reference).inspect();
+      return { id: info.Id, sizeBytes: info.Size, tags: info.RepoTags ?? [] };
+    } catch (e) {
+      if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+      throw e;
+    }
+  }
+
+  async serve(id: string): Promise<ServedFile | undefined> {
+    if (!IMAGE_ID.test(id) || !(await this.has(id))) return undefined;
+    const path = join(this.spoolDir, `${id.slice('sha256:'.length)}.tar`);
+    const spooled = await stat(path).then(
+      (s) => ({ path, sizeBytes: s.size }),
+      () => undefined,
+    );
+    if (spooled !== undefined) return spooled;
+    let saving = this.saving.get(id);
+    if (saving === undefined) {
+      saving = this.save(id, path).finally(() => this.saving.delete(id));
+      this.saving.set(id, saving);
+    }
+    return saving;
+  }
+
+  async accept(id: string, path: string): Promise<void> {
+    const verdict = await inspectArchive(path, id);
+    const stream = await this.docker.loadImage(loadableArchive(path, verdict), { quiet: true });
+    const output = await new Promise<unknown[]>((resolve, reject) => this.docker.modem.followProgress(stream, (e, out) => (e ? reject(e) : resolve(out))));
+    const failed = output.find((o): o is { error: string } => typeof (o as { error?: unknown }).error === 'string');
+    if (failed !== undefined) throw new ContentMismatchError(`the engine refused it: ${failed.error}`);
+    if (!(await this.has(id))) throw new ContentMismatchError(`the engine loaded it but holds no image ${id}`);
+  }
+
+  /** Names the image `reference` in the engine, as the operator's Image record says. */
+  async tag(id: string, reference: string): Promise<void> {
+    const colon = reference.lastIndexOf(':');
+    const [repo, tag] = colon > reference.lastIndexOf('/') ? [reference.slice(0, colon), reference.slice(colon + 1)] : [reference, 'latest'];
+    await this.docker.getImage(id).tag({ repo, tag });
+  }
+
+  private async save(id: string, path: string): Promise<ServedFile> {
+    await mkdir(this.spoolDir, { recursive: true });
+    await this.prune();
+    const partial = `${path}.${process.pid}.partial`;
+    try {
+      await pipeline(await this.docker.getImage(id).get(), createWriteStream(partial));
+      await rename(partial, path);
+    } finally {
+      await rm(partial, { force: true });
+    }
+    return { path, sizeBytes: (await stat(path)).size };
+  }
+
+  /** Keeps the spool to the newest few archives (and none of an image the engine dropped). */
+  private async prune(): Promise<void> {
+    const files = (await readdir(this.spoolDir)).filter((f) => f.endsWith('.tar'));
+    const dated = await Promise.all(files.map(async (f) => ({ f, at: (await stat(join(this.spoolDir, f))).mtimeMs, held: await this.has(`sha256:${f.slice(0, -4)}`) })));
+    dated.sort((a, b) => b.at - a.at);
+    for (const [i, { f, held }] of dated.entries()) if (!held || i >= MAX_SPOOLED - 1) await rm(join(this.spoolDir, f), { force: true });
+  }
+}

@@ -1,0 +1,41 @@
+/** One image the cluster knows of: pushed into a namespace, or named by digest by a workload. */
+export interface ImageJson {
+  id: string;
+  /** `namespace/reference` as pushed; empty for an image only named by digest. */
+  references: string[];
+  sizeBytes: number | undefined;
+  /** Peer ids of the nodes that say they hold it (protocol/images/holders.ts). */
+  holders: string[];
+}
+
+/** A transfer under way on the node that answers. */
+export interface ImageTransferJson {
+  kind: 'image' | 'artifact';
+  id: string;
+  provider: string | undefined;
+  receivedBytes: number;
+  sizeBytes: number | undefined;
+  startedAtMs: number;
+  attempts: number;
+}
+
+export interface ImagesJson {
+  node: string;
+  images: ImageJson[];
+  transfers: ImageTransferJson[];
+  /** Bytes this node served to peers, by content id. */
+  servedBytes: Record<string, number>;
+}
+
+/** `POST /v1/images/push`: an image in the engine of the node asked. */
+export interface ImagePushRequest {
+  image: string;
+  namespace: string;
+}
+
+/** What the node found: the CLI writes the Image record with it, signed by its operator. */
+export interface ImagePushJson {
+  id: string;
+  sizeBytes: number;
+  node: string;
+}
