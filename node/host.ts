@@ -38,6 +38,9 @@ export interface HostOptions {
   connectionGater?: ConnectionGater;
 }
 
+/** How long a provider record lives at the nodes that store it. */
+const PROVIDER_RECORD_SECONDS = 3_600;
+
 /** The defaults: loopback only, so single-host testnets mesh and real networks keep both limits. */
 export const loopbackTrust = {
   trustedNetworks: ['127.0.0.0/8', '::1'],
@@ -84,6 +87,11 @@ export async function createHost(options: HostOptions): Promise<Host> {
         protocol: `/shoal/${options.clusterId}/kad/1.0.0`,
         clientMode: false,
         peerInfoMapper: removePublicAddressesMapper,
+        // Provider records name which node holds an image (node/content): an hour's life,
+        // renewed half an hour before it ends, so a node that dropped an image, or left,
+        // stops being named within the hour rather than the default two days.
+        providers: { provideValidity: PROVIDER_RECORD_SECONDS },
+        reprovide: { validity: PROVIDER_RECORD_SECONDS * 1000, threshold: (PROVIDER_RECORD_SECONDS * 1000) / 2, interval: 10 * 60_000 },
       }),
       pubsub: withScore(
         gossipsub({
