@@ -154,6 +154,17 @@ apiOptions(
   await pushImage({ image: name, namespace: opts.namespace, ...connection(opts) });
 });
 
+const artifact = program.command('artifact').description('bundles of files the process runtime runs replicas in, handed from node to node like images');
+apiOptions(
+  artifact
+    .command('push')
+    .description("pack a directory (deterministically: the same files, the same id) and upload it to the CLI's node; prints the id a workload's spec.artifact takes")
+    .argument('<dir>', 'the directory: files, directories and symbolic links that stay inside it; executable bits are kept'),
+).action(async (dir: string, opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
+  const { pushArtifact } = await import('./commands/artifact.js');
+  await pushArtifact({ dir, ...connection(opts) });
+});
+
 apiOptions(
   program
     .command('delete')

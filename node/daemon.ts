@@ -46,9 +46,11 @@ import { ServicesForRuntime, startServices } from './services/services.js';
 import { publicKeyOfPeerId } from '../base/peer-id.js';
 import { Bandwidth } from './content/bandwidth.js';
 import { ContentService } from './content/content-service.js';
+import type { ContentKind } from './content/content-store.js';
 import { DockerImageStore } from './images/docker-image-store.js';
 import { ImageHoldings } from './images/image-holdings.js';
 import { imageHoldings } from '../protocol/images/holders.js';
+import { ArtifactStore } from './artifacts/artifact-store.js';
 
 export interface NodeOptions {
   dataDir: string;
@@ -223,6 +225,11 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     // The runtime asks the content service (started below, once admission can be judged) for images its engine lacks.
     let content: ContentService | undefined;
     let imageStore: DockerImageStore | undefined;
+    // Every node keeps artifacts, whatever it runs: a Docker node still serves them to the process nodes.
+    const artifactStore = await ArtifactStore.open(join(dataRoot, 'content', 'artifacts'));
+    // A start before the content service is up waits (no failure): it comes up moments later.
+    const fromPeers = (kind: ContentKind) => (id: string) =>
+      content?.availability(kind, id) ?? Promise.resolve({ state: 'fetching' as const, message: 'waiting for the node to start fetching from peers' });
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log, {
       network: options.replicasNetwork,
       serviceEnv: forRuntime.env,
@@ -232,9 +239,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         const store = new DockerImageStore(docker, join(dataRoot, 'content', 'served'));
         imageStore = store;
         return {
-          availability: (id) => content?.availability('image', id) ?? Promise.resolve({ state: 'failed', message: 'the node is starting' }),
+          availability: fromPeers('image'),
           tag: (id, reference) => store.tag(id, reference),
         };
+      },
+      artifacts: {
+        store: artifactStore,
+        peers: { availability: fromPeers('artifact') },
       },
     });
     cleanup.push(() => runtime.close());
@@ -287,11 +298,12 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       host,
       dht: host.services.dht,
       swim,
-      stores: imageStore === undefined ? [] : [imageStore],
+      stores: imageStore === undefined ? [artifactStore] : [imageStore, artifactStore],
       dir: join(dataRoot, 'content', 'incoming'),
       bandwidth: new Bandwidth(options.imageBandwidth),
       admitted: isAdmittedPeer,
-      holders: (_kind, id) => [...imageHoldings(state.replica.document)].flatMap(([node, ids]) => (ids.has(id) ? [node] : [])),
+      // The document records who holds images; an artifact's holders are found in the DHT alone.
+      holders: (kind, id) => (kind === 'image' ? [...imageHoldings(state.replica.document)].flatMap(([node, ids]) => (ids.has(id) ? [node] : [])) : []),
       onHeldChanged: () => holdings?.kick(),
       events,
       log,
@@ -357,6 +369,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       replicas,
       usage,
       autoscale,
+      content,
     });
 
     // Loopback is for the CLI on this machine; any other address is reached over TLS only.
@@ -376,6 +389,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         autoscale,
         content,
         images: imageStore,
+        artifacts: artifactStore,
+        uploadsDir: join(dataRoot, 'content', 'uploads'),
         secrets,
         runtime: runtime.kind,
         clusterId: cluster.id,

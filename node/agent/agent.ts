@@ -15,7 +15,7 @@ import { rolloutKey } from '../../protocol/rollout/revisions.js';
 import { rolloutFailureField } from '../../protocol/node-writes.js';
 import type { SecretBox } from '../secret-box.js';
 import { Prober } from './prober.js';
-import { ImagePendingError, StartHeldError, type ContainerRuntime, type ReplicaOwner } from './runtime.js';
+import { ContentPendingError, StartHeldError, type ContainerRuntime, type ReplicaOwner } from './runtime.js';
 
 export interface AgentOptions {
   runtime: ContainerRuntime;
@@ -52,7 +52,7 @@ export interface AgentOptions {
  */
 export class Agent {
   private book: RestartBook = emptyBook;
-  /** Replicas whose start waits for their image from a peer, by `replicaName@epoch`: what their status says meanwhile. */
+  /** Replicas whose start waits for their image or artifact from a peer, by `replicaName@epoch`: what their status says meanwhile. */
   private readonly waiting = new Map<string, string>();
   /** Status last written per Status object key: only changes are written. */
   private readonly written: Map<string, ReplicaStatus>;
@@ -190,7 +190,7 @@ export class Agent {
         .flatMap((a) => (a.kind === 'remove' ? [] : [this.launch(a)]))
         .map((p) =>
           p.catch(({ replica, error }: { replica: DesiredReplica; error: Error }) => {
-            if (error instanceof ImagePendingError) return this.await(replica, error.reason);
+            if (error instanceof ContentPendingError) return this.await(replica, error.reason);
             this.waiting.delete(waitingKey(replica));
             if (error instanceof StartHeldError)
               return this.event('held', replica.workload, `slot ${replica.slot}: not started, the node is fenced (it lost sight of a majority while it was starting the replica)`);
@@ -258,10 +258,10 @@ export class Agent {
     return taken;
   }
 
-  /** A start that waits for its image: no failure, tried again next pass; said once. */
+  /** A start that waits for its image or artifact: no failure, tried again next pass; said once. */
   private await(replica: DesiredReplica, reason: string): void {
     const key = waitingKey(replica);
-    if (!this.waiting.has(key)) this.event('image-pending', replica.workload, `slot ${replica.slot}: ${reason}`);
+    if (!this.waiting.has(key)) this.event('content-pending', replica.workload, `slot ${replica.slot}: ${reason}`);
     this.waiting.set(key, reason);
   }
 

@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
 import { UserError } from '../errors.js';
 import { DockerRuntime, type PeerImages } from './docker-runtime.js';
-import { ProcessRuntime } from './process-runtime.js';
+import { ProcessRuntime, type ProcessRuntimeOptions } from './process-runtime.js';
 import type { ContainerRuntime, ServiceEnv } from './runtime.js';
 
 export type RuntimeChoice = 'auto' | 'docker' | 'process';
@@ -31,10 +31,13 @@ export async function chooseRuntime(
     clock?: Clock;
     /** Images from peers for the engine chosen: called once, with the engine's client, if it is. */
     peers?: (docker: Dockerode) => PeerImages;
+    /** The node's artifacts and its peers': the process runtime runs replicas in them (a Docker node refuses them). */
+    artifacts?: ProcessRuntimeOptions['artifacts'];
   } = {},
 ): Promise<ContainerRuntime> {
-  const { network, serviceEnv, dnsListening, clock } = options;
-  if (choice === 'process') return new ProcessRuntime({ dir: replicasDir, log, serviceEnv, clock });
+  const { network, serviceEnv, dnsListening, clock, artifacts } = options;
+  const processes = (): ProcessRuntime => new ProcessRuntime({ dir: replicasDir, log, serviceEnv, clock, ...(artifacts === undefined ? {} : { artifacts }) });
+  if (choice === 'process') return processes();
   if (await engineAnswers()) {
     const docker = new Dockerode();
     const peers = options.peers?.(docker);
@@ -42,5 +45,5 @@ export async function chooseRuntime(
   }
   if (choice === 'docker') throw new UserError(`--runtime docker, but no Docker engine answers at ${process.env.DOCKER_HOST ?? '/var/run/docker.sock'}`);
   log.warn('no Docker engine answers: replicas run as plain processes on this host');
-  return new ProcessRuntime({ dir: replicasDir, log, serviceEnv, clock });
+  return processes();
 }

@@ -74,7 +74,15 @@ export function desiredReplicas(
     // A CronJob's run knows its tick, so the job can make a tick's work idempotent.
     if (slot.workload.startsWith('CronJob/')) spec.env = { ...spec.env, SHOAL_CRON_TICK: new Date(slot.index * 1000).toISOString() };
     const imageId = resolveImage(namespaceOf(slot.workload), spec.image);
-    const replica = { workload: slot.workload, slot: slot.index, epoch: slot.epoch, specVersion: specVersionOf(fields), spec, surge: target.surge, ...(imageId === undefined ? {} : { imageId }) };
+    const replica = {
+      workload: slot.workload,
+      slot: slot.index,
+      epoch: slot.epoch,
+      specVersion: specVersionOf(fields),
+      spec,
+      surge: target.surge,
+      ...(imageId === undefined ? {} : { imageId }),
+    };
     return [withSecrets(replica, secretRefsOf(fields), document, box)];
   });
   return { replicas, rollouts };

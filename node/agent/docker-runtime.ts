@@ -5,7 +5,7 @@ import { identityFromLabels, instanceName, LABEL, replicaLabels } from './labels
 import { containerExec, containerLogs } from './docker-streams.js';
 import { filesArchive } from './file-archive.js';
 import {
-  ImagePendingError,
+  ContentPendingError,
   ImageUnavailableError,
   StartHeldError,
   type ContainerRuntime,
@@ -148,7 +148,14 @@ export class DockerRuntime implements ContainerRuntime {
     return samples.filter((s): s is ReplicaUsageSample => s !== undefined);
   }
 
+  /**
+   * A spec that names an artifact is refused, not run without it: its command expects
+   * the artifact's files in its working directory, and an image that happens to hold a
+   * command of that name would run something else. The start fails (counted, backed off,
+   * a rollout of it fails) with a sentence that says what to do.
+   */
   async start(replica: DesiredReplica, owner: ReplicaOwner, mayRun: () => boolean = () => true): Promise<string> {
+    if (replica.spec.artifact !== undefined) throw new Error(artifactRefusal(replica.spec.artifact));
     const image = await this.ensureImage(replica.spec.image, replica.imageId);
     const network = await this.ensureNetwork();
     const namespace = namespaceOf(replica.workload);
@@ -210,7 +217,7 @@ export class DockerRuntime implements ContainerRuntime {
    * Makes the image present and says what to create the container from. An image of
    * known content (named by digest, or pushed under its tag) runs by its id: the engine's
    * copy if it has one, else a peer's, fetched in the background while the start waits
-   * (ImagePendingError), then named by its tag; a tag pushed again to new content moves
+   * (ContentPendingError), then named by its tag; a tag pushed again to new content moves
    * the tag. Any other image is the engine's, or pulled from a registry.
    */
   private async ensureImage(image: string, id: string | undefined): Promise<string> {
@@ -223,7 +230,7 @@ export class DockerRuntime implements ContainerRuntime {
     if ((await this.imageIdOf(byDigest ? id : image)) === id) return byDigest ? id : image;
     if ((await this.imageIdOf(id)) === undefined) {
       const availability = await this.peers.availability(id);
-      if (availability.state === 'fetching') throw new ImagePendingError(image, availability.message);
+      if (availability.state === 'fetching') throw new ContentPendingError(`image ${image}`, availability.message);
       if (availability.state === 'failed') throw new ImageUnavailableError(image, `no peer could give ${id}: ${availability.message}`);
     }
     if (!byDigest) await this.peers.tag(id, image);
@@ -301,6 +308,10 @@ export class DockerRuntime implements ContainerRuntime {
     return all.filter((n) => n.Name === this.network).sort((a, b) => a.Created.localeCompare(b.Created) || a.Id.localeCompare(b.Id));
   }
 }
+
+/** Why a Docker node does not start a replica that names an artifact. */
+export const artifactRefusal = (artifact: string): string =>
+  `artifact ${artifact}: artifacts run on the process runtime, and this node runs replicas as Docker containers; put the files in the image, or constrain the workload to nodes started with --runtime process`;
 
 function createOptions(
   replica: DesiredReplica,

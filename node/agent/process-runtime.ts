@@ -10,6 +10,7 @@ import { replicaName, type DesiredReplica, type ObservedReplica } from '../../pr
 import { instanceName, type ReplicaIdentity } from './labels.js';
 import { execBeside, fileLogs } from './process-streams.js';
 import {
+  ContentPendingError,
   StartHeldError,
   type ContainerRuntime,
   type ExecResult,
@@ -23,6 +24,21 @@ import { treeUsage } from '../usage/proc-stat.js';
 import { hostPageSize, readProcessTable } from '../usage/proc-table.js';
 import type { Clock } from '../../base/clock.js';
 import { hostClock } from '../wall-clock.js';
+import type { Availability } from '../content/content-service.js';
+import { ARTIFACT_ID } from '../../protocol/content/artifact-entries.js';
+
+/** Where artifacts this node lacks come from: the cluster's peers (node/content), as PeerImages for the Docker runtime. */
+export interface PeerArtifacts {
+  /** Whether artifact `id` is held here, on its way, or could not be had lately. */
+  availability(id: string): Promise<Availability>;
+}
+
+/** What the runtime needs of the node's artifacts (node/artifacts/artifact-store.ts). */
+export interface ArtifactSource {
+  has(id: string): Promise<boolean>;
+  /** Copies the artifact's files into `into`, a new directory; false where it is not held. */
+  copy(id: string, into: string): Promise<boolean>;
+}
 
 export interface ProcessRuntimeOptions {
   /** One directory per replica below it, e.g. `<dataDir>/replicas`. */
@@ -31,6 +47,8 @@ export interface ProcessRuntimeOptions {
   serviceEnv?: ServiceEnv;
   /** The node's wall clock (node/wall-clock.ts): replicas' start times and usage samples' times. The host's by default. */
   clock?: Clock;
+  /** Artifacts replicas run in: the node's own, and its peers' for one it lacks. Without them, a spec that names one fails to start. */
+  artifacts?: { store: ArtifactSource; peers?: PeerArtifacts | undefined };
 }
 
 /** What a replica's directory records, so that any later agent can adopt, restart or remove it. */
@@ -47,6 +65,8 @@ interface ReplicaRecord {
   hostPorts: number[];
   /** The replica's own loopback address (loopback-address.ts); absent in records written before, which used 127.0.0.1. */
   address?: string;
+  /** The artifact it runs in a copy of, `<replica dir>/artifact`: its working directory, kept across restarts. */
+  artifact?: string;
 }
 
 /** What each (re)start of the command changes in the record. */
@@ -55,6 +75,8 @@ type Run = Pick<ReplicaRecord, 'pid' | 'startTime' | 'startedAtMs'>;
 const RECORD = 'replica.json';
 const OUTPUT = 'output.log';
 const EXIT_CODE = 'exit-code';
+/** The replica's copy of its artifact, inside its own directory: it may write there, the store's copy stays as it came. */
+const ARTIFACT_DIR = 'artifact';
 const REPLICA_ID = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
 const POLL_MS = 20;
 const KILL_WAIT_MS = 2_000;
@@ -76,6 +98,7 @@ export class ProcessRuntime implements ContainerRuntime {
   private readonly log: Logger;
   private readonly serviceEnv: ServiceEnv | undefined;
   private readonly clock: Clock;
+  private readonly artifacts: ProcessRuntimeOptions['artifacts'];
   private imageNoticeGiven = false;
 
   constructor(options: ProcessRuntimeOptions) {
@@ -83,6 +106,7 @@ export class ProcessRuntime implements ContainerRuntime {
     this.log = options.log ?? pino({ level: process.env.SHOAL_LOG_LEVEL ?? 'info' });
     this.serviceEnv = options.serviceEnv;
     this.clock = options.clock ?? hostClock;
+    this.artifacts = options.artifacts;
   }
 
   async list(owner: ReplicaOwner): Promise<ObservedReplica[]> {
@@ -111,6 +135,8 @@ export class ProcessRuntime implements ContainerRuntime {
     const command = [...(replica.spec.command ?? []), ...(replica.spec.args ?? [])];
     if (command.length === 0) throw new Error(`${replicaName(replica)}: the process runtime needs a command to run`);
     this.noticeIgnoredImage(replica.spec.image);
+    const { artifact } = replica.spec;
+    if (artifact !== undefined) await this.ensureArtifact(artifact);
     const id = instanceName(replica, owner);
     const root = join(SECRETS_TMPFS, id);
     // A process cannot be given its own root: its files (secrets) go to a directory in
@@ -124,31 +150,39 @@ export class ProcessRuntime implements ContainerRuntime {
       ...this.serviceEnv?.(namespace, await this.serviceNetwork(owner)),
       ...replica.spec.env,
       SHOAL_REPLICA_IP: address,
+      ...(artifact === undefined ? {} : { SHOAL_ARTIFACT: artifact }),
       ...((replica.spec.files ?? []).length > 0 ? { SHOAL_ROOT: root } : {}),
     };
     await mkdir(this.replicaDir(id), { recursive: true });
     try {
       await writeFiles(root, replica.spec.files ?? []);
-      const started = await this.spawn(id, command, env, mayRun);
+      const cwd = this.workDir(id, artifact);
+      if (artifact !== undefined && !(await this.artifacts?.store.copy(artifact, cwd))) throw new Error(`artifact ${artifact} is no longer held on this node`);
+      const started = await this.spawn(id, command, env, cwd, mayRun);
       const { workload, slot, epoch, specVersion } = replica;
       const hostPorts = replica.spec.ports.flatMap((p) => (p.hostPort === undefined ? [] : [p.hostPort]));
-      await this.write(id, { owner, replica: { workload, slot, epoch, specVersion }, command, env: withoutSecrets(env, replica), hostPorts, address, ...started });
+      const record = { owner, replica: { workload, slot, epoch, specVersion }, command, env: withoutSecrets(env, replica), hostPorts, address, ...started };
+      await this.write(id, artifact === undefined ? record : { ...record, artifact });
     } catch (e) {
       await rm(this.replicaDir(id), { recursive: true, force: true });
       await rm(root, { recursive: true, force: true });
       throw e;
     }
-    this.log.info({ id, workload: replica.workload, slot: replica.slot, command: command[0] }, 'process started');
+    this.log.info({ id, workload: replica.workload, slot: replica.slot, command: command[0], ...(artifact === undefined ? {} : { artifact }) }, 'process started');
     return id;
   }
 
-  /** The env is the replica's as the agent gives it now: values from secrets are never kept in the record. */
+  /**
+   * The env is the replica's as the agent gives it now: values from secrets are never kept
+   * in the record. A replica of an artifact runs again in its copy as it left it, as a
+   * container keeps its filesystem across a restart.
+   */
   async restart(id: string, replica: DesiredReplica, mayRun: () => boolean = () => true): Promise<void> {
     const record = await this.read(id);
     if (record === undefined) throw new Error(`no replica ${id} to restart`);
     if (isRunning(record)) return;
     const env = { ...record.env, ...replica.spec.env };
-    await this.write(id, { ...record, ...(await this.spawn(id, record.command, env, mayRun)) });
+    await this.write(id, { ...record, ...(await this.spawn(id, record.command, env, this.workDir(id, record.artifact), mayRun)) });
   }
 
   async stop(id: string, graceMs: number): Promise<void> {
@@ -171,7 +205,7 @@ export class ProcessRuntime implements ContainerRuntime {
   async exec(id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
     const record = await this.read(id);
     if (record === undefined) throw new Error(`no replica ${id}`);
-    return execBeside(command, this.replicaDir(id), record.env, timeoutMs);
+    return execBeside(command, this.workDir(id, record.artifact), record.env, timeoutMs);
   }
 
   /** Loopback needs no set-up: every 127.x.y.z is already this host's. */
@@ -181,16 +215,16 @@ export class ProcessRuntime implements ContainerRuntime {
 
   async close(): Promise<void> {}
 
-  private async spawn(id: string, command: string[], env: Record<string, string>, mayRun: () => boolean): Promise<Run> {
+  private async spawn(id: string, command: string[], env: Record<string, string>, cwd: string, mayRun: () => boolean): Promise<Run> {
     const dir = this.replicaDir(id);
-    assertExecutable(command[0] ?? '', env.PATH ?? '', dir);
+    assertExecutable(command[0] ?? '', env.PATH ?? '', cwd);
     await rm(join(dir, EXIT_CODE), { force: true });
     const output = await open(join(dir, OUTPUT), 'a');
     try {
       if (!mayRun()) throw new StartHeldError(id);
       const startedAtMs = this.clock.nowMs();
       const child = spawn('/bin/sh', ['-c', WRAPPER, 'shoal-replica', join(dir, EXIT_CODE), ...command], {
-        cwd: dir,
+        cwd,
         env,
         detached: true,
         stdio: ['ignore', output.fd, output.fd],
@@ -240,6 +274,28 @@ export class ProcessRuntime implements ContainerRuntime {
     const file = join(this.replicaDir(id), RECORD);
     await writeFile(`${file}.tmp`, JSON.stringify(record, null, 2), { mode: 0o600 });
     await rename(`${file}.tmp`, file);
+  }
+
+  /** Where the replica's command runs: its copy of its artifact, else its own directory. */
+  private workDir(id: string, artifact: string | undefined): string {
+    return artifact === undefined ? this.replicaDir(id) : join(this.replicaDir(id), ARTIFACT_DIR);
+  }
+
+  /**
+   * Makes sure the artifact is here before anything of the replica is made: held, else
+   * fetched from a peer in the background while the start waits (ContentPendingError,
+   * no failure); a fetch that failed lately, or no way to fetch, fails the start.
+   */
+  private async ensureArtifact(artifact: string): Promise<void> {
+    // The document holds what its writer sent: checked before the id names a path or a fetch.
+    if (!ARTIFACT_ID.test(artifact)) throw new Error(`spec.artifact ${JSON.stringify(artifact)} is not an artifact id (sha256: and 64 hex digits)`);
+    const { store, peers } = this.artifacts ?? {};
+    if (store === undefined) throw new Error(`artifact ${artifact}: this runtime was given no artifact store`);
+    if (await store.has(artifact)) return;
+    if (peers === undefined) throw new Error(`artifact ${artifact} is not on this node, and it fetches none from peers`);
+    const availability = await peers.availability(artifact);
+    if (availability.state === 'fetching') throw new ContentPendingError(`artifact ${artifact}`, availability.message);
+    if (availability.state === 'failed') throw new Error(`artifact ${artifact} is not on this node and no peer could give it: ${availability.message}`);
   }
 
   /** Ids come from callers; one that could climb out of `dir` must never reach `rm`. */

@@ -90,16 +90,18 @@ export class ImageUnavailableError extends Error {
 }
 
 /**
- * The image is on its way from a peer: the start waits for it, and is no failure. The
- * agent tries again on its next pass and shows `reason` in the replica's status.
+ * What a replica runs (an image, an artifact) is on its way from a peer: the start waits
+ * for it, and is no failure. The agent tries again on its next pass and shows `reason` in
+ * the replica's status. `what` names the content, as `image busybox:1` or
+ * `artifact sha256:…`.
  */
-export class ImagePendingError extends Error {
-  override readonly name = 'ImagePendingError';
+export class ContentPendingError extends Error {
+  override readonly name = 'ContentPendingError';
   constructor(
-    readonly image: string,
+    readonly what: string,
     readonly reason: string,
   ) {
-    super(`image ${image}: ${reason}`);
+    super(`${what}: ${reason}`);
   }
 }
 

@@ -44,6 +44,10 @@ const ROUTES: Readonly<Record<string, Permission>> = {
   'GET /v1/autoscalers': 'read',
   'GET /v1/images': 'read',
   'POST /v1/images/push': 'deploy',
+  // Chunked uploads (node/api/uploads.ts): each upload is its operator's own, checked by the handlers.
+  'POST /v1/uploads': 'deploy',
+  'POST /v1/uploads/:upload/chunks': 'deploy',
+  'POST /v1/uploads/:upload/finish': 'deploy',
   'POST /v1/ui/login': 'read',
   'GET /ui': 'open',
   'GET /ui/': 'open',

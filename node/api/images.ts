@@ -73,12 +73,10 @@ export function registerImageRoutes(app: FastifyInstance, context: ImageRoutesCo
     }
     const found = await context.images.inspect(image);
     if (found === undefined) {
-      return reply
-        .code(404)
-        .send({
-          error: 'not-found',
-          detail: `the Docker engine of node ${context.node} holds no image ${image}: load it there (docker load), or push from the node that has it`,
-        } satisfies ApiErrorBody);
+      return reply.code(404).send({
+        error: 'not-found',
+        detail: `the Docker engine of node ${context.node} holds no image ${image}: load it there (docker load), or push from the node that has it`,
+      } satisfies ApiErrorBody);
     }
     context.content.announce();
     return { id: found.id, sizeBytes: found.sizeBytes, node: context.node } satisfies ImagePushJson;

@@ -32,6 +32,9 @@ import { registerImageRoutes } from './images.js';
 import type { ContentService } from '../content/content-service.js';
 import type { DockerImageStore } from '../images/docker-image-store.js';
 import { registerUiRoutes } from '../ui/routes.js';
+import { registerUploadRoutes } from './uploads.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { artifactFinisher } from '../artifacts/artifact-finisher.js';
 import { UiSessions } from '../ui/sessions.js';
 
 export interface ApiContext {
@@ -49,6 +52,10 @@ export interface ApiContext {
   content: ContentService;
   /** The engine's images, on a node that runs Docker. */
   images: DockerImageStore | undefined;
+  /** The process runtime's artifacts: every node keeps and serves them, whatever it runs. */
+  artifacts: ArtifactStore;
+  /** Where chunked uploads wait for their finish, `<data root>/content/uploads`. */
+  uploadsDir: string;
   secrets: SecretBox;
   runtime: 'docker' | 'process';
   clusterId: string;
@@ -86,6 +93,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     streamErrorsSurvived: streamRaceCounters.survived,
     usage: context.usage.counters,
     autoscale: context.autoscale.counters,
+    uploads: uploads.counters,
     streams: { events: context.feed.counters, replicas: context.replicas.counters, mesh: context.services.mesh.counters },
     dns: { ...context.services.dns.state(), ...context.services.dns.counters },
     api: auth,
@@ -109,6 +117,11 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   registerUsageRoutes(app, context.usage);
   registerAutoscalerRoutes(app, context.autoscale);
   registerImageRoutes(app, { state: context.state, content: context.content, images: context.images, node: context.swim.id });
+  const uploads = registerUploadRoutes(app, {
+    dir: context.uploadsDir,
+    node: context.swim.id,
+    finishers: { artifact: artifactFinisher(context.artifacts, context.content) },
+  });
   const ui = registerUiRoutes(app, sessions, context, tls !== undefined);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {
     const sinceMs = Number(request.query.sinceMs ?? 0);

@@ -3,15 +3,15 @@ import { lpStream } from '@libp2p/utils';
 import { open, stat, truncate } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import {
-  CONTENT_CHUNK_BYTES,
   decodeContentHeader,
   decodeContentRequest,
   encodeContentHeader,
   encodeContentRequest,
-  MAX_CONTENT_FRAME_BYTES,
+  MAX_CONTENT_MESSAGE_BYTES,
   type ContentRequest,
 } from '../../protocol/images/transfer-codec.js';
 import { countDrop, readFrame } from '../read-frame.js';
+import { readPaced, sendPaced } from './paced-stream.js';
 import type { Bandwidth } from './bandwidth.js';
 import type { ContentKind, ContentStore } from './content-store.js';
 
@@ -28,6 +28,8 @@ const REQUEST_TIMEOUT_MS = 10_000;
 export const STALL_TIMEOUT_MS = 30_000;
 /** How long a provider may take to answer a request: saving a large image to serve it first. */
 const HEADER_TIMEOUT_MS = 300_000;
+/** What is read from the file and sent at once: large enough that each send costs nothing, small enough to pace by bandwidth. */
+const CHUNK_BYTES = 64 * 1024;
 /** Nothing larger is taken: an image of more is not one a fleet moves peer to peer. */
 export const MAX_CONTENT_BYTES = 16 * 2 ** 30;
 
@@ -59,7 +61,7 @@ export async function serveContent(
       stream.abort(new Error('refused: not an admitted node'));
       return;
     }
-    const lp = lpStream(stream, { maxDataLength: MAX_CONTENT_FRAME_BYTES });
+    const lp = lpStream(stream, { maxDataLength: MAX_CONTENT_MESSAGE_BYTES });
     const answer = async (request: ContentRequest): Promise<void> => {
       const store = options.stores.get(request.kind);
       const file = store === undefined ? undefined : await store.serve(request.id);
@@ -69,9 +71,11 @@ export async function serveContent(
       serving++;
       try {
         await lp.write(encodeContentHeader({ ok: true, sizeBytes: file.sizeBytes }));
+        // The bytes follow raw, unframed, at the pace the receiver reads them.
+        const raw = lp.unwrap();
         await sendFile(file.path, request.offset, file.sizeBytes, async (chunk) => {
           await options.bandwidth.take(chunk.length, AbortSignal.timeout(STALL_TIMEOUT_MS));
-          await lp.write(chunk, { signal: AbortSignal.timeout(STALL_TIMEOUT_MS) });
+          await sendPaced(raw, chunk, AbortSignal.timeout(STALL_TIMEOUT_MS));
           counters.servedBytes += chunk.length;
           counters.servedBytesById.set(request.id, (counters.servedBytesById.get(request.id) ?? 0) + chunk.length);
         });
@@ -102,7 +106,7 @@ async function sendFile(path: string, from: number, size: number, send: (chunk: 
   const file = await open(path, 'r');
   try {
     for (let at = from; at < size; ) {
-      const buffer = Buffer.allocUnsafe(Math.min(CONTENT_CHUNK_BYTES, size - at));
+      const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, size - at));
       const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
       // The file shrank under us: the receiver's check will refuse what it got.
       if (bytesRead === 0) throw new Error(`${path} ended at ${at} of ${size} bytes`);
@@ -141,7 +145,8 @@ export async function fetchContent(
   const stream = await dial(CONTENT_PROTOCOL, opening);
   let stall: StallTimer | undefined;
   try {
-    const lp = lpStream(stream, { maxDataLength: MAX_CONTENT_FRAME_BYTES });
+    // The bytes may follow the header at once: room for what arrives before the reader takes over (readPaced).
+    const lp = lpStream(stream, { maxDataLength: MAX_CONTENT_MESSAGE_BYTES, maxBufferSize: 32 * 1024 * 1024 });
     await lp.write(encodeContentRequest({ kind: download.kind, id: download.id, offset: have }), { signal: opening });
     // The provider may first have to write the archive out (docker save of a large image): the header may take a while.
     const header = await readFrame(lp, decodeContentHeader, {}, AbortSignal.any([signal, AbortSignal.timeout(HEADER_TIMEOUT_MS)]));
@@ -149,20 +154,26 @@ export async function fetchContent(
     if (!header.value.ok) throw new ProviderRefusedError(`${header.value.code}: ${header.value.detail}`);
     const { sizeBytes } = header.value;
     if (sizeBytes > MAX_CONTENT_BYTES) throw new ProviderRefusedError(`offers ${sizeBytes} bytes, more than the ${MAX_CONTENT_BYTES} taken`);
-    stall = new StallTimer(STALL_TIMEOUT_MS, signal);
+    const timer = new StallTimer(STALL_TIMEOUT_MS, signal);
+    stall = timer;
     const file = await openForAppend(download.path, have);
     let received = have;
     try {
       download.onProgress(received, sizeBytes);
-      while (received < sizeBytes) {
-        const chunk = (await lp.read({ signal: stall.signal })).subarray();
-        stall.reset();
-        if (received + chunk.length > sizeBytes) throw new Error(`sent more than the ${sizeBytes} bytes it announced`);
-        await file.write(chunk);
-        received += chunk.length;
-        await bandwidth.take(chunk.length, signal);
-        download.onProgress(received, sizeBytes);
-      }
+      await readPaced(
+        lp.unwrap(),
+        async (chunk) => {
+          timer.reset();
+          if (received + chunk.length > sizeBytes) throw new Error(`sent more than the ${sizeBytes} bytes it announced`);
+          await file.write(chunk);
+          received += chunk.length;
+          await bandwidth.take(chunk.length, signal);
+          download.onProgress(received, sizeBytes);
+        },
+        () => received >= sizeBytes,
+        timer.signal,
+      );
+      if (received < sizeBytes) throw new Error(`the stream ended after ${received} of ${sizeBytes} bytes`);
     } finally {
       await file.close();
     }

@@ -10,6 +10,7 @@ import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
 import type { UsageService } from '../usage/usage-service.js';
 import type { AutoscaleService } from '../autoscale/autoscale-service.js';
+import type { ContentService } from '../content/content-service.js';
 import { byLabel, counterFrom, gaugeFrom, histogramFrom, type Sample } from './families.js';
 
 export interface MetricsSources {
@@ -25,6 +26,7 @@ export interface MetricsSources {
   replicas: ReplicaAccess;
   usage: UsageService;
   autoscale: AutoscaleService;
+  content: ContentService;
 }
 
 const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
@@ -176,6 +178,26 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
     ]),
   );
   counterFrom(registry, 'shoal_autoscale_decisions_total', 'Autoscale decisions this node wrote as a decider.', [], () => [[{}, sources.autoscale.counters.decisions]]);
+
+  // Images and artifacts from peers (node/content)
+  const { content } = sources;
+  counterFrom(registry, 'shoal_content_fetches_total', 'Images and artifacts this node fetched from peers, by result.', ['result'], () => [
+    [{ result: 'fetched' }, content.counters.fetched],
+    [{ result: 'failed' }, content.counters.failures],
+  ]);
+  counterFrom(registry, 'shoal_content_received_bytes_total', 'Bytes of images and artifacts received from peers (a resume counts only what it added).', [], () => [
+    [{}, content.counters.fetchedBytes],
+  ]);
+  counterFrom(registry, 'shoal_content_resumes_total', 'Transfers that resumed where a dropped one stopped.', [], () => [[{}, content.counters.resumed]]);
+  counterFrom(registry, 'shoal_content_mismatches_total', 'Transfers refused because the bytes did not match the content id (corrupted or forged).', [], () => [
+    [{}, content.counters.mismatches],
+  ]);
+  counterFrom(registry, 'shoal_content_served_bytes_total', 'Bytes of images and artifacts this node served to peers.', [], () => [[{}, content.serving?.servedBytes ?? 0]]);
+  counterFrom(registry, 'shoal_content_requests_refused_total', 'Requests for content this node refused, by reason.', ['reason'], () =>
+    byLabel('reason', { ...content.serving?.refused, ...content.serving?.dropped }),
+  );
+  gaugeFrom(registry, 'shoal_content_transfers', 'Transfers to this node under way.', [], () => [[{}, content.transfersInProgress().length]]);
+  gaugeFrom(registry, 'shoal_content_announced', 'Images and artifacts this node announces in the DHT.', [], () => [[{}, content.counters.announced - content.counters.withdrawn]]);
 
   // Services
   counterFrom(registry, 'shoal_mesh_connections_total', 'Service connections, by result.', ['result'], () => [

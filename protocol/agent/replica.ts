@@ -17,6 +17,11 @@ export interface PortMapping {
 /** Everything a runtime needs to start one replica; derived from the workload's spec. */
 export interface ContainerSpec {
   image: string;
+  /**
+   * A content id (`sha256:<hex>`) of an artifact, a bundle of files: the process runtime
+   * runs the command in a fresh copy of it; the Docker runtime refuses to start it.
+   */
+  artifact?: string | undefined;
   command?: string[] | undefined;
   args?: string[] | undefined;
   env: Record<string, string>;

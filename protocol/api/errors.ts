@@ -23,6 +23,12 @@ export const API_ERROR_CODES = [
   'exec-failed',
   'storage-unavailable',
   'bad-login',
+  // Chunked uploads (node/api/uploads.ts): 409 a chunk not where the upload stands (the body
+  // says where), 409 another request on the upload under way, 413 past its bound, 429 too many open.
+  'wrong-offset',
+  'upload-busy',
+  'upload-too-large',
+  'too-many-uploads',
   // A delta refused (`POST /v1/deltas`, with its `id`): its decoding (crdt/delta-codec.ts), the
   // replica's checks (crdt/replica.ts), the write quota (node/state-service.ts). `duplicate` comes with 200.
   'oversized',

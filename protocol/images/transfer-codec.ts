@@ -7,8 +7,8 @@ import { IMAGE_ID } from './image-record.js';
  * The frames of `/shoal/content/1.0.0`, over which nodes hand each other content named
  * by its sha256 (node/content/transfer.ts). The asker sends one request frame; the
  * holder answers with one header frame, and after an ok header the content's bytes
- * from the requested offset to its end, as raw frames of at most CONTENT_CHUNK_BYTES
- * (no JSON, not read by this codec). A transfer that breaks resumes at the offset the
+ * from the requested offset to its end, raw and unframed (not read by this codec), at
+ * the pace the asker reads them. A transfer that breaks resumes at the offset the
  * asker already holds, from the same provider or another: every holder serves the same
  * bytes for an id.
  */
@@ -17,10 +17,6 @@ export type ContentKindName = (typeof CONTENT_KINDS)[number];
 
 /** A request or header: a few hundred bytes at most, so a peer's frame is refused long before it costs anything. */
 export const MAX_CONTENT_MESSAGE_BYTES = 4 * 1024;
-/** A raw frame of content: large enough that the framing costs nothing, small enough to pace by bandwidth. */
-export const CONTENT_CHUNK_BYTES = 64 * 1024;
-/** The longest frame on the stream, for its length-prefixed reader: a chunk, the messages being smaller. */
-export const MAX_CONTENT_FRAME_BYTES = Math.max(CONTENT_CHUNK_BYTES, MAX_CONTENT_MESSAGE_BYTES);
 /** At six bytes a character escaped (`\u0001`), a refusal's detail still fits in a message. */
 export const MAX_DETAIL_CHARS = 512;
 

@@ -6,7 +6,20 @@ import type { ContainerSpec, PortMapping, RestartPolicy } from '../agent/replica
 import { cpuMillis, memoryBytes } from './quantity.js';
 
 /** The spec fields that shape a container: a change to any of them replaces the replica. */
-export const CONTAINER_FIELDS = ['image', 'command', 'args', 'env', 'secrets', 'ports', 'resources', 'restartPolicy', 'capabilities', 'livenessProbe', 'readinessProbe'] as const;
+export const CONTAINER_FIELDS = [
+  'image',
+  'artifact',
+  'command',
+  'args',
+  'env',
+  'secrets',
+  'ports',
+  'resources',
+  'restartPolicy',
+  'capabilities',
+  'livenessProbe',
+  'readinessProbe',
+] as const;
 
 type Fields = Readonly<Record<string, Json>>;
 
@@ -84,6 +97,12 @@ export function secretRefsOf(fields: Fields): SecretRefs {
   return refs;
 }
 
+/** `spec.artifact` as text when present at all (a runtime checks it against ARTIFACT_ID before it names a path). */
+const artifactOf = (fields: Fields): string | undefined => {
+  const value = fields['spec.artifact'];
+  return value === undefined || value === null ? undefined : typeof value === 'string' ? value : JSON.stringify(value);
+};
+
 /** A workload's document fields as what a runtime starts. */
 export function containerSpecOf(fields: Fields): ContainerSpec {
   const env: Record<string, string> = {};
@@ -94,6 +113,8 @@ export function containerSpecOf(fields: Fields): ContainerSpec {
   const policy = fields['spec.restartPolicy'];
   return {
     image: String(fields['spec.image'] ?? ''),
+    // Kept as written, valid or not: a runtime refuses a malformed one, rather than run the command without its files.
+    artifact: artifactOf(fields),
     command: strings(fields['spec.command']),
     args: strings(fields['spec.args']),
     env,

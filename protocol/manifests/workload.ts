@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Json } from '../../crdt/json.js';
 import { manifestFields } from './fields.js';
 import { cpuMillis, memoryBytes } from './quantity.js';
+import { ARTIFACT_ID } from '../content/artifact-entries.js';
 
 /** DNS-1123 labels, as Kubernetes names are. */
 export const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -100,6 +101,12 @@ export const workloadSchema = z
     }),
     spec: z.strictObject({
       image: z.string().min(1).max(512),
+      /**
+       * A content-addressed bundle of files (`shoal artifact push DIR`) the process runtime
+       * runs the command in: a copy of it is the replica's working directory. Part of the
+       * spec version, so a new artifact is a new revision; a Docker node refuses it.
+       */
+      artifact: z.string().regex(ARTIFACT_ID, 'an artifact id as `shoal artifact push` prints it: sha256: and 64 lower-case hex digits').optional(),
       command: z.array(z.string()).optional(),
       args: z.array(z.string()).optional(),
       env: z
