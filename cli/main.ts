@@ -147,11 +147,12 @@ apiOptions(
   image
     .command('push')
     .description("make an image in the Docker engine of the CLI's node the cluster's, under its name: nodes that lack it fetch it from peers")
-    .argument('<image>', 'the image, as the engine names it (name:tag)')
-    .option('-n, --namespace <namespace>', 'the namespace whose workloads may run it by that name', 'default'),
-).action(async (name: string, opts: { namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
+    .argument('<image>', 'the image, as the engine names it (name:tag), or the name to give the archive of --file')
+    .option('-n, --namespace <namespace>', 'the namespace whose workloads may run it by that name', 'default')
+    .option('--file <archive>', "a docker save archive on this machine, uploaded to the node and loaded into its engine (for a node's engine the CLI cannot reach)"),
+).action(async (name: string, opts: { namespace: string; file?: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { pushImage } = await import('./commands/images.js');
-  await pushImage({ image: name, namespace: opts.namespace, ...connection(opts) });
+  await pushImage({ image: name, namespace: opts.namespace, file: opts.file, ...connection(opts) });
 });
 
 const artifact = program.command('artifact').description('bundles of files the process runtime runs replicas in, handed from node to node like images');

@@ -1,16 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { lstat, mkdtemp, open, readdir, readlink, rm, stat } from 'node:fs/promises';
+import { lstat, mkdtemp, readdir, readlink, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pack, type Header, type Pack } from 'tar-stream';
 import { UserError } from '../../node/errors.js';
-import { readApiError } from '../../protocol/api/errors.js';
-import type { ArtifactFinishRequest, UploadChunkJson, UploadFinishJson, UploadJson } from '../../protocol/api/uploads.js';
+import type { ArtifactFinishRequest } from '../../protocol/api/uploads.js';
+import { uploadFile } from '../upload.js';
 import { ArtifactEntries, MAX_ARTIFACT_ENTRIES, type ArtifactEntry } from '../../protocol/content/artifact-entries.js';
 import { ApiClient, type ApiTarget } from '../client.js';
+import { formatBytes } from '../bytes.js';
 
 /** A directory packed as an artifact: the tar's sha256 is its id. */
 export interface ArtifactTar {
@@ -114,12 +115,6 @@ function add(archive: Pack, entry: Found): Promise<void> {
   });
 }
 
-/** Times one upload is begun again after its node lost it (a restart, a failover to another node). */
-const MAX_RESTARTS = 3;
-/** Chunk requests in a row that may fail (a dropped connection) before the push gives up; each is resumed. */
-const MAX_CHUNK_FAILURES = 5;
-const RETRY_PAUSE_MS = 1_000;
-
 /**
  * `shoal artifact push DIR`: packs DIR (artifactTar), uploads it to the node in chunks
  * (resuming where the node says it stands), and has the node keep it as an artifact,
@@ -132,7 +127,8 @@ export async function pushArtifact(opts: { dir: string; api: ApiTarget; key: str
   try {
     const file = join(scratch, 'artifact.tar');
     const packed = await artifactTar(opts.dir, file);
-    const finished = await upload(client, file, packed);
+    const finish: ArtifactFinishRequest = { kind: 'artifact', id: packed.id };
+    const finished = await uploadFile(client, file, packed.sizeBytes, finish, 'the artifact');
     console.log(
       `artifact ${finished.id} (${formatBytes(finished.sizeBytes)}, ${packed.entries} entries) is on node ${finished.node.slice(-8)}; nodes that need it fetch it from there`,
     );
@@ -141,79 +137,4 @@ export async function pushArtifact(opts: { dir: string; api: ApiTarget; key: str
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-async function upload(client: ApiClient, file: string, packed: ArtifactTar): Promise<UploadFinishJson> {
-  for (let restarts = 0; ; restarts++) {
-    const begun = await client.post<UploadJson>('/v1/uploads', {});
-    if (begun.status !== 200) throw refused('the node refused the upload', begun);
-    const { upload: id, maxChunkBytes, maxUploadBytes } = begun.body;
-    if (packed.sizeBytes > maxUploadBytes) throw new UserError(`the artifact is ${formatBytes(packed.sizeBytes)}: a node takes uploads of at most ${formatBytes(maxUploadBytes)}`);
-    const sent = await sendChunks(client, id, file, packed.sizeBytes, maxChunkBytes);
-    const finish: ArtifactFinishRequest = { kind: 'artifact', id: packed.id };
-    const finished = sent ? await client.post<UploadFinishJson>(`/v1/uploads/${id}/finish`, finish) : undefined;
-    if (finished?.status === 200) return finished.body;
-    // The node no longer knows the upload: begin again, from the first byte.
-    if ((finished === undefined || finished.status === 404) && restarts < MAX_RESTARTS) continue;
-    if (finished === undefined) throw new UserError(`the node lost the upload ${MAX_RESTARTS + 1} times`);
-    throw refused('the node refused the artifact', finished);
-  }
-}
-
-/** Sends the file from where the node says the upload stands; false if the node no longer knows the upload. */
-async function sendChunks(client: ApiClient, id: string, file: string, sizeBytes: number, maxChunkBytes: number): Promise<boolean> {
-  const source = await open(file, 'r');
-  try {
-    let offset = 0;
-    let failures = 0;
-    let conflicts = 0;
-    while (offset < sizeBytes) {
-      const chunk = Buffer.alloc(Math.min(maxChunkBytes, sizeBytes - offset));
-      await source.read(chunk, 0, chunk.length, offset);
-      let reply: { status: number; body: unknown };
-      try {
-        reply = await client.post<unknown>(`/v1/uploads/${id}/chunks`, { offset, data: chunk.toString('base64') });
-        failures = 0;
-      } catch (e) {
-        // The chunk may have arrived: the next try at this offset is told where the upload stands.
-        if (++failures > MAX_CHUNK_FAILURES) throw e;
-        await pause(RETRY_PAUSE_MS);
-        continue;
-      }
-      if (reply.status === 200) {
-        offset = standing((reply.body as UploadChunkJson).sizeBytes, sizeBytes);
-        continue;
-      }
-      if (reply.status === 404) return false;
-      const refusal = readApiError(reply.body);
-      if (reply.status === 409 && ++conflicts <= 16) {
-        // Not where the node stands (a chunk whose answer was lost), or another request on it under way.
-        offset = standing((reply.body as { sizeBytes?: unknown }).sizeBytes, sizeBytes);
-        if (refusal.code === 'upload-busy') await pause(RETRY_PAUSE_MS);
-        continue;
-      }
-      throw refused('the node refused a chunk', reply);
-    }
-    return true;
-  } finally {
-    await source.close();
-  }
-}
-
-/** The node's word on how much it holds, which must be a place in the file. */
-function standing(value: unknown, sizeBytes: number): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value <= sizeBytes) return value;
-  throw new UserError(`the node says the upload holds ${String(value)} bytes, of ${sizeBytes}`);
-}
-
-function refused(what: string, reply: { status: number; body: unknown }): UserError {
-  const refusal = readApiError(reply.body);
-  return new UserError(`${what}: ${refusal.detail ?? refusal.error ?? `status ${reply.status}`}`);
-}
-
-const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-function formatBytes(bytes: number): string {
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return bytes < 1024 ** 3 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
 }

@@ -1,4 +1,6 @@
-import type { ImagePushJson, ImagesJson } from '../../protocol/api/images.js';
+import type { ImageFinishRequest, ImagePushJson, ImagePushRequest, ImagesJson } from '../../protocol/api/images.js';
+import { stat } from 'node:fs/promises';
+import { uploadFile } from '../upload.js';
 import type { ObjectJson } from '../../protocol/api/objects.js';
 import { imageFields, imageKey, MAX_IMAGE_REFERENCES } from '../../protocol/images/image-record.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
@@ -6,30 +8,23 @@ import { readApiError } from '../../protocol/api/errors.js';
 import { UserError } from '../../node/errors.js';
 import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
+import { formatBytes } from '../bytes.js';
 
 const shortId = (id: string): string => id.slice('sha256:'.length, 'sha256:'.length + 12);
 const shortPeer = (peer: string): string => peer.slice(-8);
 
-function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '-';
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return bytes < 1024 ** 3 ? `${(bytes / 1024 ** 2).toFixed(1)} MiB` : `${(bytes / 1024 ** 3).toFixed(2)} GiB`;
-}
+const bytesOrDash = (bytes: number | undefined): string => (bytes === undefined ? '-' : formatBytes(bytes));
 
 /**
- * `shoal image push IMAGE`: the image in the engine of the node the CLI talks to becomes
- * the cluster's under that name, in the namespace: the node checks it holds it and
- * announces it; the operator's signed Image record says which content the name stands
+ * `shoal image push IMAGE [--file ARCHIVE]`: the image in the engine of the node the CLI
+ * talks to (or a `docker save` archive uploaded to it) becomes the cluster's under that
+ * name, in the namespace: the node checks it holds it (or checks and loads the archive)
+ * and announces it; the operator's signed Image record says which content the name stands
  * for, so a node that lacks it fetches exactly that from a peer and no other.
  */
-export async function pushImage(opts: { image: string; namespace: string; api: ApiTarget; key: string }): Promise<void> {
+export async function pushImage(opts: { image: string; namespace: string; file?: string | undefined; api: ApiTarget; key: string }): Promise<void> {
   const client = new ApiClient(opts.api, opts.key);
-  const reply = await client.post<ImagePushJson>('/v1/images/push', { image: opts.image, namespace: opts.namespace });
-  if (reply.status !== 200) {
-    const refusal = readApiError(reply.body);
-    throw new UserError(`cannot push ${opts.image}: ${refusal.detail ?? refusal.error ?? reply.status}`);
-  }
-  const found = reply.body;
+  const found = opts.file === undefined ? await fromEngine(client, opts.image, opts.namespace) : await fromFile(client, opts.file, opts.image, opts.namespace);
   const key = imageKey(opts.namespace, found.id);
   const existing = await client.get<ObjectJson>(`/v1/objects/${key}`);
   const before = Array.isArray(existing?.fields.references) ? existing.fields.references.filter((r): r is string => typeof r === 'string') : [];
@@ -37,6 +32,29 @@ export async function pushImage(opts: { image: string; namespace: string; api: A
   const references = [...before.filter((r) => r !== opts.image), opts.image].slice(-MAX_IMAGE_REFERENCES);
   await writeOps(client, loadOperatorKey(opts.key), [{ key, set: imageFields({ references, sizeBytes: found.sizeBytes }) }]);
   console.log(`image ${opts.image} pushed into ${opts.namespace} as ${found.id} (${formatBytes(found.sizeBytes)}), from node ${shortPeer(found.node)}`);
+}
+
+/** The image as the engine of the CLI's node holds it. */
+async function fromEngine(client: ApiClient, image: string, namespace: string): Promise<ImagePushJson> {
+  const reply = await client.post<ImagePushJson>('/v1/images/push', { image, namespace } satisfies ImagePushRequest);
+  if (reply.status !== 200) {
+    const refusal = readApiError(reply.body);
+    throw new UserError(`cannot push ${image}: ${refusal.detail ?? refusal.error ?? reply.status}`);
+  }
+  return reply.body;
+}
+
+/** A `docker save` archive from this machine, uploaded to the node, which checks it and loads it into its engine. */
+async function fromFile(client: ApiClient, file: string, image: string, namespace: string): Promise<ImagePushJson> {
+  let sizeBytes: number;
+  try {
+    sizeBytes = (await stat(file)).size;
+  } catch (e) {
+    throw new UserError(`cannot read --file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const finish: ImageFinishRequest = { kind: 'image', image, namespace };
+  const finished = await uploadFile(client, file, sizeBytes, finish, `the image archive ${file}`);
+  return { id: finished.id, sizeBytes: finished.sizeBytes, node: finished.node };
 }
 
 /** `shoal get images`: each image the cluster refers to, its names, size and holders; and this node's transfers. */
@@ -50,9 +68,9 @@ export async function getImages(opts: { output: string; api: ApiTarget; key: str
   const rows = images.images.map((i) => [
     shortId(i.id),
     i.references.join(', ') || '(by digest)',
-    formatBytes(i.sizeBytes),
+    bytesOrDash(i.sizeBytes),
     i.holders.length === 0 ? '-' : `${i.holders.length}: ${i.holders.map(shortPeer).join(' ')}`,
-    formatBytes(images.servedBytes[i.id]),
+    bytesOrDash(images.servedBytes[i.id]),
   ]);
   console.log(table(['ID', 'REFERENCES', 'SIZE', 'HELD BY', 'SERVED HERE'], rows));
   for (const t of images.transfers) {

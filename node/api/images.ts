@@ -9,8 +9,13 @@ import { parseImageReference } from '../../protocol/images/reference.js';
 import type { ContentService } from '../content/content-service.js';
 import type { DockerImageStore } from '../images/docker-image-store.js';
 import type { StateService } from '../state-service.js';
+import { inspectArchive } from '../images/image-archive.js';
+import { UploadFinishRefusal, type UploadFinisher } from './uploads.js';
 
 const pushBody = z.strictObject({ image: z.string().min(1).max(512), namespace: z.string().regex(NAMESPACE) });
+const finishBody = pushBody.extend({ kind: z.literal('image') });
+
+const firstIssue = (error: z.ZodError): string => `${error.issues[0]?.path.join('.') || 'body'}: ${error.issues[0]?.message ?? 'invalid'}`;
 
 export interface ImageRoutesContext {
   state: StateService;
@@ -56,9 +61,7 @@ export function registerImageRoutes(app: FastifyInstance, context: ImageRoutesCo
     const parsed = pushBody.safeParse(request.body);
     const reference = parsed.success ? parseImageReference(parsed.data.image) : undefined;
     if (!parsed.success || reference?.ok !== true) {
-      const detail = parsed.success
-        ? `image: ${reference?.ok === false ? reference.error : 'invalid'}`
-        : `${parsed.error.issues[0]?.path.join('.') || 'body'}: ${parsed.error.issues[0]?.message}`;
+      const detail = parsed.success ? `image: ${reference?.ok === false ? reference.error : 'invalid'}` : firstIssue(parsed.error);
       return reply.code(400).send({ error: 'bad-request', detail } satisfies ApiErrorBody);
     }
     const { image, namespace } = parsed.data;
@@ -81,4 +84,28 @@ export function registerImageRoutes(app: FastifyInstance, context: ImageRoutesCo
     context.content.announce();
     return { id: found.id, sizeBytes: found.sizeBytes, node: context.node } satisfies ImagePushJson;
   });
+}
+
+/**
+ * `POST /v1/uploads/:upload/finish` with `{ kind: 'image', image, namespace }` (`shoal
+ * image push --file`): the uploaded `docker save` archive is checked by content, as one
+ * from a peer is, its id learnt from it, and loaded without its tags; the node announces
+ * it, and the CLI writes the Image record naming it `image` in `namespace`.
+ */
+export function imageFinisher(context: ImageRoutesContext): UploadFinisher {
+  return async ({ path, caller, body }) => {
+    const parsed = finishBody.safeParse(body);
+    if (!parsed.success) throw new UploadFinishRefusal(400, 'bad-request', firstIssue(parsed.error));
+    const reference = parseImageReference(parsed.data.image);
+    if (!reference.ok) throw new UploadFinishRefusal(400, 'bad-request', `image: ${reference.error}`);
+    if (!mayDeployIn(caller.grant, parsed.data.namespace))
+      throw new UploadFinishRefusal(403, 'forbidden', `pushing an image into ${parsed.data.namespace} needs a deployer of that namespace`);
+    if (context.images === undefined)
+      throw new UploadFinishRefusal(404, 'not-found', `node ${context.node} runs replicas as processes: it has no Docker engine to load an image into`);
+    const { id } = await inspectArchive(path);
+    if (!(await context.images.has(id))) await context.images.accept(id, path);
+    const loaded = await context.images.inspect(id);
+    context.content.announce();
+    return { id, sizeBytes: loaded?.sizeBytes ?? 0 };
+  };
 }

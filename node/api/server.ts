@@ -28,7 +28,7 @@ import type { UsageService } from '../usage/usage-service.js';
 import { registerUsageRoutes } from './usage.js';
 import type { AutoscaleService } from '../autoscale/autoscale-service.js';
 import { registerAutoscalerRoutes } from './autoscalers.js';
-import { registerImageRoutes } from './images.js';
+import { imageFinisher, registerImageRoutes } from './images.js';
 import type { ContentService } from '../content/content-service.js';
 import type { DockerImageStore } from '../images/docker-image-store.js';
 import { registerUiRoutes } from '../ui/routes.js';
@@ -116,11 +116,12 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   registerServiceRoutes(app, context.services);
   registerUsageRoutes(app, context.usage);
   registerAutoscalerRoutes(app, context.autoscale);
-  registerImageRoutes(app, { state: context.state, content: context.content, images: context.images, node: context.swim.id });
+  const images = { state: context.state, content: context.content, images: context.images, node: context.swim.id };
+  registerImageRoutes(app, images);
   const uploads = registerUploadRoutes(app, {
     dir: context.uploadsDir,
     node: context.swim.id,
-    finishers: { artifact: artifactFinisher(context.artifacts, context.content) },
+    finishers: { artifact: artifactFinisher(context.artifacts, context.content), image: imageFinisher(images) },
   });
   const ui = registerUiRoutes(app, sessions, context, tls !== undefined);
   app.get<{ Querystring: { sinceMs?: string } }>('/v1/cluster/events', async (request, reply) => {

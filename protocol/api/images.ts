@@ -39,3 +39,11 @@ export interface ImagePushJson {
   sizeBytes: number;
   node: string;
 }
+
+/** `POST /v1/uploads/:upload/finish` for a `docker save` archive (protocol/api/uploads.ts): the node learns its id from it. */
+export interface ImageFinishRequest {
+  kind: 'image';
+  [field: string]: unknown;
+  image: string;
+  namespace: string;
+}

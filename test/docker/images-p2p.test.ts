@@ -163,6 +163,23 @@ async function corruptedArchive(engine: Dockerode, id: string): Promise<Buffer> 
       await until('slow runs on node-3', runningOn(n1, 'slow', n3.peerId), 120_000);
       const resumed = (await events(n3)).find((e) => e.kind === 'content-fetched' && e.object === slowId);
       assert.match(resumed?.message ?? '', /resumed at/, `the transfer resumed: ${JSON.stringify(resumed)}`);
+
+      // 4. A `docker save` archive from this machine, pushed with --file through node-3: loaded into its engine; a tampered one refused.
+      const fileId = await markedImage(e1, 'p2p/file:1', 'file-one');
+      const archive = join(dir, 'file.tar');
+      const chunks: Buffer[] = [];
+      for await (const chunk of await e1.getImage(fileId).get()) chunks.push(chunk as Buffer);
+      await writeFile(archive, Buffer.concat(chunks));
+      const tampered = join(dir, 'tampered.tar');
+      await writeFile(tampered, await corruptedArchive(e1, fileId));
+      const refused = await runShoal(['image', 'push', 'p2p/file:1', '--file', tampered, '--api', n3.apiAddress, '--key', cluster.operatorKey]);
+      assert.is.not(refused.code, 0, 'a tampered archive is refused');
+      assert.match(refused.stderr, /refused/);
+      const uploaded = await runShoal(['image', 'push', 'p2p/file:1', '--file', archive, '--api', n3.apiAddress, '--key', cluster.operatorKey]);
+      assert.is(uploaded.code, 0, uploaded.stderr);
+      assert.is((await e3.getImage(fileId).inspect()).Id, fileId, "the archive is in node-3's engine");
+      const listed = (await imagesOf(n1)).images.find((i) => i.id === fileId);
+      assert.equal(listed?.references, ['default/p2p/file:1'], 'and the cluster knows it by the name pushed');
     } finally {
       await cluster?.stop();
       await engines?.stop();
