@@ -60,7 +60,7 @@ test('a workload applied on one node can be read on all five', async () => {
   assert.is(secrets.code, 0, secrets.stderr);
   assert.match(secrets.stdout, /^NAMESPACE\s+NAME\s+KEYS\s+UPDATED/);
   const unknown = await runShoal(['get', 'gadgets', '--api', cluster.nodes[4]!.apiAddress, '--key', cluster.operatorKey]);
-  assert.match(unknown.stderr, /unknown resource 'gadgets': expected workloads, services, placements, jobs, cronjobs, autoscalers or secrets/);
+  assert.match(unknown.stderr, /unknown resource 'gadgets': expected workloads, services, placements, jobs, cronjobs, autoscalers, images or secrets/);
 });
 
 test('writes on both sides of a partition are all on every node after the heal', async () => {
