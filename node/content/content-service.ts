@@ -6,6 +6,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
+import type { ImageTransferJson } from '../../protocol/api/images.js';
 import { createRandom } from '../../base/random.js';
 import { chooseProvider } from '../../protocol/images/provider-choice.js';
 import { dialMember } from '../dial-member.js';
@@ -49,15 +50,7 @@ export interface ContentServiceOptions {
 }
 
 /** A transfer under way, as `get images` shows it. */
-export interface TransferStatus {
-  kind: ContentKind;
-  id: string;
-  provider: string | undefined;
-  receivedBytes: number;
-  sizeBytes: number | undefined;
-  startedAtMs: number;
-  attempts: number;
-}
+export type TransferStatus = ImageTransferJson;
 
 export type Availability = { state: 'held' } | { state: 'fetching'; message: string } | { state: 'failed'; message: string };
 
