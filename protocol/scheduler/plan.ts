@@ -2,6 +2,7 @@ import { auctionId, slotKey } from '../auction/slot.js';
 import { addResources, NO_RESOURCES, type Resources } from '../auction/resources.js';
 import { MAX_RUN_MS, ticksBetween } from '../manifests/cron-job.js';
 import { slotHistory, type Assignment } from './assignment.js';
+import { PerNodeTally } from './per-node-tally.js';
 import { resolveSlot, schedulableCount, seesMajority, type ReplaceReason, type ResolveConfig, type SlotDecision } from './resolve.js';
 import type { ClusterView, WorkloadInfo } from './view.js';
 
@@ -60,6 +61,7 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
     if (progress?.state === 'failed') continue;
     let opened = 0;
     let active = 0;
+    const tally = new PerNodeTally(workload.demand.maxPerNode);
     for (const index of slotIndexes(workload, nowMs)) {
       const key = slotKey({ workload: workload.key, index });
       if (workload.job !== undefined && completed(view, key)) continue;
@@ -74,12 +76,17 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
         majoritySinceMs,
         nowMs,
         config,
+        full: tally.full,
+        global: workload.global,
       });
       if (decision.kind === 'placed') {
         active++;
+        tally.hold(decision.assignment.node);
         plan.placed.push({ workload, index, assignment: decision.assignment, unreachable: decision.unreachable });
-      } else if (decision.kind === 'waiting') plan.waiting.push({ workload, index, decision });
-      else if (workload.job !== undefined && active >= workload.job.parallelism) continue;
+      } else if (decision.kind === 'waiting') {
+        if (decision.reason === 'node-dead') tally.hold(decision.node);
+        plan.waiting.push({ workload, index, decision });
+      } else if (workload.job !== undefined && active >= workload.job.parallelism) continue;
       else if (opened++ < limit) {
         active++;
         const id = auctionId({ workload: workload.key, index }, decision.epoch);

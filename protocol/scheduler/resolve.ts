@@ -8,12 +8,15 @@ export interface ResolveConfig {
   fenceMarginMs: number;
 }
 
-export type ReplaceReason = 'new' | 'node-dead' | 'node-draining' | 'failed';
+/** `max-per-node`: its node holds as many of the workload's replicas as it may through lower slots (PerNodeTally). */
+export type ReplaceReason = 'new' | 'node-dead' | 'node-draining' | 'failed' | 'max-per-node';
 
 export type SlotDecision =
   | { kind: 'placed'; assignment: Assignment; unreachable: boolean }
   | { kind: 'needs-auction'; epoch: number; because: ReplaceReason }
-  | { kind: 'waiting'; reason: 'backoff' | 'no-majority' | 'fence'; untilMs?: number };
+  | { kind: 'waiting'; reason: 'backoff' | 'no-majority' | 'fence'; untilMs?: number }
+  /** A global slot's replica is bound to its node: while the node is dead it runs nowhere else. */
+  | { kind: 'waiting'; reason: 'node-dead'; node: string; untilMs?: undefined };
 
 export interface SlotContext {
   history: SlotHistory;
@@ -30,7 +33,13 @@ export interface SlotContext {
   majoritySinceMs: number;
   nowMs: number;
   config: ResolveConfig;
+  /** Nodes that lower slots of the workload fill to its limit a node: this slot may not stay on one. */
+  full?: ReadonlySet<string> | undefined;
+  /** The workload runs one replica on each member (`mode: global`). */
+  global?: boolean | undefined;
 }
+
+const NO_NODES: ReadonlySet<string> = new Set();
 
 /** Unknown counts as gone: SWIM forgets the dead after an hour, and a forgotten node must not keep its slots. */
 const gone = (node: NodeInfo | undefined): boolean => node === undefined || node.state === 'dead' || node.state === 'left';
@@ -54,11 +63,14 @@ const firstRunning = (a: Assignment, statuses: readonly SlotStatus[]): number =>
  * the minority's replica was fenced (stopped), so "ran longest" means nothing there, and
  * an older winner must not come back when the latest one's node dies, since that node's
  * replica runs on until its fence. Every node keeps the same one and the others stop.
+ * A winner on a node that lower slots of the workload fill to its limit is not kept.
  */
 export function resolveSlot(context: SlotContext): SlotDecision {
   const { history, statuses, nowMs } = context;
   const majority = context.partitionPolicy === 'majority';
-  const usable = (majority ? history.assignments.slice(-1) : history.assignments).filter((a) => unusable(a, context) === undefined);
+  const full = context.full ?? NO_NODES;
+  const candidates = majority ? history.assignments.slice(-1) : history.assignments;
+  const usable = candidates.filter((a) => unusable(a, context) === undefined && !full.has(a.node));
   if (usable.length > 0) {
     const kept = usable.reduce((best, a) => {
       const [ta, tb] = [firstRunning(a, statuses), firstRunning(best, statuses)];
@@ -66,8 +78,15 @@ export function resolveSlot(context: SlotContext): SlotDecision {
     });
     return { kind: 'placed', assignment: kept, unreachable: context.nodes.get(kept.node)?.state === 'suspect' };
   }
+  // A dead member may be only slow (a false death under CPU starvation): its global replica
+  // waits for it, as a DaemonSet's pod stays bound to its node. Every live node holds a
+  // replica of its own, so an auction could only put a second one on a node.
+  if (context.global === true) {
+    const bound = candidates.findLast((a) => context.nodes.get(a.node)?.state === 'dead' && !full.has(a.node));
+    if (bound !== undefined) return { kind: 'waiting', reason: 'node-dead', node: bound.node };
+  }
   const latest = history.assignments.at(-1);
-  const because: ReplaceReason = latest === undefined ? 'new' : (unusable(latest, context) ?? 'new');
+  const because: ReplaceReason = latest === undefined ? 'new' : (unusable(latest, context) ?? (full.has(latest.node) ? 'max-per-node' : 'new'));
   if (majority) {
     if (!context.hasMajority) return { kind: 'waiting', reason: 'no-majority' };
     const node = latest === undefined ? undefined : context.nodes.get(latest.node);

@@ -1,6 +1,7 @@
+import { constraintHolds } from '../../../protocol/auction/filters/constraints.js';
 import { slotKey } from '../../../protocol/auction/slot.js';
 import type { Plan } from '../../../protocol/scheduler/plan.js';
-import type { ClusterView, NodeInfo } from '../../../protocol/scheduler/view.js';
+import type { ClusterView, NodeInfo, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 import type { CheckResult } from '../checks.js';
 
 /** What the checks read from a scheduling run: the simulator's, or a Docker testnet's scraped the same way. */
@@ -88,4 +89,46 @@ export function runsOnce(sim: SchedulingObservation, slots: readonly string[], e
 export function noDuplicates(samples: readonly { atMs: number; slots: number }[], fromMs = 0, toMs = Number.POSITIVE_INFINITY): CheckResult {
   const hit = samples.find((s) => s.atMs >= fromMs && s.atMs <= toMs);
   return hit === undefined ? pass : { ok: false, detail: `${hit.slots} slot(s) ran on two nodes at ${Math.round(hit.atMs)} ms` };
+}
+
+/** The slots of `workload` each node runs now, as the agents run them. */
+function runningByNode(sim: SchedulingObservation, workload: string): Map<string, string[]> {
+  const byNode = new Map<string, string[]>();
+  for (const [slot, nodes] of sim.agent.slots()) {
+    if (slot.slice(0, slot.lastIndexOf('#')) !== workload) continue;
+    for (const node of nodes) byNode.set(node, [...(byNode.get(node) ?? []), slot]);
+  }
+  return byNode;
+}
+
+const globalWorkloads = (view: ClusterView): WorkloadInfo[] => view.workloads.filter((w) => w.global === true);
+
+/** No node runs two replicas of one global workload, whatever any view says. */
+export function atMostOnePerNode(sim: SchedulingObservation): CheckResult {
+  const [first] = sim.liveIds();
+  if (first === undefined) return { ok: false, detail: 'no live node' };
+  for (const workload of globalWorkloads(sim.viewOf(first))) {
+    for (const [node, slots] of runningByNode(sim, workload.key)) {
+      if (slots.length > 1) return { ok: false, detail: `${node} runs ${slots.length} replicas of global ${workload.key} (${slots.sort().join(', ')})` };
+    }
+  }
+  return pass;
+}
+
+/** Every live node whose labels the constraints allow runs exactly one replica of each global workload: a settled cluster. */
+export function onePerLiveNode(sim: SchedulingObservation): CheckResult {
+  const [first] = sim.liveIds();
+  if (first === undefined) return { ok: false, detail: 'no live node' };
+  const view = sim.viewOf(first);
+  for (const workload of globalWorkloads(view)) {
+    const running = runningByNode(sim, workload.key);
+    for (const id of sim.liveIds()) {
+      const labels = view.nodes.get(id)?.labels ?? {};
+      if (!workload.demand.constraints.every((c) => constraintHolds(c, labels))) continue;
+      const slots = running.get(id) ?? [];
+      if (slots.length !== 1)
+        return { ok: false, detail: `${id} runs ${slots.length} replicas of global ${workload.key}${slots.length > 0 ? ` (${slots.sort().join(', ')})` : ''}` };
+    }
+  }
+  return pass;
 }

@@ -1,3 +1,4 @@
+import { globalReplicas } from '../../../protocol/scheduler/global-mode.js';
 import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 
 /** A status as the agent writes it, stamped: the document keeps the newer of two writes to one field (its LWW rule). */
@@ -17,6 +18,8 @@ export class DocumentReplica {
   workloads: readonly WorkloadInfo[] = [];
   readonly claims = new Map<string, Claim[]>();
   readonly statuses = new Map<string, StampedStatus[]>();
+  /** The workloads as the last view counted them, for the members and workloads it was made from. */
+  private counted: { nodes: ReadonlyMap<string, NodeInfo>; workloads: readonly WorkloadInfo[]; counted: readonly WorkloadInfo[] } | undefined;
 
   /** Merges a delta; says whether anything changed. */
   merge(ops: readonly DocumentOp[]): boolean {
@@ -38,8 +41,18 @@ export class DocumentReplica {
     ];
   }
 
+  /** As clusterView makes it: a global workload's count comes from the observer's members. */
   view(nodes: ReadonlyMap<string, NodeInfo>): ClusterView {
-    return { nodes, workloads: this.workloads, claims: this.claims, statuses: this.statuses };
+    return { nodes, workloads: this.countedFor(nodes), claims: this.claims, statuses: this.statuses };
+  }
+
+  /** Counted again only when the members or the workloads changed: views are made far more often than either changes. */
+  private countedFor(nodes: ReadonlyMap<string, NodeInfo>): readonly WorkloadInfo[] {
+    if (this.counted?.nodes !== nodes || this.counted.workloads !== this.workloads) {
+      const counted = this.workloads.map((w) => (w.global === true ? { ...w, replicas: globalReplicas(w.demand, nodes) } : w));
+      this.counted = { nodes, workloads: this.workloads, counted };
+    }
+    return this.counted.counted;
   }
 
   private putWorkload(workload: WorkloadInfo): boolean {

@@ -220,6 +220,27 @@ export class SchedulingSimulation {
     this.gossip.release(this.now);
   }
 
+  /**
+   * A false death: the others' membership views mark the live node `id` dead (after the
+   * detection delay), as SWIM does a node too starved to answer its probes, while it runs
+   * on, reaches and is reached; `refuted` ends it. The SWIM machines decide deaths by their
+   * own messages, so this needs the delay model.
+   */
+  falselyDead(id: string): void {
+    this.setFalseDeath(id, true);
+  }
+
+  /** The false death of `id` ends: its refutation reaches the others (after the rejoin delay). */
+  refuted(id: string): void {
+    this.setFalseDeath(id, false);
+  }
+
+  private setFalseDeath(id: string, dead: boolean): void {
+    if (this.options.swim !== undefined) throw new RangeError('a false death is a fault of the delay membership model; SWIM finds its own');
+    this.world.setFalselyDead(id, dead);
+    this.membership.worldChanged([id]);
+  }
+
   split(groups: readonly (readonly string[])[]): void {
     this.world.partition.split(groups);
     this.membership.worldChanged(this.ids());

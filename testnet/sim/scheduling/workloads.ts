@@ -12,6 +12,8 @@ export interface WorkloadShape {
   policy?: SchedulingPolicy;
   partitionPolicy?: PartitionPolicy;
   maxPerNode?: number;
+  /** `mode: global`: one replica on every member, its count taken from each node's membership view (DocumentReplica.view). */
+  global?: boolean;
 }
 
 export function workloadOf(shape: WorkloadShape): WorkloadInfo {
@@ -19,12 +21,13 @@ export function workloadOf(shape: WorkloadShape): WorkloadInfo {
   return {
     key,
     replicas: shape.replicas,
+    global: shape.global,
     demand: {
       workload: key,
       resources: { cpuMillis: shape.cpuMillis, memoryBytes: shape.memoryBytes },
       hostPorts: [],
       constraints: [],
-      maxPerNode: shape.maxPerNode,
+      maxPerNode: shape.global === true ? 1 : shape.maxPerNode,
       spreadBy: undefined,
     },
     policy: shape.policy ?? 'spread',
