@@ -135,7 +135,7 @@ export function reconcile(input: ReconcileInput): ReconcileResult {
     const name = replicaName(o);
     if (!placed.has(`${name}@${o.epoch}`)) planned.push({ name, action: { kind: 'remove', id: o.id, reason: 'orphan' } });
   }
-  const book = forgetUndesired({ ...input.book, ...Object.fromEntries(records) }, desired);
+  const book = forgetUndesired({ ...input.book, ...Object.fromEntries(records) }, desired, input.nowMs, input.backoff);
   return { actions: planned.sort(plannedOrder).map((p) => p.action), book, statuses };
 }
 

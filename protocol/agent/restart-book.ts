@@ -12,8 +12,16 @@ export interface ReplicaRecord {
   readonly restarts: number;
   /** No start or restart before this moment; null when nothing is waiting. */
   readonly nextAttemptAtMs: number | null;
-  /** Starts that failed since the replica was last seen running. */
+  /** Starts of this placement that failed since the replica was last seen running: three give the slot back. */
   readonly startFailures: number;
+  /**
+   * Starts of this slot's spec that failed on this node since it last ran here, whatever
+   * the epoch: what the wait before the next one grows by. A slot given back after its
+   * failures may be placed here again at once (a node alone, or the only one that fits);
+   * its new epoch must not start the back-off over, or a start that keeps failing is
+   * tried and reported every second or two for as long as that goes on.
+   */
+  readonly failedStartsHere: number;
   readonly lastError: string | null;
   /**
    * When this placement's replica was first seen running. It survives restarts and spec
@@ -34,35 +42,49 @@ const fresh = (replica: DesiredReplica): ReplicaRecord => ({
   restarts: 0,
   nextAttemptAtMs: null,
   startFailures: 0,
+  failedStartsHere: 0,
   lastError: null,
   firstRunningAtMs: null,
 });
 
 /**
  * The record that applies to this desired replica. A new epoch is a new placement and
- * starts from nothing; a new spec keeps the placement's first run but drops failures
- * that belonged to the old spec (the new one may be the fix).
+ * starts from nothing, but for the back-off of a spec that failed to start here (the
+ * wait, its count and its reason); a new spec keeps the placement's first run but drops
+ * failures that belonged to the old spec (the new one may be the fix).
  */
 export function recordFor(book: RestartBook, replica: DesiredReplica): ReplicaRecord {
   const name = replicaName(replica);
   const prior = Object.hasOwn(book, name) ? book[name] : undefined;
-  if (prior === undefined || prior.epoch !== replica.epoch) return fresh(replica);
-  if (prior.specVersion !== replica.specVersion) return { ...fresh(replica), firstRunningAtMs: prior.firstRunningAtMs };
+  if (prior === undefined) return fresh(replica);
+  if (prior.specVersion !== replica.specVersion) return { ...fresh(replica), firstRunningAtMs: prior.epoch === replica.epoch ? prior.firstRunningAtMs : null };
+  if (prior.epoch !== replica.epoch) {
+    const { failedStartsHere, nextAttemptAtMs, lastError } = prior;
+    return failedStartsHere === 0 ? fresh(replica) : { ...fresh(replica), failedStartsHere, nextAttemptAtMs, lastError };
+  }
   return prior;
 }
 
-/** The executor could not start (or restart) the replica: the next attempt backs off, 1, 2, 4, ... times the initial wait. */
+/**
+ * The executor could not start (or restart) the replica: the next attempt backs off, 1,
+ * 2, 4, ... times the initial wait, counted over every epoch of the spec on this node.
+ */
 export function recordStartFailure(book: RestartBook, replica: DesiredReplica, message: string, nowMs: number, backoff: BackoffConfig): RestartBook {
   const record = recordFor(book, replica);
-  const startFailures = record.startFailures + 1;
-  const nextAttemptAtMs = nowMs + restartDelayMs(startFailures - 1, backoff);
-  return { ...book, [replicaName(replica)]: { ...record, startFailures, lastError: message, nextAttemptAtMs } };
+  const failedStartsHere = record.failedStartsHere + 1;
+  const nextAttemptAtMs = nowMs + restartDelayMs(failedStartsHere - 1, backoff);
+  return { ...book, [replicaName(replica)]: { ...record, startFailures: record.startFailures + 1, failedStartsHere, lastError: message, nextAttemptAtMs } };
 }
 
-/** Drops the records of replicas this node no longer runs, so the book stays as small as the node's share. */
-export function forgetUndesired(book: RestartBook, desired: readonly DesiredReplica[]): RestartBook {
+/**
+ * Drops the records of replicas this node no longer runs, so the book stays as small as
+ * the node's share. A slot whose starts failed here is remembered a while longer (its
+ * wait and the longest wait after it): given back, it may come back in a moment.
+ */
+export function forgetUndesired(book: RestartBook, desired: readonly DesiredReplica[], nowMs: number, backoff: BackoffConfig): RestartBook {
   const kept = new Set(desired.map(replicaName));
-  return Object.fromEntries(Object.entries(book).filter(([name]) => kept.has(name)));
+  const backingOff = (r: ReplicaRecord): boolean => r.failedStartsHere > 0 && r.nextAttemptAtMs !== null && nowMs < r.nextAttemptAtMs + backoff.maxMs;
+  return Object.fromEntries(Object.entries(book).filter(([name, record]) => kept.has(name) || backingOff(record)));
 }
 
 /**
@@ -76,6 +98,7 @@ export function recordRunning(record: ReplicaRecord, observed: Pick<ObservedRepl
     restarts: upMs >= backoff.resetAfterMs ? 0 : record.restarts,
     nextAttemptAtMs: null,
     startFailures: 0,
+    failedStartsHere: 0,
     lastError: null,
     firstRunningAtMs: record.firstRunningAtMs ?? observed.startedAtMs ?? nowMs,
   };

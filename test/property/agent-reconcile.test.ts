@@ -42,6 +42,7 @@ const record: fc.Arbitrary<ReplicaRecord> = fc.record({
   restarts: fc.integer({ min: 0, max: 6 }),
   nextAttemptAtMs: fc.option(timeMs, { nil: null }),
   startFailures: fc.integer({ min: 0, max: 4 }),
+  failedStartsHere: fc.integer({ min: 0, max: 8 }),
   lastError: fc.option(fc.constant('image not found'), { nil: null }),
   firstRunningAtMs: fc.option(timeMs, { nil: null }),
 });

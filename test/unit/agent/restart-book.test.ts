@@ -31,6 +31,7 @@ test('a replica the book has never seen starts with no restarts, no failures and
     restarts: 0,
     nextAttemptAtMs: null,
     startFailures: 0,
+    failedStartsHere: 0,
     lastError: null,
     firstRunningAtMs: null,
   });
@@ -57,10 +58,24 @@ test('a new spec drops the old spec’s failures but keeps when the placement fi
   assert.equal([next.specVersion, next.startFailures, next.restarts, next.lastError, next.firstRunningAtMs], ['v2', 0, 0, null, 7]);
 });
 
-test('forgetting keeps only the replicas still desired', () => {
+test('forgetting keeps the replicas still desired, and one whose starts failed here until its longest wait is over', () => {
   const other = desiredReplica({ slot: 1 });
   const book = recordStartFailure(failTimes(1, 0), other, 'x', 0, defaultBackoff);
-  assert.equal(Object.keys(forgetUndesired(book, [other])), [replicaName(other)]);
+  assert.equal(Object.keys(forgetUndesired(book, [other], 1_000, defaultBackoff)), [name, replicaName(other)]);
+  assert.equal(Object.keys(forgetUndesired(book, [other], 1_000 + defaultBackoff.maxMs, defaultBackoff)), [replicaName(other)]);
+  const ran = { [name]: recordRunning(recordFor(emptyBook, web), { startedAtMs: 0 }, 0, defaultBackoff) };
+  assert.equal(Object.keys(forgetUndesired(ran, [], 0, defaultBackoff)), []);
+});
+
+test('a slot given back after failed starts and placed here again keeps backing off: a new epoch does not start the wait over', () => {
+  const again = desiredReplica({ epoch: 2 });
+  const next = recordFor(failTimes(3, 0), again);
+  // Three failures on epoch 1 (waits 1, 2, 4 s); epoch 2 waits for the third wait's end, and its own first failure waits 8 s.
+  assert.equal([next.epoch, next.startFailures, next.failedStartsHere, next.nextAttemptAtMs, next.lastError], [2, 0, 3, 4_000, 'pull access denied']);
+  const failedAgain = recordStartFailure({ [name]: next }, again, 'pull access denied', 4_000, defaultBackoff)[name];
+  assert.equal([failedAgain?.startFailures, failedAgain?.nextAttemptAtMs], [1, 12_000]);
+  // A new spec may be the fix: it starts over.
+  assert.is(recordFor(failTimes(3, 0), desiredReplica({ epoch: 2, specVersion: 'v2' })).nextAttemptAtMs, null);
 });
 
 test('seen running, a replica clears its failures and wait, and its first run is fixed once', () => {
