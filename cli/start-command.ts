@@ -41,6 +41,10 @@ export function addStartCommand(program: Command, dataDir: Option): void {
     )
     .option('--usage-interval <seconds>', "how often the node samples its replicas' CPU and memory (shoal top); 0 turns it off", '5')
     .option('--image-bandwidth <rate>', 'cap on image and artifact bytes this node sends and receives to and from peers, per second, such as 20MB (default: none)')
+    .option(
+      '--artifact-store-bytes <size>',
+      'bytes the artifact store may hold, such as 20GiB: an artifact no workload names goes after an hour unused, or sooner (least recently used first) to make room (default: 20GiB)',
+    )
     .option('--metrics-token-file <path>', 'a file holding the bearer token a Prometheus off this machine sends for /metrics (on loopback it needs none)')
     .action(async (opts) => {
       const { start } = await import('./commands/start.js');

@@ -46,6 +46,13 @@ function replicasColumn(fields: ObjectJson['fields']): string {
   return String(fields['spec.replicas'] ?? '');
 }
 
+/** The image, or for a spec that names none, its artifact (`artifact sha256:<12 hex>`, as `get images` shortens it). */
+function imageColumn(fields: ObjectJson['fields']): string {
+  const [image, artifact] = [fields['spec.image'], fields['spec.artifact']];
+  if (typeof image === 'string') return image;
+  return typeof artifact === 'string' ? `artifact ${artifact.slice(0, 'sha256:'.length + 12)}` : '';
+}
+
 /** Columns by the kind asked for, not the first object's: an empty list of secrets is still a list of secrets. */
 function print(kind: string, objects: ObjectJson[], output: string, single: boolean): void {
   if (output === 'json') console.log(JSON.stringify(single ? manifest(objects[0]!) : objects.map(manifest), null, 2));
@@ -64,13 +71,7 @@ function print(kind: string, objects: ObjectJson[], output: string, single: bool
       ),
     );
   } else {
-    const rows = objects.map((o) => [
-      o.namespace,
-      o.name,
-      String(o.fields['spec.image'] ?? ''),
-      replicasColumn(o.fields),
-      o.lastWrite ? new Date(o.lastWrite.wallMs).toISOString() : '-',
-    ]);
+    const rows = objects.map((o) => [o.namespace, o.name, imageColumn(o.fields), replicasColumn(o.fields), o.lastWrite ? new Date(o.lastWrite.wallMs).toISOString() : '-']);
     console.log(table(['NAMESPACE', 'NAME', 'IMAGE', 'REPLICAS', 'UPDATED'], rows));
   }
 }

@@ -57,7 +57,12 @@ async function fromFile(client: ApiClient, file: string, image: string, namespac
   return { id: finished.id, sizeBytes: finished.sizeBytes, node: finished.node };
 }
 
-/** `shoal get images`: each image the cluster refers to, its names, size and holders; and this node's transfers. */
+/**
+ * `shoal get images`: each image the cluster refers to and each artifact (one a workload
+ * names, or the node asked holds), by KIND: its names (for an artifact, the workloads
+ * that name it), size, the nodes that hold it, and what this node served of it; then
+ * this node's transfers.
+ */
 export async function getImages(opts: { output: string; api: ApiTarget; key: string }): Promise<void> {
   const images = await new ApiClient(opts.api, opts.key).get<ImagesJson>('/v1/images');
   if (images === undefined) return;
@@ -65,14 +70,27 @@ export async function getImages(opts: { output: string; api: ApiTarget; key: str
     console.log(JSON.stringify(images, null, 2));
     return;
   }
-  const rows = images.images.map((i) => [
-    shortId(i.id),
-    i.references.join(', ') || '(by digest)',
-    bytesOrDash(i.sizeBytes),
-    i.holders.length === 0 ? '-' : `${i.holders.length}: ${i.holders.map(shortPeer).join(' ')}`,
-    bytesOrDash(images.servedBytes[i.id]),
-  ]);
-  console.log(table(['ID', 'REFERENCES', 'SIZE', 'HELD BY', 'SERVED HERE'], rows));
+  const heldBy = (holders: readonly string[]): string => (holders.length === 0 ? '-' : `${holders.length}: ${holders.map(shortPeer).join(' ')}`);
+  const rows = [
+    ...images.images.map((i) => [
+      'image',
+      shortId(i.id),
+      i.references.join(', ') || '(by digest)',
+      bytesOrDash(i.sizeBytes),
+      heldBy(i.holders),
+      bytesOrDash(images.servedBytes[i.id]),
+    ]),
+    // A node older than artifacts in this listing sends none.
+    ...(images.artifacts ?? []).map((a) => [
+      'artifact',
+      shortId(a.id),
+      a.workloads.join(', ') || '(named by no workload)',
+      bytesOrDash(a.sizeBytes),
+      heldBy(a.holders),
+      bytesOrDash(images.servedBytes[a.id]),
+    ]),
+  ];
+  console.log(table(['KIND', 'ID', 'REFERENCES', 'SIZE', 'HELD BY', 'SERVED HERE'], rows));
   for (const t of images.transfers) {
     const progress = t.sizeBytes === undefined ? 'starting' : `${formatBytes(t.receivedBytes)} of ${formatBytes(t.sizeBytes)}`;
     console.log(`fetching ${t.kind} ${shortId(t.id)} from ${t.provider === undefined ? '?' : shortPeer(t.provider)}: ${progress} (try ${t.attempts})`);

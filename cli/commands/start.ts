@@ -32,17 +32,32 @@ export interface StartOptions {
   metricsTokenFile?: string;
   usageInterval: string;
   imageBandwidth?: string;
+  artifactStoreBytes?: string;
 }
 
 const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30 };
 
+/** Bytes with a unit (20MB, 512KiB) or none; NaN where it is not that. */
+function parseBytes(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
+  const unit = BYTE_UNITS[(match?.[2] ?? '').toLowerCase()];
+  return match === null || unit === undefined ? NaN : Math.floor(Number(match[1]) * unit);
+}
+
 /** `--image-bandwidth`: bytes per second, with a unit (20MB, 512KiB) or none. */
 function parseBandwidth(text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
-  const match = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(text.trim());
-  const unit = BYTE_UNITS[(match?.[2] ?? '').toLowerCase()];
-  const bytes = match === null || unit === undefined ? NaN : Math.floor(Number(match[1]) * unit);
+  const bytes = parseBytes(text);
   if (!(bytes >= 64 * 1024)) throw new UserError(`invalid --image-bandwidth '${text}': expected bytes per second of at least 64KiB, such as 20MB or 512KiB`);
+  return bytes;
+}
+
+/** `--artifact-store-bytes`: at least 64 MiB, and a safe integer (the store adds sizes up). */
+function parseArtifactStoreBytes(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const bytes = parseBytes(text);
+  if (!(bytes >= 64 * 2 ** 20 && Number.isSafeInteger(bytes)))
+    throw new UserError(`invalid --artifact-store-bytes '${text}': expected bytes of at least 64MiB, such as 20GiB or 500MB`);
   return bytes;
 }
 
@@ -114,6 +129,7 @@ export async function start(opts: StartOptions): Promise<void> {
     metricsToken,
     usageIntervalMs: usageIntervalS * 1000,
     imageBandwidth: parseBandwidth(opts.imageBandwidth),
+    artifactStoreBytes: parseArtifactStoreBytes(opts.artifactStoreBytes),
   });
   always.info(
     { peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl, ...(node.apiFingerprint === undefined ? {} : { apiFingerprint: node.apiFingerprint }) },

@@ -304,8 +304,9 @@ export class ProcessRuntime implements ContainerRuntime {
     return join(this.dir, id);
   }
 
+  /** Said once; a spec with an artifact may name no image, and then there is nothing to say. */
   private noticeIgnoredImage(image: string): void {
-    if (this.imageNoticeGiven) return;
+    if (this.imageNoticeGiven || image === '') return;
     this.imageNoticeGiven = true;
     this.log.warn({ image }, 'the process runtime ignores images: each replica runs its command and args on this host');
   }

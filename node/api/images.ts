@@ -11,6 +11,8 @@ import type { DockerImageStore } from '../images/docker-image-store.js';
 import type { StateService } from '../state-service.js';
 import { inspectArchive } from '../images/image-archive.js';
 import { UploadFinishRefusal, type UploadFinisher } from './uploads.js';
+import type { ArtifactStore } from '../artifacts/artifact-store.js';
+import { artifactsListing } from './artifacts-listing.js';
 
 const pushBody = z.strictObject({ image: z.string().min(1).max(512), namespace: z.string().regex(NAMESPACE) });
 const finishBody = pushBody.extend({ kind: z.literal('image') });
@@ -22,12 +24,14 @@ export interface ImageRoutesContext {
   content: ContentService;
   /** Undefined on a node without a Docker engine. */
   images: DockerImageStore | undefined;
+  /** The process runtime's artifacts, listed beside the images; every node keeps them. */
+  artifacts?: ArtifactStore | undefined;
   node: string;
 }
 
 /**
- * `GET /v1/images`: the images the cluster refers to, who holds each, and this node's
- * transfers; `POST /v1/images/push`: an image in this node's engine, made known to the
+ * `GET /v1/images`: the images the cluster refers to, who holds each, the artifacts
+ * workloads name or this node holds, and this node's transfers; `POST /v1/images/push`: an image in this node's engine, made known to the
  * cluster (the CLI writes its Image record, signed by its operator).
  */
 export function registerImageRoutes(app: FastifyInstance, context: ImageRoutesContext): void {
@@ -52,6 +56,7 @@ export function registerImageRoutes(app: FastifyInstance, context: ImageRoutesCo
     return {
       node: context.node,
       images: [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : 1)),
+      ...(context.artifacts === undefined ? {} : { artifacts: await artifactsListing(document, context.artifacts, context.content) }),
       transfers: context.content.transfersInProgress(),
       servedBytes: Object.fromEntries(context.content.serving?.servedBytesById ?? []),
     };

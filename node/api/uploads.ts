@@ -42,7 +42,7 @@ export type UploadFinisher = (upload: FinishedUpload) => Promise<FinishedContent
 export class UploadFinishRefusal extends Error {
   override readonly name = 'UploadFinishRefusal';
   constructor(
-    readonly status: 400 | 403 | 404 | 409,
+    readonly status: 400 | 403 | 404 | 409 | 507,
     readonly code: ApiErrorCode,
     message: string,
   ) {

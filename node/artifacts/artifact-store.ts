@@ -1,16 +1,36 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants, createReadStream, createWriteStream } from 'node:fs';
-import { chmod, cp, mkdir, readdir, rename, rm, stat, symlink } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, rename, rm, stat, symlink, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract } from 'tar-stream';
 import { ARTIFACT_ID, ArtifactEntries } from '../../protocol/content/artifact-entries.js';
+import type { HeldArtifact } from '../../protocol/content/artifact-retention.js';
 import { ContentMismatchError, type ContentStore, type ServedFile } from '../content/content-store.js';
 
 /** Artifacts announced at most, the newest: as many as the images a node announces. */
 const MAX_ANNOUNCED = 256;
 const TAR = /^([0-9a-f]{64})\.tar$/;
+
+/**
+ * Asked before an artifact of `bytes` (tar and files) is stored: makes room for it and
+ * holds that room until the returned release is called (two stored at once both count),
+ * or throws ArtifactStoreFullError. The store's quota (artifact-collector.ts).
+ */
+export type MakeRoom = (bytes: number) => Promise<() => void>;
+
+/** No room for an artifact within the store's quota, once everything that may go has gone. */
+export class ArtifactStoreFullError extends Error {
+  override readonly name = 'ArtifactStoreFullError';
+}
+
+/**
+ * What an artifact of a tar of `tarBytes` takes on disk: the tar, kept to serve peers,
+ * and its unpacked files, which are at most the tar's payload. Known before unpacking,
+ * so room is made before a byte of it is written.
+ */
+export const storedBytes = (tarBytes: number): number => 2 * tarBytes;
 
 /**
  * The process runtime's bundles of files as content (protocol/content/artifact-entries.ts):
@@ -25,31 +45,53 @@ export class ArtifactStore implements ContentStore {
   /** Takes in progress by id: a fetch and an upload of one artifact at once make one copy. */
   private readonly accepting = new Map<string, Promise<void>>();
 
-  private constructor(readonly dir: string) {}
+  private constructor(
+    readonly dir: string,
+    private readonly makeRoom: MakeRoom,
+  ) {}
 
-  /** The store at `dir`, made if missing, without what a stopped node left half made. */
-  static async open(dir: string): Promise<ArtifactStore> {
+  /** The store at `dir`, made if missing, without what a stopped node left half made. `makeRoom`: its quota, none by default. */
+  static async open(dir: string, makeRoom: MakeRoom = async () => () => undefined): Promise<ArtifactStore> {
     await mkdir(dir, { recursive: true });
     for (const name of await readdir(dir)) if (name.startsWith('.')) await rm(join(dir, name), { recursive: true, force: true });
-    return new ArtifactStore(dir);
+    return new ArtifactStore(dir, makeRoom);
   }
 
   async list(): Promise<string[]> {
-    const held = await Promise.all(
-      (await readdir(this.dir)).flatMap((name) => {
-        const hex = TAR.exec(name)?.[1];
-        return hex === undefined ? [] : [this.heldSince(hex).then((atMs) => (atMs === undefined ? undefined : { id: `sha256:${hex}`, atMs }))];
-      }),
-    );
-    return held
-      .filter((h): h is { id: string; atMs: number } => h !== undefined)
-      .sort((a, b) => b.atMs - a.atMs || (a.id < b.id ? -1 : 1))
+    return (await this.held())
+      .sort((a, b) => b.lastUsedAtMs - a.lastUsedAtMs || (a.id < b.id ? -1 : 1))
       .slice(0, MAX_ANNOUNCED)
       .map((h) => h.id);
   }
 
+  /** Every artifact held whole, with what it takes on disk and when it was last stored or started from. */
+  async held(): Promise<HeldArtifact[]> {
+    const held = await Promise.all(
+      (await readdir(this.dir)).flatMap((name) => {
+        const hex = TAR.exec(name)?.[1];
+        return hex === undefined ? [] : [this.heldTar(hex).then((tar) => (tar === undefined ? undefined : { id: `sha256:${hex}`, ...tar }))];
+      }),
+    );
+    return held.filter((h): h is HeldArtifact => h !== undefined);
+  }
+
+  /**
+   * Deletes the artifact: its tar first, so from then on it is not held (nor served), then
+   * its files. A replica started from it runs in a copy of its own, which stays. With
+   * `unusedSinceMs`, only if it has not been used since (a start may have just begun to
+   * copy it); true if it was removed.
+   */
+  async remove(id: string, unusedSinceMs?: number): Promise<boolean> {
+    if (!ARTIFACT_ID.test(id)) return false;
+    const held = await this.heldTar(hexOf(id));
+    if (held === undefined || (unusedSinceMs !== undefined && held.lastUsedAtMs > unusedSinceMs)) return false;
+    await rm(this.tarOf(id), { force: true });
+    await rm(join(this.dir, hexOf(id)), { recursive: true, force: true });
+    return true;
+  }
+
   async has(id: string): Promise<boolean> {
-    return ARTIFACT_ID.test(id) && (await this.heldSince(hexOf(id))) !== undefined;
+    return ARTIFACT_ID.test(id) && (await this.heldTar(hexOf(id))) !== undefined;
   }
 
   async serve(id: string): Promise<ServedFile | undefined> {
@@ -64,6 +106,7 @@ export class ArtifactStore implements ContentStore {
    */
   async copy(id: string, into: string): Promise<boolean> {
     if (!(await this.has(id))) return false;
+    await this.touch(id);
     await cp(join(this.dir, hexOf(id)), into, { recursive: true, verbatimSymlinks: true, errorOnExist: true, force: false, mode: constants.COPYFILE_FICLONE });
     return true;
   }
@@ -71,7 +114,8 @@ export class ArtifactStore implements ContentStore {
   /**
    * Checks `path` against `id` while it copies it in (so the bytes checked are the bytes
    * kept), then unpacks it by the artifact rules. ContentMismatchError when its sha256 is
-   * not the id or the archive breaks a rule; nothing of it is kept then.
+   * not the id or the archive breaks a rule, ArtifactStoreFullError when the quota has no
+   * room for it; nothing of it is kept then.
    */
   accept(id: string, path: string): Promise<void> {
     if (!ARTIFACT_ID.test(id)) return Promise.reject(new ContentMismatchError(`${JSON.stringify(id)} is not an artifact id (sha256:<64 hex>)`));
@@ -90,10 +134,13 @@ export class ArtifactStore implements ContentStore {
   private async take(id: string, path: string): Promise<void> {
     const hex = hexOf(id);
     const temp = join(this.dir, `.${hex}.${randomBytes(6).toString('hex')}`);
+    const held = await this.has(id);
+    // Room is made before a byte is copied in, from the size of what is to be kept.
+    const release = held ? () => undefined : await this.makeRoom(storedBytes((await stat(path)).size));
     try {
       const digest = await copyHashing(path, `${temp}.tar`);
       if (digest !== hex) throw new ContentMismatchError(`its sha256 is sha256:${digest}, not ${id}`);
-      if (await this.has(id)) return;
+      if (held) return await this.touch(id);
       await unpack(`${temp}.tar`, `${temp}.dir`);
       await rename(`${temp}.dir`, join(this.dir, hex)).catch(async (e: NodeJS.ErrnoException) => {
         // Unpacked whole before: an earlier take that stopped before its tar was renamed.
@@ -101,15 +148,22 @@ export class ArtifactStore implements ContentStore {
       });
       await rename(`${temp}.tar`, this.tarOf(id));
     } finally {
+      release();
       await rm(`${temp}.tar`, { force: true });
       await rm(`${temp}.dir`, { recursive: true, force: true });
     }
   }
 
-  /** When the artifact of `hex` became whole here; undefined where it is not. */
-  private async heldSince(hex: string): Promise<number | undefined> {
+  /** The artifact of `hex` held whole: what it takes, and when it was last used (its tar's mtime, which `touch` moves). */
+  private async heldTar(hex: string): Promise<Omit<HeldArtifact, 'id'> | undefined> {
     const [tar, dir] = await Promise.all([stat(join(this.dir, `${hex}.tar`)).catch(() => undefined), stat(join(this.dir, hex)).catch(() => undefined)]);
-    return tar?.isFile() && dir?.isDirectory() ? tar.mtimeMs : undefined;
+    return tar?.isFile() && dir?.isDirectory() ? { sizeBytes: storedBytes(tar.size), lastUsedAtMs: tar.mtimeMs } : undefined;
+  }
+
+  /** Used now: the least recently used go first when the store is full. */
+  private async touch(id: string): Promise<void> {
+    const now = new Date();
+    await utimes(this.tarOf(id), now, now).catch(() => undefined);
   }
 
   private tarOf(id: string): string {

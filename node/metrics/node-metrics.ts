@@ -11,6 +11,7 @@ import type { SwimService } from '../swim/service.js';
 import type { UsageService } from '../usage/usage-service.js';
 import type { AutoscaleService } from '../autoscale/autoscale-service.js';
 import type { ContentService } from '../content/content-service.js';
+import type { ArtifactCollectorCounters } from '../artifacts/artifact-collector.js';
 import { byLabel, counterFrom, gaugeFrom, histogramFrom, type Sample } from './families.js';
 
 export interface MetricsSources {
@@ -27,6 +28,8 @@ export interface MetricsSources {
   usage: UsageService;
   autoscale: AutoscaleService;
   content: ContentService;
+  /** The artifact store's quota and clean-up. */
+  artifacts?: { counters: ArtifactCollectorCounters };
 }
 
 const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
@@ -197,6 +200,22 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
     byLabel('reason', { ...content.serving?.refused, ...content.serving?.dropped }),
   );
   gaugeFrom(registry, 'shoal_content_transfers', 'Transfers to this node under way.', [], () => [[{}, content.transfersInProgress().length]]);
+  const { artifacts } = sources;
+  if (artifacts !== undefined) {
+    counterFrom(
+      registry,
+      'shoal_artifacts_removed_total',
+      'Artifacts the store removed: named by no workload, unused past their grace, or least recently used while over its quota.',
+      [],
+      () => [[{}, artifacts.counters.removed]],
+    );
+    counterFrom(registry, 'shoal_artifacts_removed_bytes_total', 'Bytes of the artifacts the store removed (tars and their files).', [], () => [
+      [{}, artifacts.counters.removedBytes],
+    ]);
+    counterFrom(registry, 'shoal_artifacts_refused_total', 'Artifacts refused for want of room within the store quota (uploads and fetches).', [], () => [
+      [{}, artifacts.counters.refused],
+    ]);
+  }
   gaugeFrom(registry, 'shoal_content_announced', 'Images and artifacts this node announces in the DHT.', [], () => [[{}, content.counters.announced - content.counters.withdrawn]]);
 
   // Services

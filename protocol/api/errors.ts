@@ -29,6 +29,8 @@ export const API_ERROR_CODES = [
   'upload-busy',
   'upload-too-large',
   'too-many-uploads',
+  // 507: the artifact store has no room for it within its quota (--artifact-store-bytes).
+  'artifact-store-full',
   // A delta refused (`POST /v1/deltas`, with its `id`): its decoding (crdt/delta-codec.ts), the
   // replica's checks (crdt/replica.ts), the write quota (node/state-service.ts). `duplicate` comes with 200.
   'oversized',

@@ -19,9 +19,22 @@ export interface ImageTransferJson {
   attempts: number;
 }
 
+/** One artifact (`spec.artifact`): named by a workload, or held by the node that answers. */
+export interface ArtifactJson {
+  id: string;
+  /** The workloads that name it, `Kind/namespace/name`, in their spec or a kept revision; empty for one nothing names. */
+  workloads: string[];
+  /** Its tar's bytes, where the node that answers holds it. */
+  sizeBytes: number | undefined;
+  /** Peer ids of the nodes that hold it (the DHT's providers, looked up for a moment: a slow lookup may miss some). */
+  holders: string[];
+}
+
 export interface ImagesJson {
   node: string;
   images: ImageJson[];
+  /** Absent from nodes older than artifacts in `get images`. */
+  artifacts?: ArtifactJson[];
   transfers: ImageTransferJson[];
   /** Bytes this node served to peers, by content id. */
   servedBytes: Record<string, number>;

@@ -4,6 +4,7 @@ import { manifestFields } from './fields.js';
 import type { Json } from '../../crdt/json.js';
 import { jobSpec } from './job.js';
 import { workloadSchema } from './workload.js';
+import { requireImageOrArtifact } from './image-or-artifact.js';
 
 /**
  * A CronJob runs its container once per tick of a cron schedule (UTC; a sixth, leading
@@ -20,15 +21,17 @@ const validSchedule = (schedule: string): boolean => {
   }
 };
 
-export const cronJobSchema = z.strictObject({
-  apiVersion: z.literal('shoal/v1'),
-  kind: z.literal('CronJob'),
-  metadata: workloadSchema.shape.metadata,
-  spec: jobSpec.omit({ completions: true, parallelism: true }).extend({
-    schedule: z.string().min(1).max(200).refine(validSchedule, 'not a cron schedule, such as "*/5 * * * *"'),
-    startingDeadlineSeconds: z.number().int().min(1).max(86_400).default(60),
-  }),
-});
+export const cronJobSchema = z
+  .strictObject({
+    apiVersion: z.literal('shoal/v1'),
+    kind: z.literal('CronJob'),
+    metadata: workloadSchema.shape.metadata,
+    spec: jobSpec.omit({ completions: true, parallelism: true }).extend({
+      schedule: z.string().min(1).max(200).refine(validSchedule, 'not a cron schedule, such as "*/5 * * * *"'),
+      startingDeadlineSeconds: z.number().int().min(1).max(86_400).default(60),
+    }),
+  })
+  .superRefine(({ spec }, ctx) => requireImageOrArtifact(spec, ctx));
 
 export type CronJob = z.infer<typeof cronJobSchema>;
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { manifestFields } from './fields.js';
 import type { Json } from '../../crdt/json.js';
 import { workloadSchema } from './workload.js';
+import { requireImageOrArtifact } from './image-or-artifact.js';
 
 /**
  * A Job runs its container to completion `completions` times, at most `parallelism` at
@@ -17,12 +18,14 @@ export const jobSpec = container.extend({
   restartPolicy: z.enum(['on-failure', 'never']).default('never'),
 });
 
-export const jobSchema = z.strictObject({
-  apiVersion: z.literal('shoal/v1'),
-  kind: z.literal('Job'),
-  metadata: workloadSchema.shape.metadata,
-  spec: jobSpec,
-});
+export const jobSchema = z
+  .strictObject({
+    apiVersion: z.literal('shoal/v1'),
+    kind: z.literal('Job'),
+    metadata: workloadSchema.shape.metadata,
+    spec: jobSpec,
+  })
+  .superRefine(({ spec }, ctx) => requireImageOrArtifact(spec, ctx));
 
 export type Job = z.infer<typeof jobSchema>;
 

@@ -3,6 +3,7 @@ import type { Json } from '../../crdt/json.js';
 import { manifestFields } from './fields.js';
 import { cpuMillis, memoryBytes } from './quantity.js';
 import { ARTIFACT_ID } from '../content/artifact-entries.js';
+import { requireImageOrArtifact } from './image-or-artifact.js';
 
 /** DNS-1123 labels, as Kubernetes names are. */
 export const NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -100,7 +101,8 @@ export const workloadSchema = z
       labels: labelsSchema.optional(),
     }),
     spec: z.strictObject({
-      image: z.string().min(1).max(512),
+      /** What a container runs; a spec with an artifact may leave it out (requireImageOrArtifact). */
+      image: z.string().min(1).max(512).optional(),
       /**
        * A content-addressed bundle of files (`shoal artifact push DIR`) the process runtime
        * runs the command in: a copy of it is the replica's working directory. Part of the
@@ -162,6 +164,7 @@ export const workloadSchema = z
     }),
   })
   .superRefine(({ spec }, ctx) => {
+    requireImageOrArtifact(spec, ctx);
     if (spec.autoscale === undefined) return;
     if (spec.mode === 'global') ctx.addIssue({ code: 'custom', path: ['spec', 'autoscale'], message: 'a global workload runs one replica a node: it cannot autoscale' });
     spec.autoscale.metrics.forEach((metric, i) => {

@@ -6,6 +6,7 @@ import * as assert from 'uvu/assert';
 import { signedFetch } from '../../cli/client.js';
 import { loadOrCreateOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import type { NodeEvent } from '../../protocol/api/events.js';
+import type { ImagesJson } from '../../protocol/api/images.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
@@ -20,6 +21,8 @@ const root = mkdtempSync(join(tmpdir(), 'shoal-artifacts-'));
 let cluster: LocalCluster;
 let n1: ShoalNodeProcess;
 let n2: ShoalNodeProcess;
+/** The artifact the first test pushed and ran. */
+let artifact = '';
 
 const shoal = (args: string[], node: ShoalNodeProcess, key = cluster.operatorKey) => runShoal([...args, '--api', node.apiAddress, '--key', key]);
 
@@ -68,7 +71,7 @@ test.after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-test('a directory pushed to node-1 runs on node-2: fetched from node-1, run in a copy, its output in the logs', async () => {
+test('a directory pushed to node-1 runs on node-2 (a spec with an artifact and no image): fetched from node-1, run in a copy, its output in the logs', async () => {
   const app = join(root, 'app');
   mkdirSync(join(app, 'lib'), { recursive: true });
   writeFileSync(join(app, 'run.sh'), '#!/bin/sh\necho "artifact-marker-5d1e $(cat lib/word) $SHOAL_ARTIFACT"\nexec sleep 300\n');
@@ -89,7 +92,6 @@ test('a directory pushed to node-1 runs on node-2: fetched from node-1, run in a
 kind: Workload
 metadata: {name: app}
 spec:
-  image: ignored:1
   artifact: ${id}
   command: [./run.sh]
   resources: {cpu: 50m, memory: 8Mi}
@@ -122,6 +124,31 @@ spec:
     30_000,
   );
   assert.match(logs, `artifact-marker-5d1e shipped ${id}`);
+  artifact = id;
+});
+
+test('get images lists the artifact beside the images: its kind, the workload that names it, and the nodes that hold it', async () => {
+  const hex = artifact.slice(7, 19);
+  const row = await until(
+    'both nodes listed as holders',
+    async () => {
+      const listed = await shoal(['get', 'images'], n1);
+      assert.is(listed.code, 0, listed.stderr);
+      const line = listed.stdout.split('\n').find((l) => l.includes(hex));
+      return line?.includes('2: ') ? { header: listed.stdout.split('\n')[0] ?? '', line } : undefined;
+    },
+    30_000,
+  );
+  assert.match(row.header, /^KIND\s+ID\s+REFERENCES\s+SIZE\s+HELD BY\s+SERVED HERE/);
+  assert.match(row.line, new RegExp(`^artifact\\s+${hex}\\s+Workload/default/app\\s+`));
+  const json = JSON.parse((await shoal(['get', 'images', '-o', 'json'], n1)).stdout) as ImagesJson;
+  const listed = json.artifacts?.find((a) => a.id === artifact);
+  assert.equal([listed?.workloads, listed?.holders.slice().sort()], [['Workload/default/app'], [n1.peerId, n2.peerId].sort()]);
+  assert.ok((listed?.sizeBytes ?? 0) > 0, 'node-1 holds it, and says its size');
+  const workloads = await shoal(['get', 'workloads'], n1);
+  assert.match(workloads.stdout, new RegExp(`app\\s+artifact sha256:${hex}\\s`), 'a workload with no image shows its artifact');
+  // The store's clean-up is counted, from its first scrape on (nothing named was removed).
+  assert.match(await (await fetch(`${n1.api}/metrics`)).text(), /^shoal_artifacts_removed_total 0$/m);
 });
 
 test('an upload whose bytes are not its id is refused with 400, and nothing is stored', async () => {

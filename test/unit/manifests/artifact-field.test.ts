@@ -62,6 +62,28 @@ spec:
   assert.match(problems(job.replace(ID, 'nope')), /spec\.artifact/);
 });
 
+const noImage = (kind: string, artifact: boolean): string => `apiVersion: shoal/v1
+kind: ${kind}
+metadata: {name: app}
+spec:
+${artifact ? `  artifact: ${ID}\n` : ''}${kind === 'CronJob' ? '  schedule: "*/5 * * * *"\n' : ''}  command: [./run.sh]
+`;
+
+test('a spec that names an artifact needs no image: none is written, and the process runtime is given none', () => {
+  for (const kind of ['Workload', 'Job', 'CronJob']) {
+    const [manifest] = loadManifests(noImage(kind, true), 'app.yaml');
+    assert.is(manifest?.fields['spec.artifact'], ID, kind);
+    assert.not.ok('spec.image' in (manifest?.fields ?? {}), kind);
+    assert.is(containerSpecOf(manifest?.fields ?? {}).image, '', kind);
+  }
+});
+
+test('a spec with neither an image nor an artifact is refused at spec.image, on the line of spec', () => {
+  for (const kind of ['Workload', 'Job', 'CronJob']) {
+    assert.match(problems(noImage(kind, false)), /^app\.yaml:4:1: spec\.image: a replica runs an image, or an artifact on the process runtime/, kind);
+  }
+});
+
 test('an artifact field written past the CLI is kept as text, for the runtime to refuse, not dropped', () => {
   assert.is(containerSpecOf({ 'spec.image': 'x', 'spec.artifact': '../../etc' }).artifact, '../../etc');
   assert.is(containerSpecOf({ 'spec.image': 'x', 'spec.artifact': 42 }).artifact, '42');
