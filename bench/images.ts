@@ -19,7 +19,7 @@ import { runShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.
 import { percentile, round } from './stats.js';
 
 /**
- * `npm run bench:images [-- --filler-mib 32 --runs 3 --bandwidth 20MB,2MB]`, the figures of
+ * `npm run bench:images [-- --filler-mib 32 --runs 3 --bandwidth 20MB,2MB --only throughput]`, the figures of
  * issue 18, each beside a plain `docker save | docker load` between the same side-by-side
  * engines (testnet/images/side-engines.ts: one dockerd per node) in the same run:
  * 1. throughput: one image (busybox plus FILLER MiB of random bytes, a fresh one each
@@ -37,6 +37,8 @@ import { percentile, round } from './stats.js';
  *    the default has a second, lower one.
  * 3. the bytes each node served in the fan-out (GET /v1/images `servedBytes`), against
  *    4 × the archive that a single source would serve.
+ * `--only throughput` or `--only fan-out` runs one part: the first alone is a few minutes
+ * less of a machine others share.
  */
 const { values: flags } = parseArgs({
   options: {
@@ -44,8 +46,12 @@ const { values: flags } = parseArgs({
     runs: { type: 'string', default: '3' },
     // Caps, one fresh cluster each: the uplink modelled has to be slower than what a transfer gets on this host without one.
     bandwidth: { type: 'string', default: '20MB,2MB' },
+    only: { type: 'string' },
   },
 });
+const PARTS = ['throughput', 'fan-out'];
+if (flags.only !== undefined && !PARTS.includes(flags.only)) throw new Error(`--only ${flags.only}: expected one of ${PARTS.join(', ')}`);
+const runs = (part: string): boolean => flags.only === undefined || flags.only === part;
 const FILLER_BYTES = Number(flags['filler-mib']) * 2 ** 20;
 const RUNS = Number(flags.runs);
 const BANDWIDTHS = flags.bandwidth.split(',').filter((b) => b !== '');
@@ -519,8 +525,8 @@ async function machine(docker: Dockerode) {
 }
 
 function humanSummary(results: {
-  throughput: ReturnType<typeof throughputFigures>;
-  fanOut: { uncapped: Awaited<ReturnType<typeof fanOut>>; capped: Awaited<ReturnType<typeof fanOut>>[] };
+  throughput: ReturnType<typeof throughputFigures> | undefined;
+  fanOut: { uncapped: Awaited<ReturnType<typeof fanOut>>; capped: Awaited<ReturnType<typeof fanOut>>[] } | undefined;
 }): string {
   const t = results.throughput;
   const f = results.fanOut;
@@ -531,12 +537,15 @@ function humanSummary(results: {
     `fan-out to ${NODES} nodes, ${what}: shoal ${r.shoalApplyToAllRunningS} s, docker sequential ${r.dockerSequentialS} s (x${r.ratioShoalToSequential}); ` +
     `node-1 served ${mib(r.firstHolderServedBytes)} of the ${mib(r.singleSourceBytes)} a single source would; ${r.breaks} breaks, ${r.fetchFailures} given up`;
   return [
-    `image archive ${mib(t.archiveBytes)}, p50 of ${RUNS} runs:`,
-    `  docker save|load ${t.dockerSaveLoad.seconds.p50} s (${t.dockerSaveLoad.MBps} MB/s); alone: save to a file ${t.stepsAloneP50S.saveToFileMs} s, check ${t.stepsAloneP50S.checkMs} s, load checked ${t.stepsAloneP50S.loadCheckedMs} s`,
-    `  shoal, first request: apply to engine holds ${t.shoalFirstRequest.applyToEngineHoldsS.p50} s, transfer ${t.shoalFirstRequest.transferS.p50} s (x${t.ratioToDocker.firstRequest.transfer} docker); ${breaks(t.shoalFirstRequest)}`,
-    `  shoal, spooled:       apply to engine holds ${t.shoalSpooled.applyToEngineHoldsS.p50} s, transfer ${t.shoalSpooled.transferS.p50} s (x${t.ratioToDocker.spooled.transfer} docker); ${breaks(t.shoalSpooled)}`,
-    fan('no cap', f.uncapped),
-    ...f.capped.map((capped) => fan(`${capped.bandwidth}/s on every node`, capped)),
+    ...(t === undefined
+      ? []
+      : [
+          `image archive ${mib(t.archiveBytes)}, p50 of ${RUNS} runs:`,
+          `  docker save|load ${t.dockerSaveLoad.seconds.p50} s (${t.dockerSaveLoad.MBps} MB/s); alone: save to a file ${t.stepsAloneP50S.saveToFileMs} s, check ${t.stepsAloneP50S.checkMs} s, load checked ${t.stepsAloneP50S.loadCheckedMs} s`,
+          `  shoal, first request: apply to engine holds ${t.shoalFirstRequest.applyToEngineHoldsS.p50} s, transfer ${t.shoalFirstRequest.transferS.p50} s (x${t.ratioToDocker.firstRequest.transfer} docker); ${breaks(t.shoalFirstRequest)}`,
+          `  shoal, spooled:       apply to engine holds ${t.shoalSpooled.applyToEngineHoldsS.p50} s, transfer ${t.shoalSpooled.transferS.p50} s (x${t.ratioToDocker.spooled.transfer} docker); ${breaks(t.shoalSpooled)}`,
+        ]),
+    ...(f === undefined ? [] : [fan('no cap', f.uncapped), ...f.capped.map((capped) => fan(`${capped.bandwidth}/s on every node`, capped))]),
   ].join('\n');
 }
 
@@ -555,21 +564,28 @@ try {
   const info = await machine(dockers()[0] as Dockerode);
   progress('machine', info);
   cluster = await startCluster('uncapped', undefined);
-  const runs: ThroughputRun[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(await throughputRun(i));
-  const throughput = throughputFigures(runs);
-  const uncapped = await fanOut('free', undefined);
-  const capped = [];
-  for (const [i, bandwidth] of BANDWIDTHS.entries()) {
-    await cluster.stop();
-    cluster = await startCluster(`capped-${i}`, bandwidth);
-    capped.push(await fanOut(`capped${i}`, bandwidth));
+  let throughput: ReturnType<typeof throughputFigures> | undefined;
+  if (runs('throughput')) {
+    const done: ThroughputRun[] = [];
+    for (let i = 0; i < RUNS; i++) done.push(await throughputRun(i));
+    throughput = throughputFigures(done);
+  }
+  let fanOuts: { uncapped: Awaited<ReturnType<typeof fanOut>>; capped: Awaited<ReturnType<typeof fanOut>>[] } | undefined;
+  if (runs('fan-out')) {
+    const uncapped = await fanOut('free', undefined);
+    const capped = [];
+    for (const [i, bandwidth] of BANDWIDTHS.entries()) {
+      await cluster.stop();
+      cluster = await startCluster(`capped-${i}`, bandwidth);
+      capped.push(await fanOut(`capped${i}`, bandwidth));
+    }
+    fanOuts = { uncapped, capped };
   }
   const results = {
     machine: { ...info, loadAverage1mAtEnd: round(loadavg()[0] ?? 0, 1) },
-    config: { fillerMiB: FILLER_BYTES / 2 ** 20, runs: RUNS, bandwidths: BANDWIDTHS, nodes: NODES },
+    config: { fillerMiB: FILLER_BYTES / 2 ** 20, runs: RUNS, bandwidths: BANDWIDTHS, nodes: NODES, only: flags.only ?? 'all' },
     throughput,
-    fanOut: { uncapped, capped },
+    fanOut: fanOuts,
   };
   console.log(JSON.stringify(results, null, 2));
   console.error(humanSummary(results));

@@ -1,3 +1,5 @@
+import type { FileHandle } from 'node:fs/promises';
+
 /**
  * Content the nodes hand each other peer to peer (node/content/): images from the
  * engine (node/images/) and the process runtime's file bundles (node/artifacts/). Every
@@ -12,9 +14,35 @@ export interface ServedFile {
   sizeBytes: number;
 }
 
+/**
+ * A file still being written (an image's `docker save`), served as it grows so its
+ * bytes start moving before the last is written: a reader follows the writer up to
+ * what it has written, and learns the size at the end.
+ */
+export interface GrowingFile {
+  /** Opens the bytes for reading: the file being written, or, once written out, the whole file. */
+  open(): Promise<FileHandle>;
+  /** Bytes written so far, every one of them readable through open(). */
+  writtenBytes(): number;
+  /** Resolves once more than `bytes` are written, or the writing ended (either way). */
+  grown(bytes: number, signal: AbortSignal): Promise<void>;
+  /** The whole file once written; rejects where the writing failed (what was read of it is not the content). */
+  readonly finished: Promise<ServedFile>;
+}
+
 /** Content that does not match its id: the transfer is discarded and another provider tried. */
 export class ContentMismatchError extends Error {
   override readonly name = 'ContentMismatchError';
+}
+
+/** One attempt at a transfer, checked as its bytes arrive, then taken in without reading the whole file again to check it. */
+export interface ContentReceiver {
+  /** The next bytes, in order, once written to the part file. Throws ContentMismatchError once they cannot be the content. */
+  write(parts: readonly Uint8Array[]): Promise<void>;
+  /** Takes the part file at `path`, every byte of it written here, as accept() does. */
+  accept(path: string): Promise<void>;
+  /** The attempt ended otherwise: drop what the check holds. */
+  discard(): void;
 }
 
 export interface ContentStore {
@@ -22,12 +50,14 @@ export interface ContentStore {
   /** Ids (`sha256:<hex>`) this node holds now, to announce. */
   list(): Promise<string[]>;
   has(id: string): Promise<boolean>;
-  /** The bytes to serve for `id`, or undefined where this node does not hold it. */
-  serve(id: string): Promise<ServedFile | undefined>;
+  /** The bytes to serve for `id`, whole or still being written, or undefined where this node does not hold it. */
+  serve(id: string): Promise<ServedFile | GrowingFile | undefined>;
   /**
    * Takes a whole received file for `id`: checks it against the id and stores it (the
    * engine loads an image). Throws ContentMismatchError where it does not match; the
    * file is the caller's to delete either way.
    */
   accept(id: string, path: string): Promise<void>;
+  /** Where the store checks content as it arrives (images): a receiver for one attempt at `id`. */
+  receive?(id: string): ContentReceiver;
 }

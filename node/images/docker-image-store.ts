@@ -1,11 +1,11 @@
 import type Dockerode from 'dockerode';
-import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { IMAGE_ID } from '../../protocol/images/image-record.js';
-import { ContentMismatchError, type ContentStore, type ServedFile } from '../content/content-store.js';
-import { inspectArchive, loadableArchive } from './image-archive.js';
+import type { ArchiveVerdict } from '../../protocol/images/archive-check.js';
+import { ContentMismatchError, type ContentReceiver, type ContentStore, type GrowingFile, type ServedFile } from '../content/content-store.js';
+import { checkWhileReceiving, inspectArchive, loadableArchive } from './image-archive.js';
+import { spoolGrowing } from './spool-file.js';
 
 /** Images announced at most: an engine may hold hundreds nobody in the cluster asks for. */
 const MAX_ANNOUNCED = 256;
@@ -14,13 +14,14 @@ const MAX_SPOOLED = 8;
 
 /**
  * The engine's images as content: listed by id, served as `docker save` archives spooled
- * to disk (the same bytes for every request, so a receiver can resume), and taken in
+ * to disk (the same bytes for every request, so a receiver can resume; the first request
+ * is served while the archive is still being written), and taken in
  * only after every byte is checked against the id (node/images/image-archive.ts), with
  * the sender's tags stripped.
  */
 export class DockerImageStore implements ContentStore {
   readonly kind = 'image';
-  private readonly saving = new Map<string, Promise<ServedFile>>();
+  private readonly saving = new Map<string, Promise<GrowingFile>>();
 
   constructor(
     private readonly docker: Dockerode,
@@ -51,24 +52,45 @@ export class DockerImageStore implements ContentStore {
     }
   }
 
-  async serve(id: string): Promise<ServedFile | undefined> {
+  async serve(id: string): Promise<ServedFile | GrowingFile | undefined> {
     if (!IMAGE_ID.test(id) || !(await this.has(id))) return undefined;
+    const saving = this.saving.get(id);
+    if (saving !== undefined) return saving;
     const path = join(this.spoolDir, `${id.slice('sha256:'.length)}.tar`);
     const spooled = await stat(path).then(
       (s) => ({ path, sizeBytes: s.size }),
       () => undefined,
     );
     if (spooled !== undefined) return spooled;
-    let saving = this.saving.get(id);
-    if (saving === undefined) {
-      saving = this.save(id, path).finally(() => this.saving.delete(id));
-      this.saving.set(id, saving);
+    // Checked again: another request may have started the save while this one looked at the spool.
+    let started = this.saving.get(id);
+    if (started === undefined) {
+      started = this.save(id, path);
+      this.saving.set(id, started);
+      const forget = (): void => {
+        this.saving.delete(id);
+      };
+      started.then((file) => file.finished.then(forget, forget), forget);
     }
-    return saving;
+    return started;
   }
 
   async accept(id: string, path: string): Promise<void> {
-    const verdict = await inspectArchive(path, id);
+    await this.load(id, path, await inspectArchive(path, id));
+  }
+
+  /** Checks the archive of `id` as it arrives from a peer, so loading it needs no check pass of its own. */
+  receive(id: string): ContentReceiver {
+    const check = checkWhileReceiving(id);
+    return {
+      write: (parts) => check.write(parts),
+      accept: async (path) => this.load(id, path, await check.finish()),
+      discard: () => check.destroy(),
+    };
+  }
+
+  /** Loads the checked files of the archive at `path` (checked again as they go), nothing else, no tags. */
+  private async load(id: string, path: string, verdict: ArchiveVerdict): Promise<void> {
     const stream = await this.docker.loadImage(loadableArchive(path, verdict), { quiet: true });
     const output = await new Promise<unknown[]>((resolve, reject) => this.docker.modem.followProgress(stream, (e, out) => (e ? reject(e) : resolve(out))));
     const failed = output.find((o): o is { error: string } => typeof (o as { error?: unknown }).error === 'string');
@@ -83,17 +105,12 @@ export class DockerImageStore implements ContentStore {
     await this.docker.getImage(id).tag({ repo, tag });
   }
 
-  private async save(id: string, path: string): Promise<ServedFile> {
+  /** Starts `docker save` into the spool; resolves once the archive's file exists, to follow as it is written. */
+  private async save(id: string, path: string): Promise<GrowingFile> {
     await mkdir(this.spoolDir, { recursive: true });
     await this.prune();
     const partial = `${path}.${process.pid}.partial`;
-    try {
-      await pipeline(await this.docker.getImage(id).get(), createWriteStream(partial));
-      await rename(partial, path);
-    } finally {
-      await rm(partial, { force: true });
-    }
-    return { path, sizeBytes: (await stat(path)).size };
+    return spoolGrowing(await this.docker.getImage(id).get(), partial, path);
   }
 
   /** Keeps the spool to the newest few archives (and none of an image the engine dropped). */

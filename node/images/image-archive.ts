@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
@@ -68,7 +69,7 @@ class ArchiveReading {
   manifest: Uint8Array | undefined;
   private keptBytes = 0;
 
-  constructor(private readonly expectedId: string | undefined) {}
+  constructor(readonly expectedId: string | undefined) {}
 
   /**
    * Reads one regular file. Bytes are held only for manifest.json and for files small
@@ -129,6 +130,65 @@ export async function inspectArchive(path: string, expectedId?: string): Promise
   if (!verdict.ok) throw new ContentMismatchError(verdict.error.detail);
   return verdict.value;
 }
+
+/**
+ * The same check as inspectArchive, fed the archive's bytes as they arrive (a transfer
+ * from a peer), so no second read of the whole file is needed once the last byte is in.
+ * `write` resolves once the bytes are taken (the reader holds back at most a little);
+ * it rejects, as `finish` does, with ContentMismatchError once the bytes are not an
+ * archive of the expected image.
+ */
+export class ArchiveCheck {
+  private readonly tar = extract();
+  private readonly read: Promise<void>;
+  private failure: Error | undefined;
+  private readerDone = false;
+
+  constructor(private readonly reading: ArchiveReading) {
+    this.read = (async () => {
+      for await (const entry of this.tar) {
+        const { name, type, size } = entry.header;
+        if (isRegular(type)) await this.reading.add(name, size, bytesOf(entry));
+        else entry.resume();
+      }
+    })()
+      .catch((e: unknown) => {
+        this.failure = e instanceof ContentMismatchError ? e : new ContentMismatchError(`not a whole tar archive: ${e instanceof Error ? e.message : String(e)}`);
+        this.tar.destroy();
+      })
+      .finally(() => {
+        this.readerDone = true;
+      });
+  }
+
+  async write(parts: readonly Uint8Array[]): Promise<void> {
+    for (const part of parts) {
+      if (this.failure !== undefined) throw this.failure;
+      // A reader that stopped takes no more: bytes past the archive's end are not read, here or by the re-pack.
+      if (this.readerDone) return;
+      if (!this.tar.write(Buffer.from(part.buffer, part.byteOffset, part.byteLength))) await Promise.race([once(this.tar, 'drain'), this.read]);
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** The verdict on all the bytes written: the archive ends here. */
+  async finish(): Promise<ArchiveVerdict> {
+    if (this.failure === undefined) this.tar.end(undefined);
+    await this.read;
+    if (this.failure !== undefined) throw this.failure;
+    const verdict = checkArchive({ manifest: this.reading.manifest, files: this.reading.files, kept: this.reading.kept }, this.reading.expectedId);
+    if (!verdict.ok) throw new ContentMismatchError(verdict.error.detail);
+    return verdict.value;
+  }
+
+  /** Drops what the reader holds, where the transfer ended otherwise. */
+  destroy(): void {
+    this.tar.destroy();
+  }
+}
+
+/** A check of the archive of `expectedId` (undefined: whatever image it is), fed as its bytes arrive. */
+export const checkWhileReceiving = (expectedId: string | undefined): ArchiveCheck => new ArchiveCheck(new ArchiveReading(expectedId));
 
 /** Resolves once `sink` takes more, rejects where the archive stream closed first (its reader went away). */
 const drained = (sink: Sink): Promise<void> =>

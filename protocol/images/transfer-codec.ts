@@ -10,7 +10,10 @@ import { IMAGE_ID } from './image-record.js';
  * from the requested offset to its end, raw and unframed (not read by this codec), at
  * the pace the asker reads them. A transfer that breaks resumes at the offset the
  * asker already holds, from the same provider or another: every holder serves the same
- * bytes for an id.
+ * bytes for an id. A holder still writing the content out (its `docker save`) serves
+ * it as it is written, with no size in the header: then the content ends where the
+ * holder ends its side of the stream cleanly (a failed write resets the stream), and
+ * the check of the content is what tells a whole archive from a cut one.
  */
 export const CONTENT_KINDS = ['image', 'artifact'] as const;
 export type ContentKindName = (typeof CONTENT_KINDS)[number];
@@ -33,8 +36,11 @@ const request = z.strictObject({
 });
 
 const header = z.discriminatedUnion('ok', [
-  /** The whole content's size, not what follows: `sizeBytes - offset` bytes come after this header. */
-  z.strictObject({ ok: z.literal(true), sizeBytes: count }),
+  /**
+   * The whole content's size, not what follows: `sizeBytes - offset` bytes come after
+   * this header. Absent where the holder does not know it yet (still writing it out).
+   */
+  z.strictObject({ ok: z.literal(true), sizeBytes: count.optional() }),
   z.strictObject({ ok: z.literal(false), code: z.enum(CONTENT_REFUSALS), detail: z.string().max(MAX_DETAIL_CHARS) }),
 ]);
 

@@ -27,6 +27,7 @@ const request: fc.Arbitrary<ContentRequest> = fc.record({
 });
 const header: fc.Arbitrary<ContentHeader> = fc.oneof(
   fc.record({ ok: fc.constant(true as const), sizeBytes: fc.oneof(fc.nat(), fc.maxSafeNat()) }),
+  fc.record({ ok: fc.constant(true as const) }),
   fc.record({ ok: fc.constant(false as const), code: fc.constantFrom(...CONTENT_REFUSALS), detail: fc.string({ maxLength: MAX_DETAIL_CHARS }) }),
 );
 

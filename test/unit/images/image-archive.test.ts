@@ -6,7 +6,7 @@ import { extract, pack } from 'tar-stream';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ContentMismatchError } from '../../../node/content/content-store.js';
-import { inspectArchive, loadableArchive } from '../../../node/images/image-archive.js';
+import { checkWhileReceiving, inspectArchive, loadableArchive } from '../../../node/images/image-archive.js';
 import { MAX_MANIFEST_BYTES } from '../../../protocol/images/archive-check.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-image-archive-'));
@@ -99,6 +99,42 @@ test('a good archive passes with its id, and passes unasked (the id learnt from 
     totalBytes: image.config.length + image.layers.reduce((n, l) => n + l.length, 0),
   });
   assert.equal(await inspectArchive(path), verdict);
+});
+
+/** The file's bytes fed to a check as they would arrive from a peer: in pieces of uneven sizes. */
+async function checkInPieces(path: string, expectedId: string | undefined) {
+  const bytes = readFileSync(path);
+  const check = checkWhileReceiving(expectedId);
+  let at = 0;
+  for (let i = 0; at < bytes.length; i++) {
+    const size = [1, 511, 4096, 65_536, 100_003][i % 5] as number;
+    const parts = [bytes.subarray(at, at + size), bytes.subarray(at + size, at + 2 * size)];
+    await check.write(parts.filter((p) => p.length > 0));
+    at += 2 * size;
+  }
+  return check.finish();
+}
+
+test('checked as it arrives, in pieces, an archive gets the verdict a read of the file gives', async () => {
+  const image = legacyImage();
+  const path = await writeTar('pieces.tar', image.entries);
+  assert.equal(await checkInPieces(path, image.id), await inspectArchive(path, image.id));
+  assert.equal(await checkInPieces(path, undefined), await inspectArchive(path));
+});
+
+test('checked as it arrives: a changed layer, another image, a cut archive or bytes that are no tar are refused', async () => {
+  const image = legacyImage();
+  const good = readFileSync(await writeTar('pieces-good.tar', image.entries));
+  const flipped = Buffer.from(good);
+  const layerAt = flipped.indexOf(Buffer.alloc(64, 7));
+  flipped.writeUInt8(8, layerAt);
+  writeFileSync(join(dir, 'pieces-flipped.tar'), flipped);
+  await rejects(checkInPieces(join(dir, 'pieces-flipped.tar'), image.id), /layer 1/);
+  await rejects(checkInPieces(join(dir, 'pieces-good.tar'), `sha256:${'0'.repeat(64)}`), /not the expected/);
+  writeFileSync(join(dir, 'pieces-cut.tar'), good.subarray(0, 200_000));
+  await rejects(checkInPieces(join(dir, 'pieces-cut.tar'), image.id), /tar|manifest/);
+  writeFileSync(join(dir, 'pieces-noise.tar'), Buffer.alloc(300_000, 0x41));
+  await rejects(checkInPieces(join(dir, 'pieces-noise.tar'), image.id), /tar/);
 });
 
 test('what docker load gets holds the manifest without tags, the config and the layers, and nothing else', async () => {

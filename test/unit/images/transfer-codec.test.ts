@@ -33,6 +33,8 @@ test('requests and headers survive encoding and decoding', () => {
   const headers: ContentHeader[] = [
     { ok: true, sizeBytes: 0 },
     { ok: true, sizeBytes: 17 * 2 ** 30 },
+    // A holder still writing the archive out does not know its size yet.
+    { ok: true },
     { ok: false, code: 'not-found', detail: 'image sha256:... is not held here' },
     { ok: false, code: 'busy', detail: '' },
     { ok: false, code: 'bad-request', detail: 'offset 9 is past the end' },
@@ -45,6 +47,7 @@ test('the encoders write only the fields a receiver reads', () => {
   assert.equal(decodeContentRequest(encodeContentRequest(request)), { ok: true, value: { kind: 'image', id: ID, offset: 3 } });
   const header = { ok: true as const, sizeBytes: 5, code: 'busy' };
   assert.equal(decodeContentHeader(encodeContentHeader(header)), { ok: true, value: { ok: true, sizeBytes: 5 } });
+  assert.equal(decodeContentHeader(encodeContentHeader({ ok: true, sizeBytes: undefined })), { ok: true, value: { ok: true } });
 });
 
 test('a request with another kind, an id that is not sha256:<64 hex>, or a bad offset is refused as invalid', () => {
@@ -68,7 +71,8 @@ test('a request with another kind, an id that is not sha256:<64 hex>, or a bad o
 });
 
 test('a header is one of the two shapes, and nothing else', () => {
-  assert.is(headerCode({ ok: true }), 'invalid');
+  assert.is(headerCode({ ok: true, sizeBytes: null }), 'invalid');
+  assert.is(headerCode({ ok: true, sizeBytes: '5' }), 'invalid');
   assert.is(headerCode({ ok: true, sizeBytes: -1 }), 'invalid');
   assert.is(headerCode({ ok: true, sizeBytes: 1, detail: 'x' }), 'invalid');
   assert.is(headerCode({ ok: false, code: 'gone', detail: 'x' }), 'invalid');
