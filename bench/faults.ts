@@ -30,6 +30,8 @@ function perFault(name: string, runs: readonly ScenarioResult[]): object {
     majorityDuplicateWindowS: { p50: round(percentile(majorityWindows, 50), 1), max: round(percentile(majorityWindows, 100), 1) },
     writesAcked: runs.reduce((sum, r) => sum + r.figures.writes.acknowledged, 0),
     writesLost: runs.reduce((sum, r) => sum + r.figures.writes.lost, 0),
+    // Under a fault that keeps every node up (skew, loss, slow) every one is false.
+    membersHeldDead: runs.reduce((sum, r) => sum + r.figures.deathsHeld, 0),
     checksPassed: runs.filter((r) => r.passed).length,
   };
 }

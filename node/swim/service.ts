@@ -14,14 +14,22 @@ import {
   type MemberView,
   type SwimConfig,
   eventOnWallClock,
+  lagNoiseMs,
   viewOnWallClock,
 } from '../../protocol/swim/index.js';
 import type { FrameTransport } from '../frame-transport.js';
+import { eventLoopLag, type LoopLag } from './loop-lag.js';
 
 export interface SwimServiceCounters {
   received: number;
   sent: number;
   dropped: Record<DecodeErrorCode, number>;
+  /** Members this node has held dead since it started (declared by itself or learned). */
+  deaths: number;
+  /** Of those, members that came back alive: a false death, unless the member had crashed and restarted. */
+  falseDeaths: number;
+  /** The worst event-loop lag read since start, in ms: how starved this node has been (read with lag awareness off too). */
+  worstLagMs: number;
 }
 
 export interface SwimServiceOptions {
@@ -39,8 +47,21 @@ export interface SwimServiceOptions {
    * that never step). A test may give its own.
    */
   monotonicMs?: () => number;
+  /**
+   * Lag awareness (protocol/swim/lag.ts): the machine is told how late this node's event
+   * loop runs, so a node that knows it is slow probes less, waits longer before it
+   * suspects or declares others dead, and tells its peers, so they wait for it. On unless
+   * the environment says SHOAL_SWIM_LAG_AWARENESS=off (Lifeguard as memberlist has it: a
+   * way back should it misjudge a host, and the starvation bench's comparison).
+   */
+  lagAwareness?: boolean;
+  /** Where the event loop's lag is read (default: perf_hooks' monitorEventLoopDelay); a test may give its own. */
+  loopLag?: LoopLag;
   onEvent?: (event: MemberEvent) => void;
 }
+
+/** SHOAL_SWIM_LAG_AWARENESS=off turns lag awareness off; anything else leaves it on. */
+export const lagAwarenessFromEnv = (env: NodeJS.ProcessEnv = process.env): boolean => env.SHOAL_SWIM_LAG_AWARENESS !== 'off';
 
 /**
  * Drives the pure SWIM machine with the host's monotonic clock, real timers and the libp2p
@@ -48,25 +69,38 @@ export interface SwimServiceOptions {
  * and moves the machine's times onto the node's wall clock for everyone else.
  */
 export class SwimService {
-  readonly counters: SwimServiceCounters = { received: 0, sent: 0, dropped: { oversized: 0, malformed: 0, 'too-deep': 0, version: 0, invalid: 0 } };
+  readonly counters: SwimServiceCounters = {
+    received: 0,
+    sent: 0,
+    dropped: { oversized: 0, malformed: 0, 'too-deep': 0, version: 0, invalid: 0 },
+    deaths: 0,
+    falseDeaths: 0,
+    worstLagMs: 0,
+  };
   private readonly machine: SwimMachine;
   /** Member changes this node has seen, by kind ('suspect', 'dead', ...). */
   readonly changes: Partial<Record<MemberEvent['change'], number>> = {};
-  falseDeaths = 0;
   private readonly lastChange = new Map<MemberId, MemberEvent['change']>();
   private readonly timers = new Set<NodeJS.Timeout>();
   private transport: FrameTransport | undefined;
   private stopped = false;
   private readonly monotonicMs: () => number;
+  private readonly loopLag: LoopLag;
+  private lagTimer: NodeJS.Timeout | undefined;
+  /** Whether the last lag reading was worth a score, so the log says when the node starts and stops running late. */
+  private lagging = false;
 
   constructor(private readonly options: SwimServiceOptions) {
     this.monotonicMs = options.monotonicMs ?? (() => performance.timeOrigin + performance.now());
+    const lagAwareness = options.lagAwareness ?? lagAwarenessFromEnv();
+    this.loopLag = options.loopLag ?? eventLoopLag();
     this.machine = new SwimMachine({
       config: options.config,
       self: options.self,
       random: createRandom(randomInt(2 ** 32)),
       // A restart must outrank what the cluster remembers of this node's previous life.
       incarnation: Math.floor(options.clock.nowMs() / 1000),
+      lagAwareness,
     });
   }
 
@@ -76,7 +110,25 @@ export class SwimService {
 
   start(transport: FrameTransport): void {
     this.transport = transport;
-    this.run(this.machine.start());
+    this.run(this.machine.start(this.monotonicMs()));
+    this.loopLag.start();
+    // Once a probe period: the machine also sees a stall in its own timers as they fire.
+    // Off, the machine ignores the reading; the counters still show it.
+    this.lagTimer = setInterval(() => this.reportLag(this.loopLag.takeWorstMs()), this.options.config.probeIntervalMs);
+  }
+
+  private reportLag(worstMs: number): void {
+    if (this.stopped) return;
+    const nowMs = this.monotonicMs();
+    this.counters.worstLagMs = Math.max(this.counters.worstLagMs, Math.round(worstMs));
+    this.machine.reportLag(worstMs, nowMs);
+    const lagMs = Math.round(this.machine.lagMs(nowMs));
+    const lagging = lagMs > lagNoiseMs(this.options.config.probeTimeoutMs);
+    if (lagging !== this.lagging) {
+      this.lagging = lagging;
+      if (lagging) this.options.log.info({ lagMs, worstMs: Math.round(worstMs), healthScore: this.machine.healthScore }, 'event loop runs late: SWIM waits longer');
+      else this.options.log.info({ lagMs }, 'event loop back on time');
+    }
   }
 
   /** Called by the transport for every inbound frame; bad frames are dropped and counted by code. */
@@ -122,9 +174,9 @@ export class SwimService {
     return this.machine.liveCount;
   }
 
-  /** For the metrics: probes, refutations and Lifeguard's local health score (0 is healthy). */
-  get stats(): { probes: number; probeFailures: number; refutations: number; healthScore: number } {
-    return { ...this.machine.stats, refutations: this.machine.refutations, healthScore: this.machine.healthScore };
+  /** For the metrics: probes, refutations, Lifeguard's local health score (0 is healthy) and the lag it reckons with (ms). */
+  get stats(): { probes: number; probeFailures: number; refutations: number; healthScore: number; lagMs: number } {
+    return { ...this.machine.stats, refutations: this.machine.refutations, healthScore: this.machine.healthScore, lagMs: this.machine.lagMs(this.monotonicMs()) };
   }
 
   /** See SwimMachine.takeProbeRoundTrips. */
@@ -132,10 +184,21 @@ export class SwimService {
     return this.machine.takeProbeRoundTrips();
   }
 
+  /** Announces this node's record anew (its addresses changed: a relay reservation made or lost) under a higher incarnation. */
+  updateSelf(record: MemberRecord): void {
+    if (!this.stopped) this.run(this.machine.updateSelf(record));
+  }
+
+  /** Members this node held dead that came back alive (see SwimServiceCounters.falseDeaths). */
+  get falseDeaths(): number {
+    return this.counters.falseDeaths;
+  }
+
   /** Member changes by kind, and members declared dead that turned out alive (a false death). */
   private countChange(event: MemberEvent): void {
     this.changes[event.change] = (this.changes[event.change] ?? 0) + 1;
-    if (event.change === 'alive' && this.lastChange.get(event.id) === 'dead') this.falseDeaths++;
+    if (event.change === 'dead') this.counters.deaths++;
+    if (event.change === 'alive' && this.lastChange.get(event.id) === 'dead') this.counters.falseDeaths++;
     if (event.change === 'forgotten') this.lastChange.delete(event.id);
     else this.lastChange.set(event.id, event.change);
   }
@@ -159,6 +222,8 @@ export class SwimService {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
+    clearInterval(this.lagTimer);
+    this.loopLag.stop();
   }
 
   /** Carries effects out; returns the deliveries of the messages it sent. */

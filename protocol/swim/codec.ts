@@ -8,7 +8,7 @@ import { SWIM_WIRE_VERSION, type SwimMessage, type SyncEntry, type Update } from
  * The wire format is JSON with short keys and tuples: readable in a capture, and
  * member records (the bulk of a sync) are serialized once and reused from a cache.
  *
- *   envelope  {"v":1,"t":"ping","s":seq,"g":target,"u":[update...]}
+ *   envelope  {"v":1,"t":"ping","s":seq,"g":target,"u":[update...],"l":lagMs}   ("l" only when the sender runs late)
  *   update    ["a",inc,record] | ["s",inc,id,from] | ["d",inc,id,from] | ["l",inc,id]
  *   sync      {"v":1,"t":"sync","r":reply,"m":[[stateCode,inc,record]...]}
  *   record    {"i":id,"a":[addr...],"l":{label:value},"c":[cpuMillis,memoryBytes],"v":version}
@@ -84,17 +84,19 @@ const encodeSyncEntry = (entry: SyncEntry): string => `[${STATE_CODES.indexOf(en
 /** The message as wire text; `encode` turns it into bytes. */
 export function encodeText(message: SwimMessage): string {
   const head = `{"v":${SWIM_WIRE_VERSION},"t":"${message.type}"`;
+  // A key older decoders ignore, and present only when the sender runs late.
+  const tail = message.lagMs === undefined ? '}' : `,"l":${message.lagMs}}`;
   switch (message.type) {
     case 'sync':
-      return `${head},"r":${message.reply},"m":[${message.members.map(encodeSyncEntry).join(',')}]}`;
+      return `${head},"r":${message.reply},"m":[${message.members.map(encodeSyncEntry).join(',')}]${tail}`;
     case 'gossip':
-      return `${head},"u":[${message.updates.map(encodeUpdate).join(',')}]}`;
+      return `${head},"u":[${message.updates.map(encodeUpdate).join(',')}]${tail}`;
     case 'ack':
     case 'nack':
-      return `${head},"s":${message.seq},"u":[${message.updates.map(encodeUpdate).join(',')}]}`;
+      return `${head},"s":${message.seq},"u":[${message.updates.map(encodeUpdate).join(',')}]${tail}`;
     case 'ping':
     case 'ping-req':
-      return `${head},"s":${message.seq},"g":${JSON.stringify(message.target)},"u":[${message.updates.map(encodeUpdate).join(',')}]}`;
+      return `${head},"s":${message.seq},"g":${JSON.stringify(message.target)},"u":[${message.updates.map(encodeUpdate).join(',')}]${tail}`;
   }
 }
 
@@ -106,6 +108,7 @@ export function encode(message: SwimMessage): Uint8Array {
 export function encodedBytes(message: SwimMessage): number {
   if (message.type !== 'sync') return utf8.encode(encodeText(message)).length;
   let bytes = `{"v":${SWIM_WIRE_VERSION},"t":"sync","r":${message.reply},"m":[]}`.length + Math.max(0, message.members.length - 1);
+  if (message.lagMs !== undefined) bytes += `,"l":${message.lagMs}`.length;
   for (const entry of message.members) {
     bytes += `[${STATE_CODES.indexOf(entry.state)},${entry.incarnation},]`.length + encodedRecord(entry.member).bytes;
   }
@@ -197,7 +200,18 @@ function syncEntry(value: unknown): SyncEntry {
   return { state, incarnation: incarnationField(e[1], 'sync.incarnation'), member: record(e[2]) };
 }
 
+/** A lag over this is a sender's error, not a lag: a day. */
+const MAX_LAG_MS = 86_400_000;
+
 function message(m: Record<string, unknown>): SwimMessage {
+  const body = messageBody(m);
+  if (m.l === undefined) return body;
+  const lagMs = uint(m.l, 'lag');
+  if (lagMs > MAX_LAG_MS) fail('lag');
+  return { ...body, lagMs };
+}
+
+function messageBody(m: Record<string, unknown>): SwimMessage {
   const updates = (): Update[] => array(m.u, 'updates', LIMITS.updates).map(update);
   switch (m.t) {
     case 'ping':

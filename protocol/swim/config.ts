@@ -27,6 +27,14 @@ export interface SwimConfig {
   reconnectIntervalMs: number;
   /** Lifeguard's local health multiplier ceiling: a node that misses acks slows its own judgement up to this factor. */
   awarenessMax: number;
+  /**
+   * Lag evidence (the event-loop lag the driver measures or a member says it has, a timer
+   * or a direct ack that came late) halves its weight in the local health score this often:
+   * thirty probe periods, so a host that stalls now and then stays judged slow between its
+   * stalls (with ten, a stall half a minute after the last was taken for a death in the
+   * simulator), and one that recovered is back to its configured pace within minutes (lag.ts).
+   */
+  lagHalfLifeMs: number;
   /** Dead and left members stay listed this long so operators see them and stale rumours cannot resurrect them. */
   deadRetentionMs: number;
   /** Updates piggybacked on one message; a bounded message keeps latency and memory flat. */
@@ -50,6 +58,7 @@ const lan = (): SwimConfig => ({
   pushPullIntervalMs: 30_000,
   reconnectIntervalMs: 10_000,
   awarenessMax: 8,
+  lagHalfLifeMs: 30_000,
   deadRetentionMs: 60 * 60_000,
   piggybackBytes: 4096,
   maxMessageBytes: 64 * 1024,
@@ -66,6 +75,7 @@ const edge = (): SwimConfig => ({
   gossipIntervalMs: 400,
   pushPullIntervalMs: 60_000,
   reconnectIntervalMs: 20_000,
+  lagHalfLifeMs: 60_000,
 });
 
 /** One host (tests, loopback testnets): fast detection, since latency is microseconds. */
@@ -77,6 +87,7 @@ const local = (): SwimConfig => ({
   gossipIntervalMs: 100,
   pushPullIntervalMs: 10_000,
   reconnectIntervalMs: 3_000,
+  lagHalfLifeMs: 15_000,
 });
 
 export const swimConfig = { lan, edge, local } as const;

@@ -37,3 +37,27 @@ export function pushPullIntervalMs(baseMs: number, members: number): number {
 export function scaleByHealth(timeoutMs: number, healthScore: number): number {
   return timeoutMs * (healthScore + 1);
 }
+
+/**
+ * Lag a driver or a timer may show on a healthy host: a quarter of the probe timeout (50 ms
+ * local, 125 ms LAN, 300 ms edge). Node's timers run a few ms late on an idle host and
+ * tens of ms on a busy one; below this, lag is noise and changes nothing.
+ */
+export function lagNoiseMs(probeTimeoutMs: number): number {
+  return probeTimeoutMs / 4;
+}
+
+/**
+ * The local health score a lag of `lagMs` is worth: one step per probe timeout of lag, so
+ * a timeout scaled by (score + 1) still leaves the configured time once the lag is spent
+ * (scaleByHealth); 0 while the lag is noise, and capped like Lifeguard's own score.
+ */
+export function lagHealthScore(lagMs: number, probeTimeoutMs: number, awarenessMax: number): number {
+  if (!(lagMs > lagNoiseMs(probeTimeoutMs))) return 0;
+  return Math.min(awarenessMax - 1, Math.ceil(lagMs / probeTimeoutMs));
+}
+
+/** A lag estimate `elapsedMs` after it was seen: it halves every `halfLifeMs`. */
+export function decayedLagMs(lagMs: number, elapsedMs: number, halfLifeMs: number): number {
+  return lagMs * 2 ** (-elapsedMs / halfLifeMs);
+}

@@ -3,8 +3,9 @@ import type { SwimConfig } from './config.js';
 import { MemberDirectory } from './directory.js';
 import type { Effect, Timer } from './effects.js';
 import { pushPullIntervalMs, retransmitLimit, scaleByHealth } from './formulas.js';
+import { LagHealth } from './lag.js';
 import type { Incarnation, MemberId, MemberRecord, MemberView } from './member.js';
-import { Membership } from './membership.js';
+import { LOOP_TURN_MS, Membership } from './membership.js';
 import type { SwimMessage, SyncEntry, Update } from './messages.js';
 
 export interface SwimMachineOptions {
@@ -15,6 +16,15 @@ export interface SwimMachineOptions {
   incarnation?: Incarnation;
   /** Shared by the simulator's nodes; a real node has its own. */
   directory?: MemberDirectory;
+  /**
+   * Lag awareness (lag.ts), on by default: the local health score also counts how late
+   * the node runs (the lag its driver reports, its own timers firing late), a verdict whose
+   * timer a stall held up waits one turn of the loop for the input behind it, and the node
+   * tells its peers how late it runs, so they wait for it too. Off, Lifeguard as memberlist
+   * has it: the simulator's and the starvation bench's comparison, and the daemon's
+   * SHOAL_SWIM_LAG_AWARENESS=off.
+   */
+  lagAwareness?: boolean;
 }
 
 /** Round trips a driver that never takes them cannot make the machine hold more than this. */
@@ -24,14 +34,29 @@ interface Probe {
   seq: number;
   target: number;
   sentAtMs: number;
+  /** Its direct-ack timeout as armed, scaled by the local health of the moment. */
+  timeoutMs: number;
   acked: boolean;
   nacks: number;
   expectedNacks: number;
+  /** The verdict on it, and its turn to ask helpers, already waited a turn of the loop after a stall. */
+  held: boolean;
+  timeoutHeld: boolean;
 }
 
 interface Relay {
   requester: MemberId;
   seq: number;
+  dueAtMs: number;
+  held: boolean;
+}
+
+/** A probe that failed, kept until the next fails: an ack for it that comes late still says its target lived. */
+interface FailedProbe {
+  seq: number;
+  target: number;
+  /** The incarnation it was accused at. */
+  incarnation: Incarnation;
 }
 
 /**
@@ -57,6 +82,10 @@ export class SwimMachine {
   private out: Effect[] = [];
   private seq = 0;
   private probe: Probe | undefined;
+  /** When the probe timer armed last is due: a tick well after it was held up by a stall. Unknown until a start or a tick with the time. */
+  private probeDueAtMs: number | undefined;
+  private failed: FailedProbe | undefined;
+  private readonly lag: LagHealth;
   /** What a driver's metrics count: probes sent, and those that went unanswered even through helpers. */
   readonly stats = { probes: 0, probeFailures: 0 };
   /** Round trips of acknowledged probes since the driver last took them. */
@@ -71,16 +100,20 @@ export class SwimMachine {
   constructor(options: SwimMachineOptions) {
     this.config = options.config;
     this.random = options.random;
-    this.membership = new Membership(options.config, options.directory ?? new MemberDirectory(), options.random, options.self, options.incarnation ?? 0, this.out);
+    this.lag = new LagHealth(options.config, options.lagAwareness ?? true);
+    this.membership = new Membership(options.config, options.directory ?? new MemberDirectory(), options.random, options.self, options.incarnation ?? 0, this.out, this.lag);
   }
 
   get id(): MemberId {
     return this.membership.selfId;
   }
 
-  /** Arms the periodic timers, each at a random phase so a fleet started together does not probe in lockstep. */
-  start(): Effect[] {
-    this.arm({ kind: 'probe' }, this.random.int(this.config.probeIntervalMs));
+  /**
+   * Arms the periodic timers, each at a random phase so a fleet started together does not
+   * probe in lockstep. With the time, the first probe tick can tell whether it fired late.
+   */
+  start(nowMs?: number): Effect[] {
+    this.armProbe(this.random.int(this.config.probeIntervalMs), nowMs);
     this.arm({ kind: 'push-pull' }, this.random.int(pushPullIntervalMs(this.config.pushPullIntervalMs, this.membership.size)));
     this.arm({ kind: 'reconnect' }, this.random.int(this.config.reconnectIntervalMs));
     return this.flush();
@@ -142,8 +175,24 @@ export class SwimMachine {
     return this.membership.refutations;
   }
 
+  /** Lifeguard's local health score (0 is healthy): its awareness, or what the lag is worth, whichever is higher (lag.ts). */
   get healthScore(): number {
-    return this.membership.awareness.score;
+    return this.health(this.inputAtMs);
+  }
+
+  /**
+   * The event-loop lag the driver measured (the worst delay since its last report), at
+   * `nowMs`. It raises the local health score while it lasts (lag.ts): a node that knows
+   * it runs late probes less often, waits longer for acks, and takes longer to declare a
+   * suspect dead, since its own lag, not the suspect, may be why answers come late.
+   */
+  reportLag(lagMs: number, nowMs: number): void {
+    this.lag.observe(lagMs, nowMs);
+  }
+
+  /** The lag this node reckons with now, in ms (0 when lag awareness is off): for the driver's metrics. */
+  lagMs(nowMs: number): number {
+    return this.lag.estimateMs(nowMs);
   }
 
   /**
@@ -181,19 +230,24 @@ export class SwimMachine {
     if (this.membership.leaving) return [];
     this.awaitingSince.delete(from);
     this.inputAtMs = nowMs;
+    if (this.lag.enabled) this.lag.heard(this.membership.lookup(from), message.lagMs, nowMs);
     if (message.type === 'sync') {
       for (const entry of message.members) this.membership.merge(entry, from, nowMs);
       if (!message.reply) this.send(from, { type: 'sync', reply: true, members: this.membership.syncEntries() });
       this.armGossip();
       return this.flush();
     }
+    const refutations = this.membership.refutations;
     for (const update of message.updates) this.membership.apply(update, nowMs);
+    // A node that runs late refutes at once, not a gossip interval later: its stall has
+    // already eaten most of the time its accusers give it.
+    if (this.membership.refutations > refutations && this.lag.score(nowMs) > 0) this.gossipRound();
     switch (message.type) {
       case 'ping':
         if (message.target === this.id) this.send(from, { type: 'ack', seq: message.seq, updates: this.piggyback() });
         break;
       case 'ping-req':
-        this.relay(from, message.seq, message.target);
+        this.relay(from, message.seq, message.target, nowMs);
         break;
       case 'ack':
         this.onAck(message.seq, nowMs);
@@ -216,10 +270,10 @@ export class SwimMachine {
         this.onProbeTick(nowMs);
         break;
       case 'probe-timeout':
-        this.onProbeTimeout(timer.seq);
+        this.onProbeTimeout(timer.seq, nowMs);
         break;
       case 'relay-timeout':
-        this.onRelayTimeout(timer.seq);
+        this.onRelayTimeout(timer.seq, nowMs);
         break;
       case 'suspicion':
         this.membership.expire(timer.id, timer.incarnation, nowMs);
@@ -239,17 +293,51 @@ export class SwimMachine {
   }
 
   private onProbeTick(nowMs: number): void {
+    const dueAtMs = this.probeDueAtMs;
+    this.observeLateness(dueAtMs, nowMs);
     const previous = this.probe;
+    // A tick a stall held up: the ack that would save the previous probe may sit unread.
+    if (previous !== undefined && !previous.acked && !previous.held && this.lag.late(dueAtMs, nowMs)) {
+      previous.held = true;
+      this.armProbe(LOOP_TURN_MS, nowMs);
+      return;
+    }
     this.probe = undefined;
     if (previous !== undefined && !previous.acked) this.onProbeFailed(previous, nowMs);
-    this.arm({ kind: 'probe' }, scaleByHealth(this.config.probeIntervalMs, this.healthScore));
+    const health = this.health(nowMs);
+    const tick = this.armProbe(scaleByHealth(this.config.probeIntervalMs, health), nowMs);
     const target = this.membership.nextProbeTarget();
     if (target !== undefined) {
+      // A target that said it runs late gets a round as long as its lag asks for.
+      const score = Math.max(health, this.lag.saidScore(target, nowMs));
+      if (score > health) this.stretchProbe(tick, scaleByHealth(this.config.probeIntervalMs, score), nowMs);
       const seq = this.ping(target);
-      this.probe = { seq, target, sentAtMs: nowMs, acked: false, nacks: 0, expectedNacks: 0 };
+      const timeoutMs = scaleByHealth(this.config.probeTimeoutMs, score);
+      this.probe = { seq, target, sentAtMs: nowMs, timeoutMs, acked: false, nacks: 0, expectedNacks: 0, held: false, timeoutHeld: false };
       this.stats.probes++;
-      this.arm({ kind: 'probe-timeout', seq }, scaleByHealth(this.config.probeTimeoutMs, this.healthScore));
+      this.arm({ kind: 'probe-timeout', seq }, timeoutMs);
     }
+  }
+
+  /** Lifeguard's awareness, or what the lag is worth, whichever is higher. */
+  private health(nowMs: number): number {
+    return Math.max(this.membership.awareness.score, this.lag.score(nowMs));
+  }
+
+  /** A timer of ours that fired after it was due says how long the loop was held up. */
+  private observeLateness(dueAtMs: number | undefined, nowMs: number): void {
+    if (dueAtMs !== undefined && nowMs > dueAtMs) this.lag.observe(nowMs - dueAtMs, nowMs);
+  }
+
+  private armProbe(afterMs: number, nowMs: number | undefined): Extract<Effect, { type: 'timer' }> {
+    this.probeDueAtMs = nowMs === undefined ? undefined : nowMs + afterMs;
+    return this.arm({ kind: 'probe' }, afterMs);
+  }
+
+  /** The probe tick just armed, `tick`, comes later: after `afterMs`. */
+  private stretchProbe(tick: Extract<Effect, { type: 'timer' }>, afterMs: number, nowMs: number): void {
+    tick.afterMs = afterMs;
+    this.probeDueAtMs = nowMs + afterMs;
   }
 
   private ping(target: number): number {
@@ -261,9 +349,17 @@ export class SwimMachine {
     return seq;
   }
 
-  private onProbeTimeout(seq: number): void {
+  private onProbeTimeout(seq: number, nowMs: number): void {
     const probe = this.probe;
     if (probe === undefined || probe.seq !== seq || probe.acked) return;
+    const dueAtMs = probe.sentAtMs + probe.timeoutMs;
+    this.observeLateness(dueAtMs, nowMs);
+    // Helpers are asked only if the ack is not among the input a stall left unread.
+    if (!probe.timeoutHeld && this.lag.late(dueAtMs, nowMs)) {
+      probe.timeoutHeld = true;
+      this.arm({ kind: 'probe-timeout', seq }, LOOP_TURN_MS);
+      return;
+    }
     const helpers = this.membership.reachable.sample(this.config.indirectChecks, this.random, [probe.target]);
     probe.expectedNacks = helpers.length;
     const target = this.membership.id(probe.target);
@@ -277,7 +373,10 @@ export class SwimMachine {
     this.stats.probeFailures++;
     const missingNacks = probe.expectedNacks > 0 ? probe.expectedNacks - probe.nacks : 1;
     this.membership.awareness.apply(missingNacks);
-    if (this.membership.reachable.has(probe.target)) this.membership.accuse(probe.target, nowMs);
+    if (!this.membership.reachable.has(probe.target)) return;
+    const incarnation = this.membership.table.incarnation(probe.target);
+    this.membership.accuse(probe.target, nowMs);
+    if (this.lag.enabled) this.failed = { seq: probe.seq, target: probe.target, incarnation };
   }
 
   private onAck(seq: number, nowMs: number): void {
@@ -287,30 +386,52 @@ export class SwimMachine {
       this.send(relay.requester, { type: 'ack', seq: relay.seq, updates: this.piggyback() });
       return;
     }
-    if (this.probe?.seq === seq && !this.probe.acked) {
-      this.probe.acked = true;
+    const probe = this.probe;
+    if (probe?.seq === seq && !probe.acked) {
+      probe.acked = true;
       this.membership.awareness.apply(-1);
-      if (this.roundTripsMs.length < MAX_ROUND_TRIPS_KEPT) this.roundTripsMs.push(nowMs - this.probe.sentAtMs);
+      if (this.roundTripsMs.length < MAX_ROUND_TRIPS_KEPT) this.roundTripsMs.push(nowMs - probe.sentAtMs);
+      return;
+    }
+    const failed = this.failed;
+    if (failed?.seq === seq) {
+      // The ack of a probe already judged failed (directly or through a helper): its target
+      // lived after we accused it. Not our lag: the target's, which it tells us itself.
+      this.failed = undefined;
+      this.membership.answered(failed.target, failed.incarnation, nowMs);
     }
   }
 
-  private relay(requester: MemberId, requesterSeq: number, target: MemberId): void {
+  private relay(requester: MemberId, requesterSeq: number, target: MemberId, nowMs: number): void {
     if (target === this.id) return;
     const seq = ++this.seq;
-    this.relays.set(seq, { requester, seq: requesterSeq });
+    // The requester gave a target that said it runs late that much longer; so do we.
+    const afterMs = Math.floor(scaleByHealth(this.config.probeTimeoutMs, this.lag.saidScore(this.membership.lookup(target), nowMs)) * 0.8);
+    this.relays.set(seq, { requester, seq: requesterSeq, dueAtMs: nowMs + afterMs, held: false });
     this.send(target, { type: 'ping', seq, target, updates: this.piggyback() });
-    this.arm({ kind: 'relay-timeout', seq }, Math.floor(this.config.probeTimeoutMs * 0.8));
+    this.arm({ kind: 'relay-timeout', seq }, afterMs);
   }
 
-  private onRelayTimeout(seq: number): void {
+  private onRelayTimeout(seq: number, nowMs: number): void {
     const relay = this.relays.get(seq);
     if (relay === undefined) return;
+    this.observeLateness(relay.dueAtMs, nowMs);
+    // The target's ack may be among the input a stall left unread: a nack waits a turn.
+    if (!relay.held && this.lag.late(relay.dueAtMs, nowMs)) {
+      relay.held = true;
+      this.arm({ kind: 'relay-timeout', seq }, LOOP_TURN_MS);
+      return;
+    }
     this.relays.delete(seq);
     this.send(relay.requester, { type: 'nack', seq: relay.seq, updates: this.piggyback() });
   }
 
   private onGossipTick(): void {
     this.gossipArmed = false;
+    this.gossipRound();
+  }
+
+  private gossipRound(): void {
     if (this.membership.queue.size === 0) return;
     for (const target of this.membership.reachable.sample(this.config.gossipFanout, this.random)) {
       const updates = this.piggyback();
@@ -358,11 +479,14 @@ export class SwimMachine {
 
   private send(to: MemberId, message: SwimMessage): void {
     if ((message.type === 'ping' || message.type === 'ping-req') && !this.awaitingSince.has(to)) this.awaitingSince.set(to, this.inputAtMs);
-    this.out.push({ type: 'send', to, message });
+    const lagMs = this.lag.toSay(this.inputAtMs);
+    this.out.push({ type: 'send', to, message: lagMs === undefined ? message : { ...message, lagMs } });
   }
 
-  private arm(timer: Timer, afterMs: number): void {
-    this.out.push({ type: 'timer', timer, afterMs });
+  private arm(timer: Timer, afterMs: number): Extract<Effect, { type: 'timer' }> {
+    const effect = { type: 'timer' as const, timer, afterMs };
+    this.out.push(effect);
+    return effect;
   }
 
   private flush(): Effect[] {

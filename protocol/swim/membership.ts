@@ -6,6 +6,7 @@ import type { MemberDirectory } from './directory.js';
 import type { Effect, MemberChange } from './effects.js';
 import { expectedConfirmations } from './formulas.js';
 import { IndexSet } from './index-set.js';
+import type { LagHealth } from './lag.js';
 import type { Incarnation, MemberId, MemberRecord, MemberState, MemberView } from './member.js';
 import { MemberTable } from './member-table.js';
 import type { SyncEntry, Update } from './messages.js';
@@ -15,6 +16,13 @@ import { Suspicion } from './suspicion.js';
  * The member list and the rules that change it: SWIM's precedence of alive < suspect <
  * dead at one incarnation, refutation by a higher incarnation, Lifeguard suspicion.
  */
+/**
+ * How long a verdict held up by a stall waits: one turn of the driver's loop. Node runs
+ * every expired timer before it reads its sockets, so after a stall the answer that would
+ * change the verdict may be waiting unread; a timer armed from a timer runs after the read.
+ */
+export const LOOP_TURN_MS = 1;
+
 export class Membership {
   readonly table = new MemberTable();
   readonly reachable = new IndexSet();
@@ -39,6 +47,7 @@ export class Membership {
     self: MemberRecord,
     incarnation: Incarnation,
     private readonly out: Effect[],
+    private readonly lag: LagHealth,
   ) {
     this.selfRecord = self;
     this.selfIncarnation = incarnation;
@@ -157,16 +166,37 @@ export class Membership {
     this.applySuspect(this.id(index), this.table.incarnation(index), this.selfId, nowMs);
   }
 
-  /** A suspicion whose deadline has passed becomes dead; one not yet due is armed again. */
+  /**
+   * A suspicion whose deadline has passed becomes dead; one not yet due is armed again. One
+   * whose timer fired well after it was due waits one turn of the loop first: the
+   * refutation may be among the input the stall left unread.
+   */
   expire(id: MemberId, incarnation: Incarnation, nowMs: number): void {
     const index = this.lookup(id);
     if (index === undefined) return;
     const suspicion = this.suspicions.get(index);
     if (suspicion === undefined || suspicion.incarnation !== incarnation) return;
+    const dueAtMs = suspicion.timerDueAtMs;
+    if (dueAtMs !== undefined && nowMs > dueAtMs) this.lag.observe(nowMs - dueAtMs, nowMs);
     // A timer can fire a little before its deadline by our clock (Node counts timers on its
     // monotonic clock); dropped here, a suspicion nobody else confirms would never end.
-    if (nowMs < suspicion.deadlineMs()) return this.armSuspicion(id, suspicion, nowMs);
+    if (nowMs < suspicion.deadlineMs(this.lag.suspicionScore(index, nowMs))) return this.armSuspicion(id, suspicion, nowMs);
+    if (!suspicion.held && this.lag.late(dueAtMs, nowMs)) {
+      suspicion.held = true;
+      return this.armSuspicionTimer(id, suspicion, nowMs, LOOP_TURN_MS);
+    }
     this.applyDown({ kind: 'dead', incarnation, id, from: this.selfId }, nowMs);
+  }
+
+  /**
+   * The suspect answered a probe of ours after its timeout: it lived after we suspected it,
+   * so its refutation is likely on the way; our own verdict counts from the answer.
+   */
+  answered(index: number, incarnation: Incarnation, nowMs: number): void {
+    const suspicion = this.suspicions.get(index);
+    if (suspicion === undefined || suspicion.incarnation !== incarnation) return;
+    // Its timer, when it fires, finds the deadline moved and arms itself again.
+    suspicion.answeredAtMs = nowMs;
   }
 
   /** Dead and left members past retention leave the table. */
@@ -176,6 +206,7 @@ export class Membership {
       const incarnation = this.table.incarnation(index);
       this.dead.delete(index);
       this.table.remove(index);
+      this.lag.forget(index);
       this.emit('forgotten', this.id(index), incarnation, nowMs);
     }
   }
@@ -291,7 +322,12 @@ export class Membership {
   }
 
   private armSuspicion(id: MemberId, suspicion: Suspicion, nowMs: number): void {
-    const afterMs = Math.max(0, suspicion.deadlineMs() - nowMs);
+    const score = this.lag.suspicionScore(this.directory.lookup(id), nowMs);
+    this.armSuspicionTimer(id, suspicion, nowMs, Math.max(0, suspicion.deadlineMs(score) - nowMs));
+  }
+
+  private armSuspicionTimer(id: MemberId, suspicion: Suspicion, nowMs: number, afterMs: number): void {
+    suspicion.timerDueAtMs = nowMs + afterMs;
     this.out.push({ type: 'timer', timer: { kind: 'suspicion', id, incarnation: suspicion.incarnation }, afterMs });
   }
 

@@ -15,11 +15,16 @@ export interface SyncEntry {
   state: MemberState;
 }
 
-/** Messages are immutable once built: the simulator hands one object to its receiver. */
-export type SwimMessage =
+/**
+ * Messages are immutable once built: the simulator hands one object to its receiver.
+ * `lagMs`, on any message, is how late its sender reckons it runs (lag.ts); absent, no lag
+ * worth a score. Older nodes leave it out and ignore it.
+ */
+export type SwimMessage = (
   | { type: 'ping'; seq: number; target: MemberId; updates: Update[] }
   | { type: 'ack'; seq: number; updates: Update[] }
   | { type: 'ping-req'; seq: number; target: MemberId; updates: Update[] }
   | { type: 'nack'; seq: number; updates: Update[] }
   | { type: 'gossip'; updates: Update[] }
-  | { type: 'sync'; reply: boolean; members: SyncEntry[] };
+  | { type: 'sync'; reply: boolean; members: SyncEntry[] }
+) & { lagMs?: number };

@@ -13,6 +13,7 @@ import {
   type SwimMessage,
   type Timer,
 } from '../../protocol/swim/index.js';
+import { stallingLoops, type StallOptions, type StallingLoop } from './event-loop.js';
 import { EventQueue } from './event-queue.js';
 import { defaultFaults, Partition, type NetworkFaults } from './network.js';
 import { describeClock, nodeClocks, type ClockOptions, type NodeClock } from './node-clock.js';
@@ -20,6 +21,8 @@ import { describeClock, nodeClocks, type ClockOptions, type NodeClock } from './
 type SimEvent =
   | { kind: 'deliver'; from: MemberId; to: MemberId; generation: number; message: SwimMessage }
   | { kind: 'timer'; node: MemberId; generation: number; timer: Timer }
+  /** The driver measures its event loop's lag and hands it to the machine, every probe interval (node/swim/service.ts). */
+  | { kind: 'measure'; node: MemberId; generation: number }
   | { kind: 'action'; run: () => void };
 
 interface SimNode {
@@ -54,6 +57,15 @@ export interface SimulationOptions {
    * on the node's wall clock. Absent, every node reads the virtual time.
    */
   clocks?: ClockOptions;
+  /**
+   * Event loops that stall (event-loop.ts): a stalled node runs nothing until the stall
+   * ends, then its timers that came due, then the messages that arrived. Its driver
+   * measures the stalls as the daemon measures its loop's lag, and reports them to its
+   * machine every probe interval. Absent, no loop stalls and nothing is measured.
+   */
+  stalls?: StallOptions | readonly StallOptions[];
+  /** Each machine's lag awareness (SwimMachineOptions.lagAwareness; on by default): off, Lifeguard as memberlist has it. */
+  lagAwareness?: boolean;
   onEvent?: (node: MemberId, event: MemberEvent) => void;
 }
 
@@ -81,6 +93,8 @@ export class Simulation {
   private readonly countBytes: boolean;
   private readonly onEvent: SimulationOptions['onEvent'];
   private readonly timerEarlyMs: number;
+  private readonly loops: Map<MemberId, StallingLoop<SimEvent>>;
+  private readonly lagAwareness: boolean | undefined;
   private now = 0;
 
   constructor(options: SimulationOptions) {
@@ -94,6 +108,11 @@ export class Simulation {
     const width = String(options.nodes - 1).length;
     const ids = Array.from({ length: options.nodes }, (_, i) => `n${String(i).padStart(width, '0')}`);
     const clocks = nodeClocks(ids, options.seed, options.clocks);
+    this.loops = stallingLoops(ids, options.seed, options.stalls);
+    this.lagAwareness = options.lagAwareness;
+    for (const [id, loop] of this.loops) {
+      loop.firstStalls().forEach((atMs, kind) => atMs !== undefined && this.queue.push(atMs, { kind: 'action', run: () => this.stall(id, kind) }));
+    }
     ids.forEach((id, i) => this.nodes.set(id, { id, record: simRecord(id, i), machine: undefined, clock: clocks.get(id) as NodeClock, generation: 0 }));
     const records = [...this.nodes.values()].map((n) => n.record);
     // Converged, every member already holds every other at incarnation 0 (learn); joining,
@@ -187,9 +206,41 @@ export class Simulation {
     const id = event.kind === 'deliver' ? event.to : event.node;
     const node = this.nodes.get(id);
     if (node?.machine === undefined || node.generation !== event.generation) return;
+    const loop = this.loops.get(id);
+    if (loop?.stalled(this.now)) {
+      if (event.kind === 'deliver') loop.holdMessage(event);
+      else loop.holdTimer(event);
+      return;
+    }
     const nowMs = this.machineMs(node);
+    if (event.kind === 'measure') {
+      node.machine.reportLag(loop?.takeWorstMs() ?? 0, nowMs);
+      this.measureLater(node);
+      return;
+    }
     const effects = event.kind === 'deliver' ? node.machine.handleMessage(event.from, event.message, nowMs) : node.machine.handleTimer(event.timer, nowMs);
     this.execute(node, effects);
+  }
+
+  /** A stall of `id`'s loop, of the given kind, begins now; when the loop runs again, it runs what it held. */
+  private stall(id: MemberId, kind: number): void {
+    const loop = this.loops.get(id) as StallingLoop<SimEvent>;
+    const stall = loop.stall(kind, this.now);
+    if (stall === undefined) return;
+    this.queue.push(stall.endsAtMs, {
+      kind: 'action',
+      run: () => {
+        for (const held of loop.release(this.now)) this.dispatch(held);
+      },
+    });
+    const { nextAtMs } = stall;
+    if (nextAtMs !== undefined) this.queue.push(nextAtMs, { kind: 'action', run: () => this.stall(id, kind) });
+  }
+
+  /** The driver's lag measurement, a probe interval from now by the node's clock (only on nodes whose loops stall). */
+  private measureLater(node: SimNode): void {
+    if (!this.loops.has(node.id)) return;
+    this.queue.push(this.now + node.clock.timerMs(this.config.probeIntervalMs), { kind: 'measure', node: node.id, generation: node.generation });
   }
 
   /** What node's machine is given for the time, as the daemon gives it: its monotonic clock. */
@@ -209,9 +260,11 @@ export class Simulation {
       random: createRandom(this.random.int(2 ** 32)),
       incarnation,
       directory: this.directory,
+      ...(this.lagAwareness === undefined ? {} : { lagAwareness: this.lagAwareness }),
     });
     node.machine.learn(known, this.machineMs(node));
-    this.execute(node, node.machine.start());
+    this.execute(node, node.machine.start(this.machineMs(node)));
+    this.measureLater(node);
   }
 
   private execute(node: SimNode, effects: Effect[]): void {

@@ -61,6 +61,7 @@ function nodeSnapshot(node: string, workloads: WorkloadObject[], digest = '7:abc
     version: '0.1.0',
     lastChange: null,
     admitted: true,
+    reach: null,
   }));
   return { node, peerId: peer(node), view: { digest, liveMembers: NODES.length, equivocations: [], workloads, placements: [], members }, error: null };
 }

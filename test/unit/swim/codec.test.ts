@@ -14,6 +14,8 @@ const samples: SwimMessage[] = [
   { type: 'nack', seq: 4, updates: [{ kind: 'left', incarnation: 9, id: 'e' }] },
   { type: 'gossip', updates: [] },
   { type: 'sync', reply: true, members: [{ member: record('f'), incarnation: 5, state: 'suspect' }] },
+  { type: 'ack', seq: 5, updates: [], lagMs: 1_250 },
+  { type: 'sync', reply: false, members: [], lagMs: 90 },
 ];
 
 test('every message type survives encode and decode unchanged', () => {
@@ -34,6 +36,14 @@ test('the counted size of a message is its encoded size', () => {
   for (const message of samples) assert.is(encodedBytes(message), encode(message).length, message.type);
   const sync: SwimMessage = { type: 'sync', reply: false, members: [] };
   assert.is(encodedBytes(sync), encode(sync).length);
+});
+
+test("a sender's lag is a key of its own, present only when it runs late, that older nodes ignore", () => {
+  assert.not.match(new TextDecoder().decode(encode({ type: 'gossip', updates: [] })), /"l"/);
+  assert.match(new TextDecoder().decode(encode({ type: 'gossip', updates: [], lagMs: 300 })), /^\{"v":1,"t":"gossip","u":\[\],"l":300\}$/);
+  rejects(utf8.encode('{"v":1,"t":"gossip","u":[],"l":-5}'), 'invalid');
+  rejects(utf8.encode('{"v":1,"t":"gossip","u":[],"l":1.5}'), 'invalid');
+  rejects(utf8.encode('{"v":1,"t":"gossip","u":[],"l":86400001}'), 'invalid');
 });
 
 test('malformed bytes are an error value, never an exception', () => {

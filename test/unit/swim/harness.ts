@@ -15,9 +15,9 @@ export const timers = (effects: Effect[]): { timer: Timer; afterMs: number }[] =
 
 export const changes = (effects: Effect[]): string[] => effects.flatMap((e) => (e.type === 'event' ? [`${e.event.id}:${e.event.change}`] : []));
 
-/** A machine "a" that already knows `peers`, with its start-up effects discarded. */
-export function machineWith(peers: string[], config: Partial<SwimConfig> = {}, seed = 7): SwimMachine {
-  const machine = new SwimMachine({ config: { ...swimConfig.lan(), ...config }, self: record('a'), random: createRandom(seed) });
+/** A machine "a" that already knows `peers`, with its start-up effects discarded (lag awareness on unless `lagAwareness` is false). */
+export function machineWith(peers: string[], config: Partial<SwimConfig> = {}, seed = 7, lagAwareness = true): SwimMachine {
+  const machine = new SwimMachine({ config: { ...swimConfig.lan(), ...config }, self: record('a'), random: createRandom(seed), lagAwareness });
   machine.start();
   machine.learn(peers.map(record), 0);
   return machine;

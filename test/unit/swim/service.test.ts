@@ -1,8 +1,10 @@
 import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { SwimService } from '../../../node/swim/service.js';
-import { encode, swimConfig, type MemberEvent, type SwimMessage } from '../../../protocol/swim/index.js';
+import type { FrameTransport } from '../../../node/frame-transport.js';
+import type { LoopLag } from '../../../node/swim/loop-lag.js';
+import { lagAwarenessFromEnv, SwimService } from '../../../node/swim/service.js';
+import { decode, encode, swimConfig, type MemberEvent, type SwimMessage } from '../../../protocol/swim/index.js';
 import { record } from './harness.js';
 
 // The daemon's driver runs the machine on the host's monotonic clock (a wall clock
@@ -55,6 +57,66 @@ test("the SWIM service hands out members' and events' times on the wall clock, h
   } finally {
     swim.stop();
   }
+});
+
+test('the SWIM service feeds the event-loop lag it reads to the machine, which then says it on its messages; off, the machine ignores it', async () => {
+  const sent: SwimMessage[] = [];
+  const transport: FrameTransport = {
+    send: async (_to, _addrs, bytes) => {
+      const decoded = decode(bytes, swimConfig.local());
+      if (decoded.ok) sent.push(decoded.value);
+      return true;
+    },
+    stop: async () => undefined,
+    counters: { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0, handlerFailures: 0 },
+  };
+  const readings = { taken: 0 };
+  const loopLag: LoopLag = {
+    start: () => undefined,
+    takeWorstMs: () => {
+      readings.taken++;
+      return 1_500;
+    },
+    stop: () => undefined,
+  };
+  const make = (lagAwareness: boolean) =>
+    new SwimService({
+      config: { ...swimConfig.local(), probeIntervalMs: 20 },
+      self: record('a'),
+      log: pino({ level: 'silent' }),
+      clock: { nowMs: () => Date.now() },
+      lagAwareness,
+      loopLag,
+    });
+  const swim = make(true);
+  try {
+    swim.start(transport);
+    swim.receive('b', frame({ type: 'sync', reply: true, members: [{ member: record('b'), incarnation: 1, state: 'alive' }] }));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.ok(readings.taken > 0 && swim.stats.lagMs > 1_000, `read ${readings.taken} times; lag ${swim.stats.lagMs} ms`);
+    swim.receive('b', frame({ type: 'ping', seq: 1, target: 'a', updates: [] }));
+    assert.ok(
+      sent.some((m) => m.type === 'ack' && (m.lagMs ?? 0) > 1_000),
+      'its ack says how late it runs',
+    );
+  } finally {
+    swim.stop();
+  }
+  const off = make(false);
+  try {
+    off.start(transport);
+    off.receive('b', frame({ type: 'sync', reply: true, members: [{ member: record('b'), incarnation: 1, state: 'alive' }] }));
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.is(off.stats.lagMs, 0, 'off: the machine takes no lag into account');
+    assert.is(off.counters.worstLagMs, 1_500, 'but the node still reads it, for its status');
+    sent.length = 0;
+    off.receive('b', frame({ type: 'ping', seq: 1, target: 'a', updates: [] }));
+    assert.ok(sent.length > 0 && sent.every((m) => m.lagMs === undefined), 'nor says it');
+  } finally {
+    off.stop();
+  }
+  assert.is(lagAwarenessFromEnv({ SHOAL_SWIM_LAG_AWARENESS: 'off' }), false);
+  assert.is(lagAwarenessFromEnv({}), true);
 });
 
 test.run();

@@ -1,9 +1,10 @@
 import { canonicalJson, type Json } from '../../../crdt/index.js';
 import { workloadInfo } from '../../../protocol/scheduler/from-document.js';
-import type { ClientOp, History } from './history.js';
+import { KEEPS_EVERY_NODE_UP, type ClientOp, type History } from './history.js';
 import { fieldsWritten, registers, sameOutcome, type Outcome } from './registers.js';
 import { slotCensus } from './slots.js';
 import type { NodeSnapshot, NodeView, RunningReplica, Snapshot, WorkloadObject } from './snapshot.js';
+import type { Sample } from './timeline.js';
 
 /**
  * The checks after a heal, as pure functions of the history and the snapshot:
@@ -13,9 +14,13 @@ import type { NodeSnapshot, NodeView, RunningReplica, Snapshot, WorkloadObject }
  * - slots: each slot of the document has exactly one running container, and no
  *   container runs for a deleted workload or an index past the replica count;
  * - capacity: on each node, the running replicas' requests fit its capacity;
- * - equivocations: no node reported one (the clients are one honest operator).
+ * - equivocations: no node reported one (the clients are one honest operator);
+ * - alive: under a fault that takes no node down (a skewed clock, lost packets, a node
+ *   slowed to a tenth of a core), no node holds a member dead and no slot runs twice, from
+ *   the fault to the end: slow is not dead. Read from the samples, so a snapshot alone
+ *   finds nothing here.
  */
-export type CheckName = 'digests' | 'documents' | 'writes' | 'slots' | 'capacity' | 'equivocations';
+export type CheckName = 'digests' | 'documents' | 'writes' | 'slots' | 'capacity' | 'equivocations' | 'alive';
 
 export interface Violation {
   check: CheckName;
@@ -24,7 +29,8 @@ export interface Violation {
   delta?: string;
 }
 
-export type CheckResults = Record<CheckName, Violation[]>;
+/** `alive` is absent from results made before it was checked. */
+export type CheckResults = Record<Exclude<CheckName, 'alive'>, Violation[]> & { alive?: Violation[] };
 
 type Answered = NodeSnapshot & { view: NodeView };
 const answered = (snapshot: Snapshot): Answered[] => snapshot.nodes.filter((n): n is Answered => n.view !== null);
@@ -106,7 +112,37 @@ export function checkEquivocations(snapshot: Snapshot): Violation[] {
   );
 }
 
-export function checkAll(history: History, snapshot: Snapshot): CheckResults {
+/**
+ * For each fault that keeps every node up: a node whose death counter rose after the
+ * fault began (from its last sample before it) held a live member dead; a slot seen
+ * running on two nodes ran twice though no node was away.
+ */
+export function checkAlive(history: History, samples: readonly Sample[]): Violation[] {
+  return history.faults
+    .filter((f) => KEEPS_EVERY_NODE_UP.has(f.kind))
+    .flatMap((fault) => {
+      const before = samples.filter((s) => s.atMs < fault.startMs);
+      const after = samples.filter((s) => s.atMs >= fault.startMs);
+      const at = (ms: number): string => `+${((ms - fault.startMs) / 1000).toFixed(1)} s after ${fault.name} began`;
+      const deathsOf = (s: Sample, i: number): number | undefined => s.deaths?.[i] ?? undefined;
+      const deaths = (after[0]?.deaths ?? []).flatMap((_, i) => {
+        const baseline = before.map((s) => deathsOf(s, i)).findLast((d) => d !== undefined);
+        if (baseline === undefined) return [];
+        const risen = after.find((s) => (deathsOf(s, i) ?? baseline) > baseline);
+        if (risen === undefined) return [];
+        const last = after.map((s) => deathsOf(s, i)).findLast((d) => d !== undefined) ?? baseline;
+        return [{ check: 'alive' as const, detail: `node-${i + 1} held a live member dead, ${last - baseline} time(s), first by ${at(risen.atMs)}` }];
+      });
+      const twice = [...new Set(after.flatMap((s) => s.duplicated))].map((slot) => {
+        const first = after.find((s) => s.duplicated.includes(slot)) as Sample;
+        return { check: 'alive' as const, detail: `${slot} ran twice (${first.duplicatedOn[slot]?.join(', ')}) at ${at(first.atMs)}, though no node was down` };
+      });
+      return [...deaths, ...twice];
+    });
+}
+
+/** Every check; `samples` (the sampler's record of the scenario) for the alive check, which without them finds nothing. */
+export function checkAll(history: History, snapshot: Snapshot, samples: readonly Sample[] = []): CheckResults {
   return {
     digests: checkDigests(snapshot),
     documents: checkDocuments(snapshot),
@@ -114,6 +150,7 @@ export function checkAll(history: History, snapshot: Snapshot): CheckResults {
     slots: checkSlots(snapshot),
     capacity: checkCapacity(snapshot),
     equivocations: checkEquivocations(snapshot),
+    alive: checkAlive(history, samples),
   };
 }
 

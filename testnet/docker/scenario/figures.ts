@@ -13,6 +13,14 @@ export interface ScenarioFigures {
   duplicateWindows: DuplicateWindow[];
   /** The concurrent clients' writes; the runner's own baseline writes are not counted. */
   writes: { requested: number; acknowledged: number; failed: number; lost: number };
+  /**
+   * Members the nodes held dead from the clients' start to the end, summed over nodes (each
+   * node's swim.deaths counter, risen): under a kill or a pause the dead are real; under a
+   * fault that keeps every node up, every one is false (the alive check).
+   */
+  deathsHeld: number;
+  /** Per node, the worst event-loop lag it read up to its last sample (since it started), ms; null where never sampled. */
+  worstLagMs: (number | null)[];
 }
 
 export interface FigureInputs {
@@ -37,5 +45,27 @@ export function scenarioFigures(inputs: FigureInputs): ScenarioFigures {
     majorityDuplicateWindowS: duplicateSeconds(windows.filter((w) => inputs.majority.has(w.slot.slice(0, w.slot.lastIndexOf('#'))))),
     duplicateWindows: windows,
     writes: { requested: requests.length, acknowledged, failed: requests.length - acknowledged, lost: writesLost(inputs.checks) },
+    deathsHeld: deathsHeld(inputs.samples, inputs.fromMs),
+    worstLagMs: (inputs.samples.at(-1)?.worstLagMs ?? []).map((_, i) => inputs.samples.map((s) => s.worstLagMs?.[i] ?? null).findLast((v) => v !== null) ?? null),
   };
+}
+
+/** Each node's death counter from its last sample before `fromMs` to its last sample, risen, summed; a node restarted (its counter back to 0) counts from there. */
+function deathsHeld(samples: readonly Sample[], fromMs: number): number {
+  const nodes = samples[0]?.deaths?.length ?? 0;
+  const deathsOf = (s: Sample, i: number): number | undefined => s.deaths?.[i] ?? undefined;
+  let total = 0;
+  for (let i = 0; i < nodes; i++) {
+    let last = samples
+      .filter((s) => s.atMs < fromMs)
+      .map((s) => deathsOf(s, i))
+      .findLast((d) => d !== undefined);
+    for (const sample of samples.filter((s) => s.atMs >= fromMs)) {
+      const d = deathsOf(sample, i);
+      if (d === undefined) continue;
+      total += last === undefined ? d : d >= last ? d - last : d;
+      last = d;
+    }
+  }
+  return total;
 }

@@ -28,7 +28,10 @@ export interface ClientOp {
   result: OpResult;
 }
 
-export type FaultKind = 'partition' | 'kill' | 'pause' | 'skew' | 'loss' | 'compound';
+export type FaultKind = 'partition' | 'kill' | 'pause' | 'skew' | 'loss' | 'slow' | 'compound';
+
+/** Faults that take no node down or cut it off: every member stays alive throughout, so none may be held dead. */
+export const KEEPS_EVERY_NODE_UP: ReadonlySet<FaultKind> = new Set(['skew', 'loss', 'slow']);
 
 /** A fault as it happened: injected at `startMs`, healed at `endMs`. */
 export interface FaultEvent {

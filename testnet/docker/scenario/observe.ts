@@ -17,6 +17,8 @@ const OBSERVE_TIMEOUT_MS = 1_500;
 
 interface StatusJson {
   liveMembers: number;
+  /** Absent on a node older than the counter. */
+  swim?: { deaths?: number; worstLagMs?: number };
   state: { digest: { count: number; xor: string }; equivocationReports: unknown[] };
 }
 
@@ -85,6 +87,8 @@ export async function takeSample(testnet: Testnet, docker: Dockerode): Promise<S
     atMs,
     digests: statuses.map((s) => (s === null || workloads === null ? null : digestOf(s))),
     liveMembers: statuses.map((s) => s?.liveMembers ?? null),
+    deaths: statuses.map((s) => s?.swim?.deaths ?? null),
+    worstLagMs: statuses.map((s) => s?.swim?.worstLagMs ?? null),
     duplicated: duplicated.map(([slot]) => slot),
     duplicatedOn: Object.fromEntries(duplicated),
     missing: census.missing,

@@ -36,7 +36,8 @@ export function formatReport(result: ScenarioResult): string {
     `  duplicates: ${figures.duplicateWindowS.toFixed(1)} s with a slot running twice, ${figures.majorityDuplicateWindowS.toFixed(1)} s of them under the majority policy`,
     ...(windows.length === 0 ? [] : [`    ${windows.join(', ')}${more > 0 ? ` and ${more} more` : ''}`]),
     `  writes: ${writes.requested} requested, ${writes.acknowledged} acknowledged, ${writes.failed} failed, ${writes.lost} lost`,
-    `  checks: ${(Object.keys(result.checks) as CheckName[]).map((c) => `${c} ${result.checks[c].length === 0 ? 'ok' : `${result.checks[c].length} violations`}`).join(' · ')}`,
+    `  members held dead: ${figures.deathsHeld}; worst event-loop lag by node since it started: ${figures.worstLagMs.map((ms) => (ms === null ? '?' : `${ms} ms`)).join(', ')}`,
+    `  checks: ${(Object.keys(result.checks) as CheckName[]).map((c) => `${c} ${(result.checks[c]?.length ?? 0) === 0 ? 'ok' : `${result.checks[c]?.length} violations`}`).join(' · ')}`,
     ...Object.values(result.checks).flatMap((violations) => violations.slice(0, SHOWN_VIOLATIONS).map((v) => `    ${v.check}: ${v.detail}`)),
   ].join('\n');
 }

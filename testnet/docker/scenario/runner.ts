@@ -112,7 +112,7 @@ async function faultUnderWrites(options: ScenarioOptions, pool: WorkloadPool, hi
 
 function conclude(options: ScenarioOptions, history: History, samples: Sample[], snapshot: Snapshot, phases: Phases): ScenarioResult {
   const { fault } = options;
-  const checks = checkAll(history, snapshot);
+  const checks = checkAll(history, snapshot, samples);
   const inputs = { history, samples, checks, fromMs: phases.clientsStartMs, healedMs: phases.healedMs, convergedMs: phases.convergedMs, majority: majorityWorkloads(snapshot) };
   return {
     fault: { name: fault.name, kind: fault.kind, nodes: fault.nodes, holdMs: fault.holdMs },

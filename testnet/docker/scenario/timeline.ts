@@ -5,6 +5,14 @@ export interface Sample {
   digests: (string | null)[];
   /** Per node, how many live members it counts (itself included), or null. */
   liveMembers: (number | null)[];
+  /**
+   * Per node, how many members it has held dead since it started (its swim.deaths), or
+   * null: a counter, so a death between two samples is not missed. Absent in records
+   * made before it was sampled.
+   */
+  deaths?: (number | null)[];
+  /** Per node, the worst event-loop lag it has read since it started, ms (its swim.worstLagMs), or null. */
+  worstLagMs?: (number | null)[];
   /** Slots with two or more running containers. */
   duplicated: string[];
   /** For each duplicated slot, where its containers ran: `node@epoch`. */
