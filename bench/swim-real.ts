@@ -1,19 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalCluster, waitForMembers } from '../testnet/local/cluster.js';
+import { cpuSeconds, rssMb } from './proc-stats.js';
 import { percentile, round } from './stats.js';
-
-const CLOCK_TICKS_PER_S = 100;
-
-/** utime + stime of a process, in seconds, from /proc. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S;
-}
-
-const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 export interface IdleNodeFigures {
   nodes: number;

@@ -1,6 +1,8 @@
-#!/usr/bin/env -S node --max-semi-space-size=1 --optimize-for-size
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=1 --optimize-for-size
 // An idle node allocates little: a 1 MB young generation (V8's default grows to 16 MB
 // per semi-space) and V8's size-over-speed mode keep it near 93 MB of RSS instead of
-// 120 MB, for about half a percent more of one core (docs/benchmarks.md).
+// 120 MB, for about half a percent more of one core (docs/benchmarks.md). Two malloc
+// arenas instead of one per thread (glibc's default, up to 8 per core) took another
+// 8-12 MB off an idle node ("Footprint").
 import '../dist/node/polyfill.js';
 await import('../dist/bundle/shoal.mjs');

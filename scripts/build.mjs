@@ -34,6 +34,12 @@ await build({
   target: 'node20',
   external: EXTERNAL,
   sourcemap: true,
+  // Whitespace and syntax only, names kept (errors are told apart by name): V8 keeps every
+  // loaded module's source for good, and this takes the start's 5.8 MB to 3.9 MB, 6-8 MB
+  // of an idle node's RSS (docs/benchmarks.md, "Footprint"). Stack traces map back with
+  // `node --enable-source-maps`.
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   // Bundled CommonJS still calls require(); an ES module has none of its own.
   banner: { js: "import { createRequire as __shoalCreateRequire } from 'node:module'; const require = __shoalCreateRequire(import.meta.url);" },

@@ -1,8 +1,9 @@
-import Dockerode from 'dockerode';
+import { existsSync } from 'node:fs';
+import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
 import { UserError } from '../errors.js';
-import { DockerRuntime, type PeerImages } from './docker-runtime.js';
+import type { PeerImages } from './docker-runtime.js';
 import { ProcessRuntime, type ProcessRuntimeOptions } from './process-runtime.js';
 import type { ContainerRuntime, ServiceEnv } from './runtime.js';
 
@@ -10,9 +11,20 @@ export type RuntimeChoice = 'auto' | 'docker' | 'process';
 
 const PING_TIMEOUT_MS = 3_000;
 
+/**
+ * The Docker client and runtime are loaded only for a node that uses an engine: the client
+ * (dockerode, with ssh2 and gRPC beneath it) costs a node about 20 MB of memory for good.
+ */
+const dockerode = async (): Promise<typeof Dockerode> => (await import('dockerode')).default;
+
+/** No engine to ask: DOCKER_HOST unset and no socket at the default path (a host without Docker). */
+const noEngineSocket = (): boolean => process.env.DOCKER_HOST === undefined && !existsSync('/var/run/docker.sock');
+
 async function engineAnswers(): Promise<boolean> {
+  if (noEngineSocket()) return false;
   try {
-    await new Dockerode({ timeout: PING_TIMEOUT_MS }).ping();
+    const Client = await dockerode();
+    await new Client({ timeout: PING_TIMEOUT_MS }).ping();
     return true;
   } catch {
     return false;
@@ -39,7 +51,8 @@ export async function chooseRuntime(
   const processes = (): ProcessRuntime => new ProcessRuntime({ dir: replicasDir, log, serviceEnv, clock, ...(artifacts === undefined ? {} : { artifacts }) });
   if (choice === 'process') return processes();
   if (await engineAnswers()) {
-    const docker = new Dockerode();
+    const [Client, { DockerRuntime }] = await Promise.all([dockerode(), import('./docker-runtime.js')]);
+    const docker = new Client();
     const peers = options.peers?.(docker);
     return new DockerRuntime({ docker, log, serviceEnv, dnsListening, clock, ...(network === undefined ? {} : { network }), ...(peers === undefined ? {} : { peers }) });
   }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { lockHolder } from '../data-dir.js';
 import { packageRoot } from '../package-root.js';
@@ -103,6 +103,8 @@ async function ownContainer(docker: Dockerode): Promise<Dockerode.ContainerInspe
 
 export async function keeperLauncher(runtime: 'docker' | 'process', dataRoot: string, log: Logger): Promise<KeeperLauncher> {
   if (runtime === 'docker') {
+    // Loaded here, not at the top: a node on the process runtime never needs the Docker client.
+    const { default: Dockerode } = await import('dockerode');
     const docker = new Dockerode();
     const node = await ownContainer(docker);
     if (node !== undefined) return new ContainerKeeperLauncher(docker, node, dataRoot, log);

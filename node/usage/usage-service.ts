@@ -11,6 +11,14 @@ import { hostClock } from '../wall-clock.js';
 
 export const DEFAULT_USAGE_INTERVAL_MS = 5_000;
 
+/**
+ * The longest a node that runs nothing waits between two of its (empty) summaries: less
+ * than a peer at the default interval keeps one (four rounds), so it stays in their books.
+ * Saying "nothing" every round was most of an idle cluster's gossip (docs/benchmarks.md,
+ * "Footprint").
+ */
+const QUIET_REPEAT_MS = 3 * DEFAULT_USAGE_INTERVAL_MS;
+
 export type UsagePubSub = Pick<GossipSub, 'topicValidators' | 'subscribe' | 'unsubscribe' | 'publish'>;
 
 export interface UsageServiceOptions {
@@ -64,6 +72,8 @@ export class UsageService {
   private timer: NodeJS.Timeout | undefined;
   private running = false;
   private round: Promise<void> | undefined;
+  /** When peers last got a summary from this node that named no replica; undefined when the last one they got named some. */
+  private emptyPublishedAtMs: number | undefined;
 
   constructor(private readonly options: UsageServiceOptions) {
     this.topic = usageTopic(options.clusterId);
@@ -192,9 +202,12 @@ export class UsageService {
     const summary = fitUsageSummary({ node: this.options.self, atMs: this.now(), replicas });
     this.book.prune(summary.atMs);
     this.book.receive(summary, this.options.self, summary.atMs);
+    const empty = summary.replicas.length === 0;
+    if (empty && this.emptyPublishedAtMs !== undefined && summary.atMs + this.intervalMs - this.emptyPublishedAtMs <= QUIET_REPEAT_MS) return;
     try {
       await this.options.pubsub.publish(this.topic, encodeUsageSummary(summary));
       this.counters.published++;
+      this.emptyPublishedAtMs = empty ? summary.atMs : undefined;
     } catch (e) {
       this.options.log.debug({ error: String(e) }, 'could not publish usage');
     }

@@ -104,6 +104,37 @@ test('each round after the first sample publishes the rate per replica, and the 
   assert.equal(service.nodes(), [{ node: SELF, atMs: clock.now, cpuMillis: 1200, memoryBytes: 64 * 2 ** 20, replicas: 2 }]);
 });
 
+test('a node that runs nothing says so, then again only before peers would forget it; a replica is said at once', async () => {
+  const { clock, pubsub, runtime, service } = harness();
+  service.start();
+  await service.tick(); // the first sample, taken at start
+  for (let round = 0; round < 7; round++) {
+    clock.now += INTERVAL;
+    await service.tick();
+  }
+  assert.equal(
+    pubsub.published.map((p) => p.summary.replicas.length),
+    [0, 0, 0],
+    'rounds 1, 4 and 7 of 7: a peer keeps a summary for four rounds',
+  );
+  // A replica's first sample gives no rate yet: its second round is the first that names it.
+  runtime.samples = [sample(0, 10, clock.now + INTERVAL)];
+  clock.now += INTERVAL;
+  await service.tick();
+  runtime.samples = [sample(0, 15, clock.now + INTERVAL)];
+  clock.now += INTERVAL;
+  await service.tick();
+  runtime.samples = [];
+  clock.now += INTERVAL;
+  await service.tick();
+  service.stop();
+  assert.equal(
+    pubsub.published.map((p) => p.summary.replicas.length),
+    [0, 0, 0, 1, 0],
+  );
+  assert.equal(service.nodes(), [{ node: SELF, atMs: clock.now, cpuMillis: 0, memoryBytes: 0, replicas: 0 }]);
+});
+
 test('a round whose runtime cannot be read publishes nothing and is counted', async () => {
   const { pubsub, runtime, service } = harness();
   runtime.fail = true;
