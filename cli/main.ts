@@ -3,7 +3,7 @@ import { defaultDataDir } from '../node/data-dir.js';
 import { UserError } from '../node/errors.js';
 import { defaultOperatorKeyPath } from '../node/operator-key.js';
 import { SHOAL_VERSION } from '../node/version.js';
-import { connection } from './connection.js';
+import type { Connection, ConnectionFlags } from './connection.js';
 import { addStartCommand } from './start-command.js';
 import { collect, DEFAULT_P2P_PORT } from './options.js';
 
@@ -45,7 +45,14 @@ program
     await token({ dataDir: opts.dataDir, port: Number(opts.port) });
   });
 
-/** How a command reaches a node and signs: cli/connection.ts. */
+/**
+ * How a command reaches a node and signs: cli/connection.ts. Loaded when a command needs it,
+ * since it reads contexts with the YAML parser, which `shoal start` would otherwise load and
+ * keep for the life of a node (docs/benchmarks.md, "Footprint").
+ */
+const connection = async (flags: ConnectionFlags): Promise<Connection> => (await import('./connection.js')).connection(flags);
+
+/** The options of every command that talks to a node. */
 const apiOptions = (command: Command): Command =>
   command
     .addOption(dataDirOption())
@@ -57,11 +64,11 @@ const apiOptions = (command: Command): Command =>
 apiOptions(
   program
     .command('nodes')
-    .description('list the members as a node sees them')
+    .description('list the members as a node sees them, and how it reaches each: direct, relayed or hole-punched')
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
 ).action(async (opts: { output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { nodes } = await import('./commands/nodes.js');
-  await nodes({ ...connection(opts), output: opts.output });
+  await nodes({ ...(await connection(opts)), output: opts.output });
 });
 
 apiOptions(
@@ -71,7 +78,7 @@ apiOptions(
     .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text')),
 ).action(async (opts: { output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { status } = await import('./commands/status.js');
-  await status({ ...connection(opts), output: opts.output });
+  await status({ ...(await connection(opts)), output: opts.output });
 });
 
 apiOptions(
@@ -83,7 +90,7 @@ apiOptions(
     .option('--strict', 'refuse a Kubernetes or Compose field Shoal would drop (a warning otherwise)', false),
 ).action(async (opts: { filename: string; dryRun: boolean; strict: boolean; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { apply } = await import('./commands/apply.js');
-  await apply({ file: opts.filename, dryRun: opts.dryRun, strict: opts.strict, ...connection(opts) });
+  await apply({ file: opts.filename, dryRun: opts.dryRun, strict: opts.strict, ...(await connection(opts)) });
 });
 
 program
@@ -99,7 +106,7 @@ program
 apiOptions(program.command('dashboard').description("a one-time link to the node's dashboard (a live view of nodes, workloads and events), valid for a minute")).action(
   async (opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
     const { dashboard } = await import('./commands/dashboard.js');
-    await dashboard(connection(opts));
+    await dashboard(await connection(opts));
   },
 );
 
@@ -118,7 +125,7 @@ apiOptions(
   ) => {
     if (resource !== 'nodes' && resource !== 'workloads') throw new UserError(`unknown resource '${resource}': expected nodes or workloads`);
     const { top } = await import('./commands/top.js');
-    await top({ resource, output: opts.output, namespace: opts.namespace, allNamespaces: opts.allNamespaces, ...connection(opts) });
+    await top({ resource, output: opts.output, namespace: opts.namespace, allNamespaces: opts.allNamespaces, ...(await connection(opts)) });
   },
 );
 
@@ -138,7 +145,7 @@ apiOptions(
     opts: { namespace: string; allNamespaces: boolean; output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string },
   ) => {
     const { get } = await import('./commands/get.js');
-    await get({ resource, name, namespace: opts.namespace, allNamespaces: opts.allNamespaces, output: opts.output, ...connection(opts) });
+    await get({ resource, name, namespace: opts.namespace, allNamespaces: opts.allNamespaces, output: opts.output, ...(await connection(opts)) });
   },
 );
 
@@ -152,7 +159,7 @@ apiOptions(
     .option('--file <archive>', "a docker save archive on this machine, uploaded to the node and loaded into its engine (for a node's engine the CLI cannot reach)"),
 ).action(async (name: string, opts: { namespace: string; file?: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { pushImage } = await import('./commands/images.js');
-  await pushImage({ image: name, namespace: opts.namespace, file: opts.file, ...connection(opts) });
+  await pushImage({ image: name, namespace: opts.namespace, file: opts.file, ...(await connection(opts)) });
 });
 
 const artifact = program.command('artifact').description('bundles of files the process runtime runs replicas in, handed from node to node like images');
@@ -163,7 +170,7 @@ apiOptions(
     .argument('<dir>', 'the directory: files, directories and symbolic links that stay inside it; executable bits are kept'),
 ).action(async (dir: string, opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { pushArtifact } = await import('./commands/artifact.js');
-  await pushArtifact({ dir, ...connection(opts) });
+  await pushArtifact({ dir, ...(await connection(opts)) });
 });
 
 apiOptions(
@@ -175,7 +182,7 @@ apiOptions(
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (resource: string, name: string, opts: { namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { remove } = await import('./commands/delete.js');
-  await remove({ resource, name, namespace: opts.namespace, ...connection(opts) });
+  await remove({ resource, name, namespace: opts.namespace, ...(await connection(opts)) });
 });
 
 apiOptions(
@@ -187,7 +194,7 @@ apiOptions(
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (resource: string, name: string, opts: { namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { describe } = await import('./commands/describe.js');
-  await describe({ resource, name, namespace: opts.namespace, ...connection(opts) });
+  await describe({ resource, name, namespace: opts.namespace, ...(await connection(opts)) });
 });
 
 apiOptions(
@@ -199,7 +206,7 @@ apiOptions(
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (name: string, opts: { replicas: string; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { scale } = await import('./commands/scale.js');
-  await scale({ name, namespace: opts.namespace, replicas: opts.replicas, ...connection(opts) });
+  await scale({ name, namespace: opts.namespace, replicas: opts.replicas, ...(await connection(opts)) });
 });
 
 apiOptions(
@@ -218,7 +225,7 @@ apiOptions(
     opts: { slot: string; follow: boolean; tail?: string; since?: string; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string },
   ) => {
     const { logs } = await import('./commands/logs.js');
-    await logs({ name, namespace: opts.namespace, slot: opts.slot, follow: opts.follow, tail: opts.tail, since: opts.since, ...connection(opts) });
+    await logs({ name, namespace: opts.namespace, slot: opts.slot, follow: opts.follow, tail: opts.tail, since: opts.since, ...(await connection(opts)) });
   },
 );
 
@@ -233,7 +240,7 @@ apiOptions(
 ).action(
   async (name: string, command: string[], opts: { slot: string; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
     const { exec } = await import('./commands/exec.js');
-    await exec({ name, namespace: opts.namespace, slot: opts.slot, command, ...connection(opts) });
+    await exec({ name, namespace: opts.namespace, slot: opts.slot, command, ...(await connection(opts)) });
   },
 );
 
@@ -245,7 +252,7 @@ apiOptions(
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
 ).action(async (opts: { watch: boolean; output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { events } = await import('./commands/events.js');
-  await events({ watch: opts.watch, output: opts.output, ...connection(opts) });
+  await events({ watch: opts.watch, output: opts.output, ...(await connection(opts)) });
 });
 
 const rollout = program.command('rollout').description('rolling updates: follow one, list revisions, roll back');
@@ -258,7 +265,7 @@ apiOptions(
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (name: string, opts: { watch: boolean; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { rolloutStatus } = await import('./commands/rollout.js');
-  await rolloutStatus({ name, namespace: opts.namespace, watch: opts.watch, ...connection(opts) });
+  await rolloutStatus({ name, namespace: opts.namespace, watch: opts.watch, ...(await connection(opts)) });
 });
 apiOptions(
   rollout
@@ -268,7 +275,7 @@ apiOptions(
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (name: string, opts: { namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { rolloutHistory } = await import('./commands/rollout.js');
-  await rolloutHistory({ name, namespace: opts.namespace, ...connection(opts) });
+  await rolloutHistory({ name, namespace: opts.namespace, ...(await connection(opts)) });
 });
 apiOptions(
   rollout
@@ -279,7 +286,7 @@ apiOptions(
     .option('-n, --namespace <namespace>', 'namespace', 'default'),
 ).action(async (name: string, opts: { toRevision?: string; namespace: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { rolloutUndo } = await import('./commands/rollout.js');
-  await rolloutUndo({ name, namespace: opts.namespace, toRevision: opts.toRevision, ...connection(opts) });
+  await rolloutUndo({ name, namespace: opts.namespace, toRevision: opts.toRevision, ...(await connection(opts)) });
 });
 
 const nodeFlagCommands = [
@@ -291,7 +298,7 @@ for (const [action, description] of nodeFlagCommands) {
   apiOptions(program.command(action).description(description).argument('<node>', 'a node id, or a unique suffix of one')).action(
     async (node: string, opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
       const { setNodeFlags } = await import('./commands/node-flags.js');
-      await setNodeFlags({ action, node, ...connection(opts) });
+      await setNodeFlags({ action, node, ...(await connection(opts)) });
     },
   );
 }
@@ -304,7 +311,7 @@ apiOptions(
     .argument('<node>', 'a node id, or a unique suffix of one'),
 ).action(async (id: string, opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { removeNode } = await import('./commands/revoke.js');
-  await removeNode({ node: id, ...connection(opts) });
+  await removeNode({ node: id, ...(await connection(opts)) });
 });
 
 const context = program.command('context').description('named ways to reach a cluster (nodes, fingerprints, key), as kubeconfig contexts: ~/.shoal/config');
@@ -361,13 +368,13 @@ apiOptions(
 ).action(
   async (publicKey: string, opts: { role: string; namespace: string[]; exec: boolean; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
     const { changeOperators, grantFromFlags } = await import('./commands/operator.js');
-    await changeOperators({ action: 'add', publicKey, grant: grantFromFlags(opts), ...connection(opts) });
+    await changeOperators({ action: 'add', publicKey, grant: grantFromFlags(opts), ...(await connection(opts)) });
   },
 );
 apiOptions(operator.command('remove').description('remove an operator: revoke its key').argument('<public-key>', '64 hex digits')).action(
   async (publicKey: string, opts: { key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
     const { changeOperators } = await import('./commands/operator.js');
-    await changeOperators({ action: 'remove', publicKey, ...connection(opts) });
+    await changeOperators({ action: 'remove', publicKey, ...(await connection(opts)) });
   },
 );
 apiOptions(
@@ -377,7 +384,7 @@ apiOptions(
     .addOption(new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table')),
 ).action(async (opts: { output: string; key?: string; fingerprint?: string; context?: string; dataDir: string; api?: string }) => {
   const { listOperators } = await import('./commands/operator.js');
-  await listOperators({ output: opts.output, ...connection(opts) });
+  await listOperators({ output: opts.output, ...(await connection(opts)) });
 });
 
 try {

@@ -21,6 +21,9 @@ import { dataPaths, lockDataDir, writeJsonFile } from './data-dir.js';
 import { AddressInUseError } from './errors.js';
 import { createHost, loopbackTrust, stateTopic } from './host.js';
 import { loadOrCreateIdentity } from './identity.js';
+import { MemberReach } from './member-reach.js';
+import { RelayGate } from './relay-gate.js';
+import { memberAddresses, SelfAddresses } from './self-addresses.js';
 import { registerFaultRoutes } from './api/faults.js';
 import { PartitionGate } from './partition-gate.js';
 import { EventFeed } from './event-feed.js';
@@ -51,6 +54,9 @@ import { DockerImageStore } from './images/docker-image-store.js';
 import { ImageHoldings } from './images/image-holdings.js';
 import { imageHoldings } from '../protocol/images/holders.js';
 import { ArtifactStore } from './artifacts/artifact-store.js';
+import { ArtifactCollector } from './artifacts/artifact-collector.js';
+import { defaultArtifactRetention } from '../protocol/content/artifact-retention.js';
+import { namedArtifacts } from '../protocol/content/named-artifacts.js';
 
 export interface NodeOptions {
   dataDir: string;
@@ -79,6 +85,8 @@ export interface NodeOptions {
   metricsToken?: string | undefined;
   /** Bytes per second of images and artifacts this node sends and receives from peers (`--image-bandwidth`); none: no cap. */
   imageBandwidth?: number | undefined;
+  /** Bytes the artifact store may hold (`--artifact-store-bytes`); protocol/content/artifact-retention.ts's default. */
+  artifactStoreBytes?: number | undefined;
   log?: Logger;
   /**
    * The node's wall clock, handed to everything in it that reads wall time; a new
@@ -141,6 +149,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     cleanup.push(() => state.close());
     const privateKey = await loadOrCreateIdentity(options.dataDir);
     const gate = options.faultInjection ? new PartitionGate() : undefined;
+    const relayGate = new RelayGate({ isAdmitted: (key) => state.replica.isAdmittedNode(key), isRevoked: (key) => state.replica.isRevoked(key) });
     const host = await createHost({
       privateKey,
       psk: cluster.psk,
@@ -148,13 +157,16 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       listen: options.listen,
       announce: options.advertise,
       ...loopbackTrust,
-      connectionGater: gate?.gater,
+      connectionGater: { ...gate?.gater, ...relayGate.gater },
     }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(options.listen.join(', ')) : e;
     });
     cleanup.push(() => host.stop());
+    const memberReach = new MemberReach(host);
+    memberReach.start();
+    cleanup.push(() => memberReach.stop());
     const config = swimConfig[options.preset]();
-    const listenAddrs = host.getMultiaddrs().map((a) => a.toString());
+    const listenAddrs = memberAddresses(host.getMultiaddrs());
 
     const topic = stateTopic(cluster.id);
     const pubsub = host.services.pubsub;
@@ -167,17 +179,18 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     let antiEntropy: AntiEntropy | undefined;
     let scheduler: SchedulerService | undefined;
     let admitJoiner: (() => void) | undefined;
+    const selfRecord = {
+      id: host.peerId.toString(),
+      addrs: listenAddrs,
+      labels: options.labels,
+      capacity: { cpuMillis: cpus().length * 1000, memoryBytes: totalmem() },
+      version: SHOAL_VERSION,
+    };
     const swim = new SwimService({
       config,
       log,
       clock,
-      self: {
-        id: host.peerId.toString(),
-        addrs: listenAddrs.slice(0, 16),
-        labels: options.labels,
-        capacity: { cpuMillis: cpus().length * 1000, memoryBytes: totalmem() },
-        version: SHOAL_VERSION,
-      },
+      self: selfRecord,
       onEvent: (event) => {
         if (event.change === 'joined' || event.change === 'alive') {
           antiEntropy?.syncSoon(event.id);
@@ -191,9 +204,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       onFrame: (from, frame) => swim.receive(from, frame),
     });
     swim.start(transport);
+    // A relay reservation made or lost changes how a NATed node is reached: its record says so.
+    const selfAddresses = new SelfAddresses(host, listenAddrs, (addrs) => swim.updateSelf({ ...selfRecord, addrs }));
+    selfAddresses.start();
     cleanup.push(
       () => swim.stop(),
       () => transport.stop(),
+      () => selfAddresses.stop(),
     );
 
     antiEntropy = new AntiEntropy(host, state, log, {
@@ -226,7 +243,19 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     let content: ContentService | undefined;
     let imageStore: DockerImageStore | undefined;
     // Every node keeps artifacts, whatever it runs: a Docker node still serves them to the process nodes.
-    const artifactStore = await ArtifactStore.open(join(dataRoot, 'content', 'artifacts'));
+    // Its quota and clean-up (the collector, made once the store is) keep what the document's workloads name.
+    const artifactStore = await ArtifactStore.open(join(dataRoot, 'content', 'artifacts'), (bytes) => artifactCollector.makeRoom(bytes));
+    const artifactCollector = new ArtifactCollector({
+      store: artifactStore,
+      retention: { ...defaultArtifactRetention, quotaBytes: options.artifactStoreBytes ?? defaultArtifactRetention.quotaBytes },
+      named: () => new Set(namedArtifacts(state.replica.document).keys()),
+      onRemoved: () => content?.announce(),
+      events,
+      node: swim.id,
+      log,
+    });
+    artifactCollector.start();
+    cleanup.push(async () => artifactCollector.stop());
     // A start before the content service is up waits (no failure): it comes up moments later.
     const fromPeers = (kind: ContentKind) => (id: string) =>
       content?.availability(kind, id) ?? Promise.resolve({ state: 'fetching' as const, message: 'waiting for the node to start fetching from peers' });
@@ -369,6 +398,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       replicas,
       usage,
       autoscale,
+      artifacts: artifactCollector,
       content,
     });
 
@@ -378,6 +408,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       {
         swim,
         transport,
+        memberReach,
+        relayGate,
         state,
         antiEntropy,
         scheduler,

@@ -32,7 +32,7 @@ export class EventFeed {
   ) {}
 
   async start(): Promise<void> {
-    await this.host.handle(EVENTS_PROTOCOL, (stream) => void this.serve(stream), { maxInboundStreams: 32 });
+    await this.host.handle(EVENTS_PROTOCOL, (stream) => void this.serve(stream), { maxInboundStreams: 32, runOnLimitedConnection: true });
   }
 
   async stop(): Promise<void> {

@@ -102,7 +102,8 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
       counters.handlerFailures++;
     }
   };
-  await host.handle(protocol, receive, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS });
+  // Relayed (limited) connections too: a member behind NAT is probed and answered through a relay.
+  await host.handle(protocol, receive, { maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS, runOnLimitedConnection: true });
 
   const deliver = async (to: string, addrs: readonly string[], frame: Uint8Array): Promise<void> => {
     const peer = peerIdFromString(to);
@@ -111,7 +112,7 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
       await host.peerStore.merge(peer, { multiaddrs: addrs.map((a) => multiaddr(a)) });
     }
     await withDeadline(async (signal) => {
-      const stream = await host.dialProtocol(peer, protocol, { signal });
+      const stream = await host.dialProtocol(peer, protocol, { signal, runOnLimitedConnection: true });
       try {
         await lpStream(stream).write(frame, { signal });
         await stream.close({ signal });

@@ -1,5 +1,8 @@
 import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
+import { autoNAT } from '@libp2p/autonat';
+import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
+import { dcutr } from '@libp2p/dcutr';
 import { gossipsub, type GossipSub, type GossipSubComponents } from '@libp2p/gossipsub';
 import { identify, type Identify } from '@libp2p/identify';
 import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface';
@@ -11,6 +14,7 @@ import { BlockList, isIP } from 'node:net';
 import { UserError } from './errors.js';
 import { privateNetwork } from './private-network.js';
 import { gossipScoreParams, stateScoreThresholds } from './gossip-scoring.js';
+import { MAX_RESERVATIONS, RELAYED_CONNECTION_BYTES, RELAYED_CONNECTION_MS } from '../protocol/relay/policy.js';
 
 export interface HostOptions {
   privateKey: PrivateKey;
@@ -20,7 +24,11 @@ export interface HostOptions {
   clusterId: string;
   /** Multiaddrs, e.g. /ip4/0.0.0.0/tcp/4001. */
   listen: string[];
-  /** Addresses others reach this node at, in place of its listen addresses (a public address, a port forward). */
+  /**
+   * Addresses others reach this node at, in place of its listen addresses (a public address,
+   * a port forward). A node without them may be behind NAT: it also listens through a
+   * relay, a slot on a reachable member.
+   */
   announce?: string[];
   /**
    * IPs or CIDRs (10.0.0.0/24) whose peers skip the connection manager's inbound limits:
@@ -35,8 +43,14 @@ export interface HostOptions {
    * makes a Sybil attack from one machine expensive. Default: loopback.
    */
   colocationWhitelist?: readonly string[];
+  /** Partitions for fault injection, and the relay's admission checks (node/relay-gate.ts). */
   connectionGater?: ConnectionGater;
 }
+
+/** How long a NATed node's request for a relay slot may take: the relay holds a joiner's until it is admitted (protocol/relay/policy.ts). */
+const RESERVATION_TIMEOUT_MS = 20_000;
+/** Hop requests (reserve, connect) one peer may have open at a relay at once. */
+const MAX_HOP_STREAMS = 16;
 
 /** How long a provider record lives at the nodes that store it. */
 const PROVIDER_RECORD_SECONDS = 3_600;
@@ -64,6 +78,9 @@ export type HostServices = {
   ping: Ping;
   dht: KadDHT;
   pubsub: ScoredGossipSub;
+  autoNAT: unknown;
+  relay: CircuitRelayService;
+  dcutr: unknown;
 };
 
 export type Host = Libp2p<HostServices>;
@@ -71,10 +88,12 @@ export type Host = Libp2p<HostServices>;
 export async function createHost(options: HostOptions): Promise<Host> {
   const trusted = (options.trustedNetworks ?? loopbackTrust.trustedNetworks).map(parseNetwork);
   const colocation = (options.colocationWhitelist ?? loopbackTrust.colocationWhitelist).map(parseNetwork);
+  const announced = options.announce !== undefined && options.announce.length > 0;
   return createLibp2p({
     privateKey: options.privateKey,
-    addresses: { listen: options.listen, ...(options.announce !== undefined && options.announce.length > 0 ? { announce: options.announce } : {}) },
-    transports: [tcp()],
+    // `/p2p-circuit`: one reservation on a relay the node finds among its connected peers.
+    addresses: announced ? { listen: options.listen, announce: options.announce } : { listen: [...options.listen, '/p2p-circuit'] },
+    transports: [tcp(), circuitRelayTransport({ reservationCompletionTimeout: RESERVATION_TIMEOUT_MS })],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionProtector: privateNetwork(options.psk),
@@ -83,6 +102,14 @@ export async function createHost(options: HostOptions): Promise<Host> {
     services: {
       identify: identify(),
       ping: ping(),
+      // Confirms the addresses peers observe (a public IP in front of the node) by asking them to dial back.
+      autoNAT: autoNAT(),
+      relay: circuitRelayServer({
+        maxInboundHopStreams: MAX_HOP_STREAMS,
+        reservations: { maxReservations: MAX_RESERVATIONS, defaultDurationLimit: RELAYED_CONNECTION_MS, defaultDataLimit: RELAYED_CONNECTION_BYTES },
+      }),
+      // Hole punching: a relayed connection's ends dial each other at once, and keep the direct connection if the NATs let it through.
+      dcutr: dcutr(),
       dht: kadDHT({
         protocol: `/shoal/${options.clusterId}/kad/1.0.0`,
         clientMode: false,
@@ -98,6 +125,8 @@ export async function createHost(options: HostOptions): Promise<Host> {
           // A write is stored locally and repaired by anti-entropy, so publishing while
           // alone is normal, not an error.
           allowPublishToZeroTopicPeers: true,
+          // Members behind NAT may be reached only through a relay.
+          runOnLimitedConnection: true,
           scoreParams: gossipScoreParams(stateTopic(options.clusterId), usageTopic(options.clusterId), new NetworkSet(colocation)),
           scoreThresholds: stateScoreThresholds,
         }),

@@ -49,7 +49,7 @@ export class ReplicaAccess {
   ) {}
 
   async start(): Promise<void> {
-    await this.host.handle(REPLICA_PROTOCOL, (stream, connection) => void this.serve(stream, connection), { maxInboundStreams: 64 });
+    await this.host.handle(REPLICA_PROTOCOL, (stream, connection) => void this.serve(stream, connection), { maxInboundStreams: 64, runOnLimitedConnection: true });
   }
 
   async stop(): Promise<void> {

@@ -15,6 +15,8 @@ export async function nodes(opts: { api: ApiTarget; key: string; output: string 
   const rows = members.map((m) => [
     m.id,
     m.state,
+    // Older nodes send no reach; null: no connection open to it, or the answering node itself.
+    m.reach ?? '-',
     m.admitted ? 'yes' : 'not yet',
     String(m.incarnation),
     m.addrs[0] ?? '',
@@ -26,5 +28,5 @@ export async function nodes(opts: { api: ApiTarget; key: string; output: string 
     m.version,
     m.lastChange ?? '-',
   ]);
-  console.log(table(['ID', 'STATE', 'ADMITTED', 'INCARNATION', 'ADDRESS', 'LABELS', 'CPU', 'MEMORY', 'VERSION', 'LAST CHANGE'], rows));
+  console.log(table(['ID', 'STATE', 'REACH', 'ADMITTED', 'INCARNATION', 'ADDRESS', 'LABELS', 'CPU', 'MEMORY', 'VERSION', 'LAST CHANGE'], rows));
 }

@@ -8,6 +8,7 @@ import type { AntiEntropy } from '../anti-entropy.js';
 import { registerAuth } from './auth.js';
 import type { ApiErrorBody } from '../../protocol/api/errors.js';
 import { nodeJson } from '../../protocol/api/nodes.js';
+import type { Reach } from '../../protocol/relay/reach.js';
 import { streamRaceCounters } from '../stream-race-guard.js';
 import { registerReplicaRoutes } from './replicas.js';
 import { registerRolloutRoutes } from './rollout.js';
@@ -22,6 +23,8 @@ import type { SchedulerService } from '../scheduler-service.js';
 import type { StateService } from '../state-service.js';
 import type { SwimService } from '../swim/service.js';
 import type { FrameTransport } from '../frame-transport.js';
+import type { MemberReach } from '../member-reach.js';
+import type { RelayGate } from '../relay-gate.js';
 import type { Services } from '../services/services.js';
 import { registerServiceRoutes } from './services.js';
 import type { UsageService } from '../usage/usage-service.js';
@@ -40,6 +43,10 @@ import { UiSessions } from '../ui/sessions.js';
 export interface ApiContext {
   swim: SwimService;
   transport: FrameTransport;
+  /** How this node reaches each member: directly, through a relay, or hole-punched. */
+  memberReach: MemberReach;
+  /** Who this node let use it as a relay, and whom it refused. */
+  relayGate: RelayGate;
   state: StateService;
   antiEntropy: AntiEntropy;
   scheduler: SchedulerService;
@@ -79,7 +86,9 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   const auth = registerAuth(app, context.state, { clock: context.clock, metricsToken: context.metricsToken, sessions });
   instrumentApi(app, context.metrics, auth);
   app.get('/metrics', async (_request, reply) => reply.type(context.metrics.contentType).send(await context.metrics.metrics()));
-  app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, context.state.replica.isAdmittedNode(publicKeyOfPeerId(m.record.id) ?? ''))));
+  const admitted = (id: string): boolean => context.state.replica.isAdmittedNode(publicKeyOfPeerId(id) ?? '');
+  const reach = (id: string): Reach | null => (id === context.swim.id ? null : (context.memberReach.reach(id) ?? null));
+  app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, admitted(m.record.id), reach(m.record.id))));
   app.get('/v1/status', async () => ({
     id: context.swim.id,
     cluster: context.clusterId,
@@ -88,6 +97,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     runtime: context.runtime,
     scheduler: context.scheduler.counters,
     swim: { ...context.swim.counters, streams: context.transport.counters },
+    relay: context.relayGate.counters,
     antiEntropy: context.antiEntropy.counters,
     // libp2p stream errors thrown where no caller could catch them (node/stream-race-guard.ts).
     streamErrorsSurvived: streamRaceCounters.survived,
@@ -116,7 +126,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   registerServiceRoutes(app, context.services);
   registerUsageRoutes(app, context.usage);
   registerAutoscalerRoutes(app, context.autoscale);
-  const images = { state: context.state, content: context.content, images: context.images, node: context.swim.id };
+  const images = { state: context.state, content: context.content, images: context.images, artifacts: context.artifacts, node: context.swim.id };
   registerImageRoutes(app, images);
   const uploads = registerUploadRoutes(app, {
     dir: context.uploadsDir,

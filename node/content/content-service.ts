@@ -2,7 +2,7 @@ import type { KadDHT } from '@libp2p/kad-dht';
 import type { Libp2p } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { randomInt } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
@@ -14,7 +14,7 @@ import type { EventLog } from '../event-log.js';
 import type { SwimService } from '../swim/service.js';
 import type { Bandwidth } from './bandwidth.js';
 import { contentKey } from './content-key.js';
-import { ContentMismatchError, type ContentKind, type ContentStore } from './content-store.js';
+import { ContentMismatchError, type ContentKind, type ContentReceiver, type ContentStore } from './content-store.js';
 import { fetchContent, ProviderRefusedError, serveContent, type TransferCounters } from './transfer.js';
 
 /** How often the node compares what it holds with what it announced. */
@@ -140,6 +140,15 @@ export class ContentService {
     return { state: 'fetching', message: describeTransfer(status) };
   }
 
+  /**
+   * The nodes that hold `id`, this one first if it does: the DHT's providers (and the
+   * document's holders) among the live admitted members, looked up until `signal` ends it.
+   */
+  async holders(kind: ContentKind, id: string, signal: AbortSignal): Promise<string[]> {
+    const here = (await this.stores.get(kind)?.has(id)) === true ? [this.options.swim.id] : [];
+    return [...here, ...(await this.providers(kind, id, signal)).sort()];
+  }
+
   /** Waits for `id` to be here, fetching it if need be (`shoal image push` on a node without it, tests). */
   async obtain(kind: ContentKind, id: string, signal: AbortSignal): Promise<void> {
     for (;;) {
@@ -189,7 +198,10 @@ export class ContentService {
         lastProvider = provider;
         status.provider = provider;
         status.attempts++;
+        // A check as the bytes arrive, where the store has one: a fresh one each attempt, fed first what the part file holds.
+        const receiver = store.receive?.(id);
         try {
+          if (receiver !== undefined) await replay(part, receiver);
           const { sizeBytes, resumedAt } = await fetchContent(
             (protocol, signal) =>
               dialMember(this.options.host, provider, this.options.swim.member(provider)?.record.addrs ?? [], protocol, AbortSignal.any([signal, this.abort.signal])),
@@ -201,12 +213,13 @@ export class ContentService {
                 status.receivedBytes = received;
                 status.sizeBytes = size;
               },
+              ...(receiver === undefined ? {} : { onBytes: (parts: readonly Uint8Array[]) => receiver.write(parts) }),
             },
             this.options.bandwidth,
             this.abort.signal,
           );
           if (resumedAt > 0) this.counters.resumed++;
-          await store.accept(id, part);
+          await (receiver === undefined ? store.accept(id, part) : receiver.accept(part));
           this.counters.fetched++;
           this.counters.fetchedBytes += sizeBytes - resumedAt;
           const seconds = (this.options.clock.nowMs() - status.startedAtMs) / 1000;
@@ -234,6 +247,8 @@ export class ContentService {
             // 1, 2, 4, 8 s, then 8 s: a partition of a minute is outlasted, a dead provider is given up on.
             await pause(RETRY_PAUSE_MS * 2 ** Math.min(broken - 1, 3), this.abort.signal);
           }
+        } finally {
+          receiver?.discard();
         }
       }
     } finally {
@@ -242,9 +257,9 @@ export class ContentService {
   }
 
   /** Providers from the DHT, and the nodes the document says hold it, among the live members. */
-  private async providers(kind: ContentKind, id: string): Promise<string[]> {
+  private async providers(kind: ContentKind, id: string, until?: AbortSignal): Promise<string[]> {
     const found = new Set(this.options.holders(kind, id));
-    const signal = AbortSignal.any([AbortSignal.timeout(FIND_PROVIDERS_MS), this.abort.signal]);
+    const signal = AbortSignal.any([AbortSignal.timeout(FIND_PROVIDERS_MS), this.abort.signal, ...(until === undefined ? [] : [until])]);
     try {
       for await (const event of this.options.dht.findProviders(contentKey(kind, id), { signal })) {
         if (event.name === 'PROVIDER') for (const p of event.providers) found.add(p.id.toString());
@@ -311,6 +326,20 @@ export function formatBytes(bytes: number): string {
     unit++;
   }
   return `${value.toFixed(1)} ${units[unit]}`;
+}
+
+/** Feeds `receiver` what the part file at `path` holds (a resume), if anything. */
+async function replay(path: string, receiver: ContentReceiver): Promise<void> {
+  const file = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return undefined;
+    throw e;
+  });
+  if (file === undefined) return;
+  try {
+    for await (const chunk of file.createReadStream({ autoClose: false })) await receiver.write([chunk as Buffer]);
+  } finally {
+    await file.close();
+  }
 }
 
 const pause = (ms: number, signal: AbortSignal): Promise<void> =>

@@ -71,6 +71,7 @@ export class ServiceMesh {
   async start(): Promise<void> {
     await this.host.handle(MESH_PROTOCOL, (stream, connection) => void this.serve(stream, connection), {
       maxInboundStreams: MAX_STREAMS_PER_CONNECTION,
+      runOnLimitedConnection: true,
     });
   }
 

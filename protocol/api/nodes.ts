@@ -1,3 +1,4 @@
+import type { Reach } from '../relay/reach.js';
 import type { MemberState, MemberView } from '../swim/index.js';
 
 /** A member as `GET /v1/nodes` and `shoal nodes -o json` show it. */
@@ -12,9 +13,11 @@ export interface NodeJson {
   lastChange: string | null;
   /** Whether the document admits the member: until then its writes count nowhere. */
   admitted: boolean;
+  /** How the answering node reaches the member now; null with no connection open to it (or for the node itself). */
+  reach: Reach | null;
 }
 
-export const nodeJson = (view: MemberView, admitted: boolean): NodeJson => ({
+export const nodeJson = (view: MemberView, admitted: boolean, reach: Reach | null = null): NodeJson => ({
   id: view.record.id,
   addrs: view.record.addrs,
   state: view.state,
@@ -24,4 +27,5 @@ export const nodeJson = (view: MemberView, admitted: boolean): NodeJson => ({
   version: view.record.version,
   lastChange: view.stateChangedAtMs > 0 ? new Date(view.stateChangedAtMs).toISOString() : null,
   admitted,
+  reach,
 });

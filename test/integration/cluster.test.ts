@@ -52,7 +52,7 @@ test('shoal nodes -o json prints every member with the documented fields', async
   assert.ok(members.length >= 3);
   for (const m of members) {
     assert.ok(m.state !== 'alive' || m.admitted === true, `alive member ${String(m.id)} admitted`);
-    assert.equal(Object.keys(m).sort(), ['addrs', 'admitted', 'capacity', 'id', 'incarnation', 'labels', 'lastChange', 'state', 'version']);
+    assert.equal(Object.keys(m).sort(), ['addrs', 'admitted', 'capacity', 'id', 'incarnation', 'labels', 'lastChange', 'reach', 'state', 'version']);
   }
 });
 
