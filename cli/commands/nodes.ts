@@ -15,7 +15,7 @@ export async function nodes(opts: { api: ApiTarget; key: string; output: string 
   const rows = members.map((m) => [
     m.id,
     m.state,
-    // Older nodes send no reach; null: no connection open to it, or the answering node itself.
+    // Older nodes send no reach; null: no connection open to it.
     m.reach ?? '-',
     m.admitted ? 'yes' : 'not yet',
     String(m.incarnation),

@@ -87,7 +87,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   instrumentApi(app, context.metrics, auth);
   app.get('/metrics', async (_request, reply) => reply.type(context.metrics.contentType).send(await context.metrics.metrics()));
   const admitted = (id: string): boolean => context.state.replica.isAdmittedNode(publicKeyOfPeerId(id) ?? '');
-  const reach = (id: string): Reach | null => (id === context.swim.id ? null : (context.memberReach.reach(id) ?? null));
+  const reach = (id: string): Reach | 'self' | null => (id === context.swim.id ? 'self' : (context.memberReach.reach(id) ?? null));
   app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, admitted(m.record.id), reach(m.record.id))));
   app.get('/v1/status', async () => ({
     id: context.swim.id,

@@ -13,11 +13,11 @@ export interface NodeJson {
   lastChange: string | null;
   /** Whether the document admits the member: until then its writes count nowhere. */
   admitted: boolean;
-  /** How the answering node reaches the member now; null with no connection open to it (or for the node itself). */
-  reach: Reach | null;
+  /** How the answering node reaches the member now: `self` for the answering node, null with no connection open to it. */
+  reach: Reach | 'self' | null;
 }
 
-export const nodeJson = (view: MemberView, admitted: boolean, reach: Reach | null = null): NodeJson => ({
+export const nodeJson = (view: MemberView, admitted: boolean, reach: Reach | 'self' | null = null): NodeJson => ({
   id: view.record.id,
   addrs: view.record.addrs,
   state: view.state,

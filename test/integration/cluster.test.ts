@@ -45,14 +45,15 @@ test('SIGTERM is a graceful leave: the others record the node as left', async ()
 });
 
 test('shoal nodes -o json prints every member with the documented fields', async () => {
-  const api = cluster!.nodes[0]!.apiAddress;
-  const result = await runShoal(['nodes', '--api', api, '-o', 'json', '--key', cluster!.operatorKey]);
+  const answering = cluster!.nodes[0]!;
+  const result = await runShoal(['nodes', '--api', answering.apiAddress, '-o', 'json', '--key', cluster!.operatorKey]);
   assert.is(result.code, 0, result.stderr);
   const members = JSON.parse(result.stdout) as Record<string, unknown>[];
   assert.ok(members.length >= 3);
   for (const m of members) {
     assert.ok(m.state !== 'alive' || m.admitted === true, `alive member ${String(m.id)} admitted`);
     assert.equal(Object.keys(m).sort(), ['addrs', 'admitted', 'capacity', 'id', 'incarnation', 'labels', 'lastChange', 'reach', 'state', 'version']);
+    if (m.id === answering.peerId) assert.is(m.reach, 'self', 'the answering node is itself');
   }
 });
 
