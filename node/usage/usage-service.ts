@@ -12,12 +12,12 @@ import { hostClock } from '../wall-clock.js';
 export const DEFAULT_USAGE_INTERVAL_MS = 5_000;
 
 /**
- * The longest a node that runs nothing waits between two of its (empty) summaries: less
- * than a peer at the default interval keeps one (four rounds), so it stays in their books.
- * Saying "nothing" every round was most of an idle cluster's gossip (docs/benchmarks.md,
- * "Footprint").
+ * Rounds a node that runs nothing lets pass between two of its (empty) summaries: fewer
+ * than the four a peer at the same interval keeps one, so it stays in their books. Saying
+ * "nothing" every round was most of an idle cluster's gossip (docs/benchmarks.md,
+ * "Footprint"). Rounds, not a time: a cluster sampling every second keeps a summary 4 s.
  */
-const QUIET_REPEAT_MS = 3 * DEFAULT_USAGE_INTERVAL_MS;
+const QUIET_REPEAT_ROUNDS = 3;
 
 export type UsagePubSub = Pick<GossipSub, 'topicValidators' | 'subscribe' | 'unsubscribe' | 'publish'>;
 
@@ -203,7 +203,7 @@ export class UsageService {
     this.book.prune(summary.atMs);
     this.book.receive(summary, this.options.self, summary.atMs);
     const empty = summary.replicas.length === 0;
-    if (empty && this.emptyPublishedAtMs !== undefined && summary.atMs + this.intervalMs - this.emptyPublishedAtMs <= QUIET_REPEAT_MS) return;
+    if (empty && this.emptyPublishedAtMs !== undefined && summary.atMs + this.intervalMs - this.emptyPublishedAtMs <= QUIET_REPEAT_ROUNDS * this.intervalMs) return;
     try {
       await this.options.pubsub.publish(this.topic, encodeUsageSummary(summary));
       this.counters.published++;

@@ -36,7 +36,7 @@ class FakePubSub implements UsagePubSub {
 }
 
 /** A service on a fake clock, runtime and gossipsub; `samples` is what the runtime reads next. */
-function harness(admitted: readonly string[] = ['node-b']) {
+function harness(admitted: readonly string[] = ['node-b'], intervalMs = INTERVAL) {
   const clock = { now: 1_000_000 };
   const pubsub = new FakePubSub();
   const runtime = { samples: [] as ReplicaUsageSample[], fail: false };
@@ -49,7 +49,7 @@ function harness(admitted: readonly string[] = ['node-b']) {
     isAdmittedPeer: (peer) => admitted.includes(peer),
     log,
     // The timer never fires in a test: rounds are run by tick().
-    intervalMs: INTERVAL,
+    intervalMs,
     nowMs: () => clock.now,
   });
   return { clock, pubsub, runtime, service };
@@ -133,6 +133,18 @@ test('a node that runs nothing says so, then again only before peers would forge
     [0, 0, 0, 1, 0],
   );
   assert.equal(service.nodes(), [{ node: SELF, atMs: clock.now, cpuMillis: 0, memoryBytes: 0, replicas: 0 }]);
+});
+
+test('the quiet repeat counts rounds: at one round a second, a node that runs nothing still says so every 3 s', async () => {
+  const { clock, pubsub, service } = harness(['node-b'], 1_000);
+  service.start();
+  await service.tick();
+  for (let round = 0; round < 7; round++) {
+    clock.now += 1_000;
+    await service.tick();
+  }
+  service.stop();
+  assert.is(pubsub.published.length, 3, 'rounds 1, 4 and 7: peers at this interval keep a summary 4 s');
 });
 
 test('a round whose runtime cannot be read publishes nothing and is counted', async () => {
