@@ -11,7 +11,7 @@ import { Bandwidth } from '../node/content/bandwidth.js';
 import { inspectArchive, loadableArchive } from '../node/images/image-archive.js';
 import type { ImagesJson } from '../protocol/api/images.js';
 import type { PlacementJson } from '../protocol/api/placements.js';
-import { ensureBusyboxImage } from '../testnet/images/busybox-image.js';
+import { noiseImage } from '../testnet/images/noise-image.js';
 import { startSideEngines, type SideEngines } from '../testnet/images/side-engines.js';
 import { followProgress } from '../testnet/docker/docker-progress.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../testnet/local/cluster.js';
@@ -84,21 +84,6 @@ async function get<T>(node: ShoalNodeProcess, path: string): Promise<T> {
 async function shoal(node: ShoalNodeProcess, args: string[]): Promise<void> {
   const run = await runShoal([...args, '--api', node.apiAddress, '--key', node.operatorKey as string], { timeoutMs: 60_000 });
   if (run.code !== 0) throw new Error(`shoal ${args.join(' ')}: ${run.stderr}`);
-}
-
-/** busybox plus `fillerBytes` of noise, committed in `engine` as `reference`: a layer nothing else shares. */
-async function buildImage(engine: Dockerode, reference: string, fillerBytes: number): Promise<string> {
-  const base = await ensureBusyboxImage(engine);
-  const container = await engine.createContainer({ Image: base, Cmd: ['sh', '-c', `head -c ${fillerBytes} /dev/urandom > /filler`], HostConfig: { NetworkMode: 'none' } });
-  try {
-    await container.start();
-    await container.wait();
-    const [repo, tag] = reference.split(':');
-    await container.commit({ repo, tag });
-  } finally {
-    await container.remove({ force: true });
-  }
-  return (await engine.getImage(reference).inspect()).Id;
 }
 
 async function holds(engine: Dockerode, id: string): Promise<boolean> {
@@ -354,7 +339,7 @@ async function throughputRun(i: number) {
   const [e1, e2] = dockers() as [Dockerode, Dockerode];
   const [n1, n2] = [named('node-1'), named('node-2')];
   const reference = `bench/one${i}:1`;
-  const id = await buildImage(e1, reference, FILLER_BYTES);
+  const id = await noiseImage(e1, reference, reference, FILLER_BYTES);
   await shoal(n1, ['image', 'push', reference]);
   const first = await shoalTransfer(n1, n2, e2, `one${i}a`, reference, id);
   const archiveBytes = statSync(join(n1.dataDir, 'content', 'served', `${hexOf(id)}.tar`)).size;
@@ -443,7 +428,7 @@ async function fanOut(label: string, bandwidth: string | undefined) {
       .pop() ?? String(peer);
   const reference = `bench/fan-${label}:1`;
   const name = `fan-${label}`;
-  const id = await buildImage(e1, reference, FILLER_BYTES);
+  const id = await noiseImage(e1, reference, reference, FILLER_BYTES);
   await shoal(n1, ['image', 'push', reference]);
   const logFrom = new Map(nodes.map((n) => [n, n.output().length]));
   const startMs = Date.now();

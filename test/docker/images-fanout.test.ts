@@ -7,7 +7,7 @@ import * as assert from 'uvu/assert';
 import { signedFetch } from '../../cli/client.js';
 import type { NodeEvent } from '../../protocol/api/events.js';
 import type { ImagesJson } from '../../protocol/api/images.js';
-import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
+import { noiseImage } from '../../testnet/images/noise-image.js';
 import { startSideEngines, type SideEngines } from '../../testnet/images/side-engines.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
@@ -43,14 +43,8 @@ async function get<T>(node: ShoalNodeProcess, path: string): Promise<T> {
   try {
     engines = await startSideEngines(NODES);
     const first = engines.engines[0]?.docker as Dockerode;
-    const base = await ensureBusyboxImage(first);
     // busybox and 2 MB of noise: at 1 MB/s a transfer lasts a few seconds, so the five needs overlap.
-    const container = await first.createContainer({ Image: base, Cmd: ['sh', '-c', 'head -c 2000000 /dev/urandom > /filler'], HostConfig: { NetworkMode: 'none' } });
-    await container.start();
-    await container.wait();
-    await container.commit({ repo: 'fan/app', tag: '1' });
-    await container.remove({ force: true });
-    const id = (await first.getImage('fan/app:1').inspect()).Id;
+    const id = await noiseImage(first, 'fan/app:1', 'fan', 2_000_000);
     const hosts = engines.engines.map((e) => e.dockerHost);
     cluster = await startLocalCluster({
       dir,

@@ -8,7 +8,7 @@ import * as assert from 'uvu/assert';
 import { signedFetch } from '../../cli/client.js';
 import type { NodeEvent } from '../../protocol/api/events.js';
 import type { ImagesJson } from '../../protocol/api/images.js';
-import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
+import { noiseImage } from '../../testnet/images/noise-image.js';
 import { copyImage, startSideEngines, type SideEngines } from '../../testnet/images/side-engines.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
@@ -22,24 +22,6 @@ import { dockerOrSkip } from './engine.js';
 const docker = await dockerOrSkip();
 
 /** A distinct image: busybox plus a file (and `fillerBytes` of noise), committed in `engine` as `reference`. */
-async function markedImage(engine: Dockerode, reference: string, marker: string, fillerBytes = 0): Promise<string> {
-  const base = await ensureBusyboxImage(engine);
-  const container = await engine.createContainer({
-    Image: base,
-    Cmd: ['sh', '-c', `echo ${marker} > /marker; head -c ${fillerBytes} /dev/urandom > /filler`],
-    HostConfig: { NetworkMode: 'none' },
-  });
-  try {
-    await container.start();
-    await container.wait();
-    const [repo, tag] = reference.split(':');
-    await container.commit({ repo, tag });
-  } finally {
-    await container.remove({ force: true });
-  }
-  return (await engine.getImage(reference).inspect()).Id;
-}
-
 const workload = (name: string, image: string, site: string): string => `apiVersion: shoal/v1
 kind: Workload
 metadata: {name: ${name}}
@@ -95,10 +77,10 @@ async function corruptedArchive(engine: Dockerode, id: string): Promise<Buffer> 
     try {
       engines = await startSideEngines(3);
       const [e1, e2, e3] = engines.engines.map((e) => e.docker) as [Dockerode, Dockerode, Dockerode];
-      const appId = await markedImage(e1, 'p2p/app:1', 'app-one');
-      const badId = await markedImage(e1, 'p2p/bad:1', 'bad-one');
+      const appId = await noiseImage(e1, 'p2p/app:1', 'app-one');
+      const badId = await noiseImage(e1, 'p2p/bad:1', 'bad-one');
       // Built in node-2's engine: node-2 sends at 512 KiB/s, so a transfer from it lasts long enough to be cut.
-      const slowId = await markedImage(e2, 'p2p/slow:1', 'slow-one', 2_000_000);
+      const slowId = await noiseImage(e2, 'p2p/slow:1', 'slow-one', 2_000_000);
       const hosts = engines.engines.map((e) => e.dockerHost);
       cluster = await startLocalCluster({
         dir,
@@ -165,7 +147,7 @@ async function corruptedArchive(engine: Dockerode, id: string): Promise<Buffer> 
       assert.match(resumed?.message ?? '', /resumed at/, `the transfer resumed: ${JSON.stringify(resumed)}`);
 
       // 4. A `docker save` archive from this machine, pushed with --file through node-3: loaded into its engine; a tampered one refused.
-      const fileId = await markedImage(e1, 'p2p/file:1', 'file-one');
+      const fileId = await noiseImage(e1, 'p2p/file:1', 'file-one');
       const archive = join(dir, 'file.tar');
       const chunks: Buffer[] = [];
       for await (const chunk of await e1.getImage(fileId).get()) chunks.push(chunk as Buffer);
