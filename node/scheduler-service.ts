@@ -206,7 +206,7 @@ export class SchedulerService {
         const e = effect.event;
         const message =
           e.kind === 'placed'
-            ? `slot ${e.index} placed on ${e.node} (epoch ${e.epoch}, ${e.because})`
+            ? `slot ${e.index} placed on ${e.node} (epoch ${e.epoch}, ${e.because}; ${e.bids} bids, ${e.answered} of ${e.live} answered, ${(e.afterMs / 1000).toFixed(1)} s)`
             : `slot ${e.index} unschedulable (epoch ${e.epoch}): ${
                 Object.entries(e.declines)
                   .map(([r, n]) => `${n} ${r}`)

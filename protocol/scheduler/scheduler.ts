@@ -17,7 +17,8 @@ import type { Claim, ClusterView } from './view.js';
 export type Answer = Bid | Decline;
 
 export type SchedulerEvent =
-  | { kind: 'placed'; workload: string; index: number; epoch: number; node: string; because: string }
+  /** `bids` of `answered` live members (`live` in all) bid, and the collector decided `afterMs` after it opened the auction. */
+  | { kind: 'placed'; workload: string; index: number; epoch: number; node: string; because: string; bids: number; answered: number; live: number; afterMs: number }
   | { kind: 'unschedulable'; workload: string; index: number; epoch: number; declines: Record<string, number>; retryAtMs: number };
 
 export type SchedulerEffect =
@@ -63,6 +64,8 @@ export class Scheduler {
   private readonly collecting = new Map<string, Collection>();
   private readonly early = new Map<string, Map<string, Answer>>();
   private lastForecast: { key: string; nodes: Map<string, string> } | undefined;
+  /** Live members that did not answer the last auction this node closed, until they answer again: see close.ts. */
+  private readonly silent = new Set<string>();
   private readonly sight: MajoritySight;
   /** Auctions this node has collected answers for, as one of their collectors: the metric of auctions opened. */
   auctionsCollected = 0;
@@ -95,6 +98,7 @@ export class Scheduler {
     const touched = new Set<Collection>();
     for (const answer of answers) {
       if (answer.node !== from) continue;
+      this.silent.delete(from);
       const collection = this.collecting.get(answer.auction);
       if (collection === undefined) this.holdEarly(answer);
       else if (collection.closedAtMs === undefined) {
@@ -308,6 +312,8 @@ export class Scheduler {
       const progress = {
         openedAtMs: collection.openedAtMs,
         windowMs: this.config.windowMs,
+        silentWindowMs: this.config.silentWindowMs,
+        silent: this.silent,
         liveMembers: live,
         answered: collection.answers,
         bids: collection.bids,
@@ -320,6 +326,8 @@ export class Scheduler {
         return;
       }
       collection.closedAtMs = nowMs;
+      this.silent.clear();
+      for (const member of live) if (!collection.answers.has(member)) this.silent.add(member);
     }
     const rank = this.collectorsOf(collection.auction.id).indexOf(this.self);
     if (rank < 0 || nowMs < collection.closedAtMs + rank * this.config.standbyMs) return;
@@ -344,7 +352,18 @@ export class Scheduler {
     effects.push({ type: 'claim', workload: auction.workload.key, index: auction.index, claim, decidedAfterMs: nowMs - collection.openedAtMs });
     const event: SchedulerEvent =
       'winner' in claim
-        ? { kind: 'placed', workload: auction.workload.key, index: auction.index, epoch: auction.epoch, node: claim.winner, because: auction.because }
+        ? {
+            kind: 'placed',
+            workload: auction.workload.key,
+            index: auction.index,
+            epoch: auction.epoch,
+            node: claim.winner,
+            because: auction.because,
+            bids: claim.bids,
+            answered: answers.length,
+            live: this.members().live.size,
+            afterMs: nowMs - collection.openedAtMs,
+          }
         : { kind: 'unschedulable', workload: auction.workload.key, index: auction.index, epoch: auction.epoch, declines, retryAtMs: claim.retryAtMs };
     effects.push({ type: 'event', event });
   }

@@ -28,6 +28,15 @@ test.after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
+/** The autoscaler's decisions on `workload`, as events on the nodes that made them, in time order. */
+async function autoscaleDecisions(workload: string): Promise<string[]> {
+  const events = (await Promise.all(cluster.nodes.map(async (n) => (await (await signedFetch(cluster.operatorKey)(`${n.api}/v1/events`)).json()) as NodeEvent[]))).flat();
+  return events
+    .filter((e) => e.kind === 'Autoscaled' && e.object === workload)
+    .sort((a, b) => a.atMs - b.atMs)
+    .map((e) => `${new Date(e.atMs).toISOString()} ${e.node}: ${e.message}`);
+}
+
 test('a CPU load scales a workload up to its bound, and once the load stops it comes back down after its window, never outside the bounds', async () => {
   const [first, second] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess];
   const burn = join(root, 'web.burn');
@@ -74,7 +83,7 @@ test('a CPU load scales a workload up to its bound, and once the load stops it c
     const steps = recorder.steps();
     assert.ok(
       steps.slice(0, peak + 1).every((c, i, a) => i === 0 || c > (a[i - 1] as number)) && steps.slice(peak).every((c, i, a) => i === 0 || c < (a[i - 1] as number)),
-      `one way up, one way down: ${steps.join(' → ')}`,
+      `one way up, one way down: ${steps.join(' → ')}; the decisions:\n${(await autoscaleDecisions('Workload/default/web')).join('\n')}`,
     );
   } finally {
     load.off(burn);
@@ -82,8 +91,7 @@ test('a CPU load scales a workload up to its bound, and once the load stops it c
   }
 
   // Each decision is an event on the node that made it, saying why.
-  const events = (await Promise.all(cluster.nodes.map(async (n) => (await (await signedFetch(cluster.operatorKey)(`${n.api}/v1/events`)).json()) as NodeEvent[]))).flat();
-  const decisions = events.filter((e) => e.kind === 'Autoscaled' && e.object === 'Workload/default/web').map((e) => e.message);
+  const decisions = await autoscaleDecisions('Workload/default/web');
   assert.ok(
     decisions.some((m) => /scaled from 1 to 3 replicas: cpu at [\d.]+% of its request, target 50% of its request/.test(m)),
     decisions.join('\n'),

@@ -30,6 +30,16 @@ export async function placements(node: ShoalNodeProcess): Promise<PlacementJson[
   return (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/placements`)).json()) as PlacementJson[];
 }
 
+/** The collectors' 'placed' events, a line each: which bids, from how many, after how long. */
+async function placedEvents(nodes: readonly ShoalNodeProcess[]): Promise<string> {
+  const lines: string[] = [];
+  for (const node of nodes) {
+    const events = (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/events`)).json()) as { atMs: number; node: string; kind: string; message: string }[];
+    for (const e of events) if (e.kind === 'placed') lines.push(`\n  ${new Date(e.atMs).toISOString()} ${e.node}: ${e.message}`);
+  }
+  return lines.sort().join('');
+}
+
 /** Slots by node, once `observer` sees all six running on live nodes; with `onNodes`, only there. */
 const settled = (observer: ShoalNodeProcess, onNodes?: readonly string[]) => async (): Promise<Map<string, number> | undefined> => {
   const all = await placements(observer);
@@ -58,7 +68,7 @@ export async function schedulingScenario(runtime: 'docker' | 'process', dir: str
     assert.is(applied.code, 0, applied.stderr);
 
     const spread = await until('six replicas running', settled(cluster.nodes[1] as ShoalNodeProcess), 30_000);
-    assert.equal([...spread.values()], [2, 2, 2], 'two replicas on each node');
+    assert.equal([...spread.values()], [2, 2, 2], `two replicas on each node; the decisions: ${await placedEvents(cluster.nodes)}`);
     const before = await runningIds(replicas, cluster.nodes);
     assert.is(before.length, 6, 'six replicas run, no more');
     const victimIds =

@@ -88,17 +88,49 @@ test('a decline carries the reason; auction ids depend on workload, slot and epo
 });
 
 test('an auction closes when every live member answered, or when its window has passed', () => {
-  const progress = { openedAtMs: 1000, windowMs: 500, liveMembers: new Set(['a', 'b']), answered: new Set(['a']), bids: 1, deferring: 0, lateBidAtMs: undefined, gatherMs: 100 };
+  const progress = {
+    openedAtMs: 1000,
+    windowMs: 500,
+    silentWindowMs: 200,
+    silent: new Set<string>(),
+    liveMembers: new Set(['a', 'b']),
+    answered: new Set(['a']),
+    bids: 1,
+    deferring: 0,
+    lateBidAtMs: undefined,
+    gatherMs: 100,
+  };
   assert.not.ok(isClosed(progress, 1200));
   assert.ok(isClosed(progress, 1500));
   assert.ok(isClosed({ ...progress, answered: new Set(['a', 'b']) }, 1001));
   assert.ok(isClosed({ ...progress, bids: 0 }, 1500), 'with neither bids nor deferrals it closes empty');
 });
 
+test('a member that let the last auction close without it gets the short window; one that answers, the long one', () => {
+  const progress = {
+    openedAtMs: 1000,
+    windowMs: 5000,
+    silentWindowMs: 500,
+    silent: new Set(['c']),
+    liveMembers: new Set(['a', 'b', 'c']),
+    answered: new Set(['a']),
+    bids: 1,
+    deferring: 0,
+    lateBidAtMs: undefined,
+    gatherMs: 100,
+  };
+  assert.not.ok(isClosed(progress, 1500), 'b has answered before: it is waited for');
+  assert.not.ok(isClosed({ ...progress, answered: new Set(['a', 'b']) }, 1499));
+  assert.ok(isClosed({ ...progress, answered: new Set(['a', 'b']) }, 1500), 'only silent c is missing, past the short window');
+  assert.ok(isClosed(progress, 6000), 'the long window bounds the wait for b');
+});
+
 test('an auction with no bid yet stays open while a live member that could take it has deferred', () => {
   const progress = {
     openedAtMs: 1000,
     windowMs: 500,
+    silentWindowMs: 200,
+    silent: new Set<string>(),
     liveMembers: new Set(['a', 'b']),
     answered: new Set(['a', 'b']),
     bids: 0,
