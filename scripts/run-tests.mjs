@@ -3,18 +3,26 @@
 // of the tiers that start processes, hosts and containers (integration, docker) in a
 // process of its own, all with uvu (TypeScript through tsx, the Node 20 polyfill loaded
 // first); then one closing line: `N passed, N failed`.
+// Processes run in lanes, two at a time on two cores (SHOAL_TEST_LANES): most of the
+// integration and Docker files wait on timers and peers, not on the CPU. A few make the
+// machine busy on purpose or time what they make, and run with nothing beside them.
+// Each process's output is printed whole when it ends, so lanes never interleave.
 // Each process has a deadline: one that hangs is stopped, names the test it was in
 // (test/uvu-wrapper/), counts as failed, and the run goes on.
 // Usage: node scripts/run-tests.mjs [tier | file-name pattern]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const TIERS = ['unit', 'property', 'sim', 'integration', 'docker'];
 const FILE_PER_PROCESS = new Set(['integration', 'docker']);
+// CPU hogs, quotas and burners of their own (starvation, autoscale), or a whole Docker
+// testnet whose fault timings it reports (faults): nothing else runs beside them.
+const ALONE = new Set(['integration/starvation.test.ts', 'integration/autoscale.test.ts', 'docker/faults.test.ts']);
+const LANES = Math.max(1, Number(process.env.SHOAL_TEST_LANES ?? Math.min(2, availableParallelism())));
 // Far above any process's time on a loaded 2-core machine (the longest, a tier of pure
-// tests or one Docker file, takes 1-3 min idle): only a hang reaches it.
+// tests or one Docker file, takes 1-5 min idle): only a hang reaches it.
 const DEADLINE_MS = Number(process.env.SHOAL_TEST_DEADLINE_MS ?? 20 * 60_000);
 // After SIGTERM (which the wrapper answers with a report), what a process gets before SIGKILL.
 const KILL_GRACE_MS = 10_000;
@@ -39,7 +47,23 @@ const plain = (text) => text.replace(/\u001b\[[0-9;]*m/g, '');
 const keyDir = mkdtempSync(join(tmpdir(), 'shoal-test-key-'));
 const env = { ...process.env, SHOAL_OPERATOR_KEY: process.env.SHOAL_OPERATOR_KEY ?? join(keyDir, 'operator.key') };
 
-/** Runs uvu on the given files of one tier in one process; resolves to its counts. */
+// Every running process group, so a Ctrl-C (which a detached group no longer gets) ends them all.
+const groups = new Set();
+const signalGroup = (pid, signal) => {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group has already gone.
+  }
+};
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    for (const pid of groups) signalGroup(pid, 'SIGKILL');
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  });
+}
+
+/** Runs uvu on the given files of one tier in one process; resolves to its counts and output. */
 function runUvu(dir, files) {
   return new Promise((resolve) => {
     const child = spawn(
@@ -47,51 +71,39 @@ function runUvu(dir, files) {
       // uvu drops an error thrown in a `before` hook; the wrapper makes every hook print its own.
       ['--import', 'tsx', '--import', './node/polyfill.ts', '--import', './test/uvu-wrapper/register.mjs', 'node_modules/uvu/bin.js', dir, onlyThese(dir, files)],
       // Its own process group, so a deadline also ends the nodes and daemons it started.
-      { stdio: ['ignore', 'pipe', 'inherit'], env, detached: true },
+      { stdio: ['ignore', 'pipe', 'pipe'], env, detached: true },
     );
-    const signalGroup = (signal) => {
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // The group has already gone.
-      }
-    };
-    // A detached group no longer gets the terminal's Ctrl-C: pass it on, then stop.
-    const interrupted = (signal) => {
-      signalGroup('SIGKILL');
-      process.exit(signal === 'SIGINT' ? 130 : 143);
-    };
-    process.once('SIGINT', interrupted);
-    process.once('SIGTERM', interrupted);
+    groups.add(child.pid);
     let killer;
-    const deadline = setTimeout(() => {
-      console.error(`\n${files.map((f) => relative(dir, f)).join(', ')}: no result within ${DEADLINE_MS / 60_000} min, stopping it`);
-      signalGroup('SIGTERM');
-      killer = setTimeout(() => signalGroup('SIGKILL'), KILL_GRACE_MS);
-    }, DEADLINE_MS);
     let output = '';
+    const deadline = setTimeout(() => {
+      output += `\n${files.map((f) => relative(dir, f)).join(', ')}: no result within ${DEADLINE_MS / 60_000} min, stopping it\n`;
+      signalGroup(child.pid, 'SIGTERM');
+      killer = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    }, DEADLINE_MS);
     child.stdout.on('data', (chunk) => {
       output += chunk.toString();
-      process.stdout.write(chunk);
+    });
+    child.stderr.on('data', (chunk) => {
+      output += chunk.toString();
     });
     child.on('close', (code) => {
-      process.off('SIGINT', interrupted);
-      process.off('SIGTERM', interrupted);
       clearTimeout(deadline);
       clearTimeout(killer);
       // Whatever the tests started and left behind in the group (the process is gone).
-      signalGroup('SIGKILL');
+      signalGroup(child.pid, 'SIGKILL');
+      groups.delete(child.pid);
       const text = plain(output);
       const count = (label) => Number(new RegExp(`^\\s*${label}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? NaN);
       const total = count('Total');
       const passed = count('Passed');
       const skipped = count('Skipped');
       if ([total, passed, skipped].some(Number.isNaN)) {
-        resolve({ passed: 0, failed: code === 0 ? 0 : 1, skipped: 0 });
+        resolve({ output, passed: 0, failed: code === 0 ? 0 : 1, skipped: 0 });
         return;
       }
       // uvu's Total counts the tests that ran; skipped ones are outside it.
-      resolve({ passed, failed: Math.max(total - passed, code === 0 ? 0 : 1), skipped });
+      resolve({ output, passed, failed: Math.max(total - passed, code === 0 ? 0 : 1), skipped });
     });
   });
 }
@@ -109,21 +121,54 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
+// The processes to run: those that must be alone first, then the Docker and integration
+// files interleaved (each tier's longest tend to come in runs), the short pure tiers last
+// to fill the lanes' ends.
+const jobs = selected.flatMap(({ tier, dir, files }) =>
+  (FILE_PER_PROCESS.has(tier) ? files.map((f) => [f]) : [files]).map((batch, i) => ({
+    tier,
+    dir,
+    files: batch,
+    name: FILE_PER_PROCESS.has(tier) ? relative('test', batch[0]) : tier,
+    alone: FILE_PER_PROCESS.has(tier) && ALONE.has(relative('test', batch[0])),
+    order: FILE_PER_PROCESS.has(tier) ? i : Number.POSITIVE_INFINITY,
+  })),
+);
+const queue = [...jobs.filter((j) => j.alone), ...jobs.filter((j) => !j.alone).sort((a, b) => a.order - b.order)];
+
 const totals = { passed: 0, failed: 0, skipped: 0 };
-// Each tier's time, printed at the end: the suite has a budget (15 minutes on two idle cores).
-const took = [];
-for (const { tier, dir, files } of selected) {
-  console.log(`\n== ${tier} ==`);
-  const startedAt = Date.now();
-  for (const batch of FILE_PER_PROCESS.has(tier) ? files.map((f) => [f]) : [files]) {
-    const result = await runUvu(dir, batch);
-    totals.passed += result.passed;
-    totals.failed += result.failed;
-    totals.skipped += result.skipped;
-  }
-  took.push(`${tier} ${Math.round((Date.now() - startedAt) / 1000)} s`);
+// Each tier's process time, and the whole run's: the suite has a budget (15 minutes on two idle cores).
+const took = new Map();
+const startedAt = Date.now();
+let running = 0;
+let wake = () => {};
+const finished = () => new Promise((resolve) => (wake = resolve));
+
+async function run(job) {
+  running++;
+  const jobStartedAt = Date.now();
+  const result = await runUvu(job.dir, job.files);
+  const seconds = (Date.now() - jobStartedAt) / 1000;
+  took.set(job.tier, (took.get(job.tier) ?? 0) + seconds);
+  console.log(`\n== ${job.name} (${Math.round(seconds)} s) ==`);
+  process.stdout.write(result.output);
+  totals.passed += result.passed;
+  totals.failed += result.failed;
+  totals.skipped += result.skipped;
+  running--;
+  wake();
 }
-console.log(`\ntime by tier: ${took.join(', ')}`);
+
+for (const job of queue) {
+  // One that must be alone waits for the lanes to empty, and holds them until it ends.
+  while (running >= (job.alone ? 1 : LANES)) await finished();
+  const started = run(job);
+  if (job.alone) await started;
+}
+while (running > 0) await finished();
+
+const tierTimes = [...took].map(([tier, s]) => `${tier} ${Math.round(s)} s`).join(', ');
+console.log(`\ntime by tier (process time, ${LANES} lane${LANES === 1 ? '' : 's'}): ${tierTimes}; whole run ${Math.round((Date.now() - startedAt) / 1000)} s`);
 rmSync(keyDir, { recursive: true, force: true });
 console.log(`\n${totals.passed} passed, ${totals.failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(totals.failed > 0 ? 1 : 0);
