@@ -4,10 +4,11 @@
  * a winner if any bid came. The window is long, since slow is not dead (SWIM takes a
  * dead member out of the live set, and then the auction closes); only members that
  * already let an auction close without their answer get the short one, so a member
- * that is alive to SWIM but never answers costs each auction the short window once. With none, it stays open while a live member that could
- * take the slot has deferred (it will bid later), and otherwise closes empty. Bids that
- * come after such a wait come one by one, as the deferring nodes tick: the auction
- * gathers them a little longer, so the best of them wins and not the first.
+ * that is alive to SWIM but never answers costs each auction the short window once.
+ * With no bid, it stays open while a live member that could take the slot has deferred
+ * (it will bid later), and otherwise closes empty. Bids that come after such a wait
+ * come one by one, as the deferring nodes tick: the auction gathers them a little
+ * longer, so the best of them wins and not the first.
  */
 export interface AuctionProgress {
   openedAtMs: number;

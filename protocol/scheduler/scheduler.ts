@@ -349,7 +349,8 @@ export class Scheduler {
             bids: answers.length - Object.values(declines).reduce((a, b) => a + b, 0),
             declines,
           };
-    effects.push({ type: 'claim', workload: auction.workload.key, index: auction.index, claim, decidedAfterMs: nowMs - collection.openedAtMs });
+    const decidedAfterMs = nowMs - collection.openedAtMs;
+    effects.push({ type: 'claim', workload: auction.workload.key, index: auction.index, claim, decidedAfterMs });
     const event: SchedulerEvent =
       'winner' in claim
         ? {
@@ -362,7 +363,7 @@ export class Scheduler {
             bids: claim.bids,
             answered: answers.length,
             live: this.members().live.size,
-            afterMs: nowMs - collection.openedAtMs,
+            afterMs: decidedAfterMs,
           }
         : { kind: 'unschedulable', workload: auction.workload.key, index: auction.index, epoch: auction.epoch, declines, retryAtMs: claim.retryAtMs };
     effects.push({ type: 'event', event });

@@ -1,6 +1,17 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { auctionId, bidFor, checkFeasibility, isBid, isClosed, ReservationLedger, winner, type Candidate, type Demand } from '../../../protocol/auction/index.js';
+import {
+  auctionId,
+  bidFor,
+  checkFeasibility,
+  isBid,
+  isClosed,
+  ReservationLedger,
+  winner,
+  type AuctionProgress,
+  type Candidate,
+  type Demand,
+} from '../../../protocol/auction/index.js';
 
 const GiB = 1024 ** 3;
 const node = (id: string, over: Partial<Candidate> = {}): Candidate => ({
@@ -87,19 +98,23 @@ test('a decline carries the reason; auction ids depend on workload, slot and epo
   assert.is.not(auctionId(slot, 3), auctionId({ ...slot, index: 3 }, 3));
 });
 
+/** An auction's progress: opened at 1000, one bid, nothing deferred, nobody silent, and `overrides`. */
+const progressOf = (overrides: Partial<AuctionProgress>): AuctionProgress => ({
+  openedAtMs: 1000,
+  windowMs: 500,
+  silentWindowMs: 200,
+  silent: new Set<string>(),
+  liveMembers: new Set(['a', 'b']),
+  answered: new Set(['a']),
+  bids: 1,
+  deferring: 0,
+  lateBidAtMs: undefined,
+  gatherMs: 100,
+  ...overrides,
+});
+
 test('an auction closes when every live member answered, or when its window has passed', () => {
-  const progress = {
-    openedAtMs: 1000,
-    windowMs: 500,
-    silentWindowMs: 200,
-    silent: new Set<string>(),
-    liveMembers: new Set(['a', 'b']),
-    answered: new Set(['a']),
-    bids: 1,
-    deferring: 0,
-    lateBidAtMs: undefined,
-    gatherMs: 100,
-  };
+  const progress = progressOf({});
   assert.not.ok(isClosed(progress, 1200));
   assert.ok(isClosed(progress, 1500));
   assert.ok(isClosed({ ...progress, answered: new Set(['a', 'b']) }, 1001));
@@ -107,18 +122,7 @@ test('an auction closes when every live member answered, or when its window has 
 });
 
 test('a member that let the last auction close without it gets the short window; one that answers, the long one', () => {
-  const progress = {
-    openedAtMs: 1000,
-    windowMs: 5000,
-    silentWindowMs: 500,
-    silent: new Set(['c']),
-    liveMembers: new Set(['a', 'b', 'c']),
-    answered: new Set(['a']),
-    bids: 1,
-    deferring: 0,
-    lateBidAtMs: undefined,
-    gatherMs: 100,
-  };
+  const progress = progressOf({ windowMs: 5000, silentWindowMs: 500, silent: new Set(['c']), liveMembers: new Set(['a', 'b', 'c']) });
   assert.not.ok(isClosed(progress, 1500), 'b has answered before: it is waited for');
   assert.not.ok(isClosed({ ...progress, answered: new Set(['a', 'b']) }, 1499));
   assert.ok(isClosed({ ...progress, answered: new Set(['a', 'b']) }, 1500), 'only silent c is missing, past the short window');
@@ -126,18 +130,7 @@ test('a member that let the last auction close without it gets the short window;
 });
 
 test('an auction with no bid yet stays open while a live member that could take it has deferred', () => {
-  const progress = {
-    openedAtMs: 1000,
-    windowMs: 500,
-    silentWindowMs: 200,
-    silent: new Set<string>(),
-    liveMembers: new Set(['a', 'b']),
-    answered: new Set(['a', 'b']),
-    bids: 0,
-    deferring: 1,
-    lateBidAtMs: undefined,
-    gatherMs: 100,
-  };
+  const progress = progressOf({ answered: new Set(['a', 'b']), bids: 0, deferring: 1 });
   assert.not.ok(isClosed(progress, 1001));
   assert.not.ok(isClosed(progress, 9000), 'not even past its window');
   assert.ok(isClosed({ ...progress, bids: 1 }, 1001), 'a bid closes it once all have answered');
