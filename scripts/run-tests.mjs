@@ -137,6 +137,15 @@ const jobs = selected.flatMap(({ tier, dir, files }) =>
 const queue = [...jobs.filter((j) => j.alone), ...jobs.filter((j) => !j.alone).sort((a, b) => a.order - b.order)];
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
+// Failed processes, repeated at the end: CI keeps only the tail of a long run's output.
+const failures = [];
+const EXCERPT_CHARS = 4000;
+// uvu prints each failure from a `FAIL` line on; a process that hung or crashed has none,
+// and its last lines say why.
+const failureExcerpt = (text) => {
+  const at = text.search(/^\s*FAIL\s/m);
+  return at >= 0 ? text.slice(at, at + EXCERPT_CHARS) : text.slice(-EXCERPT_CHARS);
+};
 // Each tier's process time, and the whole run's: the suite has a budget (15 minutes on two idle cores).
 const took = new Map();
 const startedAt = Date.now();
@@ -155,6 +164,7 @@ async function run(job) {
   totals.passed += result.passed;
   totals.failed += result.failed;
   totals.skipped += result.skipped;
+  if (result.failed > 0) failures.push({ name: job.name, text: failureExcerpt(plain(result.output)) });
   running--;
   wake();
 }
@@ -170,5 +180,6 @@ while (running > 0) await finished();
 const tierTimes = [...took].map(([tier, s]) => `${tier} ${Math.round(s)} s`).join(', ');
 console.log(`\ntime by tier (process time, ${LANES} lane${LANES === 1 ? '' : 's'}): ${tierTimes}; whole run ${Math.round((Date.now() - startedAt) / 1000)} s`);
 rmSync(keyDir, { recursive: true, force: true });
+for (const { name, text } of failures) console.log(`\n== failed: ${name} ==\n${text.trimEnd()}`);
 console.log(`\n${totals.passed} passed, ${totals.failed} failed${totals.skipped > 0 ? `, ${totals.skipped} skipped` : ''}`);
 process.exit(totals.failed > 0 ? 1 : 0);
