@@ -17,9 +17,13 @@ import { join, relative } from 'node:path';
 
 const TIERS = ['unit', 'property', 'sim', 'integration', 'docker'];
 const FILE_PER_PROCESS = new Set(['integration', 'docker']);
-// CPU hogs, quotas and burners of their own (starvation, autoscale), or a whole Docker
-// testnet whose fault timings it reports (faults): nothing else runs beside them.
-const ALONE = new Set(['integration/starvation.test.ts', 'integration/autoscale.test.ts', 'docker/faults.test.ts']);
+// CPU hogs, quotas and burners of their own (starvation, autoscale): nothing else runs
+// beside them, or their figures would be another test's load.
+const ALONE = new Set(['integration/starvation.test.ts', 'integration/autoscale.test.ts']);
+// The longest process by far (a five-node Docker testnet through seven faults, about five
+// minutes): started first, so the other lane works through the short files beside it
+// rather than the run ending on it alone.
+const FIRST = new Set(['docker/faults.test.ts']);
 const LANES = Math.max(1, Number(process.env.SHOAL_TEST_LANES ?? Math.min(2, availableParallelism())));
 // Far above any process's time on a loaded 2-core machine (the longest, a tier of pure
 // tests or one Docker file, takes 1-5 min idle): only a hang reaches it.
@@ -121,7 +125,7 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
-// The processes to run: those that must be alone first, then the Docker and integration
+// The processes to run: those that must be alone first, then the longest, then the Docker and integration
 // files interleaved (each tier's longest tend to come in runs), the short pure tiers last
 // to fill the lanes' ends.
 const jobs = selected.flatMap(({ tier, dir, files }) =>
@@ -131,7 +135,7 @@ const jobs = selected.flatMap(({ tier, dir, files }) =>
     files: batch,
     name: FILE_PER_PROCESS.has(tier) ? relative('test', batch[0]) : tier,
     alone: FILE_PER_PROCESS.has(tier) && ALONE.has(relative('test', batch[0])),
-    order: FILE_PER_PROCESS.has(tier) ? i : Number.POSITIVE_INFINITY,
+    order: FIRST.has(relative('test', batch[0])) ? -1 : FILE_PER_PROCESS.has(tier) ? i : Number.POSITIVE_INFINITY,
   })),
 );
 const queue = [...jobs.filter((j) => j.alone), ...jobs.filter((j) => !j.alone).sort((a, b) => a.order - b.order)];
