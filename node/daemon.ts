@@ -51,6 +51,7 @@ import { Bandwidth } from './content/bandwidth.js';
 import { ContentService } from './content/content-service.js';
 import type { ContentKind } from './content/content-store.js';
 import { DockerImageStore } from './images/docker-image-store.js';
+import { ImagePieces } from './images/image-pieces.js';
 import { ImageHoldings } from './images/image-holdings.js';
 import { imageHoldings } from '../protocol/images/holders.js';
 import { ArtifactStore } from './artifacts/artifact-store.js';
@@ -323,16 +324,20 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     cleanup.push(() => agent.stop());
     const isAdmittedPeer = (peerId: string): boolean => state.replica.isAdmittedNode(publicKeyOfPeerId(peerId) ?? '');
     const holdings = imageStore === undefined ? undefined : new ImageHoldings({ store: imageStore, state, writer, node: swim.id, log });
+    // An image's config and layers, served from its spooled archive and fetched where the engine holds the lower layers.
+    const pieces = imageStore === undefined ? undefined : new ImagePieces(imageStore, join(dataRoot, 'content', 'pieces'));
+    await pieces?.start();
     content = new ContentService({
       host,
       dht: host.services.dht,
       swim,
-      stores: imageStore === undefined ? [artifactStore] : [imageStore, artifactStore],
+      stores: [...(imageStore === undefined || pieces === undefined ? [] : [imageStore, pieces.configs, pieces.layers]), artifactStore],
+      ...(pieces === undefined ? {} : { pieces }),
       dir: join(dataRoot, 'content', 'incoming'),
       bandwidth: new Bandwidth(options.imageBandwidth),
       admitted: isAdmittedPeer,
-      // The document records who holds images; an artifact's holders are found in the DHT alone.
-      holders: (kind, id) => (kind === 'image' ? [...imageHoldings(state.replica.document)].flatMap(([node, ids]) => (ids.has(id) ? [node] : [])) : []),
+      // The document records who holds images (and so their configs); layers' and artifacts' holders are found in the DHT.
+      holders: (kind, id) => (kind === 'image' || kind === 'config' ? [...imageHoldings(state.replica.document)].flatMap(([node, ids]) => (ids.has(id) ? [node] : [])) : []),
       onHeldChanged: () => holdings?.kick(),
       events,
       log,

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
 import type { ImageTransferJson } from '../../protocol/api/images.js';
 import { createRandom } from '../../base/random.js';
+import { planLayers } from '../../protocol/images/layer-plan.js';
 import { chooseProvider } from '../../protocol/images/provider-choice.js';
 import { dialMember } from '../dial-member.js';
 import type { EventLog } from '../event-log.js';
@@ -25,6 +26,11 @@ const FIND_PROVIDERS_MS = 10_000;
 const MAX_BROKEN = 8;
 /** A transfer with no provider to ask for this long gives up (a need later starts over). */
 const NO_PROVIDER_MS = 120_000;
+/**
+ * A piece of a layered fetch with no provider to give it for this long gives up, and
+ * the image is fetched whole: a provider may be of a version that serves no pieces.
+ */
+const PIECE_NO_PROVIDER_MS = 20_000;
 /** A provider that answered busy, or without the piece, is asked again after this. */
 const REFUSED_PAUSE_MS = 3_000;
 /** After a transfer gave up, a need within this long is told so rather than starting another. */
@@ -44,9 +50,23 @@ export interface ContentServiceOptions {
   holders: (kind: ContentKind, id: string) => readonly string[];
   /** Called once a fetched piece is stored: what the node holds changed. */
   onHeldChanged?: () => void;
+  /** Where the engine loads an image from its config and layers: images are fetched layer by layer when the node holds their lower layers. */
+  pieces?: PiecewiseImages;
   events: EventLog;
   log: Logger;
   clock: Clock;
+}
+
+/** An image as its config and layers (node/images/image-pieces.ts), for a transfer of only the layers a node lacks. */
+export interface PiecewiseImages {
+  /** The layer lists of the images the engine holds. */
+  heldLayerLists(): Promise<Iterable<readonly string[]>>;
+  /** The layers of image `id`, from its received config. */
+  configLayers(id: string): Promise<readonly string[]>;
+  /** Loads image `id` from its received config and its layers above the `held` ones; ContentMismatchError where the engine refuses. */
+  load(id: string, diffIds: readonly string[], held: number): Promise<void>;
+  /** Drops the received pieces of image `id`. */
+  forget(id: string, diffIds: readonly string[]): Promise<void>;
 }
 
 /** A transfer under way, as `get images` shows it. */
@@ -60,6 +80,10 @@ export interface ContentCounters {
   resumed: number;
   mismatches: number;
   failures: number;
+  /** Images fetched as their config and the layers the node lacked. */
+  layered: number;
+  /** Layered fetches that failed and fell back to the whole image. */
+  layeredFailures: number;
   announced: number;
   withdrawn: number;
 }
@@ -72,9 +96,14 @@ export interface ContentCounters {
  * wait for it; a dropped one resumes where it stopped.
  */
 export class ContentService {
-  readonly counters: ContentCounters = { fetched: 0, fetchedBytes: 0, resumed: 0, mismatches: 0, failures: 0, announced: 0, withdrawn: 0 };
+  readonly counters: ContentCounters = { fetched: 0, fetchedBytes: 0, resumed: 0, mismatches: 0, failures: 0, layered: 0, layeredFailures: 0, announced: 0, withdrawn: 0 };
   private readonly stores: Map<ContentKind, ContentStore>;
   private readonly transfers = new Map<string, TransferStatus>();
+  /**
+   * Images fetched layer by layer go one at a time: the second of two on one base then
+   * finds the base loaded with the first, and fetches only what is its own.
+   */
+  private layeredTurn: Promise<unknown> = Promise.resolve();
   private readonly failed = new Map<string, { atMs: number; message: string }>();
   private readonly announced = new Map<string, { kind: ContentKind; id: string }>();
   private readonly random = createRandom(randomInt(2 ** 32));
@@ -166,8 +195,85 @@ export class ContentService {
     return store;
   }
 
+  /** Fetches what `status` names: an image layer by layer where the engine holds its lower layers, else whole. */
   private async fetch(store: ContentStore, status: TransferStatus): Promise<void> {
     const { kind, id } = status;
+    this.event('content-fetching', id, `${kind} ${short(id)}: looking for providers`);
+    if (kind === 'image' && this.options.pieces !== undefined) {
+      try {
+        const pieces = this.options.pieces;
+        const turn = this.layeredTurn.then(() => this.fetchLayered(pieces, status));
+        this.layeredTurn = turn.catch(() => undefined);
+        if (await turn) return;
+      } catch (e) {
+        this.abort.signal.throwIfAborted();
+        this.counters.layeredFailures++;
+        this.event('content-pieces-failed', id, `image ${short(id)}: layer by layer failed (${(e as Error).message}); fetching it whole`);
+      }
+      status.receivedBytes = 0;
+      status.sizeBytes = undefined;
+    }
+    const got = await this.fetchPiece(store, kind, id, status, 0, [], NO_PROVIDER_MS);
+    this.fetched(status, `${kind} ${short(id)}: ${formatBytes(got.sizeBytes)} from ${got.provider}`, got.resumedAt > 0 ? `, resumed at ${formatBytes(got.resumedAt)}` : '');
+  }
+
+  /**
+   * Fetches image `status.id` as its config and the layers the engine lacks, then loads
+   * it from them. False, with only the config moved, where the engine holds none of its
+   * layers as a chain: the whole archive is then fewer requests for the same bytes.
+   */
+  private async fetchLayered(pieces: PiecewiseImages, status: TransferStatus): Promise<boolean> {
+    const id = status.id;
+    // An engine with no images holds no layers: the whole archive, without asking for the config first.
+    if ([...(await pieces.heldLayerLists())].length === 0) return false;
+    // Every holder of the image holds its config and layers, whether or not the DHT has their records yet.
+    const imageProviders = await this.providers('image', id);
+    const config = await this.fetchPiece(this.storeOf('config'), 'config', id, status, 0, imageProviders, PIECE_NO_PROVIDER_MS);
+    const diffIds = await pieces.configLayers(id);
+    try {
+      const plan = planLayers(diffIds, await pieces.heldLayerLists());
+      if (plan.held === 0) return false;
+      const got = [config];
+      const layers = this.storeOf('layer');
+      for (const layer of plan.fetch) got.push(await this.fetchPiece(layers, 'layer', layer, status, sum(got.map((g) => g.sizeBytes)), imageProviders, PIECE_NO_PROVIDER_MS));
+      await pieces.load(id, diffIds, plan.held);
+      this.counters.layered++;
+      const from = [...new Set(got.map((g) => g.provider))].join(', ');
+      const resumed = got.some((g) => g.resumedAt > 0) ? ', resumed at a break' : '';
+      this.fetched(
+        status,
+        `image ${short(id)}: its config and ${plan.fetch.length} of ${diffIds.length} layers (${plan.held} held here), ${formatBytes(sum(got.map((g) => g.sizeBytes)))} from ${from}`,
+        resumed,
+      );
+      return true;
+    } finally {
+      await pieces.forget(id, diffIds);
+    }
+  }
+
+  /** Counts and reports a fetched image or artifact, and announces it. */
+  private fetched(status: TransferStatus, what: string, resumed: string): void {
+    this.counters.fetched++;
+    const seconds = (this.options.clock.nowMs() - status.startedAtMs) / 1000;
+    this.event('content-fetched', status.id, `${what} in ${seconds.toFixed(1)} s${resumed}`);
+    this.announce();
+    this.options.onHeldChanged?.();
+  }
+
+  /**
+   * Fetches one piece of content from a provider chosen among those found (and `also`),
+   * resuming a broken transfer from the same one, into `store`. `status` shows the
+   * progress, `baseBytes` what earlier pieces of the same transfer moved.
+   */
+  private async fetchPiece(
+    store: ContentStore,
+    kind: ContentKind,
+    id: string,
+    status: TransferStatus,
+    baseBytes: number,
+    also: readonly string[],
+    patienceMs: number,
+  ): Promise<Fetched> {
     const part = join(this.options.dir, `${kind}-${id.slice('sha256:'.length)}.part`);
     // Sent bytes that are not the content: not asked again for this transfer.
     const excluded = new Set<string>();
@@ -176,20 +282,19 @@ export class ContentService {
     let lastProvider: string | undefined;
     let lastError = 'no node announces it';
     let broken = 0;
-    const giveUpAt = performance.now() + NO_PROVIDER_MS;
-    this.event('content-fetching', id, `${kind} ${short(id)}: looking for providers`);
+    const giveUpAt = performance.now() + patienceMs;
     try {
       for (;;) {
         this.abort.signal.throwIfAborted();
         const now = performance.now();
-        const candidates = (await this.providers(kind, id)).filter((p) => !excluded.has(p) && (refusedUntil.get(p) ?? 0) <= now);
+        const candidates = [...new Set([...(await this.providers(kind, id)), ...this.live(also)])].filter((p) => !excluded.has(p) && (refusedUntil.get(p) ?? 0) <= now);
         // The node a dropped transfer came from first: its bytes so far are good for a resume.
         const provider =
           lastProvider !== undefined && candidates.includes(lastProvider)
             ? lastProvider
             : chooseProvider(candidates, { self: this.options.swim.id, reachable: (p) => this.reachable(p), failed: excluded, random: this.random });
         if (provider === undefined) {
-          if (performance.now() > giveUpAt) throw new Error(`no provider could give it within ${NO_PROVIDER_MS / 1000} s (last: ${lastError})`);
+          if (performance.now() > giveUpAt) throw new Error(`no provider could give ${kind} ${short(id)} within ${patienceMs / 1000} s (last: ${lastError})`);
           await pause(RETRY_PAUSE_MS, this.abort.signal);
           continue;
         }
@@ -210,8 +315,8 @@ export class ContentService {
               id,
               path: part,
               onProgress: (received, size) => {
-                status.receivedBytes = received;
-                status.sizeBytes = size;
+                status.receivedBytes = baseBytes + received;
+                status.sizeBytes = baseBytes === 0 && kind === status.kind ? size : undefined;
               },
               ...(receiver === undefined ? {} : { onBytes: (parts: readonly Uint8Array[]) => receiver.write(parts) }),
             },
@@ -220,15 +325,9 @@ export class ContentService {
           );
           if (resumedAt > 0) this.counters.resumed++;
           await (receiver === undefined ? store.accept(id, part) : receiver.accept(part));
-          this.counters.fetched++;
           this.counters.fetchedBytes += sizeBytes - resumedAt;
-          const seconds = (this.options.clock.nowMs() - status.startedAtMs) / 1000;
-          const resumed = resumedAt > 0 ? `, resumed at ${formatBytes(resumedAt)}` : '';
-          this.event('content-fetched', id, `${kind} ${short(id)}: ${formatBytes(sizeBytes)} from ${provider} in ${seconds.toFixed(1)} s${resumed}`);
           await rm(part, { force: true });
-          this.announce();
-          this.options.onHeldChanged?.();
-          return;
+          return { provider, sizeBytes, resumedAt };
         } catch (e) {
           lastError = (e as Error).message;
           if (e instanceof ContentMismatchError) {
@@ -237,12 +336,12 @@ export class ContentService {
             excluded.add(provider);
             lastProvider = undefined;
             await rm(part, { force: true });
-            this.event('content-refused', id, `${kind} ${short(id)} from ${provider} does not match its id (${lastError}); trying another provider`);
+            this.event('content-refused', status.id, `${kind} ${short(id)} from ${provider} does not match its id (${lastError}); trying another provider`);
           } else if (e instanceof ProviderRefusedError) {
             refusedUntil.set(provider, performance.now() + REFUSED_PAUSE_MS);
-            if (lastProvider === provider && status.receivedBytes === 0) lastProvider = undefined;
+            if (lastProvider === provider && status.receivedBytes === baseBytes) lastProvider = undefined;
           } else {
-            if (++broken > MAX_BROKEN) throw new Error(`the transfer broke off ${broken} times (last: ${lastError})`);
+            if (++broken > MAX_BROKEN) throw new Error(`the transfer of ${kind} ${short(id)} broke off ${broken} times (last: ${lastError})`);
             this.options.log.info({ err: e, provider, id }, 'content transfer broke off; resuming');
             // 1, 2, 4, 8 s, then 8 s: a partition of a minute is outlasted, a dead provider is given up on.
             await pause(RETRY_PAUSE_MS * 2 ** Math.min(broken - 1, 3), this.abort.signal);
@@ -254,6 +353,14 @@ export class ContentService {
     } finally {
       if (this.abort.signal.aborted) await rm(part, { force: true });
     }
+  }
+
+  /** Of `peers`, the live admitted members. */
+  private live(peers: readonly string[]): string[] {
+    return peers.filter((p) => {
+      const state = this.options.swim.member(p)?.state;
+      return p !== this.options.swim.id && (state === 'alive' || state === 'suspect') && this.options.admitted(p);
+    });
   }
 
   /** Providers from the DHT, and the nodes the document says hold it, among the live members. */
@@ -268,11 +375,7 @@ export class ContentService {
       if (this.abort.signal.aborted) throw e;
       this.options.log.debug({ err: e, id }, 'provider lookup ended early');
     }
-    found.delete(this.options.swim.id);
-    return [...found].filter((p) => {
-      const state = this.options.swim.member(p)?.state;
-      return (state === 'alive' || state === 'suspect') && this.options.admitted(p);
-    });
+    return this.live([...found]);
   }
 
   private reachable(peer: string): boolean {
@@ -310,6 +413,15 @@ export class ContentService {
     this.options.log.info({ object }, `${kind}: ${message}`);
   }
 }
+
+/** A piece fetched: from whom, its size, and where a break resumed it. */
+interface Fetched {
+  provider: string;
+  sizeBytes: number;
+  resumedAt: number;
+}
+
+const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
 const short = (id: string): string => (id.startsWith('sha256:') ? id.slice(7, 19) : id.slice(-8));
 

@@ -1,17 +1,21 @@
 import type { FileHandle } from 'node:fs/promises';
+import type { ContentKindName } from '../../protocol/images/transfer-codec.js';
 
 /**
  * Content the nodes hand each other peer to peer (node/content/): images from the
- * engine (node/images/) and the process runtime's file bundles (node/artifacts/). Every
+ * engine, whole or as their config and layers (node/images/), and the process runtime's
+ * file bundles (node/artifacts/). Every
  * piece is named by the sha256 it is checked against, so a node may take it from any
  * peer: what does not match is refused, whoever sent it.
  */
-export type ContentKind = 'image' | 'artifact';
+export type ContentKind = ContentKindName;
 
 /** A piece of content as one file of bytes, the same bytes on every request, so a transfer can resume at an offset. */
 export interface ServedFile {
   path: string;
   sizeBytes: number;
+  /** Where the content begins in the file (a layer inside a spooled `docker save`); 0 where absent. */
+  offsetBytes?: number;
 }
 
 /**

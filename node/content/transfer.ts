@@ -96,8 +96,10 @@ export async function serveContent(host: Libp2p, options: ServeOptions): Promise
       }
       // A resume needs the bytes it began with: those of a file written out whole, not one still growing. Waited for outside the slot.
       const source = isGrowing(file) && request.offset > 0 ? await file.finished : file;
-      if (serving >= MAX_SERVING) return refuse('busy', 'busy', `serving ${serving} transfers already`);
-      serving++;
+      // A config is a few kilobytes: served beside a transfer, not after it.
+      const slot = request.kind !== 'config';
+      if (slot && serving >= MAX_SERVING) return refuse('busy', 'busy', `serving ${serving} transfers already`);
+      if (slot) serving++;
       try {
         const sizeBytes = isGrowing(source) ? undefined : source.sizeBytes;
         if (sizeBytes !== undefined && request.offset > sizeBytes) return refuse('bad-request', 'bad-request', `offset ${request.offset} is past the end (${sizeBytes} bytes)`);
@@ -115,7 +117,7 @@ export async function serveContent(host: Libp2p, options: ServeOptions): Promise
         }
         counters.served++;
       } finally {
-        serving--;
+        if (slot) serving--;
       }
     };
     const refuse = async (code: ContentRefusal, counted: string, detail: string): Promise<void> => {
@@ -154,6 +156,8 @@ export async function sendPacedFile(
 ): Promise<PaceVerdict> {
   const growing = isGrowing(source) ? source : undefined;
   const file = growing === undefined ? await open((source as ServedFile).path, 'r') : await growing.open();
+  // A piece inside a larger file (a layer of a spooled archive): offsets below are the piece's.
+  const base = growing === undefined ? ((source as ServedFile).offsetBytes ?? 0) : 0;
   const ending = new AbortController();
   // One timer re-armed a chunk, not a timeout signal made for each.
   const stall = new StallTimer(STALL_TIMEOUT_MS, ending.signal);
@@ -188,7 +192,7 @@ export async function sendPacedFile(
         continue;
       }
       const buffer = Buffer.allocUnsafe(Math.min(CHUNK_BYTES, readable - at));
-      const { bytesRead } = await file.read(buffer, 0, buffer.length, at);
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, base + at);
       // The file shrank under us: the receiver's check will refuse what it got.
       if (bytesRead === 0) throw new Error(`the file ended at ${at} of ${readable} bytes`);
       const chunk = buffer.subarray(0, bytesRead);

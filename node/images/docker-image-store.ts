@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { IMAGE_ID } from '../../protocol/images/image-record.js';
 import type { ArchiveVerdict } from '../../protocol/images/archive-check.js';
 import { ContentMismatchError, type ContentReceiver, type ContentStore, type GrowingFile, type ServedFile } from '../content/content-store.js';
@@ -22,6 +23,8 @@ const MAX_SPOOLED = 8;
 export class DockerImageStore implements ContentStore {
   readonly kind = 'image';
   private readonly saving = new Map<string, Promise<GrowingFile>>();
+  /** Each image's layers (diff_ids, bottom first), by image id: an image's never change. */
+  private readonly layersOf = new Map<string, readonly string[]>();
 
   constructor(
     private readonly docker: Dockerode,
@@ -75,6 +78,33 @@ export class DockerImageStore implements ContentStore {
     return started;
   }
 
+  /** The layers (diff_ids, bottom first) of each image listed: what the engine holds as chains (protocol/images/layer-plan.ts). */
+  async layerLists(): Promise<Map<string, readonly string[]>> {
+    const out = new Map<string, readonly string[]>();
+    for (const id of await this.list()) {
+      let layers = this.layersOf.get(id);
+      if (layers === undefined) {
+        const info = await this.docker
+          .getImage(id)
+          .inspect()
+          .catch(() => undefined);
+        // Removed since it was listed: left out.
+        if (info === undefined) continue;
+        layers = (info.RootFS?.Layers ?? []).filter((l) => IMAGE_ID.test(l));
+        this.layersOf.set(id, layers);
+      }
+      out.set(id, layers);
+    }
+    for (const id of this.layersOf.keys()) if (!out.has(id)) this.layersOf.delete(id);
+    return out;
+  }
+
+  /** The `docker save` archive of `id`, written out whole (its pieces are read from it by range), or undefined where not held. */
+  async archive(id: string): Promise<ServedFile | undefined> {
+    const file = await this.serve(id);
+    return file === undefined || !('finished' in file) ? file : file.finished;
+  }
+
   async accept(id: string, path: string): Promise<void> {
     await this.load(id, path, await inspectArchive(path, id));
   }
@@ -91,7 +121,12 @@ export class DockerImageStore implements ContentStore {
 
   /** Loads the checked files of the archive at `path` (checked again as they go), nothing else, no tags. */
   private async load(id: string, path: string, verdict: ArchiveVerdict): Promise<void> {
-    const stream = await this.docker.loadImage(loadableArchive(path, verdict), { quiet: true });
+    await this.loadArchive(id, loadableArchive(path, verdict));
+  }
+
+  /** Loads `archive`, built here of checked files (a received one's, or pieces': node/images/image-pieces.ts); throws ContentMismatchError where the engine refuses it or it is not `id`. */
+  async loadArchive(id: string, archive: Readable): Promise<void> {
+    const stream = await this.docker.loadImage(archive, { quiet: true });
     const output = await new Promise<unknown[]>((resolve, reject) => this.docker.modem.followProgress(stream, (e, out) => (e ? reject(e) : resolve(out))));
     const failed = output.find((o): o is { error: string } => typeof (o as { error?: unknown }).error === 'string');
     if (failed !== undefined) throw new ContentMismatchError(`the engine refused it: ${failed.error}`);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import { type Extract, extract, type Pack, pack } from 'tar-stream';
@@ -16,6 +17,7 @@ import {
   MAX_MANIFEST_BYTES,
   MAX_PATH_CHARS,
 } from '../../protocol/images/archive-check.js';
+import { piecePaths, piecesManifest } from '../../protocol/images/layer-plan.js';
 import { ContentMismatchError } from '../content/content-store.js';
 
 const MANIFEST = 'manifest.json';
@@ -264,5 +266,30 @@ async function fill(out: Pack, path: string, verdict: ArchiveVerdict): Promise<v
 export function loadableArchive(path: string, verdict: ArchiveVerdict): Readable {
   const out = pack();
   fill(out, path, verdict).catch((e: Error) => out.destroy(e));
+  return Readable.from(out, { objectMode: false });
+}
+
+/**
+ * The archive `docker load` gets for image `id` fetched in pieces: manifest.json listing
+ * every layer (piecesManifest), the config and the layers above the `held` ones the
+ * engine has, each read from the file `pathOf` names and checked again against its id
+ * as it goes. Any failure ends the stream with an error, so the engine loads nothing.
+ */
+export function piecesArchive(id: string, diffIds: readonly string[], held: number, pathOf: (id: string) => string): Readable {
+  const out = pack();
+  const { configPath, layerPaths } = piecePaths(id, diffIds);
+  const fillPieces = async (): Promise<void> => {
+    out.entry({ name: MANIFEST, mode: 0o644, mtime: new Date(0) }, Buffer.from(piecesManifest(id, diffIds)));
+    const files = new Map([[configPath, id]]);
+    for (let i = held; i < diffIds.length; i++) files.set(layerPaths[i] as string, diffIds[i] as string);
+    for (const [name, pieceId] of files) {
+      const path = pathOf(pieceId);
+      const { size } = await stat(path);
+      if (name.includes('/')) out.entry({ name: `${dirname(name)}/`, type: 'directory', mode: 0o755, mtime: new Date(0) });
+      await forward(out, name, size, bytesOf(createReadStream(path)), pieceId);
+    }
+    out.finalize();
+  };
+  fillPieces().catch((e: Error) => out.destroy(e));
   return Readable.from(out, { objectMode: false });
 }

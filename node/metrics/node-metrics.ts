@@ -188,6 +188,16 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
     [{ result: 'fetched' }, content.counters.fetched],
     [{ result: 'failed' }, content.counters.failures],
   ]);
+  counterFrom(
+    registry,
+    'shoal_content_layered_fetches_total',
+    'Images fetched as their config and the layers the engine lacked, by result (fell-back: fetched whole after all).',
+    ['result'],
+    () => [
+      [{ result: 'fetched' }, content.counters.layered],
+      [{ result: 'fell-back' }, content.counters.layeredFailures],
+    ],
+  );
   counterFrom(registry, 'shoal_content_received_bytes_total', 'Bytes of images and artifacts received from peers (a resume counts only what it added).', [], () => [
     [{}, content.counters.fetchedBytes],
   ]);

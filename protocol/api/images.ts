@@ -1,3 +1,5 @@
+import type { ContentKindName } from '../images/transfer-codec.js';
+
 /** One image the cluster knows of: pushed into a namespace, or named by digest by a workload. */
 export interface ImageJson {
   id: string;
@@ -10,7 +12,7 @@ export interface ImageJson {
 
 /** A transfer under way on the node that answers. */
 export interface ImageTransferJson {
-  kind: 'image' | 'artifact';
+  kind: ContentKindName;
   id: string;
   provider: string | undefined;
   receivedBytes: number;

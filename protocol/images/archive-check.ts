@@ -155,6 +155,18 @@ function readManifest(bytes: Uint8Array | undefined, count: number): Result<z.ou
   return entry.success ? ok(entry.data) : err({ code: 'manifest', detail: `${MANIFEST}: ${firstIssue(entry.error)}` });
 }
 
+/**
+ * An image config's layers (`rootfs.diff_ids`, bottom first), read from its bytes; the
+ * caller has checked the bytes hash to the image id. `where` names the file in errors.
+ */
+export function configDiffIds(bytes: Uint8Array, where: string): Result<readonly string[], ArchiveError> {
+  if (bytes.length > MAX_CONFIG_BYTES) return err({ code: 'too-large', detail: `the config ${where} is ${bytes.length} bytes; at most ${MAX_CONFIG_BYTES}` });
+  const parsed = parseJsonBytes(bytes, { maxBytes: MAX_CONFIG_BYTES, maxDepth: MAX_NESTING_DEPTH });
+  if (!parsed.ok) return err({ code: 'config', detail: `the config ${where} is not JSON (${parsed.error.code}: ${parsed.error.detail})` });
+  const config = imageConfig.safeParse(parsed.value);
+  return config.success ? ok(config.data.rootfs.diff_ids) : err({ code: 'config', detail: `the config ${where} is not an image config: ${firstIssue(config.error)}` });
+}
+
 /** The config's diff_ids, read from its bytes, which must be the file the manifest names (and, given one, the expected id). */
 function readConfig(file: ArchiveFile, kept: ReadonlyMap<string, Uint8Array>, expectedId: string | undefined): Result<readonly string[], ArchiveError> {
   const id = `sha256:${file.sha256}`;
@@ -164,10 +176,7 @@ function readConfig(file: ArchiveFile, kept: ReadonlyMap<string, Uint8Array>, ex
   if (bytes === undefined) return err({ code: 'missing', detail: `the config ${file.path}: its bytes were not kept while reading` });
   // The reader's digest is not taken on trust for the one file whose bytes are at hand.
   if (bytes.length !== file.sizeBytes || bytesToHex(sha256(bytes)) !== file.sha256) return err({ code: 'config', detail: `the config bytes kept are not ${file.path}'s` });
-  const parsed = parseJsonBytes(bytes, { maxBytes: MAX_CONFIG_BYTES, maxDepth: MAX_NESTING_DEPTH });
-  if (!parsed.ok) return err({ code: 'config', detail: `the config ${file.path} is not JSON (${parsed.error.code}: ${parsed.error.detail})` });
-  const config = imageConfig.safeParse(parsed.value);
-  return config.success ? ok(config.data.rootfs.diff_ids) : err({ code: 'config', detail: `the config ${file.path} is not an image config: ${firstIssue(config.error)}` });
+  return configDiffIds(bytes, file.path);
 }
 
 /**

@@ -14,8 +14,12 @@ import { IMAGE_ID } from './image-record.js';
  * it as it is written, with no size in the header: then the content ends where the
  * holder ends its side of the stream cleanly (a failed write resets the stream), and
  * the check of the content is what tells a whole archive from a cut one.
+ * Kinds: `image` a whole `docker save` archive named by the image id; `config` that
+ * image's config alone and `layer` one of its layers (the uncompressed tar named by its
+ * diff_id), so a node that holds an image's lower layers fetches only the rest
+ * (protocol/images/layer-plan.ts); `artifact` a file bundle of the process runtime.
  */
-export const CONTENT_KINDS = ['image', 'artifact'] as const;
+export const CONTENT_KINDS = ['image', 'artifact', 'layer', 'config'] as const;
 export type ContentKindName = (typeof CONTENT_KINDS)[number];
 
 /** A request or header: a few hundred bytes at most, so a peer's frame is refused long before it costs anything. */

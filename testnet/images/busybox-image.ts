@@ -33,8 +33,10 @@ export async function ensureBusyboxImage(docker: Dockerode, tag = BUSYBOX_IMAGE)
       .filter((a) => a && a !== 'busybox');
     for (const applet of applets) symlinkSync('busybox', join(rootfs, 'bin', applet));
     const tarball = join(dir, 'rootfs.tar');
-    // Root-owned inside the image even when a non-root user builds it.
-    execFileSync('tar', ['-C', rootfs, '--owner=0', '--group=0', '--numeric-owner', '-cf', tarball, '.']);
+    // Root-owned inside the image even when a non-root user builds it; the same bytes in
+    // every engine that builds it (times and order fixed), so images built on it share
+    // their base layer as images from one registry do, and move layer by layer.
+    execFileSync('tar', ['-C', rootfs, '--owner=0', '--group=0', '--numeric-owner', '--mtime=@0', '--sort=name', '-cf', tarball, '.']);
     const colon = tag.lastIndexOf(':');
     const [repo, version] = colon > tag.lastIndexOf('/') ? [tag.slice(0, colon), tag.slice(colon + 1)] : [tag, 'latest'];
     const stream = await docker.importImage(tarball, {

@@ -53,7 +53,7 @@ test('the encoders write only the fields a receiver reads', () => {
 test('a request with another kind, an id that is not sha256:<64 hex>, or a bad offset is refused as invalid', () => {
   const good = { kind: 'image', id: ID, offset: 0 };
   for (const bad of [
-    { kind: 'layer' },
+    { kind: 'blob' },
     { id: 'sha256:abc' },
     { id: `sha256:${'C'.repeat(64)}` },
     { id: `sha512:${'c'.repeat(64)}` },
