@@ -1,12 +1,9 @@
 import type Dockerode from 'dockerode';
-import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parseArgs } from 'node:util';
-import { signedFetch } from '../cli/client.js';
 import { Bandwidth } from '../node/content/bandwidth.js';
 import { inspectArchive, loadableArchive } from '../node/images/image-archive.js';
 import type { ImagesJson } from '../protocol/api/images.js';
@@ -15,8 +12,9 @@ import { noiseImage } from '../testnet/images/noise-image.js';
 import { startSideEngines, type SideEngines } from '../testnet/images/side-engines.js';
 import { followProgress } from '../testnet/docker/docker-progress.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../testnet/local/cluster.js';
-import { runShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
+import type { ShoalNodeProcess } from '../testnet/local/shoal-process.js';
 import { percentile, round } from './stats.js';
+import { get, holds, machine, saveLoad, shoal } from './image-bench-kit.js';
 
 /**
  * `npm run bench:images [-- --filler-mib 32 --runs 3 --bandwidth 20MB,2MB --only throughput]`, the figures of
@@ -77,25 +75,6 @@ const summary = (values: readonly number[]) => ({
 });
 const median = (values: readonly number[]): number | undefined => percentile(values, 50) ?? undefined;
 
-async function get<T>(node: ShoalNodeProcess, path: string): Promise<T> {
-  return (await (await signedFetch(node.operatorKey as string)(`${node.api}${path}`)).json()) as T;
-}
-
-async function shoal(node: ShoalNodeProcess, args: string[]): Promise<void> {
-  const run = await runShoal([...args, '--api', node.apiAddress, '--key', node.operatorKey as string], { timeoutMs: 60_000 });
-  if (run.code !== 0) throw new Error(`shoal ${args.join(' ')}: ${run.stderr}`);
-}
-
-async function holds(engine: Dockerode, id: string): Promise<boolean> {
-  return engine
-    .getImage(id)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    );
-}
-
 /** Removes the image from `engine` once no container of it is left (the node's agent removes them after a delete). */
 async function dropImage(engine: Dockerode, id: string): Promise<void> {
   const deadline = Date.now() + 60_000;
@@ -104,28 +83,6 @@ async function dropImage(engine: Dockerode, id: string): Promise<void> {
     await sleep(200);
   }
   if (await holds(engine, id)) await engine.getImage(id).remove({ force: true });
-}
-
-/**
- * `docker save REFERENCE` from `from` piped into `docker load` on `to` (the engines' API,
- * as the CLI uses it), through `uplink` where given: wall clock and bytes of the archive.
- */
-async function saveLoad(from: Dockerode, to: Dockerode, reference: string, uplink?: Bandwidth): Promise<{ ms: number; bytes: number }> {
-  const startedMs = performance.now();
-  let bytes = 0;
-  const meter = new Transform({
-    transform(chunk: Buffer, _encoding, done) {
-      bytes += chunk.length;
-      if (uplink === undefined) done(null, chunk);
-      else uplink.take(chunk.length).then(() => done(null, chunk), done);
-    },
-  });
-  const archive = await from.getImage(reference).get();
-  archive.on('error', (e: Error) => meter.destroy(e));
-  archive.pipe(meter);
-  await followProgress(to, await to.loadImage(meter, { quiet: true }), `docker load of ${reference}`);
-  if (!(await holds(to, reference))) throw new Error(`${reference} is not in the engine after docker load`);
-  return { ms: performance.now() - startedMs, bytes };
 }
 
 /** Each step of Shoal's path alone, on this machine: save to a file (the spool), the check, load of the checked archive, load of the file as it is. */
@@ -483,30 +440,6 @@ async function fanOut(label: string, bandwidth: string | undefined) {
   };
   progress(`fanOut ${label}`, result);
   return result;
-}
-
-async function machine(docker: Dockerode) {
-  const version = await docker.version();
-  // A copy outside the repository (an export of a commit, say) names its commit in SHOAL_COMMIT.
-  const git = (args: string[]): string | undefined => {
-    try {
-      return execFileSync('git', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-    } catch {
-      return undefined;
-    }
-  };
-  return {
-    cores: cpus().length,
-    model: cpus()[0]?.model,
-    memoryGiB: round(totalmem() / 2 ** 30, 0),
-    kernel: release(),
-    node: process.version,
-    docker: { engine: version.Version, api: version.ApiVersion },
-    date: new Date().toISOString(),
-    commit: process.env.SHOAL_COMMIT ?? git(['rev-parse', '--short', 'HEAD']) ?? 'unknown',
-    uncommitted: process.env.SHOAL_COMMIT === undefined ? (git(['status', '--porcelain']) ?? '').split('\n').filter((l) => l !== '').length : 0,
-    loadAverage1mAtStart: round(loadavg()[0] ?? 0, 1),
-  };
 }
 
 function humanSummary(results: {

@@ -4,10 +4,12 @@ import { lossRules, partitionRules, setFaultRules, type FaultChain } from './net
 import { loadOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { postJson, waitForApi } from './node-api.js';
 import type { TestnetState } from './state-file.js';
+import { demuxFrames } from '../../node/agent/docker-streams.js';
 import { teardown } from './teardown.js';
 import type { Testnet, TestnetNode } from './testnet.js';
 
 const RESTART_TIMEOUT_MS = 60_000;
+const LOG_LINES_ON_FAILURE = 30;
 
 /** Engine answers that mean "already so" (304) pass; "not possible now" (409) is the user's to fix. */
 const PAUSE_ATTEMPTS = 5;
@@ -55,7 +57,15 @@ export class RunningTestnet implements Testnet {
     await engineCall(node, this.container(node).start());
     await waitForApi(this.node(node).api, this.signer, RESTART_TIMEOUT_MS).catch(async (e: unknown) => {
       const { State } = await this.container(node).inspect();
-      throw new UserError(`${node} (${State.Status}, exit code ${State.ExitCode}): ${(e as Error).message}; see \`docker logs ${this.node(node).container}\``);
+      // The testnet is removed after a failed run: what the node said goes into the error.
+      const logs = await this.container(node)
+        .logs({ stdout: true, stderr: true, follow: false, tail: LOG_LINES_ON_FAILURE })
+        .then((raw) => {
+          const { stdout, stderr } = demuxFrames(raw);
+          return `${stdout.toString()}${stderr.toString()}`.trimEnd();
+        })
+        .catch((l: Error) => `(its logs could not be read: ${l.message})`);
+      throw new UserError(`${node} (${State.Status}, exit code ${State.ExitCode}): ${(e as Error).message}; its last ${LOG_LINES_ON_FAILURE} lines of log:\n${logs}`);
     });
   }
 
