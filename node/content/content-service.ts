@@ -229,8 +229,9 @@ export class ContentService {
     // Every holder of the image holds its config and layers, whether or not the DHT has their records yet.
     const imageProviders = await this.providers('image', id);
     const config = await this.fetchPiece(this.storeOf('config'), 'config', id, status, 0, imageProviders, PIECE_NO_PROVIDER_MS);
-    const diffIds = await pieces.configLayers(id);
+    let diffIds: readonly string[] = [];
     try {
+      diffIds = await pieces.configLayers(id);
       const plan = planLayers(diffIds, await pieces.heldLayerLists());
       if (plan.held === 0) return false;
       const got = [config];
