@@ -331,7 +331,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       host,
       dht: host.services.dht,
       swim,
-      stores: [...(imageStore === undefined || pieces === undefined ? [] : [imageStore, pieces.configs, pieces.layers]), artifactStore],
+      // Announced in this order: images and artifacts before the (many more) layers.
+      stores: imageStore === undefined || pieces === undefined ? [artifactStore] : [imageStore, artifactStore, pieces.configs, pieces.layers],
       ...(pieces === undefined ? {} : { pieces }),
       dir: join(dataRoot, 'content', 'incoming'),
       bandwidth: new Bandwidth(options.imageBandwidth),
