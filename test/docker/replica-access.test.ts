@@ -8,7 +8,7 @@ import { ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
 import { startLocalCluster, waitForMembers } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, SHOAL_BIN, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
-import { placements, until } from '../integration/scheduling-scenario.js';
+import { eventLines, placements, until } from '../integration/scheduling-scenario.js';
 import { dockerOrSkip } from './engine.js';
 
 const docker = await dockerOrSkip();
@@ -57,7 +57,10 @@ function followNewLines(api: string, key: string, count: number): Promise<string
     writeFileSync(join(dir, 'ticker.yaml'), TICKER);
     const applied = await runShoal(['apply', '-f', join(dir, 'ticker.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
-    const running = await until('the ticker runs', async () => (await placements(first)).find((p) => p.state === 'running'), 30_000);
+    // A fresh cluster's first auction waits for every member's answer (10 s at most), then a container starts: on a busy machine, well past 30 s once.
+    const running = await until('the ticker runs', async () => (await placements(first)).find((p) => p.state === 'running'), 90_000).catch(async (e: Error) => {
+      throw new Error(`${e.message}; the nodes' events:${await eventLines(cluster.nodes)}`);
+    });
     const elsewhere = cluster.nodes.find((n) => n.peerId !== running.node) as ShoalNodeProcess;
 
     const fresh = await followNewLines(elsewhere.apiAddress, cluster.operatorKey, 3);

@@ -30,15 +30,20 @@ export async function placements(node: ShoalNodeProcess): Promise<PlacementJson[
   return (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/placements`)).json()) as PlacementJson[];
 }
 
-/** The collectors' 'placed' events, a line each: which bids, from how many, after how long. */
-async function placedEvents(nodes: readonly ShoalNodeProcess[]): Promise<string> {
+/**
+ * The nodes' events of `kinds` (all where undefined), a line each in time order: what a
+ * failed wait prints (the 'placed' ones say which bids, from how many, after how long).
+ */
+export async function eventLines(nodes: readonly ShoalNodeProcess[], kinds?: readonly string[]): Promise<string> {
   const lines: string[] = [];
   for (const node of nodes) {
-    const events = (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/events`)).json()) as { atMs: number; node: string; kind: string; message: string }[];
-    for (const e of events) if (e.kind === 'placed') lines.push(`\n  ${new Date(e.atMs).toISOString()} ${e.node}: ${e.message}`);
+    const events = (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/events`)).json()) as { atMs: number; node: string; kind: string; object: string; message: string }[];
+    for (const e of events) if (kinds === undefined || kinds.includes(e.kind)) lines.push(`\n  ${new Date(e.atMs).toISOString()} ${e.node} ${e.kind} ${e.object}: ${e.message}`);
   }
-  return lines.sort().join('');
+  return [...new Set(lines)].sort().join('');
 }
+
+const placedEvents = (nodes: readonly ShoalNodeProcess[]): Promise<string> => eventLines(nodes, ['placed']);
 
 /** Slots by node, once `observer` sees all six running on live nodes; with `onNodes`, only there. */
 const settled = (observer: ShoalNodeProcess, onNodes?: readonly string[]) => async (): Promise<Map<string, number> | undefined> => {
