@@ -1,3 +1,4 @@
+import type { NodeEvent } from '../../protocol/api/events.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as assert from 'uvu/assert';
@@ -37,7 +38,7 @@ export async function placements(node: ShoalNodeProcess): Promise<PlacementJson[
 export async function eventLines(nodes: readonly ShoalNodeProcess[], kinds?: readonly string[]): Promise<string> {
   const lines: string[] = [];
   for (const node of nodes) {
-    const events = (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/events`)).json()) as { atMs: number; node: string; kind: string; object: string; message: string }[];
+    const events = (await (await signedFetch(operatorKeyOf(node))(`${node.api}/v1/events`)).json()) as NodeEvent[];
     for (const e of events) if (kinds === undefined || kinds.includes(e.kind)) lines.push(`\n  ${new Date(e.atMs).toISOString()} ${e.node} ${e.kind} ${e.object}: ${e.message}`);
   }
   return [...new Set(lines)].sort().join('');
