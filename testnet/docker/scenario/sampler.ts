@@ -7,7 +7,8 @@ import { convergedAt, convergedFor, type Sample } from './timeline.js';
 const PERIOD_MS = 500;
 /** Converged for this many samples in a row (1.5 s) counts as settled: one lucky sample does not. */
 const SETTLED_SAMPLES = 3;
-const MAX_IN_FLIGHT = 4;
+/** Samples waiting at once: a silent node holds each up to OBSERVE_TIMEOUT_MS (5 s), and one still starts every period. */
+const MAX_IN_FLIGHT = 10;
 
 /** Samples the testnet every half second, from `start` until `stop`, so windows and convergence can be read afterwards. */
 export class Sampler {
