@@ -14,7 +14,10 @@ import type { Testnet, TestnetNode } from './testnet.js';
  * it does not judge its speed (the scenario's figures time the recovery).
  */
 const RESTART_TIMEOUT_MS = 180_000;
-const LOG_LINES_ON_FAILURE = 30;
+/** Lines of a node's log shown with a restart that failed or was slow. */
+const LOG_LINES = 60;
+/** A restart slower than this is reported (not failed): idle, one answers in 2-7 s. */
+const SLOW_RESTART_MS = 20_000;
 
 /** Engine answers that mean "already so" (304) pass; "not possible now" (409) is the user's to fix. */
 const PAUSE_ATTEMPTS = 5;
@@ -59,19 +62,33 @@ export class RunningTestnet implements Testnet {
   }
 
   async restart(node: string): Promise<void> {
+    const startingMs = performance.now();
     await engineCall(node, this.container(node).start());
+    const startedMs = performance.now();
     await waitForApi(this.node(node).api, this.signer, RESTART_TIMEOUT_MS).catch(async (e: unknown) => {
       const { State } = await this.container(node).inspect();
       // The testnet is removed after a failed run: what the node said goes into the error.
-      const logs = await this.container(node)
-        .logs({ stdout: true, stderr: true, follow: false, tail: LOG_LINES_ON_FAILURE })
-        .then((raw) => {
-          const { stdout, stderr } = demuxFrames(raw);
-          return `${stdout.toString()}${stderr.toString()}`.trimEnd();
-        })
-        .catch((l: Error) => `(its logs could not be read: ${l.message})`);
-      throw new UserError(`${node} (${State.Status}, exit code ${State.ExitCode}): ${(e as Error).message}; its last ${LOG_LINES_ON_FAILURE} lines of log:\n${logs}`);
+      throw new UserError(`${node} (${State.Status}, exit code ${State.ExitCode}): ${(e as Error).message}; its last ${LOG_LINES} lines of log:\n${await this.logTail(node)}`);
     });
+    // A restart answers in seconds; one that took long is reported with what the node said
+    // meanwhile, so its cause can be read after a run that passed (one took 75 s, unexplained).
+    const answeredMs = performance.now() - startedMs;
+    if (answeredMs > SLOW_RESTART_MS) {
+      const start = ((startedMs - startingMs) / 1000).toFixed(1);
+      console.error(
+        `${node} answered ${(answeredMs / 1000).toFixed(1)} s after docker start (which took ${start} s); its last ${LOG_LINES} lines of log:\n${await this.logTail(node)}`,
+      );
+    }
+  }
+
+  private async logTail(node: string): Promise<string> {
+    return this.container(node)
+      .logs({ stdout: true, stderr: true, follow: false, tail: LOG_LINES })
+      .then((raw) => {
+        const { stdout, stderr } = demuxFrames(raw);
+        return `${stdout.toString()}${stderr.toString()}`.trimEnd();
+      })
+      .catch((l: Error) => `(its logs could not be read: ${l.message})`);
   }
 
   /**
