@@ -20,8 +20,8 @@ const FILE_PER_PROCESS = new Set(['integration', 'docker']);
 // CPU hogs, quotas and burners of their own (starvation, autoscale): nothing else runs
 // beside them, or their figures would be another test's load.
 const ALONE = new Set(['integration/starvation.test.ts', 'integration/autoscale.test.ts']);
-// The longest process by far (a five-node Docker testnet through seven faults, about five
-// minutes): started first, so the other lane works through the short files beside it
+// The longest process by far (a five-node Docker testnet through six faults, 5-9 minutes):
+// started first, so the other lane works through the short files beside it
 // rather than the run ending on it alone.
 const FIRST = new Set(['docker/faults.test.ts']);
 const LANES = Math.max(1, Number(process.env.SHOAL_TEST_LANES ?? Math.min(2, availableParallelism())));

@@ -13,9 +13,10 @@ import type { NodeSnapshot, RunningReplica, Snapshot, WorkloadObject } from './s
 import type { Sample } from './timeline.js';
 
 /**
- * Shorter than a client's deadline. A silent node holds a sample this long, and samples
- * overlap (MAX_IN_FLIGHT in sampler.ts), so the period stays short; at 1.5 s every sample
- * of a healthy testnet failed for a minute on a machine at a load of 16.
+ * Longer than a client's (2 s, clients.ts): a client's late answer is a failed write it
+ * counts, a sample's is a gap in the record. A silent node holds a sample this long, and
+ * samples overlap (MAX_IN_FLIGHT in sampler.ts), so the period stays short; at 1.5 s
+ * every sample of a healthy testnet failed for a minute on a machine at a load of 16.
  */
 const OBSERVE_TIMEOUT_MS = 5_000;
 
