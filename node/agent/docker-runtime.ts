@@ -91,6 +91,9 @@ async function ipAddr(action: 'add' | 'del', address: string, bridge: string): P
   }
 }
 
+/** The engine's answer to a create on a network that no longer exists: 404, "network <id> not found". */
+const isNetworkGone = (e: unknown): boolean => (e as { statusCode?: number }).statusCode === 404 && /network \S+ not found/.test(String((e as Error).message));
+
 /** How replicas on `network` reach their node: its gateway for DNS, the top of its subnet for services. */
 function servicesOn({ gateway, subnet, bridge }: ReplicasNetwork): ServiceNetwork | undefined {
   const pool = subnet === undefined ? undefined : bridgeServicePool(subnet);
@@ -157,6 +160,17 @@ export class DockerRuntime implements ContainerRuntime {
   async start(replica: DesiredReplica, owner: ReplicaOwner, mayRun: () => boolean = () => true): Promise<string> {
     if (replica.spec.artifact !== undefined) throw new Error(artifactRefusal(replica.spec.artifact));
     const image = await this.ensureImage(replica.spec.image, replica.imageId);
+    return this.startOn(replica, owner, image, mayRun).catch((e: unknown) => {
+      if (!isNetworkGone(e)) throw e;
+      // Removed since it was resolved (`docker network prune`, another tool): made again,
+      // and the start tried once more, rather than every start failing from now on.
+      this.log.warn({ network: this.network }, 'the replicas network is gone; creating it again');
+      this.networkReady = undefined;
+      return this.startOn(replica, owner, image, mayRun);
+    });
+  }
+
+  private async startOn(replica: DesiredReplica, owner: ReplicaOwner, image: string, mayRun: () => boolean): Promise<string> {
     const network = await this.ensureNetwork();
     const namespace = namespaceOf(replica.workload);
     const services = servicesOn(network);

@@ -105,6 +105,15 @@ it('a started replica is listed as running with its identity and an address on t
   assert.ok(info.NetworkSettings.Networks[network], 'joined the runtime network');
 });
 
+it('a replicas network removed under the runtime (docker network prune) is made again, and the start succeeds', async () => {
+  await runtime.start(replica(0), owner);
+  // after.each has removed that replica's container: nothing holds the network now.
+  await removeContainersOfThisRun(docker as Dockerode);
+  await (docker as Dockerode).getNetwork(network).remove();
+  const id = await runtime.start(replica(1), owner);
+  assert.is((await listed(id))?.state, 'running');
+});
+
 it('a second runtime instance, as after an agent restart, finds the same containers', async () => {
   const ids = [await runtime.start(replica(0), owner), await runtime.start(replica(1), owner)];
   const restarted = new DockerRuntime({ docker: new Dockerode(), network, log });
