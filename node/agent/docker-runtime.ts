@@ -91,7 +91,7 @@ async function ipAddr(action: 'add' | 'del', address: string, bridge: string): P
   }
 }
 
-/** The engine's answer to a create on a network that no longer exists: 404, "network <id> not found". */
+/** The engine's answer to a container started on a network that no longer exists: 404, "network <id> not found". */
 const isNetworkGone = (e: unknown): boolean => (e as { statusCode?: number }).statusCode === 404 && /network \S+ not found/.test(String((e as Error).message));
 
 /** How replicas on `network` reach their node: its gateway for DNS, the top of its subnet for services. */
