@@ -225,14 +225,16 @@ export class ContentService {
   private async fetchLayered(pieces: PiecewiseImages, status: TransferStatus): Promise<boolean> {
     const id = status.id;
     // An engine with no images holds no layers: the whole archive, without asking for the config first.
-    if ([...(await pieces.heldLayerLists())].length === 0) return false;
+    // Listed once: the engine's images (one inspect each, first time) are what the plan is made from.
+    const held = [...(await pieces.heldLayerLists())];
+    if (held.length === 0) return false;
     // Every holder of the image holds its config and layers, whether or not the DHT has their records yet.
     const imageProviders = await this.providers('image', id);
     const config = await this.fetchPiece(this.storeOf('config'), 'config', id, status, 0, imageProviders, PIECE_NO_PROVIDER_MS);
     let diffIds: readonly string[] = [];
     try {
       diffIds = await pieces.configLayers(id);
-      const plan = planLayers(diffIds, await pieces.heldLayerLists());
+      const plan = planLayers(diffIds, held);
       if (plan.held === 0) return false;
       const got = [config];
       const layers = this.storeOf('layer');
