@@ -1,7 +1,11 @@
 const POLL_MS = 100;
 
-/** Polls `probe` until it returns a value, or throws naming `what` and the last failure. */
-export async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+/**
+ * Polls `probe` until it returns a value, or throws naming `what` and the last failure.
+ * `onFailure` sees every probe that threw, for a caller that reports why a wait that
+ * succeeded took long.
+ */
+export async function poll<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, onFailure?: (e: unknown) => void): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -10,6 +14,7 @@ export async function poll<T>(what: string, probe: () => Promise<T | undefined>,
       if (value !== undefined) return value;
     } catch (e) {
       last = e;
+      onFailure?.(e);
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

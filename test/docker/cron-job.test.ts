@@ -36,10 +36,9 @@ spec:
     const applied = await runShoal(['apply', '-f', join(dir, 'cron.yaml'), '--api', first.apiAddress, '--key', cluster.operatorKey]);
     assert.is(applied.code, 0, applied.stderr);
     const appliedAt = Date.now();
-    const tickRuns = async (): Promise<number[]> =>
-      ((await (await signedFetch(cluster.operatorKey)(`${first.api}/v1/cluster/events`)).json()) as { events: NodeEvent[] }).events
-        .filter((e) => e.kind === 'started' && e.object === 'CronJob/default/ticker')
-        .map((e) => Number(e.message.split(' ')[1]));
+    const events = async (): Promise<NodeEvent[]> => ((await (await signedFetch(cluster.operatorKey)(`${first.api}/v1/cluster/events`)).json()) as { events: NodeEvent[] }).events;
+    const starts = async (): Promise<NodeEvent[]> => (await events()).filter((e) => e.kind === 'started' && e.object === 'CronJob/default/ticker');
+    const tickRuns = async (): Promise<number[]> => (await starts()).map((e) => Number(e.message.split(' ')[1]));
     // Ticks come every 3 s; a busy host only takes longer to show three of them.
     const ticks = await poll(
       'three ticks run',
@@ -50,7 +49,9 @@ spec:
       60_000,
     );
     const runs = await tickRuns();
-    assert.is(new Set(runs).size, runs.length, `no tick ran twice: ${runs.join(', ')}`);
+    // A tick run twice is a safety failure: the message carries every event of the run, to tell how.
+    const story = async (): Promise<string> => (await events()).map((e) => `${new Date(e.atMs).toISOString()} …${e.node.slice(-6)} ${e.kind} ${e.object}: ${e.message}`).join('\n');
+    if (new Set(runs).size !== runs.length) assert.unreachable(`a tick ran twice: ${runs.join(', ')}; the cluster's events:\n${await story()}`);
     assert.ok(
       ticks.every((t) => t % 3 === 0),
       'ticks fall on the schedule',

@@ -29,8 +29,9 @@ export interface NodeStatus {
   cluster: string;
 }
 
-export const waitForApi = (api: Endpoint, key: OperatorKey, timeoutMs: number): Promise<NodeStatus> =>
-  poll(`the API at ${api.url}`, () => getJson<NodeStatus>(api, key, '/v1/status'), timeoutMs);
+/** Polls /v1/status until it answers; `onFailure` sees each call that did not. */
+export const waitForApi = (api: Endpoint, key: OperatorKey, timeoutMs: number, onFailure?: (e: unknown) => void): Promise<NodeStatus> =>
+  poll(`the API at ${api.url}`, () => getJson<NodeStatus>(api, key, '/v1/status'), timeoutMs, onFailure);
 
 export const members = (api: Endpoint, key: OperatorKey): Promise<NodeJson[]> => getJson<NodeJson[]>(api, key, '/v1/nodes');
 

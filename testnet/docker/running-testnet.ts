@@ -65,7 +65,13 @@ export class RunningTestnet implements Testnet {
     const startingMs = performance.now();
     await engineCall(node, this.container(node).start());
     const startedMs = performance.now();
-    await waitForApi(this.node(node).api, this.signer, RESTART_TIMEOUT_MS).catch(async (e: unknown) => {
+    // Why calls failed, by message and count: a slow restart's report says what the host met.
+    const failures = new Map<string, number>();
+    const failed = (e: unknown): void => {
+      const message = e instanceof Error ? `${e.name}: ${e.message}${e.cause instanceof Error ? ` (${e.cause.message})` : ''}` : String(e);
+      failures.set(message, (failures.get(message) ?? 0) + 1);
+    };
+    await waitForApi(this.node(node).api, this.signer, RESTART_TIMEOUT_MS, failed).catch(async (e: unknown) => {
       const { State } = await this.container(node).inspect();
       // The testnet is removed after a failed run: what the node said goes into the error.
       throw new UserError(`${node} (${State.Status}, exit code ${State.ExitCode}): ${(e as Error).message}; its last ${LOG_LINES} lines of log:\n${await this.logTail(node)}`);
@@ -76,7 +82,7 @@ export class RunningTestnet implements Testnet {
     if (answeredMs > SLOW_RESTART_MS) {
       const start = ((startedMs - startingMs) / 1000).toFixed(1);
       console.error(
-        `${node} answered ${(answeredMs / 1000).toFixed(1)} s after docker start (which took ${start} s); its last ${LOG_LINES} lines of log:\n${await this.logTail(node)}`,
+        `${node} answered ${(answeredMs / 1000).toFixed(1)} s after docker start (which took ${start} s); the calls before: ${[...failures].map(([m, n]) => `${n} × ${m}`).join('; ')}; its last ${LOG_LINES} lines of log:\n${await this.logTail(node)}`,
       );
     }
   }
