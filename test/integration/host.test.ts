@@ -141,4 +141,45 @@ test('a host with a different cluster key cannot connect', async () => {
   assert.is(a.host.getConnections(outsider.host.peerId).length, 0);
 });
 
+const sharedStreams = (from: Node, to: Node): number =>
+  from.host
+    .getConnections(to.host.peerId)
+    .flatMap((c) => c.streams)
+    .filter((st) => st.protocol === `${SWIM_PROTOCOL}/shared` && st.direction === 'outbound').length;
+
+test('frames to one peer go in order on one stream, and on a new one after the connection drops', async () => {
+  const [a, b] = [node(0), node(1)];
+  const before = b.inbox.length;
+  const texts = Array.from({ length: 20 }, (_, i) => `burst ${i}`);
+  const sent = await Promise.all(texts.map((t) => a.transport.send(b.id, b.addrs, utf8(t))));
+  assert.ok(sent.every(Boolean));
+  await until('the burst at b', () => b.inbox.length === before + texts.length);
+  assert.equal(
+    b.inbox.slice(before).map((m) => m.text),
+    texts,
+  );
+  assert.is(sharedStreams(a, b), 1, 'one stream carried them all');
+
+  await a.host.hangUp(b.host.peerId);
+  assert.ok(await a.transport.send(b.id, b.addrs, utf8('after the drop')));
+  await until('the frame after the drop', () => b.inbox.some((m) => m.text === 'after the drop'));
+  assert.is(sharedStreams(a, b), 1);
+});
+
+test('a peer that reads one frame a stream (the version before) still gets every frame', async () => {
+  const [a] = [node(0)];
+  const old = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk, clusterId: 'c0ffee', listen: ['/ip4/127.0.0.1/tcp/0'] });
+  started.push(old);
+  const got: string[] = [];
+  // The old receiver: one frame, then close.
+  await old.handle(SWIM_PROTOCOL, async (stream) => {
+    got.push(new TextDecoder().decode((await lpStream(stream).read()).subarray()));
+    await stream.close();
+  });
+  const texts = ['old 1', 'old 2', 'old 3'];
+  for (const t of texts) assert.ok(await a.transport.send(old.peerId.toString(), old.getMultiaddrs().map(String), utf8(t)));
+  await until('three frames at the old peer', () => got.length === 3);
+  assert.equal(got, texts);
+});
+
 test.run();
