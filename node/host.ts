@@ -52,6 +52,9 @@ const RESERVATION_TIMEOUT_MS = 20_000;
 /** Hop requests (reserve, connect) one peer may have open at a relay at once. */
 const MAX_HOP_STREAMS = 16;
 
+/** How often the connection monitor pings each connection (libp2p's default: 10 s). */
+const CONNECTION_PING_MS = 30_000;
+
 /** How long a provider record lives at the nodes that store it. */
 const PROVIDER_RECORD_SECONDS = 3_600;
 
@@ -98,6 +101,10 @@ export async function createHost(options: HostOptions): Promise<Host> {
     streamMuxers: [yamux()],
     connectionProtector: privateNetwork(options.psk),
     connectionManager: { allow: trusted.map(({ family, address, prefix }) => `/${family === 'ipv4' ? 'ip4' : 'ip6'}/${address}/ipcidr/${prefix}`) },
+    // A ping stream on every connection, to find one that died without a word, every 30 s
+    // instead of 10: SWIM already probes each member every second or two, and each ping
+    // was a stream opened at both ends (docs/benchmarks.md, "Footprint").
+    connectionMonitor: { pingInterval: CONNECTION_PING_MS },
     ...(options.connectionGater ? { connectionGater: options.connectionGater } : {}),
     services: {
       identify: identify(),

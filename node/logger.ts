@@ -1,5 +1,4 @@
 import { pino, type DestinationStream, type Logger } from 'pino';
-import pretty from 'pino-pretty';
 import { UserError } from './errors.js';
 
 export type LogFormat = 'json' | 'pretty';
@@ -21,13 +20,20 @@ export interface NodeLoggers {
   always: Logger;
 }
 
-/** One format for everything a node writes: pino's JSON lines, or pino-pretty's. */
-export function createNodeLoggers(options: LoggerOptions = {}): NodeLoggers {
+/**
+ * One format for everything a node writes: pino's JSON lines, or pino-pretty's. pino-pretty
+ * is loaded only for a terminal: a node run by a service manager or a test never needs it.
+ */
+export async function createNodeLoggers(options: LoggerOptions = {}): Promise<NodeLoggers> {
   const toFile = options.file !== undefined;
   const format = options.format ?? (!toFile && process.stdout.isTTY ? 'pretty' : 'json');
   const destination: DestinationStream =
     format === 'pretty'
-      ? pretty({ sync: true, colorize: !toFile && process.stdout.isTTY, destination: toFile ? pino.destination({ dest: options.file, append: true, sync: true, mkdir: true }) : 1 })
+      ? (await import('pino-pretty')).default({
+          sync: true,
+          colorize: !toFile && process.stdout.isTTY,
+          destination: toFile ? pino.destination({ dest: options.file, append: true, sync: true, mkdir: true }) : 1,
+        })
       : pino.destination({ dest: options.file ?? 1, append: true, sync: true, mkdir: toFile });
   const level = options.level ?? process.env.SHOAL_LOG_LEVEL ?? 'info';
   return { log: pino({ level }, destination), always: pino({ level: 'info' }, destination) };

@@ -110,7 +110,7 @@ export async function start(opts: StartOptions): Promise<void> {
   const usageIntervalS = Number(opts.usageInterval);
   if (!(usageIntervalS === 0 || (usageIntervalS >= 1 && usageIntervalS <= 3600)))
     throw new UserError(`invalid --usage-interval '${opts.usageInterval}': expected seconds from 1 to 3600, or 0 for none`);
-  const { log, always } = createNodeLoggers({ format: parseLogFormat(opts.logFormat), file: opts.logFile, level: opts.logLevel });
+  const { log, always } = await createNodeLoggers({ format: parseLogFormat(opts.logFormat), file: opts.logFile, level: opts.logLevel });
   guardStreamRaces(log);
   const node = await startNode({
     log,
