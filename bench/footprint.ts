@@ -53,10 +53,11 @@ interface IdleFigures {
 
 /** RSS and CPU of every pid over the same idle window, each group on its own. */
 async function idleWindow(groups: Record<string, number[]>): Promise<Record<string, IdleFigures & { exitedInWindow: number }>> {
-  const all = Object.values(groups).flat();
+  const live = (pid: number): boolean => existsSync(`/proc/${pid}/stat`);
+  // One that ended before the window is counted with those that end in it (and, for a Shoal node, its output printed by the caller).
+  const all = Object.values(groups).flat().filter(live);
   const cpuBefore = new Map(all.map((pid) => [pid, cpuSeconds(pid)]));
   const peak = new Map(all.map((pid) => [pid, rssMb(pid)]));
-  const live = (pid: number): boolean => existsSync(`/proc/${pid}/stat`);
   const started = performance.now();
   while (performance.now() - started < IDLE_S * 1000) {
     await sleep(1_000);
@@ -66,7 +67,7 @@ async function idleWindow(groups: Record<string, number[]>): Promise<Record<stri
   return Object.fromEntries(
     Object.entries(groups).map(([name, all]) => {
       // A process that ended in the window is counted, not measured: its figures would be a part of the window.
-      const pids = all.filter(live);
+      const pids = all.filter((pid) => live(pid) && cpuBefore.has(pid));
       return [
         name,
         {
