@@ -7,6 +7,15 @@ import { FingerprintMismatchError } from './fingerprint-mismatch.js';
 const agents = new Map<string, Agent>();
 
 /**
+ * How long a connection may take to be pinned: TCP's connect and TLS's handshake. undici
+ * bounds its own connector so (10 s); a connector of one's own must. Unbounded, a connect
+ * begun while the node was down waited out the kernel's SYN retries (over a minute), and
+ * every request to that node queued behind it and timed out, long after the node was up
+ * again (a restarted testnet node "answered" 97 s after it started).
+ */
+export const PIN_TIMEOUT_MS = 10_000;
+
+/**
  * A connection pool whose TLS connections are trusted by the certificate's SHA-256
  * fingerprint alone, as SSH trusts a host key: a node's API certificate is self-signed,
  * and an operator pins it (a context, a join token). The connection is handed to the
@@ -26,9 +35,17 @@ function pinnedAgent(fingerprint: string): Agent {
         rejectUnauthorized: false,
         ALPNProtocols: ['http/1.1'],
       });
-      const failed = (e: Error): void => callback(e, null);
+      const failed = (e: Error): void => {
+        clearTimeout(timer);
+        callback(e, null);
+      };
+      const timer = setTimeout(
+        () => socket.destroy(new PinTimeoutError(`${host}:${options.port} did not complete a TLS handshake within ${PIN_TIMEOUT_MS / 1000} s`)),
+        PIN_TIMEOUT_MS,
+      );
       socket.once('error', failed);
       socket.once('secureConnect', () => {
+        clearTimeout(timer);
         socket.off('error', failed);
         const seen = normalFingerprint(socket.getPeerCertificate().fingerprint256 ?? '');
         if (seen === fingerprint) return callback(null, socket);
@@ -44,6 +61,10 @@ function pinnedAgent(fingerprint: string): Agent {
   });
   agents.set(fingerprint, agent);
   return agent;
+}
+
+export class PinTimeoutError extends Error {
+  override readonly name = 'PinTimeoutError';
 }
 
 /** `fetch` to `https` URLs over a connection pinned to `fingerprint`. */

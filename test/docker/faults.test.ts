@@ -27,7 +27,8 @@ const docker = await dockerOrSkip();
       outDir,
       name: 'shoal-faults-ci',
       reuse: false,
-      log: (line) => console.log(line),
+      // Each line stamped with the seconds since the start: where the suite's time goes (setup against scenarios).
+      log: (line) => console.log(`[${((Date.now() - startedMs) / 1000).toFixed(0)} s] ${line}`),
     });
     const elapsedS = (Date.now() - startedMs) / 1000;
     // Its budget in CI is 10 minutes (issue 6); it takes about 4 here. Printed, not asserted: no test fails on a timing.
