@@ -5,10 +5,16 @@ import type { OperatorKey } from '../../node/operator-key.js';
 
 /** A paused node accepts the connection and never answers: every call has a deadline. */
 const CALL_TIMEOUT_MS = 2_000;
+/**
+ * A node that has just started catches up (its stored state, its replicas, anti-entropy)
+ * and runs late for a while: on a busy machine its answers took over 2 s for a minute
+ * after its API came up (event-loop lag of 5 s), so a wait for it gives each call longer.
+ */
+const STARTING_CALL_TIMEOUT_MS = 10_000;
 
 /** Every request is signed with the testnet's operator key, as the API requires. */
-export async function getJson<T>(api: Endpoint, key: OperatorKey, path: string): Promise<T> {
-  const response = await signedFetch(key, api.fingerprint)(`${api.url}${path}`, { signal: AbortSignal.timeout(CALL_TIMEOUT_MS) });
+export async function getJson<T>(api: Endpoint, key: OperatorKey, path: string, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
+  const response = await signedFetch(key, api.fingerprint)(`${api.url}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
   if (!response.ok) throw new Error(`${api.url}${path} answered ${response.status}`);
   return (await response.json()) as T;
 }
@@ -29,9 +35,9 @@ export interface NodeStatus {
   cluster: string;
 }
 
-/** Polls /v1/status until it answers; `onFailure` sees each call that did not. */
+/** Polls /v1/status of a node that is starting until it answers; `onFailure` sees each call that did not. */
 export const waitForApi = (api: Endpoint, key: OperatorKey, timeoutMs: number, onFailure?: (e: unknown) => void): Promise<NodeStatus> =>
-  poll(`the API at ${api.url}`, () => getJson<NodeStatus>(api, key, '/v1/status'), timeoutMs, onFailure);
+  poll(`the API at ${api.url}`, () => getJson<NodeStatus>(api, key, '/v1/status', STARTING_CALL_TIMEOUT_MS), timeoutMs, onFailure);
 
 export const members = (api: Endpoint, key: OperatorKey): Promise<NodeJson[]> => getJson<NodeJson[]>(api, key, '/v1/nodes');
 
