@@ -8,10 +8,9 @@ const agents = new Map<string, Agent>();
 
 /**
  * How long a connection may take to be pinned: TCP's connect and TLS's handshake. undici
- * bounds its own connector so (10 s); a connector of one's own must. Unbounded, a connect
- * begun while the node was down waited out the kernel's SYN retries (over a minute), and
- * every request to that node queued behind it and timed out, long after the node was up
- * again (a restarted testnet node "answered" 97 s after it started).
+ * bounds its own connector so (10 s); a connector of one's own must. Unbounded, a server
+ * that takes the connection and never handshakes (or a connect lost in the kernel's SYN
+ * retries) held the request, and those undici queued behind it, with no end.
  */
 export const PIN_TIMEOUT_MS = 10_000;
 
