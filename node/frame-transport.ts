@@ -190,14 +190,10 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
     opened.then(settled, settled);
     return opened;
   };
-  /** Writes one frame on the peer's shared stream; says whether that stream was open before, so a failure on it may be retried. */
-  const writeShared = async (to: string, addrs: readonly string[], frame: Uint8Array, signal: AbortSignal): Promise<{ reused: boolean }> => {
-    const reused = usable(shared.get(to));
+  /** Writes one frame on the peer's shared stream, opened if need be. */
+  const writeShared = async (to: string, addrs: readonly string[], frame: Uint8Array, signal: AbortSignal): Promise<void> => {
     const entry = await sharedStream(to, addrs, signal);
-    if (!('lp' in entry)) {
-      await writeAlone(entry, frame, signal);
-      return { reused: false };
-    }
+    if (!('lp' in entry)) return writeAlone(entry, frame, signal);
     // One frame at a time on a stream: a write starts once the one before it settled.
     const write = entry.tail.then(() => entry.lp.write(frame, { signal }));
     entry.tail = write.catch(() => undefined);
@@ -205,20 +201,20 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
       await write;
     } catch (e) {
       drop(to, entry, e as Error);
-      throw Object.assign(e as Error, { reused });
+      throw e;
     }
     clearTimeout(entry.idle);
     entry.idle = setTimeout(() => drop(to, entry), SHARED_IDLE_MS);
     entry.idle.unref();
-    return { reused };
   };
   const deliverShared = (to: string, addrs: readonly string[], frame: Uint8Array): Promise<void> =>
     withDeadline(timeoutMs, async (signal) => {
+      const reused = usable(shared.get(to));
       try {
         await writeShared(to, addrs, frame, signal);
       } catch (e) {
         // A stream kept from before may have died with its connection unnoticed: once more on a new one.
-        if (signal.aborted || stopped || (e as { reused?: boolean }).reused !== true) throw e;
+        if (signal.aborted || stopped || !reused) throw e;
         await writeShared(to, addrs, frame, signal);
       }
     });
