@@ -10,7 +10,7 @@ const CALL_TIMEOUT_MS = 2_000;
  * and runs late for a while: on a busy machine its answers took over 2 s for a minute
  * after its API came up (event-loop lag of 5 s), so a wait for it gives each call longer.
  */
-const STARTING_CALL_TIMEOUT_MS = 10_000;
+export const STARTING_CALL_TIMEOUT_MS = 10_000;
 
 /** Every request is signed with the testnet's operator key, as the API requires. */
 export async function getJson<T>(api: Endpoint, key: OperatorKey, path: string, timeoutMs = CALL_TIMEOUT_MS): Promise<T> {
