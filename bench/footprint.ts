@@ -6,7 +6,7 @@ import { signedFetch } from '../cli/client.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../testnet/local/cluster.js';
 import { cpuSeconds, rssMb } from './proc-stats.js';
 import { startSerfCluster, type SerfCluster } from './serf-cluster.js';
-import { percentile, round } from './stats.js';
+import { round, spread, type Spread } from './stats.js';
 
 /**
  * `npm run bench:footprint`: what an idle, joined node costs, Shoal's beside HashiCorp
@@ -28,11 +28,6 @@ const SERF_BASE_PORT = Number(process.env.FOOTPRINT_SERF_PORT ?? 27_400);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const load = (): number[] => loadavg().map((l) => round(l, 1) ?? 0);
-const spread = (values: number[], digits: number): { p50: number | null; min: number | null; max: number | null } => ({
-  p50: round(percentile(values, 50), digits),
-  min: round(values.length === 0 ? null : Math.min(...values), digits),
-  max: round(values.length === 0 ? null : Math.max(...values), digits),
-});
 
 function commit(): string {
   try {
@@ -45,10 +40,10 @@ function commit(): string {
 }
 
 interface IdleFigures {
-  rssMb: ReturnType<typeof spread>;
+  rssMb: Spread;
   /** The largest RSS each process reached in the window, sampled every second. */
-  rssPeakMb: ReturnType<typeof spread>;
-  cpuPercentOfOneCore: ReturnType<typeof spread>;
+  rssPeakMb: Spread;
+  cpuPercentOfOneCore: Spread;
 }
 
 /** RSS and CPU of every pid over the same idle window, each group on its own. */
@@ -91,7 +86,7 @@ interface CrashFigures {
   /** Members that declared the killed one dead within the time allowed, of those left. */
   reported: string;
   /** Per surviving member, kill to its verdict; max is "dead at every member". */
-  killToDeadMs: ReturnType<typeof spread>;
+  killToDeadMs: Spread;
 }
 
 const crashFigures = (delays: (number | undefined)[]): CrashFigures => {
@@ -125,7 +120,7 @@ function changedAt(output: string, member: string, change: string, sinceMs: numb
 }
 
 /** Shoal's verdicts, and beside them what tells a slow verdict from a lost one: who knew the victim alive, when each suspected it. */
-async function shoalCrashToDead(shoal: LocalCluster): Promise<CrashFigures & { sawVictimAlive: string; killToSuspectMs: ReturnType<typeof spread> }> {
+async function shoalCrashToDead(shoal: LocalCluster): Promise<CrashFigures & { sawVictimAlive: string; killToSuspectMs: Spread }> {
   const victim = shoal.nodes[shoal.nodes.length - 1];
   if (victim === undefined) throw new Error('no shoal node');
   const survivors = shoal.nodes.filter((n) => n !== victim);

@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 import { generateClusterKey } from '../node/cluster-key.js';
 import { SHOAL_BIN } from '../testnet/local/shoal-process.js';
 import { cpuSeconds, rssMb } from './proc-stats.js';
-import { percentile, round } from './stats.js';
+import { spread } from './stats.js';
 
 /**
  * `npm run bench:stack-floor`: what the required stack costs before Shoal adds anything,
@@ -30,11 +30,6 @@ function shoalLaunch(): { env: Record<string, string>; flags: string[] } {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-const spread = (values: number[], digits: number) => ({
-  p50: round(percentile(values, 50), digits),
-  min: round(Math.min(...values), digits),
-  max: round(Math.max(...values), digits),
-});
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-bench-floor-'));
 const children: ChildProcess[] = [];

@@ -7,3 +7,16 @@ export function percentile(values: readonly number[], p: number): number | null 
 }
 
 export const round = (value: number | null, digits = 2): number | null => (value === null ? null : Math.round(value * 10 ** digits) / 10 ** digits);
+
+export interface Spread {
+  p50: number | null;
+  min: number | null;
+  max: number | null;
+}
+
+/** The median and the range of `values`, rounded to `digits`; nulls when there are none. */
+export const spread = (values: readonly number[], digits: number): Spread => ({
+  p50: round(percentile(values, 50), digits),
+  min: round(values.length === 0 ? null : Math.min(...values), digits),
+  max: round(values.length === 0 ? null : Math.max(...values), digits),
+});
