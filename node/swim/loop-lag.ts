@@ -6,13 +6,6 @@ export interface LoopLag {
   stop(): void;
 }
 
-/**
- * The monitor's tick. A loop that runs nothing for longer than a tick shows it; 20 ms
- * keeps the cost at fifty trivial callbacks a second, while SWIM's noise floor is 50 ms
- * on the `local` preset and more on the others (formulas.lagNoiseMs).
- */
-export const LOOP_TICK_MS = 20;
-
 /** Runs `tick` every `ms` until the returned function is called; the default neither keeps a process alive nor is exact. */
 export type Repeat = (tick: () => void, ms: number) => () => void;
 
@@ -23,12 +16,13 @@ const repeat: Repeat = (tick, ms) => {
 };
 
 /**
- * A timer of its own, ticking every LOOP_TICK_MS, that keeps the worst lateness of its
- * ticks, and of the tick still to come when it is read. Not perf_hooks'
+ * A timer of its own, ticking every `tickMs` (formulas.lagTickMs: the preset's noise floor
+ * decides it), that keeps the worst lateness of its ticks, and of the tick still to come
+ * when it is read. Not perf_hooks'
  * monitorEventLoopDelay: after its reset() the first interval goes unrecorded, so a stall
  * that began just after a reading was never read (measured: a 250 ms stall read as 5 ms).
  */
-export function eventLoopLag(now: () => number = () => performance.now(), every: Repeat = repeat): LoopLag {
+export function eventLoopLag(tickMs: number, now: () => number = () => performance.now(), every: Repeat = repeat): LoopLag {
   let cancel: (() => void) | undefined;
   let lastTickMs = 0;
   let worstMs = 0;
@@ -37,14 +31,14 @@ export function eventLoopLag(now: () => number = () => performance.now(), every:
       if (cancel !== undefined) return;
       lastTickMs = now();
       cancel = every(() => {
-        const tickMs = now();
-        worstMs = Math.max(worstMs, tickMs - lastTickMs - LOOP_TICK_MS);
-        lastTickMs = tickMs;
-      }, LOOP_TICK_MS);
+        const ranAtMs = now();
+        worstMs = Math.max(worstMs, ranAtMs - lastTickMs - tickMs);
+        lastTickMs = ranAtMs;
+      }, tickMs);
     },
     takeWorstMs() {
       if (cancel === undefined) return 0;
-      const worst = Math.max(0, worstMs, now() - lastTickMs - LOOP_TICK_MS);
+      const worst = Math.max(0, worstMs, now() - lastTickMs - tickMs);
       worstMs = 0;
       return worst;
     },

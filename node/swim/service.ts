@@ -15,6 +15,7 @@ import {
   type SwimConfig,
   eventOnWallClock,
   lagNoiseMs,
+  lagTickMs,
   viewOnWallClock,
 } from '../../protocol/swim/index.js';
 import type { FrameTransport } from '../frame-transport.js';
@@ -55,7 +56,7 @@ export interface SwimServiceOptions {
    * way back should it misjudge a host, and the starvation bench's comparison).
    */
   lagAwareness?: boolean;
-  /** Where the event loop's lag is read (default: perf_hooks' monitorEventLoopDelay); a test may give its own. */
+  /** Where the event loop's lag is read (default: a timer of its own at the preset's lagTickMs); a test may give its own. */
   loopLag?: LoopLag;
   onEvent?: (event: MemberEvent) => void;
 }
@@ -93,7 +94,7 @@ export class SwimService {
   constructor(private readonly options: SwimServiceOptions) {
     this.monotonicMs = options.monotonicMs ?? (() => performance.timeOrigin + performance.now());
     const lagAwareness = options.lagAwareness ?? lagAwarenessFromEnv();
-    this.loopLag = options.loopLag ?? eventLoopLag();
+    this.loopLag = options.loopLag ?? eventLoopLag(lagTickMs(options.config.probeTimeoutMs));
     this.machine = new SwimMachine({
       config: options.config,
       self: options.self,

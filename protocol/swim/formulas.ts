@@ -48,6 +48,17 @@ export function lagNoiseMs(probeTimeoutMs: number): number {
 }
 
 /**
+ * How often the node reads its own event loop's lag: half the noise floor (25 ms local,
+ * 62 ms LAN, 150 ms edge). A stall is read at most one tick short, so any stall longer than
+ * one and a half times the noise floor counts. Not shorter: every tick wakes the process,
+ * and on an idle host a wakeup costs more than its work (a bare 20 ms timer was 0.7% of a
+ * core on the benchmark machine, a 100 ms one 0.23%: docs/benchmarks.md, "Footprint").
+ */
+export function lagTickMs(probeTimeoutMs: number): number {
+  return Math.round(lagNoiseMs(probeTimeoutMs) / 2);
+}
+
+/**
  * The local health score a lag of `lagMs` is worth: one step per probe timeout of lag, so
  * a timeout scaled by (score + 1) still leaves the configured time once the lag is spent
  * (scaleByHealth); 0 while the lag is noise, and capped like Lifeguard's own score.

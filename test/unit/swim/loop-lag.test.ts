@@ -1,6 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { eventLoopLag, LOOP_TICK_MS, type Repeat } from '../../../node/swim/loop-lag.js';
+import { eventLoopLag, type Repeat } from '../../../node/swim/loop-lag.js';
+import { lagNoiseMs, lagTickMs } from '../../../protocol/swim/index.js';
+
+const LOOP_TICK_MS = 25;
 
 /** A clock and a repeating timer the test moves by hand: each `tick(at)` runs the monitor's callback at time `at`. */
 function handDriven(): { now: () => number; every: Repeat; tick: (atMs: number) => void; set: (atMs: number) => void; stopped: () => boolean } {
@@ -28,7 +31,7 @@ function handDriven(): { now: () => number; every: Repeat; tick: (atMs: number) 
 
 test('the event-loop monitor reads a tick that ran late as the loop stalled that long, once: the next reading starts over', () => {
   const loop = handDriven();
-  const lag = eventLoopLag(loop.now, loop.every);
+  const lag = eventLoopLag(LOOP_TICK_MS, loop.now, loop.every);
   assert.is(lag.takeWorstMs(), 0, 'not started: nothing read');
   lag.start();
   loop.tick(1_000 + LOOP_TICK_MS);
@@ -45,7 +48,7 @@ test('the event-loop monitor reads a tick that ran late as the loop stalled that
 
 test('a stall still under way when the monitor is read counts: the tick it holds up has not run yet', () => {
   const loop = handDriven();
-  const lag = eventLoopLag(loop.now, loop.every);
+  const lag = eventLoopLag(LOOP_TICK_MS, loop.now, loop.every);
   lag.start();
   loop.tick(1_000 + LOOP_TICK_MS);
   loop.set(1_000 + LOOP_TICK_MS + 400);
@@ -53,7 +56,7 @@ test('a stall still under way when the monitor is read counts: the tick it holds
 });
 
 test('on the real loop, a 250 ms stall is read as at least 200 ms', async () => {
-  const lag = eventLoopLag();
+  const lag = eventLoopLag(LOOP_TICK_MS);
   lag.start();
   try {
     await new Promise((resolve) => setTimeout(resolve, 60));
@@ -65,6 +68,21 @@ test('on the real loop, a 250 ms stall is read as at least 200 ms', async () => 
     assert.ok(worst >= 200, `a 250 ms stall read as ${worst} ms`);
   } finally {
     lag.stop();
+  }
+});
+
+test('at each preset, a stall of one and a half times the noise floor, begun just after a tick, is read above the floor', () => {
+  for (const probeTimeoutMs of [200, 500, 1_200]) {
+    const tickMs = lagTickMs(probeTimeoutMs);
+    const loop = handDriven();
+    const lag = eventLoopLag(tickMs, loop.now, loop.every);
+    lag.start();
+    loop.tick(1_000 + tickMs);
+    // The loop stalls from 1 ms after that tick; the next one runs when it ends.
+    const stallMs = 1.5 * lagNoiseMs(probeTimeoutMs) + 1;
+    loop.tick(1_000 + tickMs + 1 + stallMs);
+    const read = lag.takeWorstMs();
+    assert.ok(read > lagNoiseMs(probeTimeoutMs), `probe timeout ${probeTimeoutMs} ms, tick ${tickMs} ms: a ${stallMs} ms stall read as ${read} ms`);
   }
 });
 
