@@ -31,6 +31,7 @@ const TICK_MS = 100;
 export class Prober {
   private tracked = new Map<string, Tracked>();
   private timer: NodeJS.Timeout | undefined;
+  private started = false;
 
   constructor(
     private readonly runtime: ContainerRuntime,
@@ -40,11 +41,26 @@ export class Prober {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.tick(), TICK_MS);
+    this.started = true;
+    this.keepTicking();
   }
 
   stop(): void {
-    clearInterval(this.timer);
+    this.started = false;
+    this.keepTicking();
+  }
+
+  /**
+   * Ticks only while a replica here has a probe: most run none, and a tick every 100 ms
+   * for nothing woke an idle node ten times a second (docs/benchmarks.md, "Footprint").
+   */
+  private keepTicking(): void {
+    const needed = this.started && [...this.tracked.values()].some((t) => t.specs.liveness !== undefined || t.specs.readiness !== undefined);
+    if (needed && this.timer === undefined) this.timer = setInterval(() => this.tick(), TICK_MS);
+    else if (!needed && this.timer !== undefined) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
   }
 
   /**
@@ -69,6 +85,7 @@ export class Prober {
       next.set(observed.id, { replica: observed, specs, states: {}, running: new Set() });
     }
     this.tracked = next;
+    this.keepTicking();
   }
 
   /** Running replicas whose readiness passes (or that have no readiness probe). */

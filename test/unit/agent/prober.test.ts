@@ -73,6 +73,24 @@ function setUp(replicas: ObservedReplica[]): { exec: SlowExec; prober: Prober; p
   return { exec, prober, pass, changes: () => changes };
 }
 
+const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+
+test('the prober keeps a timer only while some replica has a probe', async () => {
+  const before = timers();
+  const { exec, prober, pass } = setUp([]);
+  try {
+    assert.is(timers(), before, 'started with nothing to probe: no timer');
+    pass([observedReplica('c1')]);
+    await exec.started('c1');
+    assert.is(timers(), before + 1);
+    pass([]);
+    assert.is(timers(), before, 'the last probed replica gone: the timer too');
+  } finally {
+    prober.stop();
+  }
+  assert.is(timers(), before);
+});
+
 test('a probe result lands though agent passes replace the tracked replicas while it runs', async () => {
   const { exec, prober, pass, changes } = setUp([observedReplica('c1')]);
   try {
