@@ -193,6 +193,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       clock,
       self: selfRecord,
       onEvent: (event) => {
+        scheduler?.viewChanged();
         if (event.change === 'joined' || event.change === 'alive') {
           antiEntropy?.syncSoon(event.id);
           admitJoiner?.();

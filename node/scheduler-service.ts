@@ -7,6 +7,7 @@ import { createRandom } from '../base/random.js';
 import { answerFrames, decodeAnswers, MAX_ANSWERS_BYTES } from '../protocol/scheduler/codec.js';
 import type { SchedulerConfig } from '../protocol/scheduler/config.js';
 import { clusterView, placementKey } from '../protocol/scheduler/from-document.js';
+import { afterTick, freshIdle, nextTickInMs } from '../protocol/scheduler/idle.js';
 import { censusDue } from '../protocol/scheduler/majority-evidence.js';
 import type { PlacedSlot, Plan } from '../protocol/scheduler/plan.js';
 import { Scheduler, type SchedulerEffect } from '../protocol/scheduler/scheduler.js';
@@ -34,6 +35,7 @@ export interface SchedulerServiceOptions {
   clock: Clock;
   /** Until the node has joined, its view of members is only itself: it must not decide anything. */
   hasJoined: () => boolean;
+  /** How often it ticks while auctions are open (protocol/scheduler/idle.ts says when it may wait longer). */
   tickMs?: number;
 }
 
@@ -54,6 +56,7 @@ export class SchedulerService {
   private readonly scheduler: Scheduler;
   private transport: FrameTransport | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private readonly idle = freshIdle();
   private kicked = false;
   private stopped = false;
   private desiredSignature = '';
@@ -71,13 +74,13 @@ export class SchedulerService {
       dialTimeoutMs: 5_000,
       onFrame: (from, frame) => this.receive(from, frame),
     });
-    this.options.state.onChange(() => this.kick());
-    this.timer = setInterval(() => this.tick(), this.options.tickMs ?? 100);
+    this.options.state.onChange(() => this.viewChanged());
+    this.tick();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
     await this.transport?.stop();
   }
 
@@ -150,8 +153,12 @@ export class SchedulerService {
     this.desiredListeners.push(listener);
   }
 
-  /** A document change may open or close auctions: plan again soon, once for a burst of changes. */
-  private kick(): void {
+  /**
+   * The document or the members changed, which may open or close auctions: plan again
+   * soon, once for a burst of changes.
+   */
+  viewChanged(): void {
+    this.idle.dirty = true;
     if (this.kicked) return;
     this.kicked = true;
     setImmediate(() => {
@@ -160,12 +167,26 @@ export class SchedulerService {
     });
   }
 
+  /**
+   * Plans, then sets the timer for the next tick: every tickMs while auctions are open,
+   * else when time alone next moves something, at the latest idleTickMs on (idle.ts). An
+   * idle node ticked every 100 ms before, rebuilding its view each time, for nothing.
+   */
   private tick(): void {
-    if (this.stopped || !this.options.hasJoined() || !this.options.state.ready) return;
+    if (this.stopped) return;
+    const tickMs = this.options.tickMs ?? 100;
+    clearTimeout(this.timer);
+    if (!this.options.hasJoined() || !this.options.state.ready) {
+      this.timer = setTimeout(() => this.tick(), tickMs);
+      return;
+    }
     const nowMs = this.options.clock.nowMs();
     this.run(this.scheduler.tick(this.view(), nowMs));
-    if (this.scheduler.currentPlan?.hasMajority === true) this.options.fence.sawMajority();
-    if (censusDue(this.scheduler.currentPlan, this.options.swim.id, this.censusAtMs, nowMs, this.options.config.censusMs)) {
+    const plan = this.scheduler.currentPlan as Plan;
+    afterTick(this.idle, plan, this.scheduler.fenced(nowMs), nowMs, this.options.config);
+    this.timer = setTimeout(() => this.tick(), nextTickInMs(this.idle, nowMs, tickMs));
+    if (plan.hasMajority) this.options.fence.sawMajority();
+    if (censusDue(plan, this.options.swim.id, this.censusAtMs, nowMs, this.options.config.censusMs)) {
       this.censusAtMs = nowMs;
       this.options.swim.census();
     }

@@ -34,6 +34,12 @@ export interface SchedulerConfig extends ResolveConfig {
    * probe period: well inside the margin the majority side waits beyond the fence.
    */
   censusMs: number;
+  /**
+   * The longest an idle scheduler waits between two ticks (idle.ts): the view changes
+   * tick it at once, but a tick also renews the majority lease and sees what changes with
+   * time alone, such as members gone silent after a census.
+   */
+  idleTickMs: number;
 }
 
 /** `stepMs`: a round trip with room to spare, the unit of the timers that wait on another node. */
@@ -52,6 +58,7 @@ const base = (stepMs: number, silentWindowMs: number, fenceMs: number): Schedule
   fenceMs,
   fenceMarginMs: fenceMs,
   censusMs: fenceMs / 2,
+  idleTickMs: stepMs,
 });
 
 /**

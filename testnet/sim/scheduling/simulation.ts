@@ -16,7 +16,8 @@ import { defaultSchedulingFaults, type SchedulingFaults } from './faults.js';
 import { DelayedMembership } from './delayed-membership.js';
 import type { MembershipModel, MembershipPorts } from './membership.js';
 import { SwimMembership } from './swim-membership.js';
-import { afterTick, defaultNodeSpec, freshIdle, needsTick, simNodeInfo, type SimNode } from './node.js';
+import { afterTick, freshIdle, needsTick } from '../../../protocol/scheduler/idle.js';
+import { defaultNodeSpec, simNodeInfo, type SimNode } from './node.js';
 import type { SchedulingSimulationOptions, SchedulingTraffic } from './options.js';
 import { World } from './world.js';
 
@@ -310,7 +311,7 @@ export class SchedulingSimulation {
     this.traffic.ticks++;
     const effects = node.scheduler.tick(this.viewOf(id), nowMs);
     if (node.scheduler.currentPlan?.hasMajority === true) this.writeLease(node, node.lease.sawMajority(this.monotonicMsOf(node)));
-    afterTick(node.idle, node.scheduler.currentPlan as Plan, node.scheduler.fenced(nowMs), nowMs + this.config.fenceMs / 2);
+    afterTick(node.idle, node.scheduler.currentPlan as Plan, node.scheduler.fenced(nowMs), nowMs, this.config);
     this.execute(node, effects);
     this.runAgent(node);
   }
