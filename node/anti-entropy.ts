@@ -285,14 +285,19 @@ export class AntiEntropy {
     this.counters.deltasSent += deltas.length - unsendable;
   }
 
-  /** Each delta is parsed and checked like any other; one that does not parse is counted, and the rest of its frame still merges. */
+  /**
+   * Each delta is parsed and checked like any other; one that does not parse is counted,
+   * and the rest of its frame still merges, the frame's deltas stored with one synced
+   * write (StateService.fromPeers).
+   */
   private async ingest(values: unknown[]): Promise<number> {
-    let accepted = 0;
+    const deltas: Delta[] = [];
     for (const value of values) {
       const parsed = parseDelta(value);
-      if (!parsed.ok) countDrop(this.counters.dropped, 'delta-invalid');
-      else if (await this.state.fromPeer(parsed.value)) accepted++;
+      if (parsed.ok) deltas.push(parsed.value);
+      else countDrop(this.counters.dropped, 'delta-invalid');
     }
+    const accepted = await this.state.fromPeers(deltas);
     this.counters.deltasReceived += accepted;
     return accepted;
   }

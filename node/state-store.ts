@@ -26,6 +26,8 @@ const isDiskFull = (e: unknown): boolean => /ENOSPC|No space left|IO error/i.tes
 export class StateStore {
   private pending: Pending[] = [];
   private flushing = false;
+  /** Synced writes made: a batch of deltas shares one (group commit). */
+  syncs = 0;
   private failure: string | undefined;
   private recovery: NodeJS.Timeout | undefined;
 
@@ -74,6 +76,7 @@ export class StateStore {
           batch.map((p) => ({ type: 'put' as const, key: `delta/${p.delta.id}`, value: p.delta })),
           { sync: true },
         );
+        this.syncs++;
         batch.forEach((p) => p.resolve());
       } catch (e) {
         this.fail(isDiskFull(e) ? 'disk full' : (e as Error).message);

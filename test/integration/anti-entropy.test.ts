@@ -9,7 +9,7 @@ import { pino } from 'pino';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { encodeSyncMessage } from '../../crdt/anti-entropy-codec.js';
-import type { Delta } from '../../crdt/index.js';
+import { operatorKey, type Delta } from '../../crdt/index.js';
 import { AntiEntropy, STATE_SYNC_PROTOCOL } from '../../node/anti-entropy.js';
 import { generateClusterKey } from '../../node/cluster-key.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
@@ -91,6 +91,26 @@ test('a repair larger than a frame goes both ways in several frames', async () =
   assert.equal(b.sync.counters.dropped, {});
   assert.equal(a.sync.counters.dropped, {});
   assert.is(b.sync.counters.failed + a.sync.counters.failed, 0);
+});
+
+test("a repair's deltas are stored a frame at a time, not one synced write each; a key granted within the lot is taken in the same exchange", async () => {
+  const c = await startNode('c');
+  const d = await startNode('d');
+  await d.host.dial(multiaddr(c.host.getMultiaddrs()[0]!.toString()));
+  const teammate = author(2);
+  const before = await writeOn(c, 200, 10);
+  const grant = write(operator, Date.now(), [{ key: operatorKey(teammate.publicKey), set: { publicKey: teammate.publicKey } }]);
+  assert.ok((await c.state.submit(grant, 'self')).ok);
+  const byTeammate = write(teammate, Date.now() + 1, [{ key: 'Workload/default/teammates', set: { 'spec.image': 'busybox' } }]);
+  assert.ok((await c.state.submit(byTeammate, 'self')).ok);
+  const syncsBefore = d.state.syncs;
+  const stats = await d.sync.syncWith(c.host.peerId.toString(), AbortSignal.timeout(20_000));
+  assert.is(stats.received, before.length + 2, 'the teammate\'s write, which only the grant before it allows, too');
+  assert.ok(stats.complete);
+  assert.ok(d.state.replica.get(byTeammate.id));
+  const syncs = d.state.syncs - syncsBefore;
+  assert.ok(syncs <= 8, `${stats.received} deltas took ${syncs} synced writes`);
+  assert.equal(d.state.counters.rejected, {});
 });
 
 async function openSync(): Promise<{ stream: Stream; send: (bytes: Uint8Array) => Promise<void> }> {
