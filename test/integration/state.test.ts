@@ -97,8 +97,9 @@ test('writes on both sides of a partition are all on every node after the heal',
           web?.spec.replicas === 7 && web.spec.image === 'busybox:2' && (await workload(node, 'left-only')) !== undefined && (await workload(node, 'right-only')) !== undefined
         );
       },
-      // The two sides first find each other alive again (each held the other dead), then
-      // anti-entropy merges: seconds when idle, past 30 s once with the machine at a load of 16.
+      // The two sides first find each other alive again (each held the other dead, about
+      // 1.5 s idle), then anti-entropy merges what each side wrote (3-5 s idle since a
+      // frame's deltas share one disk sync; 7-13 s before). Past 30 s once at a load of 16.
       120_000,
     );
   }
