@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
 import { planRetention, type ArtifactRetention, type HeldArtifact } from '../../protocol/content/artifact-retention.js';
-import { formatBytes } from '../content/content-service.js';
+import { formatBytes } from '../content/content-names.js';
 import type { EventLog } from '../event-log.js';
 import { hostClock } from '../wall-clock.js';
 import { ArtifactStoreFullError, type ArtifactStore } from './artifact-store.js';

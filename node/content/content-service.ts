@@ -1,29 +1,23 @@
 import type { KadDHT } from '@libp2p/kad-dht';
 import type { Libp2p } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
-import { randomInt } from 'node:crypto';
-import { mkdir, open, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir } from 'node:fs/promises';
 import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
 import type { ImageTransferJson } from '../../protocol/api/images.js';
-import { createRandom } from '../../base/random.js';
 import { planLayers } from '../../protocol/images/layer-plan.js';
-import { chooseProvider } from '../../protocol/images/provider-choice.js';
-import { dialMember } from '../dial-member.js';
 import type { EventLog } from '../event-log.js';
 import type { SwimService } from '../swim/service.js';
 import type { Bandwidth } from './bandwidth.js';
 import { contentKey } from './content-key.js';
-import { ContentMismatchError, type ContentKind, type ContentReceiver, type ContentStore } from './content-store.js';
-import { fetchContent, ProviderRefusedError, serveContent, type TransferCounters } from './transfer.js';
+import { formatBytes, shortId } from './content-names.js';
+import type { ContentKind, ContentStore } from './content-store.js';
+import { PieceFetcher } from './piece-fetcher.js';
+import { serveContent, type TransferCounters } from './transfer.js';
 
 /** How often the node compares what it holds with what it announced. */
 const ANNOUNCE_INTERVAL_MS = 30_000;
-/** A provider lookup gathers for at most this long; a DHT of a few nodes answers in milliseconds. */
-const FIND_PROVIDERS_MS = 10_000;
-/** Breaks (a dropped connection, a stall) one transfer survives, each resumed where it stopped. */
-const MAX_BROKEN = 8;
+/** An announcement (a provider record put) gives up after this; the next comparison tries again. */
+const PROVIDE_MS = 10_000;
 /** A transfer with no provider to ask for this long gives up (a need later starts over). */
 const NO_PROVIDER_MS = 120_000;
 /**
@@ -31,11 +25,8 @@ const NO_PROVIDER_MS = 120_000;
  * the image is fetched whole: a provider may be of a version that serves no pieces.
  */
 const PIECE_NO_PROVIDER_MS = 20_000;
-/** A provider that answered busy, or without the piece, is asked again after this. */
-const REFUSED_PAUSE_MS = 3_000;
 /** After a transfer gave up, a need within this long is told so rather than starting another. */
 const FAILED_MEMORY_MS = 30_000;
-const RETRY_PAUSE_MS = 1_000;
 
 export interface ContentServiceOptions {
   host: Libp2p;
@@ -90,10 +81,10 @@ export interface ContentCounters {
 
 /**
  * Content peer to peer: announces what the node holds as DHT provider records, serves it
- * to admitted nodes, and fetches what the node needs from a provider picked at random
- * (so twenty nodes that need one image do not all pull from the first holder), checked
- * against its id before anything uses it. One transfer per piece, however many replicas
- * wait for it; a dropped one resumes where it stopped.
+ * to admitted nodes, and fetches what the node needs (node/content/piece-fetcher.ts:
+ * from a provider picked at random, checked against its id before anything uses it), an
+ * image layer by layer where the engine holds its lower layers. One transfer per piece,
+ * however many replicas wait for it; a dropped one resumes where it stopped.
  */
 export class ContentService {
   readonly counters: ContentCounters = { fetched: 0, fetchedBytes: 0, resumed: 0, mismatches: 0, failures: 0, layered: 0, layeredFailures: 0, announced: 0, withdrawn: 0 };
@@ -106,14 +97,15 @@ export class ContentService {
   private layeredTurn: Promise<unknown> = Promise.resolve();
   private readonly failed = new Map<string, { atMs: number; message: string }>();
   private readonly announced = new Map<string, { kind: ContentKind; id: string }>();
-  private readonly random = createRandom(randomInt(2 ** 32));
   private readonly abort = new AbortController();
+  private readonly fetcher: PieceFetcher;
   private server: { counters: TransferCounters; stop: () => Promise<void> } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private announcing: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: ContentServiceOptions) {
     this.stores = new Map(options.stores.map((s) => [s.kind, s]));
+    this.fetcher = new PieceFetcher({ ...options, counters: this.counters, signal: this.abort.signal, event: (kind, object, message) => this.event(kind, object, message) });
   }
 
   get serving(): TransferCounters | undefined {
@@ -163,7 +155,7 @@ export class ContentService {
       .catch((e: Error) => {
         this.counters.failures++;
         this.failed.set(key, { atMs: this.options.clock.nowMs(), message: e.message });
-        this.event('content-fetch-failed', id, `${kind} ${short(id)}: ${e.message}`);
+        this.event('content-fetch-failed', id, `${kind} ${shortId(id)}: ${e.message}`);
       })
       .finally(() => this.transfers.delete(key));
     return { state: 'fetching', message: describeTransfer(status) };
@@ -175,7 +167,7 @@ export class ContentService {
    */
   async holders(kind: ContentKind, id: string, signal: AbortSignal): Promise<string[]> {
     const here = (await this.stores.get(kind)?.has(id)) === true ? [this.options.swim.id] : [];
-    return [...here, ...(await this.providers(kind, id, signal)).sort()];
+    return [...here, ...(await this.fetcher.providers(kind, id, signal)).sort()];
   }
 
   /** Waits for `id` to be here, fetching it if need be (`shoal image push` on a node without it, tests). */
@@ -198,7 +190,7 @@ export class ContentService {
   /** Fetches what `status` names: an image layer by layer where the engine holds its lower layers, else whole. */
   private async fetch(store: ContentStore, status: TransferStatus): Promise<void> {
     const { kind, id } = status;
-    this.event('content-fetching', id, `${kind} ${short(id)}: looking for providers`);
+    this.event('content-fetching', id, `${kind} ${shortId(id)}: looking for providers`);
     if (kind === 'image' && this.options.pieces !== undefined) {
       try {
         const pieces = this.options.pieces;
@@ -208,13 +200,13 @@ export class ContentService {
       } catch (e) {
         this.abort.signal.throwIfAborted();
         this.counters.layeredFailures++;
-        this.event('content-pieces-failed', id, `image ${short(id)}: layer by layer failed (${(e as Error).message}); fetching it whole`);
+        this.event('content-pieces-failed', id, `image ${shortId(id)}: layer by layer failed (${(e as Error).message}); fetching it whole`);
       }
       status.receivedBytes = 0;
       status.sizeBytes = undefined;
     }
-    const got = await this.fetchPiece(store, kind, id, status, 0, [], NO_PROVIDER_MS);
-    this.fetched(status, `${kind} ${short(id)}: ${formatBytes(got.sizeBytes)} from ${got.provider}`, got.resumedAt > 0 ? `, resumed at ${formatBytes(got.resumedAt)}` : '');
+    const got = await this.fetcher.fetch(store, kind, id, status, 0, [], NO_PROVIDER_MS);
+    this.fetched(status, `${kind} ${shortId(id)}: ${formatBytes(got.sizeBytes)} from ${got.provider}`, got.resumedAt > 0 ? `, resumed at ${formatBytes(got.resumedAt)}` : '');
   }
 
   /**
@@ -229,8 +221,8 @@ export class ContentService {
     const held = [...(await pieces.heldLayerLists())];
     if (held.length === 0) return false;
     // Every holder of the image holds its config and layers, whether or not the DHT has their records yet.
-    const imageProviders = await this.providers('image', id);
-    const config = await this.fetchPiece(this.storeOf('config'), 'config', id, status, 0, imageProviders, PIECE_NO_PROVIDER_MS);
+    const imageProviders = await this.fetcher.providers('image', id);
+    const config = await this.fetcher.fetch(this.storeOf('config'), 'config', id, status, 0, imageProviders, PIECE_NO_PROVIDER_MS);
     let diffIds: readonly string[] = [];
     try {
       diffIds = await pieces.configLayers(id);
@@ -238,14 +230,14 @@ export class ContentService {
       if (plan.held === 0) return false;
       const got = [config];
       const layers = this.storeOf('layer');
-      for (const layer of plan.fetch) got.push(await this.fetchPiece(layers, 'layer', layer, status, sum(got.map((g) => g.sizeBytes)), imageProviders, PIECE_NO_PROVIDER_MS));
+      for (const layer of plan.fetch) got.push(await this.fetcher.fetch(layers, 'layer', layer, status, sum(got.map((g) => g.sizeBytes)), imageProviders, PIECE_NO_PROVIDER_MS));
       await pieces.load(id, diffIds, plan.held);
       this.counters.layered++;
       const from = [...new Set(got.map((g) => g.provider))].join(', ');
       const resumed = got.some((g) => g.resumedAt > 0) ? ', resumed at a break' : '';
       this.fetched(
         status,
-        `image ${short(id)}: its config and ${plan.fetch.length} of ${diffIds.length} layers (${plan.held} held here), ${formatBytes(sum(got.map((g) => g.sizeBytes)))} from ${from}`,
+        `image ${shortId(id)}: its config and ${plan.fetch.length} of ${diffIds.length} layers (${plan.held} held here), ${formatBytes(sum(got.map((g) => g.sizeBytes)))} from ${from}`,
         resumed,
       );
       return true;
@@ -263,128 +255,6 @@ export class ContentService {
     this.options.onHeldChanged?.();
   }
 
-  /**
-   * Fetches one piece of content from a provider chosen among those found (and `also`),
-   * resuming a broken transfer from the same one, into `store`. `status` shows the
-   * progress, `baseBytes` what earlier pieces of the same transfer moved.
-   */
-  private async fetchPiece(
-    store: ContentStore,
-    kind: ContentKind,
-    id: string,
-    status: TransferStatus,
-    baseBytes: number,
-    also: readonly string[],
-    patienceMs: number,
-  ): Promise<Fetched> {
-    const part = join(this.options.dir, `${kind}-${id.slice('sha256:'.length)}.part`);
-    // Sent bytes that are not the content: not asked again for this transfer.
-    const excluded = new Set<string>();
-    // Answered busy or without it: not asked again until then.
-    const refusedUntil = new Map<string, number>();
-    let lastProvider: string | undefined;
-    let lastError = 'no node announces it';
-    let broken = 0;
-    const giveUpAt = performance.now() + patienceMs;
-    try {
-      for (;;) {
-        this.abort.signal.throwIfAborted();
-        const now = performance.now();
-        const candidates = [...new Set([...(await this.providers(kind, id)), ...this.live(also)])].filter((p) => !excluded.has(p) && (refusedUntil.get(p) ?? 0) <= now);
-        // The node a dropped transfer came from first: its bytes so far are good for a resume.
-        const provider =
-          lastProvider !== undefined && candidates.includes(lastProvider)
-            ? lastProvider
-            : chooseProvider(candidates, { self: this.options.swim.id, reachable: (p) => this.reachable(p), failed: excluded, random: this.random });
-        if (provider === undefined) {
-          if (performance.now() > giveUpAt) throw new Error(`no provider could give ${kind} ${short(id)} within ${patienceMs / 1000} s (last: ${lastError})`);
-          await pause(RETRY_PAUSE_MS, this.abort.signal);
-          continue;
-        }
-        // Another provider's bytes need not line up with these: start over.
-        if (provider !== lastProvider) await rm(part, { force: true });
-        lastProvider = provider;
-        status.provider = provider;
-        status.attempts++;
-        // A check as the bytes arrive, where the store has one: a fresh one each attempt, fed first what the part file holds.
-        const receiver = store.receive?.(id);
-        try {
-          if (receiver !== undefined) await replay(part, receiver);
-          const { sizeBytes, resumedAt } = await fetchContent(
-            (protocol, signal) =>
-              dialMember(this.options.host, provider, this.options.swim.member(provider)?.record.addrs ?? [], protocol, AbortSignal.any([signal, this.abort.signal])),
-            {
-              kind,
-              id,
-              path: part,
-              onProgress: (received, size) => {
-                status.receivedBytes = baseBytes + received;
-                status.sizeBytes = baseBytes === 0 && kind === status.kind ? size : undefined;
-              },
-              ...(receiver === undefined ? {} : { onBytes: (parts: readonly Uint8Array[]) => receiver.write(parts) }),
-            },
-            this.options.bandwidth,
-            this.abort.signal,
-          );
-          if (resumedAt > 0) this.counters.resumed++;
-          await (receiver === undefined ? store.accept(id, part) : receiver.accept(part));
-          this.counters.fetchedBytes += sizeBytes - resumedAt;
-          await rm(part, { force: true });
-          return { provider, sizeBytes, resumedAt };
-        } catch (e) {
-          lastError = (e as Error).message;
-          if (e instanceof ContentMismatchError) {
-            // The bytes are not the content: nothing of them is worth a resume, and the provider is not asked again.
-            this.counters.mismatches++;
-            excluded.add(provider);
-            lastProvider = undefined;
-            await rm(part, { force: true });
-            this.event('content-refused', status.id, `${kind} ${short(id)} from ${provider} does not match its id (${lastError}); trying another provider`);
-          } else if (e instanceof ProviderRefusedError) {
-            refusedUntil.set(provider, performance.now() + REFUSED_PAUSE_MS);
-            if (lastProvider === provider && status.receivedBytes === baseBytes) lastProvider = undefined;
-          } else {
-            if (++broken > MAX_BROKEN) throw new Error(`the transfer of ${kind} ${short(id)} broke off ${broken} times (last: ${lastError})`);
-            this.options.log.info({ err: e, provider, id }, 'content transfer broke off; resuming');
-            // 1, 2, 4, 8 s, then 8 s: a partition of a minute is outlasted, a dead provider is given up on.
-            await pause(RETRY_PAUSE_MS * 2 ** Math.min(broken - 1, 3), this.abort.signal);
-          }
-        } finally {
-          receiver?.discard();
-        }
-      }
-    } finally {
-      if (this.abort.signal.aborted) await rm(part, { force: true });
-    }
-  }
-
-  /** Of `peers`, the live admitted members. */
-  private live(peers: readonly string[]): string[] {
-    return peers.filter((p) => {
-      const state = this.options.swim.member(p)?.state;
-      return p !== this.options.swim.id && (state === 'alive' || state === 'suspect') && this.options.admitted(p);
-    });
-  }
-
-  /** Providers from the DHT, and the nodes the document says hold it, among the live members. */
-  private async providers(kind: ContentKind, id: string, until?: AbortSignal): Promise<string[]> {
-    const found = new Set(this.options.holders(kind, id));
-    const signal = AbortSignal.any([AbortSignal.timeout(FIND_PROVIDERS_MS), this.abort.signal, ...(until === undefined ? [] : [until])]);
-    try {
-      for await (const event of this.options.dht.findProviders(contentKey(kind, id), { signal })) {
-        if (event.name === 'PROVIDER') for (const p of event.providers) found.add(p.id.toString());
-      }
-    } catch (e) {
-      if (this.abort.signal.aborted) throw e;
-      this.options.log.debug({ err: e, id }, 'provider lookup ended early');
-    }
-    return this.live([...found]);
-  }
-
-  private reachable(peer: string): boolean {
-    return this.options.host.getConnections(peerIdFromString(peer)).length > 0 || this.options.swim.member(peer)?.state === 'alive';
-  }
-
   /** Provides what is newly held, withdraws what is gone. Records expire on their own at the other nodes. */
   private async reannounce(): Promise<void> {
     const held = new Map<string, { kind: ContentKind; id: string }>();
@@ -398,7 +268,7 @@ export class ContentService {
     for (const [key, piece] of held) {
       if (this.announced.has(key) || this.abort.signal.aborted) continue;
       try {
-        const signal = AbortSignal.any([AbortSignal.timeout(FIND_PROVIDERS_MS), this.abort.signal]);
+        const signal = AbortSignal.any([AbortSignal.timeout(PROVIDE_MS), this.abort.signal]);
         for await (const _ of this.options.dht.provide(contentKey(piece.kind, piece.id), { signal })) {
           // Drained: provide() stores the record locally first, then at the closest peers.
         }
@@ -417,55 +287,7 @@ export class ContentService {
   }
 }
 
-/** A piece fetched: from whom, its size, and where a break resumed it. */
-interface Fetched {
-  provider: string;
-  sizeBytes: number;
-  resumedAt: number;
-}
-
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
-const short = (id: string): string => (id.startsWith('sha256:') ? id.slice(7, 19) : id.slice(-8));
-
 /** What a replica waiting for the transfer says: no byte counts, or its status would be written again every pass (progress is in `get images`). */
-const describeTransfer = (t: TransferStatus): string => `waiting for ${t.kind} ${short(t.id)}, fetching it from peers`;
-
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  const units = ['KiB', 'MiB', 'GiB'];
-  let value = bytes / 1024;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(1)} ${units[unit]}`;
-}
-
-/** Feeds `receiver` what the part file at `path` holds (a resume), if anything. */
-async function replay(path: string, receiver: ContentReceiver): Promise<void> {
-  const file = await open(path, 'r').catch((e: NodeJS.ErrnoException) => {
-    if (e.code === 'ENOENT') return undefined;
-    throw e;
-  });
-  if (file === undefined) return;
-  try {
-    for await (const chunk of file.createReadStream({ autoClose: false })) await receiver.write([chunk as Buffer]);
-  } finally {
-    await file.close();
-  }
-}
-
-const pause = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
+const describeTransfer = (t: TransferStatus): string => `waiting for ${t.kind} ${shortId(t.id)}, fetching it from peers`;
