@@ -105,7 +105,7 @@ test("a repair's deltas are stored a frame at a time, not one synced write each;
   assert.ok((await c.state.submit(byTeammate, 'self')).ok);
   const syncsBefore = d.state.syncs;
   const stats = await d.sync.syncWith(c.host.peerId.toString(), AbortSignal.timeout(20_000));
-  assert.is(stats.received, before.length + 2, 'the teammate\'s write, which only the grant before it allows, too');
+  assert.is(stats.received, before.length + 2, "the teammate's write, which only the grant before it allows, too");
   assert.ok(stats.complete);
   assert.ok(d.state.replica.get(byTeammate.id));
   const syncs = d.state.syncs - syncsBefore;
