@@ -4,6 +4,10 @@
  * order, at most `maxUnavailable + maxSurge` at a time; a slot moves only when the
  * slots before it run the target revision and are ready. The first `maxSurge` slots
  * moving start their new replica beside the old one, which stops once the new is ready.
+ * An old slot that is not ready counts as unavailable, as Kubernetes counts it, and
+ * moves at once: replacing it takes nothing available away (Kubernetes scales unhealthy
+ * old pods down first for the same reason), so a crash-looping revision is replaced
+ * without waiting, and a ready one does not move while another is down.
  * A revision some node saw fail is never a target: the newest good one is.
  */
 export interface RolloutPolicy {
@@ -71,17 +75,17 @@ export function planRollout(input: RolloutInput): RolloutPlan {
   const known = new Set([...input.revisions, target]);
   const window = Math.max(1, input.policy.maxUnavailable + input.policy.maxSurge);
   const ordered = [...input.slots].sort((a, b) => a.index - b.index);
-  // Slots already on the target but not ready are mid-move: they hold the window first.
-  let moving = ordered.filter((s) => s.version === target && !s.ready).length;
+  const isOld = (slot: SlotProgress): boolean => slot.version !== undefined && slot.version !== target && known.has(slot.version);
+  // Slots on the target but not ready are mid-move, and old ones not ready are down: both hold the window first.
+  let unavailable = ordered.filter((s) => !s.ready && (s.version === target || isOld(s))).length;
   let surged = 0;
   const slots = new Map<number, SlotTarget>();
   for (const slot of ordered) {
-    const old = slot.version !== undefined && slot.version !== target && known.has(slot.version);
-    if (!old) {
-      // On the target already, or never ran (nothing to keep): it runs the target.
+    if (!isOld(slot) || !slot.ready) {
+      // On the target already, never ran (nothing to keep), or old and down (nothing available to lose): it runs the target.
       slots.set(slot.index, { version: target, surge: false });
-    } else if (moving < window) {
-      moving++;
+    } else if (unavailable < window) {
+      unavailable++;
       const surge = surged < input.policy.maxSurge;
       if (surge) surged++;
       slots.set(slot.index, { version: target, surge });

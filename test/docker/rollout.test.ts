@@ -69,11 +69,23 @@ async function rolloutOf(node: ShoalNodeProcess): Promise<RolloutJson> {
 
     await apply(manifest('v2'));
     let fewest = 6;
+    // What the sample with the fewest ready slots showed, slot by slot: why a slot was down.
+    let fewestSample = '';
     // A rollback of v2 ends the wait at once, with the reason its node gave.
     const rolledOut = await until(
       'v2 ready everywhere',
       async () => {
-        fewest = Math.min(fewest, (await truth(cluster.nodes)).filter((s) => s.ready).length);
+        const sample = await truth(cluster.nodes);
+        const ready = sample.filter((s) => s.ready).length;
+        if (ready < fewest) {
+          fewest = ready;
+          fewestSample = [...sample]
+            .sort((a, b) => a.slot - b.slot)
+            .map(
+              (s) => `slot ${s.slot} ${s.version === v1 ? 'v1' : s.version === null ? 'not run' : 'v2'} ${s.state}${s.ready ? ' ready' : ''}${s.message ? ` (${s.message})` : ''}`,
+            )
+            .join('; ');
+        }
         const rollout = await rolloutOf(cluster.nodes[0]!);
         if (rollout.rolledBackFrom !== null) return { rolledBack: rollout.revisions.find((r) => r.version === rollout.rolledBackFrom)?.failed ?? 'no reason recorded' };
         const version = await allReadyOn(6);
@@ -83,7 +95,7 @@ async function rolloutOf(node: ShoalNodeProcess): Promise<RolloutJson> {
     );
     assert.ok(rolledOut.version !== undefined, `v2 was rolled back: ${rolledOut.rolledBack}`);
     const v2 = rolledOut.version;
-    assert.ok(fewest >= 5, `at least replicas - maxUnavailable = 5 ready at every sample; saw ${fewest}`);
+    assert.ok(fewest >= 5, `at least replicas - maxUnavailable = 5 ready at every sample; saw ${fewest}: ${fewestSample}`);
 
     await apply(manifest('v3', false));
     const back = await until(

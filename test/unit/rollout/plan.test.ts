@@ -28,6 +28,16 @@ test('a slot on the target but not ready holds the window, wherever it is', () =
   assert.equal(targets(plan), ['v1', 'v1', 'v2']);
 });
 
+test('an old slot that is not ready holds the window for the ready ones, and moves itself at once', () => {
+  const base = { current: 'v2', revisions: ['v1', 'v2'], failed: new Set<string>(), policy: policy(1) };
+  // Slot 1's v1 replica failed its readiness probe: moving slot 0 too would leave two of three down.
+  assert.equal(targets(planRollout({ ...base, slots: slots(['v1', true], ['v1', false], ['v1', true]) })), ['v1', 'v2', 'v1']);
+  // A revision that crash-loops everywhere is replaced everywhere, without waiting for it to get ready.
+  assert.equal(targets(planRollout({ ...base, slots: slots(['v1', false], ['v1', false], ['v1', false]) })), ['v2', 'v2', 'v2']);
+  // Not even a surge keeps a down replica: nothing of it is available.
+  assert.equal(targets(planRollout({ ...base, policy: policy(0, 1), slots: slots(['v1', true], ['v1', false]) })), ['v1', 'v2']);
+});
+
 test('a slot that never ran starts on the target at once', () => {
   const plan = planRollout({ current: 'v2', revisions: ['v1', 'v2'], failed: new Set(), policy: policy(1), slots: slots(['v1', true], [undefined, false]) });
   assert.equal(targets(plan), ['v2', 'v2']);
