@@ -19,7 +19,7 @@ export interface IdleState {
   /** The last plan had open auctions. */
   busy: boolean;
   wakeAtMs: number;
-  /** The last plan saw no majority, or the node is still fenced: the agent checks `desired` every tick, for the fence. */
+  /** The last plan saw no majority, or the node is still fenced: the simulator's agent checks `desired` every tick, skipped or not, for the fence (the daemon's runs every second). */
   fenceWatch: boolean;
 }
 
