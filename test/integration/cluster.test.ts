@@ -19,7 +19,8 @@ test.after(async () => {
 const stateOf = (members: { id: string; state: string }[], id: string): string | undefined => members.find((m) => m.id === id)?.state;
 
 test('3 shoal processes on loopback join through one seed', async () => {
-  cluster = await startLocalCluster({ dir: join(root, 'c1'), nodes: 3 });
+  // The process runtime: the integration tier leaves the host's Docker engine alone (with `auto` a node takes it, and makes its replicas network there).
+  cluster = await startLocalCluster({ dir: join(root, 'c1'), nodes: 3, args: ['--runtime', 'process'] });
   for (const node of cluster.nodes) {
     await waitForMembers(node.api, cluster!.operatorKey, (m) => m.length === 3 && m.every((x) => x.state === 'alive'), 15_000);
   }
@@ -61,7 +62,20 @@ test('a node with the wrong cluster key cannot join, and says why', async () => 
   const other = join(root, 'other');
   assert.is((await runShoal(['init', '--data-dir', other])).code, 0);
   const seed = cluster!.nodes[0]!.listen[0]!;
-  const outsider = await startShoal(['--data-dir', other, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--seed', seed, '--join-timeout', '4']);
+  const outsider = await startShoal([
+    '--data-dir',
+    other,
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+    '--api',
+    '127.0.0.1:0',
+    '--seed',
+    seed,
+    '--join-timeout',
+    '4',
+    '--runtime',
+    'process',
+  ]);
   const code = await outsider.exited;
   assert.is(code, 1);
   assert.match(outsider.output(), 'wrong cluster key, or the seed is unreachable');
@@ -89,7 +103,7 @@ test('a port in use is named', async () => {
   const busy = cluster!.nodes[0]!.listen[0]!.replace(/\/p2p\/.*$/, '');
   const dir = join(root, 'busy');
   assert.is((await runShoal(['init', '--data-dir', dir])).code, 0);
-  const result = await runShoal(['start', '--data-dir', dir, '--listen', busy, '--api', '127.0.0.1:0']);
+  const result = await runShoal(['start', '--data-dir', dir, '--listen', busy, '--api', '127.0.0.1:0', '--runtime', 'process']);
   assert.is(result.code, 1);
   assert.match(result.stderr, `address ${busy} is already in use`);
 });
@@ -100,7 +114,7 @@ test('a token made on a node started with --advertise names that address, and a 
   const key = join(dir, 'operator.key');
   assert.is((await runShoal(['init', '--data-dir', join(dir, 'a'), '--key', key])).code, 0);
   // Listening everywhere, reached at 127.0.0.2: as a node behind a port forward is reached at the forward.
-  const common = ['--api', '127.0.0.1:0', '--swim-preset', 'local'];
+  const common = ['--api', '127.0.0.1:0', '--swim-preset', 'local', '--runtime', 'process'];
   const a = await startShoal(['--data-dir', join(dir, 'a'), '--listen', `/ip4/0.0.0.0/tcp/${port}`, '--advertise', `/ip4/127.0.0.2/tcp/${port}`, ...common]);
   const started: ShoalNodeProcess[] = [a];
   try {

@@ -20,7 +20,8 @@ test.after(async () => {
 });
 
 test('kill -9 during a burst of writes loses no acknowledged write', async () => {
-  cluster = await startLocalCluster({ dir: join(root, 'c'), nodes: 1 });
+  // The process runtime: the integration tier leaves the host's Docker engine alone (with `auto` a node takes it, and makes its replicas network there).
+  cluster = await startLocalCluster({ dir: join(root, 'c'), nodes: 1, args: ['--runtime', 'process'] });
   const node = cluster.nodes[0]!;
   const key = loadOperatorKey(cluster.operatorKey);
   const client = new ApiClient(node.api, key);
@@ -43,7 +44,18 @@ test('kill -9 during a burst of writes loses no acknowledged write', async () =>
   await Promise.all(writers);
   await node.exited;
 
-  restarted = await startShoal(['--data-dir', join(root, 'c', 'node-1'), '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0', '--swim-preset', 'local']);
+  restarted = await startShoal([
+    '--data-dir',
+    join(root, 'c', 'node-1'),
+    '--listen',
+    '/ip4/127.0.0.1/tcp/0',
+    '--api',
+    '127.0.0.1:0',
+    '--swim-preset',
+    'local',
+    '--runtime',
+    'process',
+  ]);
   const objects = (await (await signedFetch(key)(`${restarted.api}/v1/objects?kind=Workload`)).json()) as { name: string }[];
   const stored = new Set(objects.map((o) => o.name));
   const lost = acknowledged.filter((name) => !stored.has(name));

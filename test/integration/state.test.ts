@@ -11,7 +11,9 @@ const root = mkdtempSync(join(tmpdir(), 'shoal-state-'));
 let cluster: LocalCluster;
 
 test.before(async () => {
-  cluster = await startLocalCluster({ dir: join(root, 'c'), nodes: 5, args: ['--enable-fault-injection'] });
+  // The process runtime: the integration tier leaves the host's Docker engine alone (with `auto` a node takes it, and made its
+  // replicas network there, which outlived the test).
+  cluster = await startLocalCluster({ dir: join(root, 'c'), nodes: 5, args: ['--enable-fault-injection', '--runtime', 'process'] });
   await Promise.all(cluster.nodes.map((n) => waitForMembers(n.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 5, 20_000)));
 });
 
