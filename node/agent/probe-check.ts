@@ -4,7 +4,10 @@ import type { ContainerRuntime } from './runtime.js';
 
 export interface CheckResult {
   ok: boolean;
+  /** Why it failed, in words that stay the same from one failure to the next: a status carries it. */
   message: string | null;
+  /** What an exec probe printed to stderr: for the event a failed liveness probe writes, never for a status. */
+  output?: string;
 }
 
 function tcpCheck(host: string, port: number, timeoutMs: number): Promise<CheckResult> {
@@ -40,7 +43,7 @@ export async function runCheck(spec: ProbeSpec, replica: { id: string; address?:
       const result = await runtime.exec(replica.id, check.command, timeoutMs);
       return result.exitCode === 0
         ? { ok: true, message: null }
-        : { ok: false, message: `exec ${check.command.join(' ')}: exit ${result.exitCode} ${result.stderr.trim().slice(0, 200)}`.trim() };
+        : { ok: false, message: `exec ${check.command.join(' ')}: exit ${result.exitCode}`, output: result.stderr.trim().slice(0, 200) };
     } catch (e) {
       return { ok: false, message: `exec ${check.command.join(' ')}: ${(e as Error).message}` };
     }

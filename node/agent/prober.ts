@@ -95,15 +95,21 @@ export class Prober {
     return ready;
   }
 
-  /** What the status says of a replica's health: ready, and each probe's verdict. */
-  health(status: ReplicaStatus): Pick<ReplicaStatus, 'ready' | 'probes'> {
+  /**
+   * What the status says of a replica's health: ready, each probe's verdict, and, for a
+   * replica not ready, why its readiness probe last failed (unless the status already
+   * says something), as `kubectl describe` shows it.
+   */
+  health(status: ReplicaStatus): Pick<ReplicaStatus, 'ready' | 'probes' | 'message'> {
     const tracked = [...this.tracked.values()].find((t) => replicaName(t.replica) === replicaName(status) && t.replica.epoch === status.epoch);
     if (tracked === undefined || status.state !== 'running') return { ready: false };
     const verdict = (role: Role): ProbeState => tracked.states[role] ?? initialProbeState(role);
     const probes: NonNullable<ReplicaStatus['probes']> = {};
     for (const role of ['liveness', 'readiness'] as const) if (tracked.specs[role] !== undefined) probes[role] = verdict(role).passing ? 'passing' : 'failing';
     const ready = tracked.specs.readiness === undefined || verdict('readiness').passing;
-    return Object.keys(probes).length > 0 ? { ready, probes } : { ready };
+    const why = ready ? null : verdict('readiness').lastMessage;
+    const message = status.message === undefined && why !== null ? { message: `readiness probe failed: ${why}` } : {};
+    return Object.keys(probes).length > 0 ? { ready, probes, ...message } : { ready, ...message };
   }
 
   private tick(): void {
@@ -123,7 +129,10 @@ export class Prober {
           tracked.states[role] = next;
           if (before === next.passing) return;
           this.events.changed();
-          if (role === 'liveness' && !next.passing) this.events.unhealthy(tracked.replica, next.lastMessage ?? 'liveness probe failed');
+          if (role === 'liveness' && !next.passing) {
+            const why = next.lastMessage ?? 'liveness probe failed';
+            this.events.unhealthy(tracked.replica, result.output ? `${why}: ${result.output}` : why);
+          }
         });
       }
     }

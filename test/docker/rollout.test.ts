@@ -21,7 +21,11 @@ const docker = await dockerOrSkip();
  * it ready once an agent pass has tracked it and an exec probe has passed: up to 2.5 s
  * after its start with a 50 ms Docker exec, 4 s with a 1.2 s one. A revision meant to get
  * ready gets a deadline far past that, so a slow engine cannot roll it back; the one
- * that never gets ready fails after 4 s, which keeps the test short.
+ * that never gets ready fails after 4 s, which keeps the test short. The probe gets 10 s
+ * where Kubernetes' default is 1: with 1, three Docker execs over a second in a row on a
+ * loaded host took ready replicas out of service, which is no step of the rollout's, and
+ * the count of ready replicas this test holds the rollout to fell by them: CI once saw
+ * three slots down at once, one of them a slot on the new revision that had been ready.
  */
 const manifest = (version: string, ready = true) => `apiVersion: shoal/v1
 kind: Workload
@@ -33,7 +37,7 @@ spec:
   replicas: 6
   resources: {cpu: 50m, memory: 8Mi}
   rollout: {maxUnavailable: 1, progressDeadlineSeconds: ${ready ? 60 : 4}}
-  readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 0.3}
+  readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 0.3, timeoutSeconds: 10}
 `;
 
 /** Each slot as the node that runs it reports it: a node's own statuses are never stale on itself. */

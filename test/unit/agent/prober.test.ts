@@ -3,8 +3,9 @@ import * as assert from 'uvu/assert';
 import { Prober } from '../../../node/agent/prober.js';
 import type { ContainerRuntime, ExecResult } from '../../../node/agent/runtime.js';
 import type { ProbeSpec } from '../../../protocol/agent/probe.js';
+import type { ReplicaStatus } from '../../../protocol/agent/reconcile.js';
 import type { ObservedReplica } from '../../../protocol/agent/replica.js';
-import { desiredReplica, observedReplica } from './fixtures.js';
+import { desiredReplica, NODE, observedReplica, WORKLOAD } from './fixtures.js';
 
 const readiness: ProbeSpec = {
   check: { kind: 'exec', command: ['test', '-f', '/tmp/ready'] },
@@ -45,8 +46,17 @@ class SlowExec {
 
   /** Answers the in-flight probe of `id` as passing, and lets its result land. */
   async pass(id: string): Promise<void> {
+    await this.answer(id, { exitCode: 0, stdout: '', stderr: '' });
+  }
+
+  /** Answers the in-flight probe of `id` as failing with `stderr`, and lets its result land. */
+  async fail(id: string, stderr: string): Promise<void> {
+    await this.answer(id, { exitCode: 1, stdout: '', stderr });
+  }
+
+  private async answer(id: string, result: ExecResult): Promise<void> {
     const i = this.pending.findIndex((p) => p.id === id);
-    this.pending.splice(i, 1)[0]?.answer({ exitCode: 0, stdout: '', stderr: '' });
+    this.pending.splice(i, 1)[0]?.answer(result);
     await new Promise((resolve) => setImmediate(resolve));
   }
 }
@@ -137,6 +147,41 @@ test('a result for a replica whose spec changed since its probe began is dropped
     pass([observedReplica('c1', { specVersion: 'v2' })]);
     await exec.pass('c1');
     assert.equal([...prober.readyIds()], []);
+  } finally {
+    prober.stop();
+  }
+});
+
+const runningStatus = (over: Partial<ReplicaStatus> = {}): ReplicaStatus => ({
+  workload: WORKLOAD,
+  slot: 0,
+  epoch: 1,
+  node: NODE,
+  specVersion: 'v1',
+  state: 'running',
+  restarts: 0,
+  hostPorts: [],
+  permanentFailure: false,
+  ...over,
+});
+
+test("a replica not ready says why its readiness probe failed, in words its probe's output does not change", async () => {
+  const { exec, prober } = setUp([observedReplica('c1')]);
+  try {
+    await exec.started('c1');
+    await exec.fail('c1', 'first try at 12:00:01');
+    const first = prober.health(runningStatus());
+    assert.is(first.ready, false);
+    assert.is(first.message, 'readiness probe failed: exec test -f /tmp/ready: exit 1');
+    await exec.started('c1');
+    await exec.fail('c1', 'second try at 12:00:02');
+    // A status is written whenever it changes: output in it would write one every period.
+    assert.equal(prober.health(runningStatus()), first);
+    const status = runningStatus({ message: 'started after 2 failures: no such image' });
+    assert.is({ ...status, ...prober.health(status) }.message, status.message, "the status's own message comes first");
+    await exec.started('c1');
+    await exec.pass('c1');
+    assert.equal(prober.health(runningStatus()), { ready: true, probes: { readiness: 'passing' } });
   } finally {
     prober.stop();
   }
