@@ -47,7 +47,7 @@ async function shoalScrape() {
   const key = join(root, 'scrape.key');
   const init = await runShoal(['init', '--data-dir', dataDir, '--key', key]);
   if (init.code !== 0) throw new Error(init.stderr);
-  const node = await startSoloNode(dataDir, { runtime: 'process', usageIntervalMs: 0 });
+  const node = await startSoloNode(dataDir, { usageIntervalMs: 0 });
   try {
     // 100 workloads of 10 replicas that no node may run (a label none has): the document and the plan at scale, no processes.
     const manifests = Array.from(

@@ -8,12 +8,14 @@
 // machine busy on purpose or time what they make, and run with nothing beside them.
 // Each process's output is printed whole when it ends, so lanes never interleave.
 // Each process has a deadline: one that hangs is stopped, names the test it was in
-// (test/uvu-wrapper/), counts as failed, and the run goes on.
+// (test/uvu-wrapper/), counts as failed, and the run goes on. A container or network a
+// test left on the host's Docker engine fails the run too (scripts/host-leftovers.mjs).
 // Usage: node scripts/run-tests.mjs [tier | file-name pattern]
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { hostLeftovers } from './host-leftovers.mjs';
 
 const TIERS = ['unit', 'property', 'sim', 'integration', 'docker'];
 const FILE_PER_PROCESS = new Set(['integration', 'docker']);
@@ -153,6 +155,9 @@ const failureExcerpt = (text) => {
 // Each tier's process time, and the whole run's: the suite has a budget (15 minutes on two idle cores).
 const took = new Map();
 const startedAt = Date.now();
+// When each process ran: what a leftover was made during names its suspects.
+const spans = [];
+const leftBefore = new Set(hostLeftovers().map((l) => l.what));
 let running = 0;
 let wake = () => {};
 const finished = () => new Promise((resolve) => (wake = resolve));
@@ -163,6 +168,7 @@ async function run(job) {
   const result = await runUvu(job.dir, job.files);
   const seconds = (Date.now() - jobStartedAt) / 1000;
   took.set(job.tier, (took.get(job.tier) ?? 0) + seconds);
+  spans.push({ name: job.name, from: jobStartedAt, to: Date.now() });
   console.log(`\n== ${job.name} (${Math.round(seconds)} s) ==`);
   process.stdout.write(result.output);
   totals.passed += result.passed;
@@ -180,6 +186,15 @@ for (const job of queue) {
   if (job.alone) await started;
 }
 while (running > 0) await finished();
+
+const leftovers = hostLeftovers().filter((l) => !leftBefore.has(l.what));
+if (leftovers.length > 0) {
+  // Docker's times are whole seconds for containers: a second's slack either side.
+  const suspects = (atMs) => spans.filter((s) => s.from - 1_000 <= atMs && atMs <= s.to + 1_000).map((s) => s.name);
+  const lines = leftovers.map((l) => `${l.what}, made while these ran: ${suspects(l.createdAtMs).join(', ') || 'none of them'}`);
+  totals.failed += 1;
+  failures.push({ name: "left on the host's Docker engine", text: lines.join('\n') });
+}
 
 const tierTimes = [...took].map(([tier, s]) => `${tier} ${Math.round(s)} s`).join(', ');
 console.log(`\ntime by tier (process time, ${LANES} lane${LANES === 1 ? '' : 's'}): ${tierTimes}; whole run ${Math.round((Date.now() - startedAt) / 1000)} s`);

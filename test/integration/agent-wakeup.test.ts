@@ -36,7 +36,7 @@ test("a placement on this node starts its replica at once, not on the agent's ne
   const key = loadOrCreateOperatorKey(join(dir, 'operator.key'));
   const dataDir = join(dir, 'node');
   await foundCluster(dataDir, [key.publicKey]);
-  node = await startSoloNode(dataDir, { runtime: 'process', agentIntervalMs: 3_600_000 });
+  node = await startSoloNode(dataDir, { agentIntervalMs: 3_600_000 });
   const [workload] = loadManifests(manifest, 'prompt.yaml');
   if (workload === undefined) throw new Error('the manifest holds no workload');
   await writeOps(new ApiClient(node.apiUrl, key), key, [{ key: workload.key, set: workload.fields }]);

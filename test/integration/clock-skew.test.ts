@@ -54,7 +54,7 @@ test("the skew fault moves the node's clock, and what the node stamps, schedules
   const key = loadOrCreateOperatorKey(join(dir, 'operator.key'));
   await foundCluster(dataDir, [key.publicKey]);
   const clock = new WallClock();
-  node = await startSoloNode(dataDir, { runtime: 'process', faultInjection: true, clock });
+  node = await startSoloNode(dataDir, { faultInjection: true, clock });
   const running = node;
   const nodeKey = publicKeyOfPeerId(running.peerId) as string;
   assert.ok(Math.abs(aheadBy(await authorHlc(running, key))) < 5_000, 'unskewed, the HLC the node offers a writer is the real time');

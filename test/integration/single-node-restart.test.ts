@@ -27,7 +27,7 @@ test.after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const start = (at = dataDir): Promise<RunningNode> => startSoloNode(at, { runtime: 'process' });
+const start = (at = dataDir): Promise<RunningNode> => startSoloNode(at);
 
 async function apply(running: RunningNode, key: OperatorKey, name: string): Promise<void> {
   const [workload] = loadManifests(`apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: ${name}}\nspec:\n  image: ignored:1\n  command: [sleep, "300"]\n`, `${name}.yaml`);

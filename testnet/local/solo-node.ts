@@ -3,8 +3,10 @@ import { startNode, type NodeOptions, type RunningNode } from '../../node/daemon
 
 /**
  * A node in this process, alone on loopback (any free ports, no seeds, the local preset,
- * silent logs), on `dataDir`: what the wire, disk and restart tests and the benches start
- * before they talk to it. `options` override any of those.
+ * the process runtime, silent logs), on `dataDir`: what the wire, disk and restart tests
+ * and the benches start before they talk to it. `options` override any of those. Not
+ * Docker by default: a node that takes the host's engine makes its replicas network
+ * there, which outlives the node (the empty `shoal` network full test runs left).
  */
 export function startSoloNode(dataDir: string, options: Partial<NodeOptions> = {}): Promise<RunningNode> {
   return startNode({
@@ -14,6 +16,7 @@ export function startSoloNode(dataDir: string, options: Partial<NodeOptions> = {
     seeds: [],
     labels: {},
     preset: 'local',
+    runtime: 'process',
     log: pino({ level: 'silent' }),
     ...options,
   });
