@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import type { Logger } from 'pino';
 import { lockHolder } from '../data-dir.js';
-import { packageRoot } from '../package-root.js';
+import { shoalLaunch, type ShoalLaunch } from '../shoal-launch.js';
 import { fenceKeeperLockPath } from './fence-record.js';
 
 /** Starts the fence keeper unless one runs; where it runs decides what it outlives. */
@@ -12,15 +11,8 @@ export interface KeeperLauncher {
   ensure(): Promise<void>;
 }
 
-/** The V8 flags of bin/shoal.js: the keeper idles, and small is what matters. */
-const keeperCommand = (dataRoot: string): string[] => [
-  '--max-semi-space-size=1',
-  '--optimize-for-size',
-  join(packageRoot(), 'bin', 'shoal.js'),
-  'fence-keeper',
-  '--data-dir',
-  dataRoot,
-];
+/** Node's arguments for the keeper: bin/shoal.js's own flags (the keeper idles, and small is what matters). */
+const keeperCommand = (launch: ShoalLaunch, dataRoot: string): string[] => [...launch.nodeFlags, launch.script, 'fence-keeper', '--data-dir', dataRoot];
 
 /** A detached process of its own: it outlives the node's process. */
 class ProcessKeeperLauncher implements KeeperLauncher {
@@ -31,7 +23,8 @@ class ProcessKeeperLauncher implements KeeperLauncher {
 
   async ensure(): Promise<void> {
     if (lockHolder(fenceKeeperLockPath(this.dataRoot)) !== undefined) return;
-    const child = spawn(process.execPath, keeperCommand(this.dataRoot), { detached: true, stdio: 'ignore' });
+    const launch = shoalLaunch();
+    const child = spawn(process.execPath, keeperCommand(launch, this.dataRoot), { detached: true, stdio: 'ignore', env: { ...process.env, ...launch.env } });
     child.on('error', (e) => this.log.warn({ error: String(e) }, 'could not start the fence keeper'));
     child.unref();
     this.log.info({ pid: child.pid }, 'fence keeper started');
@@ -63,12 +56,13 @@ class ContainerKeeperLauncher implements KeeperLauncher {
       .catch(() => undefined);
     if (existing?.State.Running === true) return;
     if (existing !== undefined) await this.docker.getContainer(this.name).remove({ force: true });
+    const launch = shoalLaunch();
     const container = await this.docker.createContainer({
       name: this.name,
       Image: this.node.Image,
       Entrypoint: [process.execPath],
-      Cmd: keeperCommand(this.dataRoot),
-      Env: this.node.Config.Env,
+      Cmd: keeperCommand(launch, this.dataRoot),
+      Env: [...(this.node.Config.Env ?? []), ...Object.entries(launch.env).map(([name, value]) => `${name}=${value}`)],
       Labels: { ...this.node.Config.Labels, 'io.shoal.fence-keeper': this.node.Id },
       // The engine's socket comes with the volumes; an engine reached over TCP needs the node's network.
       HostConfig: { VolumesFrom: [this.node.Id], NetworkMode: overTcp() ? this.node.HostConfig.NetworkMode : 'none', AutoRemove: true, Init: true },

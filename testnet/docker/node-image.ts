@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { packageRoot } from '../../node/package-root.js';
+import { shoalLaunch } from '../../node/shoal-launch.js';
 import { APP_PATHS, appHash, ensureAppBuilt } from './app-files.js';
 import { followProgress, hasImage } from './docker-progress.js';
 import { ensureNodeBaseImage } from './node-base-image.js';
@@ -12,11 +13,13 @@ export const NODE_IMAGE_REPO = 'shoal/node';
 /** Where a node keeps its data in the image; SHOAL_DATA_DIR points there, so `docker exec C shoal token` works. */
 export const NODE_DATA_DIR = '/data';
 
-// bin/shoal.js passes its V8 flags through `env -S`, which busybox's env lacks: the
-// wrapper passes the same flags itself.
-const WRAPPER = `#!/bin/sh
-exec node --max-semi-space-size=1 --optimize-for-size /app/bin/shoal.js "$@"
-`;
+// bin/shoal.js passes its environment and V8 flags through `env -S`, which busybox's env
+// lacks: the wrapper sets the same, read from that line.
+const wrapper = (root: string): string => {
+  const { env, nodeFlags } = shoalLaunch(root);
+  const exports = Object.entries(env).map(([name, value]) => `export ${name}='${value}'\n`);
+  return `#!/bin/sh\n${exports.join('')}exec node ${nodeFlags.join(' ')} /app/bin/shoal.js "$@"\n`;
+};
 
 // Dependencies first: they change least, so the engine's layer cache keeps them.
 const dockerfile = (base: string): string => `FROM ${base}
@@ -46,7 +49,7 @@ export async function ensureNodeImage(docker: Dockerode, log: (line: string) => 
   const dir = mkdtempSync(join(tmpdir(), 'shoal-node-image-'));
   try {
     writeFileSync(join(dir, 'Dockerfile'), dockerfile(base));
-    writeFileSync(join(dir, 'shoal'), WRAPPER, { mode: 0o755 });
+    writeFileSync(join(dir, 'shoal'), wrapper(root), { mode: 0o755 });
     await build(docker, tag, ['-C', dir, 'Dockerfile', 'shoal', '-C', root, ...APP_PATHS]);
     return tag;
   } finally {
