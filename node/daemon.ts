@@ -47,17 +47,7 @@ import { SHOAL_VERSION } from './version.js';
 import { WallClock } from './wall-clock.js';
 import { ServicesForRuntime, startServices } from './services/services.js';
 import { publicKeyOfPeerId } from '../base/peer-id.js';
-import { Bandwidth } from './content/bandwidth.js';
-import { ContentService } from './content/content-service.js';
-import type { ContentKind } from './content/content-store.js';
-import { DockerImageStore } from './images/docker-image-store.js';
-import { ImagePieces } from './images/image-pieces.js';
-import { ImageHoldings } from './images/image-holdings.js';
-import { imageHoldings } from '../protocol/images/holders.js';
-import { ArtifactStore } from './artifacts/artifact-store.js';
-import { ArtifactCollector } from './artifacts/artifact-collector.js';
-import { defaultArtifactRetention } from '../protocol/content/artifact-retention.js';
-import { namedArtifacts } from '../protocol/content/named-artifacts.js';
+import { NodeContent } from './content/node-content.js';
 
 export interface NodeOptions {
   dataDir: string;
@@ -241,43 +231,15 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     // The services start below, once the scheduler has: the runtime asks them for a new
     // replica's environment and whether to point it at the node's DNS.
     const forRuntime = new ServicesForRuntime();
-    // The runtime asks the content service (started below, once admission can be judged) for images its engine lacks.
-    let content: ContentService | undefined;
-    let imageStore: DockerImageStore | undefined;
-    // Every node keeps artifacts, whatever it runs: a Docker node still serves them to the process nodes.
-    // Its quota and clean-up (the collector, made once the store is) keep what the document's workloads name.
-    const artifactStore = await ArtifactStore.open(join(dataRoot, 'content', 'artifacts'), (bytes) => artifactCollector.makeRoom(bytes));
-    const artifactCollector = new ArtifactCollector({
-      store: artifactStore,
-      retention: { ...defaultArtifactRetention, quotaBytes: options.artifactStoreBytes ?? defaultArtifactRetention.quotaBytes },
-      named: () => new Set(namedArtifacts(state.replica.document).keys()),
-      onRemoved: () => content?.announce(),
-      events,
-      node: swim.id,
-      log,
-    });
-    artifactCollector.start();
-    cleanup.push(async () => artifactCollector.stop());
-    // A start before the content service is up waits (no failure): it comes up moments later.
-    const fromPeers = (kind: ContentKind) => (id: string) =>
-      content?.availability(kind, id) ?? Promise.resolve({ state: 'fetching' as const, message: 'waiting for the node to start fetching from peers' });
+    // The runtime asks for what its engine or directory lacks: images and artifacts from peers, once served below.
+    const content = await NodeContent.open({ dataRoot, state, events, node: swim.id, log, artifactStoreBytes: options.artifactStoreBytes });
+    cleanup.push(() => content.close());
     const runtime = await chooseRuntime(options.runtime ?? 'auto', replicasDir, log, {
       network: options.replicasNetwork,
       serviceEnv: forRuntime.env,
       dnsListening: forRuntime.dnsListening,
       clock,
-      peers: (docker) => {
-        const store = new DockerImageStore(docker, join(dataRoot, 'content', 'served'));
-        imageStore = store;
-        return {
-          availability: fromPeers('image'),
-          tag: (id, reference) => store.tag(id, reference),
-        };
-      },
-      artifacts: {
-        store: artifactStore,
-        peers: { availability: fromPeers('artifact') },
-      },
+      ...content.forRuntime(),
     });
     cleanup.push(() => runtime.close());
     const schedulingConfig = schedulerConfig[options.preset]();
@@ -324,31 +286,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     scheduler.onDesiredChange(() => agent.kick());
     cleanup.push(() => agent.stop());
     const isAdmittedPeer = (peerId: string): boolean => state.replica.isAdmittedNode(publicKeyOfPeerId(peerId) ?? '');
-    const holdings = imageStore === undefined ? undefined : new ImageHoldings({ store: imageStore, state, writer, node: swim.id, log });
-    // An image's config and layers, served from its spooled archive and fetched where the engine holds the lower layers.
-    const pieces = imageStore === undefined ? undefined : new ImagePieces(imageStore, join(dataRoot, 'content', 'pieces'));
-    await pieces?.start();
-    content = new ContentService({
-      host,
-      dht: host.services.dht,
-      swim,
-      // Announced in this order: images and artifacts before the (many more) layers.
-      stores: imageStore === undefined || pieces === undefined ? [artifactStore] : [imageStore, artifactStore, pieces.configs, pieces.layers],
-      ...(pieces === undefined ? {} : { pieces }),
-      dir: join(dataRoot, 'content', 'incoming'),
-      bandwidth: new Bandwidth(options.imageBandwidth),
-      admitted: isAdmittedPeer,
-      // The document records who holds images (and so their configs); layers' and artifacts' holders are found in the DHT.
-      holders: (kind, id) => (kind === 'image' || kind === 'config' ? [...imageHoldings(state.replica.document)].flatMap(([node, ids]) => (ids.has(id) ? [node] : [])) : []),
-      onHeldChanged: () => holdings?.kick(),
-      events,
-      log,
-      clock,
-    });
-    await content.start();
-    cleanup.push(() => content?.stop());
-    holdings?.start();
-    cleanup.push(() => holdings?.stop());
+    const contentService = await content.serve({ host, swim, writer, admitted: isAdmittedPeer, bandwidth: options.imageBandwidth, clock });
+    cleanup.push(() => content.stopServing());
     const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim, isAdmittedPeer);
     await replicas.start();
     cleanup.push(() => replicas.stop());
@@ -405,8 +344,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       replicas,
       usage,
       autoscale,
-      artifacts: artifactCollector,
-      content,
+      artifacts: content.artifactCollector,
+      content: contentService,
     });
 
     // Loopback is for the CLI on this machine; any other address is reached over TLS only.
@@ -426,9 +365,9 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         feed,
         usage,
         autoscale,
-        content,
-        images: imageStore,
-        artifacts: artifactStore,
+        content: contentService,
+        images: content.images,
+        artifacts: content.artifacts,
         uploadsDir: join(dataRoot, 'content', 'uploads'),
         secrets,
         runtime: runtime.kind,

@@ -91,15 +91,24 @@ export async function partitionScenario(bed: ServicesTestbed): Promise<void> {
       [bare, new Set()],
     ]);
     let failed = 0;
-    const deadline = Date.now() + 4_000;
+    // Each failure by where it went and what it said: its count and when it first came after the cut.
+    const failures = new Map<string, { count: number; firstMs: number }>();
+    const cutAt = Date.now();
+    const deadline = cutAt + 4_000;
     while (Date.now() < deadline) {
       for (const [via, seen] of answers) {
-        const answer = await get(`http://${bed.publishAddress(via)}:${bed.port}/`).catch(() => undefined);
+        const answer = await get(`http://${bed.publishAddress(via)}:${bed.port}/`).catch((e: unknown) => {
+          const key = `via ${via === a ? 'A' : 'the bare node'}: ${(e as Error).message}`;
+          const held = failures.get(key) ?? { count: 0, firstMs: Date.now() - cutAt };
+          failures.set(key, { ...held, count: held.count + 1 });
+          return undefined;
+        });
         if (answer === undefined) failed++;
         else seen.add(answer);
       }
     }
-    assert.is(failed, 0, 'no request failed');
+    const said = [...failures].map(([what, { count, firstMs }]) => `${count} × ${what} (first ${firstMs} ms after the cut)`);
+    assert.is(failed, 0, `no request failed; ${said.join('; ')}`);
     // A answers from its own replica only; the other side never from A's, which it cannot
     // reach (it serves from B's, and from the replica it starts in place of A's).
     assert.equal([...(answers.get(a) ?? [])], [ownAnswer], 'A served from its own replica');

@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import { UserError } from '../../node/errors.js';
 import { lossRules, partitionRules, setFaultRules, type FaultChain } from './network-faults.js';
 import { loadOperatorKey, type OperatorKey } from '../../node/operator-key.js';
-import { postJson, STARTING_CALL_TIMEOUT_MS, waitForApi } from './node-api.js';
+import { postJson, PATIENT_CALL_TIMEOUT_MS, waitForApi } from './node-api.js';
 import { failureText } from './scenario/http.js';
 import type { TestnetState } from './state-file.js';
 import { demuxFrames } from '../../node/agent/docker-streams.js';
@@ -69,7 +69,7 @@ export class RunningTestnet implements Testnet {
     // Why calls failed, by message and count: a slow restart's report says what the host met.
     const failures = new Map<string, number>();
     const failed = (e: unknown): void => {
-      const text = failureText(e, STARTING_CALL_TIMEOUT_MS);
+      const text = failureText(e, PATIENT_CALL_TIMEOUT_MS);
       failures.set(text, (failures.get(text) ?? 0) + 1);
     };
     await waitForApi(this.node(node).api, this.signer, RESTART_TIMEOUT_MS, failed).catch(async (e: unknown) => {
@@ -139,8 +139,8 @@ export class RunningTestnet implements Testnet {
 
   async skew(node: string, offsetMs: number): Promise<void> {
     const { api } = this.node(node);
-    await postJson(api, this.signer, '/v1/faults/clock', { offsetMs }).catch((e: unknown) => {
-      throw new UserError(`${node} does not take the clock offset at ${api} (${(e as Error).message}): is it running?`);
+    await postJson(api, this.signer, '/v1/faults/clock', { offsetMs }, PATIENT_CALL_TIMEOUT_MS).catch((e: unknown) => {
+      throw new UserError(`${node} does not take the clock offset at ${api.url} (${(e as Error).message}): is it running?`);
     });
   }
 
