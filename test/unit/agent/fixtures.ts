@@ -1,3 +1,4 @@
+import type { ReplicaStatus } from '../../../protocol/agent/reconcile.js';
 import type { DesiredReplica, ObservedReplica, RestartPolicy } from '../../../protocol/agent/replica.js';
 
 export const WORKLOAD = 'Workload/default/web';
@@ -21,6 +22,20 @@ export const observedReplica = (id: string, over: Partial<ObservedReplica> = {})
   state: 'running',
   startedAtMs: 1_000,
   hostPorts: [],
+  ...over,
+});
+
+/** The status a node writes for slot 0 of WORKLOAD running on NODE. */
+export const replicaStatus = (over: Partial<ReplicaStatus> = {}): ReplicaStatus => ({
+  workload: WORKLOAD,
+  slot: 0,
+  epoch: 1,
+  node: NODE,
+  specVersion: 'v1',
+  state: 'running',
+  restarts: 0,
+  hostPorts: [],
+  permanentFailure: false,
   ...over,
 });
 

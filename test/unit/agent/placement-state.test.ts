@@ -3,20 +3,9 @@ import * as assert from 'uvu/assert';
 import { localPlacementState, reportedPlacementState } from '../../../protocol/agent/placement-state.js';
 import type { ReplicaStatus } from '../../../protocol/agent/reconcile.js';
 import type { ObservedReplica } from '../../../protocol/agent/replica.js';
+import { replicaStatus } from './fixtures.js';
 
-const status = (over: Partial<ReplicaStatus> = {}): ReplicaStatus => ({
-  workload: 'Workload/default/web',
-  slot: 0,
-  epoch: 1,
-  node: 'n1',
-  specVersion: 'v1',
-  state: 'running',
-  restarts: 0,
-  hostPorts: [],
-  permanentFailure: false,
-  ready: true,
-  ...over,
-});
+const status = (over: Partial<ReplicaStatus> = {}): ReplicaStatus => replicaStatus({ ready: true, ...over });
 const observed = (over: Partial<ObservedReplica> = {}): ObservedReplica => ({
   id: 'r1',
   workload: 'Workload/default/web',

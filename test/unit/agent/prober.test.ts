@@ -3,9 +3,8 @@ import * as assert from 'uvu/assert';
 import { Prober } from '../../../node/agent/prober.js';
 import type { ContainerRuntime, ExecResult } from '../../../node/agent/runtime.js';
 import type { ProbeSpec } from '../../../protocol/agent/probe.js';
-import type { ReplicaStatus } from '../../../protocol/agent/reconcile.js';
 import type { ObservedReplica } from '../../../protocol/agent/replica.js';
-import { desiredReplica, NODE, observedReplica, WORKLOAD } from './fixtures.js';
+import { desiredReplica, observedReplica, replicaStatus } from './fixtures.js';
 
 const readiness: ProbeSpec = {
   check: { kind: 'exec', command: ['test', '-f', '/tmp/ready'] },
@@ -152,36 +151,23 @@ test('a result for a replica whose spec changed since its probe began is dropped
   }
 });
 
-const runningStatus = (over: Partial<ReplicaStatus> = {}): ReplicaStatus => ({
-  workload: WORKLOAD,
-  slot: 0,
-  epoch: 1,
-  node: NODE,
-  specVersion: 'v1',
-  state: 'running',
-  restarts: 0,
-  hostPorts: [],
-  permanentFailure: false,
-  ...over,
-});
-
 test("a replica not ready says why its readiness probe failed, in words its probe's output does not change", async () => {
   const { exec, prober } = setUp([observedReplica('c1')]);
   try {
     await exec.started('c1');
     await exec.fail('c1', 'first try at 12:00:01');
-    const first = prober.health(runningStatus());
+    const first = prober.health(replicaStatus());
     assert.is(first.ready, false);
     assert.is(first.message, 'readiness probe failed: exec test -f /tmp/ready: exit 1');
     await exec.started('c1');
     await exec.fail('c1', 'second try at 12:00:02');
     // A status is written whenever it changes: output in it would write one every period.
-    assert.equal(prober.health(runningStatus()), first);
-    const status = runningStatus({ message: 'started after 2 failures: no such image' });
+    assert.equal(prober.health(replicaStatus()), first);
+    const status = replicaStatus({ message: 'started after 2 failures: no such image' });
     assert.is({ ...status, ...prober.health(status) }.message, status.message, "the status's own message comes first");
     await exec.started('c1');
     await exec.pass('c1');
-    assert.equal(prober.health(runningStatus()), { ready: true, probes: { readiness: 'passing' } });
+    assert.equal(prober.health(replicaStatus()), { ready: true, probes: { readiness: 'passing' } });
   } finally {
     prober.stop();
   }
