@@ -27,6 +27,12 @@ function kindOf(pid) {
   return program === 'node' ? `node ${cmd.slice(0, 50)}` : program;
 }
 
+/** The machine's busy and idle CPU seconds since boot, from /proc/stat: what no sample misses. */
+function machineCpu() {
+  const [, user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  return { busy: (user + nice + system + irq + softirq + steal) / TICKS_PER_SECOND, idle: (idle + iowait) / TICKS_PER_SECOND };
+}
+
 const seen = new Map(); // `${pid}@${start}` -> { cpu, kind }
 const totals = new Map();
 function sample() {
@@ -56,6 +62,7 @@ if (command === undefined) {
   process.exit(2);
 }
 const startedAt = Date.now();
+const machineBefore = machineCpu();
 // What the processes running now used before the command started is not its.
 sample();
 totals.clear();
@@ -67,7 +74,13 @@ child.on('close', (code) => {
   const wall = (Date.now() - startedAt) / 1000;
   const rows = [...totals].sort((a, b) => b[1] - a[1]);
   const sum = rows.reduce((s, [, v]) => s + v, 0);
-  console.error(`\nCPU by process kind over ${wall.toFixed(0)} s (${sum.toFixed(0)} CPU seconds, ${(sum / wall).toFixed(2)} cores on average):`);
+  const machine = machineCpu();
+  const busy = machine.busy - machineBefore.busy;
+  const idle = machine.idle - machineBefore.idle;
+  console.error(
+    `\nThe machine over ${wall.toFixed(0)} s: ${busy.toFixed(0)} CPU seconds busy, ${idle.toFixed(0)} idle (${(busy / wall).toFixed(2)} cores busy on average; ${(busy - sum).toFixed(0)} s of the busy time is in no process sampled: short processes, interrupts).`,
+  );
+  console.error(`CPU by process kind (${sum.toFixed(0)} CPU seconds):`);
   for (const [kind, seconds] of rows.slice(0, 30)) console.error(`${seconds.toFixed(1).padStart(9)} s  ${((100 * seconds) / sum).toFixed(1).padStart(5)}%  ${kind}`);
   process.exit(code ?? 1);
 });
