@@ -3,7 +3,8 @@
 // the command and, once it ends, prints the CPU seconds every process on the machine used
 // meanwhile, by kind (Shoal nodes, test processes, the CLI, Docker's daemons, kernel
 // threads...), then exits with the command's code. The suite is bound by CPU on two cores
-// (a third lane made it no faster), so its time is cut where this says the CPU goes.
+// (the machine 92% busy at two lanes; a third made it 5% faster), so its time is cut where
+// this says the CPU goes.
 // Linux only (/proc). Sampled every second: a process that starts and ends between two
 // samples is missed, so short CLI runs count low.
 import { spawn } from 'node:child_process';
