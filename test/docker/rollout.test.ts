@@ -23,9 +23,10 @@ const docker = await dockerOrSkip();
  * ready gets a deadline far past that, so a slow engine cannot roll it back; the one
  * that never gets ready fails after 4 s, which keeps the test short. The probe gets 10 s
  * where Kubernetes' default is 1: with 1, three Docker execs over a second in a row on a
- * loaded host took ready replicas out of service, which is no step of the rollout's, and
- * the count of ready replicas this test holds the rollout to fell by them: CI once saw
- * three slots down at once, one of them a slot on the new revision that had been ready.
+ * loaded host take a ready replica out of service, which is no step of the rollout's. CI
+ * once saw three slots down at once, one a slot on the new revision that had been ready,
+ * which only a failed probe undoes; slow execs are the likely cause, and a status now
+ * says why its replica is not ready, which the worst sample below prints.
  */
 const manifest = (version: string, ready = true) => `apiVersion: shoal/v1
 kind: Workload
