@@ -34,6 +34,15 @@ export interface MetricsSources {
 
 const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
 
+/** The longest timer period Node accepts (about 24.8 days). */
+const NEVER_MS = 2 ** 31 - 1;
+/** What prom-client reads from its event-loop histogram (nodejs_eventloop_lag_seconds, timed at each scrape, stays). */
+const PROM_CLIENT_LAG_HISTOGRAM = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99'].map((s) => `nodejs_eventloop_lag_${s}_seconds`);
+/** Gauges named like counters: promtool (and Prometheus' own conventions) refuse them. */
+const MISNAMED_GAUGES = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
+/** From on time to a node starved for seconds (SWIM's lag awareness acts above a few ms). */
+const LAG_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
 /** Round trips on a LAN to a busy edge link; decisions from the quick path to the edge preset's window. */
 const RTT_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const DECISION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 4, 6, 9, 15, 30];
@@ -47,9 +56,12 @@ const PASS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
  */
 export function createNodeMetrics(sources: MetricsSources): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
-  // Gauges named like counters: promtool (and Prometheus' own conventions) refuse them.
-  for (const misnamed of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) registry.removeSingleMetric(misnamed);
+  // prom-client's event-loop histogram samples on a native timer every 10 ms: 100 wakeups
+  // a second, most of an idle node's CPU on a small VM (docs/benchmarks.md, "Footprint").
+  // It gets the longest period Node takes and its families go; the node's own lag monitor,
+  // which SWIM reads anyway, feeds shoal_event_loop_lag_seconds instead.
+  collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: NEVER_MS });
+  for (const unserved of [...PROM_CLIENT_LAG_HISTOGRAM, ...MISNAMED_GAUGES]) registry.removeSingleMetric(unserved);
   const { swim, state, antiEntropy, scheduler, services } = sources;
 
   // Membership
@@ -66,6 +78,9 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
   );
   counterFrom(registry, 'shoal_swim_refutations_total', 'Times this node refuted a suspicion or death about itself.', [], () => [[{}, swim.stats.refutations]]);
   counterFrom(registry, 'shoal_swim_false_deaths_total', 'Members this node held dead that came back alive.', [], () => [[{}, swim.falseDeaths]]);
+  histogramFrom(registry, 'shoal_event_loop_lag_seconds', "The event loop's worst delay in each probe period: what SWIM's lag awareness reads.", LAG_BUCKETS, () =>
+    swim.takeLagReadings().map((ms) => ms / 1000),
+  );
   gaugeFrom(registry, 'shoal_swim_local_health', "Lifeguard's local health score: 0 is healthy, higher slows probes.", [], () => [[{}, swim.stats.healthScore]]);
 
   // Streams and gossip

@@ -61,6 +61,9 @@ export interface SwimServiceOptions {
   onEvent?: (event: MemberEvent) => void;
 }
 
+/** One reading a probe period: over an hour of them at LAN timing. A node nobody scrapes keeps no more. */
+const MAX_LAG_READINGS_KEPT = 4096;
+
 /** SHOAL_SWIM_LAG_AWARENESS=off turns lag awareness off; anything else leaves it on. */
 export const lagAwarenessFromEnv = (env: NodeJS.ProcessEnv = process.env): boolean => env.SHOAL_SWIM_LAG_AWARENESS !== 'off';
 
@@ -90,6 +93,8 @@ export class SwimService {
   private lagTimer: NodeJS.Timeout | undefined;
   /** Whether the last lag reading was worth a score, so the log says when the node starts and stops running late. */
   private lagging = false;
+  /** The lag readings since the metrics last took them, in ms; at most MAX_LAG_READINGS_KEPT. */
+  private lagReadingsMs: number[] = [];
 
   constructor(private readonly options: SwimServiceOptions) {
     this.monotonicMs = options.monotonicMs ?? (() => performance.timeOrigin + performance.now());
@@ -122,6 +127,7 @@ export class SwimService {
     if (this.stopped) return;
     const nowMs = this.monotonicMs();
     this.counters.worstLagMs = Math.max(this.counters.worstLagMs, Math.round(worstMs));
+    if (this.lagReadingsMs.length < MAX_LAG_READINGS_KEPT) this.lagReadingsMs.push(worstMs);
     this.machine.reportLag(worstMs, nowMs);
     const lagMs = Math.round(this.machine.lagMs(nowMs));
     const lagging = lagMs > lagNoiseMs(this.options.config.probeTimeoutMs);
@@ -178,6 +184,17 @@ export class SwimService {
   /** For the metrics: probes, refutations, Lifeguard's local health score (0 is healthy) and the lag it reckons with (ms). */
   get stats(): { probes: number; probeFailures: number; refutations: number; healthScore: number; lagMs: number } {
     return { ...this.machine.stats, refutations: this.machine.refutations, healthScore: this.machine.healthScore, lagMs: this.machine.lagMs(this.monotonicMs()) };
+  }
+
+  /**
+   * The event loop's worst delay in each probe period since the last call, in ms, as the
+   * lag monitor read it for the machine: the node's one event-loop monitor, so the metrics
+   * need no timer of their own.
+   */
+  takeLagReadings(): number[] {
+    const taken = this.lagReadingsMs;
+    this.lagReadingsMs = [];
+    return taken;
   }
 
   /** See SwimMachine.takeProbeRoundTrips. */

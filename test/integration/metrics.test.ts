@@ -96,6 +96,7 @@ test('every node serves metrics promtool accepts, they move when a workload is a
   assert.ok(value(after, 'shoal_state_deltas_accepted_total') > value(before, 'shoal_state_deltas_accepted_total'));
   assert.is(value(after, 'shoal_scheduler_placements'), 3, "the plan's slots per node add up to the replicas");
   assert.ok(after.includes('\nshoal_anti_entropy_digest_age_seconds '), 'three nodes have exchanged digests');
+  assert.ok(value(after, 'shoal_event_loop_lag_seconds_count') > 0, "the lag monitor's readings reach the metrics");
 
   // A replica that burns CPU shows it in `shoal top` on a node that does not run it, and in its own node's metrics.
   writeFileSync(file, `apiVersion: shoal/v1\nkind: Workload\nmetadata: {name: burner}\nspec:\n  image: none\n  command: [sh, -c, "while :; do :; done"]\n`);

@@ -109,6 +109,9 @@ test('the SWIM service feeds the event-loop lag it reads to the machine, which t
     await new Promise((resolve) => setTimeout(resolve, 60));
     assert.is(off.stats.lagMs, 0, 'off: the machine takes no lag into account');
     assert.is(off.counters.worstLagMs, 1_500, 'but the node still reads it, for its status');
+    const readingsForMetrics = off.takeLagReadings();
+    assert.ok(readingsForMetrics.length > 0 && readingsForMetrics.every((ms) => ms === 1_500), `and for the metrics: ${readingsForMetrics}`);
+    assert.equal(off.takeLagReadings(), [], 'each reading taken once');
     sent.length = 0;
     off.receive('b', frame({ type: 'ping', seq: 1, target: 'a', updates: [] }));
     assert.ok(sent.length > 0 && sent.every((m) => m.lagMs === undefined), 'nor says it');
