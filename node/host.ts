@@ -13,6 +13,7 @@ import { createLibp2p } from 'libp2p';
 import { BlockList, isIP } from 'node:net';
 import { UserError } from './errors.js';
 import { privateNetwork } from './private-network.js';
+import { fastMessageId } from './gossip-message-id.js';
 import { gossipScoreParams, stateScoreThresholds } from './gossip-scoring.js';
 import { MAX_RESERVATIONS, RELAYED_CONNECTION_BYTES, RELAYED_CONNECTION_MS } from '../protocol/relay/policy.js';
 
@@ -134,6 +135,7 @@ export async function createHost(options: HostOptions): Promise<Host> {
           allowPublishToZeroTopicPeers: true,
           // Members behind NAT may be reached only through a relay.
           runOnLimitedConnection: true,
+          fastMsgIdFn: fastMessageId,
           scoreParams: gossipScoreParams(stateTopic(options.clusterId), usageTopic(options.clusterId), new NetworkSet(colocation)),
           scoreThresholds: stateScoreThresholds,
         }),
