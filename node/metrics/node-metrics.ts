@@ -57,7 +57,7 @@ const PASS_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 export function createNodeMetrics(sources: MetricsSources): Registry {
   const registry = new Registry();
   // prom-client's event-loop histogram samples on a native timer every 10 ms: 100 wakeups
-  // a second, most of an idle node's CPU on a small VM (docs/benchmarks.md, "Footprint").
+  // a second, most of an idle node's (docs/benchmarks.md, "Footprint").
   // It gets the longest period Node takes and its families go; the node's own lag monitor,
   // which SWIM reads anyway, feeds shoal_event_loop_lag_seconds instead.
   collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: NEVER_MS });
