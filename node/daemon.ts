@@ -170,6 +170,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     let antiEntropy: AntiEntropy | undefined;
     let scheduler: SchedulerService | undefined;
     let admitJoiner: (() => void) | undefined;
+    let usage: UsageService | undefined;
     const selfRecord = {
       id: host.peerId.toString(),
       addrs: listenAddrs,
@@ -187,6 +188,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         if (event.change === 'joined' || event.change === 'alive') {
           antiEntropy?.syncSoon(event.id);
           admitJoiner?.();
+          usage?.memberCameUp();
         }
       },
     });
@@ -309,13 +311,17 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const feed = new EventFeed(host, swim, events);
     await feed.start();
     cleanup.push(() => feed.stop());
-    const usage = new UsageService({
+    usage = new UsageService({
       runtime,
       owner: { cluster: cluster.id, node: swim.id },
       pubsub,
       clusterId: cluster.id,
       self: swim.id,
       isAdmittedPeer,
+      isLiveMember: (peer) => {
+        const state = swim.member(peer)?.state;
+        return state === 'alive' || state === 'suspect';
+      },
       log,
       intervalMs: options.usageIntervalMs,
       nowMs: () => clock.nowMs(),

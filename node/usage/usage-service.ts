@@ -11,13 +11,19 @@ import { hostClock } from '../wall-clock.js';
 
 export const DEFAULT_USAGE_INTERVAL_MS = 5_000;
 
+/** Rounds a peer keeps a summary that names replicas: their usage must not outlive them long. */
+const KEPT_ROUNDS = 4;
 /**
- * Rounds a node that runs nothing lets pass between two of its (empty) summaries: fewer
- * than the four a peer at the same interval keeps one, so it stays in their books. Saying
- * "nothing" every round was most of an idle cluster's gossip (docs/benchmarks.md,
- * "Footprint"). Rounds, not a time: a cluster sampling every second keeps a summary 4 s.
+ * Every how many rounds a node that runs nothing says so again. Every summary is a message
+ * to every node, about 1% of a core each on a node of 10 (docs/benchmarks.md,
+ * "Footprint"): saying "nothing" every third round was a quarter of an idle node's CPU. A
+ * member that joins or comes back hears it at the next round (memberCameUp), and a node no
+ * longer a live member is not listed (nodes()), so neither waits for a repeat. Rounds,
+ * not a time: at one round a second, every 11 s.
  */
-const QUIET_REPEAT_ROUNDS = 3;
+const QUIET_REPEAT_ROUNDS = 11;
+/** Rounds a peer keeps a summary that names none: past two repeats, so one lost message does not drop it from its book. */
+const EMPTY_KEPT_ROUNDS = 2 * QUIET_REPEAT_ROUNDS + 2;
 
 export type UsagePubSub = Pick<GossipSub, 'topicValidators' | 'subscribe' | 'unsubscribe' | 'publish'>;
 
@@ -31,6 +37,8 @@ export interface UsageServiceOptions {
   /** This node's peer id. */
   self: string;
   isAdmittedPeer: (peerId: string) => boolean;
+  /** Whether a node is a member SWIM holds alive or suspect: the node list shows only these. */
+  isLiveMember: (peerId: string) => boolean;
   log: Logger;
   intervalMs?: number;
   /** The node's wall clock (node/wall-clock.ts): summaries' times, and what peers' are judged by. The host's by default. */
@@ -79,10 +87,10 @@ export class UsageService {
     this.topic = usageTopic(options.clusterId);
     this.intervalMs = options.intervalMs ?? DEFAULT_USAGE_INTERVAL_MS;
     this.now = options.nowMs ?? hostClock.nowMs;
-    // A node's usage goes once four rounds pass without one from it; clocks 30 s apart (or two rounds, if longer) are believed.
+    // A node's usage goes once KEPT_ROUNDS pass without one from it; clocks 30 s apart (or two rounds, if longer) are believed.
     // Peers may sample at another interval than this node: the default one sizes the book when sampling is off here.
     const peerIntervalMs = this.intervalMs > 0 ? this.intervalMs : DEFAULT_USAGE_INTERVAL_MS;
-    this.book = new UsageBook({ ttlMs: peerIntervalMs * 4, maxSkewMs: Math.max(30_000, peerIntervalMs * 2) });
+    this.book = new UsageBook({ ttlMs: peerIntervalMs * KEPT_ROUNDS, emptyTtlMs: peerIntervalMs * EMPTY_KEPT_ROUNDS, maxSkewMs: Math.max(30_000, peerIntervalMs * 2) });
   }
 
   /** Subscribes, and takes a first sample at once so that the first round has rates to publish. */
@@ -135,8 +143,18 @@ export class UsageService {
     return 'accept';
   }
 
+  /** Each live member's usage: a node that left or died goes at once, though peers keep its last summary (an empty one long). */
   nodes(): NodeUsage[] {
-    return this.book.nodes(this.now());
+    return this.book.nodes(this.now()).filter((n) => this.options.isLiveMember(n.node));
+  }
+
+  /**
+   * A member joined, or came back from dead: it has none of the summaries peers repeat
+   * only now and then, so this node's next round publishes its own even if it would be
+   * a quiet one.
+   */
+  memberCameUp(): void {
+    this.emptyPublishedAtMs = undefined;
   }
 
   workloads(): WorkloadUsage[] {

@@ -4,6 +4,12 @@ import type { UsageSummary } from './usage-codec.js';
 export interface UsageBookConfig {
   /** A node's summary is forgotten this long after it arrived, unless a newer one replaced it. */
   ttlMs: number;
+  /**
+   * The same for a summary that names no replica (default: ttlMs). It may be longer: it
+   * counts toward no workload's usage, so holding it after its node stopped costs nothing
+   * but a line in the node list, and its node may repeat it that much less often.
+   */
+  emptyTtlMs?: number;
   /** How far a stamp may be ahead of this node's clock, or behind it past the TTL, and still be taken. */
   maxSkewMs: number;
 }
@@ -117,7 +123,8 @@ export class UsageBook {
   }
 
   private expired(entry: Entry, nowMs: number): boolean {
-    return nowMs - entry.receivedAtMs > this.config.ttlMs;
+    const ttlMs = entry.summary.replicas.length === 0 ? (this.config.emptyTtlMs ?? this.config.ttlMs) : this.config.ttlMs;
+    return nowMs - entry.receivedAtMs > ttlMs;
   }
 }
 

@@ -72,6 +72,20 @@ test('a summary is forgotten once the TTL has passed since it arrived', () => {
   assert.equal(b.workloads(9_001 + TTL), []);
 });
 
+test('a summary that names no replica lives its own TTL; one that names some, the TTL', () => {
+  const b = new UsageBook({ ttlMs: TTL, emptyTtlMs: 6 * TTL, maxSkewMs: SKEW });
+  b.receive(summary('node-a', 1_000, [web(0, 100, 100)]), 'node-a', 1_000);
+  b.receive(summary('node-b', 1_000, []), 'node-b', 1_000);
+  assert.equal(
+    b.nodes(1_001 + TTL).map((n) => n.node),
+    ['node-b'],
+  );
+  const late = b.receive(summary('node-b', 999, []), 'node-b', 1_001 + TTL);
+  assert.ok(!late.ok && late.error === 'outdated', 'an older one arriving late is outdated while the empty one lives');
+  assert.is(b.nodes(1_000 + 6 * TTL).length, 1);
+  assert.equal(b.nodes(1_001 + 6 * TTL), []);
+});
+
 test('once its last summary expired, a node is taken again even with a stamp its old one passed (its clock stepped back)', () => {
   const b = book();
   b.receive(summary('node-a', 50_000, [web(0, 100, 100)]), 'node-a', 40_000);

@@ -38,6 +38,8 @@ class FakePubSub implements UsagePubSub {
 /** A service on a fake clock, runtime and gossipsub; `samples` is what the runtime reads next. */
 function harness(admitted: readonly string[] = ['node-b'], intervalMs = INTERVAL) {
   const clock = { now: 1_000_000 };
+  /** The members SWIM holds alive or suspect. */
+  const live = new Set([SELF, ...admitted]);
   const pubsub = new FakePubSub();
   const runtime = { samples: [] as ReplicaUsageSample[], fail: false };
   const service = new UsageService({
@@ -47,12 +49,13 @@ function harness(admitted: readonly string[] = ['node-b'], intervalMs = INTERVAL
     clusterId: CLUSTER,
     self: SELF,
     isAdmittedPeer: (peer) => admitted.includes(peer),
+    isLiveMember: (peer) => live.has(peer),
     log,
     // The timer never fires in a test: rounds are run by tick().
     intervalMs,
     nowMs: () => clock.now,
   });
-  return { clock, pubsub, runtime, service };
+  return { clock, pubsub, runtime, service, live };
 }
 
 const sample = (slot: number, cpuSeconds: number, atMs: number): ReplicaUsageSample => ({
@@ -104,19 +107,29 @@ test('each round after the first sample publishes the rate per replica, and the 
   assert.equal(service.nodes(), [{ node: SELF, atMs: clock.now, cpuMillis: 1200, memoryBytes: 64 * 2 ** 20, replicas: 2 }]);
 });
 
-test('a node that runs nothing says so, then again only before peers would forget it; a replica is said at once', async () => {
+test('a node that runs nothing says so, then again every 11 rounds or when a member comes up; a replica is said at once', async () => {
   const { clock, pubsub, runtime, service } = harness();
   service.start();
   await service.tick(); // the first sample, taken at start
-  for (let round = 0; round < 7; round++) {
-    clock.now += INTERVAL;
-    await service.tick();
-  }
+  const rounds = async (n: number): Promise<void> => {
+    for (let round = 0; round < n; round++) {
+      clock.now += INTERVAL;
+      await service.tick();
+    }
+  };
+  await rounds(23);
   assert.equal(
     pubsub.published.map((p) => p.summary.replicas.length),
     [0, 0, 0],
-    'rounds 1, 4 and 7 of 7: a peer keeps a summary for four rounds',
+    'rounds 1, 12 and 23 of 23: a peer keeps an empty summary for 24 rounds',
   );
+  await rounds(2);
+  service.memberCameUp();
+  await rounds(1);
+  assert.is(pubsub.published.length, 4, 'a member came up: the next round says it again');
+  await rounds(9);
+  assert.is(pubsub.published.length, 4, 'and the repeat counts from there');
+  pubsub.published.length = 0;
   // A replica's first sample gives no rate yet: its second round is the first that names it.
   runtime.samples = [sample(0, 10, clock.now + INTERVAL)];
   clock.now += INTERVAL;
@@ -130,21 +143,22 @@ test('a node that runs nothing says so, then again only before peers would forge
   service.stop();
   assert.equal(
     pubsub.published.map((p) => p.summary.replicas.length),
-    [0, 0, 0, 1, 0],
+    [1, 0],
+    'the first round that names a replica, and the next that names none',
   );
   assert.equal(service.nodes(), [{ node: SELF, atMs: clock.now, cpuMillis: 0, memoryBytes: 0, replicas: 0 }]);
 });
 
-test('the quiet repeat counts rounds: at one round a second, a node that runs nothing still says so every 3 s', async () => {
+test('the quiet repeat counts rounds: at one round a second, a node that runs nothing still says so every 11 s', async () => {
   const { clock, pubsub, service } = harness(['node-b'], 1_000);
   service.start();
   await service.tick();
-  for (let round = 0; round < 7; round++) {
+  for (let round = 0; round < 23; round++) {
     clock.now += 1_000;
     await service.tick();
   }
   service.stop();
-  assert.is(pubsub.published.length, 3, 'rounds 1, 4 and 7: peers at this interval keep a summary 4 s');
+  assert.is(pubsub.published.length, 3, 'rounds 1, 12 and 23: peers at this interval keep an empty summary 24 s');
 });
 
 test('a round whose runtime cannot be read publishes nothing and is counted', async () => {
@@ -183,13 +197,34 @@ test('a summary for another node, unsigned or malformed is rejected; one from a 
   assert.equal(service.nodes(), []);
 });
 
-test("a peer's summary is gone four intervals after the last one arrived", () => {
-  const { clock, service } = harness();
+test("a peer's summary is gone four intervals after the last one arrived; one that names no replica, 24", () => {
+  const { clock, service } = harness(['node-b', 'node-c']);
   service.fromGossip('node-b', peerSummary('node-b', clock.now));
+  service.fromGossip('node-c', encodeUsageSummary({ node: 'node-c', atMs: clock.now, replicas: [] }));
   clock.now += 4 * INTERVAL;
+  assert.equal(
+    service.nodes().map((n) => n.node),
+    ['node-b', 'node-c'],
+  );
+  clock.now += 1;
+  assert.equal(
+    service.nodes().map((n) => n.node),
+    ['node-c'],
+  );
+  clock.now += 20 * INTERVAL - 1;
   assert.is(service.nodes().length, 1);
   clock.now += 1;
   assert.equal(service.nodes(), []);
+});
+
+test('a node SWIM no longer holds alive or suspect is not listed, though its replicas still count for their workload until their summary goes', () => {
+  const { clock, service, live } = harness(['node-b']);
+  service.fromGossip('node-b', peerSummary('node-b', clock.now));
+  live.delete('node-b');
+  assert.equal(service.nodes(), []);
+  assert.is(service.workload('Workload/default/web')?.replicas[0]?.node, 'node-b');
+  live.add('node-b');
+  assert.is(service.nodes()[0]?.node, 'node-b', 'back alive: listed again from what was kept');
 });
 
 test('the validator gossipsub calls judges the signer of a message, not the peer that relayed it', async () => {
