@@ -318,10 +318,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       clusterId: cluster.id,
       self: swim.id,
       isAdmittedPeer,
-      isLiveMember: (peer) => {
-        const state = swim.member(peer)?.state;
-        return state === 'alive' || state === 'suspect';
-      },
+      isLiveMember: (peer) => swim.isReachable(peer),
       log,
       intervalMs: options.usageIntervalMs,
       nowMs: () => clock.nowMs(),

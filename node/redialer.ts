@@ -60,8 +60,7 @@ export class Redialer {
 
   private isReachableMember(seed: Multiaddr): boolean {
     const peer = this.seedPeers.get(seed.toString()) ?? seed.getComponents().find((c) => c.name === 'p2p')?.value;
-    const state = peer === undefined ? undefined : this.swim.member(peer)?.state;
-    return state === 'alive' || state === 'suspect';
+    return peer !== undefined && this.swim.isReachable(peer);
   }
 
   private async dialAndJoin(seed: Multiaddr): Promise<void> {

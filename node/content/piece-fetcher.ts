@@ -167,10 +167,7 @@ export class PieceFetcher {
 
   /** Of `peers`, the live admitted members. */
   private live(peers: readonly string[]): string[] {
-    return peers.filter((p) => {
-      const state = this.options.swim.member(p)?.state;
-      return p !== this.options.swim.id && (state === 'alive' || state === 'suspect') && this.options.admitted(p);
-    });
+    return peers.filter((p) => p !== this.options.swim.id && this.options.swim.isReachable(p) && this.options.admitted(p));
   }
 
   private reachable(peer: string): boolean {

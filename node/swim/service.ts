@@ -14,6 +14,7 @@ import {
   type MemberView,
   type SwimConfig,
   eventOnWallClock,
+  isReachableState,
   lagNoiseMs,
   lagTickMs,
   viewOnWallClock,
@@ -175,6 +176,12 @@ export class SwimService {
   member(id: MemberId): MemberView | undefined {
     const view = this.machine.member(id);
     return view === undefined ? undefined : viewOnWallClock(view, this.wallAheadMs());
+  }
+
+  /** Whether `id` is a member held alive or suspect: one that may still answer. */
+  isReachable(id: MemberId): boolean {
+    const state = this.machine.member(id)?.state;
+    return state !== undefined && isReachableState(state);
   }
 
   get liveCount(): number {
