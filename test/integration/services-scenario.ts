@@ -90,7 +90,6 @@ export async function partitionScenario(bed: ServicesTestbed): Promise<void> {
       [a, new Set()],
       [bare, new Set()],
     ]);
-    let failed = 0;
     // Each failure by where it went and what it said: its count and when it first came after the cut.
     const failures = new Map<string, { count: number; firstMs: number }>();
     const cutAt = Date.now();
@@ -103,10 +102,10 @@ export async function partitionScenario(bed: ServicesTestbed): Promise<void> {
           failures.set(key, { ...held, count: held.count + 1 });
           return undefined;
         });
-        if (answer === undefined) failed++;
-        else seen.add(answer);
+        if (answer !== undefined) seen.add(answer);
       }
     }
+    const failed = [...failures.values()].reduce((n, { count }) => n + count, 0);
     const said = [...failures].map(([what, { count, firstMs }]) => `${count} × ${what} (first ${firstMs} ms after the cut)`);
     assert.is(failed, 0, `no request failed; ${said.join('; ')}`);
     // A answers from its own replica only; the other side never from A's, which it cannot
