@@ -12,6 +12,12 @@ interface Register {
 interface ObjectState {
   fields: Map<string, Register>;
   tombstone: Stamp | undefined;
+  /**
+   * The visible value once read since the last change (null: no live field). Reads far
+   * outnumber writes: the scheduler's view reads every workload, placement and status at
+   * each plan, the agent and the API as often, and each read sorted and copied the fields.
+   */
+  shown?: Readonly<ObjectValue> | null;
 }
 
 /** A field set to null is absent: that is how an apply removes a field. */
@@ -26,6 +32,12 @@ export type ObjectValue = Record<string, Json>;
  */
 export class ClusterDocument {
   private readonly objects = new Map<string, ObjectState>();
+  /**
+   * Each kind's keys, live or not, and its live ones sorted once asked for since an object
+   * of the kind last changed: a kind is listed without a walk over every object. Kinds
+   * are those of the objects held, so a reader asking for others adds nothing.
+   */
+  private readonly kinds = new Map<string, { keys: Set<string>; live?: readonly string[] }>();
 
   /** Merges a delta's ops; returns the keys it changed. */
   apply(delta: Delta): string[] {
@@ -41,28 +53,42 @@ export class ClusterDocument {
     if (state === undefined) {
       state = { fields: new Map(), tombstone: undefined };
       this.objects.set(op.key, state);
+      const kind = kindOf(op.key);
+      if (kind !== undefined) {
+        const entry = this.kinds.get(kind);
+        if (entry === undefined) this.kinds.set(kind, { keys: new Set([op.key]) });
+        else entry.keys.add(op.key);
+      }
     }
-    return 'delete' in op ? bury(state, stamp) : write(state, op.set, stamp);
+    const changed = 'delete' in op ? bury(state, stamp) : write(state, op.set, stamp);
+    if (changed) {
+      state.shown = undefined;
+      this.kindChanged(op.key);
+    }
+    return changed;
   }
 
   /** Forgets an object, so it can be folded again from the ops that count now. */
   reset(key: string): void {
-    this.objects.delete(key);
+    this.forget(key);
   }
 
-  get(key: string): ObjectValue | undefined {
+  /** The object's live fields, or undefined; the same frozen value until the object changes. */
+  get(key: string): Readonly<ObjectValue> | undefined {
     const state = this.objects.get(key);
-    return state === undefined ? undefined : visible(state);
+    return state === undefined ? undefined : shown(state);
   }
 
   /** Keys of live objects, sorted, optionally of one kind. */
-  keys(kind?: string): string[] {
-    const prefix = kind === undefined ? '' : `${kind}/`;
-    const out: string[] = [];
-    for (const [key, state] of this.objects) {
-      if (key.startsWith(prefix) && visible(state) !== undefined) out.push(key);
+  keys(kind?: string): readonly string[] {
+    if (kind === undefined || kind.includes('/')) {
+      const prefix = kind === undefined ? '' : `${kind}/`;
+      return [...this.objects.keys()].filter((key) => key.startsWith(prefix) && this.get(key) !== undefined).sort();
     }
-    return out.sort();
+    const entry = this.kinds.get(kind);
+    if (entry === undefined) return [];
+    entry.live ??= Object.freeze([...entry.keys].filter((key) => this.get(key) !== undefined).sort());
+    return entry.live;
   }
 
   /** The stamp of a field's current value: when (by its writer's clock) and by whom it was written. */
@@ -91,8 +117,8 @@ export class ClusterDocument {
     let collected = 0;
     for (const [key, state] of this.objects) {
       if (state.tombstone === undefined || compareHlc(state.tombstone.hlc, horizon) >= 0) continue;
-      if (visible(state) !== undefined) continue;
-      this.objects.delete(key);
+      if (shown(state) !== undefined) continue;
+      this.forget(key);
       collected++;
     }
     return collected;
@@ -101,6 +127,28 @@ export class ClusterDocument {
   get size(): number {
     return this.objects.size;
   }
+
+  private forget(key: string): void {
+    this.objects.delete(key);
+    const kind = kindOf(key);
+    const entry = kind === undefined ? undefined : this.kinds.get(kind);
+    if (entry === undefined) return;
+    entry.keys.delete(key);
+    if (entry.keys.size === 0) this.kinds.delete(kind as string);
+    else entry.live = undefined;
+  }
+
+  private kindChanged(key: string): void {
+    const kind = kindOf(key);
+    const entry = kind === undefined ? undefined : this.kinds.get(kind);
+    if (entry !== undefined) entry.live = undefined;
+  }
+}
+
+/** An object key's kind: what comes before its first `/` (kind/namespace/name); a key with none has no kind. */
+function kindOf(key: string): string | undefined {
+  const slash = key.indexOf('/');
+  return slash < 0 ? undefined : key.slice(0, slash);
 }
 
 /** Registers at or before the tombstone can never show again, so they go. */
@@ -127,13 +175,16 @@ function write(state: ObjectState, fields: Record<string, Json>, stamp: Stamp): 
 }
 
 /** The live fields in name order, so every replica shows an object identically. */
-function visible(state: ObjectState): ObjectValue | undefined {
-  let out: ObjectValue | undefined;
-  for (const field of [...state.fields.keys()].sort()) {
-    const value = (state.fields.get(field) as Register).value;
-    if (value === null) continue;
-    out ??= {};
-    out[field] = value;
+function shown(state: ObjectState): Readonly<ObjectValue> | undefined {
+  if (state.shown === undefined) {
+    let out: ObjectValue | undefined;
+    for (const field of [...state.fields.keys()].sort()) {
+      const value = (state.fields.get(field) as Register).value;
+      if (value === null) continue;
+      out ??= {};
+      out[field] = value;
+    }
+    state.shown = out === undefined ? null : Object.freeze(out);
   }
-  return out;
+  return state.shown ?? undefined;
 }

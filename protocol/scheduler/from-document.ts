@@ -139,6 +139,24 @@ function withImage(resolve: ReturnType<typeof imageResolver>, info: WorkloadInfo
   return id === undefined ? info : { ...info, demand: { ...info.demand, image: id } };
 }
 
+/**
+ * What the view reads from each object, kept per object value: the document hands out one
+ * frozen value per object until it changes (crdt/document.ts), and every plan reads every
+ * workload, placement and status, so each is parsed once rather than at each plan.
+ */
+const workloadInfos = new WeakMap<object, WorkloadInfo>();
+const claimLists = new WeakMap<object, Claim[]>();
+const statusLists = new WeakMap<object, SlotStatus[]>();
+
+function once<T>(cache: WeakMap<object, T>, value: object, read: () => T): T {
+  let out = cache.get(value);
+  if (out === undefined) {
+    out = read();
+    cache.set(value, out);
+  }
+  return out;
+}
+
 /** The scheduler's view: members from SWIM (flags and held images added from the document), the rest from the document. */
 export function clusterView(document: ClusterDocument, members: readonly Omit<NodeInfo, 'cordoned' | 'draining'>[]): ClusterView {
   const flags = document.get(NODE_FLAGS_KEY) ?? {};
@@ -149,7 +167,8 @@ export function clusterView(document: ClusterDocument, members: readonly Omit<No
   );
   const workloads = [...document.keys('Workload'), ...document.keys('Job'), ...document.keys('CronJob')].map((key) => {
     const fields = document.get(key) as ObjectValue;
-    const info = withImage(resolve, workloadInfo(key, fields), fields);
+    const read = once(workloadInfos, fields, () => workloadInfo(key, fields));
+    const info = withImage(resolve, read, fields);
     if (info.global) return { ...info, replicas: globalReplicas(info.demand, nodes) };
     const autoscaled = autoscaledCount(document, key, info.replicas);
     return autoscaled === undefined ? info : { ...info, replicas: autoscaled.replicas };
@@ -157,12 +176,22 @@ export function clusterView(document: ClusterDocument, members: readonly Omit<No
   const claims = new Map<string, Claim[]>();
   for (const key of document.keys(PLACEMENT_KIND)) {
     const slot = slotOfObject(key);
-    if (slot !== undefined) claims.set(slot.slot, claimsOf(document.get(key) as ObjectValue));
+    if (slot === undefined) continue;
+    const fields = document.get(key) as ObjectValue;
+    claims.set(
+      slot.slot,
+      once(claimLists, fields, () => claimsOf(fields)),
+    );
   }
   const statuses = new Map<string, SlotStatus[]>();
   for (const key of document.keys(STATUS_KIND)) {
     const slot = slotOfObject(key);
-    if (slot !== undefined) statuses.set(slot.slot, statusesOf(document.get(key) as ObjectValue));
+    if (slot === undefined) continue;
+    const fields = document.get(key) as ObjectValue;
+    statuses.set(
+      slot.slot,
+      once(statusLists, fields, () => statusesOf(fields)),
+    );
   }
   return { nodes, workloads, claims, statuses };
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { answerQuery, ClusterDocument, compareAnswer, firstQuery, Replica, type Delta, type Op } from '../../crdt/index.js';
+import { answerQuery, ClusterDocument, compareAnswer, firstQuery, Replica, stampOf, type Delta, type Op } from '../../crdt/index.js';
 import { author, CLUSTER, write, type Author } from '../unit/crdt/fixtures.js';
 
 const NOW = 1_800_000_000_000;
@@ -61,6 +61,30 @@ test('merge is commutative, associative and idempotent over random histories', (
       assert.is(snapshot(left), reference, 'grouped differently');
     }),
     { numRuns: 150 },
+  );
+});
+
+/** What a document shows through the reads that keep values between changes: each object, and each kind's keys. */
+const reads = (doc: ClusterDocument): string => JSON.stringify([snapshot(doc), doc.keys('Workload'), doc.keys('Service'), doc.keys('Workload/default')]);
+
+test('reads between merges show what a document folded afresh from the same deltas shows', () => {
+  fc.assert(
+    fc.property(history, fc.infiniteStream(fc.nat()), (h, resets) => {
+      const deltas = signHistory(h);
+      const doc = new ClusterDocument();
+      for (const [i, delta] of deltas.entries()) {
+        doc.apply(delta);
+        const fresh = new ClusterDocument();
+        for (const d of deltas.slice(0, i + 1)) fresh.apply(d);
+        assert.is(reads(doc), reads(fresh), `after delta ${i}`);
+        // As a replica refolds an object after a revocation: forget it, then merge again what counts.
+        const key = keys[(resets.next().value as number) % keys.length] as string;
+        doc.reset(key);
+        for (const d of deltas.slice(0, i + 1)) for (const o of d.body.ops) if (o.key === key) doc.applyOp(o, stampOf(d));
+        assert.is(reads(doc), reads(fresh), `after delta ${i} and a refold of ${key}`);
+      }
+    }),
+    { numRuns: 100 },
   );
 });
 

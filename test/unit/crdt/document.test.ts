@@ -41,6 +41,33 @@ test('a delete hides every field written before it; a later write brings the obj
   assert.equal(doc.get(key), { y: 9 });
 });
 
+test('an object reads as the same frozen value until it changes, and a kind lists its live keys as they change', () => {
+  const a = author(1);
+  const doc = new ClusterDocument();
+  doc.apply(
+    write(a, 1000, [
+      { key, set: { x: 1 } },
+      { key: 'Service/default/web', set: { port: 80 } },
+    ]),
+  );
+  const first = doc.get(key);
+  assert.is(doc.get(key), first, 'read twice, one value');
+  assert.ok(Object.isFrozen(first), 'a reader cannot change what the next reader sees');
+  assert.equal(doc.keys('Workload'), [key]);
+  doc.apply(write(a, 2000, [{ key: 'Workload/default/api', set: { x: 2 } }]));
+  assert.is(doc.get(key), first, 'another object changed, this one did not');
+  assert.equal(doc.keys('Workload'), ['Workload/default/api', key]);
+  doc.apply(write(a, 3000, [{ key, set: { x: 3 } }]));
+  assert.equal(doc.get(key), { x: 3 });
+  doc.apply(write(a, 4000, [{ key, delete: true }]));
+  assert.equal(doc.keys('Workload'), ['Workload/default/api']);
+  assert.equal(doc.keys('Workload/default'), ['Workload/default/api'], 'a kind and namespace list as a prefix');
+  assert.equal(doc.keys('Nothing'), [], 'a kind nobody wrote');
+  assert.equal(doc.keys('Service'), ['Service/default/web']);
+  doc.reset('Workload/default/api');
+  assert.equal(doc.keys('Workload'), [], 'a reset object is listed no more');
+});
+
 test('a field set to null is absent', () => {
   const a = author(1);
   const doc = new ClusterDocument();
