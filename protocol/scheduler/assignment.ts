@@ -11,7 +11,7 @@ export interface Assignment {
 
 export interface SlotHistory {
   /** One per epoch that has a winner, oldest first. */
-  assignments: Assignment[];
+  readonly assignments: readonly Assignment[];
   maxEpoch: number;
   /** The latest epoch, when it closed with no bid at all. */
   unschedulable: Extract<Claim, { unschedulable: true }> | undefined;
@@ -20,11 +20,27 @@ export interface SlotHistory {
 }
 
 /**
+ * Histories folded, by the list of claims they fold: a view's lists are values, never
+ * changed once made (scheduler/from-document.ts keeps one per placement value), and every
+ * plan folds every slot's, at each tick of every node.
+ */
+const folded = new WeakMap<readonly Claim[], SlotHistory>();
+
+/**
  * Folds the claims of a slot. Collectors that saw different bids may name different
  * winners for one epoch; every node keeps the best bid by the auction's own order, so
- * all converge on one winner without a coordinator.
+ * all converge on one winner without a coordinator. `claims` must not change afterwards.
  */
 export function slotHistory(claims: readonly Claim[]): SlotHistory {
+  let history = folded.get(claims);
+  if (history === undefined) {
+    history = fold(claims);
+    folded.set(claims, history);
+  }
+  return history;
+}
+
+function fold(claims: readonly Claim[]): SlotHistory {
   const best = new Map<number, Assignment>();
   const empty = new Map<number, Extract<Claim, { unschedulable: true }>>();
   let maxEpoch = 0;

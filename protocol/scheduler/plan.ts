@@ -4,7 +4,7 @@ import { MAX_RUN_MS, ticksBetween } from '../manifests/cron-job.js';
 import { slotHistory, type Assignment } from './assignment.js';
 import { PerNodeTally } from './per-node-tally.js';
 import { resolveSlot, schedulableCount, seesMajority, type ReplaceReason, type ResolveConfig, type SlotDecision } from './resolve.js';
-import type { ClusterView, WorkloadInfo } from './view.js';
+import type { Claim, ClusterView, WorkloadInfo } from './view.js';
 
 export interface PlacedSlot {
   workload: WorkloadInfo;
@@ -65,7 +65,7 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
     for (const index of slotIndexes(workload, nowMs)) {
       const key = slotKey({ workload: workload.key, index });
       if (workload.job !== undefined && completed(view, key)) continue;
-      const history = slotHistory(view.claims.get(key) ?? []);
+      const history = slotHistory(view.claims.get(key) ?? NO_CLAIMS);
       if (workload.cron !== undefined && (ended(view, key) || (history.assignments.length === 0 && nowMs - index * 1000 > workload.cron.startingDeadlineMs))) continue;
       const decision = resolveSlot({
         history,
@@ -96,6 +96,8 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
   }
   return plan;
 }
+
+const NO_CLAIMS: readonly Claim[] = Object.freeze([]);
 
 /** A workload's slots are 0..replicas-1; a CronJob's are its recent ticks, in seconds. */
 function slotIndexes(workload: WorkloadInfo, nowMs: number): number[] {

@@ -16,7 +16,7 @@ export type DocumentOp = { kind: 'workload'; workload: WorkloadInfo } | { kind: 
  */
 export class DocumentReplica {
   workloads: readonly WorkloadInfo[] = [];
-  readonly claims = new Map<string, Claim[]>();
+  readonly claims = new Map<string, readonly Claim[]>();
   readonly statuses = new Map<string, StampedStatus[]>();
   /** The workloads as the last view counted them, for the members and workloads it was made from. */
   private counted: { nodes: ReadonlyMap<string, NodeInfo>; workloads: readonly WorkloadInfo[]; counted: readonly WorkloadInfo[] } | undefined;
@@ -63,10 +63,10 @@ export class DocumentReplica {
   }
 
   private addClaim(slot: string, claim: Claim): boolean {
-    const claims = this.claims.get(slot);
-    if (claims === undefined) this.claims.set(slot, [claim]);
-    else if (claims.includes(claim)) return false;
-    else claims.push(claim);
+    const claims = this.claims.get(slot) ?? [];
+    if (claims.includes(claim)) return false;
+    // A new list, not a push: a view's lists are values (scheduler/assignment.ts folds each once).
+    this.claims.set(slot, [...claims, claim]);
     return true;
   }
 
