@@ -45,6 +45,14 @@ export interface AgentOptions {
 }
 
 /**
+ * A change to the document starts a pass this long after it, one pass for every change
+ * meanwhile: a burst of merges (an apply of many objects, the statuses of a rollout, a
+ * repair by anti-entropy) made a pass, with its listing of the runtime, per delta. The
+ * scheduler's own changes to what this node runs still start one at once.
+ */
+export const DOCUMENT_SETTLE_MS = 50;
+
+/**
  * Makes this node's runtime hold what the document asks of it: reconcile (pure) says
  * what to do, the runtime does it, and each replica's status goes back into the
  * document, signed by the node. Until the node has joined, it runs what it ran before,
@@ -57,6 +65,7 @@ export class Agent {
   /** Status last written per Status object key: only changes are written. */
   private readonly written: Map<string, ReplicaStatus>;
   private timer: NodeJS.Timeout | undefined;
+  private settling: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
@@ -88,7 +97,7 @@ export class Agent {
     this.prober.start();
     const boot = bootSlots(this.written);
     if (boot.length > 0) this.options.log.info({ replicas: boot.length }, 'starting the replicas this node ran before, from its stored state');
-    this.options.state.onChange(() => this.kick());
+    this.options.state.onChange(() => this.afterDocumentChange());
     this.timer = setInterval(() => this.kick(), this.options.intervalMs ?? 1_000);
     this.kick();
   }
@@ -97,6 +106,7 @@ export class Agent {
     this.stopped = true;
     this.prober.stop();
     clearInterval(this.timer);
+    clearTimeout(this.settling);
     await this.running;
   }
 
@@ -115,6 +125,14 @@ export class Agent {
       ),
     );
     this.options.majority.guard([]);
+  }
+
+  private afterDocumentChange(): void {
+    if (this.settling !== undefined || this.stopped) return;
+    this.settling = setTimeout(() => {
+      this.settling = undefined;
+      this.kick();
+    }, DOCUMENT_SETTLE_MS);
   }
 
   /** One pass at a time; a kick during a pass runs one more after it. */
