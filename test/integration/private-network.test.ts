@@ -12,6 +12,7 @@ import { createHost, loopbackTrust, type Host } from '../../node/host.js';
 import { bareHost, chunksOf, DIGEST_PROTOCOL, ECHO_PROTOCOL, exchange, readAll, serveTestProtocols, sha256, writeAll } from './private-network-hosts.js';
 import { pino } from 'pino';
 import { guardStreamRaces } from '../../node/stream-race-guard.js';
+import { poll } from '../../testnet/poll.js';
 
 // These hosts live in the test's process, as a node's live in `shoal start`'s: under
 // load yamux can raise a closed-stream error from a microtask no caller can catch
@@ -115,6 +116,8 @@ test('1,000 connections opened and closed leave the host connecting, its memory 
   const peers = [b, await startHost(), await startHost(), await startHost()];
   // Warm up first, so the baseline already holds what the first connections allocate once.
   for (const peer of peers) for (let i = 0; i < 20; i++) await echoOnce(a, peer, message);
+  const connections = (): number => [a, ...peers].reduce((sum, host) => sum + host.getConnections().length, 0);
+  const connectionsBefore = connections();
   const before = liveBytes();
   const rssBefore = process.memoryUsage().rss;
   let opened = 0;
@@ -122,6 +125,11 @@ test('1,000 connections opened and closed leave the host connecting, its memory 
     for (; opened < cycles; opened++) assert.is((await echoOnce(a, peer, message)).toString(), 'ping');
   };
   await Promise.all(peers.map(worker));
+  // A closed connection's far end and its muxer let go of their buffers a moment later
+  // (on a loaded machine, seconds): measured once the hosts hold no more connections
+  // than before, else what is still closing counts as a leak (21-25 MB here, gone 5 s on).
+  // Not asserted: the memory bound below is the check, and it fails on what never closes.
+  await poll('the churned connections closed', async () => (connections() <= connectionsBefore ? true : undefined), 20_000).catch(() => undefined);
   // RSS also holds what the allocator keeps after a busy minute, more so on a loaded
   // machine; what a leak would grow is the heap and external memory still reachable
   // after a full collection.
