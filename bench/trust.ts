@@ -1,6 +1,6 @@
 import '../node/polyfill.js';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signDelta, type Delta, type Op } from '../crdt/index.js';
@@ -9,6 +9,7 @@ import { startLocalCluster, waitForMembers, type LocalCluster } from '../testnet
 import { runShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
 import { percentile, round } from './stats.js';
 import { signedFetch } from '../cli/client.js';
+import { withBaseWorktree } from './base-worktree.js';
 
 /**
  * `npm run bench:trust`: the cost of trust, as JSON (docs/benchmarks.md).
@@ -30,19 +31,12 @@ function mergeOn(tree: string): number {
   return (JSON.parse(run.stdout.trim().split('\n').pop() as string) as { deltasPerS: number }).deltasPerS;
 }
 
-function merge(): object {
-  const base = mkdtempSync(join(tmpdir(), 'shoal-base-'));
-  try {
-    execFileSync('git', ['worktree', 'add', '--detach', base, BASE], { stdio: 'ignore' });
-    symlinkSync(join(process.cwd(), 'node_modules'), join(base, 'node_modules'));
-    execFileSync('cp', ['bench/merge-workload.ts', join(base, 'bench/')]);
+function merge(): Promise<object> {
+  return withBaseWorktree(BASE, ['bench/merge-workload.ts'], (base) => {
     const before = mergeOn(base);
     const after = mergeOn(process.cwd());
     return { base: BASE, beforeDeltasPerS: before, afterDeltasPerS: after, ratio: round(after / before) };
-  } finally {
-    execFileSync('git', ['worktree', 'remove', '--force', base], { stdio: 'ignore' });
-    rmSync(base, { recursive: true, force: true });
-  }
+  });
 }
 
 const rssMb = (node: ShoalNodeProcess): number => {
@@ -145,7 +139,7 @@ const result = {
   machine: `${cpus().length} cores, ${cpus()[0]?.model ?? ''}`,
   date: new Date().toISOString(),
   commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
-  merge: merge(),
+  merge: await merge(),
   flood: await flood(),
 };
 console.log(JSON.stringify(result, null, 2));

@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus } from 'node:os';
+import { withBaseWorktree } from './base-worktree.js';
 import { percentile, round } from './stats.js';
 
 /**
@@ -39,11 +38,7 @@ const median = (bursts: Burst[]) => ({
   runs: bursts,
 });
 
-const base = mkdtempSync(join(tmpdir(), 'shoal-base-'));
-try {
-  execFileSync('git', ['worktree', 'add', '--detach', base, BASE], { stdio: 'ignore' });
-  symlinkSync(join(process.cwd(), 'node_modules'), join(base, 'node_modules'));
-  execFileSync('cp', ['bench/write-burst-run.ts', join(base, 'bench/')]);
+const result = await withBaseWorktree(BASE, ['bench/write-burst-run.ts'], (base) => {
   // The nodes run the tree's own build (bin/shoal.js loads its dist/).
   execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: base, stdio: 'ignore' });
   const before: Burst[] = [];
@@ -52,22 +47,20 @@ try {
     before.push(burstOn(base));
     after.push(burstOn(process.cwd()));
   }
-  const [b, a] = [median(before), median(after)];
-  console.log(
-    JSON.stringify(
-      {
-        machine: `${cpus().length} × ${cpus()[0]?.model}`,
-        writes: Number(process.env.WRITES ?? 800),
-        base: BASE,
-        before: b,
-        after: a,
-        nodeCpuRatio: round(a.nodeCpuS / b.nodeCpuS),
-      },
-      null,
-      2,
-    ),
-  );
-} finally {
-  execFileSync('git', ['worktree', 'remove', '--force', base], { stdio: 'ignore' });
-  rmSync(base, { recursive: true, force: true });
-}
+  return [median(before), median(after)] as const;
+});
+const [b, a] = result;
+console.log(
+  JSON.stringify(
+    {
+      machine: `${cpus().length} × ${cpus()[0]?.model}`,
+      writes: Number(process.env.WRITES ?? 800),
+      base: BASE,
+      before: b,
+      after: a,
+      nodeCpuRatio: round(a.nodeCpuS / b.nodeCpuS),
+    },
+    null,
+    2,
+  ),
+);
