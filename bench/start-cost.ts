@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as ClusterModule from '../testnet/local/cluster.js';
+import { withBaseWorktree } from './base-worktree.js';
+import { cpuSeconds } from './proc-stats.js';
+import { spread, type Spread } from './stats.js';
+
+/**
+ * `npm run bench:start-cost`: what nodes cost to start and in their first seconds, on
+ * this tree and on an older commit (SHOAL_BASE, default cba7210: before the node ran
+ * with Node's own young generation and optimizer settings), in turn: ROUNDS (default 4)
+ * clusters of NODES (default 3) on each, alternating which goes first, at PRESET (default
+ * `local`, the tests' and the quick start's) with the process runtime. Taken per node:
+ * CPU seconds from its start until every node of its cluster lists all of them alive,
+ * and AFTER_S (default 10) later. Prints JSON.
+ */
+const BASE = process.env.SHOAL_BASE ?? 'cba7210';
+const ROUNDS = Number(process.env.ROUNDS ?? 4);
+const NODES = Number(process.env.NODES ?? 3);
+const PRESET = (process.env.PRESET ?? 'local') as 'local' | 'lan' | 'edge';
+const AFTER_S = Number(process.env.AFTER_S ?? 10);
+const JOIN_TIMEOUT_MS = 90_000;
+
+interface Samples {
+  toAliveCpuS: number[];
+  laterCpuS: number[];
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function oneCluster(tree: string, into: Samples): Promise<void> {
+  const { startLocalCluster, waitForMembers } = (await import(join(tree, 'testnet/local/cluster.ts'))) as typeof ClusterModule;
+  const dir = mkdtempSync(join(tmpdir(), 'shoal-start-cost-'));
+  const cluster = await startLocalCluster({ dir, nodes: NODES, preset: PRESET, args: ['--runtime', 'process'] });
+  try {
+    await Promise.all(
+      cluster.nodes.map((node) => waitForMembers(node.api, cluster.operatorKey, (members) => members.filter((m) => m.state === 'alive').length === NODES, JOIN_TIMEOUT_MS)),
+    );
+    const pids = cluster.nodes.map((n) => n.child.pid as number);
+    into.toAliveCpuS.push(...pids.map(cpuSeconds));
+    await sleep(AFTER_S * 1000);
+    into.laterCpuS.push(...pids.map(cpuSeconds));
+  } finally {
+    await cluster.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const figures = (s: Samples): { toAliveCpuS: Spread; laterCpuS: Spread } => ({ toAliveCpuS: spread(s.toAliveCpuS, 2), laterCpuS: spread(s.laterCpuS, 2) });
+
+const [before, after] = await withBaseWorktree(BASE, [], async (base) => {
+  // Each tree's nodes run its own build (bin/shoal.js loads its dist/).
+  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: base, stdio: 'ignore' });
+  const samples: [Samples, Samples] = [
+    { toAliveCpuS: [], laterCpuS: [] },
+    { toAliveCpuS: [], laterCpuS: [] },
+  ];
+  const trees = [base, process.cwd()];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? [0, 1] : [1, 0];
+    for (const i of order) await oneCluster(trees[i] as string, samples[i] as Samples);
+  }
+  return samples.map(figures);
+});
+console.log(
+  JSON.stringify(
+    {
+      machine: `${cpus().length} × ${cpus()[0]?.model}`,
+      date: new Date().toISOString(),
+      commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
+      base: BASE,
+      rounds: ROUNDS,
+      nodes: NODES,
+      preset: PRESET,
+      afterS: AFTER_S,
+      before,
+      after,
+    },
+    null,
+    2,
+  ),
+);
+process.exit(0);
