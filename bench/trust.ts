@@ -63,7 +63,7 @@ class Writer {
     this.seq += 1;
     const delta = signDelta(
       { v: 1, cluster: this.clusterId, author: this.key.publicKey, seq: this.seq, ...(this.prev ? { prev: [this.prev] } : {}), hlc: { wallMs: Date.now(), counter: 0 }, ops },
-      this.key.secret,
+      this.key.sign,
     );
     return delta;
   }

@@ -143,7 +143,7 @@ export async function writeOps(client: ApiClient, key: OperatorKey, ops: Op[]): 
   // Each invocation is a writer of its own, so two terminals (or two sides of a
   // partition) writing with one key at once are not mistaken for an equivocation.
   const writer = randomBytes(8).toString('hex');
-  const delta: Delta = signDelta({ v: 1, cluster: status.cluster, author: key.publicKey, writer, seq: 1, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.secret);
+  const delta: Delta = signDelta({ v: 1, cluster: status.cluster, author: key.publicKey, writer, seq: 1, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.sign);
   const reply = await client.post<{ id: string; changed?: string[] }>('/v1/deltas', delta);
   if (reply.status === 201 || reply.status === 200) return { id: delta.id, changed: reply.body.changed ?? [] };
   const refused = readApiError(reply.body);

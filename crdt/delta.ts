@@ -52,8 +52,13 @@ export const deltaId = (body: DeltaBody): string => bytesToHex(sha256(signedByte
 
 export const stampOf = (delta: Delta): Stamp => ({ hlc: delta.body.hlc, author: delta.body.author, id: delta.id });
 
-export function signDelta(body: DeltaBody, secretKey: Uint8Array): Delta {
-  return { id: deltaId(body), body, sig: bytesToHex(ed25519.sign(signedBytes(body), secretKey)) };
+/** Signs a message with the author's key: node/ passes the platform's native one (node/native-signer.ts). */
+export type MessageSigner = (message: Uint8Array) => Uint8Array;
+
+/** Signs with `key`: a secret key (the pure-JS signer) or a signer holding one. */
+export function signDelta(body: DeltaBody, key: Uint8Array | MessageSigner): Delta {
+  const bytes = signedBytes(body);
+  return { id: bytesToHex(sha256(bytes)), body, sig: bytesToHex(typeof key === 'function' ? key(bytes) : ed25519.sign(bytes, key)) };
 }
 
 export function operatorPublicKey(secretKey: Uint8Array): string {

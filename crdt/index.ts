@@ -11,7 +11,19 @@ export {
   type Genesis,
 } from './authority.js';
 export { decodeDelta, encodeDelta, MAX_DELTA_BYTES, MAX_PREV, OBJECT_KEY, parseDelta, type DeltaDecodeError } from './delta-codec.js';
-export { deltaId, nobleVerifier, operatorPublicKey, signDelta, stampOf, verifyDelta, type Delta, type DeltaBody, type Op, type SignatureVerifier } from './delta.js';
+export {
+  deltaId,
+  nobleVerifier,
+  operatorPublicKey,
+  signDelta,
+  stampOf,
+  verifyDelta,
+  type Delta,
+  type DeltaBody,
+  type MessageSigner,
+  type Op,
+  type SignatureVerifier,
+} from './delta.js';
 export { DeltaDigest, type PrefixSummary } from './digest.js';
 export { ClusterDocument, type ObjectValue } from './document.js';
 export { compareHlc, HybridClock, MAX_HLC_COUNTER, readingAfter, type Hlc } from './hlc.js';

@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface';
-import { bytesToHex } from '@noble/hashes/utils.js';
 import { randomBytes } from 'node:crypto';
-import { MAX_PREV, signDelta, type Op } from '../crdt/index.js';
+import { MAX_PREV, type MessageSigner, signDelta, type Op } from '../crdt/index.js';
+import { nativeSigningKey } from './native-signer.js';
 import type { StateService } from './state-service.js';
 
 /**
@@ -10,7 +10,7 @@ import type { StateService } from './state-service.js';
  * names the one before it.
  */
 export class NodeWriter {
-  private readonly secret: Uint8Array;
+  private readonly sign: MessageSigner;
   readonly publicKey: string;
   /** This run of the node as a writer: a restart starts a new sequence, not a clash with the old one. */
   private readonly writer = randomBytes(8).toString('hex');
@@ -22,8 +22,9 @@ export class NodeWriter {
     private readonly state: StateService,
   ) {
     // libp2p keeps an Ed25519 private key as seed and public key, 64 bytes; signing takes the seed.
-    this.secret = privateKey.raw.subarray(0, 32);
-    this.publicKey = bytesToHex(privateKey.publicKey.raw);
+    const key = nativeSigningKey(privateKey.raw.subarray(0, 32));
+    this.sign = key.sign;
+    this.publicKey = key.publicKey;
   }
 
   /** Stamped from the node's clock, the one its state checks deltas against (StateService.clock). */
@@ -42,7 +43,7 @@ export class NodeWriter {
         hlc: replica.stampNow(this.state.clock.nowMs()),
         ops,
       };
-      const result = await this.state.submit(signDelta(body, this.secret), 'self');
+      const result = await this.state.submit(signDelta(body, this.sign), 'self');
       return result.ok;
     });
     this.queue = next.catch(() => undefined);

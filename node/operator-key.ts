@@ -1,10 +1,10 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { operatorPublicKey } from '../crdt/index.js';
 import { UserError } from './errors.js';
+import { nativeSigningKey } from './native-signer.js';
 
 /**
  * The operator key signs every write to desired state. It belongs to the person at the
@@ -13,23 +13,25 @@ import { UserError } from './errors.js';
 export const defaultOperatorKeyPath = (): string => process.env.SHOAL_OPERATOR_KEY ?? join(homedir(), '.shoal', 'operator.key');
 
 export interface OperatorKey {
-  secret: Uint8Array;
   publicKey: string;
   path: string;
+  /** Ed25519 with this key: requests' signatures and deltas'. */
+  sign(message: Uint8Array): Uint8Array;
 }
+
+export const operatorKeyOf = (secret: Uint8Array, path: string): OperatorKey => ({ path, ...nativeSigningKey(secret) });
 
 export function loadOperatorKey(path: string): OperatorKey {
   if (!existsSync(path)) throw new UserError(`no operator key at ${path}: use --key FILE, or create one with \`shoal operator key --new\``);
   const hex = readFileSync(path, 'utf8').trim();
   if (!/^[0-9a-f]{64}$/.test(hex)) throw new UserError(`${path} is not a Shoal operator key (64 hex digits)`);
-  const secret = hexToBytes(hex);
-  return { secret, publicKey: operatorPublicKey(secret), path };
+  return operatorKeyOf(hexToBytes(hex), path);
 }
 
 export function loadOrCreateOperatorKey(path: string): OperatorKey {
   if (existsSync(path)) return loadOperatorKey(path);
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const secret = ed25519.utils.randomSecretKey();
+  const secret = new Uint8Array(randomBytes(32));
   writeFileSync(path, `${bytesToHex(secret)}\n`, { mode: 0o600, flag: 'wx' });
-  return { secret, publicKey: operatorPublicKey(secret), path };
+  return operatorKeyOf(secret, path);
 }

@@ -1,4 +1,3 @@
-import { ed25519 } from '@noble/curves/ed25519.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { httpbis, type Request as SignedRequest } from 'http-message-signatures';
 import type { OperatorKey } from './operator-key.js';
@@ -22,7 +21,7 @@ export async function signatureHeaders(key: OperatorKey, method: string, url: st
   const headers: Record<string, string> = body === undefined ? {} : { [BODY_DIGEST]: contentDigest(body) };
   const signed = await httpbis.signMessage(
     {
-      key: { id: key.publicKey, alg: 'ed25519', sign: async (data) => Buffer.from(ed25519.sign(data, key.secret)) },
+      key: { id: key.publicKey, alg: 'ed25519', sign: async (data) => Buffer.from(key.sign(data)) },
       fields: [...SIGNED_COMPONENTS, ...(body === undefined ? [] : [BODY_DIGEST])],
       params: [...SIGNATURE_PARAMS],
       paramValues: { nonce: randomBytes(16).toString('base64url') },

@@ -15,6 +15,7 @@ import { stateScoreThresholds } from '../../node/gossip-scoring.js';
 import { createHost, loopbackTrust, stateTopic, type Host } from '../../node/host.js';
 import { author } from '../unit/crdt/fixtures.js';
 import { signedFetch } from '../../cli/client.js';
+import { operatorKeyOf } from '../../node/operator-key.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-scoring-'));
 const operator = author(1);
@@ -74,7 +75,7 @@ test.after(async () => {
 });
 
 /** Reads of the node's API are signed like any request. */
-const fetchAs = signedFetch({ ...operator, path: 'test operator' });
+const fetchAs = signedFetch(operatorKeyOf(operator.secret, 'test operator'));
 const status = async (): Promise<{ state: { rejected: Record<string, number> } }> => (await fetchAs(`${node.apiUrl}/v1/status`)).json() as never;
 const rejectedCount = async (): Promise<number> => Object.values((await status()).state.rejected).reduce((a, b) => a + b, 0);
 const objectExists = async (name: string): Promise<boolean> => (await fetchAs(`${node.apiUrl}/v1/objects/Workload/default/${name}`)).status === 200;

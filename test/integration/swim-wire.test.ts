@@ -15,13 +15,14 @@ import { SWIM_PROTOCOL } from '../../node/frame-transport.js';
 import { swimConfig } from '../../protocol/swim/index.js';
 import { poll } from '../../testnet/poll.js';
 import { signedFetch } from '../../cli/client.js';
+import { operatorKeyOf } from '../../node/operator-key.js';
 import { author } from '../unit/crdt/fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'shoal-wire-'));
 const operator = author(1);
 const cluster = newCluster([operator.publicKey]);
 /** Reads of the node's API are signed like any request. */
-const fetchAs = signedFetch({ ...operator, path: 'test operator' });
+const fetchAs = signedFetch(operatorKeyOf(operator.secret, 'test operator'));
 let node: RunningNode;
 let raw: Host;
 

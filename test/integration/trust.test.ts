@@ -58,7 +58,7 @@ const post = async (node: ShoalNodeProcess, delta: Delta, author: OperatorKey): 
 };
 
 const sign = (key: OperatorKey, ops: Op[], hlc: Hlc, seq = 1, prev?: string[]): Delta =>
-  signDelta({ v: 1, cluster: clusterId, author: key.publicKey, seq, ...(prev ? { prev } : {}), hlc, ops }, key.secret);
+  signDelta({ v: 1, cluster: clusterId, author: key.publicKey, seq, ...(prev ? { prev } : {}), hlc, ops }, key.sign);
 
 const apply = async (name: string, key: string, node?: ShoalNodeProcess): Promise<void> => {
   const file = join(root, `${name}.yaml`);
@@ -192,7 +192,7 @@ test('one operator applying through two nodes at once is no equivocator; one wri
         hlc: { wallMs: Date.now(), counter: 0 },
         ops: [{ key: `Workload/default/${name}`, set: { 'spec.image': 'x', 'spec.replicas': 0 } }],
       },
-      rootKey.secret,
+      rootKey.sign,
     );
   assert.is((await post(left, twice('first'), rootKey)).status, 201);
   assert.is((await post(left, twice('second'), rootKey)).status, 201);

@@ -28,7 +28,7 @@ export function operatorHistory(count: number, cluster: string, key: OperatorKey
         hlc: { wallMs: start + i, counter: 0 },
         ops: [{ key: `Workload/default/w${i % workloads}`, set }],
       },
-      key.secret,
+      key.sign,
     );
     prev = delta.id;
     deltas.push(delta);

@@ -18,7 +18,7 @@ export async function signedWrite(api: Endpoint, cluster: string, key: OperatorK
   // one operator in several places, not an equivocator (issue 20, item 4).
   const heads = (author.heads ?? []).slice(-MAX_PREV);
   const writer = randomBytes(8).toString('hex');
-  const delta = signDelta({ v: 1, cluster, author: key.publicKey, writer, seq: 1, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.secret);
+  const delta = signDelta({ v: 1, cluster, author: key.publicKey, writer, seq: 1, ...(heads.length > 0 ? { prev: heads } : {}), hlc, ops }, key.sign);
   signed(stampOf(delta));
   const response = await signedFetch(key, api.fingerprint)(`${api.url}/v1/deltas`, {
     method: 'POST',
