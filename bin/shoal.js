@@ -4,8 +4,8 @@
 // helper threads' coordination, which on so small a heap costs more than it shares
 // (docs/benchmarks.md, "Footprint"). The young generation and V8's balance of speed and
 // size are left at Node's defaults: a 1 MB young generation with `--optimize-for-size`
-// saved 3 MB of an idle node's RSS, and cost a third more CPU to start and an eighth
-// more under a burst of writes ("Footprint", step 13).
+// saved 3 MB of an idle node's RSS, and cost a fifth more CPU in a node's first seconds
+// and an eighth more under a burst of writes ("Footprint", step 13).
 import '../dist/node/polyfill.js';
 // libp2p's logger asks isatty(2) for every logger it makes, and libp2p makes one for
 // every stream: answered once here (DEBUG_COLORS is the logger's own setting).
