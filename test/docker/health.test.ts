@@ -13,7 +13,13 @@ import { signedFetch } from '../../cli/client.js';
 
 const docker = await dockerOrSkip();
 
-/** Ready after a second; alive for three more; then its liveness file goes, once. */
+/**
+ * Ready after a second; alive for three more; then its liveness file goes, once. The
+ * probes may take 5 s: the engine ran one exec at a time here (about 100 ms each, 2 s for
+ * 20 at once), so beside other tests' Docker work a 1 s timeout (the default, as
+ * Kubernetes') can fail a probe whose file is there; a full run saw the replica restarted
+ * twice, the likeliest cause.
+ */
 const FLAKY = `apiVersion: shoal/v1
 kind: Workload
 metadata: {name: flaky}
@@ -21,8 +27,8 @@ spec:
   image: shoal/busybox:1
   command: [sh, -c, "if [ -f /tmp/crashed ]; then touch /tmp/alive; else touch /tmp/alive /tmp/crashed; sleep 1; touch /tmp/ready; sleep 3; rm /tmp/alive; fi; sleep 1000"]
   replicas: 1
-  livenessProbe: {exec: {command: [test, -f, /tmp/alive]}, periodSeconds: 0.5, failureThreshold: 2}
-  readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 0.5}
+  livenessProbe: {exec: {command: [test, -f, /tmp/alive]}, periodSeconds: 0.5, failureThreshold: 2, timeoutSeconds: 5}
+  readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 0.5, timeoutSeconds: 5}
 `;
 
 (docker === null ? test.skip : test)('a failing liveness probe restarts the replica, and readiness shows in its status', async () => {
@@ -46,8 +52,9 @@ spec:
       },
       30_000,
     );
-    assert.is(restarted.restarts, 1);
     const events = (await (await signedFetch(cluster.operatorKey)(`${node.api}/v1/events`)).json()) as { kind: string }[];
+    // The events say why each restart happened: the liveness probe's messages.
+    assert.is(restarted.restarts, 1, JSON.stringify(events));
     assert.ok(
       events.some((e) => e.kind === 'unhealthy'),
       JSON.stringify(events),
