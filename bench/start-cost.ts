@@ -9,14 +9,14 @@ import { spread, type Spread } from './stats.js';
 
 /**
  * `npm run bench:start-cost`: what nodes cost to start and in their first seconds, on
- * this tree and on an older commit (SHOAL_BASE, default cba7210: before the node ran
- * with Node's own young generation and optimizer settings), in turn: ROUNDS (default 4)
+ * this tree and on another commit (SHOAL_BASE, default 60562b6: nodes on Node's own young
+ * generation and optimizer settings, "Footprint" step 13), in turn: ROUNDS (default 4)
  * clusters of NODES (default 3) on each, alternating which goes first, at PRESET (default
  * `local`, the tests' and the quick start's) with the process runtime. Taken per node:
  * CPU seconds from its start until every node of its cluster lists all of them alive,
  * and AFTER_S (default 10) later. Prints JSON.
  */
-const BASE = process.env.SHOAL_BASE ?? 'cba7210';
+const BASE = process.env.SHOAL_BASE ?? '60562b6';
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const NODES = Number(process.env.NODES ?? 3);
 const PRESET = (process.env.PRESET ?? 'local') as 'local' | 'lan' | 'edge';
