@@ -48,7 +48,10 @@ const utf8 = new TextEncoder();
 
 const signedBytes = (body: DeltaBody): Uint8Array => utf8.encode(DOMAIN + canonicalJson(body as unknown as Json));
 
-export const deltaId = (body: DeltaBody): string => bytesToHex(sha256(signedBytes(body)));
+/** A delta's id from its signed bytes: signing and checking have them at hand already. */
+const idOf = (signed: Uint8Array): string => bytesToHex(sha256(signed));
+
+export const deltaId = (body: DeltaBody): string => idOf(signedBytes(body));
 
 export const stampOf = (delta: Delta): Stamp => ({ hlc: delta.body.hlc, author: delta.body.author, id: delta.id });
 
@@ -58,7 +61,7 @@ export type MessageSigner = (message: Uint8Array) => Uint8Array;
 /** Signs with `key`: a secret key (the pure-JS signer) or a signer holding one. */
 export function signDelta(body: DeltaBody, key: Uint8Array | MessageSigner): Delta {
   const bytes = signedBytes(body);
-  return { id: bytesToHex(sha256(bytes)), body, sig: bytesToHex(typeof key === 'function' ? key(bytes) : ed25519.sign(bytes, key)) };
+  return { id: idOf(bytes), body, sig: bytesToHex(typeof key === 'function' ? key(bytes) : ed25519.sign(bytes, key)) };
 }
 
 export function operatorPublicKey(secretKey: Uint8Array): string {
@@ -81,6 +84,6 @@ export const nobleVerifier: SignatureVerifier = (publicKey, message, signature) 
 /** The id must be the body's hash and the signature the author's. */
 export function verifyDelta(delta: Delta, verifier: SignatureVerifier = nobleVerifier): Result<void, SignatureError> {
   const bytes = signedBytes(delta.body);
-  if (bytesToHex(sha256(bytes)) !== delta.id) return err({ code: 'bad-id' });
+  if (idOf(bytes) !== delta.id) return err({ code: 'bad-id' });
   return verifier(delta.body.author, bytes, delta.sig) ? ok(undefined) : err({ code: 'bad-signature' });
 }
