@@ -1,9 +1,8 @@
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
+import { SPKI_PREFIX } from './native-verifier.js';
 
 /** The DER prefix of an Ed25519 PKCS#8 private key; the 32-byte seed follows it. */
 const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-/** An Ed25519 SubjectPublicKeyInfo is this many bytes of prefix, then the 32 raw key bytes. */
-const SPKI_PREFIX_BYTES = 12;
 
 export interface NativeSigningKey {
   /** The raw public key, hex: an operator's or a node's name in the document. */
@@ -21,7 +20,7 @@ export function nativeSigningKey(seed: Uint8Array): NativeSigningKey {
   const key = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
   const spki = createPublicKey(key).export({ format: 'der', type: 'spki' });
   return {
-    publicKey: spki.subarray(SPKI_PREFIX_BYTES).toString('hex'),
+    publicKey: spki.subarray(SPKI_PREFIX.length).toString('hex'),
     sign: (message) => new Uint8Array(sign(null, message, key)),
   };
 }

@@ -2,7 +2,7 @@ import { createPublicKey, verify, type KeyObject } from 'node:crypto';
 import type { SignatureVerifier } from '../crdt/index.js';
 
 /** The DER prefix of an Ed25519 SubjectPublicKeyInfo; the 32 raw key bytes follow it. */
-const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+export const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /**
  * Ed25519 through OpenSSL: anti-entropy can bring thousands of deltas at once, and the
