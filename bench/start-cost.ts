@@ -50,20 +50,24 @@ async function oneCluster(tree: string, into: Samples): Promise<void> {
 
 const figures = (s: Samples): { toAliveCpuS: Spread; laterCpuS: Spread } => ({ toAliveCpuS: spread(s.toAliveCpuS, 2), laterCpuS: spread(s.laterCpuS, 2) });
 
-const [before, after] = await withBaseWorktree(BASE, [], async (base) => {
-  // Each tree's nodes run its own build (bin/shoal.js loads its dist/).
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: base, stdio: 'ignore' });
-  const samples: [Samples, Samples] = [
-    { toAliveCpuS: [], laterCpuS: [] },
-    { toAliveCpuS: [], laterCpuS: [] },
-  ];
-  const trees = [base, process.cwd()];
-  for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? [0, 1] : [1, 0];
-    for (const i of order) await oneCluster(trees[i] as string, samples[i] as Samples);
-  }
-  return samples.map(figures);
-});
+// Each tree's nodes run its own build (bin/shoal.js loads its dist/).
+const [before, after] = await withBaseWorktree(
+  BASE,
+  [],
+  async (base) => {
+    const samples: [Samples, Samples] = [
+      { toAliveCpuS: [], laterCpuS: [] },
+      { toAliveCpuS: [], laterCpuS: [] },
+    ];
+    const trees = [base, process.cwd()];
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = round % 2 === 0 ? [0, 1] : [1, 0];
+      for (const i of order) await oneCluster(trees[i] as string, samples[i] as Samples);
+    }
+    return samples.map(figures);
+  },
+  { build: true },
+);
 console.log(
   JSON.stringify(
     {

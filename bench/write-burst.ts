@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { withBaseWorktree } from './base-worktree.js';
 import { percentile, round } from './stats.js';
@@ -38,18 +38,21 @@ const median = (bursts: Burst[]) => ({
   runs: bursts,
 });
 
-const result = await withBaseWorktree(BASE, ['bench/write-burst-run.ts'], (base) => {
-  // The nodes run the tree's own build (bin/shoal.js loads its dist/).
-  execFileSync(process.execPath, ['scripts/build.mjs'], { cwd: base, stdio: 'ignore' });
-  const before: Burst[] = [];
-  const after: Burst[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    before.push(burstOn(base));
-    after.push(burstOn(process.cwd()));
-  }
-  return [median(before), median(after)] as const;
-});
-const [b, a] = result;
+// The nodes run each tree's own build (bin/shoal.js loads its dist/).
+const [b, a] = await withBaseWorktree(
+  BASE,
+  ['bench/write-burst-run.ts'],
+  (base) => {
+    const before: Burst[] = [];
+    const after: Burst[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      before.push(burstOn(base));
+      after.push(burstOn(process.cwd()));
+    }
+    return [median(before), median(after)] as const;
+  },
+  { build: true },
+);
 console.log(
   JSON.stringify(
     {
