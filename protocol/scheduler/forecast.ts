@@ -6,7 +6,7 @@ import { slotKey } from '../auction/slot.js';
 import { fnv1a } from './fnv.js';
 import { MinHeap } from './min-heap.js';
 import { addReplica, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
-import type { ClusterView, NodeInfo } from './view.js';
+import { failedHere, type ClusterView, type NodeInfo, type SlotStatus } from './view.js';
 
 /** How many of the emptiest feasible nodes a spread replica is scored against: the anti-affinity can prefer a slightly fuller node. */
 const SPREAD_CANDIDATES = 8;
@@ -84,8 +84,10 @@ export function forecast(view: ClusterView, plan: Plan, held: { node: string; au
     out.set(auction.id, n.info.id);
   };
   for (const auction of open) {
-    const refused = failedOn.get(slotKey({ workload: auction.workload.key, index: auction.index }));
-    const feasible = (n: NodeState): boolean => refused?.has(n.info.id) !== true && checkFeasibility(auction.workload.demand, candidateOf(n)).ok;
+    const refused = new Set(
+      (failedOn.get(slotKey({ workload: auction.workload.key, index: auction.index })) ?? []).flatMap((s) => (failedHere(s, auction.workload) ? [s.node] : [])),
+    );
+    const feasible = (n: NodeState): boolean => !refused.has(n.info.id) && checkFeasibility(auction.workload.demand, candidateOf(n)).ok;
     if (auction.workload.policy === 'binpack') {
       const fullest = binpack.first(feasible);
       if (fullest === undefined) continue;
@@ -118,11 +120,12 @@ function nodeStates(view: ClusterView, placed: readonly PlacedSlot[]): NodeState
   return [...byId.values()];
 }
 
-/** Nodes a slot's replica failed on for good: they decline it, so the forecast skips them. */
-function failedNodes(view: ClusterView): Map<string, Set<string>> {
-  const out = new Map<string, Set<string>>();
+/** Statuses of a slot's replica that failed for good: nodes that decline it (failedHere), so the forecast skips them. */
+function failedNodes(view: ClusterView): Map<string, SlotStatus[]> {
+  const out = new Map<string, SlotStatus[]>();
   for (const [slot, statuses] of view.statuses) {
-    for (const s of statuses) if (s.permanentFailure) out.set(slot, (out.get(slot) ?? new Set()).add(s.node));
+    const failed = statuses.filter((s) => s.permanentFailure);
+    if (failed.length > 0) out.set(slot, failed);
   }
   return out;
 }

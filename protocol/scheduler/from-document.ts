@@ -5,7 +5,7 @@ import type { Constraint } from '../auction/candidate.js';
 import { slotKey } from '../auction/slot.js';
 import { globalReplicas } from './global-mode.js';
 import { autoscaledCount } from '../autoscale/replicas.js';
-import { portsOf, resourcesOf } from '../manifests/container.js';
+import { portsOf, resourcesOf, specVersionOf } from '../manifests/container.js';
 import { constraintSchema, DEFAULT_REPLICAS } from '../manifests/workload.js';
 import { cronInfoOf } from '../manifests/cron-job.js';
 import { jobInfoOf } from '../manifests/job.js';
@@ -68,6 +68,7 @@ export function workloadInfo(key: string, fields: ObjectValue): WorkloadInfo {
     },
     policy: placement.strategy === 'binpack' ? 'binpack' : 'spread',
     partitionPolicy: fields['spec.partitionPolicy'] === 'majority' ? 'majority' : 'available',
+    specVersion: specVersionOf(fields),
   };
 }
 
@@ -123,6 +124,7 @@ function statusesOf(fields: ObjectValue): SlotStatus[] {
         firstRunningAtMs: typeof s.firstRunningAtMs === 'number' ? s.firstRunningAtMs : undefined,
         permanentFailure: s.permanentFailure === true,
         restarts: typeof s.restarts === 'number' ? s.restarts : 0,
+        specVersion: typeof s.specVersion === 'string' ? s.specVersion : undefined,
       },
     ];
   });

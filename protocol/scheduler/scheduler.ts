@@ -12,7 +12,7 @@ import { forecast } from './forecast.js';
 import type { SchedulerConfig } from './config.js';
 import { loadOf, planCluster, replicasByLabelValue, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
 import { schedulableCount } from './resolve.js';
-import type { Claim, ClusterView } from './view.js';
+import { failedHere, type Claim, type ClusterView } from './view.js';
 
 export type Answer = Bid | Decline;
 
@@ -243,7 +243,7 @@ export class Scheduler {
   private answerFor(auction: OpenAuction, plan: Plan, load: NodeLoad, present: ReadonlyMap<string, number>, mayBid: boolean, nowMs: number): Answer {
     const view = this.view as ClusterView;
     const slot = slotKey({ workload: auction.workload.key, index: auction.index });
-    if ((view.statuses.get(slot) ?? []).some((s) => s.node === this.self && s.permanentFailure)) {
+    if ((view.statuses.get(slot) ?? []).some((s) => s.node === this.self && failedHere(s, auction.workload))) {
       return { auction: auction.id, node: this.self, reason: 'failed-here', detail: 'the replica could not run on this node' };
     }
     const me = view.nodes.get(this.self);

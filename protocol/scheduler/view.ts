@@ -39,6 +39,8 @@ export interface WorkloadInfo {
   job?: JobInfo | undefined;
   /** For a CronJob: slots are ticks (seconds since the epoch), each run once. */
   cron?: CronInfo | undefined;
+  /** The hash of its container-shaping fields (manifests/container.ts specVersionOf): which spec a status's failure was of. */
+  specVersion?: string | undefined;
 }
 
 /** A collector's decision for one epoch of a slot, as written into the Placement object. */
@@ -54,7 +56,18 @@ export interface SlotStatus {
   firstRunningAtMs?: number | undefined;
   permanentFailure: boolean;
   restarts?: number | undefined;
+  /** The spec the node ran (or failed to start) under this epoch. */
+  specVersion?: string | undefined;
 }
+
+/**
+ * The status shows the workload's current spec cannot run on the status's node, so the
+ * node declines the slot. A failure of an earlier spec does not count: the new one may be
+ * the fix, and a spec that failed on every node must be placeable once fixed. Where
+ * either side has no version, the failure counts.
+ */
+export const failedHere = (status: SlotStatus, workload: Pick<WorkloadInfo, 'specVersion'>): boolean =>
+  status.permanentFailure && (status.specVersion === undefined || workload.specVersion === undefined || status.specVersion === workload.specVersion);
 
 export interface ClusterView {
   nodes: ReadonlyMap<string, NodeInfo>;

@@ -186,6 +186,35 @@ test('a live member that never answers costs the auctions the short window, not 
   expectOk(sim, onePlacementPerSlot(sim), 'all ten placed');
 });
 
+test('a workload no node can start is tried once on each node and then left unplaced: the failures stay written, nothing flaps', () => {
+  const broken = workloadOf({ name: 'broken', replicas: 3, cpuMillis: 100, memoryBytes: 64 * 1024 ** 2 });
+  const web = workloadOf({ name: 'web', replicas: 5, cpuMillis: 100, memoryBytes: 64 * 1024 ** 2 });
+  const writes = new Map<string, number>();
+  const sim = new SchedulingSimulation({
+    seed: simSeed(17),
+    nodes: 5,
+    config: schedulerConfig.local(),
+    failsToStart: (workload) => workload === broken.key,
+    onWrite: (node, ops) => {
+      for (const op of ops) if (op.kind === 'status' && op.slot.startsWith(broken.key)) writes.set(`${op.slot} by ${node}`, (writes.get(`${op.slot} by ${node}`) ?? 0) + 1);
+    },
+  });
+  sim.apply([broken, web]);
+  sim.run(120_000);
+  // Each node fails each slot at most once and stops it once; with the failure cleared on
+  // the stop, one node wrote the same slot back and forth hundreds of times a minute.
+  const most = [...writes].reduce((a, b) => (b[1] > a[1] ? b : a), ['none', 0] as [string, number]);
+  assert.ok(most[1] <= 2, `${most[0]} wrote ${most[1]} statuses; ${sim.replay()}`);
+  assert.is(writes.size, 15, `each of the 5 nodes tried each of the 3 slots once; ${sim.replay()}`);
+  const webSlots = slotsOf(sim.viewOf('n0')).filter((s) => s.startsWith(web.key));
+  expectOk(sim, runsOnce(sim, webSlots), 'the startable workload beside it');
+  assert.equal(
+    slotsOf(sim.viewOf('n0')).filter((s) => s.startsWith(broken.key) && sim.agent.runnersOf(s).size > 0),
+    [],
+    `nothing runs the broken slots; ${sim.replay()}`,
+  );
+});
+
 test('a node whose machine goes down has its replicas placed and run on the others', () => {
   const sim = new SchedulingSimulation({ seed: simSeed(7), nodes: 20 });
   sim.apply(variedWorkloads(createRandom(7), 3, 10));

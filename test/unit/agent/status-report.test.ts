@@ -47,4 +47,14 @@ test('a slot still desired but not yet observed keeps its last status instead of
   assert.equal([...statusChanges(written, [], [{ workload: WEB, slot: 0 }])], []);
 });
 
+test('a slot given back after it failed for good is written stopped and still failed: the evidence the scheduler declines it on stays', () => {
+  const failed = status(WEB, 2, { state: 'backoff', permanentFailure: true, message: 'the process runtime needs a command to run', hostPorts: [] });
+  const written = new Map([['Status/default/web.2', failed]]);
+  const stopped = statusChanges(written, [], []).get('Status/default/web.2');
+  assert.is(stopped?.state, 'stopped');
+  assert.is(stopped?.permanentFailure, true);
+  // Written once: the next pass, with the stopped status on record, writes nothing.
+  assert.equal([...statusChanges(new Map([['Status/default/web.2', stopped as ReplicaStatus]]), [], [])], []);
+});
+
 test.run();

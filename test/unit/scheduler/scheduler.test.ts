@@ -72,6 +72,29 @@ test('a node whose replica failed for good declines the slot, so another node ta
   assert.equal([...cluster.placements().values()], [first === 'a' ? 'b' : 'a']);
 });
 
+test('a spec that failed for good on every node is placed again once a new spec is applied: a failure counts against its own spec', () => {
+  const cluster = new SharedCluster(new Map(['a', 'b'].map((id) => [id, node(id)])), [workload('web', 1, { specVersion: 'broken' })]);
+  const slot = 'Workload/default/web#0';
+  // The node holding the slot fails it for good; its status (one per node and slot) says so.
+  const failWhereHeld = (): void => {
+    const held = cluster.placements().get(slot) as string;
+    const epoch = Math.max(...(cluster.claims.get(slot) ?? []).map((c) => c.epoch));
+    cluster.statuses.set(slot, [
+      ...(cluster.statuses.get(slot) ?? []).filter((s) => s.node !== held),
+      { node: held, epoch, state: 'stopped', permanentFailure: true, specVersion: 'broken' },
+    ]);
+  };
+  cluster.run(20);
+  failWhereHeld();
+  cluster.run(40);
+  failWhereHeld();
+  cluster.run(40);
+  assert.is(cluster.placements().size, 0, 'both nodes decline the spec that failed on them');
+  cluster.workloads = [workload('web', 1, { specVersion: 'fixed' })];
+  cluster.run(40);
+  assert.is(cluster.placements().size, 1, 'the new spec may be the fix: a node bids for it');
+});
+
 test('a node defers an auction forecast for another node, and bids once it has waited deferMs', () => {
   const config = schedulerConfig.local();
   const b = new Scheduler('b', config, createRandom(1), 0);

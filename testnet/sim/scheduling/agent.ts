@@ -1,3 +1,5 @@
+import type { ReplicaStatus } from '../../../protocol/agent/reconcile.js';
+import { statusChanges } from '../../../protocol/agent/status-report.js';
 import { slotKey } from '../../../protocol/auction/slot.js';
 import type { PlacedSlot } from '../../../protocol/scheduler/plan.js';
 import type { DocumentOp } from './document.js';
@@ -25,6 +27,11 @@ export class AgentModel {
   private readonly firstRunMs = new Map<string, number>();
   /** Slots running on more than one node now. */
   duplicates = 0;
+  /** By node: the statuses it wrote for slots of workloads that never start, as the real agent keeps them. */
+  private readonly writtenFailures = new Map<string, Map<string, ReplicaStatus>>();
+
+  /** `failsToStart`: the workloads whose replicas no node can start (a spec no runtime can run). */
+  constructor(private readonly failsToStart: (workload: string) => boolean = () => false) {}
 
   /**
    * Starts and stops to match `desired`; returns the statuses to write. `nowMs` is the
@@ -32,10 +39,15 @@ export class AgentModel {
    */
   reconcile(node: string, desired: readonly PlacedSlot[], nowMs: number, stamp: () => number = () => nowMs): DocumentOp[] {
     const running = this.runningMap(node);
-    const wanted = new Map(desired.map((s) => [slotKey({ workload: s.workload.key, index: s.index }), s.assignment.epoch]));
-    for (const s of desired) if (s.workload.partitionPolicy === 'majority') this.majority.add(slotKey({ workload: s.workload.key, index: s.index }));
+    const ops = this.failedStarts(
+      node,
+      desired.filter((s) => this.failsToStart(s.workload.key)),
+      stamp,
+    );
+    const startable = desired.filter((s) => !this.failsToStart(s.workload.key));
+    const wanted = new Map(startable.map((s) => [slotKey({ workload: s.workload.key, index: s.index }), s.assignment.epoch]));
+    for (const s of startable) if (s.workload.partitionPolicy === 'majority') this.majority.add(slotKey({ workload: s.workload.key, index: s.index }));
     for (const [slot, replica] of running) if (wanted.get(slot) !== replica.epoch) this.stop(node, slot);
-    const ops: DocumentOp[] = [];
     for (const [slot, epoch] of wanted) {
       if (running.get(slot)?.epoch === epoch) continue;
       this.start(node, slot, epoch);
@@ -43,6 +55,46 @@ export class AgentModel {
       if (this.firstRunMs.has(key)) continue;
       this.firstRunMs.set(key, nowMs);
       ops.push({ kind: 'status', slot, status: { node, epoch, state: 'running', firstRunningAtMs: nowMs, permanentFailure: false, writtenAtMs: stamp() } });
+    }
+    return ops;
+  }
+
+  /**
+   * Slots that cannot start: each fails for good at once (the agent's three tries, without
+   * their waits), and what the node writes about them, and about those it no longer holds,
+   * is what the real agent's status rule (agent/status-report.ts) writes.
+   */
+  private failedStarts(node: string, failing: readonly PlacedSlot[], stamp: () => number): DocumentOp[] {
+    let written = this.writtenFailures.get(node);
+    if (written === undefined) this.writtenFailures.set(node, (written = new Map()));
+    const statuses = failing.map(
+      (s): ReplicaStatus => ({
+        workload: s.workload.key,
+        slot: s.index,
+        epoch: s.assignment.epoch,
+        node,
+        specVersion: s.workload.specVersion ?? 'v1',
+        state: 'backoff',
+        restarts: 0,
+        hostPorts: [],
+        permanentFailure: true,
+        message: 'the runtime cannot start it',
+      }),
+    );
+    const changes = statusChanges(
+      written,
+      statuses,
+      failing.map((s) => ({ workload: s.workload.key, slot: s.index })),
+    );
+    const ops: DocumentOp[] = [];
+    for (const [key, status] of changes) {
+      written.set(key, status);
+      const { epoch, state, permanentFailure, specVersion } = status;
+      ops.push({
+        kind: 'status',
+        slot: slotKey({ workload: status.workload, index: status.slot }),
+        status: { node, epoch, state, permanentFailure, specVersion, writtenAtMs: stamp() },
+      });
     }
     return ops;
   }

@@ -27,6 +27,8 @@ export interface SchedulingSimulationOptions {
   clocks?: ClockOptions;
   /** The command a failure message tells the reader to rerun. */
   replayCommand?: string;
+  /** Workloads whose replicas no node can start (the agent model fails them for good). */
+  failsToStart?: (workload: string) => boolean;
   onEvent?: (node: string, event: SchedulerEvent, atMs: number) => void;
   onWrite?: (node: string, ops: readonly DocumentOp[], atMs: number) => void;
 }

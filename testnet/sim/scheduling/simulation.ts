@@ -44,7 +44,7 @@ export class SchedulingSimulation {
   readonly tickMs: number;
   readonly faults: SchedulingFaults;
   readonly world = new World();
-  readonly agent = new AgentModel();
+  readonly agent: AgentModel;
   readonly traffic: SchedulingTraffic = { answerMessages: 0, answers: 0, answersLost: 0, claimWrites: 0, statusWrites: 0, ticks: 0, skippedTicks: 0 };
   /** First winning claim of each (slot, epoch), by `<slot>@<epoch>`. */
   readonly placedAtMs = new Map<string, number>();
@@ -61,6 +61,7 @@ export class SchedulingSimulation {
 
   constructor(private readonly options: SchedulingSimulationOptions) {
     this.seed = options.seed;
+    this.agent = new AgentModel(options.failsToStart);
     this.random = createRandom(options.seed);
     this.config = options.config ?? schedulerConfig.lan();
     this.tickMs = options.tickMs ?? 100;
