@@ -26,6 +26,13 @@ export interface SchedulerConfig extends ResolveConfig {
   /** Back-off of a slot no node could take: base, doubling per empty auction, capped. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /**
+   * A node declines a slot whose replica failed for good there this long (failed-here.ts):
+   * Kubernetes' cap on a restart's back-off. A cause outside the spec (a full disk, a host
+   * port another program held) may pass, and a workload that failed on every node must
+   * not wait for a new spec forever; tried again, it costs a node a few starts a round.
+   */
+  failedHereDeclineMs: number;
   /** Answers held for auctions this node does not see open yet (its view lags); oldest dropped first. */
   maxEarlyAnswers: number;
   /**
@@ -54,6 +61,7 @@ const base = (stepMs: number, silentWindowMs: number, fenceMs: number): Schedule
   resendMs: stepMs,
   retryBaseMs: 1_000,
   retryMaxMs: 30_000,
+  failedHereDeclineMs: 5 * 60_000,
   maxEarlyAnswers: 20_000,
   fenceMs,
   fenceMarginMs: fenceMs,

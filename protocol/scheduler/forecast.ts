@@ -6,7 +6,8 @@ import { slotKey } from '../auction/slot.js';
 import { fnv1a } from './fnv.js';
 import { MinHeap } from './min-heap.js';
 import { addReplica, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
-import { failedHere, type ClusterView, type NodeInfo, type SlotStatus } from './view.js';
+import { failedHere, type DeclineClock } from './failed-here.js';
+import type { ClusterView, NodeInfo, SlotStatus } from './view.js';
 
 /** How many of the emptiest feasible nodes a spread replica is scored against: the anti-affinity can prefer a slightly fuller node. */
 const SPREAD_CANDIDATES = 8;
@@ -50,9 +51,10 @@ const fullestFirst = (a: Queued, b: Queued): number => b.level - a.level || (a.n
  * auction picks the better) or none (the next forecast, a tick later, names a node).
  * `held` are open auctions a node has already bid on: its own forecast counts them as
  * its own, so that auctions opened since cannot draw it into bidding past its room.
+ * `at`: when, for the nodes that decline a slot that failed on them (failed-here.ts).
  * Returns auction id to node id; a slot no node can hold is left out.
  */
-export function forecast(view: ClusterView, plan: Plan, held: { node: string; auctions: ReadonlySet<string> } | undefined = undefined): Map<string, string> {
+export function forecast(view: ClusterView, plan: Plan, at: DeclineClock, held: { node: string; auctions: ReadonlySet<string> } | undefined = undefined): Map<string, string> {
   const nodes = nodeStates(view, plan.placed);
   const failedOn = failedNodes(view);
   const out = new Map<string, string>();
@@ -85,7 +87,7 @@ export function forecast(view: ClusterView, plan: Plan, held: { node: string; au
   };
   for (const auction of open) {
     const refused = new Set(
-      (failedOn.get(slotKey({ workload: auction.workload.key, index: auction.index })) ?? []).flatMap((s) => (failedHere(s, auction.workload) ? [s.node] : [])),
+      (failedOn.get(slotKey({ workload: auction.workload.key, index: auction.index })) ?? []).flatMap((s) => (failedHere(s, auction.workload, at) ? [s.node] : [])),
     );
     const feasible = (n: NodeState): boolean => !refused.has(n.info.id) && checkFeasibility(auction.workload.demand, candidateOf(n)).ok;
     if (auction.workload.policy === 'binpack') {

@@ -112,7 +112,8 @@ function claimsOf(fields: ObjectValue): Claim[] {
   });
 }
 
-function statusesOf(fields: ObjectValue): SlotStatus[] {
+/** `writtenAtMs(node)`: when the node's status field was written, by its clock (the field's stamp). */
+function statusesOf(fields: ObjectValue, writtenAtMs: (node: string) => number | undefined): SlotStatus[] {
   return Object.entries(fields).flatMap(([node, value]) => {
     const s = record(value);
     if (s === undefined || typeof s.epoch !== 'number') return [];
@@ -125,6 +126,7 @@ function statusesOf(fields: ObjectValue): SlotStatus[] {
         permanentFailure: s.permanentFailure === true,
         restarts: typeof s.restarts === 'number' ? s.restarts : 0,
         specVersion: typeof s.specVersion === 'string' ? s.specVersion : undefined,
+        writtenAtMs: writtenAtMs(node),
       },
     ];
   });
@@ -192,7 +194,7 @@ export function clusterView(document: ClusterDocument, members: readonly Omit<No
     const fields = document.get(key) as ObjectValue;
     statuses.set(
       slot.slot,
-      once(statusLists, fields, () => statusesOf(fields)),
+      once(statusLists, fields, () => statusesOf(fields, (node) => document.fieldStamp(key, node)?.hlc.wallMs)),
     );
   }
   return { nodes, workloads, claims, statuses };

@@ -48,7 +48,10 @@ function unusable(a: Assignment, context: SlotContext): ReplaceReason | undefine
   const node = context.nodes.get(a.node);
   if (gone(node)) return 'node-dead';
   if (node?.draining === true) return 'node-draining';
-  if (context.statuses.some((s) => s.node === a.node && s.epoch === a.epoch && s.permanentFailure)) return 'failed';
+  // A node keeps one status a slot, for its latest epoch: a failure there fails its earlier
+  // placements of the slot too, whose own failures it overwrote. Otherwise a node given a
+  // slot again after it had failed it sees the earlier placement usable and flips between the two.
+  if (context.statuses.some((s) => s.node === a.node && s.epoch >= a.epoch && s.permanentFailure)) return 'failed';
   return undefined;
 }
 

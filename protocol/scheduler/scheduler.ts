@@ -12,7 +12,8 @@ import { forecast } from './forecast.js';
 import type { SchedulerConfig } from './config.js';
 import { loadOf, planCluster, replicasByLabelValue, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
 import { schedulableCount } from './resolve.js';
-import { failedHere, type Claim, type ClusterView } from './view.js';
+import { failedHere } from './failed-here.js';
+import type { Claim, ClusterView } from './view.js';
 
 export type Answer = Bid | Decline;
 
@@ -188,7 +189,7 @@ export class Scheduler {
    */
   private decide(plan: Plan, nowMs: number): void {
     if (!this.anyUndecided()) return;
-    const forecastNode = this.forecastFor(plan);
+    const forecastNode = this.forecastFor(plan, nowMs);
     const load = loadOf(this.self, plan.placed);
     const present = this.presentByWorkload(load);
     for (const mine of this.mine.values()) {
@@ -212,9 +213,10 @@ export class Scheduler {
   /**
    * The forecast, computed again only when what it depends on may have changed: while
    * auctions wait for other nodes' bids, ticks would otherwise repeat it unchanged. The
-   * key is coarse; a forecast kept a tick too long costs at most a deferral of deferMs.
+   * key is coarse; a forecast kept a tick too long (or past a failed-here decline's end)
+   * costs at most a deferral of deferMs.
    */
-  private forecastFor(plan: Plan): Map<string, string> {
+  private forecastFor(plan: Plan, nowMs: number): Map<string, string> {
     const view = this.view as ClusterView;
     let nodes = 0;
     // Images a node holds: the forecast prefers holders, so one that gained or lost an image may change it.
@@ -227,7 +229,8 @@ export class Scheduler {
     const held = new Set<string>();
     for (const [id, mine] of this.mine) if (mine.answer !== undefined && isBid(mine.answer)) held.add(id);
     const key = `${nodes}/${images}/${plan.placed.length}/${plan.open.length}/${plan.open[0]?.id}/${plan.open.at(-1)?.id}/${view.statuses.size}/${held.size}`;
-    if (this.lastForecast?.key !== key) this.lastForecast = { key, nodes: forecast(view, plan, { node: this.self, auctions: held }) };
+    if (this.lastForecast?.key !== key)
+      this.lastForecast = { key, nodes: forecast(view, plan, { nowMs, declineMs: this.config.failedHereDeclineMs }, { node: this.self, auctions: held }) };
     return this.lastForecast.nodes;
   }
 
@@ -243,7 +246,7 @@ export class Scheduler {
   private answerFor(auction: OpenAuction, plan: Plan, load: NodeLoad, present: ReadonlyMap<string, number>, mayBid: boolean, nowMs: number): Answer {
     const view = this.view as ClusterView;
     const slot = slotKey({ workload: auction.workload.key, index: auction.index });
-    if ((view.statuses.get(slot) ?? []).some((s) => s.node === this.self && failedHere(s, auction.workload))) {
+    if ((view.statuses.get(slot) ?? []).some((s) => s.node === this.self && failedHere(s, auction.workload, { nowMs, declineMs: this.config.failedHereDeclineMs }))) {
       return { auction: auction.id, node: this.self, reason: 'failed-here', detail: 'the replica could not run on this node' };
     }
     const me = view.nodes.get(this.self);

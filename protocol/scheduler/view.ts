@@ -58,16 +58,9 @@ export interface SlotStatus {
   restarts?: number | undefined;
   /** The spec the node ran (or failed to start) under this epoch. */
   specVersion?: string | undefined;
+  /** When the node wrote it, by its clock (the document's stamp of the field). */
+  writtenAtMs?: number | undefined;
 }
-
-/**
- * The status shows the workload's current spec cannot run on the status's node, so the
- * node declines the slot. A failure of an earlier spec does not count: the new one may be
- * the fix, and a spec that failed on every node must be placeable once fixed. Where
- * either side has no version, the failure counts.
- */
-export const failedHere = (status: SlotStatus, workload: Pick<WorkloadInfo, 'specVersion'>): boolean =>
-  status.permanentFailure && (status.specVersion === undefined || workload.specVersion === undefined || status.specVersion === workload.specVersion);
 
 export interface ClusterView {
   nodes: ReadonlyMap<string, NodeInfo>;

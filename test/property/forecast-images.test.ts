@@ -1,3 +1,4 @@
+import { schedulerConfig } from '../../protocol/scheduler/config.js';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -5,6 +6,9 @@ import { auctionId } from '../../protocol/auction/slot.js';
 import { forecast } from '../../protocol/scheduler/forecast.js';
 import type { OpenAuction, PlacedSlot, Plan } from '../../protocol/scheduler/plan.js';
 import type { ClusterView, NodeInfo, WorkloadInfo } from '../../protocol/scheduler/view.js';
+
+/** No status here carries a time: the moment a failed-here decline is judged at does not matter. */
+const AT = { nowMs: 0, declineMs: schedulerConfig.local().failedHereDeclineMs };
 
 const GiB = 1024 ** 3;
 const IMAGES = ['1', '2', '3'].map((c) => `sha256:${c.repeat(64)}`);
@@ -77,8 +81,8 @@ test('with images held and named, every node forecasts the same, whatever order 
         ),
       ),
       ([c, nodes, placed, open]) => {
-        const reference = forecast(viewOf(c.infos), planOf(c.placed, c.open));
-        const other = forecast(viewOf(nodes), planOf(placed, open));
+        const reference = forecast(viewOf(c.infos), planOf(c.placed, c.open), AT);
+        const other = forecast(viewOf(nodes), planOf(placed, open), AT);
         assert.equal([...other].sort(), [...reference].sort());
       },
     ),
@@ -91,7 +95,7 @@ test('with images held and named, the forecast never gives a node more than it h
     fc.property(cluster, (c) => {
       const used = new Map<string, number>();
       for (const p of c.placed) used.set(p.assignment.node, (used.get(p.assignment.node) ?? 0) + p.workload.demand.resources.cpuMillis);
-      const result = forecast(viewOf(c.infos), planOf(c.placed, c.open));
+      const result = forecast(viewOf(c.infos), planOf(c.placed, c.open), AT);
       for (const a of c.open) {
         const on = result.get(a.id);
         if (on !== undefined) used.set(on, (used.get(on) ?? 0) + a.workload.demand.resources.cpuMillis);
@@ -112,7 +116,7 @@ test('images the workloads do not name change nothing: the forecast is the one w
       const unnamed = (w: WorkloadInfo): WorkloadInfo => ({ ...w, demand: { ...w.demand, image: undefined } });
       const open = c.open.map((a) => ({ ...a, workload: unnamed(a.workload) }));
       const bare = c.infos.map((n) => ({ ...n, images: undefined }));
-      assert.equal([...forecast(viewOf(c.infos), planOf(c.placed, open))].sort(), [...forecast(viewOf(bare), planOf(c.placed, open))].sort());
+      assert.equal([...forecast(viewOf(c.infos), planOf(c.placed, open), AT)].sort(), [...forecast(viewOf(bare), planOf(c.placed, open), AT)].sort());
     }),
     { numRuns: 200 },
   );
@@ -130,7 +134,7 @@ test('two empty nodes compete for a slot whose image only one holds: the forecas
         const w = workloadInfo(0, cpu, policy, IMAGES[0]);
         const auction: OpenAuction = { id: auctionId({ workload: w.key, index }, 1), workload: w, index, epoch: 1, because: 'new', unschedulableRun: 0 };
         const nodes = [nodeInfo(other as string, 4000, unrelated), nodeInfo(holder as string, 4000, [...unrelated, IMAGES[0] as string].sort())];
-        assert.is(forecast(viewOf(nodes), planOf([], [auction])).get(auction.id), holder);
+        assert.is(forecast(viewOf(nodes), planOf([], [auction]), AT).get(auction.id), holder);
       },
     ),
     { numRuns: 300 },

@@ -1,3 +1,4 @@
+import { schedulerConfig } from '../../protocol/scheduler/config.js';
 import fc from 'fast-check';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -5,6 +6,9 @@ import { auctionId } from '../../protocol/auction/slot.js';
 import { forecast } from '../../protocol/scheduler/forecast.js';
 import type { OpenAuction, PlacedSlot, Plan } from '../../protocol/scheduler/plan.js';
 import type { ClusterView, NodeInfo, WorkloadInfo } from '../../protocol/scheduler/view.js';
+
+/** No status here carries a time: the moment a failed-here decline is judged at does not matter. */
+const AT = { nowMs: 0, declineMs: schedulerConfig.local().failedHereDeclineMs };
 
 const GiB = 1024 ** 3;
 
@@ -68,8 +72,8 @@ test('every node forecasts the same, whatever order its view lists nodes, placem
         ),
       ),
       ([c, nodes, placed, open]) => {
-        const reference = forecast(viewOf(c.infosById), planOf(c.placed, c.open));
-        const other = forecast(viewOf(new Map(nodes.map((n) => [n.id, n]))), planOf(placed, open));
+        const reference = forecast(viewOf(c.infosById), planOf(c.placed, c.open), AT);
+        const other = forecast(viewOf(new Map(nodes.map((n) => [n.id, n]))), planOf(placed, open), AT);
         assert.equal([...other].sort(), [...reference].sort());
       },
     ),
@@ -82,7 +86,7 @@ test('the forecast never gives a node more than it has free', () => {
     fc.property(cluster, (c) => {
       const used = new Map<string, number>();
       for (const p of c.placed) used.set(p.assignment.node, (used.get(p.assignment.node) ?? 0) + p.workload.demand.resources.cpuMillis);
-      const result = forecast(viewOf(c.infosById), planOf(c.placed, c.open));
+      const result = forecast(viewOf(c.infosById), planOf(c.placed, c.open), AT);
       for (const a of c.open) {
         const on = result.get(a.id);
         if (on !== undefined) used.set(on, (used.get(on) ?? 0) + a.workload.demand.resources.cpuMillis);

@@ -1,3 +1,4 @@
+import { schedulerConfig } from '../../../protocol/scheduler/config.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { auctionId } from '../../../protocol/auction/slot.js';
@@ -5,6 +6,9 @@ import { forecast } from '../../../protocol/scheduler/forecast.js';
 import type { OpenAuction, PlacedSlot, Plan } from '../../../protocol/scheduler/plan.js';
 import type { ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 import { GiB, node, workload } from './harness.js';
+
+/** No status here carries a time: the moment a failed-here decline is judged at does not matter. */
+const AT = { nowMs: 0, declineMs: schedulerConfig.local().failedHereDeclineMs };
 
 const placed = (w: WorkloadInfo, index: number, on: string): PlacedSlot => ({
   workload: w,
@@ -31,7 +35,7 @@ test('spread: the open slots go to the emptiest nodes, one replica of a workload
   const filler = sized('filler', 2, 2000);
   const web = sized('web', 2, 500);
   const auctions = [open(web, 0), open(web, 1)];
-  const result = forecast(view([node('a'), node('b'), node('c')]), plan({ placed: [placed(filler, 0, 'a')], open: auctions }));
+  const result = forecast(view([node('a'), node('b'), node('c')]), plan({ placed: [placed(filler, 0, 'a')], open: auctions }), AT);
   assert.equal(nodesOf(result, auctions).sort(), ['b', 'c']);
 });
 
@@ -40,7 +44,7 @@ test('binpack: the fullest node that still fits takes the slot; a node too full 
   const half = sized('half', 1, 2000, { policy: 'binpack' });
   const job = sized('job', 2, 500, { policy: 'binpack' });
   const auctions = [open(job, 0), open(job, 1)];
-  const result = forecast(view([node('a'), node('b'), node('c')]), plan({ placed: [placed(filler, 0, 'a'), placed(half, 0, 'b')], open: auctions }));
+  const result = forecast(view([node('a'), node('b'), node('c')]), plan({ placed: [placed(filler, 0, 'a'), placed(half, 0, 'b')], open: auctions }), AT);
   assert.equal(nodesOf(result, auctions), ['b', 'b'], 'a has 200m left, b fits both');
 });
 
@@ -48,7 +52,7 @@ test('the largest replicas are placed first, so they find room before the small 
   const small = sized('small', 2, 1500, { policy: 'binpack' });
   const big = sized('big', 2, 2500, { policy: 'binpack' });
   const auctions = [open(small, 0), open(small, 1), open(big, 0), open(big, 1)];
-  const result = forecast(view([node('a'), node('b')]), plan({ open: auctions }));
+  const result = forecast(view([node('a'), node('b')]), plan({ open: auctions }), AT);
   const [small0, small1, big0, big1] = nodesOf(result, auctions);
   assert.equal([small0, small1].sort(), ['a', 'b'], 'taken in the order given, the two small ones would fill a and leave a big one nowhere');
   assert.equal([big0, big1].sort(), ['a', 'b']);
@@ -60,7 +64,7 @@ test('label constraints hold, a node where the slot failed for good is skipped, 
   const huge = sized('huge', 1, 64_000);
   const auctions = [open(pinned, 0), open(web, 0), open(huge, 0)];
   const statuses = new Map([['Workload/default/web#0', [{ node: 'a', epoch: 1, state: 'backoff', permanentFailure: true }]]]);
-  const result = forecast(view([node('a', { labels: { zone: 'z1' } }), node('b', { labels: { zone: 'z2' } })], statuses), plan({ open: auctions }));
+  const result = forecast(view([node('a', { labels: { zone: 'z1' } }), node('b', { labels: { zone: 'z2' } })], statuses), plan({ open: auctions }), AT);
   assert.equal(nodesOf(result, auctions), ['b', 'b', '-']);
 });
 
@@ -68,7 +72,7 @@ test('cordoned, draining and dead nodes are given nothing', () => {
   const web = sized('web', 3, 500);
   const auctions = [open(web, 0), open(web, 1), open(web, 2)];
   const nodes = [node('a', { cordoned: true }), node('b', { draining: true }), node('c', { state: 'dead' }), node('d')];
-  assert.equal(nodesOf(forecast(view(nodes), plan({ open: auctions })), auctions), ['d', 'd', 'd']);
+  assert.equal(nodesOf(forecast(view(nodes), plan({ open: auctions }), AT), auctions), ['d', 'd', 'd']);
 });
 
 test.run();

@@ -1,3 +1,4 @@
+import { schedulerConfig } from '../../../protocol/scheduler/config.js';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ClusterDocument, type Op } from '../../../crdt/index.js';
@@ -9,6 +10,9 @@ import { forecast } from '../../../protocol/scheduler/forecast.js';
 import type { OpenAuction, Plan } from '../../../protocol/scheduler/plan.js';
 import type { ClusterView, NodeInfo, WorkloadInfo } from '../../../protocol/scheduler/view.js';
 import { node, SharedCluster, workload } from './harness.js';
+
+/** No status here carries a time: the moment a failed-here decline is judged at does not matter. */
+const AT = { nowMs: 0, declineMs: schedulerConfig.local().failedHereDeclineMs };
 
 const PUSHED = `sha256:${'1'.repeat(64)}`;
 const PINNED = `sha256:${'2'.repeat(64)}`;
@@ -59,7 +63,7 @@ test('the forecast names the holder when two empty nodes compete for a slot, und
       const web = withImage(workload('web', 1, { policy }), PUSHED);
       for (let index = 0; index < 6; index++) {
         const auctions = [open(web, index)];
-        const result = forecast(view([node(other as string), holding(holder as string)]), plan(auctions));
+        const result = forecast(view([node(other as string), holding(holder as string)]), plan(auctions), AT);
         assert.is(result.get(auctions[0]?.id as string), holder, `${policy}, slot ${index}`);
       }
     }
@@ -70,12 +74,12 @@ test('the forecast finds a holder past the nodes it would otherwise score: one r
   const nodes = [...Array.from({ length: 20 }, (_, i) => node(`n${String(i).padStart(2, '0')}`)), holding('z')];
   const spread = withImage(workload('web', 3), PUSHED);
   const spreadAuctions = [0, 1, 2].map((i) => open(spread, i));
-  const byNode = [...forecast(view(nodes), plan(spreadAuctions)).values()];
+  const byNode = [...forecast(view(nodes), plan(spreadAuctions), AT).values()];
   assert.is(byNode.length, 3);
   assert.is(byNode.filter((n) => n === 'z').length, 1, 'anti-affinity sends the others elsewhere');
   const binpack = withImage(workload('batch', 3, { policy: 'binpack' }), PUSHED);
   const binpackAuctions = [0, 1, 2].map((i) => open(binpack, i));
-  assert.equal([...forecast(view(nodes), plan(binpackAuctions)).values()], ['z', 'z', 'z']);
+  assert.equal([...forecast(view(nodes), plan(binpackAuctions), AT).values()], ['z', 'z', 'z']);
 });
 
 test('the forecast passes over a holder clearly fuller (spread) or emptier (binpack), and a holder that cannot take the slot', () => {
@@ -83,19 +87,19 @@ test('the forecast passes over a holder clearly fuller (spread) or emptier (binp
   const spread = withImage(workload('web', 1), PUSHED);
   const placed = { workload: filler, index: 0, assignment: { epoch: 1, node: 'holder', score: 1, tiebreak: '0' }, unreachable: false };
   const auctions = [open(spread, 0)];
-  const result = forecast(view([node('a'), holding('holder')]), { ...plan(auctions), placed: [placed] });
+  const result = forecast(view([node('a'), holding('holder')]), { ...plan(auctions), placed: [placed] }, AT);
   assert.is(result.get(auctions[0]?.id as string), 'a');
   const binpack = withImage(workload('batch', 1, { policy: 'binpack' }), PUSHED);
   const fuller = { ...placed, assignment: { ...placed.assignment, node: 'a' } };
   const binpackAuctions = [open(binpack, 0)];
-  assert.is(forecast(view([node('a'), holding('holder')]), { ...plan(binpackAuctions), placed: [fuller] }).get(binpackAuctions[0]?.id as string), 'a');
+  assert.is(forecast(view([node('a'), holding('holder')]), { ...plan(binpackAuctions), placed: [fuller] }, AT).get(binpackAuctions[0]?.id as string), 'a');
   const pinned = withImage(
     workload('pinned', 1, { demand: { ...spread.demand, workload: 'Workload/default/pinned', constraints: [{ key: 'zone', operator: '==', value: 'z1' }] } }),
     PUSHED,
   );
   const pinnedAuctions = [open(pinned, 0)];
   const zoned = [node('a', { labels: { zone: 'z1' } }), holding('holder')];
-  assert.is(forecast(view(zoned), plan(pinnedAuctions)).get(pinnedAuctions[0]?.id as string), 'a');
+  assert.is(forecast(view(zoned), plan(pinnedAuctions), AT).get(pinnedAuctions[0]?.id as string), 'a');
 });
 
 test('schedulers place a replica on the node holding its image, and the holder bids as one', () => {

@@ -45,6 +45,19 @@ test('a replica that failed for good on its node is auctioned again', () => {
   assert.equal(resolveSlot(context([claim(1, 'a')], [node('a')], { statuses })), { kind: 'needs-auction', epoch: 2, because: 'failed' });
 });
 
+test("a node's failure of a slot fails its earlier placements of it too: its one status overwrote their own failures", () => {
+  // a failed epoch 1, b epoch 2, then a again at epoch 3: a's status now speaks of epoch 3 only.
+  const claims = [claim(1, 'a'), claim(2, 'b'), claim(3, 'a')];
+  const statuses: SlotStatus[] = [
+    { node: 'b', epoch: 2, state: 'stopped', permanentFailure: true },
+    { node: 'a', epoch: 3, state: 'backoff', permanentFailure: true },
+  ];
+  assert.equal(resolveSlot(context(claims, [node('a'), node('b')], { statuses })), { kind: 'needs-auction', epoch: 4, because: 'failed' });
+  // A running status of a later epoch says nothing against an earlier placement: the later one is kept.
+  const running: SlotStatus[] = [{ node: 'a', epoch: 3, state: 'running', firstRunningAtMs: 1_000, permanentFailure: false }];
+  assert.is((resolveSlot(context(claims, [node('a'), node('b')], { statuses: running })) as { assignment: { epoch: number } }).assignment.epoch, 3);
+});
+
 test('after a heal the replica that has run longest is kept, whatever the epochs', () => {
   const statuses: SlotStatus[] = [
     { node: 'a', epoch: 1, state: 'running', firstRunningAtMs: 1_000, permanentFailure: false },
