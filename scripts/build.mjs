@@ -12,14 +12,15 @@
 // Then the dashboard (ui/): its Preact app bundled for the browser into dist/ui/app.js,
 // beside its index.html and style.css, which every node serves at /ui/.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const compiled = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 
-const EXTERNAL = ['classic-level', 'dockerode', 'pino', 'pino-pretty', 'thread-stream'];
+// In package.json ("shoal": {"bundleExternal"}): the node image copies these and their dependencies, no other package.
+const EXTERNAL = JSON.parse(readFileSync('package.json', 'utf8')).shoal.bundleExternal;
 
 // Chunk names carry a hash of their content: last build's would stay beside this one's.
 rmSync('dist/bundle', { recursive: true, force: true });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type Dockerode from 'dockerode';
 import { packageRoot } from '../../node/package-root.js';
 import { shoalLaunch } from '../../node/shoal-launch.js';
-import { APP_PATHS, appHash, ensureAppBuilt } from './app-files.js';
+import { appHash, appPaths, ensureAppBuilt } from './app-files.js';
 import { followProgress, hasImage } from './docker-progress.js';
 import { ensureNodeBaseImage } from './node-base-image.js';
 
@@ -50,7 +50,7 @@ export async function ensureNodeImage(docker: Dockerode, log: (line: string) => 
   try {
     writeFileSync(join(dir, 'Dockerfile'), dockerfile(base));
     writeFileSync(join(dir, 'shoal'), wrapper(root), { mode: 0o755 });
-    await build(docker, tag, ['-C', dir, 'Dockerfile', 'shoal', '-C', root, ...APP_PATHS]);
+    await build(docker, tag, ['-C', dir, 'Dockerfile', 'shoal', '-C', root, ...appPaths(root)]);
     return tag;
   } finally {
     rmSync(dir, { recursive: true, force: true });
