@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
@@ -22,3 +22,28 @@ export async function withBaseWorktree<T>(commit: string, files: readonly string
     rmSync(tree, { recursive: true, force: true });
   }
 }
+
+/**
+ * Runs `one` ROUNDS times on a built worktree of `commit` (which 0) and on this tree
+ * (which 1), alternating which goes first, so a change in the machine's load falls on both.
+ */
+export async function inTurns(commit: string, rounds: number, one: (tree: string, which: 0 | 1) => Promise<void>): Promise<void> {
+  await withBaseWorktree(
+    commit,
+    [],
+    async (base) => {
+      const trees = [base, process.cwd()] as const;
+      for (let round = 0; round < rounds; round++) for (const which of round % 2 === 0 ? ([0, 1] as const) : ([1, 0] as const)) await one(trees[which], which);
+    },
+    { build: true },
+  );
+}
+
+/** What a side-by-side figure is of: the machine, when, this tree's commit, the other one and the rounds. */
+export const inTurnsHeader = (commit: string, rounds: number): { machine: string; date: string; commit: string; base: string; rounds: number } => ({
+  machine: `${cpus().length} × ${cpus()[0]?.model}`,
+  date: new Date().toISOString(),
+  commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
+  base: commit,
+  rounds,
+});

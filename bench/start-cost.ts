@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as ClusterModule from '../testnet/local/cluster.js';
-import { withBaseWorktree } from './base-worktree.js';
+import { inTurns, inTurnsHeader } from './base-worktree.js';
 import { cpuSeconds } from './proc-stats.js';
 import { spread, type Spread } from './stats.js';
 
@@ -51,31 +50,16 @@ async function oneCluster(tree: string, into: Samples): Promise<void> {
 const figures = (s: Samples): { toAliveCpuS: Spread; laterCpuS: Spread } => ({ toAliveCpuS: spread(s.toAliveCpuS, 2), laterCpuS: spread(s.laterCpuS, 2) });
 
 // Each tree's nodes run its own build (bin/shoal.js loads its dist/).
-const [before, after] = await withBaseWorktree(
-  BASE,
-  [],
-  async (base) => {
-    const samples: [Samples, Samples] = [
-      { toAliveCpuS: [], laterCpuS: [] },
-      { toAliveCpuS: [], laterCpuS: [] },
-    ];
-    const trees = [base, process.cwd()];
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      for (const i of order) await oneCluster(trees[i] as string, samples[i] as Samples);
-    }
-    return samples.map(figures);
-  },
-  { build: true },
-);
+const samples: [Samples, Samples] = [
+  { toAliveCpuS: [], laterCpuS: [] },
+  { toAliveCpuS: [], laterCpuS: [] },
+];
+await inTurns(BASE, ROUNDS, (tree, which) => oneCluster(tree, samples[which]));
+const [before, after] = samples.map(figures);
 console.log(
   JSON.stringify(
     {
-      machine: `${cpus().length} × ${cpus()[0]?.model}`,
-      date: new Date().toISOString(),
-      commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
-      base: BASE,
-      rounds: ROUNDS,
+      ...inTurnsHeader(BASE, ROUNDS),
       nodes: NODES,
       preset: PRESET,
       afterS: AFTER_S,

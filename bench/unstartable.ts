@@ -1,11 +1,10 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signedFetch } from '../cli/client.js';
 import type * as ClusterModule from '../testnet/local/cluster.js';
 import type * as ShoalProcessModule from '../testnet/local/shoal-process.js';
-import { withBaseWorktree } from './base-worktree.js';
+import { inTurns, inTurnsHeader } from './base-worktree.js';
 import { cpuSeconds } from './proc-stats.js';
 import { spread, type Spread } from './stats.js';
 
@@ -78,28 +77,15 @@ const figures = (byKind: Record<Kind, Samples>): Record<Kind, { cpuPercentPerNod
   >;
 
 // Each tree's nodes run its own build (bin/shoal.js loads its dist/).
-const [before, after] = await withBaseWorktree(
-  BASE,
-  [],
-  async (base) => {
-    const samples = [empty(), empty()];
-    const trees = [base, process.cwd()];
-    for (let round = 0; round < ROUNDS; round++) {
-      const order = round % 2 === 0 ? [0, 1] : [1, 0];
-      for (const kind of KINDS) for (const i of order) await oneCluster(trees[i] as string, kind, (samples[i] as Record<Kind, Samples>)[kind]);
-    }
-    return samples.map(figures);
-  },
-  { build: true },
-);
+const samples = [empty(), empty()] as const;
+await inTurns(BASE, ROUNDS, async (tree, which) => {
+  for (const kind of KINDS) await oneCluster(tree, kind, samples[which][kind]);
+});
+const [before, after] = samples.map(figures);
 console.log(
   JSON.stringify(
     {
-      machine: `${cpus().length} × ${cpus()[0]?.model}`,
-      date: new Date().toISOString(),
-      commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
-      base: BASE,
-      rounds: ROUNDS,
+      ...inTurnsHeader(BASE, ROUNDS),
       nodes: NODES,
       replicas: REPLICAS,
       settleS: SETTLE_S,
