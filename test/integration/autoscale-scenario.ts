@@ -10,7 +10,10 @@ import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-proce
  * A workload whose replicas burn CPU while `switchFile` exists and sleep otherwise: load
  * that every replica, old and new, feels at once, as a request flood would. The burn runs
  * at nice 10 so the nodes, at 0, keep their share of a small machine; it still uses far
- * more than its 20m request, which is all the autoscaler compares it with.
+ * more than its 100m request, which is all the autoscaler compares it with. Idle, a
+ * replica still forks a `sleep` a second, up to 15 ms of CPU on a loaded host: against
+ * the 20m request this had, that read as 75% of it, over the 50% target, and a full run
+ * scaled the idle workload up and down three times.
  */
 export function burnerManifest(name: string, switchFile: string, behavior: { up: number; down: number }, bounds = { min: 1, max: 3 }): string {
   const script = `while :; do if [ -e ${switchFile} ]; then i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done; else sleep 1; fi; done`;
@@ -21,7 +24,7 @@ spec:
   image: ignored:1
   command: [nice, -n, "10", sh, -c, ${JSON.stringify(script)}]
   replicas: 1
-  resources: {cpu: 20m, memory: 16Mi}
+  resources: {cpu: 100m, memory: 16Mi}
   autoscale:
     minReplicas: ${bounds.min}
     maxReplicas: ${bounds.max}
