@@ -12,7 +12,7 @@ import { forecast } from './forecast.js';
 import type { SchedulerConfig } from './config.js';
 import { loadOf, planCluster, replicasByLabelValue, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
 import { schedulableCount } from './resolve.js';
-import { failedHere } from './failed-here.js';
+import { failedHere, type DeclineClock } from './failed-here.js';
 import type { Claim, ClusterView } from './view.js';
 
 export type Answer = Bid | Decline;
@@ -229,8 +229,7 @@ export class Scheduler {
     const held = new Set<string>();
     for (const [id, mine] of this.mine) if (mine.answer !== undefined && isBid(mine.answer)) held.add(id);
     const key = `${nodes}/${images}/${plan.placed.length}/${plan.open.length}/${plan.open[0]?.id}/${plan.open.at(-1)?.id}/${view.statuses.size}/${held.size}`;
-    if (this.lastForecast?.key !== key)
-      this.lastForecast = { key, nodes: forecast(view, plan, { nowMs, declineMs: this.config.failedHereDeclineMs }, { node: this.self, auctions: held }) };
+    if (this.lastForecast?.key !== key) this.lastForecast = { key, nodes: forecast(view, plan, this.declineClock(nowMs), { node: this.self, auctions: held }) };
     return this.lastForecast.nodes;
   }
 
@@ -243,10 +242,15 @@ export class Scheduler {
     return present;
   }
 
+  /** When, and for how long, a failed-here decline holds: the forecast and the answers judge it alike. */
+  private declineClock(nowMs: number): DeclineClock {
+    return { nowMs, declineMs: this.config.failedHereDeclineMs };
+  }
+
   private answerFor(auction: OpenAuction, plan: Plan, load: NodeLoad, present: ReadonlyMap<string, number>, mayBid: boolean, nowMs: number): Answer {
     const view = this.view as ClusterView;
     const slot = slotKey({ workload: auction.workload.key, index: auction.index });
-    if ((view.statuses.get(slot) ?? []).some((s) => s.node === this.self && failedHere(s, auction.workload, { nowMs, declineMs: this.config.failedHereDeclineMs }))) {
+    if ((view.statuses.get(slot) ?? []).some((s) => s.node === this.self && failedHere(s, auction.workload, this.declineClock(nowMs)))) {
       return { auction: auction.id, node: this.self, reason: 'failed-here', detail: 'the replica could not run on this node' };
     }
     const me = view.nodes.get(this.self);

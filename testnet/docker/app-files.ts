@@ -81,11 +81,11 @@ export function ensureAppBuilt(root: string, log: (line: string) => void): void 
 /**
  * A short hash of what the image would hold: the compiled code, the entry script, the
  * manifest and the installed dependency tree (npm records it in node_modules/.package-lock.json,
- * so hashing that stands for hashing 150 MB), salted with the base image.
+ * so hashing that stands for hashing 150 MB) and `paths`, the ones copied, salted with the base image.
  */
-export function appHash(root: string, base: string): string {
-  // What is copied, too: the same tree may be cut differently by another version of appPaths.
-  const hash = createHash('sha256').update(base).update(appPaths(root).join('\0'));
+export function appHash(root: string, base: string, paths: readonly string[]): string {
+  // What is copied (appPaths), too: the same tree may be cut differently by another version of it.
+  const hash = createHash('sha256').update(base).update(paths.join('\0'));
   const lock = existsSync(join(root, 'node_modules', '.package-lock.json')) ? join('node_modules', '.package-lock.json') : 'package-lock.json';
   const files = ['package.json', lock, ...filesUnder(join(root, 'bin')), ...filesUnder(join(root, 'dist'))].map((f) => (f.startsWith(root) ? f.slice(root.length + 1) : f)).sort();
   for (const file of files) hash.update(`\0${file}\0`).update(readFileSync(join(root, file)));

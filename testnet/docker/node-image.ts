@@ -43,14 +43,15 @@ export async function ensureNodeImage(docker: Dockerode, log: (line: string) => 
   const root = packageRoot();
   ensureAppBuilt(root, log);
   const base = await ensureNodeBaseImage(docker);
-  const tag = `${NODE_IMAGE_REPO}:${appHash(root, base)}`;
+  const paths = appPaths(root);
+  const tag = `${NODE_IMAGE_REPO}:${appHash(root, base, paths)}`;
   if (await hasImage(docker, tag)) return tag;
   log(`building ${tag} from ${base}`);
   const dir = mkdtempSync(join(tmpdir(), 'shoal-node-image-'));
   try {
     writeFileSync(join(dir, 'Dockerfile'), dockerfile(base));
     writeFileSync(join(dir, 'shoal'), wrapper(root), { mode: 0o755 });
-    await build(docker, tag, ['-C', dir, 'Dockerfile', 'shoal', '-C', root, ...appPaths(root)]);
+    await build(docker, tag, ['-C', dir, 'Dockerfile', 'shoal', '-C', root, ...paths]);
     return tag;
   } finally {
     rmSync(dir, { recursive: true, force: true });
