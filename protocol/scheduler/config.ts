@@ -25,6 +25,13 @@ export interface SchedulerConfig extends ResolveConfig {
   resendMs: number;
   /** Back-off of a slot no node could take: base, doubling per empty auction, capped. */
   retryBaseMs: number;
+  /**
+   * Each empty auction is a claim every node keeps for good: at a 30 s cap, 2,880 a day
+   * for each slot that cannot be placed; at five minutes, 300. Five minutes is
+   * Kubernetes' cap on how long an unschedulable pod waits between retries, and as there
+   * what frees room retries the slot at once (room-freed.ts), as does a change in the
+   * members that could take it.
+   */
   retryMaxMs: number;
   /**
    * A node declines a slot whose replica failed for good there this long (failed-here.ts):
@@ -60,7 +67,7 @@ const base = (stepMs: number, silentWindowMs: number, fenceMs: number): Schedule
   reservationTtlMs: stepMs * 40,
   resendMs: stepMs,
   retryBaseMs: 1_000,
-  retryMaxMs: 30_000,
+  retryMaxMs: 5 * 60_000,
   failedHereDeclineMs: 5 * 60_000,
   maxEarlyAnswers: 20_000,
   fenceMs,

@@ -3,6 +3,7 @@ import { addResources, NO_RESOURCES, type Resources } from '../auction/resources
 import { MAX_RUN_MS, ticksBetween } from '../manifests/cron-job.js';
 import { slotHistory, type Assignment } from './assignment.js';
 import { PerNodeTally } from './per-node-tally.js';
+import type { RoomFreed } from './room-freed.js';
 import { resolveSlot, schedulableCount, seesMajority, type ReplaceReason, type ResolveConfig, type SlotDecision } from './resolve.js';
 import type { Claim, ClusterView, WorkloadInfo } from './view.js';
 
@@ -49,9 +50,10 @@ export const openPerWorkload = (schedulable: number): number => Math.max(1, Math
 /**
  * Every slot of every workload, resolved: where it runs, which auctions are open, what
  * waits. `majoritySinceMs`: see SlotContext; a plan made outside a scheduler's history
- * (the API's, a test's) takes the majority as long seen.
+ * (the API's, a test's) takes the majority as long seen, and has no `roomFreed` (its
+ * unschedulable slots wait out their back-off).
  */
-export function planCluster(view: ClusterView, nowMs: number, config: ResolveConfig, majoritySinceMs = Number.NEGATIVE_INFINITY): Plan {
+export function planCluster(view: ClusterView, nowMs: number, config: ResolveConfig, majoritySinceMs = Number.NEGATIVE_INFINITY, roomFreed?: RoomFreed): Plan {
   const hasMajority = seesMajority(view.nodes);
   const limit = openPerWorkload(schedulableCount(view.nodes));
   const plan: Plan = { placed: [], open: [], waiting: [], hasMajority, jobs: new Map() };
@@ -78,6 +80,7 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
         config,
         full: tally.full,
         global: workload.global,
+        roomFreed: history.unschedulable !== undefined && roomFreed?.since(key, history.maxEpoch) === true,
       });
       if (decision.kind === 'placed') {
         active++;
@@ -94,6 +97,7 @@ export function planCluster(view: ClusterView, nowMs: number, config: ResolveCon
       }
     }
   }
+  roomFreed?.end();
   return plan;
 }
 

@@ -37,6 +37,8 @@ export interface SlotContext {
   full?: ReadonlySet<string> | undefined;
   /** The workload runs one replica on each member (`mode: global`). */
   global?: boolean | undefined;
+  /** Room was freed since the slot's latest auction closed empty (room-freed.ts): it is tried again at once. */
+  roomFreed?: boolean | undefined;
 }
 
 const NO_NODES: ReadonlySet<string> = new Set();
@@ -98,13 +100,13 @@ export function resolveSlot(context: SlotContext): SlotDecision {
     if (nowMs < safeAtMs) return { kind: 'waiting', reason: 'fence', untilMs: safeAtMs };
   }
   const blocked = history.unschedulable;
-  if (blocked !== undefined && nowMs < blocked.retryAtMs && schedulableCount(context.nodes) === blocked.liveMembers) {
+  if (blocked !== undefined && nowMs < blocked.retryAtMs && schedulableCount(context.nodes) === blocked.liveMembers && context.roomFreed !== true) {
     return { kind: 'waiting', reason: 'backoff', untilMs: blocked.retryAtMs };
   }
   return { kind: 'needs-auction', epoch: history.maxEpoch + 1, because };
 }
 
-/** Members that could take a replica: a change in their number retries an unschedulable slot at once. */
+/** Members that could take a replica: a change in their number retries an unschedulable slot at once, as room freed does. */
 export function schedulableCount(nodes: ReadonlyMap<string, NodeInfo>): number {
   let count = 0;
   for (const node of nodes.values()) if (node.state === 'alive' && !node.cordoned && !node.draining) count++;

@@ -10,6 +10,7 @@ import { MajoritySight } from './majority-sight.js';
 import { CollectorRing } from './collectors.js';
 import { forecast } from './forecast.js';
 import type { SchedulerConfig } from './config.js';
+import { placedTotals, RoomFreed } from './room-freed.js';
 import { loadOf, planCluster, replicasByLabelValue, type NodeLoad, type OpenAuction, type PlacedSlot, type Plan } from './plan.js';
 import { schedulableCount } from './resolve.js';
 import { failedHere, type DeclineClock } from './failed-here.js';
@@ -68,6 +69,7 @@ export class Scheduler {
   /** Live members that did not answer the last auction this node closed, until they answer again: see close.ts. */
   private readonly silent = new Set<string>();
   private readonly sight: MajoritySight;
+  private readonly roomFreed = new RoomFreed();
   /** Auctions this node has collected answers for, as one of their collectors: the metric of auctions opened. */
   auctionsCollected = 0;
 
@@ -84,7 +86,8 @@ export class Scheduler {
   tick(view: ClusterView, nowMs: number): SchedulerEffect[] {
     this.view = view;
     const majoritySinceMs = this.sight.observe(view, this.self, nowMs);
-    const plan = (this.plan = planCluster(view, nowMs, this.config, majoritySinceMs));
+    this.roomFreed.begin(this.plan === undefined ? undefined : placedTotals(this.plan.placed));
+    const plan = (this.plan = planCluster(view, nowMs, this.config, majoritySinceMs, this.roomFreed));
     this.forgetClosed(plan, nowMs);
     const effects: SchedulerEffect[] = [];
     this.answer(plan, nowMs, effects);

@@ -101,11 +101,12 @@ test("under majority an older winner never comes back when the latest one's node
   assert.is(available.kind === 'placed' && available.assignment.node, 'a');
 });
 
-test('an unschedulable slot waits for its retry time, unless the number of schedulable nodes changed', () => {
+test('an unschedulable slot waits for its retry time, unless the number of schedulable nodes changed or room was freed', () => {
   const empty: Claim = { epoch: 1, collector: 'c', unschedulable: true, declines: { 'insufficient-cpu': 1 }, retryAtMs: 110_000, liveMembers: 1 };
   assert.equal(resolveSlot(context([empty], [node('a')])), { kind: 'waiting', reason: 'backoff', untilMs: 110_000 });
   assert.equal(resolveSlot(context([empty], [node('a'), node('b')])), { kind: 'needs-auction', epoch: 2, because: 'new' });
   assert.equal(resolveSlot(context([empty], [node('a')], { nowMs: 110_000 })), { kind: 'needs-auction', epoch: 2, because: 'new' });
+  assert.equal(resolveSlot(context([empty], [node('a')], { roomFreed: true })), { kind: 'needs-auction', epoch: 2, because: 'new' }, 'room freed since');
 });
 
 test('a majority counts the alive among the members that have not left; a suspect is not seen', () => {

@@ -3,7 +3,7 @@ import { createRandom } from '../../../base/random.js';
 import { schedulerConfig } from '../../../protocol/scheduler/config.js';
 import { Scheduler, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
 import * as assert from 'uvu/assert';
-import { node, SharedCluster, workload } from './harness.js';
+import { GiB, node, SharedCluster, workload } from './harness.js';
 
 const count = (placements: Map<string, string>): Record<string, number> => {
   const out: Record<string, number> = {};
@@ -41,6 +41,26 @@ test('a replica no node can hold is unschedulable, and is placed once a node wit
   cluster.nodes = new Map(cluster.nodes);
   cluster.run(40);
   assert.equal([...cluster.placements().values()], ['huge']);
+});
+
+test('a replica that does not fit waits minutes between empty auctions, and is placed at once when room is freed', () => {
+  // Two nodes of 4 cores, filled by eight replicas of 1 core; one more core cannot fit.
+  const fill = workload('fill', 8, { demand: { ...workload('fill', 1).demand, resources: { cpuMillis: 1000, memoryBytes: GiB } } });
+  const late = workload('late', 1, { demand: { ...workload('late', 1).demand, resources: { cpuMillis: 1000, memoryBytes: GiB } } });
+  const cluster = new SharedCluster(new Map(['a', 'b'].map((id) => [id, node(id)])), [fill]);
+  cluster.run(100);
+  cluster.workloads = [fill, late];
+  // An hour, a tick a second.
+  cluster.run(3600, 1000);
+  const claims = cluster.claims.get('Workload/default/late#0') ?? [];
+  assert.is(cluster.placements().get('Workload/default/late#0'), undefined);
+  assert.ok(claims.every((c) => 'unschedulable' in c));
+  // Back-off 1, 2, 4 ... 256 s, then every 300 s: 21 empty auctions in the hour (120 at a 30 s cap).
+  const epochs = new Set(claims.map((c) => c.epoch)).size;
+  assert.ok(epochs <= 21, `${epochs} empty auctions in an hour`);
+  cluster.workloads = [workload('fill', 7, { demand: fill.demand }), late];
+  cluster.run(40);
+  assert.ok(cluster.placements().has('Workload/default/late#0'), 'placed within 2 s of a replica of fill going');
 });
 
 test('no node is given more than its capacity, however many auctions run at once', () => {
