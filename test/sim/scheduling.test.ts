@@ -222,6 +222,41 @@ test('a workload no node can start is tried once on each node, left unplaced, an
   );
 });
 
+test('a replica that fits nowhere is auctioned a few times an hour, through a partition and its heal, and placed soon after room is freed', () => {
+  const fill = workloadOf({ name: 'fill', replicas: 20, cpuMillis: 1000, memoryBytes: GiB / 4 });
+  const late = workloadOf({ name: 'late', replicas: 1, cpuMillis: 1000, memoryBytes: GiB / 4 });
+  const empty: number[] = [];
+  const sim = new SchedulingSimulation({
+    seed: simSeed(41),
+    nodes: 5,
+    onWrite: (_node, ops, atMs) => {
+      for (const op of ops) if (op.kind === 'claim' && op.slot.startsWith(late.key) && 'unschedulable' in op.claim) empty.push(atMs);
+    },
+  });
+  sim.apply([fill]);
+  sim.run(10_000);
+  assert.is(placementsOf(sim.planOf('n0')).size, 20, `five nodes of 4 CPUs hold 20 replicas of 1 CPU; ${sim.replay()}`);
+  sim.apply([late]);
+  sim.run(5 * 60_000);
+  // Each side sees fewer members at the cut, and every node more at the heal, as SWIM
+  // converges (a dozen retries in two seconds, one a membership change): a retry at once
+  // each time, then the back-off again, and no retry at every tick while the two sides'
+  // views differ.
+  sim.split([MAJORITY, MINORITY]);
+  sim.run(30 * 60_000);
+  sim.heal();
+  sim.run(60 * 60_000);
+  const settled = empty.filter((atMs) => atMs >= 31 * 60_000).length;
+  assert.ok(empty.length <= 60, `${empty.length} empty claims in an hour (a 30 s cap wrote 120 on each side of the cut); ${sim.replay()}`);
+  assert.ok(settled <= 7, `${settled} empty claims in the 29 minutes after the heal settled; ${sim.replay()}`);
+  assert.is(placementsOf(sim.planOf('n0')).get(`${late.key}#0`), undefined);
+  // Minutes from a retry either way (one at 60 min, the next due at 65): only room freed places it now.
+  sim.run(62 * 60_000);
+  sim.apply([{ ...fill, replicas: 19 }]);
+  sim.run(sim.nowMs + 5_000);
+  assert.ok(placementsOf(sim.planOf('n0')).has(`${late.key}#0`), `placed within 5 s of a replica of fill going; ${sim.replay()}`);
+});
+
 test('a node whose machine goes down has its replicas placed and run on the others', () => {
   const sim = new SchedulingSimulation({ seed: simSeed(7), nodes: 20 });
   sim.apply(variedWorkloads(createRandom(7), 3, 10));
