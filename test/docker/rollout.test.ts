@@ -18,8 +18,11 @@ const docker = await dockerOrSkip();
 
 /**
  * Ready half a second after it starts, unless `ready` is false: then never. Its node sees
- * it ready once an agent pass has tracked it and an exec probe has passed: up to 2.5 s
- * after its start with a 50 ms Docker exec, 4 s with a 1.2 s one. A revision meant to get
+ * it ready once an agent pass has tracked it and an exec probe has passed: up to 3 s
+ * after its start with a 50 ms Docker exec, 4.5 s with a 1.2 s one. A probe a second, not
+ * every 0.3 s: each Docker exec costs the host about 100 ms of CPU (dockerd, containerd,
+ * the shim and runc; 50 execs took 5.1 CPU seconds here), and six to eight replicas
+ * probed every 0.3 s took a core and a half of a two-core machine. A revision meant to get
  * ready gets a deadline far past that, so a slow engine cannot roll it back; the one
  * that never gets ready gets the least the schema allows, 1 s: no replica of it can get
  * ready, so a longer deadline would only make the test wait. The probe gets 10 s
@@ -42,7 +45,7 @@ spec:
   replicas: 6
   resources: {cpu: 50m, memory: 8Mi}
   rollout: {maxUnavailable: ${MAX_UNAVAILABLE}, progressDeadlineSeconds: ${ready ? 60 : 1}}
-  readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 0.3, timeoutSeconds: 10}
+  readinessProbe: {exec: {command: [test, -f, /tmp/ready]}, periodSeconds: 1, timeoutSeconds: 10}
 `;
 
 /** Each slot as the node that runs it reports it: a node's own statuses are never stale on itself. */
