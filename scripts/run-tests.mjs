@@ -28,24 +28,6 @@ const ALONE = new Set(['integration/starvation.test.ts']);
 // started first, so the other lane works through the short files beside it
 // rather than the run ending on it alone.
 const FIRST = new Set(['docker/faults.test.ts']);
-// Then the long ones (40-70 s each in a full run at two lanes), longest first, and the
-// short files after them to even out the lanes' ends: with the pure tiers last, as they
-// were, a lane often ran a minute alone at the end (13-18 s of the whole run, replayed
-// on two full runs' times).
-const LONG = [
-  'integration/autoscale.test.ts',
-  'docker/majority-fence.test.ts',
-  'docker/images-fanout.test.ts',
-  'unit',
-  'sim',
-  'docker/rollout.test.ts',
-  'docker/services.test.ts',
-  'integration/trust.test.ts',
-  'integration/private-network.test.ts',
-  'docker/testnet.test.ts',
-  'integration/foreign-manifests.test.ts',
-  'docker/images-p2p.test.ts',
-];
 const LANES = Math.max(1, Number(process.env.SHOAL_TEST_LANES ?? Math.min(2, availableParallelism())));
 // Far above any process's time on a loaded 2-core machine (the longest, a tier of pure
 // tests or one Docker file, takes 1-5 min idle): only a hang reaches it.
@@ -147,19 +129,18 @@ if (selected.length === 0) {
   process.exit(1);
 }
 
-// The processes to run: those that must be alone first, then the longest, then the long
-// ones, then the other Docker and integration files interleaved (each tier's longest tend
-// to come in runs), the property tier last.
-const orderOf = (name, i, perFile) => {
-  if (FIRST.has(name)) return -LONG.length - 1;
-  if (LONG.includes(name)) return LONG.indexOf(name) - LONG.length;
-  return perFile ? i : Number.POSITIVE_INFINITY;
-};
+// The processes to run: those that must be alone first, then the longest, then the Docker and integration
+// files interleaved (each tier's longest tend to come in runs), the short pure tiers last
+// to fill the lanes' ends.
 const jobs = selected.flatMap(({ tier, dir, files }) =>
-  (FILE_PER_PROCESS.has(tier) ? files.map((f) => [f]) : [files]).map((batch, i) => {
-    const name = FILE_PER_PROCESS.has(tier) ? relative('test', batch[0]) : tier;
-    return { tier, dir, files: batch, name, alone: FILE_PER_PROCESS.has(tier) && ALONE.has(name), order: orderOf(name, i, FILE_PER_PROCESS.has(tier)) };
-  }),
+  (FILE_PER_PROCESS.has(tier) ? files.map((f) => [f]) : [files]).map((batch, i) => ({
+    tier,
+    dir,
+    files: batch,
+    name: FILE_PER_PROCESS.has(tier) ? relative('test', batch[0]) : tier,
+    alone: FILE_PER_PROCESS.has(tier) && ALONE.has(relative('test', batch[0])),
+    order: FIRST.has(relative('test', batch[0])) ? -1 : FILE_PER_PROCESS.has(tier) ? i : Number.POSITIVE_INFINITY,
+  })),
 );
 const queue = [...jobs.filter((j) => j.alone), ...jobs.filter((j) => !j.alone).sort((a, b) => a.order - b.order)];
 
