@@ -38,15 +38,11 @@ export class LocalReplicas {
     return out;
   }
 
-  /** All at once: one by one, a test's teardown waited on each container's stop and removal in turn. */
   async removeAll(nodes: readonly ReplicaHolder[]): Promise<void> {
-    await Promise.all(
-      nodes.map(async (node) => {
-        const runtime = this.runtimeOf(node);
-        const replicas = await runtime.list(this.ownerOf(node)).catch(() => []);
-        await Promise.all(replicas.map((replica) => runtime.remove(replica.id, 0).catch(() => undefined)));
-      }),
-    );
+    for (const node of nodes) {
+      const runtime = this.runtimeOf(node);
+      for (const replica of await runtime.list(this.ownerOf(node)).catch(() => [])) await runtime.remove(replica.id, 0).catch(() => undefined);
+    }
     if (this.kind === 'docker') await removeIdleReplicasNetworks(new Dockerode(), this.networks).catch(() => undefined);
   }
 
