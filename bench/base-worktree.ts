@@ -39,11 +39,14 @@ export async function inTurns(commit: string, rounds: number, one: (tree: string
   );
 }
 
+/** This tree's commit, short, as the figures name it. */
+export const headCommit = (): string => execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+
 /** What a side-by-side figure is of: the machine, when, this tree's commit, the other one and the rounds. */
 export const inTurnsHeader = (commit: string, rounds: number): { machine: string; date: string; commit: string; base: string; rounds: number } => ({
   machine: `${cpus().length} × ${cpus()[0]?.model}`,
   date: new Date().toISOString(),
-  commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
+  commit: headCommit(),
   base: commit,
   rounds,
 });

@@ -1,5 +1,5 @@
 import '../node/polyfill.js';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,7 @@ import { startLocalCluster, waitForMembers, type LocalCluster } from '../testnet
 import { runShoal, type ShoalNodeProcess } from '../testnet/local/shoal-process.js';
 import { percentile, round } from './stats.js';
 import { signedFetch } from '../cli/client.js';
-import { withBaseWorktree } from './base-worktree.js';
+import { headCommit, withBaseWorktree } from './base-worktree.js';
 
 /**
  * `npm run bench:trust`: the cost of trust, as JSON (docs/benchmarks.md).
@@ -138,7 +138,7 @@ async function flood(): Promise<object> {
 const result = {
   machine: `${cpus().length} cores, ${cpus()[0]?.model ?? ''}`,
   date: new Date().toISOString(),
-  commit: execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim(),
+  commit: headCommit(),
   merge: await merge(),
   flood: await flood(),
 };

@@ -1,9 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { schedulerConfig as SchedulerConfigs } from '../protocol/scheduler/config.js';
 import type { workloadOf as WorkloadOf } from '../testnet/sim/scheduling/workloads.js';
 import type { SchedulingSimulation as Simulation } from '../testnet/sim/scheduling/simulation.js';
-import { withBaseWorktree } from './base-worktree.js';
+import { headCommit, withBaseWorktree } from './base-worktree.js';
 import { round } from './stats.js';
 
 /**
@@ -82,7 +81,7 @@ function figures(tree: Tree) {
 const started = performance.now();
 const base = await withBaseWorktree(BASE, [], async (tree) => figures(await load(tree)));
 const now = figures(await load(process.cwd()));
-const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+const commit = headCommit();
 console.log(
   JSON.stringify(
     { preset: 'local', nodes: 5, hours: HOURS, seeds: SEEDS, roomFreedAtS: ROOM_AT_S, [BASE]: base, [commit]: now, wallS: round((performance.now() - started) / 1000, 1) },
