@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { fenceKeeperLockPath } from '../../node/agent/fence-record.js';
 import { dataPaths, lockHolder } from '../../node/data-dir.js';
 import type { NodeEvent } from '../../protocol/api/events.js';
+import { endFenceKeepers } from '../../testnet/local/fence-keepers.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
@@ -92,10 +93,7 @@ export async function majorityCutScenario(runtime: 'docker' | 'process', dir: st
     }
   } finally {
     await cluster.stop();
-    for (const node of cluster.nodes) {
-      const keeper = lockHolder(fenceKeeperLockPath(dataPaths(node.dataDir).root));
-      if (keeper !== undefined) process.kill(keeper, 'SIGKILL');
-    }
+    await endFenceKeepers(cluster.nodes.map((n) => n.dataDir));
     await replicas.removeAll(cluster.nodes);
   }
 }

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import { fenceKeeperLockPath } from '../../node/agent/fence-record.js';
 import { dataPaths, lockHolder } from '../../node/data-dir.js';
 import type { ObservedReplica } from '../../protocol/agent/replica.js';
+import { endFenceKeepers } from '../../testnet/local/fence-keepers.js';
 import { startLocalCluster, waitForMembers, type LocalCluster } from '../../testnet/local/cluster.js';
 import { LocalReplicas } from '../../testnet/local/replicas.js';
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
@@ -104,10 +105,7 @@ export async function majorityFenceScenario(runtime: 'docker' | 'process', dir: 
     await until("the stopped node's fence keeper exited", async () => (keeperOf(host) === undefined ? true : undefined), 10_000);
   } finally {
     await cluster.stop();
-    for (const node of cluster.nodes) {
-      const keeper = keeperOf(node);
-      if (keeper !== undefined) process.kill(keeper, 'SIGKILL');
-    }
+    await endFenceKeepers(cluster.nodes.map((n) => n.dataDir));
     await replicas.removeAll(cluster.nodes);
   }
 }
