@@ -44,31 +44,49 @@ export async function* containerLogs(docker: Dockerode, id: string, options: Log
   for await (const chunk of lines) yield chunk as Uint8Array;
 }
 
-export async function containerExec(docker: Dockerode, id: string, command: readonly string[], timeoutMs: number): Promise<ExecResult> {
-  const exec = await docker.getContainer(id).exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true });
-  const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const collect = (s: PassThrough): Promise<string> =>
-    new Promise((resolve) => {
-      const chunks: Buffer[] = [];
-      s.on('data', (c: Buffer) => chunks.push(c));
-      s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    });
-  const [out, err] = [collect(stdout), collect(stderr)];
-  docker.modem.demuxStream(stream, stdout, stderr);
-  const timer = setTimeout(() => stream.destroy(new Error(`exec did not end within ${timeoutMs} ms`)), timeoutMs);
+/**
+ * How long the engine may take, beyond the command's own time, to create an exec, start
+ * it and report its exit: the kubelet's runtime request timeout. Without it a stalled
+ * engine would hold a probe (and the prober's role with it) or an API exec for good.
+ */
+export const ENGINE_WAIT_MS = 120_000;
+
+/** Runs a command in a container; `timeoutMs` is the command's, from its start, as a probe's timeout. */
+export async function containerExec(docker: Dockerode, id: string, command: readonly string[], timeoutMs: number, engineWaitMs = ENGINE_WAIT_MS): Promise<ExecResult> {
+  const abortSignal = AbortSignal.timeout(timeoutMs + engineWaitMs);
   try {
-    await new Promise<void>((resolve, reject) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-      stream.on('error', reject);
-    });
-  } finally {
-    clearTimeout(timer);
-    stdout.end();
-    stderr.end();
+    const exec = await docker.getContainer(id).exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true, abortSignal });
+    const stream = (await exec.start({ hijack: true, stdin: false, abortSignal })) as unknown as Readable;
+    const stdout = new PassThrough();
+    const stderr = new PassThrough();
+    const collect = (s: PassThrough): Promise<string> =>
+      new Promise((resolve) => {
+        const chunks: Buffer[] = [];
+        s.on('data', (c: Buffer) => chunks.push(c));
+        s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+      });
+    const [out, err] = [collect(stdout), collect(stderr)];
+    docker.modem.demuxStream(stream, stdout, stderr);
+    const timer = setTimeout(() => stream.destroy(new Error(`exec did not end within ${timeoutMs} ms`)), timeoutMs);
+    const stalled = (): void => void stream.destroy(new Error('the engine stalled'));
+    abortSignal.addEventListener('abort', stalled, { once: true });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        stream.on('end', resolve);
+        stream.on('close', resolve);
+        stream.on('error', reject);
+      });
+    } finally {
+      clearTimeout(timer);
+      abortSignal.removeEventListener('abort', stalled);
+      stdout.end();
+      stderr.end();
+    }
+    const { ExitCode } = await exec.inspect({ abortSignal });
+    return { exitCode: ExitCode ?? -1, stdout: await out, stderr: await err };
+  } catch (e) {
+    if (abortSignal.aborted)
+      throw new Error(`the engine did not run the exec within ${timeoutMs + engineWaitMs} ms (${timeoutMs} ms for the command, ${engineWaitMs} ms for the engine)`);
+    throw e;
   }
-  const { ExitCode } = await exec.inspect();
-  return { exitCode: ExitCode ?? -1, stdout: await out, stderr: await err };
 }
