@@ -53,7 +53,10 @@ export const ENGINE_WAIT_MS = 120_000;
 
 /** Runs a command in a container; `timeoutMs` is the command's, from its start, as a probe's timeout. */
 export async function containerExec(docker: Dockerode, id: string, command: readonly string[], timeoutMs: number, engineWaitMs = ENGINE_WAIT_MS): Promise<ExecResult> {
-  const abortSignal = AbortSignal.timeout(timeoutMs + engineWaitMs);
+  // A timer cleared at the end, not AbortSignal.timeout: that one would keep each exec's requests and listeners for two minutes.
+  const deadline = new AbortController();
+  const abortSignal = deadline.signal;
+  const engineTimer = setTimeout(() => deadline.abort(), timeoutMs + engineWaitMs);
   try {
     const exec = await docker.getContainer(id).exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true, abortSignal });
     const stream = (await exec.start({ hijack: true, stdin: false, abortSignal })) as unknown as Readable;
@@ -88,5 +91,7 @@ export async function containerExec(docker: Dockerode, id: string, command: read
     if (abortSignal.aborted)
       throw new Error(`the engine did not run the exec within ${timeoutMs + engineWaitMs} ms (${timeoutMs} ms for the command, ${engineWaitMs} ms for the engine)`);
     throw e;
+  } finally {
+    clearTimeout(engineTimer);
   }
 }
