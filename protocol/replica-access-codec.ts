@@ -12,6 +12,9 @@ export const MAX_REQUEST_BYTES = 64 * 1024;
 const MAX_ERROR_CHARS = 4096;
 // A workload's key is Workload/namespace/name: up to 349 characters (crdt's OBJECT_KEY).
 const workload = z.string().max(512);
+/** An exec's command and time-out, as a peer and the API take them. */
+export const execCommand = z.array(z.string().max(4096)).min(1).max(256);
+export const execTimeoutMs = z.number().int().min(1).max(3_600_000);
 
 const request = z.discriminatedUnion('op', [
   z.strictObject({
@@ -26,8 +29,8 @@ const request = z.discriminatedUnion('op', [
     op: z.literal('exec'),
     workload,
     slot: z.number().int().min(0),
-    command: z.array(z.string().max(4096)).min(1).max(256),
-    timeoutMs: z.number().int().min(1).max(3_600_000),
+    command: execCommand,
+    timeoutMs: execTimeoutMs,
   }),
 ]);
 const header = z.strictObject({ error: z.string().max(MAX_ERROR_CHARS).optional() });

@@ -1,47 +1,39 @@
 import type Dockerode from 'dockerode';
-import { PassThrough, type Readable } from 'node:stream';
+import { pipeline, type Readable } from 'node:stream';
+import { type DockerFrame, DockerFrames } from './docker-frames.js';
+import { OutputTail } from './output-tail.js';
 import type { ExecResult, LogOptions } from './runtime.js';
 
-/**
- * Without a TTY the engine multiplexes stdout and stderr on one stream, each frame behind
- * an 8-byte header: [stream (1 out, 2 err), 0, 0, 0, length (uint32 BE)].
- */
-export function demuxFrames(raw: Buffer): { stdout: Buffer; stderr: Buffer } {
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  for (let at = 0; at + 8 <= raw.length; ) {
-    const length = raw.readUInt32BE(at + 4);
-    (raw[at] === 2 ? err : out).push(raw.subarray(at + 8, at + 8 + length));
-    at += 8 + length;
-  }
-  return { stdout: Buffer.concat(out), stderr: Buffer.concat(err) };
+/** The engine's multiplexed stream of a container's logs, streamed even when not followed: the engine's whole log, held at once, could outgrow what a string can hold. */
+function logStream(docker: Dockerode, id: string, options: Record<string, unknown>): Promise<Readable> {
+  return new Promise((resolve, reject) =>
+    docker.modem.dial(
+      { path: `/containers/${id}/logs?`, method: 'GET', isStream: true, statusCodes: { 200: true, 404: 'no such container', 500: 'server error' }, options },
+      (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as Readable)),
+    ),
+  );
 }
 
 export async function* containerLogs(docker: Dockerode, id: string, options: LogOptions): AsyncIterable<Uint8Array> {
-  const container = docker.getContainer(id);
-  const base = {
+  const raw = await logStream(docker, id, {
     stdout: true,
     stderr: true,
     timestamps: false,
+    follow: options.follow,
     since: options.sinceMs === undefined ? 0 : Math.floor(options.sinceMs / 1000),
     ...(options.tail === undefined ? {} : { tail: options.tail }),
-  };
-  if (!options.follow) {
-    const { stdout, stderr } = demuxFrames(await container.logs({ ...base, follow: false }));
-    yield Buffer.concat([stdout, stderr]);
-    return;
-  }
-  const raw = (await container.logs({ ...base, follow: true })) as unknown as Readable;
-  const lines = new PassThrough();
-  docker.modem.demuxStream(raw, lines, lines);
-  const end = (): void => {
-    raw.destroy();
-    lines.end();
-  };
-  raw.on('end', end);
-  raw.on('error', end);
+  });
+  const frames = pipeline(raw, new DockerFrames(), () => {});
+  const end = (): void => void raw.destroy();
   options.signal.addEventListener('abort', end, { once: true });
-  for await (const chunk of lines) yield chunk as Uint8Array;
+  try {
+    for await (const frame of frames as AsyncIterable<DockerFrame>) yield frame.payload;
+  } catch (e) {
+    if (!options.signal.aborted) throw e;
+  } finally {
+    options.signal.removeEventListener('abort', end);
+    raw.destroy();
+  }
 }
 
 /**
@@ -60,33 +52,19 @@ export async function containerExec(docker: Dockerode, id: string, command: read
   try {
     const exec = await docker.getContainer(id).exec({ Cmd: [...command], AttachStdout: true, AttachStderr: true, abortSignal });
     const stream = (await exec.start({ hijack: true, stdin: false, abortSignal })) as unknown as Readable;
-    const stdout = new PassThrough();
-    const stderr = new PassThrough();
-    const collect = (s: PassThrough): Promise<string> =>
-      new Promise((resolve) => {
-        const chunks: Buffer[] = [];
-        s.on('data', (c: Buffer) => chunks.push(c));
-        s.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      });
-    const [out, err] = [collect(stdout), collect(stderr)];
-    docker.modem.demuxStream(stream, stdout, stderr);
+    const stdout = new OutputTail();
+    const stderr = new OutputTail();
     const timer = setTimeout(() => stream.destroy(new Error(`exec did not end within ${timeoutMs} ms`)), timeoutMs);
     const stalled = (): void => void stream.destroy(new Error('the engine stalled'));
     abortSignal.addEventListener('abort', stalled, { once: true });
     try {
-      await new Promise<void>((resolve, reject) => {
-        stream.on('end', resolve);
-        stream.on('close', resolve);
-        stream.on('error', reject);
-      });
+      for await (const frame of pipeline(stream, new DockerFrames(), () => {}) as AsyncIterable<DockerFrame>) (frame.stderr ? stderr : stdout).push(frame.payload);
     } finally {
       clearTimeout(timer);
       abortSignal.removeEventListener('abort', stalled);
-      stdout.end();
-      stderr.end();
     }
     const { ExitCode } = await exec.inspect({ abortSignal });
-    return { exitCode: ExitCode ?? -1, stdout: await out, stderr: await err };
+    return { exitCode: ExitCode ?? -1, stdout: stdout.text(), stderr: stderr.text() };
   } catch (e) {
     if (abortSignal.aborted)
       throw new Error(`the engine did not run the exec within ${timeoutMs + engineWaitMs} ms (${timeoutMs} ms for the command, ${engineWaitMs} ms for the engine)`);

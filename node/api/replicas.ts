@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
+import { z } from 'zod';
 import type { ApiErrorBody } from '../../protocol/api/errors.js';
 import type { ExecJson } from '../../protocol/api/replicas.js';
+import { execCommand, execTimeoutMs } from '../../protocol/replica-access-codec.js';
 import { UserError } from '../errors.js';
 import type { ReplicaAccess } from '../replica-access.js';
 
@@ -18,6 +20,9 @@ const integer = (value: string | undefined, field: string): number | undefined =
   if (!Number.isInteger(n) || n < 0) throw new UserError(`${field} must be a whole number, not '${value}'`);
   return n;
 };
+
+/** The bounds a peer's exec request has (protocol/replica-access-codec.ts), for a local one too. */
+const execBody = z.strictObject({ slot: z.number().int().min(0).default(0), command: execCommand, timeoutMs: execTimeoutMs.default(60_000) });
 
 /** A replica's logs and exec, from whichever node runs it. */
 export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAccess): void {
@@ -43,24 +48,23 @@ export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAcces
     }
   });
 
-  app.post<{ Params: { namespace: string; name: string }; Body: { slot?: number; command?: string[]; timeoutMs?: number } }>(
-    '/v1/workloads/:namespace/:name/exec',
-    async (request, reply) => {
-      // The exec grant itself was checked at the gate; a deployer's stays in its namespaces.
-      const namespaces = request.caller?.grant.namespaces;
-      if (namespaces !== undefined && !namespaces.includes(request.params.namespace)) {
-        return reply.code(403).send({ error: 'forbidden', detail: `exec in namespace ${request.params.namespace} is not granted to this operator` } satisfies ApiErrorBody);
-      }
-      const { slot = 0, command, timeoutMs = 60_000 } = request.body ?? {};
-      if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string')) {
-        return reply.code(400).send({ error: 'bad-request', detail: 'command must be a non-empty array of strings' } satisfies ApiErrorBody);
-      }
-      try {
-        return (await access.exec(`Workload/${request.params.namespace}/${request.params.name}`, slot, command, timeoutMs)) satisfies ExecJson;
-      } catch (e) {
-        if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message } satisfies ApiErrorBody);
-        return reply.code(502).send({ error: 'exec-failed', detail: (e as Error).message } satisfies ApiErrorBody);
-      }
-    },
-  );
+  app.post<{ Params: { namespace: string; name: string }; Body: unknown }>('/v1/workloads/:namespace/:name/exec', async (request, reply) => {
+    // The exec grant itself was checked at the gate; a deployer's stays in its namespaces.
+    const namespaces = request.caller?.grant.namespaces;
+    if (namespaces !== undefined && !namespaces.includes(request.params.namespace)) {
+      return reply.code(403).send({ error: 'forbidden', detail: `exec in namespace ${request.params.namespace} is not granted to this operator` } satisfies ApiErrorBody);
+    }
+    const body = execBody.safeParse(request.body ?? {});
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      return reply.code(400).send({ error: 'bad-request', detail: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` } satisfies ApiErrorBody);
+    }
+    const { slot, command, timeoutMs } = body.data;
+    try {
+      return (await access.exec(`Workload/${request.params.namespace}/${request.params.name}`, slot, command, timeoutMs)) satisfies ExecJson;
+    } catch (e) {
+      if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message } satisfies ApiErrorBody);
+      return reply.code(502).send({ error: 'exec-failed', detail: (e as Error).message } satisfies ApiErrorBody);
+    }
+  });
 }

@@ -193,6 +193,30 @@ it('removing a running container returns well within its grace, and removing it 
   await runtime.remove(id, 10_000);
 });
 
+it("a replica's log larger than what one read takes streams whole, its tail across pieces; an exec keeps the last 256 KiB of each stream", async () => {
+  // 20,000 numbered lines (about 150 KB), then a mark once they are all written.
+  const command = ['sh', '-c', 'i=0; while [ $i -lt 20000 ]; do echo "line $i"; i=$((i+1)); done; echo done; exec sleep 300'];
+  const id = await runtime.start(replica(0, { command }), owner);
+  const text = async (options: { tail?: number }): Promise<string> => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of runtime.logs(id, { follow: false, signal: AbortSignal.timeout(60_000), ...options })) chunks.push(Buffer.from(chunk));
+    return Buffer.concat(chunks).toString();
+  };
+  const all = await until('the shell wrote every line', async () => ((await text({})).endsWith('done\n') ? text({}) : undefined), 60_000);
+  const lines = all.trimEnd().split('\n');
+  assert.is(lines.length, 20_001);
+  assert.is(lines[12_345], 'line 12345', 'in order, none lost or split');
+  assert.is(await text({ tail: 3 }), 'line 19998\nline 19999\ndone\n');
+  assert.is(await text({ tail: 0 }), '');
+
+  // 10 MB on stdout, a little on stderr: the node keeps the end of each.
+  const result = await runtime.exec(id, ['sh', '-c', 'head -c 10000000 /dev/zero; echo end; echo oops >&2'], 60_000);
+  assert.is(result.exitCode, 0);
+  assert.is(result.stdout.length, 256 * 1024);
+  assert.ok(result.stdout.endsWith('\0end\n'), 'the last bytes are kept');
+  assert.is(result.stderr, 'oops\n');
+});
+
 it('an image that is neither present nor pullable is an ImageUnavailableError naming it', async () => {
   const missing = 'shoal/does-not-exist:1';
   try {

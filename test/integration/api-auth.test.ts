@@ -194,6 +194,17 @@ test('exec granted to a deployer of shop runs in shop only', async () => {
   const there = await shoal(['exec', 'web', '--', 'echo', 'inside'], runner.path);
   assert.is(there.code, 1);
   assert.match(there.stderr, /namespace default/);
+  // The bounds a peer's exec request has: the node refuses, naming the field, and runs nothing.
+  for (const [body, field] of [
+    [{ command: Array.from({ length: 257 }, () => 'x') }, 'command'],
+    [{ command: ['echo'], timeoutMs: 3_600_001 }, 'timeoutMs'],
+    [{ command: ['echo'], slot: -1 }, 'slot'],
+    [{ command: ['echo'], tty: true }, 'body'],
+  ] as const) {
+    const refused = await signedFetch(runner)(`${node.api}/v1/workloads/shop/cart/exec`, json(body) as never);
+    assert.is(refused.status, 400, JSON.stringify(body));
+    assert.match(((await refused.json()) as { detail: string }).detail, new RegExp(`^${field}`));
+  }
 });
 
 test('operator list shows each key with its role', async () => {

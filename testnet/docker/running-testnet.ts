@@ -5,7 +5,7 @@ import { loadOperatorKey, type OperatorKey } from '../../node/operator-key.js';
 import { postJson, PATIENT_CALL_TIMEOUT_MS, waitForApi } from './node-api.js';
 import { failureText } from './scenario/http.js';
 import type { TestnetState } from './state-file.js';
-import { demuxFrames } from '../../node/agent/docker-streams.js';
+import { demuxFrames } from '../../node/agent/docker-frames.js';
 import { teardown } from './teardown.js';
 import type { Testnet, TestnetNode } from './testnet.js';
 
