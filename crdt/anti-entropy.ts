@@ -18,11 +18,16 @@ export interface DigestAnswer {
 
 export const firstQuery = (): DigestQuery => ({ prefixes: [''] });
 
-export const MAX_QUERY_PREFIXES = 4096;
+/**
+ * Prefixes in one query: an answer entry is at most about 1.2 kB (16 ids or 16
+ * children), so the answer to this many fits in a frame. A peer's query of more is
+ * refused by the codec: each prefix is work for the responder.
+ */
+export const MAX_QUERY_PREFIXES = 128;
 
 export function answerQuery(digest: DeltaDigest, query: DigestQuery): DigestAnswer {
   return {
-    entries: query.prefixes
+    entries: [...new Set(query.prefixes)]
       .slice(0, MAX_QUERY_PREFIXES)
       .map((prefix) =>
         digest.isLeaf(prefix)

@@ -49,11 +49,15 @@ export class DeltaDigest {
     return [...HEX].map((digit) => this.summary(prefix + digit));
   }
 
-  /** Every id under `prefix`. */
+  /**
+   * Every id under `prefix`, found down the prefixes that count any: the work follows the
+   * ids found, not the leaves held (a scan of every leaf for each short prefix a peer
+   * asked about cost a node a second a query at 50,000 deltas).
+   */
   ids(prefix: string): string[] {
     if (prefix.length >= DEPTH) return [...(this.leaves.get(prefix.slice(0, DEPTH)) ?? [])].filter((id) => id.startsWith(prefix));
     const out: string[] = [];
-    for (const [leaf, ids] of this.leaves) if (leaf.startsWith(prefix)) out.push(...ids);
+    for (const digit of HEX) if ((this.counts.get(prefix + digit) ?? 0) > 0) out.push(...this.ids(prefix + digit));
     return out;
   }
 

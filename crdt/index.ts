@@ -1,4 +1,4 @@
-export { answerQuery, compareAnswer, firstQuery, type Comparison, type DigestAnswer, type DigestEntry, type DigestQuery } from './anti-entropy.js';
+export { answerQuery, compareAnswer, firstQuery, MAX_QUERY_PREFIXES, type Comparison, type DigestAnswer, type DigestEntry, type DigestQuery } from './anti-entropy.js';
 export {
   AUTHORITY_NAMESPACE,
   isAuthorityKey,

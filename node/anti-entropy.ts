@@ -3,18 +3,13 @@ import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
 import type { Logger } from 'pino';
 import { decodeSyncMessage, deltaFrames, encodeSyncMessage, fitAnswer, SYNC_CHUNK, type SyncMessage } from '../crdt/anti-entropy-codec.js';
-import { answerQuery, compareAnswer, compareStamp, firstQuery, parseDelta, stampOf, type Delta } from '../crdt/index.js';
+import { answerQuery, compareAnswer, compareStamp, firstQuery, MAX_QUERY_PREFIXES, parseDelta, stampOf, type Delta } from '../crdt/index.js';
 import { MAX_FRAME_BYTES } from '../base/limits.js';
 import type { Clock } from '../base/clock.js';
 import { countDrop, readFrame } from './read-frame.js';
 import type { StateService } from './state-service.js';
 
 export const STATE_SYNC_PROTOCOL = '/shoal/state-sync/1.0.0';
-/**
- * Prefixes per query. An answer entry is at most about 1.2 kB (16 ids or 16 children),
- * so the answer to this many fits in a frame; a responder answers only what fits anyway.
- */
-const QUERY_PREFIXES = 128;
 /** Queries per exchange: 8,192 prefixes, about what one exchange walked before frames were bounded. The next exchange finds the rest. */
 const MAX_QUERIES = 64;
 /** Either side ends an exchange that takes longer, so a silent peer cannot hold a stream, or the initiator's turn, for ever. */
@@ -184,12 +179,14 @@ export class AntiEntropy {
     const missingThere = new Set<string>();
     let pending = firstQuery().prefixes;
     for (let queries = 0; pending.length > 0 && queries < MAX_QUERIES; queries++) {
-      const asked = pending.slice(0, QUERY_PREFIXES);
+      const asked = pending.slice(0, MAX_QUERY_PREFIXES);
       side.stats.rounds++;
       this.counters.rounds++;
       await this.send(side, { t: 'query', query: { prefixes: asked } });
       const { answer } = await this.expect(side, 'answer');
       const answered = new Set(answer.entries.map((e) => e.prefix));
+      // An entry for a prefix not asked about would have this node walk, or send, what the peer chose.
+      if (answer.entries.some((e) => !asked.includes(e.prefix))) throw this.refuse('unexpected', 'an answer about a prefix not asked');
       // Nothing answered (one entry larger than a frame) would be asked again for ever.
       if (answered.size === 0) break;
       const comparison = compareAnswer(digest, answer);
@@ -217,9 +214,11 @@ export class AntiEntropy {
   private async respond(stream: Stream): Promise<void> {
     const side: Side = { lp: lengthPrefixed(stream), signal: AbortSignal.timeout(EXCHANGE_TIMEOUT_MS), stats: noStats() };
     try {
-      for (;;) {
+      for (let queries = 0; ; ) {
         const message = await this.receive(side);
         if (message.t === 'done') break;
+        // As many as an initiator of ours asks in an exchange: each is a walk of the digest.
+        if (message.t === 'query' && ++queries > MAX_QUERIES) throw this.refuse('unexpected', `more than ${MAX_QUERIES} queries in an exchange`);
         if (message.t === 'query') await this.send(side, { t: 'answer', answer: fitAnswer(answerQuery(this.state.replica.digest, message.query)) });
         else if (message.t === 'want')
           await this.sendDeltas(

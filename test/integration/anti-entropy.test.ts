@@ -135,6 +135,17 @@ test('a bad frame ends its exchange and is counted by code; the node goes on ser
     await until(code, () => a.sync.counters.dropped[code] === 1 && a.sync.counters.failed === failed + 1);
     stream.abort(new Error('done'));
   }
+  // Each prefix is a walk of the responder's digest: a query of more than ours ask is
+  // refused, and so is a 65th query in one exchange.
+  const tooWide = await openSync();
+  await tooWide.send(encodeSyncMessage({ t: 'query', query: { prefixes: Array.from({ length: 129 }, (_, i) => i.toString(16).padStart(2, '0')) } })).catch(() => undefined);
+  await until('a query of 129 prefixes refused', () => a.sync.counters.dropped.invalid === 2);
+  tooWide.stream.abort(new Error('done'));
+  const tooMany = await openSync();
+  for (let i = 0; i < 65; i++) await tooMany.send(encodeSyncMessage({ t: 'query', query: { prefixes: [''] } })).catch(() => undefined);
+  await until('a 65th query refused', () => a.sync.counters.dropped.unexpected === 2);
+  tooMany.stream.abort(new Error('done'));
+
   const [good] = await writeOn(b, 1, 10);
   const { stream, send } = await openSync();
   await send(encodeSyncMessage({ t: 'deltas', deltas: [{ not: 'a delta' }, good], last: true }));
