@@ -1,3 +1,4 @@
+import { OPERATOR_KIND, REVOCATION_KIND } from '../crdt/index.js';
 import type { PeerId } from '@libp2p/interface';
 import { TopicValidatorResult } from '@libp2p/gossipsub';
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr';
@@ -23,6 +24,8 @@ import { createHost, loopbackTrust, stateTopic } from './host.js';
 import { loadOrCreateIdentity } from './identity.js';
 import { MemberReach } from './member-reach.js';
 import { RelayGate } from './relay-gate.js';
+import { RevokedGate } from './revoked-gate.js';
+import { anyDenies } from './connection-gaters.js';
 import { memberAddresses, SelfAddresses } from './self-addresses.js';
 import { registerFaultRoutes } from './api/faults.js';
 import { PartitionGate } from './partition-gate.js';
@@ -141,6 +144,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const privateKey = await loadOrCreateIdentity(options.dataDir);
     const gate = options.faultInjection ? new PartitionGate() : undefined;
     const relayGate = new RelayGate({ isAdmitted: (key) => state.replica.isAdmittedNode(key), isRevoked: (key) => state.replica.isRevoked(key) });
+    const revokedGate = new RevokedGate((key) => state.replica.isRevoked(key));
     const host = await createHost({
       privateKey,
       psk: cluster.psk,
@@ -148,11 +152,13 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       listen: options.listen,
       announce: options.advertise,
       ...loopbackTrust,
-      connectionGater: { ...gate?.gater, ...relayGate.gater },
+      connectionGater: anyDenies(gate?.gater ?? {}, revokedGate.gater, relayGate.gater),
     }).catch((e: unknown) => {
       throw inUse(e) ? new AddressInUseError(options.listen.join(', ')) : e;
     });
     cleanup.push(() => host.stop());
+    // A revocation, or an operator change that decides which revocations count.
+    state.onChange((changed) => changed.some((k) => k.startsWith(`${REVOCATION_KIND}/`) || k.startsWith(`${OPERATOR_KIND}/`)) && revokedGate.closeRevoked(host));
     const memberReach = new MemberReach(host);
     memberReach.start();
     cleanup.push(() => memberReach.stop());
@@ -359,6 +365,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         transport,
         memberReach,
         relayGate,
+        revokedGate,
         state,
         antiEntropy,
         scheduler,

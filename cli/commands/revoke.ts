@@ -25,7 +25,7 @@ export async function removeOperator(opts: { publicKey: string; api: ApiTarget; 
   console.log(`operator ${opts.publicKey.slice(0, 16)}… removed; what it wrote before stays, and nothing it signs from now on counts`);
 }
 
-/** `shoal node remove NODE`: the node is no longer admitted; it must rejoin with a new identity, and only an operator can let it in. */
+/** `shoal node remove NODE`: the node is no longer admitted, and no node connects to it; it can come back only under a new identity. */
 export async function removeNode(opts: { node: string; api: ApiTarget; key: string }): Promise<void> {
   const client = new ApiClient(opts.api, opts.key);
   const id = await resolveNode(client, opts.node).catch(() => opts.node);
@@ -38,5 +38,5 @@ export async function removeNode(opts: { node: string; api: ApiTarget; key: stri
     throw new UserError(`no node ${opts.node}: give a node id from \`shoal nodes\`, or the whole id of a node no longer listed`);
   }
   await writeOps(client, loadOperatorKey(opts.key), [{ key: nodeKey(publicKey), delete: true }, await revocationOp(client, publicKey)]);
-  console.log(`node ${id} removed: its writes from now on count nowhere; stop it, or it keeps running what it runs`);
+  console.log(`node ${id} removed: its writes from now on count nowhere and every node refuses its connections; stop it, or it keeps running what it runs`);
 }

@@ -25,6 +25,7 @@ import type { SwimService } from '../swim/service.js';
 import type { FrameTransport } from '../frame-transport.js';
 import type { MemberReach } from '../member-reach.js';
 import type { RelayGate } from '../relay-gate.js';
+import type { RevokedGate } from '../revoked-gate.js';
 import type { Services } from '../services/services.js';
 import { registerServiceRoutes } from './services.js';
 import type { UsageService } from '../usage/usage-service.js';
@@ -47,6 +48,7 @@ export interface ApiContext {
   memberReach: MemberReach;
   /** Who this node let use it as a relay, and whom it refused. */
   relayGate: RelayGate;
+  revokedGate: RevokedGate;
   state: StateService;
   antiEntropy: AntiEntropy;
   scheduler: SchedulerService;
@@ -98,6 +100,8 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     scheduler: context.scheduler.counters,
     swim: { ...context.swim.counters, streams: context.transport.counters },
     relay: context.relayGate.counters,
+    // Connections refused to and from removed nodes, and those aborted when the removal arrived.
+    removedNodes: context.revokedGate.counters,
     antiEntropy: context.antiEntropy.counters,
     // libp2p stream errors thrown where no caller could catch them (node/stream-race-guard.ts).
     streamErrorsSurvived: streamRaceCounters.survived,

@@ -274,4 +274,20 @@ test('a restarted node catches up 20 MB of writes through anti-entropy, and ever
   }
 });
 
+test('a removed node is cut off: every node refuses its connections and holds it dead, and it holds the others dead', async () => {
+  const [entry, removed, other] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess, ShoalNodeProcess];
+  await waitForMembers(removed.api, cluster.operatorKey, (m) => m.filter((x) => x.state === 'alive').length === 3, 60_000);
+  await shoal(['node', 'remove', removed.peerId]);
+  const stateOf = (members: { id: string; state: string }[], id: string) => members.find((m) => m.id === id)?.state;
+  // It keeps running and keeps dialling, as a node whose operator did not stop it would.
+  for (const node of [entry, other]) await waitForMembers(node.api, cluster.operatorKey, (m) => stateOf(m, removed.peerId) === 'dead', 60_000);
+  await waitForMembers(removed.api, cluster.operatorKey, (m) => m.every((x) => x.id === removed.peerId || x.state === 'dead'), 60_000);
+  const gate = async (node: ShoalNodeProcess) =>
+    ((await (await signedFetch(cluster.operatorKey)(`${node.api}/v1/status`)).json()) as { removedNodes: { refused: number; closed: number } }).removedNodes;
+  for (const node of [entry, other]) {
+    const counted = await gate(node);
+    assert.ok(counted.refused + counted.closed > 0, `node ${node.peerId} counted its refusals: ${JSON.stringify(counted)}`);
+  }
+});
+
 test.run();
