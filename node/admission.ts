@@ -28,6 +28,8 @@ export class Admission {
   private readonly waitingSince = new Map<string, number>();
   private readonly writing = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
+  private kicked = false;
+  private stopped = false;
 
   constructor(private readonly options: AdmissionOptions) {}
 
@@ -36,12 +38,22 @@ export class Admission {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
   }
 
-  /** A member joined or came back: look now rather than at the next interval. */
+  /**
+   * A member joined or came back: look once this turn ends rather than at the next
+   * interval. One look for all the joins a message brought: a pass walks every member,
+   * so a pass for each of a sync's thousands of new members held the loop for minutes.
+   */
   kick(): void {
-    this.pass();
+    if (this.kicked || this.stopped) return;
+    this.kicked = true;
+    setImmediate(() => {
+      this.kicked = false;
+      if (!this.stopped) this.pass();
+    });
   }
 
   private pass(): void {
