@@ -203,7 +203,9 @@ export class SchedulerService {
       return;
     }
     this.counters.answersReceived += decoded.value.length;
-    if (this.scheduler.currentPlan !== undefined) this.run(this.scheduler.receive(from, decoded.value, this.options.clock.nowMs()));
+    if (this.scheduler.currentPlan === undefined) return;
+    this.run(this.scheduler.receive(from, decoded.value, this.options.clock.nowMs()));
+    Object.assign(this.counters.dropped, this.scheduler.refused);
   }
 
   private run(effects: SchedulerEffect[]): void {

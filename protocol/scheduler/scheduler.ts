@@ -4,7 +4,7 @@ import { heardOut, isClosed } from '../auction/close.js';
 import { checkFeasibility } from '../auction/filters/index.js';
 import { ReservationLedger } from '../auction/reservations.js';
 import { addResources } from '../auction/resources.js';
-import { slotKey } from '../auction/slot.js';
+import { slotKey, tiebreak } from '../auction/slot.js';
 import { shuffle, type Random } from '../../base/random.js';
 import { MajoritySight } from './majority-sight.js';
 import { CollectorRing } from './collectors.js';
@@ -70,6 +70,8 @@ export class Scheduler {
   private readonly silent = new Set<string>();
   private readonly sight: MajoritySight;
   private readonly roomFreed = new RoomFreed();
+  /** Answers refused: from a node not live in this node's view, or a bid whose tiebreak is not its own. */
+  readonly refused = { 'not-live': 0, tiebreak: 0 };
   /** Auctions this node has collected answers for, as one of their collectors: the metric of auctions opened. */
   auctionsCollected = 0;
 
@@ -102,6 +104,7 @@ export class Scheduler {
     const touched = new Set<Collection>();
     for (const answer of answers) {
       if (answer.node !== from) continue;
+      if (!this.acceptable(answer)) continue;
       this.silent.delete(from);
       const collection = this.collecting.get(answer.auction);
       if (collection === undefined) this.holdEarly(answer);
@@ -145,6 +148,24 @@ export class Scheduler {
 
   get currentPlan(): Plan | undefined {
     return this.plan;
+  }
+
+  /**
+   * A bid from outside this node's live view, or with a tiebreak other than its hash,
+   * would win auctions for a node the others do not see (and win each next epoch again).
+   * An answer that comes before this node's first view is judged when its auction opens.
+   */
+  private acceptable(answer: Answer): boolean {
+    if (this.view === undefined) return true;
+    if (!this.members().live.has(answer.node)) {
+      this.refused['not-live']++;
+      return false;
+    }
+    if (isBid(answer) && answer.tiebreak !== tiebreak(answer.auction, answer.node)) {
+      this.refused.tiebreak++;
+      return false;
+    }
+    return true;
   }
 
   /** The live members and their ring, rebuilt only when the membership changes: every answer that arrives asks. */
@@ -308,7 +329,7 @@ export class Scheduler {
       closedAtMs: undefined,
       claimed: false,
     };
-    for (const answer of this.early.get(auction.id)?.values() ?? []) record(collection, answer, nowMs);
+    for (const answer of this.early.get(auction.id)?.values() ?? []) if (this.acceptable(answer)) record(collection, answer, nowMs);
     this.early.delete(auction.id);
     this.collecting.set(auction.id, collection);
     this.auctionsCollected++;

@@ -1,6 +1,6 @@
 import { createRandom } from '../../../base/random.js';
 import { schedulerConfig } from '../../../protocol/scheduler/config.js';
-import { Scheduler, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
+import { Scheduler, type Answer, type SchedulerEffect } from '../../../protocol/scheduler/scheduler.js';
 import { slotKey } from '../../../protocol/auction/slot.js';
 import { globalReplicas } from '../../../protocol/scheduler/global-mode.js';
 import type { Claim, ClusterView, NodeInfo, SlotStatus, WorkloadInfo } from '../../../protocol/scheduler/view.js';
@@ -39,6 +39,8 @@ export class SharedCluster {
   messages = 0;
   /** Each node's clock runs this far from true time. */
   readonly skewMs = new Map<string, number>();
+  /** Answers a forger sends a collector beside each batch an honest node sends it. */
+  forge: ((answers: readonly Answer[]) => { from: string; answers: Answer[] }[]) | undefined;
 
   constructor(
     public nodes: Map<string, NodeInfo>,
@@ -78,7 +80,9 @@ export class SharedCluster {
       if (effect.type === 'send') {
         this.messages++;
         const target = this.schedulers.get(effect.to);
-        if (target !== undefined && this.nodes.get(effect.to)?.state === 'alive') this.apply(target.receive(effect.answers[0]?.node ?? '', effect.answers, this.nowMs));
+        if (target === undefined || this.nodes.get(effect.to)?.state !== 'alive') continue;
+        for (const forged of this.forge?.(effect.answers) ?? []) this.apply(target.receive(forged.from, forged.answers, this.nowMs));
+        this.apply(target.receive(effect.answers[0]?.node ?? '', effect.answers, this.nowMs));
       } else if (effect.type === 'claim') {
         const key = slotKey({ workload: effect.workload, index: effect.index });
         this.claims.set(key, [...(this.claims.get(key) ?? []), effect.claim]);

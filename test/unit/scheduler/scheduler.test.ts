@@ -63,6 +63,28 @@ test('a replica that does not fit waits minutes between empty auctions, and is p
   assert.ok(cluster.placements().has('Workload/default/late#0'), 'placed within 2 s of a replica of fill going');
 });
 
+test('a bid from a node outside the live view, or with a tiebreak not its own, is refused, counted, and places nothing', () => {
+  const nodes = () => new Map(['a', 'b', 'c'].map((id) => [id, node(id)]));
+  const clean = new SharedCluster(nodes(), [workload('web', 6)]);
+  clean.run(60);
+  const attacked = new SharedCluster(nodes(), [workload('web', 6)]);
+  // The best score and the lowest tiebreak: from 'x', which no node sees, and as 'c' with a tiebreak it made up.
+  attacked.forge = (answers) =>
+    answers.flatMap((a) =>
+      'score' in a
+        ? [
+            { from: 'x', answers: [{ ...a, node: 'x', score: 1, tiebreak: '0'.repeat(32) }] },
+            { from: 'c', answers: [{ ...a, node: 'c', score: 1, tiebreak: '0'.repeat(32) }] },
+          ]
+        : [],
+    );
+  attacked.run(60);
+  assert.equal(count(attacked.placements()), count(clean.placements()));
+  assert.equal(attacked.placements(), clean.placements());
+  const refused = [...attacked.schedulers.values()].map((s) => s.refused);
+  assert.ok(refused.some((r) => r['not-live'] > 0) && refused.some((r) => r.tiebreak > 0), JSON.stringify(refused));
+});
+
 test('no node is given more than its capacity, however many auctions run at once', () => {
   const nodes = new Map(Array.from({ length: 8 }, (_, i) => [`n${i}`, node(`n${i}`)] as const));
   const workloads = Array.from({ length: 10 }, (_, i) => workload(`w${i}`, 8));
