@@ -314,7 +314,13 @@ export class Replica {
     if (touchesAuthority(delta) || this.authority.isRevoked(delta.body.author)) return this.rebuild();
     const role = this.roleOf(delta);
     if (role === undefined) return [];
-    if (role === 'operator') return this.cascade(this.document.apply(delta));
+    if (role === 'operator') {
+      // An operator's op may lift a pending node op of the same key (a decision one epoch
+      // past the one it sets): judged again here, or the verdict would depend on which came first.
+      const changed = this.document.apply(delta);
+      for (const key of changed) if (this.pending.has(key)) this.recount(key);
+      return this.cascade(changed);
+    }
     const node = this.peerIds.of(delta.body.author) as string;
     const stamp = stampOf(delta);
     const changed: string[] = [];

@@ -71,6 +71,24 @@ test('decisions that arrive out of epoch order count once the gap is filled, as 
   assert.is(Object.keys(inOrder.document.get('Placement/default/web.0') ?? {}).length, 3);
 });
 
+test("an operator's write that lifts a pending decision shows the same whichever arrives first, and as a rebuild does", () => {
+  const workloadWrite = write(operator, NOW, [web]);
+  // Epoch 3 is two past the slot's latest until the operator's epoch 2 is there.
+  const pending = write(founder, NOW + 1, [{ key: 'Placement/default/web.0', set: { [placementField(3, founderId)]: { winner: founderId } } }]);
+  const lifting = write(operator, NOW + 2, [{ key: 'Placement/default/web.0', set: { [placementField(2, founderId)]: { winner: founderId } } }]);
+  const shown = (order: Delta[]) => {
+    const r = replica();
+    for (const d of order) assert.ok(r.receive(d, NOW + 10).ok);
+    const live = JSON.stringify(r.document.get('Placement/default/web.0'));
+    r.load([]);
+    assert.is(JSON.stringify(r.document.get('Placement/default/web.0')), live, 'as a rebuild shows it');
+    return live;
+  };
+  const first = shown([workloadWrite, pending, lifting]);
+  assert.is(shown([workloadWrite, lifting, pending]), first);
+  assert.match(first, placementField(3, founderId));
+});
+
 test('a status or rollout mark counts only for a slot a counted decision placed on its node', () => {
   const r = replica();
   code(r, write(operator, NOW, [web]));
