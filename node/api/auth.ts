@@ -253,8 +253,8 @@ async function authenticate(request: FastifyRequest, state: StateService, verify
     throw new Refusal(401, 'bad-signature', `the signature does not verify: ${(e as Error).message}`);
   }
   if (verified !== true || caller === undefined) throw new Refusal(401, 'bad-signature', 'the signature does not verify');
-  const used = nonces.use(`${caller.publicKey}:${caller.nonce}`, caller.createdMs + SIGNATURE_WINDOW_MS, nowMs);
+  const used = nonces.use(caller.publicKey, caller.nonce, caller.createdMs + SIGNATURE_WINDOW_MS, nowMs);
   if (used === 'replayed') throw new Refusal(401, 'replayed', 'this signed request was already used: sign each request anew');
-  if (used === 'full') throw new Refusal(429, 'busy', 'too many signed requests within the window: retry later');
+  if (used === 'full') throw new Refusal(429, 'busy', 'too many signed requests from this key within the window: retry later');
   return { publicKey: caller.publicKey, grant: caller.grant };
 }
