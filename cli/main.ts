@@ -6,6 +6,9 @@ import { SHOAL_VERSION } from '../node/version.js';
 import type { Connection, ConnectionFlags } from './connection.js';
 import { addStartCommand } from './start-command.js';
 import { collect, DEFAULT_P2P_PORT } from './options.js';
+import { printOnlyPrintable } from './printable.js';
+
+printOnlyPrintable();
 
 const program = new Command('shoal').description('A container orchestrator with no control plane.').version(SHOAL_VERSION).showHelpAfterError();
 

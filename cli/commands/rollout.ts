@@ -1,3 +1,4 @@
+import { printable } from '../printable.js';
 import type { Json, Op } from '../../crdt/index.js';
 import { parseRolloutFailureField } from '../../protocol/node-writes.js';
 import type { ObjectJson } from '../../protocol/api/objects.js';
@@ -41,7 +42,7 @@ export async function rolloutStatus(opts: { name: string; namespace: string; api
   for (;;) {
     const r = await fetchRollout(client, opts.namespace, opts.name);
     const text = line(r);
-    if (tty) process.stdout.write(`\r${bar(r)} ${text}\u001b[K`);
+    if (tty) process.stdout.write(`\r${bar(r)} ${printable(text)}\u001b[K`);
     else if (text !== last) console.log(text);
     last = text;
     if (r.complete || !opts.watch) {
