@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ClusterDocument, Json, ObjectValue } from '../../crdt/index.js';
 import { parsePlacementField, PLACEMENT_KIND, placementKey, slotOfObject as slotOfDocumentObject, STATUS_KIND, statusKey } from '../node-writes.js';
 import type { Constraint } from '../auction/candidate.js';
-import { slotKey } from '../auction/slot.js';
+import { auctionId, slotKey, tiebreak } from '../auction/slot.js';
 import { globalReplicas } from './global-mode.js';
 import { autoscaledCount } from '../autoscale/replicas.js';
 import { portsOf, resourcesOf, specVersionOf } from '../manifests/container.js';
@@ -89,7 +89,7 @@ const declines = z.record(z.string(), count);
  * The tiebreak is a bid's, 32 hex digits (auction/slot.ts, scheduler/codec.ts).
  */
 const writtenClaim = z.union([
-  z.strictObject({ winner: z.string().min(1), score: z.number(), tiebreak: z.string().regex(/^[0-9a-f]{32}$/), bids: count, declines }),
+  z.strictObject({ winner: z.string().min(1), score: z.number().min(0).max(1), tiebreak: z.string().regex(/^[0-9a-f]{32}$/), bids: count, declines }),
   z.strictObject({ unschedulable: z.literal(true), declines, retryAtMs: z.number(), liveMembers: count }),
 ]);
 
@@ -105,10 +105,17 @@ export function claimOf(field: string, value: Json | undefined): Claim | undefin
   return parsed.success ? { ...parsed.data, epoch: at.epoch, collector: at.node } : undefined;
 }
 
-function claimsOf(fields: ObjectValue): Claim[] {
+/**
+ * The claims of one slot's Placement object. A winning claim's score is a bid's (at most
+ * 1) and its tiebreak the winner's own for that auction: a node writing a decision
+ * naming itself with a better score or a made-up tiebreak would beat every honest claim
+ * of its epoch, so such a claim is skipped as malformed.
+ */
+function claimsOf(fields: ObjectValue, slot: { workload: string; index: number }): Claim[] {
   return Object.entries(fields).flatMap(([field, value]) => {
     const claim = claimOf(field, value);
-    return claim === undefined ? [] : [claim];
+    if (claim === undefined) return [];
+    return 'winner' in claim && claim.tiebreak !== tiebreak(auctionId(slot, claim.epoch), claim.winner) ? [] : [claim];
   });
 }
 
@@ -184,7 +191,7 @@ export function clusterView(document: ClusterDocument, members: readonly Omit<No
     const fields = document.get(key) as ObjectValue;
     claims.set(
       slot.slot,
-      once(claimLists, fields, () => claimsOf(fields)),
+      once(claimLists, fields, () => claimsOf(fields, slot)),
     );
   }
   const statuses = new Map<string, SlotStatus[]>();
@@ -207,7 +214,9 @@ export function clusterView(document: ClusterDocument, members: readonly Omit<No
  */
 export function namesOtherNodes(document: ClusterDocument, self: string): boolean {
   for (const key of document.keys(PLACEMENT_KIND)) {
-    for (const claim of claimsOf(document.get(key) as ObjectValue)) {
+    const slot = slotOfObject(key);
+    if (slot === undefined) continue;
+    for (const claim of claimsOf(document.get(key) as ObjectValue, slot)) {
       if (claim.collector !== self || ('winner' in claim ? claim.winner !== self : claim.liveMembers > 1)) return true;
     }
   }

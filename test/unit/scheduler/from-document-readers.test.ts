@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert';
 import { ClusterDocument, type Json, type Op } from '../../../crdt/index.js';
 import { placementField } from '../../../protocol/node-writes.js';
 import type { Constraint } from '../../../protocol/auction/candidate.js';
-import { tiebreak } from '../../../protocol/auction/slot.js';
+import { auctionId, tiebreak } from '../../../protocol/auction/slot.js';
 import { claimOf, clusterView, constraintsOf, namesOtherNodes, UNREADABLE_CONSTRAINTS, workloadInfo } from '../../../protocol/scheduler/from-document.js';
 import type { Claim } from '../../../protocol/scheduler/view.js';
 import { node, SharedCluster, workload } from './harness.js';
@@ -135,15 +135,26 @@ test('a claim that is not a decision in full, or a field not named for one, is s
 });
 
 test("malformed claims are skipped in the scheduler's view and in whether the document names other nodes", () => {
-  const [field, value] = written({ ...winning, collector: 'self', winner: 'self' });
+  // A winning claim's tiebreak is its winner's own for the slot's auction of that epoch.
+  const own = (claim: Claim): Claim => ('winner' in claim ? { ...claim, tiebreak: tiebreak(auctionId({ workload: WEB, index: 0 }, claim.epoch), claim.winner) } : claim);
+  const mine = own({ ...winning, collector: 'self', winner: 'self' });
+  const [field, value] = written(mine);
   const doc = documentOf([
     { key: WEB, set: { 'spec.image': 'x' } },
     { key: 'Placement/default/web.0', set: { [field]: value, [placementField(4, 'other')]: { winner: 'other' }, [placementField(5, 'other')]: 'other' } },
   ]);
   const view = clusterView(doc, [{ ...node('self') }]);
-  assert.equal(view.claims.get(`${WEB}#0`), [{ ...winning, collector: 'self', winner: 'self' }]);
+  assert.equal(view.claims.get(`${WEB}#0`), [mine]);
   assert.is(namesOtherNodes(doc, 'self'), false);
-  doc.applyOp({ key: 'Placement/default/web.0', set: { [placementField(6, 'other')]: written({ ...winning, epoch: 6, collector: 'other' })[1] } }, stamp(9_000));
+  // Beside it at its epoch, the best score there is and the lowest tiebreak: a made-up
+  // tiebreak, or a score above a bid's, would beat it, and is skipped.
+  const forged = [
+    written({ ...winning, collector: 'x', winner: 'x', score: 1, tiebreak: '0'.repeat(32) }),
+    written({ ...own({ ...winning, collector: 'x', winner: 'x' }), score: 2 }),
+  ];
+  doc.applyOp({ key: 'Placement/default/web.0', set: Object.fromEntries(forged.map(([, v], i) => [placementField(3, `x${i}`), v])) }, stamp(8_000));
+  assert.equal(clusterView(doc, [{ ...node('self') }]).claims.get(`${WEB}#0`), [mine]);
+  doc.applyOp({ key: 'Placement/default/web.0', set: { [placementField(6, 'other')]: written(own({ ...winning, epoch: 6, collector: 'other' }))[1] } }, stamp(9_000));
   assert.is(namesOtherNodes(doc, 'self'), true);
 });
 
