@@ -9,6 +9,8 @@ import { UI_COOKIE } from './session-cookie.js';
 
 /** Dashboards one node streams to at once: each asks every member for its events every round. */
 const MAX_STREAMS = 8;
+/** Of those, one operator's: one key cannot take every stream. */
+const MAX_STREAMS_PER_OPERATOR = 2;
 const SNAPSHOT_INTERVAL_MS = 2_000;
 
 const TYPES: Record<string, string> = {
@@ -103,20 +105,31 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
   app.addHook('preClose', async () => {
     for (const end of open) end();
   });
+  const streamsOf = new Map<string, number>();
   app.get('/ui/stream', async (request, reply) => {
-    if (open.size >= MAX_STREAMS) {
+    const session = request.uiSession as string;
+    const owner = sessions.operatorOf(session) ?? '';
+    const mine = streamsOf.get(owner) ?? 0;
+    if (open.size >= MAX_STREAMS || mine >= MAX_STREAMS_PER_OPERATOR) {
       counters.refusedStreams++;
-      return reply.code(429).send({ error: 'busy', detail: `this node already streams to ${MAX_STREAMS} dashboards` } satisfies ApiErrorBody);
+      const detail =
+        mine >= MAX_STREAMS_PER_OPERATOR
+          ? `this operator already has ${MAX_STREAMS_PER_OPERATOR} dashboards open on this node`
+          : `this node already streams to ${MAX_STREAMS} dashboards`;
+      return reply.code(429).send({ error: 'busy', detail } satisfies ApiErrorBody);
     }
     counters.streams++;
-    const session = request.uiSession as string;
+    streamsOf.set(owner, mine + 1);
     reply.hijack();
     const response = reply.raw;
     response.writeHead(200, { ...HARDENING, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
     let sending = false;
     const end = (): void => {
+      if (!open.delete(end)) return;
       clearInterval(timer);
-      open.delete(end);
+      const left = (streamsOf.get(owner) ?? 1) - 1;
+      if (left > 0) streamsOf.set(owner, left);
+      else streamsOf.delete(owner);
       response.end();
     };
     const send = async (): Promise<void> => {
@@ -124,6 +137,9 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
       // A session ends with its time, a logout, or its operator's removal from the cluster.
       const operator = sessions.operatorOf(session);
       if (operator === undefined || sources.state.replica.operatorGrant(operator) === undefined) return end();
+      // A browser that does not read (or a client that only holds the stream) misses
+      // rounds: at most one snapshot waits in the node for it, never one every round.
+      if (response.writableNeedDrain) return;
       sending = true;
       try {
         response.write(`event: snapshot\ndata: ${await snapshotText()}\n\n`);

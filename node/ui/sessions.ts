@@ -6,6 +6,8 @@ export const LOGIN_TOKEN_TTL_MS = 60_000;
 export const SESSION_TTL_MS = 12 * 3_600_000;
 const MAX_TOKENS = 64;
 const MAX_SESSIONS = 256;
+/** Each operator's own bound, under the global one: one operator's logins evict only its own. */
+const MAX_PER_OPERATOR = 4;
 
 interface Grant {
   publicKey: string;
@@ -17,7 +19,8 @@ interface Grant {
  * key, so the CLI (which can) asks for a one-time login token and hands it to the
  * browser in a URL fragment, never sent to a server; the page trades it once for a
  * session cookie. Both are bound to the operator who asked, and both are bounded in
- * number and in time: a flood of logins evicts the oldest, it does not grow memory.
+ * number and in time: a flood of logins evicts the flooder's oldest (then, past the
+ * global bound, the oldest of all), it does not grow memory or end others' sessions.
  */
 export class UiSessions {
   private readonly tokens = new Map<string, Grant>();
@@ -62,8 +65,10 @@ export class UiSessions {
   }
 }
 
-/** Insertion order is age: past the bound, the oldest goes. */
+/** Insertion order is age: past the operator's bound its oldest goes, past the global bound the oldest of all. */
 function remember(map: Map<string, Grant>, key: string, grant: Grant, bound: number): void {
+  const own = [...map].filter(([, g]) => g.publicKey === grant.publicKey);
+  if (own.length >= MAX_PER_OPERATOR) map.delete((own[0] as [string, Grant])[0]);
   if (map.size >= bound) map.delete(map.keys().next().value as string);
   map.set(key, grant);
 }

@@ -86,6 +86,18 @@ test('the stream and the login need what they need: a session, a fresh token', a
   const login = await fetch(`${first.api}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: 'B'.repeat(43) }) });
   assert.is(login.status, 401, 'a made-up token');
   assert.is((await fetch(`${first.api}/v1/ui/login`, { method: 'POST' })).status, 401, 'a login link needs a signed request');
+  // One operator holds at most two streams on a node (the browser above holds one).
+  const link = await shoal(first, 'dashboard');
+  const token = /#login=([A-Za-z0-9_-]{43})$/.exec(link.stdout.trim())?.[1];
+  const session = await fetch(`${first.api}/ui/session`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  assert.is(session.status, 204);
+  const cookie = (session.headers.get('set-cookie') ?? '').split(';')[0] as string;
+  const held = await fetch(`${first.api}/ui/stream`, { headers: { cookie } });
+  assert.is(held.status, 200);
+  const refused = await fetch(`${first.api}/ui/stream`, { headers: { cookie } });
+  assert.is(refused.status, 429);
+  assert.match(((await refused.json()) as { detail: string }).detail, /this operator already has 2/);
+  await held.body?.cancel();
   const page = await fetch(`${first.api}/ui/`);
   assert.is(page.status, 200);
   assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);

@@ -35,14 +35,24 @@ test('a token expires within a minute, a session within its time, and a logout e
   assert.is(sessions.operatorOf(other), undefined);
 });
 
-test('a flood of logins evicts the oldest tokens and sessions rather than growing', () => {
+test("a flood of logins evicts the flooder's own oldest tokens and sessions, not others', and does not grow", () => {
   const sessions = new UiSessions(clock().nowMs);
   const first = sessions.issueToken('alice');
-  for (let i = 0; i < 64; i++) sessions.issueToken('mallory');
-  assert.is(sessions.redeem(first), undefined, 'the oldest token went');
-  const kept = sessions.redeem(sessions.issueToken('alice')) as string;
-  for (let i = 0; i < 256; i++) sessions.redeem(sessions.issueToken('mallory'));
-  assert.is(sessions.operatorOf(kept), undefined, 'the oldest session went');
+  const mallorys = Array.from({ length: 64 }, () => sessions.issueToken('mallory'));
+  assert.is(sessions.redeem(mallorys[0] as string), undefined, "mallory's oldest token went");
+  const kept = sessions.redeem(first) as string;
+  assert.ok(kept !== undefined, "alice's token outlived mallory's flood");
+  const flood = Array.from({ length: 256 }, () => sessions.redeem(sessions.issueToken('mallory')) as string);
+  assert.is(sessions.operatorOf(kept), 'alice', "alice's session outlived it too");
+  assert.equal(
+    flood.map((s) => sessions.operatorOf(s)).filter((o) => o !== undefined),
+    ['mallory', 'mallory', 'mallory', 'mallory'],
+    'mallory keeps its four newest',
+  );
+  // Past the global bound, the oldest of all goes.
+  const many = Array.from({ length: 300 }, (_, i) => sessions.redeem(sessions.issueToken(`op${i}`)) as string);
+  assert.is(sessions.operatorOf(kept), undefined);
+  assert.is(sessions.operatorOf(many.at(-1) as string), 'op299');
 });
 
 test('the session cookie is read from a Cookie header only in its own shape', () => {
