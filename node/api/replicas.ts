@@ -6,6 +6,7 @@ import type { ExecJson } from '../../protocol/api/replicas.js';
 import { execCommand, execTimeoutMs } from '../../protocol/replica-access-codec.js';
 import { UserError } from '../errors.js';
 import type { ReplicaAccess } from '../replica-access.js';
+import { StreamQuota } from './stream-quota.js';
 
 interface LogsQuery {
   slot?: string;
@@ -21,15 +22,26 @@ const integer = (value: string | undefined, field: string): number | undefined =
   return n;
 };
 
+/** Followed logs a node serves at once: a replica stream each (64 a connection to a peer), or an engine connection. */
+const FOLLOWS = 48;
+const FOLLOWS_PER_OPERATOR = 8;
+
 /** The bounds a peer's exec request has (protocol/replica-access-codec.ts), for a local one too. */
 const execBody = z.strictObject({ slot: z.number().int().min(0).default(0), command: execCommand, timeoutMs: execTimeoutMs.default(60_000) });
 
 /** A replica's logs and exec, from whichever node runs it. */
 export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAccess): void {
+  const follows = new StreamQuota(FOLLOWS_PER_OPERATOR, FOLLOWS);
   app.get<{ Params: { namespace: string; name: string }; Querystring: LogsQuery }>('/v1/workloads/:namespace/:name/logs', async (request, reply) => {
     const workload = `Workload/${request.params.namespace}/${request.params.name}`;
+    const release = request.query.follow === 'true' ? follows.acquire(request.caller?.publicKey ?? '') : () => {};
+    if (release === undefined)
+      return reply.code(429).send({ error: 'busy', detail: `at most ${FOLLOWS_PER_OPERATOR} followed logs an operator and ${FOLLOWS} in all on this node` } satisfies ApiErrorBody);
     const abort = new AbortController();
-    request.raw.on('close', () => abort.abort());
+    request.raw.on('close', () => {
+      abort.abort();
+      release();
+    });
     try {
       const q = request.query;
       const options = { follow: q.follow === 'true', tail: integer(q.tail, 'tail'), sinceMs: integer(q.sinceMs, 'sinceMs') };
