@@ -205,7 +205,7 @@ export function registerUploadRoutes(app: FastifyInstance, options: UploadRoutes
     const finisher = finishers.get(parsed.data.kind);
     if (finisher === undefined)
       return refuse(reply, 400, 'bad-request', `kind: this node takes uploads of ${[...finishers.keys()].join(', ') || 'nothing'}, not ${parsed.data.kind}`);
-    const finishing = ledger.finish(who.upload, who.caller.publicKey, nowMs());
+    const finishing = ledger.finish(who.upload, who.caller.publicKey);
     if (!finishing.ok) return refuseBy(reply, finishing.error);
     const path = fileOf(who.upload);
     let content: FinishedContent;
@@ -213,7 +213,7 @@ export function registerUploadRoutes(app: FastifyInstance, options: UploadRoutes
       content = await finisher({ path, sizeBytes: finishing.value.sizeBytes, caller: who.caller, body: parsed.data });
     } catch (e) {
       if (e instanceof UploadFinishRefusal) {
-        ledger.reopen(who.upload, nowMs());
+        ledger.reopen(who.upload);
         return refuse(reply, e.status, e.code, e.message);
       }
       if (e instanceof ContentMismatchError) {
@@ -221,7 +221,7 @@ export function registerUploadRoutes(app: FastifyInstance, options: UploadRoutes
         await rm(path, { force: true });
         return refuse(reply, 400, 'invalid', `upload ${who.upload} is refused: ${e.message}`);
       }
-      ledger.reopen(who.upload, nowMs());
+      ledger.reopen(who.upload);
       throw e;
     }
     ledger.end(who.upload);

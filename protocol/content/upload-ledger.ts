@@ -16,10 +16,14 @@ export interface UploadLimits {
   maxUploadBytes: number;
   /** Bytes all open uploads together may hold on the node's disk. */
   maxTotalBytes: number;
+  /** Bytes one operator's open uploads may hold together: one key cannot take the node's whole room. */
+  maxOperatorBytes: number;
   /** Bytes of one chunk, decoded: its base64 and the JSON around it must fit in one API body. */
   maxChunkBytes: number;
-  /** An upload that has had no chunk (nor a finish) for this long is abandoned, and its file deleted. */
+  /** An upload that has had no chunk for this long is abandoned, and its file deleted. */
   idleMs: number;
+  /** An upload not finished this long after it began is abandoned, however its chunks trickle in. */
+  maxAgeMs: number;
 }
 
 export const uploadLimits: UploadLimits = {
@@ -27,9 +31,12 @@ export const uploadLimits: UploadLimits = {
   maxOpen: 16,
   maxUploadBytes: 2 * 2 ** 30,
   maxTotalBytes: 8 * 2 ** 30,
+  maxOperatorBytes: 2 * 2 ** 30,
   // 176 KiB is 240 KiB of base64, which leaves 16 KiB of the 256 KiB body for the JSON around it.
   maxChunkBytes: 176 * 1024,
   idleMs: 10 * 60_000,
+  // 2 GiB at 1 Mbit/s, a slow edge uplink, takes under five hours.
+  maxAgeMs: 24 * 3_600_000,
 };
 
 export type UploadState = 'open' | 'writing' | 'finishing';
@@ -42,7 +49,9 @@ export interface Upload {
   sizeBytes: number;
   /** A chunk being written or a finish under way: no other request may touch it meanwhile. */
   state: UploadState;
+  /** When its last chunk was written, or it began. */
   lastActiveMs: number;
+  startedAtMs: number;
 }
 
 /** Why a request on an upload is refused; the API answers each with its own status. */
@@ -83,7 +92,7 @@ export class UploadLedger {
       return err({ code: 'too-many', detail: `you have ${own} uploads open on this node already: finish one, or wait ${this.limits.idleMs / 60_000} min for it to be abandoned` });
     if (this.uploads.size >= this.limits.maxOpen) return err({ code: 'too-many', detail: `this node has ${this.uploads.size} uploads open, its most: retry later` });
     if (this.uploads.has(id)) return err({ code: 'busy', detail: `upload ${id} exists`, sizeBytes: this.uploads.get(id)?.sizeBytes ?? 0 });
-    const upload: Upload = { id, operator, sizeBytes: 0, state: 'open', lastActiveMs: nowMs };
+    const upload: Upload = { id, operator, sizeBytes: 0, state: 'open', lastActiveMs: nowMs, startedAtMs: nowMs };
     this.uploads.set(id, upload);
     return ok({ ...upload });
   }
@@ -106,6 +115,9 @@ export class UploadLedger {
     if (u.sizeBytes + length > this.limits.maxUploadBytes) return err({ code: 'too-large', detail: `an upload holds at most ${this.limits.maxUploadBytes} bytes` });
     if (this.totalBytes + length > this.limits.maxTotalBytes)
       return err({ code: 'too-many', detail: `uploads open on this node hold ${this.totalBytes} bytes, its most is ${this.limits.maxTotalBytes}: retry later` });
+    const own = this.bytesOf(operator);
+    if (own + length > this.limits.maxOperatorBytes)
+      return err({ code: 'too-many', detail: `your uploads open on this node hold ${own} bytes, an operator's most is ${this.limits.maxOperatorBytes}: finish one first` });
     u.state = 'writing';
     u.lastActiveMs = nowMs;
     return ok({ ...u });
@@ -130,21 +142,20 @@ export class UploadLedger {
   }
 
   /** The owner finishes: no chunk is taken meanwhile. Then `end` (done, or refused for good) or `reopen` (a failure worth a retry). */
-  finish(id: string, operator: string, nowMs: number): Result<Upload, UploadRefusal> {
+  finish(id: string, operator: string): Result<Upload, UploadRefusal> {
     const upload = this.owned(id, operator);
     if (!upload.ok) return upload;
     const u = upload.value;
     if (u.state !== 'open') return err({ code: 'busy', detail: `upload ${id} is ${u.state === 'writing' ? 'taking a chunk' : 'being finished'}`, sizeBytes: u.sizeBytes });
     u.state = 'finishing';
-    u.lastActiveMs = nowMs;
     return ok({ ...u });
   }
 
-  reopen(id: string, nowMs: number): void {
+  /** A refused finish keeps the upload as it was, idle since its last chunk: finishes refused on purpose do not keep it open. */
+  reopen(id: string): void {
     const u = this.uploads.get(id);
     if (u === undefined || u.state !== 'finishing') return;
     u.state = 'open';
-    u.lastActiveMs = nowMs;
   }
 
   /** The upload is gone (finished, refused, abandoned): its file is the caller's to delete. */
@@ -153,13 +164,22 @@ export class UploadLedger {
   }
 
   /**
-   * Uploads idle for `idleMs` or more, now ended: their files are the caller's to delete.
-   * One with a chunk or a finish under way is not idle, however long that takes.
+   * Uploads idle for `idleMs` or more, or begun `maxAgeMs` ago, now ended: their files are
+   * the caller's to delete. One with a chunk or a finish under way is left to it, however
+   * long that takes.
    */
   expire(nowMs: number): Upload[] {
-    const expired = [...this.uploads.values()].filter((u) => u.state === 'open' && nowMs - u.lastActiveMs >= this.limits.idleMs);
+    const expired = [...this.uploads.values()].filter(
+      (u) => u.state === 'open' && (nowMs - u.lastActiveMs >= this.limits.idleMs || nowMs - u.startedAtMs >= this.limits.maxAgeMs),
+    );
     for (const u of expired) this.uploads.delete(u.id);
     return expired;
+  }
+
+  private bytesOf(operator: string): number {
+    let total = 0;
+    for (const u of this.uploads.values()) if (u.operator === operator) total += u.sizeBytes;
+    return total;
   }
 
   private owned(id: string, operator: string): Result<Upload, UploadRefusal> {
