@@ -92,8 +92,9 @@ test('a CPU load scales a workload up to its bound, and once the load stops it c
 
   // Each decision is an event on the node that made it, saying why.
   const decisions = await autoscaleDecisions('Workload/default/web');
+  // To 3 at once, or by way of 2 when the first reading caught the burner starting (87% on a loaded host).
   assert.ok(
-    decisions.some((m) => /scaled from 1 to 3 replicas: cpu at [\d.]+% of its request, target 50% of its request/.test(m)),
+    decisions.some((m) => /scaled from [12] to 3 replicas: cpu at [\d.]+% of its request, target 50% of its request/.test(m)),
     decisions.join('\n'),
   );
   assert.ok(

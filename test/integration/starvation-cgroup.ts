@@ -4,6 +4,8 @@ import { join } from 'node:path';
 /** cgroup v2's magic number (statfs f_type): /sys/fs/cgroup is the unified hierarchy. */
 const CGROUP2_SUPER_MAGIC = 0x63677270;
 const PERIOD_US = 100_000;
+/** How long removing the groups may wait for killed processes to be reaped. */
+const REMOVE_WITHIN_MS = 30_000;
 
 /**
  * CPU quotas for the starvation scenario: one cgroup per node, each allowed `share` of a
@@ -26,7 +28,7 @@ export class CpuQuotas {
    * `count` groups named `<name>-<i>` (1-based) of `share` of a core each; or why not, where
    * this host gives no CPU controller to write to, or no permission.
    */
-  static create(name: string, count: number, share: number): CpuQuotas | string {
+  static async create(name: string, count: number, share: number): Promise<CpuQuotas | string> {
     const version = cgroupVersion();
     if (version === undefined) return 'no cgroup CPU controller at /sys/fs/cgroup (neither cgroup v2 nor v1 with a cpu hierarchy)';
     const { root, home } = version === 'v2' ? v2Paths() : v1Paths();
@@ -47,7 +49,7 @@ export class CpuQuotas {
         }
       }
     } catch (e) {
-      new CpuQuotas(version, parent, home, groups).remove();
+      await new CpuQuotas(version, parent, home, groups).remove();
       return `cannot make CPU cgroups under ${root}: ${(e as Error).message}`;
     }
     return new CpuQuotas(version, parent, home, groups);
@@ -94,8 +96,24 @@ export class CpuQuotas {
     }
   }
 
-  /** Moves what still runs in the groups home, and removes them. */
-  remove(): void {
+  /**
+   * Moves what still runs in the groups home, and removes them. A process killed just
+   * before (a hog, a node's child) stays in its group until it is reaped, and the group
+   * is busy till then: tried again for a while, however slowly a loaded host reaps.
+   */
+  async remove(): Promise<void> {
+    for (const deadline = Date.now() + REMOVE_WITHIN_MS; ; ) {
+      try {
+        this.removeOnce();
+        return;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EBUSY' || Date.now() > deadline) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
+  private removeOnce(): void {
     for (const group of [...this.groups, this.root]) {
       if (!existsSync(group)) continue;
       for (const pid of procsOf(group)) {

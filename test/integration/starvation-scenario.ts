@@ -96,7 +96,7 @@ export async function runStarvation(options: StarvationOptions): Promise<Starvat
   const hogCount = options.hogs ?? cpus().length;
   const lagAwareness = options.lagAwareness ?? lagAwarenessFromEnv();
   const log = options.log ?? (() => undefined);
-  const quotas = CpuQuotas.create(`shoal-starve-${process.pid}`, nodes, options.cpuShare ?? 0.25);
+  const quotas = await CpuQuotas.create(`shoal-starve-${process.pid}`, nodes, options.cpuShare ?? 0.25);
   const hogs: ChildProcess[] = [];
   const replicas = new LocalReplicas('process');
   let cluster: LocalCluster | undefined;
@@ -127,7 +127,7 @@ export async function runStarvation(options: StarvationOptions): Promise<Starvat
     for (const hog of hogs) hog.kill('SIGKILL');
     await cluster?.stop();
     if (cluster !== undefined) await replicas.removeAll(cluster.nodes);
-    if (typeof quotas !== 'string') quotas.remove();
+    if (typeof quotas !== 'string') await quotas.remove();
   }
 }
 
