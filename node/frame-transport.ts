@@ -17,6 +17,8 @@ export interface FrameTransportCounters {
   droppedOversized: number;
   /** Inbound streams that did not carry one whole frame in time. */
   droppedMalformed: number;
+  /** Inbound streams of their own reset unread: MAX_FRAME_STREAMS_READING were being read already. */
+  droppedBusy: number;
   /**
    * Frames whose handler threw. Decoders return what they refuse as a value, counted by
    * the receiver, so each of these is a bug to look into, not a peer's doing.
@@ -54,6 +56,12 @@ const MAX_STREAMS = 256;
  * one. SWIM's bound on every message but a sync (maxMessageBytes).
  */
 const SHARED_FRAME_BYTES = 64 * 1024;
+/**
+ * Streams of their own (each may carry one frame up to maxFrameBytes, 16 MiB for SWIM's
+ * syncs) read at once on this node, from all peers: past it a new one is reset unread.
+ * A key holder could otherwise hold 256 such frames a connection in memory.
+ */
+const MAX_FRAME_STREAMS_READING = 8;
 /** A shared stream nobody wrote to for this long is closed: a member that left keeps no stream here. */
 const SHARED_IDLE_MS = 30_000;
 /** A receiver waits this long for a stream's next frame; a sender closes an idle one sooner. */
@@ -77,7 +85,17 @@ interface SharedStream {
  * tried once more on a new one; SWIM tolerates the loss of what still fails.
  */
 export async function createFrameTransport(host: Libp2p, options: FrameTransportOptions): Promise<FrameTransport> {
-  const counters: FrameTransportCounters = { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0, handlerFailures: 0 };
+  const counters: FrameTransportCounters = {
+    sent: 0,
+    received: 0,
+    sentBytes: 0,
+    receivedBytes: 0,
+    sendFailures: 0,
+    droppedOversized: 0,
+    droppedMalformed: 0,
+    droppedBusy: 0,
+    handlerFailures: 0,
+  };
   const timeoutMs = options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS;
   const protocol = options.protocol ?? SWIM_PROTOCOL;
   // One controller per operation, so stop() can cancel what is in flight. Not
@@ -98,13 +116,30 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
   };
 
   const sharedProtocol = `${protocol}/shared`;
+  let reading = 0;
   const receive = async (stream: Stream, connection: Connection): Promise<void> => {
-    // maxBufferSize bounds what is buffered even before the length prefix is decoded;
-    // lpStream's default (4 MiB) would also refuse legitimate large sync frames.
-    const lp = lpStream(stream, { maxDataLength: options.maxFrameBytes, maxBufferSize: options.maxFrameBytes + MAX_PREFIX_BYTES });
+    const isShared = stream.protocol === sharedProtocol;
+    if (!isShared && reading >= MAX_FRAME_STREAMS_READING) {
+      counters.droppedBusy++;
+      stream.abort(new Error('too many frames being read'));
+      return;
+    }
+    if (!isShared) reading++;
+    try {
+      await receiveFrames(stream, connection, isShared);
+    } finally {
+      if (!isShared) reading--;
+    }
+  };
+  const receiveFrames = async (stream: Stream, connection: Connection, isShared: boolean): Promise<void> => {
+    // Shared streams carry only small frames (a sender puts larger ones on a stream of
+    // their own). maxBufferSize bounds what is buffered even before the length prefix is
+    // decoded; lpStream's default (4 MiB) would also refuse legitimate large sync frames.
+    const maxBytes = isShared ? Math.min(SHARED_FRAME_BYTES, options.maxFrameBytes) : options.maxFrameBytes;
+    const lp = lpStream(stream, { maxDataLength: maxBytes, maxBufferSize: maxBytes + MAX_PREFIX_BYTES });
     const from = connection.remotePeer.toString();
     // A shared stream waits for frames as long as its sender keeps it; any other carries one, now.
-    const waitMs = stream.protocol === sharedProtocol ? RECEIVE_IDLE_MS : timeoutMs;
+    const waitMs = isShared ? RECEIVE_IDLE_MS : timeoutMs;
     for (let frames = 0; ; frames++) {
       let frame: Uint8Array;
       try {

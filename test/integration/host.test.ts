@@ -25,13 +25,13 @@ const psk = generateClusterKey();
 const nodes: Node[] = [];
 const started: Host[] = [];
 
-async function startNode(key: Uint8Array): Promise<Node> {
+async function startNode(key: Uint8Array, timeoutMs = TIMEOUT_MS): Promise<Node> {
   const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk: key, clusterId: 'c0ffee', listen: ['/ip4/127.0.0.1/tcp/0'] });
   started.push(host);
   const inbox: Node['inbox'] = [];
   const transport = await createFrameTransport(host, {
     maxFrameBytes: MAX_FRAME,
-    dialTimeoutMs: TIMEOUT_MS,
+    dialTimeoutMs: timeoutMs,
     onFrame: (from, frame) => inbox.push({ from, text: new TextDecoder().decode(frame) }),
   });
   return { host, transport, id: host.peerId.toString(), addrs: host.getMultiaddrs().map((a) => a.toString()), inbox };
@@ -126,6 +126,38 @@ test('oversized frames are dropped and counted on both ends; a truncated stream 
   assert.is(b.inbox.length, inboxBefore);
   assert.ok(await a.transport.send(b.id, [], utf8('still fine')), 'the connection survives a reset stream');
   await until('a good frame after the bad ones', () => b.inbox.some((m) => m.text === 'still fine'));
+});
+
+test('at most 8 streams of their own are read at once: a ninth is reset unread and counted, and the node goes on', async () => {
+  // A receiver that waits a minute for a stream's frame, so the stalls below outlast any slowness here.
+  const [a, b] = [node(0), await startNode(psk, 60_000)];
+  await a.host.dial(multiaddr(b.addrs[0] as string));
+  // Each begins a frame of 1,000 bytes and stops there.
+  const stall = async () => {
+    const stream = await a.host.dialProtocol(b.host.peerId, SWIM_PROTOCOL);
+    try {
+      stream.send(Uint8Array.of(0xe8, 0x07, 1, 2, 3));
+    } catch {
+      // Reset before it was written to.
+    }
+    return stream;
+  };
+  const stalled = [];
+  for (let i = 0; i < 8; i++) stalled.push(await stall());
+  stalled.push(await stall());
+  await until('the ninth reset unread', () => b.transport.counters.droppedBusy === 1, 30_000);
+  for (const stream of stalled) stream.abort(new Error('done'));
+  // Once the stalled ones are gone, a frame on a stream of its own is read again.
+  const arrived = () => b.inbox.some((m) => m.text === 'alone, after the stalls');
+  for (const deadline = Date.now() + 30_000; !arrived(); ) {
+    assert.ok(Date.now() < deadline, 'a frame on a stream of its own after the stalls');
+    const alone = await a.host.dialProtocol(b.host.peerId, SWIM_PROTOCOL);
+    await lpStream(alone)
+      .write(utf8('alone, after the stalls'))
+      .then(() => alone.close())
+      .catch(() => undefined);
+    await until('it arrives', arrived, 1_000).catch(() => undefined);
+  }
 });
 
 test('a host with a different cluster key cannot connect', async () => {

@@ -68,7 +68,7 @@ test('the SWIM service feeds the event-loop lag it reads to the machine, which t
       return true;
     },
     stop: async () => undefined,
-    counters: { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0, handlerFailures: 0 },
+    counters: { sent: 0, received: 0, sentBytes: 0, receivedBytes: 0, sendFailures: 0, droppedOversized: 0, droppedMalformed: 0, droppedBusy: 0, handlerFailures: 0 },
   };
   const readings = { taken: 0 };
   const loopLag: LoopLag = {
