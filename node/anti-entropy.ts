@@ -197,10 +197,11 @@ export class AntiEntropy {
     }
     for (const ids of chunks([...missingHere])) {
       await this.send(side, { t: 'want', ids });
+      const wanted = new Set(ids);
       // Every frame but the last holds a delta, and the peer sends only the ids asked for.
       for (let frames = 1; ; frames++) {
         const reply = await this.expect(side, 'deltas');
-        side.stats.received += await this.ingest(reply.deltas);
+        side.stats.received += await this.ingest(reply.deltas, wanted);
         if (reply.last) break;
         if (frames >= ids.length) throw this.refuse('unexpected', 'more deltas frames than ids wanted');
       }
@@ -289,12 +290,14 @@ export class AntiEntropy {
    * and the rest of its frame still merges, the frame's deltas stored with one synced
    * write (StateService.fromPeers).
    */
-  private async ingest(values: unknown[]): Promise<number> {
+  /** `wanted`: the ids asked for, when this side asked; a delta the peer adds beyond them is dropped and counted. */
+  private async ingest(values: unknown[], wanted?: ReadonlySet<string>): Promise<number> {
     const deltas: Delta[] = [];
     for (const value of values) {
       const parsed = parseDelta(value);
-      if (parsed.ok) deltas.push(parsed.value);
-      else countDrop(this.counters.dropped, 'delta-invalid');
+      if (!parsed.ok) countDrop(this.counters.dropped, 'delta-invalid');
+      else if (wanted !== undefined && !wanted.has(parsed.value.id)) countDrop(this.counters.dropped, 'delta-unasked');
+      else deltas.push(parsed.value);
     }
     const accepted = await this.state.fromPeers(deltas);
     this.counters.deltasReceived += accepted;

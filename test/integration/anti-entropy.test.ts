@@ -157,4 +157,30 @@ test('a bad frame ends its exchange and is counted by code; the node goes on ser
   assert.is(stats.received + stats.sent, 0);
 });
 
+test('deltas a peer adds to what was asked of it are dropped and counted, the asked ones merged', async () => {
+  // A peer that answers any query with one id this node lacks, then sends that delta and another.
+  const asked = write(operator, Date.now(), [{ key: 'Workload/default/asked', set: { 'spec.image': 'x' } }]);
+  const extra = write(operator, Date.now(), [{ key: 'Workload/default/unasked', set: { 'spec.image': 'x' } }]);
+  const liar = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk, clusterId: CLUSTER, listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust });
+  try {
+    await liar.handle(STATE_SYNC_PROTOCOL, async (stream) => {
+      const lp = lpStream(stream, { maxDataLength: 4 * MAX_FRAME_BYTES });
+      const summary = { prefix: '', count: 1, xor: BigInt(`0x${asked.id.slice(0, 16)}`).toString(16) };
+      await lp.read();
+      await lp.write(encodeSyncMessage({ t: 'answer', answer: { entries: [{ prefix: '', summary, ids: [asked.id] }] } }));
+      await lp.read();
+      await lp.write(encodeSyncMessage({ t: 'deltas', deltas: [asked, extra], last: true }));
+      await lp.read().catch(() => undefined);
+      await stream.close().catch(() => undefined);
+    });
+    await a.host.dial(multiaddr(liar.getMultiaddrs()[0]!.toString()));
+    await a.sync.syncWith(liar.peerId.toString(), AbortSignal.timeout(10_000)).catch(() => undefined);
+    assert.ok(a.state.replica.get(asked.id) !== undefined, 'the asked delta is merged');
+    assert.is(a.state.replica.get(extra.id), undefined, 'the other is not');
+    assert.is(a.sync.counters.dropped['delta-unasked'], 1);
+  } finally {
+    await liar.stop();
+  }
+});
+
 test.run();
