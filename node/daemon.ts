@@ -337,7 +337,18 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     usage.start();
     cleanup.push(() => usage.stop());
     // As often as usage is sampled (Kubernetes' autoscaler: every 15 s); from the others' usage when this node samples none.
-    const autoscale = new AutoscaleService({ state, swim, usage, writer, events, log, hasJoined, intervalMs: options.usageIntervalMs || DEFAULT_USAGE_INTERVAL_MS, clock });
+    const autoscale = new AutoscaleService({
+      state,
+      swim,
+      usage,
+      writer,
+      events,
+      log,
+      placed: () => (scheduler.plan?.placed ?? []).map((s) => ({ workload: s.workload.key, index: s.index, node: s.assignment.node, epoch: s.assignment.epoch })),
+      hasJoined,
+      intervalMs: options.usageIntervalMs || DEFAULT_USAGE_INTERVAL_MS,
+      clock,
+    });
     autoscale.start();
     cleanup.push(() => autoscale.stop());
 

@@ -2,11 +2,11 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../base/clock.js';
 import type { ObjectValue } from '../../crdt/document.js';
 import { AUTOSCALE_DECISION_FIELD, autoscaleKeyOf } from '../../protocol/node-writes.js';
-import { Autoscaler, type AutoscaledWorkload, type AutoscalerStatus, type AutoscaleWrite, type ReplicaReading } from '../../protocol/autoscale/autoscaler.js';
+import { Autoscaler, type AutoscaledWorkload, type AutoscalerStatus, type AutoscaleWrite } from '../../protocol/autoscale/autoscaler.js';
 import { autoscalePolicyOf } from '../../protocol/autoscale/policy.js';
+import { readingsOf, type SlotPlacement } from '../../protocol/autoscale/readings.js';
 import { autoscaledCount } from '../../protocol/autoscale/replicas.js';
 import { workloadInfo } from '../../protocol/scheduler/from-document.js';
-import type { PlacedReplicaUsage } from '../../protocol/usage/usage-book.js';
 import type { EventLog } from '../event-log.js';
 import type { NodeWriter } from '../node-writer.js';
 import type { StateService } from '../state-service.js';
@@ -20,18 +20,13 @@ export interface AutoscaleServiceOptions {
   writer: Pick<NodeWriter, 'write'>;
   events: EventLog;
   log: Logger;
+  /** The slots placed now, as the scheduler's plan says: only their nodes' readings, at their epochs, count. */
+  placed: () => readonly { workload: string; index: number; node: string; epoch: number }[];
   /** Whether this node has joined its cluster: a node that has not decides nothing on a document it has not caught up with. */
   hasJoined: () => boolean;
   intervalMs: number;
   /** The node's wall clock (node/wall-clock.ts): each round's time, which the usage it reads is stamped on. */
   clock: Clock;
-}
-
-/** One reading per slot below `current`: a slot's newest epoch, as a replica replaced in place reports twice for a moment. */
-function readingsOf(replicas: readonly PlacedReplicaUsage[], current: number): ReplicaReading[] {
-  const bySlot = new Map<number, PlacedReplicaUsage>();
-  for (const r of replicas) if (r.slot < current && (bySlot.get(r.slot)?.epoch ?? -1) < r.epoch) bySlot.set(r.slot, r);
-  return [...bySlot.values()].map(({ slot, cpuMillis, memoryBytes, custom }) => ({ slot, cpuMillis, memoryBytes, custom }));
 }
 
 const describe = (w: AutoscaleWrite): string => {
@@ -71,12 +66,18 @@ export class AutoscaleService {
     const { state, swim, usage } = this.options;
     const document = state.replica.document;
     const workloads: AutoscaledWorkload[] = [];
+    const placed = new Map<string, Map<number, SlotPlacement>>();
+    for (const p of this.options.placed()) {
+      let slots = placed.get(p.workload);
+      if (slots === undefined) placed.set(p.workload, (slots = new Map()));
+      slots.set(p.index, { node: p.node, epoch: p.epoch });
+    }
     for (const key of document.keys('Workload')) {
       const fields = document.get(key) as ObjectValue;
       const policy = autoscalePolicyOf(fields);
       const count = policy === undefined ? undefined : autoscaledCount(document, key, workloadInfo(key, fields).replicas);
       if (policy === undefined || count === undefined) continue;
-      const readings = readingsOf(usage.workload(key)?.replicas ?? [], count.replicas);
+      const readings = readingsOf(usage.workload(key)?.replicas ?? [], count.replicas, placed.get(key) ?? new Map());
       workloads.push({ key, policy, bounds: count.bounds, current: count.replicas, readings, decision: count.decision });
     }
     const live = swim.members().flatMap((m) => (m.state === 'alive' ? [m.record.id] : []));
