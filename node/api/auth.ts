@@ -148,7 +148,9 @@ export function registerAuth(
         counters.accepted++;
         return;
       }
-      if (permission !== 'open' && !signed(request)) throw UNSIGNED;
+      if (permission === 'open') return;
+      if (!signed(request)) throw UNSIGNED;
+      precheckSigner(request, state, options.clock.nowMs());
     } catch (e) {
       if (e instanceof Refusal) return refuse(reply, e);
       throw e;
@@ -203,6 +205,32 @@ function checkHost(host: string | undefined): void {
 
 const signed = (request: FastifyRequest): boolean => request.headers.signature !== undefined && request.headers['signature-input'] !== undefined;
 
+/** An operator's key, signing now: its grant; else the refusal naming why. */
+function checkSigner(state: StateService, keyid: string, createdMs: number, nowMs: number): OperatorGrant {
+  if (!(Math.abs(nowMs - createdMs) <= SIGNATURE_WINDOW_MS)) {
+    const skewS = Math.round((createdMs - nowMs) / 1000);
+    const when = `${Math.abs(skewS)} s ${skewS < 0 ? 'before' : 'after'} this node's time`;
+    throw new Refusal(401, 'stale', `the request was signed ${when} (at most ${SIGNATURE_WINDOW_MS / 1000} s either way): check the clocks, or sign it anew`);
+  }
+  const grant = state.replica.operatorGrant(keyid);
+  if (grant === undefined && state.replica.wasOperator(keyid)) throw new Refusal(401, 'removed', `operator key ${keyid.slice(0, 16)}… was removed from the cluster's operators`);
+  if (grant === undefined) throw new Refusal(401, 'not-an-operator', `key ${keyid.slice(0, 16)}… is not an operator of this cluster`);
+  return grant;
+}
+
+/**
+ * Before the body is read, what the signature's parameters say without checking it: the
+ * key is an operator's and the time within the window. A stranger's request, or a stale
+ * one, costs no body read, parsing or digest; the signature itself is checked after.
+ */
+function precheckSigner(request: FastifyRequest, state: StateService, nowMs: number): void {
+  const input = String(request.headers['signature-input']);
+  const keyid = /;\s*keyid="([0-9a-f]{64})"/.exec(input)?.[1];
+  const created = /;\s*created=(\d{1,12})(?:;|$)/.exec(input)?.[1];
+  if (keyid === undefined || created === undefined) return;
+  checkSigner(state, keyid, Number(created) * 1000, nowMs);
+}
+
 const NO_SESSION = new Refusal(401, 'no-session', 'no dashboard session, or it has ended: run shoal dashboard for a login link');
 
 const UNSIGNED = new Refusal(
@@ -233,15 +261,7 @@ async function authenticate(request: FastifyRequest, state: StateService, verify
           if (typeof keyid !== 'string' || !PUBLIC_KEY.test(keyid)) throw new Refusal(401, 'bad-signature', 'keyid must be an operator public key (64 hex digits)');
           if (typeof nonce !== 'string' || !NONCE.test(nonce)) throw new Refusal(401, 'bad-signature', 'nonce must be 16-64 base64url characters');
           const createdMs = created instanceof Date ? created.getTime() : Number.NaN;
-          if (!(Math.abs(nowMs - createdMs) <= SIGNATURE_WINDOW_MS)) {
-            const skewS = Math.round((createdMs - nowMs) / 1000);
-            const when = `${Math.abs(skewS)} s ${skewS < 0 ? 'before' : 'after'} this node's time`;
-            throw new Refusal(401, 'stale', `the request was signed ${when} (at most ${SIGNATURE_WINDOW_MS / 1000} s either way): check the clocks, or sign it anew`);
-          }
-          const grant = state.replica.operatorGrant(keyid);
-          if (grant === undefined && state.replica.wasOperator(keyid))
-            throw new Refusal(401, 'removed', `operator key ${keyid.slice(0, 16)}… was removed from the cluster's operators`);
-          if (grant === undefined) throw new Refusal(401, 'not-an-operator', `key ${keyid.slice(0, 16)}… is not an operator of this cluster`);
+          const grant = checkSigner(state, keyid, createdMs, nowMs);
           caller = { publicKey: keyid, grant, nonce, createdMs };
           return { id: keyid, algs: ['ed25519'], verify: async (data, signature) => verify(keyid, data, signature.toString('hex')) };
         },

@@ -98,6 +98,12 @@ test('a key that is not an operator, a signature over another request, a changed
   const stranger = loadOrCreateOperatorKey(join(root, 'stranger.key'));
   const refused = async (response: Response): Promise<string> => `${response.status} ${((await response.json()) as { error: string }).error}`;
   assert.is(await refused(await signedFetch(stranger)(`${node.api}/v1/status`)), '401 not-an-operator');
+  // Refused before its body is read: a body that is not JSON would otherwise be a 400 from the parser.
+  const strangerPost = await signatureHeaders(stranger, 'POST', `${node.api}/v1/secrets/seal`, '{not json');
+  assert.is(
+    await refused(await fetch(`${node.api}/v1/secrets/seal`, { method: 'POST', headers: { ...strangerPost, 'content-type': 'application/json' }, body: '{not json' })),
+    '401 not-an-operator',
+  );
 
   const forStatus = await signatureHeaders(admin, 'GET', `${node.api}/v1/status`);
   assert.is(await refused(await fetch(`${node.api}/v1/nodes`, { headers: forStatus })), '401 bad-signature');
