@@ -62,6 +62,8 @@ const SHARED_FRAME_BYTES = 64 * 1024;
  * A key holder could otherwise hold 256 such frames a connection in memory.
  */
 const MAX_FRAME_STREAMS_READING = 8;
+/** Of those, one peer's: one key holder does not take every one. */
+const MAX_FRAME_STREAMS_READING_PER_PEER = 2;
 /** A shared stream nobody wrote to for this long is closed: a member that left keeps no stream here. */
 const SHARED_IDLE_MS = 30_000;
 /** A receiver waits this long for a stream's next frame; a sender closes an idle one sooner. */
@@ -117,18 +119,25 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
 
   const sharedProtocol = `${protocol}/shared`;
   let reading = 0;
+  const readingFrom = new Map<string, number>();
   const receive = async (stream: Stream, connection: Connection): Promise<void> => {
-    const isShared = stream.protocol === sharedProtocol;
-    if (!isShared && reading >= MAX_FRAME_STREAMS_READING) {
+    if (stream.protocol === sharedProtocol) return receiveFrames(stream, connection, true);
+    const peer = connection.remotePeer.toString();
+    const fromPeer = readingFrom.get(peer) ?? 0;
+    if (reading >= MAX_FRAME_STREAMS_READING || fromPeer >= MAX_FRAME_STREAMS_READING_PER_PEER) {
       counters.droppedBusy++;
       stream.abort(new Error('too many frames being read'));
       return;
     }
-    if (!isShared) reading++;
+    reading++;
+    readingFrom.set(peer, fromPeer + 1);
     try {
-      await receiveFrames(stream, connection, isShared);
+      await receiveFrames(stream, connection, false);
     } finally {
-      if (!isShared) reading--;
+      reading--;
+      const left = (readingFrom.get(peer) ?? 1) - 1;
+      if (left > 0) readingFrom.set(peer, left);
+      else readingFrom.delete(peer);
     }
   };
   const receiveFrames = async (stream: Stream, connection: Connection, isShared: boolean): Promise<void> => {
@@ -162,6 +171,11 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
       } catch {
         // Counted, not rethrown: a throw here must not reset a stream whose frame was delivered.
         counters.handlerFailures++;
+      }
+      // A stream of its own carries one frame: read on, it would hold its place among the few read at once.
+      if (!isShared) {
+        stream.close().catch(() => undefined);
+        return;
       }
     }
   };

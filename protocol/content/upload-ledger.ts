@@ -169,9 +169,7 @@ export class UploadLedger {
    * long that takes.
    */
   expire(nowMs: number): Upload[] {
-    const expired = [...this.uploads.values()].filter(
-      (u) => u.state === 'open' && (nowMs - u.lastActiveMs >= this.limits.idleMs || nowMs - u.startedAtMs >= this.limits.maxAgeMs),
-    );
+    const expired = [...this.uploads.values()].filter((u) => u.state === 'open' && (nowMs - u.lastActiveMs >= this.limits.idleMs || nowMs - u.startedAtMs >= this.limits.maxAgeMs));
     for (const u of expired) this.uploads.delete(u.id);
     return expired;
   }

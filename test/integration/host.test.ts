@@ -1,6 +1,7 @@
 import '../../node/polyfill.js';
 import { generateKeyPair } from '@libp2p/crypto/keys';
 import { peerIdFromPrivateKey } from '@libp2p/peer-id';
+import type { Stream } from '@libp2p/interface';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
 import { createServer, type Socket } from 'node:net';
@@ -128,30 +129,34 @@ test('oversized frames are dropped and counted on both ends; a truncated stream 
   await until('a good frame after the bad ones', () => b.inbox.some((m) => m.text === 'still fine'));
 });
 
-test('at most 8 streams of their own are read at once: a ninth is reset unread and counted, and the node goes on', async () => {
+test('streams of their own read at once are bounded, two a peer and eight in all: past them one is reset unread and counted, and the node goes on', async () => {
   // A receiver that waits a minute for a stream's frame, so the stalls below outlast any slowness here.
-  const [a, b] = [node(0), await startNode(psk, 60_000)];
-  await a.host.dial(multiaddr(b.addrs[0] as string));
+  const b = await startNode(psk, 60_000);
+  const senders = [node(0), node(1), node(2), await startNode(psk), await startNode(psk)];
+  for (const sender of senders) await sender.host.dial(multiaddr(b.addrs[0] as string));
   // Each begins a frame of 1,000 bytes and stops there.
-  const stall = async () => {
-    const stream = await a.host.dialProtocol(b.host.peerId, SWIM_PROTOCOL);
+  const stalled: Stream[] = [];
+  const stall = async (from: Node) => {
+    const stream = await from.host.dialProtocol(b.host.peerId, SWIM_PROTOCOL);
     try {
       stream.send(Uint8Array.of(0xe8, 0x07, 1, 2, 3));
     } catch {
       // Reset before it was written to.
     }
-    return stream;
+    stalled.push(stream);
   };
-  const stalled = [];
-  for (let i = 0; i < 8; i++) stalled.push(await stall());
-  stalled.push(await stall());
-  await until('the ninth reset unread', () => b.transport.counters.droppedBusy === 1, 30_000);
+  const [first, ...others] = senders as [Node, ...Node[]];
+  for (let i = 0; i < 3; i++) await stall(first);
+  await until("the first peer's third reset unread", () => b.transport.counters.droppedBusy === 1, 30_000);
+  for (const sender of others.slice(0, 3)) for (let i = 0; i < 2; i++) await stall(sender);
+  await stall(others[3] as Node);
+  await until('a ninth in all reset unread', () => b.transport.counters.droppedBusy === 2, 30_000);
   for (const stream of stalled) stream.abort(new Error('done'));
   // Once the stalled ones are gone, a frame on a stream of its own is read again.
   const arrived = () => b.inbox.some((m) => m.text === 'alone, after the stalls');
   for (const deadline = Date.now() + 30_000; !arrived(); ) {
     assert.ok(Date.now() < deadline, 'a frame on a stream of its own after the stalls');
-    const alone = await a.host.dialProtocol(b.host.peerId, SWIM_PROTOCOL);
+    const alone = await first.host.dialProtocol(b.host.peerId, SWIM_PROTOCOL);
     await lpStream(alone)
       .write(utf8('alone, after the stalls'))
       .then(() => alone.close())
