@@ -30,7 +30,7 @@ const FOLLOWS_PER_OPERATOR = 8;
 const execBody = z.strictObject({ slot: z.number().int().min(0).default(0), command: execCommand, timeoutMs: execTimeoutMs.default(60_000) });
 
 /** A replica's logs and exec, from whichever node runs it. */
-export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAccess): void {
+export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAccess): StreamQuota {
   const follows = new StreamQuota(FOLLOWS_PER_OPERATOR, FOLLOWS);
   app.get<{ Params: { namespace: string; name: string }; Querystring: LogsQuery }>('/v1/workloads/:namespace/:name/logs', async (request, reply) => {
     const workload = `Workload/${request.params.namespace}/${request.params.name}`;
@@ -79,4 +79,5 @@ export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAcces
       return reply.code(502).send({ error: 'exec-failed', detail: (e as Error).message } satisfies ApiErrorBody);
     }
   });
+  return follows;
 }

@@ -91,6 +91,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   const admitted = (id: string): boolean => context.state.replica.isAdmittedNode(publicKeyOfPeerId(id) ?? '');
   const reach = (id: string): Reach | 'self' | null => (id === context.swim.id ? 'self' : (context.memberReach.reach(id) ?? null));
   app.get('/v1/nodes', async () => context.swim.members().map((m) => nodeJson(m, admitted(m.record.id), reach(m.record.id))));
+  const follows = registerReplicaRoutes(app, context.replicas);
   app.get('/v1/status', async () => ({
     id: context.swim.id,
     cluster: context.clusterId,
@@ -108,7 +109,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     usage: context.usage.counters,
     autoscale: context.autoscale.counters,
     uploads: uploads.counters,
-    streams: { events: context.feed.counters, replicas: context.replicas.counters, mesh: context.services.mesh.counters },
+    streams: { events: context.feed.counters, replicas: context.replicas.counters, mesh: context.services.mesh.counters, followsRefused: follows.refused },
     dns: { ...context.services.dns.state(), ...context.services.dns.counters },
     api: auth,
     ui,
@@ -124,7 +125,6 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
   }));
   registerStateRoutes(app, context.state);
   registerSchedulingRoutes(app, context.state, context.scheduler, context.replicas, context.events, context.clock);
-  registerReplicaRoutes(app, context.replicas);
   registerRolloutRoutes(app, context.state, context.scheduler);
   registerSecretRoutes(app, context.secrets, context.state);
   registerServiceRoutes(app, context.services);
