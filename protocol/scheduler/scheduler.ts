@@ -70,8 +70,8 @@ export class Scheduler {
   private readonly silent = new Set<string>();
   private readonly sight: MajoritySight;
   private readonly roomFreed = new RoomFreed();
-  /** Answers refused: from a node not live in this node's view, or a bid whose tiebreak is not its own. */
-  readonly refused = { 'not-live': 0, tiebreak: 0 };
+  /** Answers refused: from a node this node's view does not hold as a member (alive or suspect), or a bid whose tiebreak is not its own. */
+  readonly refused = { 'not-a-member': 0, tiebreak: 0 };
   /** Auctions this node has collected answers for, as one of their collectors: the metric of auctions opened. */
   auctionsCollected = 0;
 
@@ -151,14 +151,16 @@ export class Scheduler {
   }
 
   /**
-   * A bid from outside this node's live view, or with a tiebreak other than its hash,
+   * A bid from outside this node's view of the members, or with a tiebreak other than its hash,
    * would win auctions for a node the others do not see (and win each next epoch again).
    * An answer that comes before this node's first view is judged when its auction opens.
    */
   private acceptable(answer: Answer): boolean {
     if (this.view === undefined) return true;
-    if (!this.members().live.has(answer.node)) {
-      this.refused['not-live']++;
+    // A suspect is still a member: a slow node's bid counts as it did.
+    const state = this.view.nodes.get(answer.node)?.state;
+    if (state !== 'alive' && state !== 'suspect') {
+      this.refused['not-a-member']++;
       return false;
     }
     if (isBid(answer) && answer.tiebreak !== tiebreak(answer.auction, answer.node)) {

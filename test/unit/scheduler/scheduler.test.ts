@@ -63,7 +63,7 @@ test('a replica that does not fit waits minutes between empty auctions, and is p
   assert.ok(cluster.placements().has('Workload/default/late#0'), 'placed within 2 s of a replica of fill going');
 });
 
-test('a bid from a node outside the live view, or with a tiebreak not its own, is refused, counted, and places nothing', () => {
+test('a bid from a node outside the view of the members, or with a tiebreak not its own, is refused, counted, and places nothing', () => {
   const nodes = () => new Map(['a', 'b', 'c'].map((id) => [id, node(id)]));
   const clean = new SharedCluster(nodes(), [workload('web', 6)]);
   clean.run(60);
@@ -82,7 +82,7 @@ test('a bid from a node outside the live view, or with a tiebreak not its own, i
   assert.equal(count(attacked.placements()), count(clean.placements()));
   assert.equal(attacked.placements(), clean.placements());
   const refused = [...attacked.schedulers.values()].map((s) => s.refused);
-  assert.ok(refused.some((r) => r['not-live'] > 0) && refused.some((r) => r.tiebreak > 0), JSON.stringify(refused));
+  assert.ok(refused.some((r) => r['not-a-member'] > 0) && refused.some((r) => r.tiebreak > 0), JSON.stringify(refused));
 });
 
 test('no node is given more than its capacity, however many auctions run at once', () => {
