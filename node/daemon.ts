@@ -366,6 +366,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       autoscale,
       artifacts: content.artifactCollector,
       content: contentService,
+      removedNodes: revokedGate,
     });
 
     // Loopback is for the CLI on this machine; any other address is reached over TLS only.

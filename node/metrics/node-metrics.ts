@@ -30,6 +30,8 @@ export interface MetricsSources {
   content: ContentService;
   /** The artifact store's quota and clean-up. */
   artifacts?: { counters: ArtifactCollectorCounters };
+  /** Connections refused to and from removed nodes, and aborted when a removal arrived. */
+  removedNodes: { counters: { refused: number; closed: number } };
 }
 
 const MEMBER_STATES = ['alive', 'suspect', 'dead', 'left'] as const;
@@ -103,6 +105,7 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
     ...transports().flatMap(([protocol, c]): Sample[] => [
       [{ source: protocol, reason: 'oversized' }, c.droppedOversized],
       [{ source: protocol, reason: 'malformed' }, c.droppedMalformed],
+      [{ source: protocol, reason: 'busy' }, c.droppedBusy],
       [{ source: protocol, reason: 'handler-failure' }, c.handlerFailures],
       [{ source: protocol, reason: 'send-failure' }, c.sendFailures],
     ]),
@@ -117,6 +120,8 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
     ...byLabel('reason', services.mesh.counters.refused, { source: 'mesh-refused' }),
     ...byLabel('reason', services.dns.counters.dropped, { source: 'dns' }),
     ...byLabel('reason', sources.usage.counters.dropped, { source: 'usage' }),
+    [{ source: 'connection', reason: 'removed-node' }, sources.removedNodes.counters.refused],
+    [{ source: 'connection', reason: 'removed-node-closed' }, sources.removedNodes.counters.closed],
   ]);
 
   // State

@@ -287,6 +287,10 @@ test('a removed node is cut off: every node refuses its connections and holds it
   for (const node of [entry, other]) {
     const counted = await gate(node);
     assert.ok(counted.refused + counted.closed > 0, `node ${node.peerId} counted its refusals: ${JSON.stringify(counted)}`);
+    const metrics = await (await fetch(`${node.api}/metrics`)).text();
+    const sample = (reason: string) => Number(new RegExp(`shoal_messages_dropped_total\\{source="connection",reason="${reason}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+    // Read after the status, while the removed node still dials: at least as many.
+    assert.ok(sample('removed-node') + sample('removed-node-closed') >= counted.refused + counted.closed, 'and its metrics say so');
   }
 });
 
