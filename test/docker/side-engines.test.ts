@@ -5,7 +5,8 @@ import type Dockerode from 'dockerode';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BUSYBOX_IMAGE, ensureBusyboxImage } from '../../testnet/images/busybox-image.js';
-import { copyImage, mounts, processesNaming, reapStaleSideEngines, SIDE_ENGINES_ROOT, startSideEngines } from '../../testnet/images/side-engines.js';
+import { copyImage, mounts, reapStaleSideEngines, SIDE_ENGINES_ROOT, startSideEngines } from '../../testnet/images/side-engines.js';
+import { processesNaming } from '../../testnet/processes.js';
 import { poll } from '../../testnet/poll.js';
 import { dockerOrSkip } from './engine.js';
 

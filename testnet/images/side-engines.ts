@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Dockerode from 'dockerode';
 import { followProgress } from '../docker/docker-progress.js';
+import { processesNaming } from '../processes.js';
 
 /**
  * Side engines: Docker engines of their own beside the host's, one per Shoal node in a
@@ -445,17 +446,6 @@ function signal(pid: number, name: NodeJS.Signals): void {
   } catch {
     // Gone already.
   }
-}
-
-/** Processes whose command line holds `text`. */
-export function processesNaming(text: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === process.pid) continue;
-    if (readText(`/proc/${pid}/cmdline`).split('\0').join(' ').includes(text)) pids.push(pid);
-  }
-  return pids;
 }
 
 /** The mount points of each cgroup hierarchy (v1 has one per controller, v2 one). */
