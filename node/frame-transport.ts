@@ -2,6 +2,7 @@ import type { Connection, Libp2p, Stream } from '@libp2p/interface';
 import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream } from '@libp2p/utils';
 import { multiaddr } from '@multiformats/multiaddr';
+import { StreamQuota } from './stream-quota.js';
 
 export const SWIM_PROTOCOL = '/shoal/swim/1.0.0';
 
@@ -118,26 +119,19 @@ export async function createFrameTransport(host: Libp2p, options: FrameTransport
   };
 
   const sharedProtocol = `${protocol}/shared`;
-  let reading = 0;
-  const readingFrom = new Map<string, number>();
+  const reading = new StreamQuota(MAX_FRAME_STREAMS_READING_PER_PEER, MAX_FRAME_STREAMS_READING);
   const receive = async (stream: Stream, connection: Connection): Promise<void> => {
     if (stream.protocol === sharedProtocol) return receiveFrames(stream, connection, true);
-    const peer = connection.remotePeer.toString();
-    const fromPeer = readingFrom.get(peer) ?? 0;
-    if (reading >= MAX_FRAME_STREAMS_READING || fromPeer >= MAX_FRAME_STREAMS_READING_PER_PEER) {
+    const held = reading.acquire(connection.remotePeer.toString());
+    if (!held.ok) {
       counters.droppedBusy++;
       stream.abort(new Error('too many frames being read'));
       return;
     }
-    reading++;
-    readingFrom.set(peer, fromPeer + 1);
     try {
       await receiveFrames(stream, connection, false);
     } finally {
-      reading--;
-      const left = (readingFrom.get(peer) ?? 1) - 1;
-      if (left > 0) readingFrom.set(peer, left);
-      else readingFrom.delete(peer);
+      held.value();
     }
   };
   const receiveFrames = async (stream: Stream, connection: Connection, isShared: boolean): Promise<void> => {

@@ -1,35 +1,37 @@
+import { err, ok, type Result } from '../base/result.js';
+
 /**
- * Long-lived answers (a followed log) a node serves at once, in all and to one operator:
- * each holds an engine connection here, or a stream to the replica's node, whose
- * streams per connection are bounded too, so one key must not take them all.
+ * Long-lived things a node serves at once, in all and to one key (an operator's followed
+ * logs and dashboards, a peer's frames being read): each holds a connection, a stream or
+ * memory, so one key must not take them all.
  */
 export class StreamQuota {
-  private readonly byOperator = new Map<string, number>();
+  private readonly byKey = new Map<string, number>();
   private open = 0;
   refused = 0;
 
   constructor(
-    private readonly perOperator: number,
+    private readonly perKey: number,
     private readonly total: number,
   ) {}
 
-  /** A release for one more of `operator`'s streams, or undefined when it may not open one. */
-  acquire(operator: string): (() => void) | undefined {
-    const mine = this.byOperator.get(operator) ?? 0;
-    if (mine >= this.perOperator || this.open >= this.total) {
+  /** A release for one more of `key`'s, or which bound refuses it: the key's own, or the node's. */
+  acquire(key: string): Result<() => void, 'key' | 'node'> {
+    const mine = this.byKey.get(key) ?? 0;
+    if (mine >= this.perKey || this.open >= this.total) {
       this.refused++;
-      return undefined;
+      return err(mine >= this.perKey ? 'key' : 'node');
     }
-    this.byOperator.set(operator, mine + 1);
+    this.byKey.set(key, mine + 1);
     this.open++;
     let released = false;
-    return () => {
+    return ok(() => {
       if (released) return;
       released = true;
       this.open--;
-      const left = (this.byOperator.get(operator) ?? 1) - 1;
-      if (left > 0) this.byOperator.set(operator, left);
-      else this.byOperator.delete(operator);
-    };
+      const left = (this.byKey.get(key) ?? 1) - 1;
+      if (left > 0) this.byKey.set(key, left);
+      else this.byKey.delete(key);
+    });
   }
 }

@@ -1,12 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
 import { z } from 'zod';
+import { ok } from '../../base/result.js';
 import type { ApiErrorBody } from '../../protocol/api/errors.js';
 import type { ExecJson } from '../../protocol/api/replicas.js';
 import { execCommand, execTimeoutMs } from '../../protocol/replica-access-codec.js';
 import { UserError } from '../errors.js';
 import type { ReplicaAccess } from '../replica-access.js';
-import { StreamQuota } from './stream-quota.js';
+import { StreamQuota } from '../stream-quota.js';
 
 interface LogsQuery {
   slot?: string;
@@ -34,9 +35,10 @@ export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAcces
   const follows = new StreamQuota(FOLLOWS_PER_OPERATOR, FOLLOWS);
   app.get<{ Params: { namespace: string; name: string }; Querystring: LogsQuery }>('/v1/workloads/:namespace/:name/logs', async (request, reply) => {
     const workload = `Workload/${request.params.namespace}/${request.params.name}`;
-    const release = request.query.follow === 'true' ? follows.acquire(request.caller?.publicKey ?? '') : () => {};
-    if (release === undefined)
+    const held = request.query.follow === 'true' ? follows.acquire(request.caller?.publicKey ?? '') : ok(() => {});
+    if (!held.ok)
       return reply.code(429).send({ error: 'busy', detail: `at most ${FOLLOWS_PER_OPERATOR} followed logs an operator and ${FOLLOWS} in all on this node` } satisfies ApiErrorBody);
+    const release = held.value;
     const abort = new AbortController();
     request.raw.on('close', () => {
       abort.abort();

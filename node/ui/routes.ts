@@ -6,6 +6,7 @@ import { packageRoot } from '../package-root.js';
 import { dashboardSnapshot, type SnapshotSources } from './snapshot.js';
 import { SESSION_TTL_MS, type UiSessions } from './sessions.js';
 import { UI_COOKIE } from './session-cookie.js';
+import { StreamQuota } from '../stream-quota.js';
 
 /** Dashboards one node streams to at once: each asks every member for its events every round. */
 const MAX_STREAMS = 8;
@@ -105,21 +106,17 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
   app.addHook('preClose', async () => {
     for (const end of open) end();
   });
-  const streamsOf = new Map<string, number>();
+  const streams = new StreamQuota(MAX_STREAMS_PER_OPERATOR, MAX_STREAMS);
   app.get('/ui/stream', async (request, reply) => {
     const session = request.uiSession as string;
-    const owner = sessions.operatorOf(session) ?? '';
-    const mine = streamsOf.get(owner) ?? 0;
-    if (open.size >= MAX_STREAMS || mine >= MAX_STREAMS_PER_OPERATOR) {
+    const held = streams.acquire(sessions.operatorOf(session) ?? '');
+    if (!held.ok) {
       counters.refusedStreams++;
       const detail =
-        mine >= MAX_STREAMS_PER_OPERATOR
-          ? `this operator already has ${MAX_STREAMS_PER_OPERATOR} dashboards open on this node`
-          : `this node already streams to ${MAX_STREAMS} dashboards`;
+        held.error === 'key' ? `this operator already has ${MAX_STREAMS_PER_OPERATOR} dashboards open on this node` : `this node already streams to ${MAX_STREAMS} dashboards`;
       return reply.code(429).send({ error: 'busy', detail } satisfies ApiErrorBody);
     }
     counters.streams++;
-    streamsOf.set(owner, mine + 1);
     reply.hijack();
     const response = reply.raw;
     response.writeHead(200, { ...HARDENING, 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
@@ -127,9 +124,7 @@ export function registerUiRoutes(app: FastifyInstance, sessions: UiSessions, sou
     const end = (): void => {
       if (!open.delete(end)) return;
       clearInterval(timer);
-      const left = (streamsOf.get(owner) ?? 1) - 1;
-      if (left > 0) streamsOf.set(owner, left);
-      else streamsOf.delete(owner);
+      held.value();
       response.end();
     };
     const send = async (): Promise<void> => {
