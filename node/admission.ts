@@ -6,6 +6,7 @@ import { publicKeyOfPeerId } from '../base/peer-id.js';
 import type { NodeWriter } from './node-writer.js';
 import type { StateService } from './state-service.js';
 import type { SwimService } from './swim/service.js';
+import { onceATurn } from './once-a-turn.js';
 
 export interface AdmissionOptions {
   swim: SwimService;
@@ -28,7 +29,6 @@ export class Admission {
   private readonly waitingSince = new Map<string, number>();
   private readonly writing = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
-  private kicked = false;
   private stopped = false;
 
   constructor(private readonly options: AdmissionOptions) {}
@@ -48,13 +48,12 @@ export class Admission {
    * so a pass for each of a sync's thousands of new members held the loop for minutes.
    */
   kick(): void {
-    if (this.kicked || this.stopped) return;
-    this.kicked = true;
-    setImmediate(() => {
-      this.kicked = false;
-      if (!this.stopped) this.pass();
-    });
+    if (!this.stopped) this.passSoon();
   }
+
+  private readonly passSoon = onceATurn(() => {
+    if (!this.stopped) this.pass();
+  });
 
   private pass(): void {
     const { swim, state } = this.options;

@@ -5,6 +5,7 @@ import { referencedImageIds } from '../../protocol/images/image-record.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { NodeWriter } from '../node-writer.js';
 import type { StateService } from '../state-service.js';
+import { onceATurn } from '../once-a-turn.js';
 
 /** How often the node compares what it holds with what its field in the document says. */
 const INTERVAL_MS = 15_000;
@@ -20,7 +21,6 @@ export class ImageHoldings {
   private stopped = false;
   /** The ids the document refers to, sorted and joined, as the last look at a change found them. */
   private referenced = '';
-  private looking = false;
 
   constructor(
     private readonly options: {
@@ -58,16 +58,15 @@ export class ImageHoldings {
    * is listed only when the set of ids changed, and a burst of merges (anti-entropy) is
    * looked at once.
    */
+  private readonly lookAtReferences = onceATurn(() => {
+    const referenced = referencedKey(this.options.state.replica.document);
+    if (referenced === this.referenced) return;
+    this.referenced = referenced;
+    this.kick();
+  });
+
   private documentChanged(): void {
-    if (this.looking || this.stopped) return;
-    this.looking = true;
-    setImmediate(() => {
-      this.looking = false;
-      const referenced = referencedKey(this.options.state.replica.document);
-      if (referenced === this.referenced) return;
-      this.referenced = referenced;
-      this.kick();
-    });
+    if (!this.stopped) this.lookAtReferences();
   }
 
   private async publish(): Promise<void> {
