@@ -39,6 +39,7 @@ import { ReplicaAccess } from './replica-access.js';
 import { SchedulerService } from './scheduler-service.js';
 import { SecretBox } from './secret-box.js';
 import { StateService } from './state-service.js';
+import { memberSignatures } from './swim/member-signatures.js';
 import { SwimService } from './swim/service.js';
 import { createFrameTransport } from './frame-transport.js';
 import { createNodeMetrics } from './metrics/node-metrics.js';
@@ -189,6 +190,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       log,
       clock,
       self: selfRecord,
+      signatures: memberSignatures(privateKey),
       onEvent: (event) => {
         scheduler?.viewChanged();
         if (event.change === 'joined' || event.change === 'alive') {

@@ -1,3 +1,4 @@
+import type { PrivateKey } from '@libp2p/interface';
 import { createPrivateKey, createPublicKey, sign } from 'node:crypto';
 import { SPKI_PREFIX } from './native-verifier.js';
 
@@ -24,3 +25,6 @@ export function nativeSigningKey(seed: Uint8Array): NativeSigningKey {
     sign: (message) => new Uint8Array(sign(null, message, key)),
   };
 }
+
+/** A node's libp2p key: libp2p keeps an Ed25519 private key as seed and public key, 64 bytes; signing takes the seed. */
+export const nodeSigningKey = (privateKey: PrivateKey): NativeSigningKey => nativeSigningKey(privateKey.raw.subarray(0, 32));

@@ -1,7 +1,7 @@
 import type { PrivateKey } from '@libp2p/interface';
 import { randomBytes } from 'node:crypto';
 import { MAX_PREV, type MessageSigner, signDelta, type Op } from '../crdt/index.js';
-import { nativeSigningKey } from './native-signer.js';
+import { nodeSigningKey } from './native-signer.js';
 import type { StateService } from './state-service.js';
 
 /**
@@ -21,8 +21,7 @@ export class NodeWriter {
     private readonly cluster: string,
     private readonly state: StateService,
   ) {
-    // libp2p keeps an Ed25519 private key as seed and public key, 64 bytes; signing takes the seed.
-    const key = nativeSigningKey(privateKey.raw.subarray(0, 32));
+    const key = nodeSigningKey(privateKey);
     this.sign = key.sign;
     this.publicKey = key.publicKey;
   }

@@ -17,7 +17,8 @@ interface StatusJson {
     digest: { count: number; xor: string };
   };
   antiEntropy: { exchanges: number; failed: number; dropped: Record<string, number> };
-  swim: { dropped: Record<string, number> };
+  /** `refused`: updates forged or accusing above a signed incarnation (absent from nodes before signed members). */
+  swim: { dropped: Record<string, number>; refused?: Record<string, number> };
   scheduler: { dropped: Record<string, number> };
   streamErrorsSurvived: number;
   api: { accepted: number; refused: Record<string, number> };
@@ -54,6 +55,7 @@ export async function status(opts: { api: ApiTarget; key: string; output: string
     ['equivocations', String(s.state.equivocations)],
     ['anti-entropy', `${s.antiEntropy.exchanges} exchanges, ${s.antiEntropy.failed} failed; dropped ${counts(s.antiEntropy.dropped)}`],
     ['SWIM dropped', counts(s.swim.dropped)],
+    ['SWIM refused', counts(s.swim.refused ?? {})],
     ['auction dropped', counts(s.scheduler.dropped)],
     ['stream errors survived', String(s.streamErrorsSurvived)],
   ];

@@ -110,6 +110,7 @@ export function createNodeMetrics(sources: MetricsSources): Registry {
       [{ source: protocol, reason: 'send-failure' }, c.sendFailures],
     ]),
     ...byLabel('reason', swim.counters.dropped, { source: 'swim-message' }),
+    ...byLabel('reason', swim.counters.refused, { source: 'swim-update' }),
     ...byLabel('reason', scheduler.counters.dropped, { source: 'scheduler-answer' }),
     ...byLabel('reason', state.counters.rejected, { source: 'delta' }),
     ...byLabel('reason', antiEntropy.counters.dropped, { source: 'anti-entropy' }),

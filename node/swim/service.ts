@@ -11,6 +11,8 @@ import {
   type MemberEvent,
   type MemberId,
   type MemberRecord,
+  type MemberSignatures,
+  type SwimRefusal,
   type MemberView,
   type SwimConfig,
   eventOnWallClock,
@@ -26,6 +28,8 @@ export interface SwimServiceCounters {
   received: number;
   sent: number;
   dropped: Record<DecodeErrorCode, number>;
+  /** Updates refused by the machine: forged signatures, accusations above a signed incarnation. */
+  refused: Readonly<Record<SwimRefusal, number>>;
   /** Members this node has held dead since it started (declared by itself or learned). */
   deaths: number;
   /** Of those, members that came back alive: a false death, unless the member had crashed and restarted. */
@@ -37,6 +41,8 @@ export interface SwimServiceCounters {
 export interface SwimServiceOptions {
   config: SwimConfig;
   self: MemberRecord;
+  /** The node's own key signs its record and leave (node/swim/member-signatures.ts). */
+  signatures: MemberSignatures;
   log: Logger;
   /**
    * The node's wall clock (node/wall-clock.ts): the incarnation the machine starts at, and
@@ -74,14 +80,7 @@ export const lagAwarenessFromEnv = (env: NodeJS.ProcessEnv = process.env): boole
  * and moves the machine's times onto the node's wall clock for everyone else.
  */
 export class SwimService {
-  readonly counters: SwimServiceCounters = {
-    received: 0,
-    sent: 0,
-    dropped: { oversized: 0, malformed: 0, 'too-deep': 0, version: 0, invalid: 0 },
-    deaths: 0,
-    falseDeaths: 0,
-    worstLagMs: 0,
-  };
+  readonly counters: SwimServiceCounters;
   private readonly machine: SwimMachine;
   /** Member changes this node has seen, by kind ('suspect', 'dead', ...). */
   readonly changes: Partial<Record<MemberEvent['change'], number>> = {};
@@ -104,11 +103,21 @@ export class SwimService {
     this.machine = new SwimMachine({
       config: options.config,
       self: options.self,
+      signatures: options.signatures,
       random: createRandom(randomInt(2 ** 32)),
       // A restart must outrank what the cluster remembers of this node's previous life.
       incarnation: Math.floor(options.clock.nowMs() / 1000),
       lagAwareness,
     });
+    this.counters = {
+      received: 0,
+      sent: 0,
+      dropped: { oversized: 0, malformed: 0, 'too-deep': 0, version: 0, invalid: 0 },
+      refused: this.machine.refused,
+      deaths: 0,
+      falseDeaths: 0,
+      worstLagMs: 0,
+    };
   }
 
   get id(): MemberId {

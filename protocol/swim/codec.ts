@@ -8,9 +8,9 @@ import { SWIM_WIRE_VERSION, type SwimMessage, type SyncEntry, type Update } from
  * The wire format is JSON with short keys and tuples: readable in a capture, and
  * member records (the bulk of a sync) are serialized once and reused from a cache.
  *
- *   envelope  {"v":1,"t":"ping","s":seq,"g":target,"u":[update...],"l":lagMs}   ("l" only when the sender runs late)
- *   update    ["a",inc,record] | ["s",inc,id,from] | ["d",inc,id,from] | ["l",inc,id]
- *   sync      {"v":1,"t":"sync","r":reply,"m":[[stateCode,inc,record]...]}
+ *   envelope  {"v":2,"t":"ping","s":seq,"g":target,"u":[update...],"l":lagMs}   ("l" only when the sender runs late)
+ *   update    ["a",inc,record,signature] | ["s",inc,id,from] | ["d",inc,id,from] | ["l",inc,id,signature]
+ *   sync      {"v":2,"t":"sync","r":reply,"m":[[stateCode,inc,record,signature?]...]}   (always with alive and left)
  *   record    {"i":id,"a":[addr...],"l":{label:value},"c":[cpuMillis,memoryBytes],"v":version}
  */
 
@@ -38,6 +38,8 @@ const LIMITS = {
   labels: 64,
   labelValueChars: 256,
   versionChars: 32,
+  /** An Ed25519 signature is 128 hex digits; room for a stand-in's. */
+  signatureChars: 256,
   updates: 4096,
 } as const;
 
@@ -64,22 +66,25 @@ function encodedRecord(record: MemberRecord): EncodedRecord {
   return encoded;
 }
 
-const encodeRecord = (record: MemberRecord): string => encodedRecord(record).json;
+/** A record's wire form, which members also sign (member-signatures.ts). */
+export const encodeRecord = (record: MemberRecord): string => encodedRecord(record).json;
 
 function encodeUpdate(update: Update): string {
   switch (update.kind) {
     case 'alive':
-      return `["a",${update.incarnation},${encodeRecord(update.member)}]`;
+      return `["a",${update.incarnation},${encodeRecord(update.member)},${JSON.stringify(update.signature)}]`;
     case 'suspect':
       return `["s",${update.incarnation},${JSON.stringify(update.id)},${JSON.stringify(update.from)}]`;
     case 'dead':
       return `["d",${update.incarnation},${JSON.stringify(update.id)},${JSON.stringify(update.from)}]`;
     case 'left':
-      return `["l",${update.incarnation},${JSON.stringify(update.id)}]`;
+      return `["l",${update.incarnation},${JSON.stringify(update.id)},${JSON.stringify(update.signature)}]`;
   }
 }
 
-const encodeSyncEntry = (entry: SyncEntry): string => `[${STATE_CODES.indexOf(entry.state)},${entry.incarnation},${encodeRecord(entry.member)}]`;
+const signatureTail = (entry: SyncEntry): string => (entry.signature === undefined ? '' : `,${JSON.stringify(entry.signature)}`);
+
+const encodeSyncEntry = (entry: SyncEntry): string => `[${STATE_CODES.indexOf(entry.state)},${entry.incarnation},${encodeRecord(entry.member)}${signatureTail(entry)}]`;
 
 /** The message as wire text; `encode` turns it into bytes. */
 export function encodeText(message: SwimMessage): string {
@@ -110,7 +115,7 @@ export function encodedBytes(message: SwimMessage): number {
   let bytes = `{"v":${SWIM_WIRE_VERSION},"t":"sync","r":${message.reply},"m":[]}`.length + Math.max(0, message.members.length - 1);
   if (message.lagMs !== undefined) bytes += `,"l":${message.lagMs}`.length;
   for (const entry of message.members) {
-    bytes += `[${STATE_CODES.indexOf(entry.state)},${entry.incarnation},]`.length + encodedRecord(entry.member).bytes;
+    bytes += `[${STATE_CODES.indexOf(entry.state)},${entry.incarnation},]`.length + encodedRecord(entry.member).bytes + signatureTail(entry).length;
   }
   return bytes;
 }
@@ -181,23 +186,27 @@ function update(value: unknown): Update {
   const incarnation = incarnationField(u[1], 'update.incarnation');
   switch (u[0]) {
     case 'a':
-      return { kind: 'alive', incarnation, member: record(u[2]) };
+      return { kind: 'alive', incarnation, member: record(u[2]), signature: str(u[3], 'update.signature', LIMITS.signatureChars) };
     case 's':
       return { kind: 'suspect', incarnation, id: str(u[2], 'update.id', LIMITS.idChars), from: str(u[3], 'update.from', LIMITS.idChars) };
     case 'd':
       return { kind: 'dead', incarnation, id: str(u[2], 'update.id', LIMITS.idChars), from: str(u[3], 'update.from', LIMITS.idChars) };
     case 'l':
-      return { kind: 'left', incarnation, id: str(u[2], 'update.id', LIMITS.idChars) };
+      return { kind: 'left', incarnation, id: str(u[2], 'update.id', LIMITS.idChars), signature: str(u[3], 'update.signature', LIMITS.signatureChars) };
     default:
       return fail('update.kind');
   }
 }
 
 function syncEntry(value: unknown): SyncEntry {
-  const e = array(value, 'sync.entry', 3);
+  const e = array(value, 'sync.entry', 4);
   const state = STATE_CODES[uint(e[0], 'sync.state')];
   if (state === undefined) fail('sync.state');
-  return { state, incarnation: incarnationField(e[1], 'sync.incarnation'), member: record(e[2]) };
+  const entry: SyncEntry = { state, incarnation: incarnationField(e[1], 'sync.incarnation'), member: record(e[2]) };
+  // What only the member may say comes with its signature; an accusation may carry the
+  // member's signature of the incarnation it accuses.
+  if (e[3] !== undefined || state === 'alive' || state === 'left') entry.signature = str(e[3], 'sync.signature', LIMITS.signatureChars);
+  return entry;
 }
 
 /** A lag over this is a sender's error, not a lag: a day. */

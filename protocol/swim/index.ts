@@ -4,6 +4,8 @@ export { MemberDirectory } from './directory.js';
 export type { Effect, MemberChange, MemberEvent, Timer } from './effects.js';
 export * from './formulas.js';
 export { SwimMachine, type SwimMachineOptions } from './machine.js';
+export { aliveStatement, leftStatement, type MemberSignatures, type SwimRefusal } from './member-signatures.js';
+export type { LearnedMember } from './membership.js';
 export { isReachableState, type Capacity, type Incarnation, type MemberId, type MemberRecord, type MemberState, type MemberView } from './member.js';
 export { SWIM_WIRE_VERSION, type SwimMessage, type SyncEntry, type Update } from './messages.js';
 export { eventOnWallClock, viewOnWallClock } from './wall-time.js';

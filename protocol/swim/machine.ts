@@ -5,13 +5,16 @@ import type { Effect, Timer } from './effects.js';
 import { pushPullIntervalMs, retransmitLimit, scaleByHealth } from './formulas.js';
 import { LagHealth } from './lag.js';
 import type { Incarnation, MemberId, MemberRecord, MemberView } from './member.js';
-import { LOOP_TURN_MS, Membership } from './membership.js';
+import type { MemberSignatures, SwimRefusal } from './member-signatures.js';
+import { LOOP_TURN_MS, Membership, type LearnedMember } from './membership.js';
 import type { SwimMessage, SyncEntry, Update } from './messages.js';
 
 export interface SwimMachineOptions {
   config: SwimConfig;
   self: MemberRecord;
   random: Random;
+  /** Signs this member's record and leave, and checks others' (member-signatures.ts). */
+  signatures: MemberSignatures;
   /** A restarted node starts above its previous life's incarnation (node/ passes wall-clock seconds: the one time here not on the monotonic clock). */
   incarnation?: Incarnation;
   /** Shared by the simulator's nodes; a real node has its own. */
@@ -101,7 +104,16 @@ export class SwimMachine {
     this.config = options.config;
     this.random = options.random;
     this.lag = new LagHealth(options.config, options.lagAwareness ?? true);
-    this.membership = new Membership(options.config, options.directory ?? new MemberDirectory(), options.random, options.self, options.incarnation ?? 0, this.out, this.lag);
+    this.membership = new Membership(
+      options.config,
+      options.directory ?? new MemberDirectory(),
+      options.random,
+      options.self,
+      options.incarnation ?? 0,
+      this.out,
+      this.lag,
+      options.signatures,
+    );
   }
 
   get id(): MemberId {
@@ -128,8 +140,8 @@ export class SwimMachine {
   }
 
   /** Seeds the table without messages; the simulator starts large clusters converged this way. */
-  learn(records: readonly MemberRecord[], nowMs: number): void {
-    this.membership.learn(records, nowMs);
+  learn(members: readonly LearnedMember[], nowMs: number): void {
+    this.membership.learn(members, nowMs);
   }
 
   /** Announces a new record (addresses, labels, capacity) under a higher incarnation. */
@@ -168,6 +180,11 @@ export class SwimMachine {
     const taken = this.roundTripsMs;
     this.roundTripsMs = [];
     return taken;
+  }
+
+  /** Updates refused, by why (a forged signature, an accusation above a signed incarnation): live counts. */
+  get refused(): Readonly<Record<SwimRefusal, number>> {
+    return this.membership.refused;
   }
 
   /** How often this node has raised its incarnation to refute a suspicion or death about itself. */
@@ -231,14 +248,19 @@ export class SwimMachine {
     this.awaitingSince.delete(from);
     this.inputAtMs = nowMs;
     if (this.lag.enabled) this.lag.heard(this.membership.lookup(from), message.lagMs, nowMs);
+    // A forgery (a signature not its member's) ends the message: what came before it was
+    // signed and stands, the rest is not read, and nothing is answered.
     if (message.type === 'sync') {
-      for (const entry of message.members) this.membership.merge(entry, from, nowMs);
-      if (!message.reply) this.send(from, { type: 'sync', reply: true, members: this.membership.syncEntries() });
+      const read = message.members.every((entry) => this.membership.merge(entry, from, nowMs));
+      if (read && !message.reply) this.send(from, { type: 'sync', reply: true, members: this.membership.syncEntries() });
       this.armGossip();
       return this.flush();
     }
     const refutations = this.membership.refutations;
-    for (const update of message.updates) this.membership.apply(update, nowMs);
+    if (!message.updates.every((update) => this.membership.apply(update, nowMs))) {
+      this.armGossip();
+      return this.flush();
+    }
     // A node that runs late refutes at once, not a gossip interval later: its stall has
     // already eaten most of the time its accusers give it.
     if (this.membership.refutations > refutations && this.lag.score(nowMs) > 0) this.gossipRound();
@@ -462,8 +484,7 @@ export class SwimMachine {
     const [peer] = this.membership.dead.sample(1, this.random);
     if (peer === undefined || this.membership.table.state(peer) !== 'dead') return;
     const [self] = this.membership.syncEntries(0);
-    const view = this.membership.view(peer);
-    const members = [self as SyncEntry, { member: view.record, incarnation: view.incarnation, state: view.state }];
+    const members = [self as SyncEntry, this.membership.entry(peer)];
     this.send(this.membership.id(peer), { type: 'sync', reply: false, members });
   }
 

@@ -8,6 +8,8 @@ export class MemberTable {
   private states = new Uint8Array(64).fill(UNKNOWN);
   private changedAt = new Float64Array(64);
   private records: (MemberRecord | undefined)[] = [];
+  /** The member's signature of its record at this incarnation, or of its leave; none for one taken from a snapshot. */
+  private signatures: (string | undefined)[] = [];
   private readonly known: number[] = [];
 
   has(index: number): boolean {
@@ -31,14 +33,19 @@ export class MemberTable {
     return record;
   }
 
+  signature(index: number): string | undefined {
+    return this.signatures[index];
+  }
+
   stateChangedAtMs(index: number): number {
     return this.changedAt[index] as number;
   }
 
-  set(index: number, record: MemberRecord, incarnation: Incarnation, state: MemberState, nowMs: number): void {
+  set(index: number, record: MemberRecord, incarnation: Incarnation, state: MemberState, nowMs: number, signature: string | undefined): void {
     this.ensure(index);
     if (this.states[index] === UNKNOWN) this.known.push(index);
     this.records[index] = record;
+    this.signatures[index] = signature;
     this.incarnations[index] = incarnation;
     if (this.states[index] !== stateCode(state)) this.changedAt[index] = nowMs;
     this.states[index] = stateCode(state);
@@ -48,6 +55,7 @@ export class MemberTable {
     if (!this.has(index)) return;
     this.states[index] = UNKNOWN;
     this.records[index] = undefined;
+    this.signatures[index] = undefined;
     const at = this.known.indexOf(index);
     this.known[at] = this.known[this.known.length - 1] as number;
     this.known.pop();

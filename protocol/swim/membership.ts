@@ -8,14 +8,17 @@ import { expectedConfirmations } from './formulas.js';
 import { IndexSet } from './index-set.js';
 import type { LagHealth } from './lag.js';
 import type { Incarnation, MemberId, MemberRecord, MemberState, MemberView } from './member.js';
+import { aliveStatement, leftStatement, type MemberSignatures, type SwimRefusal } from './member-signatures.js';
 import { MemberTable } from './member-table.js';
 import type { SyncEntry, Update } from './messages.js';
 import { Suspicion } from './suspicion.js';
 
-/**
- * The member list and the rules that change it: SWIM's precedence of alive < suspect <
- * dead at one incarnation, refutation by a higher incarnation, Lifeguard suspicion.
- */
+/** A member taken from a snapshot: its record at incarnation 0 and, if the snapshot kept it, the member's signature of it. */
+export interface LearnedMember {
+  record: MemberRecord;
+  signature?: string;
+}
+
 /**
  * How long a verdict held up by a stall waits: one turn of the driver's loop. Node runs
  * every expired timer before it reads its sockets, so after a stall the answer that would
@@ -23,6 +26,12 @@ import { Suspicion } from './suspicion.js';
  */
 export const LOOP_TURN_MS = 1;
 
+/**
+ * The member list and the rules that change it: SWIM's precedence of alive < suspect <
+ * dead at one incarnation, refutation by a higher incarnation, Lifeguard suspicion. What
+ * only a member may say (its record, its leave) counts only with its signature, and an
+ * accusation only at an incarnation the member signed (member-signatures.ts).
+ */
 export class Membership {
   readonly table = new MemberTable();
   readonly reachable = new IndexSet();
@@ -36,6 +45,9 @@ export class Membership {
   private verifyNext: number | undefined;
   private selfRecord: MemberRecord;
   private selfIncarnation: Incarnation;
+  private selfSignature: string;
+  /** Updates refused, by why: each one a forgery, or an accusation of an incarnation not (yet) signed here. */
+  readonly refused: Record<SwimRefusal, number> = { signature: 0, incarnation: 0 };
   /** Times this member raised its incarnation to refute a suspicion or death about itself. */
   refutations = 0;
   private selfState: MemberState = 'alive';
@@ -48,9 +60,11 @@ export class Membership {
     incarnation: Incarnation,
     private readonly out: Effect[],
     private readonly lag: LagHealth,
+    private readonly signatures: MemberSignatures,
   ) {
     this.selfRecord = self;
     this.selfIncarnation = incarnation;
+    this.selfSignature = this.signAlive();
     this.awareness = new Awareness(config.awarenessMax);
   }
 
@@ -81,51 +95,83 @@ export class Membership {
   }
 
   selfAlive(): Update {
-    return { kind: 'alive', incarnation: this.selfIncarnation, member: this.selfRecord };
+    return { kind: 'alive', incarnation: this.selfIncarnation, member: this.selfRecord, signature: this.selfSignature };
   }
 
   announceSelf(record: MemberRecord): void {
     this.selfRecord = record;
     this.selfIncarnation++;
+    this.selfSignature = this.signAlive();
     this.queue.enqueue(this.directory.intern(this.selfId), this.selfAlive());
   }
 
   leave(nowMs: number): Update {
     this.selfState = 'left';
-    const update: Update = { kind: 'left', incarnation: this.selfIncarnation, id: this.selfId };
+    this.selfSignature = this.signatures.sign(leftStatement(this.selfId, this.selfIncarnation));
+    const update: Update = { kind: 'left', incarnation: this.selfIncarnation, id: this.selfId, signature: this.selfSignature };
     this.queue.enqueue(this.directory.intern(this.selfId), update);
     this.emit('left', this.selfId, this.selfIncarnation, nowMs);
     return update;
   }
 
-  apply(update: Update, nowMs: number): void {
+  /** False when the update is a forgery (a signature not its member's): its message is not to be read further. */
+  apply(update: Update, nowMs: number): boolean {
     switch (update.kind) {
       case 'alive':
-        return this.applyAlive(update.member, update.incarnation, nowMs, update);
+        return this.applyAlive(update.member, update.incarnation, update.signature, nowMs, update);
       case 'suspect':
-        return this.applySuspect(update.id, update.incarnation, update.from, nowMs);
+        this.applySuspect(update.id, update.incarnation, update.from, nowMs);
+        return true;
       case 'dead':
       case 'left':
         return this.applyDown(update, nowMs);
     }
   }
 
-  /** memberlist's mergeState: a remote dead becomes our suspicion, so the member can still refute it. */
-  merge(entry: SyncEntry, from: MemberId, nowMs: number): void {
-    const { member, incarnation, state } = entry;
-    if (state === 'alive') return this.applyAlive(member, incarnation, nowMs);
-    if (state === 'left') return this.applyDown({ kind: 'left', incarnation, id: member.id }, nowMs);
+  /**
+   * memberlist's mergeState: a remote dead becomes our suspicion, so the member can still
+   * refute it. An accusation above the incarnation this node holds stands on the member's
+   * signature of it, which the entry carries: this node missed a refutation, or it is the
+   * member, restarted below what the cluster remembers of its previous life. False for a
+   * forgery, as `apply`.
+   */
+  merge(entry: SyncEntry, from: MemberId, nowMs: number): boolean {
+    const { member, incarnation, state, signature } = entry;
+    if (state === 'alive') return this.applyAlive(member, incarnation, signature, nowMs);
+    if (state === 'left') return this.applyDown({ kind: 'left', incarnation, id: member.id, signature: signature ?? '' }, nowMs);
+    if (signature !== undefined && this.heldBelow(member.id, incarnation) && !this.applyAlive(member, incarnation, signature, nowMs)) return false;
     this.applySuspect(member.id, incarnation, from, nowMs);
+    return true;
   }
 
-  /** Our own entry first, then up to `limit` others: the full state by default. */
+  /** Whether this node holds `id` (itself included) below `incarnation`. */
+  private heldBelow(id: MemberId, incarnation: Incarnation): boolean {
+    if (id === this.selfId) return incarnation > this.selfIncarnation;
+    const index = this.lookup(id);
+    return index !== undefined && incarnation > this.table.incarnation(index);
+  }
+
+  /**
+   * Our own entry first, then up to `limit` others: the full state by default. A member
+   * alive or left whose signature this node does not hold (taken from a snapshot) stays
+   * out, since no peer would take it.
+   */
   syncEntries(limit = Infinity): SyncEntry[] {
-    const entries: SyncEntry[] = [{ member: this.selfRecord, incarnation: this.selfIncarnation, state: this.selfState }];
+    const entries: SyncEntry[] = [{ member: this.selfRecord, incarnation: this.selfIncarnation, state: this.selfState, signature: this.selfSignature }];
     for (const index of this.table.indexes()) {
       if (entries.length > limit) break;
-      entries.push({ member: this.table.record(index), incarnation: this.table.incarnation(index), state: this.table.state(index) });
+      const entry = this.entry(index);
+      if (entry.signature !== undefined || entry.state === 'suspect' || entry.state === 'dead') entries.push(entry);
     }
     return entries;
+  }
+
+  /** A member as a sync carries it: with the member's signature of its record at that incarnation (of its leave, if it left), where this node holds one. */
+  entry(index: number): SyncEntry {
+    const entry: SyncEntry = { member: this.table.record(index), incarnation: this.table.incarnation(index), state: this.table.state(index) };
+    const signature = this.table.signature(index);
+    if (signature !== undefined) entry.signature = signature;
+    return entry;
   }
 
   views(): MemberView[] {
@@ -211,43 +257,59 @@ export class Membership {
     }
   }
 
-  /** Takes a member as known without spreading it: start-up from a snapshot, not news. */
-  learn(members: readonly MemberRecord[], nowMs: number): void {
-    for (const member of members) this.directory.intern(member.id);
+  /** Takes members as known without spreading or checking them: start-up from a snapshot, not news. */
+  learn(members: readonly LearnedMember[], nowMs: number): void {
+    for (const { record } of members) this.directory.intern(record.id);
     this.table.reserve(this.directory.size);
     this.reachable.reserve(this.directory.size);
-    for (const member of members) this.applyAlive(member, 0, nowMs, undefined, false);
+    for (const { record, signature } of members) this.applyAlive(record, 0, signature, nowMs, undefined, false);
   }
 
-  private applyAlive(member: MemberRecord, incarnation: Incarnation, nowMs: number, original?: Update, spread = true): void {
+  /** News (`news`) is checked and spread; a snapshot's member is neither. False for a forgery. */
+  private applyAlive(member: MemberRecord, incarnation: Incarnation, signature: string | undefined, nowMs: number, original?: Update, news = true): boolean {
     if (member.id === this.selfId) {
       const newer = incarnation > this.selfIncarnation;
-      if (!this.leaving && (newer || (incarnation === this.selfIncarnation && !sameRecord(member, this.selfRecord)))) {
-        this.refute(incarnation);
-      }
-      return;
+      if (this.leaving || !(newer || (incarnation === this.selfIncarnation && !sameRecord(member, this.selfRecord)))) return true;
+      // Ours from a previous life, which the cluster still remembers; anything else is forged.
+      if (!this.signedAlive(member, incarnation, signature)) return false;
+      this.refute(incarnation);
+      return true;
     }
     const index = this.directory.intern(member.id);
     const known = this.table.has(index);
-    if (known && incarnation <= this.table.incarnation(index)) return;
+    if (known && incarnation <= this.table.incarnation(index)) return true;
+    if (news && !this.signedAlive(member, incarnation, signature)) return false;
     const previous = known ? this.table.state(index) : undefined;
     const previousRecord = known ? this.table.record(index) : undefined;
-    this.table.set(index, member, incarnation, 'alive', nowMs);
+    this.table.set(index, member, incarnation, 'alive', nowMs, signature);
     this.suspicions.delete(index);
     this.dead.delete(index);
     this.reachable.add(index);
     if (!known) this.addToProbeList(index);
-    if (spread) this.queue.enqueue(index, original ?? { kind: 'alive', incarnation, member });
-    if (!spread) return;
+    if (!news) return true;
+    this.queue.enqueue(index, original ?? { kind: 'alive', incarnation, member, signature: signature as string });
     if (previous === undefined) this.emit('joined', member.id, incarnation, nowMs);
     else if (previous !== 'alive') this.emit('alive', member.id, incarnation, nowMs);
     else if (previousRecord !== undefined && !sameRecord(previousRecord, member)) this.emit('updated', member.id, incarnation, nowMs);
+    return true;
+  }
+
+  /**
+   * An accusation above the incarnation the member last signed is refused: nobody can have
+   * seen it alive there. Honest, it raced the member's refutation here, and its accuser's
+   * own probes will accuse again; forged, refuting it would take the member past what any
+   * node decodes (2^32), or keep it refuting.
+   */
+  private accusable(incarnation: Incarnation, signedIncarnation: Incarnation): boolean {
+    if (incarnation <= signedIncarnation) return true;
+    this.refused.incarnation++;
+    return false;
   }
 
   private applySuspect(id: MemberId, incarnation: Incarnation, from: MemberId, nowMs: number): void {
     if (id === this.selfId) {
-      if (this.leaving) return;
-      if (incarnation >= this.selfIncarnation) {
+      if (this.leaving || !this.accusable(incarnation, this.selfIncarnation)) return;
+      if (incarnation === this.selfIncarnation) {
         this.awareness.apply(1);
         this.refute(incarnation);
       } else {
@@ -256,7 +318,7 @@ export class Membership {
       return;
     }
     const index = this.lookup(id);
-    if (index === undefined || incarnation < this.table.incarnation(index)) return;
+    if (index === undefined || incarnation < this.table.incarnation(index) || !this.accusable(incarnation, this.table.incarnation(index))) return;
     const state = this.table.state(index);
     if (state === 'dead' || state === 'left') return;
     const update: Update = { kind: 'suspect', incarnation, id, from };
@@ -267,7 +329,7 @@ export class Membership {
       this.armSuspicion(id, open, nowMs);
       return;
     }
-    this.table.set(index, this.table.record(index), incarnation, 'suspect', nowMs);
+    this.table.set(index, this.table.record(index), incarnation, 'suspect', nowMs, this.table.signature(index));
     const members = this.size;
     const suspicion = new Suspicion(
       incarnation,
@@ -290,29 +352,59 @@ export class Membership {
     }
   }
 
-  private applyDown(update: Extract<Update, { kind: 'dead' | 'left' }>, nowMs: number): void {
-    const { id, incarnation, kind } = update;
+  /** A dead is an accusation (see `accusable`); a left is the member's own word, signed. False for a forgery. */
+  private applyDown(update: Extract<Update, { kind: 'dead' | 'left' }>, nowMs: number): boolean {
+    const { id, incarnation } = update;
     if (id === this.selfId) {
-      if (this.leaving) return;
+      if (this.leaving) return true;
+      // Our own leave, replayed from a previous life, is refuted as any accusation is.
+      if (update.kind === 'left' && !this.signedLeft(id, incarnation, update.signature)) return false;
+      if (update.kind === 'dead' && !this.accusable(incarnation, this.selfIncarnation)) return true;
       if (incarnation >= this.selfIncarnation) this.refute(incarnation);
       else this.reannounce();
-      return;
+      return true;
     }
     const index = this.lookup(id);
-    if (index === undefined || incarnation < this.table.incarnation(index)) return;
+    if (index === undefined || incarnation < this.table.incarnation(index)) return true;
     const state = this.table.state(index);
-    if (state === 'left' || (state === 'dead' && kind === 'dead')) return;
-    this.table.set(index, this.table.record(index), incarnation, kind, nowMs);
+    if (state === 'left' || (state === 'dead' && update.kind === 'dead')) return true;
+    if (update.kind === 'left') {
+      if (!this.signedLeft(id, incarnation, update.signature)) return false;
+      this.table.set(index, this.table.record(index), incarnation, 'left', nowMs, update.signature);
+    } else {
+      if (!this.accusable(incarnation, this.table.incarnation(index))) return true;
+      this.table.set(index, this.table.record(index), incarnation, 'dead', nowMs, this.table.signature(index));
+    }
     this.suspicions.delete(index);
     this.reachable.delete(index);
     this.dead.add(index);
     this.queue.enqueue(index, update);
-    if (state !== 'dead') this.emit(kind, id, incarnation, nowMs);
+    if (state !== 'dead') this.emit(update.kind, id, incarnation, nowMs);
+    return true;
+  }
+
+  private signAlive(): string {
+    return this.signatures.sign(aliveStatement(this.selfIncarnation, this.selfRecord));
+  }
+
+  private signedAlive(member: MemberRecord, incarnation: Incarnation, signature: string | undefined): boolean {
+    return this.signed(member.id, aliveStatement(incarnation, member), signature);
+  }
+
+  private signedLeft(id: MemberId, incarnation: Incarnation, signature: string): boolean {
+    return this.signed(id, leftStatement(id, incarnation), signature);
+  }
+
+  private signed(id: MemberId, statement: string, signature: string | undefined): boolean {
+    if (signature !== undefined && this.signatures.verify(id, statement, signature)) return true;
+    this.refused.signature++;
+    return false;
   }
 
   private refute(accusedIncarnation: Incarnation): void {
     this.refutations++;
     this.selfIncarnation = accusedIncarnation + 1;
+    this.selfSignature = this.signAlive();
     this.queue.enqueue(this.directory.intern(this.selfId), this.selfAlive());
   }
 

@@ -1,18 +1,25 @@
 import type { Incarnation, MemberId, MemberRecord, MemberState } from './member.js';
 
-export const SWIM_WIRE_VERSION = 1;
+/** 2: alive and left are signed by their member (member-signatures.ts); a node of version 1 cannot join. */
+export const SWIM_WIRE_VERSION = 2;
 
-/** A change to one member, piggybacked on every message and spread by gossip. */
+/**
+ * A change to one member, piggybacked on every message and spread by gossip. Alive and
+ * left carry the member's own signature (member-signatures.ts); suspect and dead are
+ * anyone's accusations.
+ */
 export type Update =
-  | { kind: 'alive'; incarnation: Incarnation; member: MemberRecord }
+  | { kind: 'alive'; incarnation: Incarnation; member: MemberRecord; signature: string }
   | { kind: 'suspect'; incarnation: Incarnation; id: MemberId; from: MemberId }
   | { kind: 'dead'; incarnation: Incarnation; id: MemberId; from: MemberId }
-  | { kind: 'left'; incarnation: Incarnation; id: MemberId };
+  | { kind: 'left'; incarnation: Incarnation; id: MemberId; signature: string };
 
+/** The member's signature of its record at `incarnation` (of its leave when `state` is left); an accusation has it where its sender holds it. */
 export interface SyncEntry {
   member: MemberRecord;
   incarnation: Incarnation;
   state: MemberState;
+  signature?: string;
 }
 
 /**

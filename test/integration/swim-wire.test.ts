@@ -12,7 +12,7 @@ import type { RunningNode } from '../../node/daemon.js';
 import { startSoloNode } from '../../testnet/local/solo-node.js';
 import { createHost, loopbackTrust, type Host } from '../../node/host.js';
 import { SWIM_PROTOCOL } from '../../node/frame-transport.js';
-import { swimConfig } from '../../protocol/swim/index.js';
+import { SWIM_WIRE_VERSION, swimConfig } from '../../protocol/swim/index.js';
 import { poll } from '../../testnet/poll.js';
 import { signedFetch } from '../../cli/client.js';
 import { operatorKeyOf } from '../../node/operator-key.js';
@@ -54,7 +54,7 @@ test('malformed and wrong-version SWIM messages from a real peer are dropped, co
   const utf8 = new TextEncoder();
   await sendFrame(utf8.encode('not json at all'));
   await sendFrame(utf8.encode('{"v":9,"t":"gossip","u":[]}'));
-  await sendFrame(utf8.encode(`{"v":1,"t":"gossip","u":[["a",1,{"i":"${raw.peerId}","a":"oops","l":{},"c":[1,1],"v":"1"}]]}`));
+  await sendFrame(utf8.encode(`{"v":${SWIM_WIRE_VERSION},"t":"gossip","u":[["a",1,{"i":"${raw.peerId}","a":"oops","l":{},"c":[1,1],"v":"1"},"00"]]}`));
   // Counted once the node has read all three; a busy host takes longer than any fixed wait.
   const { dropped } = await poll(
     'the three frames counted',

@@ -11,6 +11,13 @@ import { startLocalCluster, waitForMembers, type LocalCluster } from '../../test
 import { runShoal, type ShoalNodeProcess } from '../../testnet/local/shoal-process.js';
 import { poll } from '../../testnet/poll.js';
 import { signedFetch } from '../../cli/client.js';
+import { generateKeyPair } from '@libp2p/crypto/keys';
+import { lpStream } from '@libp2p/utils';
+import { multiaddr } from '@multiformats/multiaddr';
+import { loadCluster } from '../../node/cluster.js';
+import { SWIM_PROTOCOL } from '../../node/frame-transport.js';
+import { createHost, loopbackTrust } from '../../node/host.js';
+import { SWIM_WIRE_VERSION } from '../../protocol/swim/index.js';
 
 /**
  * The trust model on three real nodes: a key that never joined, a removed operator
@@ -271,6 +278,49 @@ test('a restarted node catches up 20 MB of writes through anti-entropy, and ever
     assert.ok(node.child.exitCode === null && node.child.signalCode === null, `node ${node.peerId} is up`);
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${node.child.pid}/status`, 'utf8'))?.[1]);
     assert.ok(rssKb < 600 * 1024, `node ${node.peerId} uses ${Math.round(rssKb / 1024)} MB`);
+  }
+});
+
+test('a key holder that speaks for a member in SWIM (left, dead and alive at 2^32-1, signed by nobody) evicts no one', async () => {
+  const [entry, victim] = cluster.nodes as [ShoalNodeProcess, ShoalNodeProcess];
+  const { psk } = loadCluster(entry.dataDir);
+  const insider = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk, clusterId, listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust });
+  try {
+    const MAX = 0xffffffff;
+    const record = { i: victim.peerId, a: ['/ip4/127.0.0.1/tcp/9'], l: {}, c: [1, 1], v: '0' };
+    const lies = [
+      ['l', MAX, victim.peerId, 'f'.repeat(128)],
+      ['d', MAX, victim.peerId, insider.peerId.toString()],
+      ['s', MAX, entry.peerId, insider.peerId.toString()],
+      ['a', MAX, record, 'f'.repeat(128)],
+    ];
+    for (const lie of lies) {
+      const stream = await insider.dialProtocol(multiaddr(entry.listen[0]!), SWIM_PROTOCOL);
+      await lpStream(stream).write(new TextEncoder().encode(JSON.stringify({ v: SWIM_WIRE_VERSION, t: 'gossip', u: [lie] })));
+      await stream.close().catch(() => undefined);
+    }
+    const refused = await poll(
+      'the four lies counted',
+      async () => {
+        const { swim } = (await (await signedFetch(cluster.operatorKey)(`${entry.api}/v1/status`)).json()) as { swim: { refused: { signature: number; incarnation: number } } };
+        return swim.refused.signature + swim.refused.incarnation >= 4 ? swim.refused : undefined;
+      },
+      30_000,
+    );
+    assert.ok(refused.signature >= 2 && refused.incarnation >= 2, JSON.stringify(refused));
+    const metrics = await (await fetch(`${entry.api}/metrics`)).text();
+    assert.match(metrics, /shoal_messages_dropped_total\{source="swim-update",reason="signature"\} [1-9]/);
+    // Had one lie counted anywhere, the victim would be left or dead, or the entry node past 2^32-1, on every node by now.
+    for (const node of cluster.nodes) {
+      const members = (await (await signedFetch(cluster.operatorKey)(`${node.api}/v1/nodes`)).json()) as { id: string; state: string; incarnation: number }[];
+      for (const id of [victim.peerId, entry.peerId]) {
+        const member = members.find((m) => m.id === id);
+        assert.is(member?.state, 'alive', `${node.peerId} sees ${id} alive`);
+        assert.ok((member?.incarnation ?? MAX) < MAX, `${node.peerId} sees ${id} at incarnation ${member?.incarnation}`);
+      }
+    }
+  } finally {
+    await insider.stop();
   }
 });
 

@@ -16,11 +16,14 @@ const record: fc.Arbitrary<MemberRecord> = fc.record({
   version: fc.string({ minLength: 1, maxLength: 16 }),
 });
 
+/** A signature's shape only: the codec carries it, the machine checks it. */
+const signature = fc.stringMatching(/^[0-9a-f]{1,128}$/);
+
 const update: fc.Arbitrary<Update> = fc.oneof(
-  fc.record({ kind: fc.constant('alive' as const), incarnation, member: record }),
+  fc.record({ kind: fc.constant('alive' as const), incarnation, member: record, signature }),
   fc.record({ kind: fc.constant('suspect' as const), incarnation, id, from: id }),
   fc.record({ kind: fc.constant('dead' as const), incarnation, id, from: id }),
-  fc.record({ kind: fc.constant('left' as const), incarnation, id }),
+  fc.record({ kind: fc.constant('left' as const), incarnation, id, signature }),
 );
 const updates = fc.array(update, { maxLength: 8 });
 
@@ -31,6 +34,12 @@ export const swimMessage: fc.Arbitrary<SwimMessage> = fc.oneof(
   fc.record({
     type: fc.constant('sync' as const),
     reply: fc.boolean(),
-    members: fc.array(fc.record({ member: record, incarnation, state: fc.constantFrom('alive' as const, 'suspect' as const, 'dead' as const, 'left' as const) }), { maxLength: 6 }),
+    members: fc.array(
+      fc.oneof(
+        fc.record({ member: record, incarnation, state: fc.constantFrom('alive' as const, 'left' as const), signature }),
+        fc.record({ member: record, incarnation, state: fc.constantFrom('suspect' as const, 'dead' as const) }),
+      ),
+      { maxLength: 6 },
+    ),
   }),
 );

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { swimConfig, type MemberEvent } from '../../protocol/swim/index.js';
+import { swimConfig, type MemberEvent, type Update } from '../../protocol/swim/index.js';
 import { oneView, seenAs, type CheckResult } from '../../testnet/sim/checks.js';
 import { Simulation } from '../../testnet/sim/simulation.js';
 import { simSeed } from './seed.js';
@@ -24,6 +24,27 @@ test('5 crashed members are known as dead by every live member', () => {
   sim.run(5_000 + 60_000);
   expectOk(sim, seenAs(sim, victims, ['dead']), 'crashed members');
   expectOk(sim, oneView(sim), 'the survivors');
+});
+
+test('a member that speaks for others (left, dead and alive at 2^32-1, signed by nobody) evicts no one', () => {
+  const sim = new Simulation({ seed: simSeed(32), nodes: 50, converged: true, countBytes: false });
+  const [attacker, victim] = sim.ids() as [string, string];
+  const MAX = 0xffffffff;
+  const lies = (id: string): Update[] => [
+    { kind: 'left', incarnation: MAX, id, signature: '00' },
+    { kind: 'dead', incarnation: MAX, id, from: attacker },
+    { kind: 'alive', incarnation: MAX, member: { id, addrs: [], labels: {}, capacity: { cpuMillis: 1, memoryBytes: 1 }, version: '0' }, signature: '00' },
+  ];
+  // Every second for a minute, to every member, about the victim and about the member itself.
+  for (let s = 1; s <= 60; s++) {
+    sim.at(s * 1_000, () => {
+      for (const to of sim.ids()) if (to !== attacker) for (const update of [...lies(victim), ...lies(to)]) sim.sendAs(attacker, to, { type: 'gossip', updates: [update] });
+    });
+  }
+  sim.run(90_000);
+  expectOk(sim, seenAs(sim, sim.ids(), ['alive']), 'every member, the victim among them');
+  expectOk(sim, oneView(sim), 'after the lies');
+  for (const id of sim.ids()) assert.ok((sim.machine(id)?.member(id)?.incarnation ?? 0) < MAX, `${id} refuted no lie: ${sim.replay()}`);
 });
 
 test('10% packet loss for 10 virtual minutes declares no live member dead', () => {

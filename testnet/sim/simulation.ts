@@ -6,6 +6,7 @@ import {
   eventOnWallClock,
   swimConfig,
   type Effect,
+  type LearnedMember,
   type MemberEvent,
   type MemberId,
   type MemberRecord,
@@ -15,6 +16,7 @@ import {
 } from '../../protocol/swim/index.js';
 import { stallingLoops, type StallOptions, type StallingLoop } from './event-loop.js';
 import { EventQueue } from './event-queue.js';
+import { signedAtStart, standInSignatures } from './stand-in-signatures.js';
 import { defaultFaults, Partition, type NetworkFaults } from './network.js';
 import { describeClock, nodeClocks, type ClockOptions, type NodeClock } from './node-clock.js';
 
@@ -114,7 +116,7 @@ export class Simulation {
       loop.firstStalls().forEach((atMs, kind) => atMs !== undefined && this.queue.push(atMs, { kind: 'action', run: () => this.stall(id, kind) }));
     }
     ids.forEach((id, i) => this.nodes.set(id, { id, record: simRecord(id, i), machine: undefined, clock: clocks.get(id) as NodeClock, generation: 0 }));
-    const records = [...this.nodes.values()].map((n) => n.record);
+    const records = signedAtStart([...this.nodes.values()].map((n) => n.record));
     // Converged, every member already holds every other at incarnation 0 (learn); joining,
     // each announces its own, from its wall clock as the daemon's is.
     for (const node of this.nodes.values()) this.boot(node, options.converged ? 0 : this.incarnationOf(node), options.converged ? records : []);
@@ -187,6 +189,11 @@ export class Simulation {
     this.at(this.now + 2 * this.config.gossipIntervalMs, () => this.crash(id));
   }
 
+  /** Sends `message` as member `from`, outside its machine: a key holder that speaks for others. */
+  sendAs(from: MemberId, to: MemberId, message: SwimMessage): void {
+    this.transmit(from, to, message);
+  }
+
   /** Advances virtual time to `untilMs`, running every event due by then. */
   run(untilMs: number): void {
     this.queue.drainUntil(untilMs, (event, time) => {
@@ -253,10 +260,11 @@ export class Simulation {
     return Math.max(0, Math.floor(node.clock.wallMs(this.now) / 1000));
   }
 
-  private boot(node: SimNode, incarnation: number, known: readonly MemberRecord[]): void {
+  private boot(node: SimNode, incarnation: number, known: readonly LearnedMember[]): void {
     node.machine = new SwimMachine({
       config: this.config,
       self: node.record,
+      signatures: standInSignatures(node.id),
       random: createRandom(this.random.int(2 ** 32)),
       incarnation,
       directory: this.directory,

@@ -1,5 +1,18 @@
 import { createRandom } from '../../../base/random.js';
-import { SwimMachine, swimConfig, type Effect, type MemberRecord, type SwimConfig, type SwimMessage, type Timer } from '../../../protocol/swim/index.js';
+import {
+  aliveStatement,
+  leftStatement,
+  SwimMachine,
+  swimConfig,
+  type Effect,
+  type MemberRecord,
+  type SwimConfig,
+  type SwimMessage,
+  type SyncEntry,
+  type Timer,
+  type Update,
+} from '../../../protocol/swim/index.js';
+import { signedAtStart, standInSignature, standInSignatures } from '../../../testnet/sim/stand-in-signatures.js';
 
 export const record = (id: string): MemberRecord => ({
   id,
@@ -9,6 +22,27 @@ export const record = (id: string): MemberRecord => ({
   version: '0.1.0',
 });
 
+/** Member `member.id`'s own word that it is alive with `member` at `incarnation`, signed by it. */
+export const alive = (incarnation: number, member: MemberRecord): Extract<Update, { kind: 'alive' }> => ({
+  kind: 'alive',
+  incarnation,
+  member,
+  signature: standInSignature(member.id, aliveStatement(incarnation, member)),
+});
+
+/** Member `id`'s own word that it leaves at `incarnation`, signed by it. */
+export const left = (id: string, incarnation: number): Extract<Update, { kind: 'left' }> => ({
+  kind: 'left',
+  incarnation,
+  id,
+  signature: standInSignature(id, leftStatement(id, incarnation)),
+});
+
+/** A sync entry for `member` alive at `incarnation`, with its signature. */
+export const aliveEntry = (member: MemberRecord, incarnation: number): SyncEntry => ({ member, incarnation, state: 'alive', signature: alive(incarnation, member).signature });
+
+export const signatures = standInSignatures;
+
 export const sends = (effects: Effect[]): { to: string; message: SwimMessage }[] => effects.flatMap((e) => (e.type === 'send' ? [{ to: e.to, message: e.message }] : []));
 
 export const timers = (effects: Effect[]): { timer: Timer; afterMs: number }[] => effects.flatMap((e) => (e.type === 'timer' ? [{ timer: e.timer, afterMs: e.afterMs }] : []));
@@ -17,9 +51,9 @@ export const changes = (effects: Effect[]): string[] => effects.flatMap((e) => (
 
 /** A machine "a" that already knows `peers`, with its start-up effects discarded (lag awareness on unless `lagAwareness` is false). */
 export function machineWith(peers: string[], config: Partial<SwimConfig> = {}, seed = 7, lagAwareness = true): SwimMachine {
-  const machine = new SwimMachine({ config: { ...swimConfig.lan(), ...config }, self: record('a'), random: createRandom(seed), lagAwareness });
+  const machine = new SwimMachine({ config: { ...swimConfig.lan(), ...config }, self: record('a'), signatures: signatures('a'), random: createRandom(seed), lagAwareness });
   machine.start();
-  machine.learn(peers.map(record), 0);
+  machine.learn(signedAtStart(peers.map(record)), 0);
   return machine;
 }
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decayedLagMs, lagHealthScore, lagNoiseMs, type SwimMessage } from '../../../protocol/swim/index.js';
-import { changes, machineWith, probe, record, sends, timers } from './harness.js';
+import { alive, changes, machineWith, probe, record, sends, timers } from './harness.js';
 
 // Lag awareness (protocol/swim/lag.ts): a node that knows it runs late probes less, waits
 // longer, holds a verdict a stall held up for one turn of its loop, and says how late it
@@ -121,7 +121,7 @@ test('a suspicion timer a stall held up past its deadline waits a turn of the lo
   const held = a.handleTimer(timer!.timer, atMs);
   assert.equal(changes(held), []);
   assert.ok(timers(held).some((t) => t.timer.kind === 'suspicion' && t.afterMs === 1));
-  assert.equal(changes(a.handleMessage('b', { type: 'gossip', updates: [{ kind: 'alive', member: record('b'), incarnation: 1 }] }, atMs)), ['b:alive']);
+  assert.equal(changes(a.handleMessage('b', { type: 'gossip', updates: [alive(1, record('b'))] }, atMs)), ['b:alive']);
   assert.equal(changes(a.handleTimer(timer!.timer, atMs + 1)), [], 'refuted: the timer is stale');
 
   const unrefuted = machineWith(['b', 'c', 'd']);

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createRandom } from '../../../base/random.js';
 import { SwimMachine, swimConfig } from '../../../protocol/swim/index.js';
-import { changes, machineWith, onlySend, probe, record, sends, timers } from './harness.js';
+import { alive, changes, left, machineWith, onlySend, probe, record, sends, signatures, timers } from './harness.js';
 
 test('a probe tick pings one member, names it as target, and arms the direct-ack timeout', () => {
   const a = machineWith(['b', 'c', 'd']);
@@ -142,9 +142,9 @@ test('a member suspected of itself refutes with a higher incarnation and judges 
 test('an alive update with a higher incarnation clears a suspicion; one with the same incarnation does not', () => {
   const a = machineWith(['b', 'c']);
   a.handleMessage('c', { type: 'gossip', updates: [{ kind: 'suspect', id: 'b', incarnation: 0, from: 'c' }] }, 0);
-  a.handleMessage('c', { type: 'gossip', updates: [{ kind: 'alive', member: record('b'), incarnation: 0 }] }, 1);
+  a.handleMessage('c', { type: 'gossip', updates: [alive(0, record('b'))] }, 1);
   assert.is(a.member('b')?.state, 'suspect');
-  const effects = a.handleMessage('b', { type: 'gossip', updates: [{ kind: 'alive', member: record('b'), incarnation: 1 }] }, 2);
+  const effects = a.handleMessage('b', { type: 'gossip', updates: [alive(1, record('b'))] }, 2);
   assert.equal(changes(effects), ['b:alive']);
   assert.is(a.member('b')?.state, 'alive');
 });
@@ -152,10 +152,10 @@ test('an alive update with a higher incarnation clears a suspicion; one with the
 test('dead is final for its incarnation; a rejoin with a higher incarnation brings the member back', () => {
   const a = machineWith(['b', 'c']);
   assert.equal(changes(a.handleMessage('c', { type: 'gossip', updates: [{ kind: 'dead', id: 'b', incarnation: 0, from: 'c' }] }, 0)), ['b:dead']);
-  a.handleMessage('c', { type: 'gossip', updates: [{ kind: 'alive', member: record('b'), incarnation: 0 }] }, 1);
+  a.handleMessage('c', { type: 'gossip', updates: [alive(0, record('b'))] }, 1);
   a.handleMessage('c', { type: 'gossip', updates: [{ kind: 'suspect', id: 'b', incarnation: 0, from: 'c' }] }, 1);
   assert.is(a.member('b')?.state, 'dead');
-  assert.equal(changes(a.handleMessage('b', { type: 'gossip', updates: [{ kind: 'alive', member: record('b'), incarnation: 3 }] }, 2)), ['b:alive']);
+  assert.equal(changes(a.handleMessage('b', { type: 'gossip', updates: [alive(3, record('b'))] }, 2)), ['b:alive']);
 });
 
 test('a graceful leave tells several members and marks itself left; others record left, and dead cannot overwrite it', () => {
@@ -167,14 +167,14 @@ test('a graceful leave tells several members and marks itself left; others recor
   assert.equal(a.handleTimer({ kind: 'probe' }, 1000), []);
 
   const b = machineWith(['b', 'c']);
-  assert.equal(changes(b.handleMessage('b', { type: 'gossip', updates: [{ kind: 'left', id: 'b', incarnation: 0 }] }, 0)), ['b:left']);
+  assert.equal(changes(b.handleMessage('b', { type: 'gossip', updates: [left('b', 0)] }, 0)), ['b:left']);
   b.handleMessage('c', { type: 'gossip', updates: [{ kind: 'dead', id: 'b', incarnation: 0, from: 'c' }] }, 1);
   assert.is(b.member('b')?.state, 'left');
 });
 
 test('join is a push-pull: the seed learns the joiner and answers with everyone it knows', () => {
   const seed = machineWith(['b', 'c']);
-  const joiner = new SwimMachine({ config: swimConfig.lan(), self: record('z'), random: createRandom(1) });
+  const joiner = new SwimMachine({ config: swimConfig.lan(), self: record('z'), signatures: signatures('z'), random: createRandom(1) });
   const request = onlySend(joiner.join(['a']));
   assert.is(request.message.type, 'sync');
   const reply = onlySend(seed.handleMessage('z', request.message, 0));
@@ -196,16 +196,13 @@ test('a member that rejoins after a restart refutes the dead state others hold o
     'b',
     {
       type: 'gossip',
-      updates: [
-        { kind: 'dead', id: 'z', incarnation: 4, from: 'b' },
-        { kind: 'alive', member: record('z'), incarnation: 4 },
-      ],
+      updates: [{ kind: 'dead', id: 'z', incarnation: 4, from: 'b' }, alive(4, record('z'))],
     },
     0,
   );
   seed.handleMessage('b', { type: 'gossip', updates: [{ kind: 'dead', id: 'z', incarnation: 4, from: 'b' }] }, 0);
   assert.is(seed.member('z')?.state, 'dead');
-  const restarted = new SwimMachine({ config: swimConfig.lan(), self: record('z'), random: createRandom(2) });
+  const restarted = new SwimMachine({ config: swimConfig.lan(), self: record('z'), signatures: signatures('z'), random: createRandom(2) });
   const reply = onlySend(seed.handleMessage('z', onlySend(restarted.join(['a'])).message, 10));
   restarted.handleMessage('a', reply.message, 20);
   assert.is(restarted.member('z')?.incarnation, 5);
@@ -230,10 +227,7 @@ test('an update is piggybacked lambda * ceil(log10(N + 1)) times, an alive updat
     'b',
     {
       type: 'gossip',
-      updates: [
-        { kind: 'alive', member: record('b'), incarnation: 1 },
-        { kind: 'suspect', id: 'd', incarnation: 0, from: 'b' },
-      ],
+      updates: [alive(1, record('b')), { kind: 'suspect', id: 'd', incarnation: 0, from: 'b' }],
     },
     0,
   );
@@ -253,10 +247,7 @@ test('a reconnect tick tells one dead member who we are and that we hold it dead
     'c',
     {
       type: 'gossip',
-      updates: [
-        { kind: 'dead', id: 'b', incarnation: 2, from: 'c' },
-        { kind: 'alive', member: record('b'), incarnation: 2 },
-      ],
+      updates: [{ kind: 'dead', id: 'b', incarnation: 2, from: 'c' }, alive(2, record('b'))],
     },
     0,
   );

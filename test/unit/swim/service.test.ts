@@ -5,7 +5,7 @@ import type { FrameTransport } from '../../../node/frame-transport.js';
 import type { LoopLag } from '../../../node/swim/loop-lag.js';
 import { lagAwarenessFromEnv, SwimService } from '../../../node/swim/service.js';
 import { decode, encode, swimConfig, type MemberEvent, type SwimMessage } from '../../../protocol/swim/index.js';
-import { record } from './harness.js';
+import { aliveEntry, record, signatures } from './harness.js';
 
 // The daemon's driver runs the machine on the host's monotonic clock (a wall clock
 // stepped forward ended suspicions early), and hands everyone else wall-clock times.
@@ -16,6 +16,7 @@ function service(): { swim: SwimService; events: MemberEvent[]; clocks: { wallMs
   const swim = new SwimService({
     config: swimConfig.lan(),
     self: record('a'),
+    signatures: signatures('a'),
     log: pino({ level: 'silent' }),
     clock: { nowMs: () => clocks.wallMs },
     monotonicMs: () => clocks.monotonicMs,
@@ -29,7 +30,7 @@ const frame = (message: SwimMessage): Uint8Array => encode(message);
 test("the SWIM service hands out members' and events' times on the wall clock, however it stepped since", () => {
   const { swim, events, clocks } = service();
   try {
-    swim.receive('b', frame({ type: 'sync', reply: true, members: [{ member: record('b'), incarnation: 1, state: 'alive' }] }));
+    swim.receive('b', frame({ type: 'sync', reply: true, members: [aliveEntry(record('b'), 1)] }));
     assert.equal(
       events.map((e) => [e.id, e.change, e.atMs]),
       [['b', 'joined', clocks.wallMs]],
@@ -83,6 +84,7 @@ test('the SWIM service feeds the event-loop lag it reads to the machine, which t
     new SwimService({
       config: { ...swimConfig.local(), probeIntervalMs: 20 },
       self: record('a'),
+      signatures: signatures('a'),
       log: pino({ level: 'silent' }),
       clock: { nowMs: () => Date.now() },
       lagAwareness,
@@ -91,7 +93,7 @@ test('the SWIM service feeds the event-loop lag it reads to the machine, which t
   const swim = make(true);
   try {
     swim.start(transport);
-    swim.receive('b', frame({ type: 'sync', reply: true, members: [{ member: record('b'), incarnation: 1, state: 'alive' }] }));
+    swim.receive('b', frame({ type: 'sync', reply: true, members: [aliveEntry(record('b'), 1)] }));
     await new Promise((resolve) => setTimeout(resolve, 100));
     assert.ok(readings.taken > 0 && swim.stats.lagMs > 1_000, `read ${readings.taken} times; lag ${swim.stats.lagMs} ms`);
     swim.receive('b', frame({ type: 'ping', seq: 1, target: 'a', updates: [] }));
@@ -105,7 +107,7 @@ test('the SWIM service feeds the event-loop lag it reads to the machine, which t
   const off = make(false);
   try {
     off.start(transport);
-    off.receive('b', frame({ type: 'sync', reply: true, members: [{ member: record('b'), incarnation: 1, state: 'alive' }] }));
+    off.receive('b', frame({ type: 'sync', reply: true, members: [aliveEntry(record('b'), 1)] }));
     await new Promise((resolve) => setTimeout(resolve, 60));
     assert.is(off.stats.lagMs, 0, 'off: the machine takes no lag into account');
     assert.is(off.counters.worstLagMs, 1_500, 'but the node still reads it, for its status');

@@ -1,7 +1,18 @@
 import { createRandom } from '../../../base/random.js';
 import type { NodeInfo } from '../../../protocol/scheduler/view.js';
-import { MemberDirectory, SwimMachine, viewOnWallClock, type Effect, type MemberRecord, type SwimConfig, type SwimMessage, type Timer } from '../../../protocol/swim/index.js';
+import {
+  MemberDirectory,
+  SwimMachine,
+  viewOnWallClock,
+  type Effect,
+  type LearnedMember,
+  type MemberRecord,
+  type SwimConfig,
+  type SwimMessage,
+  type Timer,
+} from '../../../protocol/swim/index.js';
 import type { Latency } from '../network.js';
+import { signedAtStart, standInSignatures } from '../stand-in-signatures.js';
 import type { MembershipModel, MembershipPorts } from './membership.js';
 
 interface SwimNode {
@@ -36,10 +47,11 @@ export class SwimMembership implements MembershipModel {
     private readonly latency: Latency,
   ) {
     const records = members.map((m): MemberRecord => ({ id: m.id, addrs: [], labels: { ...m.labels }, capacity: m.capacity, version: 'sim' }));
+    const signed = signedAtStart(records);
     for (const record of records) {
       const node: SwimNode = { record, machine: undefined, generation: 0, view: new Map(), stale: true, viewWallAheadMs: 0 };
       this.nodes.set(record.id, node);
-      this.boot(node, 0, records);
+      this.boot(node, 0, signed);
     }
   }
 
@@ -93,8 +105,15 @@ export class SwimMembership implements MembershipModel {
     if (node.machine !== undefined) this.execute(node, node.machine.census(this.machineMsOf(id)));
   }
 
-  private boot(node: SwimNode, incarnation: number, known: readonly MemberRecord[]): void {
-    const machine = new SwimMachine({ config: this.config, self: node.record, random: createRandom(this.ports.random.int(2 ** 32)), incarnation, directory: this.directory });
+  private boot(node: SwimNode, incarnation: number, known: readonly LearnedMember[]): void {
+    const machine = new SwimMachine({
+      config: this.config,
+      self: node.record,
+      signatures: standInSignatures(node.record.id),
+      random: createRandom(this.ports.random.int(2 ** 32)),
+      incarnation,
+      directory: this.directory,
+    });
     machine.learn(known, this.machineMsOf(node.record.id));
     node.machine = machine;
     node.stale = true;
