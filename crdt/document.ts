@@ -79,6 +79,17 @@ export class ClusterDocument {
     return state === undefined ? undefined : shown(state);
   }
 
+  /**
+   * The names of an object's live fields, in no order: for a reader that wants no value.
+   * After a change `get` sorts and copies every field, and a judgement of each op of a
+   * slot's many decisions paid that each time.
+   */
+  *fieldNames(key: string): Generator<string> {
+    const state = this.objects.get(key);
+    // Registers at or before the tombstone were buried; a null one was removed.
+    if (state !== undefined) for (const [field, register] of state.fields) if (register.value !== null) yield field;
+  }
+
   /** Keys of live objects, sorted, optionally of one kind. */
   keys(kind?: string): readonly string[] {
     if (kind === undefined || kind.includes('/')) {

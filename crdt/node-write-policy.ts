@@ -18,7 +18,11 @@ export interface NodeWritePolicy {
   shapeAllowed(op: Op, node: string): boolean;
   /** Whether a node's op counts against the document as it stands. */
   counts(document: ClusterDocument, op: Op, node: string): boolean;
-  /** Held node ops of one key are judged in this order, then by stamp: one may lift the bound the next is judged by. */
+  /**
+   * Held node ops of one key are judged in this order, then by stamp: one may lift the
+   * bound the next is judged by. A rank none of whose ops counts lifts no higher rank, so
+   * judging held ops again stops there.
+   */
   rank(op: Op): number;
   /**
    * The node-written keys to judge again once `changed` changed. `written`: the keys

@@ -66,6 +66,11 @@ const admitsOthers = (delta: Delta): boolean =>
 
 type Role = 'operator' | 'node';
 
+interface HeldOp {
+  op: Op;
+  delta: Delta;
+}
+
 const writerKey = (author: string, writer: string | undefined): string => `${author}/${writer ?? ''}`;
 
 /**
@@ -86,8 +91,11 @@ export class Replica {
   private readonly byKey = new Map<string, Set<string>>();
   /** Owner key (a workload) → the keys nodes wrote for it (its Placement, Status, Rollout...). */
   private readonly nodeObjects = new Map<string, Set<string>>();
-  /** Objects holding a node's op that did not count when last folded: a change they depend on may make it count. */
-  private readonly pending = new Set<string>();
+  /**
+   * Objects holding node ops that did not count when last judged, with those ops in the
+   * policy's order: a change they depend on may make them count.
+   */
+  private readonly held = new Map<string, HeldOp[]>();
   /** Owners that exist now: a change that makes one exist or go is told to the policy as such. */
   private readonly liveOwners = new Set<string>();
   private readonly clock: HybridClock;
@@ -318,19 +326,73 @@ export class Replica {
       // An operator's op may lift a pending node op of the same key (a decision one epoch
       // past the one it sets): judged again here, or the verdict would depend on which came first.
       const changed = this.document.apply(delta);
-      for (const key of changed) if (this.pending.has(key)) this.recount(key);
+      for (const key of changed) if (this.held.has(key)) this.recount(key);
       return this.cascade(changed);
     }
     const node = this.peerIds.of(delta.body.author) as string;
     const stamp = stampOf(delta);
     const changed: string[] = [];
     for (const op of delta.body.ops) {
-      // A counted op can only add: nothing else's verdict falls, and it may lift a pending one of its key.
+      // A counted op can only add: nothing else's verdict falls, and it may lift a held one of its key.
       if (this.policy.counts(this.folded, op, node)) {
-        if (this.pending.has(op.key) ? this.recount(op.key) : this.folded.applyOp(op, stamp)) changed.push(op.key);
-      } else this.pending.add(op.key);
+        const shown = this.folded.applyOp(op, stamp);
+        if ((this.held.has(op.key) && this.lift(op.key)) || shown) changed.push(op.key);
+      } else this.hold(op.key, { op, delta });
     }
     return this.cascade(changed);
+  }
+
+  private hold(key: string, op: HeldOp): void {
+    const held = this.held.get(key);
+    if (held === undefined) this.held.set(key, [op]);
+    else held.splice(this.heldIndex(held, op), 0, op);
+  }
+
+  /** Where `op` goes in the policy's order (rank, then stamp): a binary search, as a key may hold many. */
+  private heldIndex(held: readonly HeldOp[], op: HeldOp): number {
+    let low = 0;
+    let high = held.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.byPolicy(held[mid] as HeldOp, op) <= 0) low = mid + 1;
+      else high = mid;
+    }
+    return low;
+  }
+
+  private byPolicy(a: HeldOp, b: HeldOp): number {
+    return this.policy.rank(a.op) - this.policy.rank(b.op) || compareStamp(stampOf(a.delta), stampOf(b.delta));
+  }
+
+  /**
+   * Judges a key's held ops again after an op of it counted, in the order a recount judges
+   * them, up to the first rank none of whose ops counts (the policy's promise: it lifts no
+   * higher one). What counts is what a recount would count, since a counted op only adds;
+   * a recount on each counted op of a held key (a node writing one epoch past the latest
+   * again and again beside one it holds far ahead) cost every node a fold of the key each.
+   * True when what the key shows changed.
+   */
+  private lift(key: string): boolean {
+    const held = this.held.get(key) as HeldOp[];
+    const still: HeldOp[] = [];
+    let changed = false;
+    let i = 0;
+    while (i < held.length) {
+      const rank = this.policy.rank((held[i] as HeldOp).op);
+      let counted = false;
+      for (; i < held.length && this.policy.rank((held[i] as HeldOp).op) === rank; i++) {
+        const { op, delta } = held[i] as HeldOp;
+        if (this.policy.counts(this.folded, op, this.peerIds.of(delta.body.author) as string)) {
+          changed = this.folded.applyOp(op, stampOf(delta)) || changed;
+          counted = true;
+        } else still.push(held[i] as HeldOp);
+      }
+      if (!counted) break;
+    }
+    still.push(...held.slice(i));
+    if (still.length === 0) this.held.delete(key);
+    else this.held.set(key, still);
+    return changed;
   }
 
   /** Follows changes to what node writes depend on, as the policy says, to a fixpoint. */
@@ -367,7 +429,7 @@ export class Replica {
   private recount(key: string): boolean {
     const before = JSON.stringify(this.folded.get(key) ?? null);
     this.folded.reset(key);
-    const nodeOps: { op: Op; delta: Delta }[] = [];
+    const nodeOps: HeldOp[] = [];
     for (const id of this.byKey.get(key) ?? []) {
       const delta = this.log.get(id) as Delta;
       const role = this.roleOf(delta);
@@ -378,14 +440,15 @@ export class Replica {
       }
     }
     // In the policy's order (a slot's decisions by epoch): each may raise the bound the next is judged by.
-    nodeOps.sort((a, b) => this.policy.rank(a.op) - this.policy.rank(b.op) || compareStamp(stampOf(a.delta), stampOf(b.delta)));
-    let uncounted = false;
-    for (const { op, delta } of nodeOps) {
+    nodeOps.sort((a, b) => this.byPolicy(a, b));
+    const held: HeldOp[] = [];
+    for (const nodeOp of nodeOps) {
+      const { op, delta } = nodeOp;
       if (this.policy.counts(this.folded, op, this.peerIds.of(delta.body.author) as string)) this.folded.applyOp(op, stampOf(delta));
-      else uncounted = true;
+      else held.push(nodeOp);
     }
-    if (uncounted) this.pending.add(key);
-    else this.pending.delete(key);
+    if (held.length > 0) this.held.set(key, held);
+    else this.held.delete(key);
     return JSON.stringify(this.folded.get(key) ?? null) !== before;
   }
 
@@ -394,7 +457,7 @@ export class Replica {
     const before = new Map(this.folded.keys().map((k) => [k, JSON.stringify(this.folded.get(k))]));
     this.authority = Authority.fold(this.genesis, this.log.values(), (id) => this.log.get(id));
     this.folded = new ClusterDocument();
-    this.pending.clear();
+    this.held.clear();
     for (const delta of this.log.values()) {
       const role = this.roleOf(delta);
       if (role === 'operator' || (role === 'node' && admitsOthers(delta))) this.folded.apply(delta);

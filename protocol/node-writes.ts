@@ -182,9 +182,9 @@ const claimWinner = (value: Json | undefined): string | undefined =>
   value !== null && typeof value === 'object' && !Array.isArray(value) && typeof value.winner === 'string' ? value.winner : undefined;
 
 /** The highest epoch among the decisions a Placement object shows (0 for none). */
-function latestEpoch(fields: ObjectValue | undefined): number {
+function latestEpoch(document: ClusterDocument, key: string): number {
   let max = 0;
-  for (const field of Object.keys(fields ?? {})) max = Math.max(max, parsePlacementField(field)?.epoch ?? 0);
+  for (const field of document.fieldNames(key)) max = Math.max(max, parsePlacementField(field)?.epoch ?? 0);
   return max;
 }
 
@@ -206,7 +206,7 @@ function counts(document: ClusterDocument, op: Op, node: string): boolean {
   const workload = workloadOfNodeObject(op.key);
   if (workload === undefined) return false;
   if (kind === PLACEMENT_KIND) {
-    const limit = latestEpoch(document.get(op.key)) + 1;
+    const limit = latestEpoch(document, op.key) + 1;
     return document.get(workload) !== undefined && Object.keys(op.set).every((f) => (parsePlacementField(f)?.epoch ?? Infinity) <= limit);
   }
   if (kind === STATUS_KIND) return placedOn(document.get(`${PLACEMENT_KIND}/${op.key.slice(kind.length + 1)}`), node);

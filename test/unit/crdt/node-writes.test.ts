@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nodeKey, Replica, type Delta } from '../../../crdt/index.js';
-import { placementField } from '../../../protocol/node-writes.js';
+import { NODE_WRITES, placementField } from '../../../protocol/node-writes.js';
 import { peerIdOfPublicKey } from '../../../base/peer-id.js';
 import { author, CLUSTER, write, withNodeWrites } from './fixtures.js';
 
@@ -69,6 +69,26 @@ test('decisions that arrive out of epoch order count once the gap is filled, as 
   for (const d of [three, two, one]) code(reordered, d);
   assert.equal(reordered.document.get('Placement/default/web.0'), inOrder.document.get('Placement/default/web.0'));
   assert.is(Object.keys(inOrder.document.get('Placement/default/web.0') ?? {}).length, 3);
+});
+
+test('a node that writes one epoch past the latest again and again, beside one it holds far ahead, costs each node one judgement a write', () => {
+  // Before, each counted decision of a key that held another folded the key again: the
+  // thousandth judged a thousand ops (40 s of CPU a node for 1,000 deltas).
+  let judged = 0;
+  const counts: typeof NODE_WRITES.counts = (...args) => {
+    judged++;
+    return NODE_WRITES.counts(...args);
+  };
+  const policy = { ...NODE_WRITES, counts };
+  const r = new Replica({ cluster: CLUSTER, operators: [operator.publicKey], nodes: [founder.publicKey] }, { ...withNodeWrites, nodeWrites: policy });
+  code(r, write(operator, NOW, [web]));
+  code(r, decision(founder, 999_999_999, founderId));
+  judged = 0;
+  const ladder = 300;
+  for (let epoch = 1; epoch <= ladder; epoch++) assert.is(code(r, decision(founder, epoch, founderId)), 'ok');
+  assert.is(Object.keys(r.document.get('Placement/default/web.0') ?? {}).length, ladder, 'each counted');
+  // Each write: its own judgement, and the held one's again.
+  assert.ok(judged <= 2 * ladder, `${judged} judgements for ${ladder} writes`);
 });
 
 test("an operator's write that lifts a pending decision shows the same whichever arrives first, and as a rebuild does", () => {
