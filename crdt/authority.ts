@@ -29,6 +29,8 @@ export const isAuthorityKey = (key: string): boolean => AUTHORITY_PREFIXES.some(
 export const touchesAuthority = (delta: Delta): boolean => delta.body.ops.some((op) => isAuthorityKey(op.key));
 
 const PUBLIC_KEY = /^[0-9a-f]{64}$/;
+/** The most heads a revocation or a grant may pin; past it, it pins nothing. */
+export const MAX_PINNED_HEADS = 1024;
 const DELTA_ID = /^[0-9a-f]{64}$/;
 /** Revocations that undo one another can flip forever; past this many rounds the last verdict stands. */
 const MAX_ROUNDS = 8;
@@ -37,6 +39,25 @@ const MAX_ROUNDS = 8;
 interface Grant {
   adds: { stamp: Stamp; grant: OperatorGrant }[];
   removes: Stamp[];
+}
+
+/**
+ * A grant written with the key's heads (`shoal operator add` of a key that may already
+ * be one): what those heads reach counts by its stamps; anything else the key signs
+ * stamped before the grant is judged by this grant, as if stamped no earlier. Without it
+ * a demoted admin went on writing as an admin, backdated to before its demotion.
+ */
+interface GrantPin {
+  stamp: Stamp;
+  grant: OperatorGrant;
+  counted: ReadonlySet<string>;
+}
+
+interface PinCandidate {
+  target: string;
+  stamp: Stamp;
+  grant: OperatorGrant;
+  heads: string[];
 }
 
 const latestBefore = <T>(items: readonly T[], stampOf: (item: T) => Stamp, stamp: Stamp): T | undefined => {
@@ -53,7 +74,9 @@ const latestBefore = <T>(items: readonly T[], stampOf: (item: T) => Stamp, stamp
  * - a node counts once admitted: in the genesis, by an operator, or by an admitted node
  *   (earlier in stamp order, so two nodes cannot admit each other into being);
  * - a revoked key counts only for the deltas its revocations' heads reach, whatever
- *   their stamps: a backdated write lands outside, and so does anything it would grant.
+ *   their stamps: a backdated write lands outside, and so does anything it would grant;
+ * - a grant written with heads judges what the key signs outside them, stamped before
+ *   it, by itself (GrantPin): a demotion holds against backdated writes.
  * Only counted writes change who may write, so a removed operator adds nobody.
  */
 export class Authority {
@@ -62,24 +85,28 @@ export class Authority {
     private readonly grants: ReadonlyMap<string, Grant>,
     private readonly admitted: ReadonlySet<string>,
     private readonly revoked: ReadonlyMap<string, ReadonlySet<string>>,
+    private readonly pins: ReadonlyMap<string, readonly GrantPin[]>,
   ) {}
 
   static of(genesis: Genesis): Authority {
-    return new Authority(genesis, new Map(), new Set(genesis.nodes ?? []), new Map());
+    return new Authority(genesis, new Map(), new Set(genesis.nodes ?? []), new Map(), new Map());
   }
 
   /** `deltas` must hold every delta the replica holds; only those touching authority objects matter. */
   static fold(genesis: Genesis, deltas: Iterable<Delta>, get: (id: string) => Delta | undefined): Authority {
     const relevant = [...deltas].filter(touchesAuthority).sort((a, b) => compareStamp(stampOf(a), stampOf(b)));
     let revoked = new Map<string, Set<string>>();
+    let pins = new Map<string, GrantPin[]>();
     let authority = Authority.of(genesis);
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      const { grants, admitted, pins } = foldRound(genesis, relevant, revoked);
-      authority = new Authority(genesis, grants, admitted, revoked);
-      const next = new Map([...pins].map(([key, heads]) => [key, ancestry(key, heads, get)]));
-      if (sameRevocations(next, revoked)) break;
+      const folded = foldRound(genesis, relevant, revoked, pins);
+      authority = new Authority(genesis, folded.grants, folded.admitted, revoked, pins);
+      const next = new Map([...folded.pins].map(([key, heads]) => [key, ancestry(key, heads, get)]));
+      const nextPins = grantPins(folded.grantPins, get);
+      if (sameRevocations(next, revoked) && samePins(nextPins, pins)) break;
       revoked = next;
-      authority = new Authority(genesis, grants, admitted, revoked);
+      pins = nextPins;
+      authority = new Authority(genesis, folded.grants, folded.admitted, revoked, pins);
     }
     return authority;
   }
@@ -103,14 +130,28 @@ export class Authority {
   }
 
   /**
-   * An operator's delta counts if the key was an operator at its stamp, with a role that
-   * allows every object it writes: every replica judges this when it merges, so a node
-   * that skipped the API's check cannot make the cluster accept it.
+   * An operator's delta counts if the key was an operator at its stamp (or, outside a
+   * grant's heads, by that grant), with a role that allows every object it writes: every
+   * replica judges this when it merges, so a node that skipped the API's check cannot
+   * make the cluster accept it.
    */
   operatorCounts(delta: Delta): boolean {
     if (!this.isOperator(delta.body.author) || this.revokedOut(delta)) return false;
-    const grant = grantedAt(this.genesis, this.grants, delta.body.author, stampOf(delta));
-    return grant !== undefined && delta.body.ops.every((op) => grantAllowsWrite(grant, op.key, isAuthorityKey(op.key)));
+    return allows(grantFor(this.genesis, this.grants, this.pins, delta), delta);
+  }
+
+  /**
+   * Named by a grant's heads, directly or through the key's deltas held: it may name more
+   * of them, so what the heads reach is to be walked again with it (a rebuild).
+   */
+  reachedByPin(delta: Delta): boolean {
+    return this.pins.get(delta.body.author)?.some((pin) => pin.counted.has(delta.id)) ?? false;
+  }
+
+  /** Outside a grant's heads, stamped before it, and not allowed by it: it cannot count while those heads stand. */
+  pinnedOut(delta: Delta): boolean {
+    const pin = pinOf(this.pins, delta);
+    return pin !== undefined && !allows(pin.grant, delta);
   }
 
   /** What `author` may do at `stamp` as an operator; undefined if it may do nothing, or was revoked. */
@@ -133,6 +174,25 @@ export class Authority {
   }
 }
 
+const allows = (grant: OperatorGrant | undefined, delta: Delta): boolean =>
+  grant !== undefined && delta.body.ops.every((op) => grantAllowsWrite(grant, op.key, isAuthorityKey(op.key)));
+
+/** The latest grant written with heads, stamped after `delta`, whose heads do not reach it. */
+function pinOf(pins: ReadonlyMap<string, readonly GrantPin[]>, delta: Delta): GrantPin | undefined {
+  const stamp = stampOf(delta);
+  let latest: GrantPin | undefined;
+  for (const pin of pins.get(delta.body.author) ?? []) {
+    if (compareStamp(pin.stamp, stamp) > 0 && !pin.counted.has(delta.id) && (latest === undefined || compareStamp(pin.stamp, latest.stamp) > 0)) latest = pin;
+  }
+  return latest;
+}
+
+/** What `delta`'s author may do for it: by the grant that pins it out, else at its stamp. */
+function grantFor(genesis: Genesis, grants: ReadonlyMap<string, Grant>, pins: ReadonlyMap<string, readonly GrantPin[]>, delta: Delta): OperatorGrant | undefined {
+  if (genesis.operators.includes(delta.body.author)) return ADMIN;
+  return pinOf(pins, delta)?.grant ?? grantedAt(genesis, grants, delta.body.author, stampOf(delta));
+}
+
 /** A genesis operator is an admin for good; another has the role of its latest add, unless a later remove took it away. */
 function grantedAt(genesis: Genesis, grants: ReadonlyMap<string, Grant>, author: string, stamp: Stamp): OperatorGrant | undefined {
   if (genesis.operators.includes(author)) return ADMIN;
@@ -150,24 +210,25 @@ interface Candidate {
   delta: Delta;
 }
 
-/** One pass in stamp order with the revocations known so far; returns what it granted, admitted and pinned. */
-function foldRound(genesis: Genesis, deltas: readonly Delta[], revoked: ReadonlyMap<string, ReadonlySet<string>>) {
+/** One pass in stamp order with the revocations and grant pins known so far; returns what it granted, admitted and pinned. */
+function foldRound(genesis: Genesis, deltas: readonly Delta[], revoked: ReadonlyMap<string, ReadonlySet<string>>, pins: ReadonlyMap<string, readonly GrantPin[]>) {
   const grants = new Map<string, Grant>();
   const admitted = new Set(genesis.nodes ?? []);
   const candidates: Candidate[] = [];
+  const grantPins: PinCandidate[] = [];
   const outside = (delta: Delta): boolean => revoked.has(delta.body.author) && !revoked.get(delta.body.author)?.has(delta.id);
   for (const delta of deltas) {
     if (outside(delta)) continue;
     const author = delta.body.author;
     const stamp = stampOf(delta);
-    const grant = grantedAt(genesis, grants, author, stamp);
+    const grant = grantFor(genesis, grants, pins, delta);
     // Only an admin changes who may write; a node admits other nodes.
     const asAdmin = grant?.role === 'admin';
     const asNode = grant === undefined && admitted.has(author);
     if (!asAdmin && !asNode) continue;
     for (const op of delta.body.ops) {
       const [kind, , name = ''] = op.key.split('/');
-      if (kind === OPERATOR_KIND && asAdmin) foldGrant(grants, op, stamp);
+      if (kind === OPERATOR_KIND && asAdmin) foldGrant(grants, grantPins, op, stamp);
       // A revoked node may be admitted again harmlessly: its revocation still bounds what counts.
       else if (kind === NODE_KIND && PUBLIC_KEY.test(name) && 'set' in op && (asAdmin || name !== author)) admitted.add(name);
       else if (kind === REVOCATION_KIND && asAdmin && 'set' in op && op.set.publicKey === name) {
@@ -176,7 +237,7 @@ function foldRound(genesis: Genesis, deltas: readonly Delta[], revoked: Readonly
       }
     }
   }
-  return { grants, admitted, pins: resolveRevocations(genesis, grants, candidates) };
+  return { grants, admitted, pins: resolveRevocations(genesis, grants, candidates), grantPins };
 }
 
 /**
@@ -214,7 +275,7 @@ function resolveRevocations(genesis: Genesis, grants: ReadonlyMap<string, Grant>
   return pins;
 }
 
-function foldGrant(grants: Map<string, Grant>, op: Delta['body']['ops'][number], stamp: Stamp): void {
+function foldGrant(grants: Map<string, Grant>, pins: PinCandidate[], op: Delta['body']['ops'][number], stamp: Stamp): void {
   if ('delete' in op) {
     for (const [key, grant] of grants) if (operatorKey(key) === op.key) grant.removes.push(stamp);
     return;
@@ -226,11 +287,39 @@ function foldGrant(grants: Map<string, Grant>, op: Delta['body']['ops'][number],
   let grant = grants.get(publicKey);
   if (grant === undefined) grants.set(publicKey, (grant = { adds: [], removes: [] }));
   grant.adds.push({ stamp, grant: given });
+  if (op.set.heads === undefined) return;
+  // Heads that are not a list of ids pin nothing: the grant still counts, by stamps alone.
+  const heads = revocationHeads(op.set.heads);
+  if (heads !== undefined) pins.push({ target: publicKey, stamp, grant: given, heads });
 }
 
-/** A revocation's heads: delta ids; an empty list counts nothing of the key. */
+function grantPins(candidates: readonly PinCandidate[], get: (id: string) => Delta | undefined): Map<string, GrantPin[]> {
+  const pins = new Map<string, GrantPin[]>();
+  for (const { target, stamp, grant, heads } of candidates) {
+    let list = pins.get(target);
+    if (list === undefined) pins.set(target, (list = []));
+    list.push({ stamp, grant, counted: ancestry(target, heads, get) });
+  }
+  return pins;
+}
+
+function samePins(a: ReadonlyMap<string, readonly GrantPin[]>, b: ReadonlyMap<string, readonly GrantPin[]>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [key, list] of a) {
+    const other = b.get(key);
+    if (other === undefined || other.length !== list.length) return false;
+    for (let i = 0; i < list.length; i++) {
+      const x = list[i] as GrantPin;
+      const y = other[i] as GrantPin;
+      if (compareStamp(x.stamp, y.stamp) !== 0 || x.counted.size !== y.counted.size || [...x.counted].some((id) => !y.counted.has(id))) return false;
+    }
+  }
+  return true;
+}
+
+/** A revocation's (or a grant's) heads: delta ids; an empty list counts nothing of the key. */
 function revocationHeads(value: Json | undefined): string[] | undefined {
-  if (!Array.isArray(value) || value.length > 1024) return undefined;
+  if (!Array.isArray(value) || value.length > MAX_PINNED_HEADS) return undefined;
   return value.every((id) => typeof id === 'string' && DELTA_ID.test(id)) ? (value as string[]) : undefined;
 }
 

@@ -2,6 +2,7 @@ export { answerQuery, compareAnswer, firstQuery, MAX_QUERY_PREFIXES, type Compar
 export {
   AUTHORITY_NAMESPACE,
   isAuthorityKey,
+  MAX_PINNED_HEADS,
   NODE_KIND,
   nodeKey,
   OPERATOR_KIND,

@@ -33,6 +33,7 @@ export type RejectCode =
   | 'not-an-operator'
   | 'not-allowed'
   | 'revoked'
+  | 'demoted'
   | 'clock-ahead'
   | 'clock-counter'
   | 'too-old';
@@ -261,6 +262,10 @@ export class Replica {
     if (this.authority.revokedOut(delta) && !touchesAuthority(delta)) {
       return err({ code: 'revoked', detail: `${author} was revoked; this delta is not among the ones its revocation counted` });
     }
+    // Backdated to before a grant that lowered its role, and outside what that grant counted.
+    if (this.authority.pinnedOut(delta) && !touchesAuthority(delta)) {
+      return err({ code: 'demoted', detail: `${author}'s role was changed after this delta's stamp, and the change did not count it` });
+    }
     if (this.authority.isOperator(author)) return ok(undefined);
     if (this.authority.isNode(author)) {
       const node = this.peerIds.of(author);
@@ -318,8 +323,8 @@ export class Replica {
   }
 
   private merge(delta: Delta): string[] {
-    // Who may write changed, or a revoked key's chain grew: every verdict may change.
-    if (touchesAuthority(delta) || this.authority.isRevoked(delta.body.author)) return this.rebuild();
+    // Who may write changed, or a revoked or pinned key's chain grew: every verdict may change.
+    if (touchesAuthority(delta) || this.authority.isRevoked(delta.body.author) || this.authority.reachedByPin(delta)) return this.rebuild();
     const role = this.roleOf(delta);
     if (role === undefined) return [];
     if (role === 'operator') {

@@ -15,10 +15,10 @@ export type Verdict = 'accept' | 'ignore' | 'reject';
  * change we saw first (an admission not yet here, a revocation it had not seen), or
  * its clock differs from ours. Only these are ignored; the rest cost the sender score.
  */
-const IGNORED: ReadonlySet<Refusal['code']> = new Set(['duplicate', 'clock-ahead', 'too-old', 'unknown-author', 'revoked', 'over-quota']);
+const IGNORED: ReadonlySet<Refusal['code']> = new Set(['duplicate', 'clock-ahead', 'too-old', 'unknown-author', 'revoked', 'demoted', 'over-quota']);
 
-/** Refusals that a delta merged before this one can lift: its author admitted, granted a role, or revoked by a revocation since outranked. */
-const WAITS_ON_AUTHORITY: ReadonlySet<Refusal['code']> = new Set(['unknown-author', 'not-allowed', 'revoked']);
+/** Refusals that a delta merged before this one can lift: its author admitted, granted a role, or revoked or demoted by an admin since outranked. */
+const WAITS_ON_AUTHORITY: ReadonlySet<Refusal['code']> = new Set(['unknown-author', 'not-allowed', 'revoked', 'demoted']);
 
 /** A key wrote past its quota on this node (see protocol/quota/author-quota.ts). */
 export interface OverQuota {

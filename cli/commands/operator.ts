@@ -3,6 +3,7 @@ import type { OperatorJson } from '../../protocol/api/operators.js';
 import { OPERATOR_PUBLIC_KEY } from '../../node/cluster.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey, loadOrCreateOperatorKey } from '../../node/operator-key.js';
+import { authorHeads } from '../author-heads.js';
 import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { table } from '../table.js';
 import { removeOperator } from './revoke.js';
@@ -31,7 +32,9 @@ export function grantFromFlags(opts: { role: string; namespace: string[]; exec: 
 
 /**
  * `shoal operator add|remove KEY`: the operator set lives in the document, written like
- * any object. Adding a key that is already an operator sets its grant anew.
+ * any object. Adding a key that is already an operator sets its grant anew, with the
+ * key's heads: what it signed after them but stamped before is judged by the new grant,
+ * so a demoted admin cannot write as an admin by backdating.
  */
 export async function changeOperators(opts: { action: 'add' | 'remove'; publicKey: string; api: ApiTarget; key: string; grant?: OperatorGrant }): Promise<void> {
   const publicKey = publicKeyArg(opts.publicKey);
@@ -40,7 +43,9 @@ export async function changeOperators(opts: { action: 'add' | 'remove'; publicKe
     return;
   }
   const grant = opts.grant ?? ADMIN;
-  await writeOps(new ApiClient(opts.api, opts.key), loadOperatorKey(opts.key), [{ key: operatorKey(publicKey), set: { publicKey, ...grantFields(grant) } }]);
+  const client = new ApiClient(opts.api, opts.key);
+  const heads = await authorHeads(client, publicKey);
+  await writeOps(client, loadOperatorKey(opts.key), [{ key: operatorKey(publicKey), set: { publicKey, ...grantFields(grant), heads } }]);
   console.log(`operator ${publicKey.slice(0, 16)}… added: ${describeGrant(grant)}`);
 }
 

@@ -3,18 +3,15 @@ import { bytesToHex } from '@noble/hashes/utils.js';
 import { nodeKey, operatorKey, revocationKey, type Op } from '../../crdt/index.js';
 import { UserError } from '../../node/errors.js';
 import { loadOperatorKey } from '../../node/operator-key.js';
+import { authorHeads } from '../author-heads.js';
 import { ApiClient, writeOps, type ApiTarget } from '../client.js';
 import { resolveNode } from './node-flags.js';
 
-/**
- * A revocation pins the key's heads as this node knows them: every node keeps counting
- * what those reach, and refuses whatever else the key signs, backdated or not.
- */
-async function revocationOp(client: ApiClient, publicKey: string): Promise<Op> {
-  const author = await client.get<{ heads?: string[] }>(`/v1/authors/${publicKey}`);
-  if (author === undefined) throw new UserError(`${client.baseUrl} is not a Shoal node`);
-  return { key: revocationKey(publicKey), set: { publicKey, heads: author.heads ?? [] } };
-}
+/** A revocation pins the key's heads: what else the key signs is refused everywhere. */
+const revocationOp = async (client: ApiClient, publicKey: string): Promise<Op> => ({
+  key: revocationKey(publicKey),
+  set: { publicKey, heads: await authorHeads(client, publicKey) },
+});
 
 /** `shoal operator remove KEY`: the grant goes, and the key's later writes never count anywhere. */
 export async function removeOperator(opts: { publicKey: string; api: ApiTarget; key: string }): Promise<void> {

@@ -42,6 +42,7 @@ export const API_ERROR_CODES = [
   'unknown-author',
   'not-allowed',
   'revoked',
+  'demoted',
   'clock-ahead',
   'clock-counter',
   'too-old',

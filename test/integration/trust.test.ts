@@ -73,6 +73,9 @@ const apply = async (name: string, key: string, node?: ShoalNodeProcess): Promis
   await shoal(['apply', '-f', file, '--key', key], node);
 };
 
+const loadRole = async (node: ShoalNodeProcess, publicKey: string): Promise<string | undefined> =>
+  ((await (await signedFetch(cluster.operatorKey)(`${node.api}/v1/operators`)).json()) as { publicKey: string; role: string }[]).find((o) => o.publicKey === publicKey)?.role;
+
 const exists = async (node: ShoalNodeProcess, key: string): Promise<boolean> => (await signedFetch(cluster.operatorKey)(`${node.api}/v1/objects/${key}`)).status === 200;
 
 // The API refuses the key before anything reads the delta; a peer that carries such a delta
@@ -150,6 +153,23 @@ test("a removed operator's backdated write, and the operator it would add, are r
     assert.ok(await exists(node, 'Workload/default/by-bob'), 'what bob wrote before his removal stays');
     assert.not.ok(await exists(node, 'Workload/default/backdoor'));
     assert.not.ok(((await (await signedFetch(cluster.operatorKey)(`${node.api}/v1/operators`)).json()) as { publicKey: string }[]).some((o) => o.publicKey === sybil.publicKey));
+  }
+});
+
+test('a demotion pins what the operator wrote: `operator add --role` writes its heads, and every node holds the new role', async () => {
+  const carol = loadOrCreateOperatorKey(join(root, 'carol.key'));
+  await shoal(['operator', 'add', carol.publicKey, '--key', cluster.operatorKey]);
+  const entry = cluster.nodes[0] as ShoalNodeProcess;
+  await poll('carol may write', async () => loadRole(entry, carol.publicKey).then((role) => (role === 'admin' ? true : undefined)), 20_000);
+  await apply('by-carol', carol.path, entry);
+  const { heads } = (await (await signedFetch(cluster.operatorKey)(`${entry.api}/v1/authors/${carol.publicKey}`)).json()) as { heads: string[] };
+  assert.is(heads.length, 1);
+  await shoal(['operator', 'add', carol.publicKey, '--role', 'viewer', '--key', cluster.operatorKey], entry);
+  for (const node of cluster.nodes) {
+    await poll(`carol a viewer on ${node.peerId}`, async () => ((await loadRole(node, carol.publicKey)) === 'viewer' ? true : undefined), 20_000);
+    const grant = (await (await signedFetch(cluster.operatorKey)(`${node.api}/v1/objects/${operatorKey(carol.publicKey)}`)).json()) as { fields: { heads?: string[] } };
+    assert.equal(grant.fields.heads, heads, 'the grant pins what carol had written');
+    assert.ok(await exists(node, 'Workload/default/by-carol'), 'which stands');
   }
 });
 
