@@ -37,6 +37,7 @@ export {
   grantFields,
   grantOf,
   mayDeployIn,
+  mayExecIn,
   NAMESPACE,
   namespaceOf,
   OPERATOR_ROLES,

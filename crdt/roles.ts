@@ -62,6 +62,9 @@ export function grantAllowsWrite(grant: OperatorGrant, key: string, isAuthorityK
 export const mayDeployIn = (grant: OperatorGrant, namespace: string): boolean =>
   grant.role === 'admin' || (grant.role === 'deployer' && (grant.namespaces === undefined || grant.namespaces.includes(namespace)));
 
+/** May an operator run commands in replicas of `namespace`? The exec grant, and a deployer's only in its namespaces. */
+export const mayExecIn = (grant: OperatorGrant, namespace: string): boolean => grant.exec && (grant.namespaces === undefined || grant.namespaces.includes(namespace));
+
 /** A grant as one line, for errors and `shoal operator list`. */
 export const describeGrant = (grant: OperatorGrant): string =>
   `${grant.role}${grant.namespaces === undefined ? '' : ` in ${grant.namespaces.join(', ')}`}${grant.exec && grant.role !== 'admin' ? ' + exec' : ''}`;

@@ -35,6 +35,7 @@ import { NodeWriter } from './node-writer.js';
 import { MemberSnapshotWriter, memberSnapshotPath, readMemberSnapshot } from './member-snapshot.js';
 import { Redialer } from './redialer.js';
 import { JoinedRule } from '../protocol/swim/joined.js';
+import { SignedRequests } from './api/signed-requests.js';
 import { ReplicaAccess } from './replica-access.js';
 import { SchedulerService } from './scheduler-service.js';
 import { SecretBox } from './secret-box.js';
@@ -298,7 +299,8 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const isAdmittedPeer = (peerId: string): boolean => state.replica.isAdmittedNode(publicKeyOfPeerId(peerId) ?? '');
     const contentService = await content.serve({ host, swim, writer, admitted: isAdmittedPeer, bandwidth: options.imageBandwidth, clock });
     cleanup.push(() => content.stopServing());
-    const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim, isAdmittedPeer);
+    const signedRequests = new SignedRequests(state, clock);
+    const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim, isAdmittedPeer, signedRequests);
     await replicas.start();
     cleanup.push(() => replicas.stop());
     const services = await startServices({
@@ -400,6 +402,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         metrics,
         metricsToken: options.metricsToken,
         clock,
+        signedRequests,
       },
       tls,
     );

@@ -11,6 +11,10 @@ import {
   MAX_REQUEST_BYTES,
   type ReplicaRequest,
 } from '../protocol/replica-access-codec.js';
+import { execOf, logsOf, type SignedMessage } from '../protocol/replica-requests.js';
+import type { Result } from '../base/result.js';
+import { mayExecIn, namespaceOf } from '../crdt/index.js';
+import { Refusal, type SignedRequests } from './api/signed-requests.js';
 import type { ObservedReplica } from '../protocol/agent/replica.js';
 import type { ContainerRuntime, ExecResult, ReplicaOwner } from './agent/runtime.js';
 import { dialMember } from './dial-member.js';
@@ -33,7 +37,8 @@ export interface ReplicaAccessCounters {
  * `shoal logs` and `shoal exec` from any node: the node asked finds where the slot runs
  * and, when that is another node, asks it over a libp2p stream. Each stream carries one
  * request frame, then a header frame ({} or { error }), then the answer: log chunks
- * until the end (or the reader's abort), or one exec result.
+ * until the end (or the reader's abort), or one exec result. An exec carries the
+ * operator's signed request, which the node that runs the replica judges itself.
  */
 export class ReplicaAccess {
   readonly counters: ReplicaAccessCounters = { dropped: {}, refused: 0 };
@@ -44,8 +49,10 @@ export class ReplicaAccess {
     private readonly owner: ReplicaOwner,
     private readonly scheduler: SchedulerService,
     private readonly swim: SwimService,
-    /** Whether a peer id is an admitted node: only those may read a replica's logs or exec in it. */
+    /** Whether a peer id is an admitted node: only those may read a replica's logs or ask for an exec. */
     private readonly admitted: (peerId: string) => boolean,
+    /** Judges an operator's signed request, as this node's API does. */
+    private readonly signedRequests: SignedRequests,
   ) {}
 
   async start(): Promise<void> {
@@ -56,18 +63,17 @@ export class ReplicaAccess {
     await this.host.unhandle(REPLICA_PROTOCOL);
   }
 
-  async *logs(
-    workload: string,
-    slot: number,
-    options: { follow: boolean; tail?: number | undefined; sinceMs?: number | undefined },
-    signal: AbortSignal,
-  ): AsyncIterable<Uint8Array> {
+  /** The logs an operator's signed request (judged by this node's API already) asks for. */
+  async *logs(signed: SignedMessage, signal: AbortSignal): AsyncIterable<Uint8Array> {
+    const logs = logsOf(signed);
+    if (!logs.ok) throw new UserError(logs.error);
+    const { workload, slot, ...options } = logs.value;
     const node = this.nodeOf(workload, slot);
     if (node === this.owner.node) {
       yield* this.runtime.logs(await this.localId(workload, slot), { ...options, signal });
       return;
     }
-    const lp = await this.ask(node, { op: 'logs', workload, slot, ...options }, signal);
+    const lp = await this.ask(node, { op: 'logs', request: forwarded(signed) }, signal);
     while (!signal.aborted) {
       const chunk = await lp.read({ signal }).catch(() => undefined);
       if (chunk === undefined) return;
@@ -75,11 +81,15 @@ export class ReplicaAccess {
     }
   }
 
-  async exec(workload: string, slot: number, command: string[], timeoutMs: number): Promise<ExecResult> {
+  /** The exec an operator's signed request (judged by this node's API already) asks for. */
+  async exec(signed: SignedMessage): Promise<ExecResult> {
+    const exec = execOf(signed);
+    if (!exec.ok) throw new UserError(exec.error);
+    const { workload, slot, command, timeoutMs } = exec.value;
     const node = this.nodeOf(workload, slot);
     if (node === this.owner.node) return this.runtime.exec(await this.localId(workload, slot), command, timeoutMs);
     const signal = AbortSignal.timeout(timeoutMs + 5_000);
-    const lp = await this.ask(node, { op: 'exec', workload, slot, command, timeoutMs }, signal);
+    const lp = await this.ask(node, { op: 'exec', request: forwarded(signed) }, signal);
     const result = await readFrame(lp, decodeExecOutput, this.counters.dropped, signal);
     if (!result.ok) throw new Error(`${node} answered with a bad exec result (${result.error.code}): ${result.error.detail}`);
     return result.value;
@@ -121,6 +131,21 @@ export class ReplicaAccess {
     return lp;
   }
 
+  /**
+   * A forwarded request runs only as its operator signed it, judged here: the signature,
+   * its time and nonce (used up on this node too), and for an exec a grant to exec in the
+   * workload's namespace (every operator reads logs). Before, any admitted node could run
+   * any command in, and read the logs of, any replica.
+   */
+  private async judge<T extends { workload: string }>(signed: SignedMessage, read: (signed: SignedMessage) => Result<T, string>, exec: boolean): Promise<T> {
+    const caller = await this.signedRequests.authenticate(signed);
+    const request = read(signed);
+    if (!request.ok) throw new Refusal(403, 'forbidden', request.error);
+    const namespace = namespaceOf(request.value.workload);
+    if (exec && !mayExecIn(caller.grant, namespace)) throw new Refusal(403, 'forbidden', `operator ${caller.publicKey.slice(0, 16)}… may not exec in namespace ${namespace}`);
+    return request.value;
+  }
+
   private async serve(stream: Stream, connection: Connection): Promise<void> {
     // The cluster key lets a process connect; exec runs code in a replica, so it takes an admitted node.
     if (!this.admitted(connection.remotePeer.toString())) {
@@ -130,27 +155,44 @@ export class ReplicaAccess {
     }
     const lp = lpStream(stream, { maxDataLength: MAX_REQUEST_BYTES });
     const abort = new AbortController();
+    let op = 'request';
     try {
       const parsed = await readFrame(lp, decodeReplicaRequest, this.counters.dropped, AbortSignal.timeout(REQUEST_TIMEOUT_MS));
       if (!parsed.ok) {
         await lp.write(encodeReplicaHeader({ error: `bad request (${parsed.error.code}): ${parsed.error.detail}` }));
         return;
       }
-      const body = parsed.value;
-      const id = await this.localId(body.workload, body.slot);
-      await lp.write(encodeReplicaHeader({}));
-      if (body.op === 'exec') {
-        await lp.write(encodeExecOutput(await this.runtime.exec(id, body.command, body.timeoutMs)));
+      op = parsed.value.op;
+      if (op === 'exec') {
+        const { workload, slot, command, timeoutMs } = await this.judge(parsed.value.request, execOf, true);
+        const id = await this.localId(workload, slot);
+        await lp.write(encodeReplicaHeader({}));
+        await lp.write(encodeExecOutput(await this.runtime.exec(id, command, timeoutMs)));
         return;
       }
-      for await (const chunk of this.runtime.logs(id, { follow: body.follow, tail: body.tail, sinceMs: body.sinceMs, signal: abort.signal })) {
+      const { workload, slot, ...options } = await this.judge(parsed.value.request, logsOf, false);
+      const id = await this.localId(workload, slot);
+      await lp.write(encodeReplicaHeader({}));
+      for await (const chunk of this.runtime.logs(id, { ...options, signal: abort.signal })) {
         for (let at = 0; at < chunk.length; at += MAX_FRAME_BYTES) await lp.write(chunk.subarray(at, at + MAX_FRAME_BYTES));
       }
     } catch (e) {
+      if (e instanceof Refusal) this.counters.dropped[`${op}-${e.reason}`] = (this.counters.dropped[`${op}-${e.reason}`] ?? 0) + 1;
       await lp.write(encodeReplicaHeader({ error: (e as Error).message })).catch(() => undefined);
     } finally {
       abort.abort();
       await stream.close().catch(() => stream.abort(new Error('closed')));
     }
   }
+}
+
+/** The parts of an operator's request its signature covers: what the node that runs the replica judges. */
+function forwarded(signed: SignedMessage): Extract<ReplicaRequest, { op: 'exec' }>['request'] {
+  const { signature = '', 'signature-input': input = '', 'content-digest': digest } = signed.headers;
+  return {
+    method: signed.method,
+    url: signed.url,
+    headers: { signature, 'signature-input': input, ...(digest === undefined ? {} : { 'content-digest': digest }) },
+    ...(signed.body === undefined ? {} : { body: signed.body }),
+  };
 }

@@ -10,29 +10,20 @@ import type { Result } from '../base/result.js';
  */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 const MAX_ERROR_CHARS = 4096;
-// A workload's key is Workload/namespace/name: up to 349 characters (crdt's OBJECT_KEY).
-const workload = z.string().max(512);
-/** An exec's command and time-out, as a peer and the API take them. */
-export const execCommand = z.array(z.string().max(4096)).min(1).max(256);
-export const execTimeoutMs = z.number().int().min(1).max(3_600_000);
 
-const request = z.discriminatedUnion('op', [
-  z.strictObject({
-    op: z.literal('logs'),
-    workload,
-    slot: z.number().int().min(0),
-    follow: z.boolean(),
-    tail: z.number().int().min(0).optional(),
-    sinceMs: z.number().int().min(0).optional(),
-  }),
-  z.strictObject({
-    op: z.literal('exec'),
-    workload,
-    slot: z.number().int().min(0),
-    command: execCommand,
-    timeoutMs: execTimeoutMs,
-  }),
-]);
+/**
+ * An operator's signed request as its signature covers it (node/request-signature.ts,
+ * protocol/replica-requests.ts): the node it was sent to forwards it to the node that
+ * runs the replica, which judges it itself.
+ */
+const signedMessage = z.strictObject({
+  method: z.string().max(16),
+  url: z.string().max(8192),
+  headers: z.strictObject({ signature: z.string().max(4096), 'signature-input': z.string().max(4096), 'content-digest': z.string().max(256).optional() }),
+  body: z.string().max(MAX_REQUEST_BYTES).optional(),
+});
+
+const request = z.discriminatedUnion('op', [z.strictObject({ op: z.literal('logs'), request: signedMessage }), z.strictObject({ op: z.literal('exec'), request: signedMessage })]);
 const header = z.strictObject({ error: z.string().max(MAX_ERROR_CHARS).optional() });
 const execResult = z.strictObject({ exitCode: z.number().int(), stdout: z.string(), stderr: z.string() });
 

@@ -1,15 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { httpbis } from 'http-message-signatures';
-import type { Clock } from '../../base/clock.js';
 import { describeGrant, type OperatorGrant } from '../../crdt/index.js';
-import type { ApiErrorBody, ApiErrorCode } from '../../protocol/api/errors.js';
-import { nativeVerifier } from '../native-verifier.js';
-import { NonceLedger } from '../nonce-ledger.js';
-import { BODY_DIGEST, contentDigest, SIGNED_COMPONENTS } from '../request-signature.js';
+import type { ApiErrorBody } from '../../protocol/api/errors.js';
+import type { SignedMessage } from '../../protocol/replica-requests.js';
 import type { StateService } from '../state-service.js';
 import { sessionOf } from '../ui/session-cookie.js';
 import type { UiSessions } from '../ui/sessions.js';
+import { isSigned, Refusal, UNSIGNED, type Caller, type SignedRequests } from './signed-requests.js';
 
 /**
  * What a route needs: `open` none; `scrape` a request from this machine (loopback) or
@@ -62,13 +59,8 @@ const ROUTES: Readonly<Record<string, Permission>> = {
   'POST /v1/secrets/seal': 'deploy',
 };
 
-/** A signature made this far from the node's clock, either way, is refused: the nonce ledger holds each for twice this. */
-export const SIGNATURE_WINDOW_MS = 120_000;
-
-export interface Caller {
-  publicKey: string;
-  grant: OperatorGrant;
-}
+export type { Caller } from './signed-requests.js';
+export { SIGNATURE_WINDOW_MS } from './signed-requests.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -86,19 +78,6 @@ export interface AuthCounters {
   refused: Record<string, number>;
 }
 
-const PUBLIC_KEY = /^[0-9a-f]{64}$/;
-const NONCE = /^[A-Za-z0-9_-]{16,64}$/;
-
-class Refusal extends Error {
-  constructor(
-    readonly status: 401 | 403 | 429,
-    readonly reason: ApiErrorCode,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 const allows = (grant: OperatorGrant, permission: Permission): boolean =>
   permission === 'read' || (permission === 'exec' && grant.exec) || (permission === 'deploy' && grant.role !== 'viewer') || (permission === 'admin' && grant.role === 'admin');
 
@@ -112,11 +91,10 @@ const allows = (grant: OperatorGrant, permission: Permission): boolean =>
 export function registerAuth(
   app: FastifyInstance,
   state: StateService,
-  options: { clock: Clock; metricsToken?: string | undefined; sessions?: UiSessions | undefined },
+  options: { signedRequests: SignedRequests; metricsToken?: string | undefined; sessions?: UiSessions | undefined },
 ): AuthCounters {
   const counters: AuthCounters = { accepted: 0, refused: {} };
-  const nonces = new NonceLedger();
-  const verify = nativeVerifier();
+  const { signedRequests } = options;
 
   // Fastify's own JSON parser (it refuses __proto__ and constructor keys), after keeping the text for its digest.
   const json = app.getDefaultJsonParser('error', 'error');
@@ -149,8 +127,8 @@ export function registerAuth(
         return;
       }
       if (permission === 'open') return;
-      if (!signed(request)) throw UNSIGNED;
-      precheckSigner(request, state, options.clock.nowMs());
+      if (!isSigned(request.headers)) throw UNSIGNED;
+      precheckSigner(request, signedRequests);
     } catch (e) {
       if (e instanceof Refusal) return refuse(reply, e);
       throw e;
@@ -161,7 +139,7 @@ export function registerAuth(
     try {
       const permission = permissionOf(request);
       if (permission === 'open' || permission === 'scrape' || permission === 'session') return;
-      const caller = await authenticate(request, state, verify, nonces, options.clock);
+      const caller = await signedRequests.authenticate(signedMessageOf(request));
       if (!allows(caller.grant, permission)) {
         throw new Refusal(403, 'forbidden', `operator ${caller.publicKey.slice(0, 16)}… is ${describeGrant(caller.grant)}: ${request.method} ${request.url} needs ${permission}`);
       }
@@ -203,78 +181,25 @@ function checkHost(host: string | undefined): void {
   }
 }
 
-const signed = (request: FastifyRequest): boolean => request.headers.signature !== undefined && request.headers['signature-input'] !== undefined;
-
-/** An operator's key, signing now: its grant; else the refusal naming why. */
-function checkSigner(state: StateService, keyid: string, createdMs: number, nowMs: number): OperatorGrant {
-  if (!(Math.abs(nowMs - createdMs) <= SIGNATURE_WINDOW_MS)) {
-    const skewS = Math.round((createdMs - nowMs) / 1000);
-    const when = `${Math.abs(skewS)} s ${skewS < 0 ? 'before' : 'after'} this node's time`;
-    throw new Refusal(401, 'stale', `the request was signed ${when} (at most ${SIGNATURE_WINDOW_MS / 1000} s either way): check the clocks, or sign it anew`);
-  }
-  const grant = state.replica.operatorGrant(keyid);
-  if (grant === undefined && state.replica.wasOperator(keyid)) throw new Refusal(401, 'removed', `operator key ${keyid.slice(0, 16)}… was removed from the cluster's operators`);
-  if (grant === undefined) throw new Refusal(401, 'not-an-operator', `key ${keyid.slice(0, 16)}… is not an operator of this cluster`);
-  return grant;
-}
-
 /**
  * Before the body is read, what the signature's parameters say without checking it: the
  * key is an operator's and the time within the window. A stranger's request, or a stale
  * one, costs no body read, parsing or digest; the signature itself is checked after.
  */
-function precheckSigner(request: FastifyRequest, state: StateService, nowMs: number): void {
+function precheckSigner(request: FastifyRequest, signedRequests: SignedRequests): void {
   const input = String(request.headers['signature-input']);
   const keyid = /;\s*keyid="([0-9a-f]{64})"/.exec(input)?.[1];
   const created = /;\s*created=(\d{1,12})(?:;|$)/.exec(input)?.[1];
   if (keyid === undefined || created === undefined) return;
-  checkSigner(state, keyid, Number(created) * 1000, nowMs);
+  signedRequests.checkSigner(keyid, Number(created) * 1000);
 }
+
+/** The request as its signature covers it: a node it is forwarded to judges the same. */
+export const signedMessageOf = (request: FastifyRequest): SignedMessage => ({
+  method: request.method,
+  url: `http://${request.headers.host ?? ''}${request.url}`,
+  headers: request.headers as Record<string, string | undefined>,
+  ...(request.rawBody === undefined ? {} : { body: request.rawBody }),
+});
 
 const NO_SESSION = new Refusal(401, 'no-session', 'no dashboard session, or it has ended: run shoal dashboard for a login link');
-
-const UNSIGNED = new Refusal(
-  401,
-  'unsigned',
-  'the request is not signed: every request to the API is signed with an operator key (the shoal CLI does it; see the README, "The API")',
-);
-
-/** The signature window is judged by the node's clock, as the nonces' lifetimes are. */
-async function authenticate(request: FastifyRequest, state: StateService, verify: ReturnType<typeof nativeVerifier>, nonces: NonceLedger, clock: Clock): Promise<Caller> {
-  const { headers } = request;
-  if (!signed(request)) throw UNSIGNED;
-  const body = request.rawBody;
-  if (body !== undefined && headers[BODY_DIGEST] !== contentDigest(body)) throw new Refusal(401, 'bad-digest', 'Content-Digest is missing or does not match the body');
-  const nowMs = clock.nowMs();
-  let caller: (Caller & { nonce: string; createdMs: number }) | undefined;
-  let lookups = 0;
-  let verified: boolean | null;
-  try {
-    verified = await httpbis.verifyMessage(
-      {
-        requiredParams: ['created', 'keyid', 'nonce'],
-        requiredFields: [...SIGNED_COMPONENTS, ...(body === undefined ? [] : [BODY_DIGEST])],
-        notAfter: Math.floor((nowMs + SIGNATURE_WINDOW_MS) / 1000),
-        keyLookup: async (params) => {
-          if (++lookups > 1) throw new Refusal(401, 'bad-signature', 'one signature per request');
-          const { keyid, nonce, created } = params;
-          if (typeof keyid !== 'string' || !PUBLIC_KEY.test(keyid)) throw new Refusal(401, 'bad-signature', 'keyid must be an operator public key (64 hex digits)');
-          if (typeof nonce !== 'string' || !NONCE.test(nonce)) throw new Refusal(401, 'bad-signature', 'nonce must be 16-64 base64url characters');
-          const createdMs = created instanceof Date ? created.getTime() : Number.NaN;
-          const grant = checkSigner(state, keyid, createdMs, nowMs);
-          caller = { publicKey: keyid, grant, nonce, createdMs };
-          return { id: keyid, algs: ['ed25519'], verify: async (data, signature) => verify(keyid, data, signature.toString('hex')) };
-        },
-      },
-      { method: request.method, url: `http://${headers.host ?? ''}${request.url}`, headers: headers as Record<string, string> },
-    );
-  } catch (e) {
-    if (e instanceof Refusal) throw e;
-    throw new Refusal(401, 'bad-signature', `the signature does not verify: ${(e as Error).message}`);
-  }
-  if (verified !== true || caller === undefined) throw new Refusal(401, 'bad-signature', 'the signature does not verify');
-  const used = nonces.use(caller.publicKey, caller.nonce, caller.createdMs + SIGNATURE_WINDOW_MS, nowMs);
-  if (used === 'replayed') throw new Refusal(401, 'replayed', 'this signed request was already used: sign each request anew');
-  if (used === 'full') throw new Refusal(429, 'busy', 'too many signed requests from this key within the window: retry later');
-  return { publicKey: caller.publicKey, grant: caller.grant };
-}

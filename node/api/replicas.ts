@@ -1,41 +1,30 @@
 import type { FastifyInstance } from 'fastify';
 import { Readable } from 'node:stream';
-import { z } from 'zod';
 import { ok } from '../../base/result.js';
 import type { ApiErrorBody } from '../../protocol/api/errors.js';
 import type { ExecJson } from '../../protocol/api/replicas.js';
-import { execCommand, execTimeoutMs } from '../../protocol/replica-access-codec.js';
+import { mayExecIn } from '../../crdt/index.js';
+import { execOf, logsOf } from '../../protocol/replica-requests.js';
+import { signedMessageOf } from './auth.js';
 import { UserError } from '../errors.js';
 import type { ReplicaAccess } from '../replica-access.js';
 import { StreamQuota } from '../stream-quota.js';
 
-interface LogsQuery {
-  slot?: string;
-  follow?: string;
-  tail?: string;
-  sinceMs?: string;
-}
-
-const integer = (value: string | undefined, field: string): number | undefined => {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${field} must be a whole number, not '${value}'`);
-  return n;
-};
+const badRequest = (detail: string): ApiErrorBody => ({ error: 'bad-request', detail });
 
 /** Followed logs a node serves at once: a replica stream each (64 a connection to a peer), or an engine connection. */
 const FOLLOWS = 48;
 const FOLLOWS_PER_OPERATOR = 8;
 
-/** The bounds a peer's exec request has (protocol/replica-access-codec.ts), for a local one too. */
-const execBody = z.strictObject({ slot: z.number().int().min(0).default(0), command: execCommand, timeoutMs: execTimeoutMs.default(60_000) });
-
 /** A replica's logs and exec, from whichever node runs it. */
 export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAccess): StreamQuota {
   const follows = new StreamQuota(FOLLOWS_PER_OPERATOR, FOLLOWS);
-  app.get<{ Params: { namespace: string; name: string }; Querystring: LogsQuery }>('/v1/workloads/:namespace/:name/logs', async (request, reply) => {
-    const workload = `Workload/${request.params.namespace}/${request.params.name}`;
-    const held = request.query.follow === 'true' ? follows.acquire(request.caller?.publicKey ?? '') : ok(() => {});
+  // Each reads what it asks for from the request as signed, as the node that runs the replica will.
+  app.get('/v1/workloads/:namespace/:name/logs', async (request, reply) => {
+    const signed = signedMessageOf(request);
+    const logs = logsOf(signed);
+    if (!logs.ok) return reply.code(400).send(badRequest(logs.error));
+    const held = logs.value.follow ? follows.acquire(request.caller?.publicKey ?? '') : ok(() => {});
     if (!held.ok)
       return reply.code(429).send({ error: 'busy', detail: `at most ${FOLLOWS_PER_OPERATOR} followed logs an operator and ${FOLLOWS} in all on this node` } satisfies ApiErrorBody);
     const release = held.value;
@@ -45,9 +34,7 @@ export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAcces
       release();
     });
     try {
-      const q = request.query;
-      const options = { follow: q.follow === 'true', tail: integer(q.tail, 'tail'), sinceMs: integer(q.sinceMs, 'sinceMs') };
-      const chunks = access.logs(workload, integer(q.slot, 'slot') ?? 0, options, abort.signal);
+      const chunks = access.logs(signed, abort.signal);
       const iterator = chunks[Symbol.asyncIterator]();
       // The first chunk (or the error) decides the status: a slot that runs nowhere is a 404, not an empty 200.
       const first = await iterator.next();
@@ -62,20 +49,18 @@ export function registerReplicaRoutes(app: FastifyInstance, access: ReplicaAcces
     }
   });
 
-  app.post<{ Params: { namespace: string; name: string }; Body: unknown }>('/v1/workloads/:namespace/:name/exec', async (request, reply) => {
+  app.post<{ Params: { namespace: string; name: string } }>('/v1/workloads/:namespace/:name/exec', async (request, reply) => {
     // The exec grant itself was checked at the gate; a deployer's stays in its namespaces.
-    const namespaces = request.caller?.grant.namespaces;
-    if (namespaces !== undefined && !namespaces.includes(request.params.namespace)) {
+    const grant = request.caller?.grant;
+    if (grant !== undefined && !mayExecIn(grant, request.params.namespace)) {
       return reply.code(403).send({ error: 'forbidden', detail: `exec in namespace ${request.params.namespace} is not granted to this operator` } satisfies ApiErrorBody);
     }
-    const body = execBody.safeParse(request.body ?? {});
-    if (!body.success) {
-      const issue = body.error.issues[0];
-      return reply.code(400).send({ error: 'bad-request', detail: `${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}` } satisfies ApiErrorBody);
-    }
-    const { slot, command, timeoutMs } = body.data;
+    const signed = signedMessageOf(request);
+    const exec = execOf(signed);
+    if (!exec.ok) return reply.code(400).send(badRequest(exec.error));
     try {
-      return (await access.exec(`Workload/${request.params.namespace}/${request.params.name}`, slot, command, timeoutMs)) satisfies ExecJson;
+      // The node that runs the replica judges the operator's request again, as signed.
+      return (await access.exec(signed)) satisfies ExecJson;
     } catch (e) {
       if (e instanceof UserError) return reply.code(404).send({ error: 'not-found', detail: e.message } satisfies ApiErrorBody);
       return reply.code(502).send({ error: 'exec-failed', detail: (e as Error).message } satisfies ApiErrorBody);

@@ -40,6 +40,7 @@ import { registerUploadRoutes } from './uploads.js';
 import type { ArtifactStore } from '../artifacts/artifact-store.js';
 import { artifactFinisher } from '../artifacts/artifact-finisher.js';
 import { UiSessions } from '../ui/sessions.js';
+import type { SignedRequests } from './signed-requests.js';
 
 export interface ApiContext {
   swim: SwimService;
@@ -73,8 +74,10 @@ export interface ApiContext {
   metrics: Registry;
   /** The bearer token a scraper off this machine must send; without it, /metrics answers on loopback only. */
   metricsToken?: string | undefined;
-  /** The node's wall clock (node/wall-clock.ts): the signature window, plans and placements read it. */
+  /** The node's wall clock (node/wall-clock.ts): plans and placements read it. */
   clock: Clock;
+  /** Judges operators' signed requests: the API's, and the execs other nodes forward here (replica access). */
+  signedRequests: SignedRequests;
 }
 
 /** The node's JSON API: every request but `/v1/ready` signed by an operator whose role allows it (auth.ts). */
@@ -85,7 +88,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     ? Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES })
     : Fastify({ logger: false, bodyLimit: MAX_FRAME_BYTES, https: tls })) as unknown as FastifyInstance;
   const sessions = new UiSessions();
-  const auth = registerAuth(app, context.state, { clock: context.clock, metricsToken: context.metricsToken, sessions });
+  const auth = registerAuth(app, context.state, { signedRequests: context.signedRequests, metricsToken: context.metricsToken, sessions });
   instrumentApi(app, context.metrics, auth);
   app.get('/metrics', async (_request, reply) => reply.type(context.metrics.contentType).send(await context.metrics.metrics()));
   const admitted = (id: string): boolean => context.state.replica.isAdmittedNode(publicKeyOfPeerId(id) ?? '');

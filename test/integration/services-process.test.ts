@@ -311,7 +311,10 @@ test('a process that holds the cluster key but was never admitted can open no me
     const request = { service: 'default/web', port: 80, workload: endpoint.workload, slot: endpoint.slot, epoch: endpoint.epoch };
     assert.is(await ask(MESH_PROTOCOL, encodeMeshRequest(request)), 'refused', 'a mesh stream');
     assert.is(
-      await ask(REPLICA_PROTOCOL, encodeReplicaRequest({ op: 'exec', workload: endpoint.workload, slot: endpoint.slot, command: ['id'], timeoutMs: 1_000 })),
+      await ask(
+        REPLICA_PROTOCOL,
+        encodeReplicaRequest({ op: 'exec', request: { method: 'POST', url: `${target.api}/v1/workloads/default/web/exec`, headers: { signature: 'x', 'signature-input': 'x' } } }),
+      ),
       'refused',
       'an exec',
     );

@@ -14,21 +14,21 @@ import {
 import { fuzz } from './mutate.js';
 
 const CODES = ['oversized', 'malformed', 'too-deep', 'invalid'];
-const workload = fc.constantFrom('Workload/default/web', 'Workload/prod/db-1');
-
-const request: fc.Arbitrary<ReplicaRequest> = fc.oneof(
-  fc.record(
-    { op: fc.constant('logs' as const), workload, slot: fc.nat(), follow: fc.boolean(), tail: fc.nat(), sinceMs: fc.nat() },
-    { requiredKeys: ['op', 'workload', 'slot', 'follow'] },
-  ),
-  fc.record({
-    op: fc.constant('exec' as const),
-    workload,
-    slot: fc.nat(),
-    command: fc.array(fc.string({ maxLength: 40 }), { minLength: 1, maxLength: 4 }),
-    timeoutMs: fc.integer({ min: 1, max: 3_600_000 }),
-  }),
+/** An operator's request as a node forwards it: the signature's shape only (the node that runs the replica checks it). */
+const signed = fc.record(
+  {
+    method: fc.constantFrom('POST', 'GET'),
+    url: fc.constantFrom('http://127.0.0.1:7080/v1/workloads/default/web/exec', 'http://[::1]:1/v1/workloads/prod/db-1/logs?slot=2&follow=true'),
+    headers: fc.record(
+      { signature: fc.string({ maxLength: 100 }), 'signature-input': fc.string({ maxLength: 200 }), 'content-digest': fc.string({ maxLength: 60 }) },
+      { requiredKeys: ['signature', 'signature-input'] },
+    ),
+    body: fc.json({ maxDepth: 2 }),
+  },
+  { requiredKeys: ['method', 'url', 'headers'] },
 );
+
+const request: fc.Arbitrary<ReplicaRequest> = fc.record({ op: fc.constantFrom('logs' as const, 'exec' as const), request: signed });
 
 fuzz(test, 'decodeReplicaRequest', { decode: decodeReplicaRequest, encode: encodeReplicaRequest, codes: CODES }, request);
 fuzz(
