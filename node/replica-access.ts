@@ -37,8 +37,8 @@ export interface ReplicaAccessCounters {
  * `shoal logs` and `shoal exec` from any node: the node asked finds where the slot runs
  * and, when that is another node, asks it over a libp2p stream. Each stream carries one
  * request frame, then a header frame ({} or { error }), then the answer: log chunks
- * until the end (or the reader's abort), or one exec result. An exec carries the
- * operator's signed request, which the node that runs the replica judges itself.
+ * until the end (or the reader's abort), or one exec result. A request carries the
+ * operator's request as signed, which the node that runs the replica judges itself.
  */
 export class ReplicaAccess {
   readonly counters: ReplicaAccessCounters = { dropped: {}, refused: 0 };
@@ -49,7 +49,7 @@ export class ReplicaAccess {
     private readonly owner: ReplicaOwner,
     private readonly scheduler: SchedulerService,
     private readonly swim: SwimService,
-    /** Whether a peer id is an admitted node: only those may read a replica's logs or ask for an exec. */
+    /** Whether a peer id is an admitted node: only those may ask at all (for what an operator signed). */
     private readonly admitted: (peerId: string) => boolean,
     /** Judges an operator's signed request, as this node's API does. */
     private readonly signedRequests: SignedRequests,
