@@ -1,14 +1,14 @@
 import { err, ok, type Result } from '../base/result.js';
 import { Authority, AUTHORITY_NAMESPACE, NODE_KIND, nodeKey, touchesAuthority, type Genesis } from './authority.js';
 import { AuthorChains } from './chain.js';
-import { stampOf, verifyDelta, type Delta, type Op, type SignatureVerifier } from './delta.js';
+import { stampOf, verifyDelta, type Delta, type SignatureVerifier } from './delta.js';
 import { DeltaDigest } from './digest.js';
+import { HeldOps, type NodeOp } from './held-ops.js';
 import { ClusterDocument } from './document.js';
 import { HybridClock, type Hlc } from './hlc.js';
 import { NO_NODE_WRITES, type NodeWritePolicy } from './node-write-policy.js';
 import { PeerIds } from './peer-ids.js';
 import type { OperatorGrant } from './roles.js';
-import { compareStamp } from './stamp.js';
 
 export type { Genesis } from './authority.js';
 
@@ -67,11 +67,6 @@ const admitsOthers = (delta: Delta): boolean =>
 
 type Role = 'operator' | 'node';
 
-interface HeldOp {
-  op: Op;
-  delta: Delta;
-}
-
 const writerKey = (author: string, writer: string | undefined): string => `${author}/${writer ?? ''}`;
 
 /**
@@ -92,11 +87,8 @@ export class Replica {
   private readonly byKey = new Map<string, Set<string>>();
   /** Owner key (a workload) → the keys nodes wrote for it (its Placement, Status, Rollout...). */
   private readonly nodeObjects = new Map<string, Set<string>>();
-  /**
-   * Objects holding node ops that did not count when last judged, with those ops in the
-   * policy's order: a change they depend on may make them count.
-   */
-  private readonly held = new Map<string, HeldOp[]>();
+  /** Node ops that did not count when last judged: a change they depend on may make them count. */
+  private readonly held: HeldOps;
   /** Owners that exist now: a change that makes one exist or go is told to the policy as such. */
   private readonly liveOwners = new Set<string>();
   private readonly clock: HybridClock;
@@ -111,6 +103,7 @@ export class Replica {
     this.authority = Authority.of(genesis);
     this.clock = new HybridClock(options.maxClockAheadMs);
     this.policy = options.nodeWrites ?? NO_NODE_WRITES;
+    this.held = new HeldOps(this.policy);
   }
 
   get document(): ClusterDocument {
@@ -341,63 +334,19 @@ export class Replica {
       // A counted op can only add: nothing else's verdict falls, and it may lift a held one of its key.
       if (this.policy.counts(this.folded, op, node)) {
         const shown = this.folded.applyOp(op, stamp);
-        if ((this.held.has(op.key) && this.lift(op.key)) || shown) changed.push(op.key);
-      } else this.hold(op.key, { op, delta });
+        if (this.lift(op.key) || shown) changed.push(op.key);
+      } else this.held.hold(op.key, { op, delta });
     }
     return this.cascade(changed);
   }
 
-  private hold(key: string, op: HeldOp): void {
-    const held = this.held.get(key);
-    if (held === undefined) this.held.set(key, [op]);
-    else held.splice(this.heldIndex(held, op), 0, op);
-  }
-
-  /** Where `op` goes in the policy's order (rank, then stamp): a binary search, as a key may hold many. */
-  private heldIndex(held: readonly HeldOp[], op: HeldOp): number {
-    let low = 0;
-    let high = held.length;
-    while (low < high) {
-      const mid = (low + high) >>> 1;
-      if (this.byPolicy(held[mid] as HeldOp, op) <= 0) low = mid + 1;
-      else high = mid;
-    }
-    return low;
-  }
-
-  private byPolicy(a: HeldOp, b: HeldOp): number {
-    return this.policy.rank(a.op) - this.policy.rank(b.op) || compareStamp(stampOf(a.delta), stampOf(b.delta));
-  }
-
-  /**
-   * Judges a key's held ops again after an op of it counted, in the order a recount judges
-   * them, up to the first rank none of whose ops counts (the policy's promise: it lifts no
-   * higher one). What counts is what a recount would count, since a counted op only adds;
-   * a recount on each counted op of a held key (a node writing one epoch past the latest
-   * again and again beside one it holds far ahead) cost every node a fold of the key each.
-   * True when what the key shows changed.
-   */
+  /** Judges `key`'s held node ops again, after an op of it counted; true when what it shows changed. */
   private lift(key: string): boolean {
-    const held = this.held.get(key) as HeldOp[];
-    const still: HeldOp[] = [];
-    let changed = false;
-    let i = 0;
-    while (i < held.length) {
-      const rank = this.policy.rank((held[i] as HeldOp).op);
-      let counted = false;
-      for (; i < held.length && this.policy.rank((held[i] as HeldOp).op) === rank; i++) {
-        const { op, delta } = held[i] as HeldOp;
-        if (this.policy.counts(this.folded, op, this.peerIds.of(delta.body.author) as string)) {
-          changed = this.folded.applyOp(op, stampOf(delta)) || changed;
-          counted = true;
-        } else still.push(held[i] as HeldOp);
-      }
-      if (!counted) break;
-    }
-    still.push(...held.slice(i));
-    if (still.length === 0) this.held.delete(key);
-    else this.held.set(key, still);
-    return changed;
+    return this.held.lift(
+      key,
+      ({ op, delta }) => this.policy.counts(this.folded, op, this.peerIds.of(delta.body.author) as string),
+      ({ op, delta }) => this.folded.applyOp(op, stampOf(delta)),
+    );
   }
 
   /** Follows changes to what node writes depend on, as the policy says, to a fixpoint. */
@@ -434,7 +383,7 @@ export class Replica {
   private recount(key: string): boolean {
     const before = JSON.stringify(this.folded.get(key) ?? null);
     this.folded.reset(key);
-    const nodeOps: HeldOp[] = [];
+    const nodeOps: NodeOp[] = [];
     for (const id of this.byKey.get(key) ?? []) {
       const delta = this.log.get(id) as Delta;
       const role = this.roleOf(delta);
@@ -445,15 +394,14 @@ export class Replica {
       }
     }
     // In the policy's order (a slot's decisions by epoch): each may raise the bound the next is judged by.
-    nodeOps.sort((a, b) => this.byPolicy(a, b));
-    const held: HeldOp[] = [];
+    nodeOps.sort(this.held.compare);
+    const held: NodeOp[] = [];
     for (const nodeOp of nodeOps) {
       const { op, delta } = nodeOp;
       if (this.policy.counts(this.folded, op, this.peerIds.of(delta.body.author) as string)) this.folded.applyOp(op, stampOf(delta));
       else held.push(nodeOp);
     }
-    if (held.length > 0) this.held.set(key, held);
-    else this.held.delete(key);
+    this.held.set(key, held);
     return JSON.stringify(this.folded.get(key) ?? null) !== before;
   }
 
