@@ -25,3 +25,50 @@ export const leftStatement = (id: MemberId, incarnation: Incarnation): string =>
 
 /** What a signed statement is refused for: its signature, or an accusation above any incarnation the member signed. */
 export type SwimRefusal = 'signature' | 'incarnation';
+
+/**
+ * A member list's judge of what members say of themselves: it signs this member's
+ * statements, checks others', and counts what it refuses.
+ */
+export class MemberStatements {
+  /** Updates refused, by why: each one a forgery, or an accusation of an incarnation not (yet) signed here. */
+  readonly refused: Record<SwimRefusal, number> = { signature: 0, incarnation: 0 };
+
+  constructor(private readonly signatures: MemberSignatures) {}
+
+  signAlive(incarnation: Incarnation, record: MemberRecord): string {
+    return this.signatures.sign(aliveStatement(incarnation, record));
+  }
+
+  signLeft(id: MemberId, incarnation: Incarnation): string {
+    return this.signatures.sign(leftStatement(id, incarnation));
+  }
+
+  /** `member.id`'s own word that it is alive with `member` at `incarnation`. */
+  alive(member: MemberRecord, incarnation: Incarnation, signature: string | undefined): boolean {
+    return this.signed(member.id, aliveStatement(incarnation, member), signature);
+  }
+
+  /** `id`'s own word that it leaves at `incarnation`. */
+  left(id: MemberId, incarnation: Incarnation, signature: string): boolean {
+    return this.signed(id, leftStatement(id, incarnation), signature);
+  }
+
+  /**
+   * An accusation above the incarnation the member last signed is refused: nobody can have
+   * seen it alive there. Honest, it raced the member's refutation here, and its accuser's
+   * own probes will accuse again; forged, refuting it would take the member past what any
+   * node decodes (2^32), or keep it refuting.
+   */
+  accusable(incarnation: Incarnation, signedIncarnation: Incarnation): boolean {
+    if (incarnation <= signedIncarnation) return true;
+    this.refused.incarnation++;
+    return false;
+  }
+
+  private signed(id: MemberId, statement: string, signature: string | undefined): boolean {
+    if (signature !== undefined && this.signatures.verify(id, statement, signature)) return true;
+    this.refused.signature++;
+    return false;
+  }
+}

@@ -8,7 +8,7 @@ import { expectedConfirmations } from './formulas.js';
 import { IndexSet } from './index-set.js';
 import type { LagHealth } from './lag.js';
 import type { Incarnation, MemberId, MemberRecord, MemberState, MemberView } from './member.js';
-import { aliveStatement, leftStatement, type MemberSignatures, type SwimRefusal } from './member-signatures.js';
+import { MemberStatements, type MemberSignatures, type SwimRefusal } from './member-signatures.js';
 import { MemberTable } from './member-table.js';
 import type { SyncEntry, Update } from './messages.js';
 import { Suspicion } from './suspicion.js';
@@ -46,8 +46,7 @@ export class Membership {
   private selfRecord: MemberRecord;
   private selfIncarnation: Incarnation;
   private selfSignature: string;
-  /** Updates refused, by why: each one a forgery, or an accusation of an incarnation not (yet) signed here. */
-  readonly refused: Record<SwimRefusal, number> = { signature: 0, incarnation: 0 };
+  private readonly statements: MemberStatements;
   /** Times this member raised its incarnation to refute a suspicion or death about itself. */
   refutations = 0;
   private selfState: MemberState = 'alive';
@@ -60,12 +59,18 @@ export class Membership {
     incarnation: Incarnation,
     private readonly out: Effect[],
     private readonly lag: LagHealth,
-    private readonly signatures: MemberSignatures,
+    signatures: MemberSignatures,
   ) {
     this.selfRecord = self;
     this.selfIncarnation = incarnation;
-    this.selfSignature = this.signAlive();
+    this.statements = new MemberStatements(signatures);
+    this.selfSignature = this.statements.signAlive(incarnation, self);
     this.awareness = new Awareness(config.awarenessMax);
+  }
+
+  /** Updates refused, by why: live counts. */
+  get refused(): Readonly<Record<SwimRefusal, number>> {
+    return this.statements.refused;
   }
 
   get selfId(): MemberId {
@@ -101,13 +106,13 @@ export class Membership {
   announceSelf(record: MemberRecord): void {
     this.selfRecord = record;
     this.selfIncarnation++;
-    this.selfSignature = this.signAlive();
+    this.selfSignature = this.statements.signAlive(this.selfIncarnation, this.selfRecord);
     this.queue.enqueue(this.directory.intern(this.selfId), this.selfAlive());
   }
 
   leave(nowMs: number): Update {
     this.selfState = 'left';
-    this.selfSignature = this.signatures.sign(leftStatement(this.selfId, this.selfIncarnation));
+    this.selfSignature = this.statements.signLeft(this.selfId, this.selfIncarnation);
     const update: Update = { kind: 'left', incarnation: this.selfIncarnation, id: this.selfId, signature: this.selfSignature };
     this.queue.enqueue(this.directory.intern(this.selfId), update);
     this.emit('left', this.selfId, this.selfIncarnation, nowMs);
@@ -271,14 +276,14 @@ export class Membership {
       const newer = incarnation > this.selfIncarnation;
       if (this.leaving || !(newer || (incarnation === this.selfIncarnation && !sameRecord(member, this.selfRecord)))) return true;
       // Ours from a previous life, which the cluster still remembers; anything else is forged.
-      if (!this.signedAlive(member, incarnation, signature)) return false;
+      if (!this.statements.alive(member, incarnation, signature)) return false;
       this.refute(incarnation);
       return true;
     }
     const index = this.directory.intern(member.id);
     const known = this.table.has(index);
     if (known && incarnation <= this.table.incarnation(index)) return true;
-    if (news && !this.signedAlive(member, incarnation, signature)) return false;
+    if (news && !this.statements.alive(member, incarnation, signature)) return false;
     const previous = known ? this.table.state(index) : undefined;
     const previousRecord = known ? this.table.record(index) : undefined;
     this.table.set(index, member, incarnation, 'alive', nowMs, signature);
@@ -294,21 +299,9 @@ export class Membership {
     return true;
   }
 
-  /**
-   * An accusation above the incarnation the member last signed is refused: nobody can have
-   * seen it alive there. Honest, it raced the member's refutation here, and its accuser's
-   * own probes will accuse again; forged, refuting it would take the member past what any
-   * node decodes (2^32), or keep it refuting.
-   */
-  private accusable(incarnation: Incarnation, signedIncarnation: Incarnation): boolean {
-    if (incarnation <= signedIncarnation) return true;
-    this.refused.incarnation++;
-    return false;
-  }
-
   private applySuspect(id: MemberId, incarnation: Incarnation, from: MemberId, nowMs: number): void {
     if (id === this.selfId) {
-      if (this.leaving || !this.accusable(incarnation, this.selfIncarnation)) return;
+      if (this.leaving || !this.statements.accusable(incarnation, this.selfIncarnation)) return;
       if (incarnation === this.selfIncarnation) {
         this.awareness.apply(1);
         this.refute(incarnation);
@@ -318,7 +311,7 @@ export class Membership {
       return;
     }
     const index = this.lookup(id);
-    if (index === undefined || incarnation < this.table.incarnation(index) || !this.accusable(incarnation, this.table.incarnation(index))) return;
+    if (index === undefined || incarnation < this.table.incarnation(index) || !this.statements.accusable(incarnation, this.table.incarnation(index))) return;
     const state = this.table.state(index);
     if (state === 'dead' || state === 'left') return;
     const update: Update = { kind: 'suspect', incarnation, id, from };
@@ -352,14 +345,14 @@ export class Membership {
     }
   }
 
-  /** A dead is an accusation (see `accusable`); a left is the member's own word, signed. False for a forgery. */
+  /** A dead is an accusation (MemberStatements.accusable); a left is the member's own word, signed. False for a forgery. */
   private applyDown(update: Extract<Update, { kind: 'dead' | 'left' }>, nowMs: number): boolean {
     const { id, incarnation } = update;
     if (id === this.selfId) {
       if (this.leaving) return true;
       // Our own leave, replayed from a previous life, is refuted as any accusation is.
-      if (update.kind === 'left' && !this.signedLeft(id, incarnation, update.signature)) return false;
-      if (update.kind === 'dead' && !this.accusable(incarnation, this.selfIncarnation)) return true;
+      if (update.kind === 'left' && !this.statements.left(id, incarnation, update.signature)) return false;
+      if (update.kind === 'dead' && !this.statements.accusable(incarnation, this.selfIncarnation)) return true;
       if (incarnation >= this.selfIncarnation) this.refute(incarnation);
       else this.reannounce();
       return true;
@@ -369,10 +362,10 @@ export class Membership {
     const state = this.table.state(index);
     if (state === 'left' || (state === 'dead' && update.kind === 'dead')) return true;
     if (update.kind === 'left') {
-      if (!this.signedLeft(id, incarnation, update.signature)) return false;
+      if (!this.statements.left(id, incarnation, update.signature)) return false;
       this.table.set(index, this.table.record(index), incarnation, 'left', nowMs, update.signature);
     } else {
-      if (!this.accusable(incarnation, this.table.incarnation(index))) return true;
+      if (!this.statements.accusable(incarnation, this.table.incarnation(index))) return true;
       this.table.set(index, this.table.record(index), incarnation, 'dead', nowMs, this.table.signature(index));
     }
     this.suspicions.delete(index);
@@ -383,28 +376,10 @@ export class Membership {
     return true;
   }
 
-  private signAlive(): string {
-    return this.signatures.sign(aliveStatement(this.selfIncarnation, this.selfRecord));
-  }
-
-  private signedAlive(member: MemberRecord, incarnation: Incarnation, signature: string | undefined): boolean {
-    return this.signed(member.id, aliveStatement(incarnation, member), signature);
-  }
-
-  private signedLeft(id: MemberId, incarnation: Incarnation, signature: string): boolean {
-    return this.signed(id, leftStatement(id, incarnation), signature);
-  }
-
-  private signed(id: MemberId, statement: string, signature: string | undefined): boolean {
-    if (signature !== undefined && this.signatures.verify(id, statement, signature)) return true;
-    this.refused.signature++;
-    return false;
-  }
-
   private refute(accusedIncarnation: Incarnation): void {
     this.refutations++;
     this.selfIncarnation = accusedIncarnation + 1;
-    this.selfSignature = this.signAlive();
+    this.selfSignature = this.statements.signAlive(this.selfIncarnation, this.selfRecord);
     this.queue.enqueue(this.directory.intern(this.selfId), this.selfAlive());
   }
 
