@@ -232,7 +232,7 @@ function foldRound(genesis: Genesis, deltas: readonly Delta[], revoked: Readonly
       // A revoked node may be admitted again harmlessly: its revocation still bounds what counts.
       else if (kind === NODE_KIND && PUBLIC_KEY.test(name) && 'set' in op && (asAdmin || name !== author)) admitted.add(name);
       else if (kind === REVOCATION_KIND && asAdmin && 'set' in op && op.set.publicKey === name) {
-        const heads = revocationHeads(op.set.heads);
+        const heads = pinnedHeads(op.set.heads);
         if (heads !== undefined) candidates.push({ revoker: author, target: name, heads, delta });
       }
     }
@@ -289,7 +289,7 @@ function foldGrant(grants: Map<string, Grant>, pins: PinCandidate[], op: Delta['
   grant.adds.push({ stamp, grant: given });
   if (op.set.heads === undefined) return;
   // Heads that are not a list of ids pin nothing: the grant still counts, by stamps alone.
-  const heads = revocationHeads(op.set.heads);
+  const heads = pinnedHeads(op.set.heads);
   if (heads !== undefined) pins.push({ target: publicKey, stamp, grant: given, heads });
 }
 
@@ -318,7 +318,7 @@ function samePins(a: ReadonlyMap<string, readonly GrantPin[]>, b: ReadonlyMap<st
 }
 
 /** A revocation's (or a grant's) heads: delta ids; an empty list counts nothing of the key. */
-function revocationHeads(value: Json | undefined): string[] | undefined {
+function pinnedHeads(value: Json | undefined): string[] | undefined {
   if (!Array.isArray(value) || value.length > MAX_PINNED_HEADS) return undefined;
   return value.every((id) => typeof id === 'string' && DELTA_ID.test(id)) ? (value as string[]) : undefined;
 }
