@@ -3,19 +3,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as ClusterModule from '../testnet/local/cluster.js';
 import { inTurns, inTurnsHeader } from './base-worktree.js';
-import { cpuSeconds } from './proc-stats.js';
+import { cpuSeconds, peakRssMb, rssMb } from './proc-stats.js';
 import { spread, type Spread } from './stats.js';
 
 /**
  * `npm run bench:start-cost`: what nodes cost to start and in their first seconds, on
- * this tree and on another commit (SHOAL_BASE, default 60562b6: nodes on Node's own young
- * generation and optimizer settings, "Footprint" step 13), in turn: ROUNDS (default 4)
+ * this tree and on another commit (SHOAL_BASE, default 3b2fdef: nodes on V8's
+ * --optimize-for-size, "Footprint" step 14), in turn: ROUNDS (default 4)
  * clusters of NODES (default 3) on each, alternating which goes first, at PRESET (default
  * `local`, the tests' and the quick start's) with the process runtime. Taken per node:
  * CPU seconds from its start until every node of its cluster lists all of them alive,
- * and AFTER_S (default 10) later. Prints JSON.
+ * and AFTER_S (default 10) later; its RSS each second of those AFTER_S, and its highest
+ * RSS since it started (VmHWM) at their end. Prints JSON.
  */
-const BASE = process.env.SHOAL_BASE ?? '60562b6';
+const BASE = process.env.SHOAL_BASE ?? '3b2fdef';
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
 const NODES = Number(process.env.NODES ?? 3);
 const PRESET = (process.env.PRESET ?? 'local') as 'local' | 'lan' | 'edge';
@@ -25,6 +26,8 @@ const JOIN_TIMEOUT_MS = 90_000;
 interface Samples {
   toAliveCpuS: number[];
   laterCpuS: number[];
+  rssMb: number[];
+  peakRssMb: number[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -39,20 +42,29 @@ async function oneCluster(tree: string, into: Samples): Promise<void> {
     );
     const pids = cluster.nodes.map((n) => n.child.pid as number);
     into.toAliveCpuS.push(...pids.map(cpuSeconds));
-    await sleep(AFTER_S * 1000);
+    for (let s = 0; s < AFTER_S; s++) {
+      await sleep(1000);
+      into.rssMb.push(...pids.map(rssMb));
+    }
     into.laterCpuS.push(...pids.map(cpuSeconds));
+    into.peakRssMb.push(...pids.map(peakRssMb));
   } finally {
     await cluster.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-const figures = (s: Samples): { toAliveCpuS: Spread; laterCpuS: Spread } => ({ toAliveCpuS: spread(s.toAliveCpuS, 2), laterCpuS: spread(s.laterCpuS, 2) });
+const figures = (s: Samples): Record<keyof Samples, Spread> => ({
+  toAliveCpuS: spread(s.toAliveCpuS, 2),
+  laterCpuS: spread(s.laterCpuS, 2),
+  rssMb: spread(s.rssMb, 1),
+  peakRssMb: spread(s.peakRssMb, 1),
+});
 
 // Each tree's nodes run its own build (bin/shoal.js loads its dist/).
 const samples: [Samples, Samples] = [
-  { toAliveCpuS: [], laterCpuS: [] },
-  { toAliveCpuS: [], laterCpuS: [] },
+  { toAliveCpuS: [], laterCpuS: [], rssMb: [], peakRssMb: [] },
+  { toAliveCpuS: [], laterCpuS: [], rssMb: [], peakRssMb: [] },
 ];
 await inTurns(BASE, ROUNDS, (tree, which) => oneCluster(tree, samples[which]));
 const [before, after] = samples.map(figures);
