@@ -28,13 +28,6 @@ const ALONE = new Set(['integration/starvation.test.ts']);
 // started first, so the other lane works through the short files beside it
 // rather than the run ending on it alone.
 const FIRST = new Set(['docker/faults.test.ts']);
-// The pure tiers run last, beside files that wait rather than compute (run beside the
-// fault suite's start they ran at half speed), longest first so the two lanes end
-// together: the unit tier (about 65 s), the simulator's scheduling file (about 40 s, its
-// 200-node placement most of it) in a process of its own, the rest of the simulator
-// (about 30 s), the property tier (about 20 s). One simulator process left a lane idle
-// for its last 40 s.
-const PURE_LAST = ['unit', 'sim/scheduling.test.ts', 'sim', 'property'];
 const LANES = Math.max(1, Number(process.env.SHOAL_TEST_LANES ?? Math.min(2, availableParallelism())));
 // Far above any process's time on a loaded 2-core machine (the longest, a tier of pure
 // tests or one Docker file, takes 1-5 min idle): only a hang reaches it.
@@ -137,24 +130,17 @@ if (selected.length === 0) {
 }
 
 // The processes to run: those that must be alone first, then the longest, then the Docker and integration
-// files interleaved (each tier's longest tend to come in runs), the pure tiers last (PURE_LAST).
-const ownProcess = (tier, file) => FILE_PER_PROCESS.has(tier) || PURE_LAST.includes(relative('test', file));
-const batches = (tier, files) => {
-  const rest = files.filter((f) => !ownProcess(tier, f));
-  return [...files.filter((f) => ownProcess(tier, f)).map((f) => [f]), ...(rest.length > 0 ? [rest] : [])];
-};
+// files interleaved (each tier's longest tend to come in runs), the short pure tiers last
+// to fill the lanes' ends.
 const jobs = selected.flatMap(({ tier, dir, files }) =>
-  batches(tier, files).map((batch, i) => {
-    const name = ownProcess(tier, batch[0]) ? relative('test', batch[0]) : tier;
-    return {
-      tier,
-      dir,
-      files: batch,
-      name,
-      alone: ALONE.has(name),
-      order: FIRST.has(name) ? -1 : FILE_PER_PROCESS.has(tier) ? i : Number.MAX_SAFE_INTEGER / 2 + PURE_LAST.indexOf(name),
-    };
-  }),
+  (FILE_PER_PROCESS.has(tier) ? files.map((f) => [f]) : [files]).map((batch, i) => ({
+    tier,
+    dir,
+    files: batch,
+    name: FILE_PER_PROCESS.has(tier) ? relative('test', batch[0]) : tier,
+    alone: FILE_PER_PROCESS.has(tier) && ALONE.has(relative('test', batch[0])),
+    order: FIRST.has(relative('test', batch[0])) ? -1 : FILE_PER_PROCESS.has(tier) ? i : Number.POSITIVE_INFINITY,
+  })),
 );
 const queue = [...jobs.filter((j) => j.alone), ...jobs.filter((j) => !j.alone).sort((a, b) => a.order - b.order)];
 
