@@ -8,8 +8,8 @@ import { spread, type Spread } from './stats.js';
 
 /**
  * `npm run bench:start-cost`: what nodes cost to start and in their first seconds, on
- * this tree and on another commit (SHOAL_BASE, default 3b2fdef: nodes on V8's
- * --optimize-for-size, "Footprint" step 14), in turn: ROUNDS (default 4)
+ * this tree and on another commit (SHOAL_BASE, default 3b2fdef, which "Footprint" step 14
+ * compared a tree without V8's --optimize-for-size against), in turn: ROUNDS (default 4)
  * clusters of NODES (default 3) on each, alternating which goes first, at PRESET (default
  * `local`, the tests' and the quick start's) with the process runtime. Taken per node:
  * CPU seconds from its start until every node of its cluster lists all of them alive,
