@@ -334,20 +334,18 @@ export class Replica {
       // A counted op can only add: nothing else's verdict falls, and it may lift a held one of its key.
       if (this.policy.counts(this.folded, op, node)) {
         const shown = this.folded.applyOp(op, stamp);
-        if (this.lift(op.key) || shown) changed.push(op.key);
+        // Its key's held ops are judged again, in the policy's order.
+        if (this.held.lift(op.key, this.countsNow, this.applyNodeOp) || shown) changed.push(op.key);
       } else this.held.hold(op.key, { op, delta });
     }
     return this.cascade(changed);
   }
 
-  /** Judges `key`'s held node ops again, after an op of it counted; true when what it shows changed. */
-  private lift(key: string): boolean {
-    return this.held.lift(
-      key,
-      ({ op, delta }) => this.policy.counts(this.folded, op, this.peerIds.of(delta.body.author) as string),
-      ({ op, delta }) => this.folded.applyOp(op, stampOf(delta)),
-    );
-  }
+  /** Whether a node op counts on the folded document as it is now. */
+  private readonly countsNow = ({ op, delta }: NodeOp): boolean => this.policy.counts(this.folded, op, this.peerIds.of(delta.body.author) as string);
+
+  /** Applies a node op that counts; true when what its key shows changed. */
+  private readonly applyNodeOp = ({ op, delta }: NodeOp): boolean => this.folded.applyOp(op, stampOf(delta));
 
   /** Follows changes to what node writes depend on, as the policy says, to a fixpoint. */
   private cascade(changed: string[]): string[] {
@@ -397,8 +395,7 @@ export class Replica {
     nodeOps.sort(this.held.compare);
     const held: NodeOp[] = [];
     for (const nodeOp of nodeOps) {
-      const { op, delta } = nodeOp;
-      if (this.policy.counts(this.folded, op, this.peerIds.of(delta.body.author) as string)) this.folded.applyOp(op, stampOf(delta));
+      if (this.countsNow(nodeOp)) this.applyNodeOp(nodeOp);
       else held.push(nodeOp);
     }
     this.held.set(key, held);
