@@ -34,6 +34,7 @@ import { EventLog } from './event-log.js';
 import { NodeWriter } from './node-writer.js';
 import { MemberSnapshotWriter, memberSnapshotPath, readMemberSnapshot } from './member-snapshot.js';
 import { Redialer } from './redialer.js';
+import { StartSteps } from './start-steps.js';
 import { JoinedRule } from '../protocol/swim/joined.js';
 import { SignedRequests } from './api/signed-requests.js';
 import { ReplicaAccess } from './replica-access.js';
@@ -107,6 +108,8 @@ export interface RunningNode {
   metrics: Registry;
   /** What it knows of the cluster's usage; a gossiped summary can be handed to it as if it arrived (bench/metrics.ts). */
   usage: UsageService;
+  /** How long each step of its start took (node/start-steps.ts). */
+  startMs: Record<string, number>;
   /** Graceful leave, then stop everything and release the data directory. */
   stop(): Promise<void>;
 }
@@ -128,6 +131,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
   // One clock for the whole node: the HLC of its writes, SWIM, the scheduler, the agent and the API read it together.
   const clock = options.clock ?? new WallClock();
   const seeds: Multiaddr[] = options.seeds.map((s) => multiaddr(s));
+  const steps = new StartSteps();
   const unlock = lockDataDir(options.dataDir);
   const cleanup: (() => Promise<void> | void)[] = [unlock];
   const unwind = async (): Promise<void> => {
@@ -143,6 +147,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       clock,
     );
     cleanup.push(() => state.close());
+    steps.done('state');
     const privateKey = await loadOrCreateIdentity(options.dataDir);
     const gate = options.faultInjection ? new PartitionGate() : undefined;
     const relayGate = new RelayGate({ isAdmitted: (key) => state.replica.isAdmittedNode(key), isRevoked: (key) => state.replica.isRevoked(key) });
@@ -159,6 +164,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       throw inUse(e) ? new AddressInUseError(options.listen.join(', ')) : e;
     });
     cleanup.push(() => host.stop());
+    steps.done('host');
     // A revocation, or an operator change that decides which revocations count.
     state.onChange((changed) => changed.some((k) => k.startsWith(`${REVOCATION_KIND}/`) || k.startsWith(`${OPERATOR_KIND}/`)) && revokedGate.closeRevoked(host));
     const memberReach = new MemberReach(host);
@@ -228,6 +234,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     });
     await antiEntropy.start();
     cleanup.push(() => antiEntropy?.stop());
+    steps.done('membership');
 
     const events = new EventLog();
     const writer = new NodeWriter(privateKey, cluster.id, state);
@@ -253,6 +260,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       ...content.forRuntime(),
     });
     cleanup.push(() => runtime.close());
+    steps.done('runtime');
     const schedulingConfig = schedulerConfig[options.preset]();
     const fence = new MajorityFence({
       dataRoot,
@@ -275,8 +283,10 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       hasJoined,
       clock,
     });
+    steps.done('fence');
     await scheduler.start();
     cleanup.push(() => scheduler.stop());
+    steps.done('scheduler');
 
     const secrets = new SecretBox(cluster.psk, cluster.id);
     const agent = new Agent({
@@ -299,6 +309,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     const isAdmittedPeer = (peerId: string): boolean => state.replica.isAdmittedNode(publicKeyOfPeerId(peerId) ?? '');
     const contentService = await content.serve({ host, swim, writer, admitted: isAdmittedPeer, bandwidth: options.imageBandwidth, clock });
     cleanup.push(() => content.stopServing());
+    steps.done('content');
     const signedRequests = new SignedRequests(state, clock);
     const replicas = new ReplicaAccess(host, runtime, { cluster: cluster.id, node: swim.id }, scheduler, swim, isAdmittedPeer, signedRequests);
     await replicas.start();
@@ -318,6 +329,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
     });
     forRuntime.bind(services);
     cleanup.push(() => services.stop());
+    steps.done('services');
     const feed = new EventFeed(host, swim, events);
     await feed.start();
     cleanup.push(() => feed.stop());
@@ -411,6 +423,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       throw inUse(e) ? new AddressInUseError(`${options.api.host}:${options.api.port}`) : e;
     });
     cleanup.push(() => api.close());
+    steps.done('api');
     const address = api.server.address();
     const apiHost = options.api.host.includes(':') ? `[${options.api.host}]` : options.api.host;
     const apiUrl = typeof address === 'object' && address !== null ? `${tls === undefined ? 'http' : 'https'}://${apiHost}:${address.port}` : '';
@@ -436,6 +449,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
       gossipScore: (peerId) => pubsub.getScore(peerId),
       metrics,
       usage,
+      startMs: steps.ms,
       stop: () => {
         stopping ??= (async () => {
           await agent.stop();

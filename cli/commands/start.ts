@@ -132,7 +132,13 @@ export async function start(opts: StartOptions): Promise<void> {
     artifactStoreBytes: parseArtifactStoreBytes(opts.artifactStoreBytes),
   });
   always.info(
-    { peerId: node.peerId, listen: node.listenAddrs, api: node.apiUrl, ...(node.apiFingerprint === undefined ? {} : { apiFingerprint: node.apiFingerprint }) },
+    {
+      peerId: node.peerId,
+      listen: node.listenAddrs,
+      api: node.apiUrl,
+      ...(node.apiFingerprint === undefined ? {} : { apiFingerprint: node.apiFingerprint }),
+      startMs: node.startMs,
+    },
     'shoal node started',
   );
 
