@@ -4,8 +4,19 @@ import { nestingDepth } from '../../../base/json-bytes.js';
 import type { Result } from '../../../base/result.js';
 import { replacedAt, valuePaths } from './value-paths.js';
 
-/** Runs per property: enough to reach the odd corner, few enough for the unit tier. */
-export const RUNS = 10_000;
+/**
+ * Runs per property. Every run of the suite draws a fresh seed, so its 2,000 add up to
+ * the odd corner across runs while the unit tier stays short (10,000 took it 42 s of
+ * fuzzing); `npm run fuzz` goes deep in one run (SHOAL_FUZZ_RUNS, default there 50,000).
+ */
+export const RUNS = fuzzRuns(process.env.SHOAL_FUZZ_RUNS);
+
+function fuzzRuns(text: string | undefined): number {
+  if (text === undefined) return 2_000;
+  const runs = Number(text);
+  if (!Number.isSafeInteger(runs) || runs < 1) throw new Error(`SHOAL_FUZZ_RUNS='${text}': expected a whole number of runs, 1 or more`);
+  return runs;
+}
 
 export interface Codec<T> {
   decode: (bytes: Uint8Array) => Result<T, { code: string }>;
