@@ -5,7 +5,7 @@ import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } f
 import { dcutr } from '@libp2p/dcutr';
 import { gossipsub, type GossipSub, type GossipSubComponents } from '@libp2p/gossipsub';
 import { identify, type Identify } from '@libp2p/identify';
-import type { ConnectionGater, Libp2p, PrivateKey } from '@libp2p/interface';
+import type { ConnectionGater, Libp2p, PrivateKey, Stream } from '@libp2p/interface';
 import { kadDHT, removePublicAddressesMapper, type KadDHT } from '@libp2p/kad-dht';
 import { ping, type Ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
@@ -14,6 +14,7 @@ import { BlockList, isIP } from 'node:net';
 import { UserError } from './errors.js';
 import { privateNetwork } from './private-network.js';
 import { fastMessageId } from './gossip-message-id.js';
+import { repairGossipStreams } from './gossip-stream-repair.js';
 import { gossipScoreParams, stateScoreThresholds } from './gossip-scoring.js';
 import { MAX_RESERVATIONS, RELAYED_CONNECTION_BYTES, RELAYED_CONNECTION_MS } from '../protocol/relay/policy.js';
 
@@ -71,10 +72,12 @@ export const stateTopic = (clusterId: string): string => `/shoal/${clusterId}/de
 export const usageTopic = (clusterId: string): string => `/shoal/${clusterId}/usage/1`;
 
 /**
- * The router gossipsub builds also answers getScore, which its exported interface
- * omits; a node reads it to tell whether a peer is graylisted.
+ * The router gossipsub builds also answers getScore and holds its outbound streams by
+ * peer, which its exported interface omits: a node reads the score to tell whether a
+ * peer is graylisted, and the streams to tell whether its gossip to a peer still has one
+ * (node/gossip-stream-repair.ts).
  */
-export type ScoredGossipSub = GossipSub & { getScore(peerId: string): number };
+export type ScoredGossipSub = GossipSub & { getScore(peerId: string): number; readonly streamsOutbound: ReadonlyMap<string, { readonly rawStream: Stream }> };
 
 // A type alias, not an interface: Libp2p's ServiceMap needs the implicit index signature.
 export type HostServices = {
@@ -90,6 +93,12 @@ export type HostServices = {
 export type Host = Libp2p<HostServices>;
 
 export async function createHost(options: HostOptions): Promise<Host> {
+  const host = await createLibp2pHost(options);
+  repairGossipStreams(host);
+  return host;
+}
+
+async function createLibp2pHost(options: HostOptions): Promise<Host> {
   const trusted = (options.trustedNetworks ?? loopbackTrust.trustedNetworks).map(parseNetwork);
   const colocation = (options.colocationWhitelist ?? loopbackTrust.colocationWhitelist).map(parseNetwork);
   const announced = options.announce !== undefined && options.announce.length > 0;
@@ -147,12 +156,13 @@ export async function createHost(options: HostOptions): Promise<Host> {
 function withScore(factory: (components: GossipSubComponents) => GossipSub): (components: GossipSubComponents) => ScoredGossipSub {
   return (components) => {
     const router = factory(components);
-    if (!hasScore(router)) throw new Error('this @libp2p/gossipsub has no getScore');
+    if (!hasScore(router)) throw new Error('this @libp2p/gossipsub has no getScore or streamsOutbound');
     return router;
   };
 }
 
-const hasScore = (router: GossipSub): router is ScoredGossipSub => 'getScore' in router && typeof router.getScore === 'function';
+const hasScore = (router: GossipSub): router is ScoredGossipSub =>
+  'getScore' in router && typeof router.getScore === 'function' && 'streamsOutbound' in router && router.streamsOutbound instanceof Map;
 
 interface Network {
   family: 'ipv4' | 'ipv6';
