@@ -156,12 +156,12 @@ async function createLibp2pHost(options: HostOptions): Promise<Host> {
 function withScore(factory: (components: GossipSubComponents) => GossipSub): (components: GossipSubComponents) => ScoredGossipSub {
   return (components) => {
     const router = factory(components);
-    if (!hasScore(router)) throw new Error('this @libp2p/gossipsub has no getScore or streamsOutbound');
+    if (!isScoredGossipSub(router)) throw new Error('this @libp2p/gossipsub has no getScore or streamsOutbound');
     return router;
   };
 }
 
-const hasScore = (router: GossipSub): router is ScoredGossipSub =>
+const isScoredGossipSub = (router: GossipSub): router is ScoredGossipSub =>
   'getScore' in router && typeof router.getScore === 'function' && 'streamsOutbound' in router && router.streamsOutbound instanceof Map;
 
 interface Network {
