@@ -1,12 +1,5 @@
-import type { Connection, Libp2p, PeerId, Stream } from '@libp2p/interface';
-
-/** What the repair needs of a host: its connections, gossipsub's outbound streams, and identify. */
-export interface RepairableHost extends Pick<Libp2p, 'addEventListener' | 'getConnections'> {
-  services: {
-    pubsub: { readonly streamsOutbound: ReadonlyMap<string, { readonly rawStream: Stream }> };
-    identify: { identify(connection: Connection): Promise<unknown> };
-  };
-}
+import type { PeerId } from '@libp2p/interface';
+import type { Host } from './host.js';
 
 /**
  * Gossipsub opens its one outbound stream to a peer when a connection to the peer is
@@ -18,7 +11,7 @@ export interface RepairableHost extends Pick<Libp2p, 'addEventListener' | 'getCo
  * remaining connection again has gossipsub open a stream on it: libp2p's registrar tells
  * gossipsub of every identify.
  */
-export function repairGossipStreams(host: RepairableHost): void {
+export function repairGossipStreams(host: Host): void {
   host.addEventListener('connection:close', (event) => {
     const peer = event.detail.remotePeer;
     // The stream's own close may be told after its connection's.
@@ -26,7 +19,7 @@ export function repairGossipStreams(host: RepairableHost): void {
   });
 }
 
-function reopenIfLost(host: RepairableHost, peer: PeerId): void {
+function reopenIfLost(host: Host, peer: PeerId): void {
   const stream = host.services.pubsub.streamsOutbound.get(peer.toString())?.rawStream;
   if (stream?.status === 'open') return;
   // Still closing: gossipsub forgets it at its close, and only then opens another.

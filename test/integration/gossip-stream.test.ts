@@ -3,12 +3,14 @@ import type { Connection } from '@libp2p/interface';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { newCluster } from '../../node/cluster.js';
+import { poll } from '../../testnet/poll.js';
 import { createHost, loopbackTrust, stateTopic, type Host } from '../../node/host.js';
 import { author } from '../unit/crdt/fixtures.js';
 
 const cluster = newCluster([author(1).publicKey]);
 const topic = stateTopic(cluster.id);
 const hosts: Host[] = [];
+const WAIT_MS = 20_000;
 
 const host = async (): Promise<Host> => {
   const h = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk: cluster.psk, clusterId: cluster.id, listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust });
@@ -16,16 +18,6 @@ const host = async (): Promise<Host> => {
   h.services.pubsub.subscribe(topic);
   return h;
 };
-
-async function until<T>(what: string, check: () => T | undefined | false | Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const carriesGossipOut = (c: Connection): boolean => c.streams.some((s) => s.protocol.startsWith('/meshsub/') && s.direction === 'outbound');
 
@@ -41,8 +33,8 @@ test("a's gossip reaches b again after the connection that carried it closes whi
   await a.dial(b.getMultiaddrs()[0] as never);
   // Both ends dialed, as two members do when one joins: libp2p keeps both connections.
   await b.dial(a.getMultiaddrs()[0] as never, { force: true });
-  await until('two identified connections between them', () => a.getConnections(b.peerId).filter((c) => identified.has(c.id)).length === 2);
-  const carrying = await until("the connection with a's gossip stream to b", () => a.getConnections(b.peerId).find(carriesGossipOut));
+  await poll('two identified connections between them', async () => (a.getConnections(b.peerId).filter((c) => identified.has(c.id)).length === 2 ? true : undefined), WAIT_MS);
+  const carrying = await poll("the connection with a's gossip stream to b", async () => a.getConnections(b.peerId).find(carriesGossipOut), WAIT_MS);
   const received: string[] = [];
   b.services.pubsub.addEventListener('message', (event) => {
     received.push(new TextDecoder().decode(event.detail.data));
@@ -52,10 +44,14 @@ test("a's gossip reaches b again after the connection that carried it closes whi
   assert.is(a.getConnections(b.peerId).length, 1, 'the other connection stays');
   // Published again and again (a message id is its bytes' digest): the first to arrive ends the wait.
   let n = 0;
-  await until('b to receive what a publishes', async () => {
-    await a.services.pubsub.publish(topic, new TextEncoder().encode(`after the close ${n++}`));
-    return received.length > 0;
-  });
+  await poll(
+    'b to receive what a publishes',
+    async () => {
+      await a.services.pubsub.publish(topic, new TextEncoder().encode(`after the close ${n++}`));
+      return received.length > 0 ? true : undefined;
+    },
+    WAIT_MS,
+  );
   assert.ok(a.getConnections(b.peerId).some(carriesGossipOut), 'a has a gossip stream to b on the connection that stayed');
 });
 
