@@ -133,14 +133,11 @@ if (selected.length === 0) {
 // files interleaved (each tier's longest tend to come in runs), the short pure tiers last
 // to fill the lanes' ends.
 const jobs = selected.flatMap(({ tier, dir, files }) =>
-  (FILE_PER_PROCESS.has(tier) ? files.map((f) => [f]) : [files]).map((batch, i) => ({
-    tier,
-    dir,
-    files: batch,
-    name: FILE_PER_PROCESS.has(tier) ? relative('test', batch[0]) : tier,
-    alone: FILE_PER_PROCESS.has(tier) && ALONE.has(relative('test', batch[0])),
-    order: FIRST.has(relative('test', batch[0])) ? -1 : FILE_PER_PROCESS.has(tier) ? i : Number.POSITIVE_INFINITY,
-  })),
+  (FILE_PER_PROCESS.has(tier) ? files.map((f) => [f]) : [files]).map((batch, i) => {
+    // A file's own process is named by its path under test/, a pure tier's by the tier: no tier is in ALONE or FIRST.
+    const name = FILE_PER_PROCESS.has(tier) ? relative('test', batch[0]) : tier;
+    return { tier, dir, files: batch, name, alone: ALONE.has(name), order: FIRST.has(name) ? -1 : FILE_PER_PROCESS.has(tier) ? i : Number.POSITIVE_INFINITY };
+  }),
 );
 const queue = [...jobs.filter((j) => j.alone), ...jobs.filter((j) => !j.alone).sort((a, b) => a.order - b.order)];
 
