@@ -1,11 +1,11 @@
 import type { Libp2p, Stream } from '@libp2p/interface';
-import { peerIdFromString } from '@libp2p/peer-id';
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils';
 import type { Logger } from 'pino';
 import { decodeSyncMessage, deltaFrames, encodeSyncMessage, fitAnswer, SYNC_CHUNK, type SyncMessage } from '../crdt/anti-entropy-codec.js';
 import { answerQuery, compareAnswer, compareStamp, firstQuery, MAX_QUERY_PREFIXES, parseDelta, stampOf, type Delta } from '../crdt/index.js';
 import { MAX_FRAME_BYTES } from '../base/limits.js';
 import type { Clock } from '../base/clock.js';
+import { dialMember } from './dial-member.js';
 import { countDrop, readFrame } from './read-frame.js';
 import type { StateService } from './state-service.js';
 
@@ -90,6 +90,8 @@ export class AntiEntropy {
     private readonly options: {
       intervalMs: number;
       pickPeer: () => string | undefined;
+      /** A member's addresses from its record: dialled when no connection to it is open (node/dial-member.ts). */
+      addressesOf: (peer: string) => readonly string[];
       /** This node's exchange with `peer`, begun at `startedAtMs` (wall clock), walked the whole digest: it now holds all the peer held then. */
       onSynced?: (peer: string, startedAtMs: number) => void;
       /** The node's wall clock (node/wall-clock.ts), which the scheduler reads `startedAtMs` on. By default its state's. */
@@ -162,7 +164,7 @@ export class AntiEntropy {
     const stats = noStats();
     let stream: Stream | undefined;
     try {
-      stream = await this.host.dialProtocol(peerIdFromString(peer), STATE_SYNC_PROTOCOL, { signal, runOnLimitedConnection: true });
+      stream = await dialMember(this.host, peer, this.options.addressesOf(peer), STATE_SYNC_PROTOCOL, signal);
       await this.initiate({ lp: lengthPrefixed(stream), signal, stats });
       await stream.close({ signal });
       return stats;

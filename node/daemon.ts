@@ -228,6 +228,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         const peers = swim.members().filter((m) => m.state === 'alive' && m.record.id !== swim.id);
         return peers[Math.floor(Math.random() * peers.length)]?.record.id;
       },
+      addressesOf: (peer) => swim.member(peer)?.record.addrs ?? [],
       // The scheduler is made below; a node catching up after a time away counts these.
       onSynced: (peer, startedAtMs) => scheduler?.synced(peer, startedAtMs),
       clock,
@@ -393,6 +394,7 @@ export async function startNode(options: NodeOptions): Promise<RunningNode> {
         transport,
         memberReach,
         relayGate,
+        holePunch: host.services.dcutr.counters,
         revokedGate,
         state,
         antiEntropy,

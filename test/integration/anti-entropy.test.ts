@@ -32,8 +32,8 @@ const nodes: Node[] = [];
 async function startNode(name: string): Promise<Node> {
   const host = await createHost({ privateKey: await generateKeyPair('Ed25519'), psk, clusterId: CLUSTER, listen: ['/ip4/127.0.0.1/tcp/0'], ...loopbackTrust });
   const state = await StateService.open(join(dir, name), { cluster: CLUSTER, operators: [operator.publicKey] }, log);
-  // No timer: each test starts the exchanges it means.
-  const sync = new AntiEntropy(host, state, log, { intervalMs: 3_600_000, pickPeer: () => undefined });
+  // No timer: each test starts the exchanges it means, between hosts it has connected.
+  const sync = new AntiEntropy(host, state, log, { intervalMs: 3_600_000, pickPeer: () => undefined, addressesOf: () => [] });
   await sync.start();
   const node = { host, state, sync };
   nodes.push(node);
