@@ -2,7 +2,6 @@ import { noise } from '@chainsafe/libp2p-noise';
 import { yamux } from '@chainsafe/libp2p-yamux';
 import { autoNAT } from '@libp2p/autonat';
 import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } from '@libp2p/circuit-relay-v2';
-import { dcutr } from '@libp2p/dcutr';
 import { gossipsub, type GossipSub, type GossipSubComponents } from '@libp2p/gossipsub';
 import { identify, type Identify } from '@libp2p/identify';
 import type { ConnectionGater, Libp2p, PrivateKey, Stream } from '@libp2p/interface';
@@ -15,6 +14,7 @@ import { UserError } from './errors.js';
 import { privateNetwork } from './private-network.js';
 import { fastMessageId } from './gossip-message-id.js';
 import { repairGossipStreams } from './gossip-stream-repair.js';
+import { freeTcpPort, holePunching, type HolePunch } from './hole-punch.js';
 import { gossipScoreParams, stateScoreThresholds } from './gossip-scoring.js';
 import { MAX_RESERVATIONS, RELAYED_CONNECTION_BYTES, RELAYED_CONNECTION_MS } from '../protocol/relay/policy.js';
 
@@ -87,7 +87,7 @@ export type HostServices = {
   pubsub: ScoredGossipSub;
   autoNAT: unknown;
   relay: CircuitRelayService;
-  dcutr: unknown;
+  dcutr: HolePunch;
 };
 
 export type Host = Libp2p<HostServices>;
@@ -102,6 +102,7 @@ async function createLibp2pHost(options: HostOptions): Promise<Host> {
   const trusted = (options.trustedNetworks ?? loopbackTrust.trustedNetworks).map(parseNetwork);
   const colocation = (options.colocationWhitelist ?? loopbackTrust.colocationWhitelist).map(parseNetwork);
   const announced = options.announce !== undefined && options.announce.length > 0;
+  const punchPort = await freeTcpPort();
   return createLibp2p({
     privateKey: options.privateKey,
     // `/p2p-circuit`: one reservation on a relay the node finds among its connected peers.
@@ -126,7 +127,7 @@ async function createLibp2pHost(options: HostOptions): Promise<Host> {
         reservations: { maxReservations: MAX_RESERVATIONS, defaultDurationLimit: RELAYED_CONNECTION_MS, defaultDataLimit: RELAYED_CONNECTION_BYTES },
       }),
       // Hole punching: a relayed connection's ends dial each other at once, and keep the direct connection if the NATs let it through.
-      dcutr: dcutr(),
+      dcutr: holePunching(punchPort),
       dht: kadDHT({
         protocol: `/shoal/${options.clusterId}/kad/1.0.0`,
         clientMode: false,

@@ -15,6 +15,8 @@ export interface PrivateConnectionInit {
   outbound: XSalsa20Stream;
   /** Decrypts what the other side sends (keyed by its nonce). */
   inbound: XSalsa20Stream;
+  /** The role the upgrade above takes, which the muxer reads from here: the transport's, unless a dial negotiates as the responder. */
+  direction: MultiaddrConnection['direction'];
 }
 
 /**
@@ -28,7 +30,7 @@ export class PrivateConnection extends AbstractMultiaddrConnection {
   private readonly inbound: XSalsa20Stream;
 
   constructor(init: PrivateConnectionInit) {
-    super({ remoteAddr: init.raw.remoteAddr, direction: init.raw.direction, log: init.raw.log.newScope('private-network') });
+    super({ remoteAddr: init.raw.remoteAddr, direction: init.direction, log: init.raw.log.newScope('private-network') });
     this.raw = init.raw;
     this.outbound = init.outbound;
     this.inbound = init.inbound;

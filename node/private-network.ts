@@ -52,12 +52,30 @@ class PrivateNetworkProtector implements ConnectionProtector {
     const localNonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
     try {
       const { raw, remoteNonce } = await exchangeNonces(connection, localNonce, options);
-      return new PrivateConnection({ raw, outbound: new XSalsa20Stream(this.key, localNonce), inbound: new XSalsa20Stream(this.key, remoteNonce) });
+      return new PrivateConnection({
+        raw,
+        outbound: new XSalsa20Stream(this.key, localNonce),
+        inbound: new XSalsa20Stream(this.key, remoteNonce),
+        direction: roleOf(connection, options),
+      });
     } catch (err) {
       connection.abort(err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
   }
+}
+
+/**
+ * The side a connection's upgrade takes. A hole punch's dial meets the other side's as
+ * one TCP connection that both dialled, and one of them negotiates as the responder
+ * (DCUtR's `initiator: false`, node/hole-punch.ts). libp2p's upgrader takes that role
+ * for protocol selection and noise but hands the muxer a connection still marked
+ * outbound, and yamux, which picks its side from that mark, then opens streams as a
+ * second client (libp2p 3.3: "Both endpoints are clients"). So the connection this
+ * protector returns, which everything above reads, carries the role.
+ */
+function roleOf(connection: MultiaddrConnection, options?: AbortOptions): MultiaddrConnection['direction'] {
+  return options !== undefined && 'initiator' in options && options.initiator === false ? 'inbound' : connection.direction;
 }
 
 async function exchangeNonces(connection: MultiaddrConnection, localNonce: Uint8Array, options?: AbortOptions): Promise<{ raw: MultiaddrConnection; remoteNonce: Uint8Array }> {

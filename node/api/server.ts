@@ -25,6 +25,7 @@ import type { SwimService } from '../swim/service.js';
 import type { FrameTransport } from '../frame-transport.js';
 import type { MemberReach } from '../member-reach.js';
 import type { RelayGate } from '../relay-gate.js';
+import type { HolePunchCounters } from '../hole-punch.js';
 import type { RevokedGate } from '../revoked-gate.js';
 import type { Services } from '../services/services.js';
 import { registerServiceRoutes } from './services.js';
@@ -49,6 +50,8 @@ export interface ApiContext {
   memberReach: MemberReach;
   /** Who this node let use it as a relay, and whom it refused. */
   relayGate: RelayGate;
+  /** The hole punches this node dialled in, and how they ended. */
+  holePunch: HolePunchCounters;
   revokedGate: RevokedGate;
   state: StateService;
   antiEntropy: AntiEntropy;
@@ -104,6 +107,7 @@ export function createApi(context: ApiContext, tls?: { key: string; cert: string
     scheduler: context.scheduler.counters,
     swim: { ...context.swim.counters, streams: context.transport.counters },
     relay: context.relayGate.counters,
+    holePunch: context.holePunch,
     // Connections refused to and from removed nodes, and those aborted when the removal arrived.
     removedNodes: context.revokedGate.counters,
     antiEntropy: context.antiEntropy.counters,

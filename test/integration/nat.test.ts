@@ -14,7 +14,8 @@ import { poll } from '../../testnet/poll.js';
 /**
  * Nodes behind real NAT: one public node, and two nodes each behind a router namespace
  * of its own that masquerades their connections (testnet/netns/). Nobody can dial a
- * NATed node; it dials out, reserves a slot on a relay, and is reached through it.
+ * NATed node; it dials out, reserves a slot on a relay, and is reached through it, until
+ * a hole punch gives the two NATed nodes a direct connection.
  * Deadlines are generous and nothing is timed: this runs on busy 2-core machines.
  */
 const enabled = process.getuid?.() === 0 && canMakeNamespaces();
@@ -127,6 +128,29 @@ it('a public node and two nodes behind two NATs become members, alive at every n
     const table = await cli(at, ['nodes']);
     console.log(`  shoal nodes at ${at}:\n${table.stdout}`);
   }
+});
+
+it('the two NATed nodes punch a hole through both NATs: each reaches the other directly, no longer through the relay', async () => {
+  const startedAt = Date.now();
+  for (const [at, other] of [
+    ['a', 'b'],
+    ['b', 'a'],
+  ] as const) {
+    await poll(
+      `${at} reaching ${other} hole-punched`,
+      async () => ((await members(at))?.find((m) => m.id === node(other).peerId)?.reach === 'hole-punched' ? true : undefined),
+      120_000,
+    );
+  }
+  console.log(`  a and b hole-punched ${since(startedAt)} after all three were alive`);
+  const punches = await Promise.all(
+    (['a', 'b'] as const).map(async (at) => (JSON.parse((await cli(at, ['status', '-o', 'json'])).stdout || '{}') as { holePunch?: { succeeded: number } }).holePunch),
+  );
+  console.log(`  hole punches at a and b: ${JSON.stringify(punches)}`);
+  assert.ok(
+    punches.every((p) => p !== undefined && p.succeeded >= 1),
+    'each end counts the punch it dialled in',
+  );
 });
 
 it('a workload submitted on the public node runs behind a NAT, and shoal logs reaches it through the public node', async () => {

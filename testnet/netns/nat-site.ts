@@ -9,7 +9,7 @@ export interface NatSiteOptions {
   privateBridge: string;
   router: string;
   host: string;
-  /** The router's address on the public bridge, with its prefix: 203.0.113.11/24. */
+  /** The router's address on the public bridge, with its prefix: 11.0.0.11/24. */
   wanAddress: string;
   /** The site's /24, as its first three octets: the router is .1, the host .2. */
   lan: string;
@@ -47,5 +47,9 @@ export function makeNatSite(o: NatSiteOptions): NatSite {
   // A fresh namespace forwards by default (policy ACCEPT); said here so a host-wide default cannot change it.
   inNamespace(o.router, 'iptables', '-P', 'FORWARD', 'ACCEPT');
   inNamespace(o.router, 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE');
+  // A connection nobody inside asked for is dropped without a word, as most home routers
+  // do; a Linux router with no rule answers it with a reset, which ends a hole punch's
+  // dial from the other side before this side's own has gone out (node/hole-punch.ts).
+  inNamespace(o.router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-p', 'tcp', '--syn', '-j', 'DROP');
   return { router: o.router, host: o.host, hostAddress: `${o.lan}.2` };
 }

@@ -3,8 +3,12 @@ import { makeNatSite, type NatSite } from './nat-site.js';
 import { makeNamespace, removeNamespace } from './namespaces.js';
 import { namespaceName } from './run-names.js';
 
-/** Addresses on the "internet" bridge: TEST-NET-3, so libp2p, DCUtR and AutoNAT take them for public ones. */
-const INTERNET = '203.0.113';
+/**
+ * Addresses on the "internet" bridge. libp2p takes every documentation range (TEST-NET-1
+ * to 3, 198.18.0.0/15) for a private network, and DCUtR dials no private address; these
+ * namespaces reach nothing outside them, so a public range is safe here.
+ */
+const INTERNET = '11.0.0';
 
 export interface NatTestnet {
   /** The namespace of the public node, on the internet bridge. */
