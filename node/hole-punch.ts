@@ -1,9 +1,11 @@
 import { dcutr, type DCUtRServiceComponents } from '@libp2p/dcutr';
 import { isStartable, serviceDependencies, type Connection, type Libp2pEvents, type PeerId, type Startable, type TypedEventTarget } from '@libp2p/interface';
+import { peerIdFromString } from '@libp2p/peer-id';
 import { ipPortToMultiaddr, isPrivate, tryGetNetConfig } from '@libp2p/utils';
 import { isMultiaddr, type Multiaddr } from '@multiformats/multiaddr';
 import { createServer } from 'node:net';
 import { ObservedIps } from '../protocol/relay/observed-ips.js';
+import { PUNCHES_PER_PEER, PunchBudget } from '../protocol/relay/punch-budget.js';
 
 /** The public IPs a node offers a hole punch: the one its peers agree on, and a second in case they differ. */
 const OFFERED_IPS = 2;
@@ -21,7 +23,9 @@ export interface HolePunchCounters {
   attempts: number;
   succeeded: number;
   failed: number;
-  /** Addresses a peer offered past MAX_DIALED_ADDRESSES, not dialled. */
+  /** Punches refused: to a peer this node holds no relayed connection to, or past the peer's budget this minute (protocol/relay/punch-budget.ts). */
+  refused: number;
+  /** Addresses a peer offered that were not dialled: past MAX_DIALED_ADDRESSES, or naming another peer. */
   addressesDropped: number;
 }
 
@@ -42,9 +46,10 @@ type OpenConnection = DCUtRServiceComponents['connectionManager']['openConnectio
  * other end's dial before its own goes out).
  */
 export class HolePunch implements Startable {
-  readonly counters: HolePunchCounters = { attempts: 0, succeeded: 0, failed: 0, addressesDropped: 0 };
+  readonly counters: HolePunchCounters = { attempts: 0, succeeded: 0, failed: 0, refused: 0, addressesDropped: 0 };
   readonly [serviceDependencies]: string[] = ['@libp2p/identify'];
   private readonly observed = new ObservedIps();
+  private readonly budget = new PunchBudget();
   private readonly dcutr: Startable;
 
   constructor(
@@ -84,6 +89,14 @@ export class HolePunch implements Startable {
     await this.dcutr.stop();
   }
 
+  private relayedTo(peer: string): boolean {
+    try {
+      return this.components.connectionManager.getConnections(peerIdFromString(peer)).some((c) => !c.direct);
+    } catch {
+      return false; // not a peer id
+    }
+  }
+
   /** Where the other end should dial: the public IPs peers see, at the punch port. */
   private offered(): Multiaddr[] {
     return this.observed.best(OFFERED_IPS).map((ip) => ipPortToMultiaddr(ip, this.port).encapsulate(`/p2p/${this.components.peerId}`));
@@ -101,9 +114,18 @@ export class HolePunch implements Startable {
   private readonly dial: OpenConnection = async (target, options) => {
     const offered = Array.isArray(target) ? target : isMultiaddr(target) ? [target] : [];
     if (offered.length === 0) throw new Error('a hole punch dials addresses, not a peer id');
-    this.counters.addressesDropped += Math.max(0, offered.length - MAX_DIALED_ADDRESSES);
+    // DCUtR names the peer in each address it dials (a /p2p/ component), as the peer
+    // wrote it: a punch dials only addresses that name one member this node holds a
+    // relayed connection to, within that member's budget.
+    const peer = peerOf(offered[0]);
+    if (peer === undefined || !this.relayedTo(peer) || !this.budget.take(peer, Date.now())) {
+      this.counters.refused++;
+      throw new Error(`hole punch to ${peer ?? 'an unnamed peer'} refused: no relayed connection to it, or ${PUNCHES_PER_PEER} punches this minute already`);
+    }
+    const named = offered.filter((address) => peerOf(address) === peer).slice(0, MAX_DIALED_ADDRESSES);
+    this.counters.addressesDropped += offered.length - named.length;
     const fromPunchPort = { ...options, localPort: this.port };
-    const dials = offered.slice(0, MAX_DIALED_ADDRESSES).map((address) => this.components.transportManager.dial(address, fromPunchPort));
+    const dials = named.map((address) => this.components.transportManager.dial(address, fromPunchPort));
     this.counters.attempts++;
     let first: Connection;
     try {
@@ -122,6 +144,8 @@ export class HolePunch implements Startable {
     return first;
   };
 }
+
+const peerOf = (address: Multiaddr | undefined): string | undefined => address?.getComponents().findLast((c) => c.name === 'p2p')?.value;
 
 export const holePunching =
   (port: number) =>
