@@ -124,24 +124,39 @@ export class HolePunch implements Startable {
     }
     const named = offered.filter((address) => peerOf(address) === peer).slice(0, MAX_DIALED_ADDRESSES);
     this.counters.addressesDropped += offered.length - named.length;
-    const fromPunchPort = { ...options, localPort: this.port };
-    const dials = named.map((address) => this.components.transportManager.dial(address, fromPunchPort));
     this.counters.attempts++;
-    let first: Connection;
+    // Each dial gets a signal of its own that follows DCUtR's only while it dials: the
+    // upgraded connection keeps listening to the signal it was dialled with, and DCUtR's
+    // fires 5 s after the punch began (its time-out), which aborted the punched
+    // connection with it. (libp2p's dial queue gives each dial such a signal.)
+    const dials = named.map((address) => {
+      const dialing = new AbortController();
+      const follow = (): void => dialing.abort(options?.signal?.reason);
+      options?.signal?.addEventListener('abort', follow, { once: true });
+      // The TCP transport hands its dial options to net.connect: localPort binds the punch port.
+      const fromPunchPort = { ...options, signal: dialing.signal, localPort: this.port };
+      const dial = this.components.transportManager.dial(address, fromPunchPort);
+      const settled = dial.finally(() => options?.signal?.removeEventListener('abort', follow));
+      return { dial: settled, dialing };
+    });
+    let won: { connection: Connection; index: number };
     try {
-      first = await Promise.any(dials);
+      won = await Promise.any(dials.map(({ dial }, index) => dial.then((connection) => ({ connection, index }))));
     } catch (err) {
       this.counters.failed++;
       throw err;
     }
     this.counters.succeeded++;
-    for (const dial of dials) {
+    // The other addresses lost the race: a dial still going is ended, a connection made is closed.
+    for (const [index, { dial, dialing }] of dials.entries()) {
+      if (index === won.index) continue;
+      dialing.abort(new Error('another address won the punch'));
       dial.then(
-        (connection) => connection === first || void connection.close().catch(() => undefined),
+        (connection) => void connection.close().catch(() => undefined),
         () => undefined,
       );
     }
-    return first;
+    return won.connection;
   };
 }
 
