@@ -5,7 +5,7 @@ import { circuitRelayServer, circuitRelayTransport, type CircuitRelayService } f
 import { gossipsub, type GossipSub, type GossipSubComponents } from '@libp2p/gossipsub';
 import { identify, type Identify } from '@libp2p/identify';
 import type { ConnectionGater, Libp2p, PrivateKey, Stream } from '@libp2p/interface';
-import { kadDHT, removePublicAddressesMapper, type KadDHT } from '@libp2p/kad-dht';
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht';
 import { ping, type Ping } from '@libp2p/ping';
 import { tcp } from '@libp2p/tcp';
 import { createLibp2p } from 'libp2p';
@@ -131,7 +131,11 @@ async function createLibp2pHost(options: HostOptions): Promise<Host> {
       dht: kadDHT({
         protocol: `/shoal/${options.clusterId}/kad/1.0.0`,
         clientMode: false,
-        peerInfoMapper: removePublicAddressesMapper,
+        // Every address a member has: private ones on a LAN, public ones, relayed ones for a
+        // member behind NAT. (libp2p's LAN mapper dropped public addresses: a member with a
+        // public IP never entered the routing table, and a NATed node's provider records
+        // reached nobody.)
+        peerInfoMapper: passthroughMapper,
         // Provider records name which node holds an image (node/content): an hour's life,
         // renewed half an hour before it ends, so a node that dropped an image, or left,
         // stops being named within the hour rather than the default two days.

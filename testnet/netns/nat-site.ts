@@ -13,6 +13,8 @@ export interface NatSiteOptions {
   wanAddress: string;
   /** The site's /24, as its first three octets: the router is .1, the host .2. */
   lan: string;
+  /** What the router does with a connection from outside nobody inside asked for: drop it silently, or refuse it with a reset. */
+  unasked: 'drop' | 'refuse';
 }
 
 export interface NatSite {
@@ -47,9 +49,10 @@ export function makeNatSite(o: NatSiteOptions): NatSite {
   // A fresh namespace forwards by default (policy ACCEPT); said here so a host-wide default cannot change it.
   inNamespace(o.router, 'iptables', '-P', 'FORWARD', 'ACCEPT');
   inNamespace(o.router, 'iptables', '-t', 'nat', '-A', 'POSTROUTING', '-o', 'wan', '-j', 'MASQUERADE');
-  // A connection nobody inside asked for is dropped without a word, as most home routers
-  // do; a Linux router with no rule answers it with a reset, which ends a hole punch's
+  // A connection nobody inside asked for: most home routers drop it without a word; a
+  // refusal (a reset, also what a Linux router with no rule answers) ends a hole punch's
   // dial from the other side before this side's own has gone out (node/hole-punch.ts).
-  inNamespace(o.router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-p', 'tcp', '--syn', '-j', 'DROP');
+  const verdict = o.unasked === 'drop' ? ['DROP'] : ['REJECT', '--reject-with', 'tcp-reset'];
+  inNamespace(o.router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-p', 'tcp', '--syn', '-j', ...verdict);
   return { router: o.router, host: o.host, hostAddress: `${o.lan}.2` };
 }

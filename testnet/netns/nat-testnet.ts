@@ -1,5 +1,5 @@
 import { ip } from './ip.js';
-import { makeNatSite, type NatSite } from './nat-site.js';
+import { makeNatSite, type NatSite, type NatSiteOptions } from './nat-site.js';
 import { makeNamespace, removeNamespace } from './namespaces.js';
 import { namespaceName } from './run-names.js';
 
@@ -26,7 +26,7 @@ export interface NatTestnet {
  * this process (run-names.ts). The bridges sit in a namespace of their own ("wire"),
  * so nothing touches the host's links or iptables (where dockerd sets FORWARD to DROP).
  */
-export function makeNatTestnet(pid = process.pid): NatTestnet {
+export function makeNatTestnet(pid = process.pid, unasked: NatSiteOptions['unasked'] = 'drop'): NatTestnet {
   const made: string[] = [];
   const name = (role: string): string => {
     const n = namespaceName(pid, role);
@@ -64,6 +64,7 @@ export function makeNatTestnet(pid = process.pid): NatTestnet {
         host: name(`h${letter}`),
         wanAddress: `${INTERNET}.${10 + octet}/24`,
         lan: `10.${octet}.0`,
+        unasked,
       });
     const sites: [NatSite, NatSite] = [site('a', 1), site('b', 2)];
     return { public: { namespace: pub, address: `${INTERNET}.1` }, sites, namespaces: made, remove };
