@@ -50,7 +50,8 @@ export class HolePunch implements Startable {
   readonly [serviceDependencies]: string[] = ['@libp2p/identify'];
   private readonly observed = new ObservedIps();
   private readonly budget = new PunchBudget();
-  private readonly dcutr: Startable;
+  /** libp2p's DCUtR, which runs the protocol; this class decides what it offers and how it dials. */
+  private readonly protocol: Startable;
 
   constructor(
     private readonly components: HolePunchComponents,
@@ -78,15 +79,15 @@ export class HolePunch implements Startable {
       }),
     });
     if (!isStartable(service)) throw new Error('this @libp2p/dcutr makes a service that cannot start');
-    this.dcutr = service;
+    this.protocol = service;
   }
 
   async start(): Promise<void> {
-    await this.dcutr.start();
+    await this.protocol.start();
   }
 
   async stop(): Promise<void> {
-    await this.dcutr.stop();
+    await this.protocol.stop();
   }
 
   private relayedTo(peer: string): boolean {
