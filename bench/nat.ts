@@ -62,11 +62,10 @@ async function scenario(unasked: 'drop' | 'refuse'): Promise<Scenario> {
 
 /** Plain TCP through the two dropping NATs: both ends connect at once from fixed ports; a sends ARTIFACT_BYTES, b reads them. */
 async function plainTcp(): Promise<{ seconds: number; mibs: number }> {
-  const net: NatTestnet = makeNatTestnet(process.pid, 'drop');
-  const wan = (i: 0 | 1): string => `11.0.0.${11 + i}`;
+  const net: NatTestnet = makeNatTestnet('drop');
   const end = (i: 0 | 1, sends: boolean): string => `
     const net = require('node:net');
-    const s = net.connect({ host: '${wan(i === 0 ? 1 : 0)}', port: ${40_001 + (i === 0 ? 1 : 0)}, localPort: ${40_001 + i} });
+    const s = net.connect({ host: '${net.sites[i === 0 ? 1 : 0].publicAddress}', port: ${40_001 + (i === 0 ? 1 : 0)}, localPort: ${40_001 + i} });
     s.on('error', (e) => { console.error(e.message); process.exit(1); });
     ${
       sends

@@ -32,7 +32,7 @@ export class NatCluster {
 
   /** Makes the testnet and starts the three nodes; on failure, removes all it made and throws. */
   static async start(unasked: NatSiteOptions['unasked']): Promise<NatCluster> {
-    const cluster = new NatCluster(makeNatTestnet(process.pid, unasked));
+    const cluster = new NatCluster(makeNatTestnet(unasked));
     try {
       const dataDir = join(cluster.root, 'public');
       const init = await runShoal(['init', '--data-dir', dataDir, '--key', cluster.key]);

@@ -22,6 +22,8 @@ export interface NatSite {
   /** The namespace a node behind this NAT runs in. */
   host: string;
   hostAddress: string;
+  /** The router's address on the public bridge: what the site's connections come from. */
+  publicAddress: string;
 }
 
 /** Links a namespace to a bridge in `wire` through a veth pair: `device` inside the namespace, `port` on the bridge. */
@@ -54,5 +56,5 @@ export function makeNatSite(o: NatSiteOptions): NatSite {
   // dial from the other side before this side's own has gone out (node/hole-punch.ts).
   const verdict = o.unasked === 'drop' ? ['DROP'] : ['REJECT', '--reject-with', 'tcp-reset'];
   inNamespace(o.router, 'iptables', '-A', 'INPUT', '-i', 'wan', '-p', 'tcp', '--syn', '-j', ...verdict);
-  return { router: o.router, host: o.host, hostAddress: `${o.lan}.2` };
+  return { router: o.router, host: o.host, hostAddress: `${o.lan}.2`, publicAddress: o.wanAddress.split('/')[0] ?? o.wanAddress };
 }

@@ -25,8 +25,10 @@ export interface NatTestnet {
  * One public host and two hosts behind two different NATs, in network namespaces of
  * this process (run-names.ts). The bridges sit in a namespace of their own ("wire"),
  * so nothing touches the host's links or iptables (where dockerd sets FORWARD to DROP).
+ * `unasked`: what both routers do with a connection from outside nobody inside asked
+ * for (nat-site.ts), which decides whether a hole punch between the sites can succeed.
  */
-export function makeNatTestnet(pid = process.pid, unasked: NatSiteOptions['unasked'] = 'drop'): NatTestnet {
+export function makeNatTestnet(unasked: NatSiteOptions['unasked'], pid = process.pid): NatTestnet {
   const made: string[] = [];
   const name = (role: string): string => {
     const n = namespaceName(pid, role);
