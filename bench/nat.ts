@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
+import type { HolePunchCounters } from '../node/hole-punch.js';
 import { reapLeftovers } from '../testnet/netns/namespaces.js';
 import { NatCluster } from '../testnet/netns/nat-cluster.js';
 import { makeNatTestnet, type NatTestnet } from '../testnet/netns/nat-testnet.js';
@@ -28,7 +29,7 @@ interface Scenario {
   /** Apply to b's replica running: the fetch of the artifact from a dominates it. */
   fetchS: number;
   fetchMiBs: number;
-  punches: unknown;
+  punches: HolePunchCounters | undefined;
 }
 
 async function scenario(unasked: 'drop' | 'refuse'): Promise<Scenario> {
@@ -46,14 +47,13 @@ async function scenario(unasked: 'drop' | 'refuse'): Promise<Scenario> {
     await new Promise((r) => setTimeout(r, 10_000));
     const reach = await cluster.reach('b', 'a');
     const fetchS = (await cluster.runArtifact('fetcher', ARTIFACT_BYTES, 'a', 'b')) / 1000;
-    const status = await cluster.cli('b', ['status', '-o', 'json']);
     return {
       unasked,
       punchedAfterS: round(punchedAfterS, 1),
       reach,
       fetchS: round(fetchS, 1) ?? fetchS,
       fetchMiBs: round(ARTIFACT_BYTES / 1024 / 1024 / fetchS, 1) ?? 0,
-      punches: (JSON.parse(status.stdout || '{}') as { holePunch?: unknown }).holePunch,
+      punches: await cluster.holePunches('b'),
     };
   } finally {
     await cluster.stop();

@@ -31,8 +31,7 @@ const nat = (): NatCluster => cluster as NatCluster;
 
 it('the punch between the NATed nodes fails, is counted, and they reach each other relayed', async () => {
   await nat().everySees(['public', 'a', 'b'], [nat().node('public'), nat().node('a'), nat().node('b')], 'alive', 120_000);
-  const failed = async (at: 'a' | 'b'): Promise<number> =>
-    (JSON.parse((await nat().cli(at, ['status', '-o', 'json'])).stdout || '{}') as { holePunch?: { failed: number } }).holePunch?.failed ?? 0;
+  const failed = async (at: 'a' | 'b'): Promise<number> => (await nat().holePunches(at))?.failed ?? 0;
   await poll('a punch tried and failed at a or b', async () => ((await failed('a')) + (await failed('b')) > 0 ? true : undefined), 120_000);
   assert.is(await nat().reach('a', 'b'), 'relayed');
   assert.is(await nat().reach('b', 'a'), 'relayed');

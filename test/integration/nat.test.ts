@@ -56,9 +56,7 @@ it('the two NATed nodes punch a hole through both NATs: each reaches the other d
     await poll(`${at} reaching ${other} hole-punched`, async () => ((await nat().reach(at, other)) === 'hole-punched' ? true : undefined), 120_000);
   }
   console.log(`  a and b hole-punched ${since(startedAt)} after all three were alive`);
-  const punches = await Promise.all(
-    (['a', 'b'] as const).map(async (at) => (JSON.parse((await cli(at, ['status', '-o', 'json'])).stdout || '{}') as { holePunch?: { succeeded: number } }).holePunch),
-  );
+  const punches = await Promise.all((['a', 'b'] as const).map((at) => nat().holePunches(at)));
   console.log(`  hole punches at a and b: ${JSON.stringify(punches)}`);
   assert.ok(
     punches.every((p) => p !== undefined && p.succeeded >= 1),

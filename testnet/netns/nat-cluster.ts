@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { HolePunchCounters } from '../../node/hole-punch.js';
 import type { NodeJson } from '../../protocol/api/nodes.js';
 import { LocalReplicas } from '../local/replicas.js';
 import { runShoal, startShoal, type ShoalNodeProcess } from '../local/shoal-process.js';
@@ -88,6 +89,12 @@ export class NatCluster {
   /** How the node at `at` reaches the node at `of` now (REACH of `shoal nodes`). */
   async reach(at: Place, of: Place): Promise<string | null | undefined> {
     return (await this.members(at))?.find((m) => m.id === this.node(of).peerId)?.reach;
+  }
+
+  /** The hole punches the node at `at` dialled in (`holePunch` of `shoal status -o json`); undefined when it does not answer. */
+  async holePunches(at: Place): Promise<HolePunchCounters | undefined> {
+    const result = await this.cli(at, ['status', '-o', 'json']);
+    return result.code === 0 ? (JSON.parse(result.stdout) as { holePunch?: HolePunchCounters }).holePunch : undefined;
   }
 
   /** Polls until every node in `at` sees every node in `of` in `state`. */
