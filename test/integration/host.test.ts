@@ -10,6 +10,7 @@ import * as assert from 'uvu/assert';
 import { generateClusterKey } from '../../node/cluster-key.js';
 import { createHost, type Host } from '../../node/host.js';
 import { createFrameTransport, SWIM_PROTOCOL, type FrameTransport } from '../../node/frame-transport.js';
+import { poll } from '../../testnet/poll.js';
 
 const MAX_FRAME = 64 * 1024;
 // A send's deadline (dial, write, close), the transport's default: a new connection on a
@@ -41,13 +42,7 @@ async function startNode(key: Uint8Array, timeoutMs = TIMEOUT_MS): Promise<Node>
 }
 
 /** Polls until `ready`; the bound is only for a hang, met early when all goes well. */
-async function until(what: string, ready: () => boolean, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ready()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = (what: string, ready: () => boolean, ms = 20_000): Promise<true> => poll(what, async () => (ready() ? true : undefined), ms);
 
 const utf8 = (s: string) => new TextEncoder().encode(s);
 const node = (i: number): Node => nodes[i]!;
